@@ -1,0 +1,17 @@
+//! perfwatch-core: the domain, pure. Model types of the native run format, units and
+//! direction, input validation, sample summaries and chart downsampling.
+//!
+//! Nothing here does IO or is async, so it compiles to wasm and is cheap to test.
+
+pub mod dist;
+pub mod downsample;
+pub mod fdr;
+pub mod limits;
+pub mod model;
+pub mod summary;
+pub mod units;
+pub mod validate;
+
+pub use model::*;
+pub use units::{Direction, NormalizedUnit};
+pub use validate::{FieldError, ValidationErrors};

@@ -1,0 +1,1 @@
+//! Change-point detection and threshold rules. Pure: numbers in, findings out.

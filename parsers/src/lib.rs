@@ -1,0 +1,1 @@
+//! Harness-output parsers. Pure.
