@@ -3,6 +3,7 @@
 //!
 //! Nothing here does IO or is async, so it compiles to wasm and is cheap to test.
 
+pub mod chart;
 pub mod dist;
 pub mod downsample;
 pub mod fdr;
@@ -11,6 +12,7 @@ pub mod model;
 pub mod summary;
 pub mod units;
 pub mod validate;
+pub mod view;
 
 pub use model::*;
 pub use units::{Direction, NormalizedUnit};

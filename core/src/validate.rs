@@ -244,7 +244,7 @@ pub fn validate_run(run: RunSubmission) -> Result<ValidRun, ValidationErrors> {
         let key = (r.benchmark.clone(), r.measure.clone(), params_key.clone());
         if !seen.insert(key) {
             c.push(
-                format!("{p}"),
+                p.clone(),
                 format!(
                     "duplicate series: benchmark '{}', measure '{}' and params '{}' appear twice in this run",
                     r.benchmark, r.measure, params_key

@@ -1,0 +1,249 @@
+//! The trend chart component: SVG drawn on the server, interactive after hydration
+//! (hover tooltip, click a point to open its run, drag to zoom into a range that is
+//! written to the URL).
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use perfwatch_core::chart::{ChartLine, ChartQuery, SeriesChart, XMode};
+
+use super::scale::{nearest, nice_ticks, Frame, BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH};
+use crate::format::{date, datetime, format_value, short_sha, sig};
+
+pub const COLORS: [&str; 6] = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"];
+
+/// SVG coordinates of a mouse event on the chart's `<svg>` (scaled to the viewBox).
+fn svg_pos(ev: &web_sys::MouseEvent) -> Option<(f64, f64)> {
+    use wasm_bindgen::JsCast;
+    let el = ev.current_target()?.dyn_into::<web_sys::Element>().ok()?;
+    let r = el.get_bounding_client_rect();
+    if r.width() <= 0.0 {
+        return None;
+    }
+    let k = WIDTH / r.width();
+    Some(((ev.client_x() as f64 - r.left()) * k, (ev.client_y() as f64 - r.top()) * k))
+}
+
+/// The point nearest to an SVG position, as (line, point) indices.
+fn hit(lines: &[ChartLine], frame: &Frame, sx: f64, sy: f64) -> Option<(usize, usize)> {
+    let x = frame.x_at(sx);
+    lines
+        .iter()
+        .enumerate()
+        .filter_map(|(li, l)| {
+            let pi = nearest(&l.points, x)?;
+            let p = &l.points[pi];
+            let d = (frame.px(p.x) - sx).hypot(frame.py(p.y) - sy);
+            Some((li, pi, d))
+        })
+        .min_by(|a, b| a.2.total_cmp(&b.2))
+        .map(|(li, pi, _)| (li, pi))
+}
+
+fn band_path(l: &ChartLine, f: &Frame) -> String {
+    let mut d = String::new();
+    for (i, p) in l.points.iter().enumerate() {
+        d.push_str(&format!("{}{:.1},{:.1} ", if i == 0 { "M" } else { "L" }, f.px(p.x), f.py(p.hi)));
+    }
+    for p in l.points.iter().rev() {
+        d.push_str(&format!("L{:.1},{:.1} ", f.px(p.x), f.py(p.lo)));
+    }
+    d.push('Z');
+    d
+}
+
+fn polyline(l: &ChartLine, f: &Frame) -> String {
+    l.points
+        .iter()
+        .map(|p| format!("{:.1},{:.1}", f.px(p.x), f.py(p.y)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[component]
+pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
+    let frame = Frame::fit(&chart.lines, chart.query.log);
+    let unit = chart.series.unit.clone();
+    let x_mode = chart.x_mode;
+    let series_id = chart.series.id;
+    let query = chart.query.clone();
+    let lines = StoredValue::new(chart.lines.clone());
+    let hover = RwSignal::new(None::<(usize, usize)>);
+    let drag = RwSignal::new(None::<(f64, f64)>);
+    let navigate = use_navigate();
+
+    let y_ticks = frame.y_ticks();
+    let x_ticks: Vec<f64> = match x_mode {
+        XMode::Commit => nice_ticks(frame.x0, frame.x1, 8).into_iter().filter(|v| v.fract() == 0.0).collect(),
+        XMode::Time => nice_ticks(frame.x0, frame.x1, 6),
+    };
+    let x_label = move |v: f64| match x_mode {
+        XMode::Commit => format!("{}", v as i64),
+        XMode::Time => date(v as i64),
+    };
+
+    let on_move = move |ev: web_sys::MouseEvent| {
+        if let Some((sx, sy)) = svg_pos(&ev) {
+            hover.set(lines.with_value(|l| hit(l, &frame, sx, sy)));
+            drag.update(|d| {
+                if let Some((_, end)) = d {
+                    *end = sx;
+                }
+            });
+        }
+    };
+    let on_down = move |ev: web_sys::MouseEvent| {
+        if let Some((sx, _)) = svg_pos(&ev) {
+            drag.set(Some((sx, sx)));
+        }
+    };
+    let on_up = move |ev: web_sys::MouseEvent| {
+        let Some((start, _)) = drag.get_untracked() else { return };
+        drag.set(None);
+        let end = svg_pos(&ev).map(|p| p.0).unwrap_or(start);
+        if (end - start).abs() < 6.0 {
+            // A click: open the run of the nearest point.
+            if let Some((li, pi)) = hover.get_untracked() {
+                let run = lines.with_value(|l| l[li].points[pi].run_id);
+                navigate(&format!("/runs/{run}"), Default::default());
+            }
+            return;
+        }
+        let (a, b) = (frame.x_at(start.min(end)), frame.x_at(start.max(end)));
+        let (a, b) = match x_mode {
+            XMode::Commit => (a.floor(), b.ceil()),
+            XMode::Time => (a.round(), b.round()),
+        };
+        let q = ChartQuery { from: Some(a), to: Some(b), ..query.clone() };
+        navigate(&format!("/series/{series_id}?{}", q.to_query_string()), Default::default());
+    };
+
+    let tooltip_unit = unit.clone();
+    let tooltip = move || {
+        hover.get().map(|(li, pi)| {
+            let (p, label) = lines.with_value(|l| (l[li].points[pi].clone(), l[li].label.clone()));
+            let left = frame.px(p.x) / WIDTH * 100.0;
+            let top = frame.py(p.y) / HEIGHT * 100.0;
+            let flip = if left > 70.0 { "translate(-105%, -50%)" } else { "translate(12px, -50%)" };
+            view! {
+                <div class="tooltip" data-testid="chart-tooltip"
+                    style=format!("left:{left:.2}%;top:{top:.2}%;transform:{flip}")>
+                    <div class="tt-value">{format_value(p.y, &tooltip_unit)}</div>
+                    <div>{p.sha.as_deref().map(short_sha).unwrap_or_else(|| "no commit".into())}</div>
+                    <div>{datetime(p.time)}</div>
+                    <div>{format!("n = {} · min {} · max {}", p.n, sig(p.lo), sig(p.hi))}</div>
+                    <div class="tt-line">{label}</div>
+                </div>
+            }
+        })
+    };
+    let hover_dot = move || {
+        hover.get().map(|(li, pi)| {
+            let p = lines.with_value(|l| l[li].points[pi].clone());
+            view! { <circle class="hover-dot" cx=format!("{:.1}", frame.px(p.x)) cy=format!("{:.1}", frame.py(p.y)) r="5" /> }
+        })
+    };
+    let selection = move || {
+        drag.get().filter(|(a, b)| (a - b).abs() >= 2.0).map(|(a, b)| {
+            view! {
+                <rect class="selection" x=format!("{:.1}", a.min(b)) y=TOP width=format!("{:.1}", (a - b).abs())
+                    height=HEIGHT - TOP - BOTTOM />
+            }
+        })
+    };
+
+    let grid = y_ticks
+        .iter()
+        .map(|v| {
+            let y = frame.py(*v);
+            view! {
+                <line class="grid" x1=LEFT x2=WIDTH - RIGHT y1=y y2=y />
+                <text class="tick" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{format_value(*v, &unit)}</text>
+            }
+        })
+        .collect_view();
+    let xaxis = x_ticks
+        .iter()
+        .map(|v| {
+            let x = frame.px(*v);
+            view! {
+                <line class="axis" x1=x x2=x y1=HEIGHT - BOTTOM y2=HEIGHT - BOTTOM + 5.0 />
+                <text class="tick" x=x y=HEIGHT - BOTTOM + 18.0 text-anchor="middle">{x_label(*v)}</text>
+            }
+        })
+        .collect_view();
+    let markers = chart
+        .markers
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let x = frame.px(m.x);
+            let y = if i % 2 == 0 { TOP - 20.0 } else { TOP - 8.0 };
+            view! {
+                <g class=format!("marker marker-{}", m.kind) data-marker=m.name.clone()>
+                    <line x1=x x2=x y1=TOP y2=HEIGHT - BOTTOM />
+                    <text x=x + 3.0 y=y>{m.name.clone()}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    let series_views = chart
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let color = COLORS[i % COLORS.len()];
+            let dots = (l.points.len() <= 300).then(|| {
+                l.points
+                    .iter()
+                    .map(|p| view! { <circle class="pt" cx=format!("{:.1}", frame.px(p.x)) cy=format!("{:.1}", frame.py(p.y)) r="2.5" fill=color /> })
+                    .collect_view()
+            });
+            view! {
+                <g class="line" data-series=l.series_id>
+                    <path class="band" d=band_path(l, &frame) fill=color />
+                    <polyline class="median" points=polyline(l, &frame) stroke=color />
+                    {dots}
+                </g>
+            }
+        })
+        .collect_view();
+    let legend = chart
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let shown = if l.points.len() < l.total_points {
+                format!(" ({} of {} points shown, spikes kept)", l.points.len(), l.total_points)
+            } else {
+                format!(" ({} points)", l.total_points)
+            };
+            view! {
+                <span class="legend-item">
+                    <span class="swatch" style=format!("background:{}", COLORS[i % COLORS.len()])></span>
+                    {l.label.clone()}{shown}
+                </span>
+            }
+        })
+        .collect_view();
+    let log_note = (chart.query.log && !frame.log).then(|| view! { <p class="note">"Log scale needs positive values; shown linear."</p> });
+
+    view! {
+        <div class="chart" data-testid="trend-chart">
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") class="trend" role="img"
+                aria-label=format!("Trend of {}", chart.series.label())
+                on:mousemove=on_move on:mousedown=on_down on:mouseup=on_up
+                on:mouseleave=move |_| hover.set(None)>
+                {grid}
+                <line class="axis" x1=LEFT x2=WIDTH - RIGHT y1=HEIGHT - BOTTOM y2=HEIGHT - BOTTOM />
+                {xaxis}
+                {markers}
+                {series_views}
+                {hover_dot}
+                {selection}
+            </svg>
+            {tooltip}
+        </div>
+        <div class="legend">{legend}</div>
+        {log_note}
+    }
+}

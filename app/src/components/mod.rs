@@ -1,0 +1,5 @@
+//! Small shared components.
+
+pub mod sparkline;
+
+pub use sparkline::Sparkline;

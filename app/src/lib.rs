@@ -1,0 +1,64 @@
+//! perfwatch-app: the UI. Pages are rendered on the server (axum + Leptos SSR) and
+//! hydrated in the browser, where the charts become interactive.
+
+pub mod api;
+pub mod chart;
+pub mod components;
+pub mod format;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::{path, SsrMode};
+
+/// The HTML document around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="perfwatch" href="/pkg/perfwatch.css" />
+        <Title text="perfwatch" />
+        <Router>
+            <header class="top">
+                <A href="/">"perfwatch"</A>
+                <nav>
+                    <A href="/">"Projects"</A>
+                </nav>
+            </header>
+            <main>
+                <Routes fallback=|| view! { <p class="error">"Page not found."</p> }>
+                    <Route path=path!("/") view=pages::projects::ProjectsPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:slug") view=pages::project::ProjectPage ssr=SsrMode::Async />
+                    <Route path=path!("/series/:id") view=pages::series::SeriesPage ssr=SsrMode::Async />
+                    <Route path=path!("/runs/:id") view=pages::run::RunPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Browser entry: attach to the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,13 @@
+//! perfwatch-backend: storage (one interface over SQLite and PostgreSQL), the use
+//! cases that read, compute with the pure crates, and write, and token auth.
+
+pub mod charts;
+pub mod demo;
+pub mod error;
+pub mod ingest;
+pub mod store;
+pub mod time;
+pub mod tokens;
+
+pub use error::StoreError;
+pub use store::Store;

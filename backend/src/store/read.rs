@@ -1,0 +1,217 @@
+//! Read queries for the API and the pages.
+
+use std::collections::HashMap;
+
+use perfwatch_core::view::{CommitInfo, MeasurementView, Point, RunDetail, SeriesInfo, SeriesOverview};
+use sqlx::{AssertSqlSafe, Row};
+
+use super::rows::{series_from_row, SERIES_COLUMNS, SERIES_JOINS};
+use super::Store;
+use crate::error::{Result, StoreError};
+
+/// Which points of a series to read. Ranges are inclusive.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PointFilter {
+    /// Only runs on this branch (commit-indexed series); `None` reads every run.
+    pub branch_id: Option<i64>,
+    pub from_ord: Option<i64>,
+    pub to_ord: Option<i64>,
+    /// Milliseconds since the epoch.
+    pub from_time: Option<i64>,
+    pub to_time: Option<i64>,
+}
+
+const SPARK_POINTS: i64 = 60;
+
+impl Store {
+    pub async fn list_series(&self, project_id: i64) -> Result<Vec<SeriesInfo>> {
+        let sql = format!(
+            "SELECT {SERIES_COLUMNS} {SERIES_JOINS} WHERE s.project_id = $1 ORDER BY s.benchmark, s.params, m.name, t.name"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(project_id).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| series_from_row(r, 0)).collect()
+    }
+
+    pub async fn series(&self, series_id: i64) -> Result<SeriesInfo> {
+        let sql = format!("SELECT {SERIES_COLUMNS} {SERIES_JOINS} WHERE s.id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(series_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("series {series_id}")))?;
+        series_from_row(&row, 0)
+    }
+
+    /// The same benchmark, measure and parameters on the project's other testbeds:
+    /// what a chart can overlay.
+    pub async fn sibling_series(&self, series_id: i64) -> Result<Vec<SeriesInfo>> {
+        let sql = format!(
+            "SELECT {SERIES_COLUMNS} {SERIES_JOINS}
+             JOIN series o ON o.project_id = s.project_id AND o.benchmark = s.benchmark
+                 AND o.measure_id = s.measure_id AND o.params = s.params
+             WHERE o.id = $1 AND s.id <> $1 ORDER BY t.name"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(series_id).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| series_from_row(r, 0)).collect()
+    }
+
+    /// Every series of a project with its latest value, change and sparkline. Reads the
+    /// last points of all series in one query (window function, both databases).
+    pub async fn series_overview(&self, project_id: i64, branch_id: Option<i64>) -> Result<Vec<SeriesOverview>> {
+        let series = self.list_series(project_id).await?;
+        let rows = sqlx::query(
+            "SELECT series_id, median FROM (
+                 SELECT m.series_id, m.median,
+                        ROW_NUMBER() OVER (PARTITION BY m.series_id ORDER BY r.started_at DESC, r.id DESC) AS rn
+                 FROM measurements m JOIN runs r ON r.id = m.run_id JOIN series s ON s.id = m.series_id
+                 WHERE s.project_id = $1 AND (r.branch_id = $2 OR r.branch_id IS NULL OR $2 < 0)
+             ) x WHERE rn <= $3 ORDER BY series_id, rn DESC",
+        )
+        .bind(project_id)
+        .bind(branch_id.unwrap_or(-1))
+        .bind(SPARK_POINTS)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut sparks: HashMap<i64, Vec<f64>> = HashMap::new();
+        for r in rows {
+            sparks.entry(r.try_get(0)?).or_default().push(r.try_get(1)?);
+        }
+        Ok(series
+            .into_iter()
+            .map(|s| {
+                let spark = sparks.remove(&s.id).unwrap_or_default();
+                let latest = spark.last().copied();
+                let change_pct = match spark.split_last() {
+                    Some((last, before)) if !before.is_empty() => {
+                        let window = &before[before.len().saturating_sub(10)..];
+                        let mut w = window.to_vec();
+                        w.sort_by(f64::total_cmp);
+                        let base = perfwatch_core::summary::median_sorted(&w);
+                        (base != 0.0).then(|| (last / base - 1.0) * 100.0)
+                    }
+                    _ => None,
+                };
+                SeriesOverview {
+                    series: s,
+                    latest,
+                    change_pct,
+                    spark,
+                }
+            })
+            .collect())
+    }
+
+    /// Points of one series in chart order (commit order, then time).
+    pub async fn points(&self, series_id: i64, f: &PointFilter) -> Result<Vec<Point>> {
+        let mut sql = String::from(
+            "SELECT r.id, bc.ord, r.started_at, c.sha, b.name, m.n, m.median, m.mean, m.min, m.max
+             FROM measurements m JOIN runs r ON r.id = m.run_id
+             LEFT JOIN commits c ON c.id = r.commit_id
+             LEFT JOIN branches b ON b.id = r.branch_id
+             LEFT JOIN branch_commits bc ON bc.branch_id = r.branch_id AND bc.commit_id = r.commit_id
+             WHERE m.series_id = $1",
+        );
+        // Every optional filter is bound; only the fixed text of the condition is spliced.
+        let mut binds: Vec<i64> = Vec::new();
+        let mut cond = |sql: &mut String, text: &str, v: Option<i64>| {
+            if let Some(v) = v {
+                binds.push(v);
+                sql.push_str(&format!(" AND {text} ${}", binds.len() + 1));
+            }
+        };
+        cond(&mut sql, "r.branch_id =", f.branch_id);
+        cond(&mut sql, "bc.ord >=", f.from_ord);
+        cond(&mut sql, "bc.ord <=", f.to_ord);
+        cond(&mut sql, "r.started_at >=", f.from_time);
+        cond(&mut sql, "r.started_at <=", f.to_time);
+        sql.push_str(" ORDER BY bc.ord, r.started_at, r.id");
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(series_id);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Point {
+                    run_id: r.try_get(0)?,
+                    ord: r.try_get(1)?,
+                    time: r.try_get(2)?,
+                    sha: r.try_get(3)?,
+                    branch: r.try_get(4)?,
+                    n: r.try_get(5)?,
+                    median: r.try_get(6)?,
+                    mean: r.try_get(7)?,
+                    min: r.try_get(8)?,
+                    max: r.try_get(9)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn run_detail(&self, run_id: i64) -> Result<RunDetail> {
+        let row = sqlx::query(
+            "SELECT r.id, p.slug, b.name, c.sha, c.parent_sha, c.author, c.message, c.committed_at,
+                    t.name, r.run_key, r.started_at, r.finished_at, r.trigger_kind, r.metadata, p.repo_url
+             FROM runs r JOIN projects p ON p.id = r.project_id
+             JOIN testbeds t ON t.id = r.testbed_id
+             LEFT JOIN branches b ON b.id = r.branch_id
+             LEFT JOIN commits c ON c.id = r.commit_id
+             WHERE r.id = $1",
+        )
+        .bind(run_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("run {run_id}")))?;
+        let sha: Option<String> = row.try_get(3)?;
+        let repo_url: Option<String> = row.try_get(14)?;
+        let commit = match sha {
+            Some(sha) => Some(CommitInfo {
+                url: repo_url.map(|u| format!("{}/commit/{sha}", u.trim_end_matches('/'))),
+                sha,
+                parent: row.try_get(4)?,
+                author: row.try_get(5)?,
+                message: row.try_get(6)?,
+                time: row.try_get(7)?,
+            }),
+            None => None,
+        };
+        let metadata: String = row.try_get(13)?;
+        let sql = format!(
+            "SELECT {SERIES_COLUMNS}, x.n, x.median, x.mean, x.min, x.max, x.stddev, x.samples
+             FROM measurements x JOIN series s ON s.id = x.series_id
+             JOIN projects p ON p.id = s.project_id JOIN measures m ON m.id = s.measure_id
+             JOIN testbeds t ON t.id = s.testbed_id
+             WHERE x.run_id = $1 ORDER BY s.benchmark, s.params, m.name"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(run_id).fetch_all(&self.pool).await?;
+        let measurements = rows
+            .iter()
+            .map(|r| {
+                let samples: String = r.try_get(15)?;
+                Ok(MeasurementView {
+                    series: series_from_row(r, 0)?,
+                    n: r.try_get(9)?,
+                    median: r.try_get(10)?,
+                    mean: r.try_get(11)?,
+                    min: r.try_get(12)?,
+                    max: r.try_get(13)?,
+                    stddev: r.try_get(14)?,
+                    samples: serde_json::from_str(&samples)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RunDetail {
+            id: row.try_get(0)?,
+            project: row.try_get(1)?,
+            branch: row.try_get(2)?,
+            commit,
+            testbed: row.try_get(8)?,
+            run_key: row.try_get(9)?,
+            started_at: row.try_get(10)?,
+            finished_at: row.try_get(11)?,
+            trigger: row.try_get(12)?,
+            metadata: serde_json::from_str(&metadata)?,
+            measurements,
+        })
+    }
+}

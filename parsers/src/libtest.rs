@@ -1,0 +1,121 @@
+//! `cargo bench` with libtest's `#[bench]` (and Criterion's `--output-format bencher`,
+//! which prints the same lines):
+//!
+//! ```text
+//! test bench_fib_20 ... bench:      18,149 ns/iter (+/- 755)
+//! test parse        ... bench:       1,234.56 ns/iter (+/- 7.8) = 800 MB/s
+//! ```
+//!
+//! The value is ns per iteration, emitted in unit `ns` (Criterion reports the same unit,
+//! so switching output style keeps one series). The `(+/- …)` figure is the max−min
+//! range of libtest's samples, not a spread we can use, so it is ignored.
+
+use crate::common::{at_line, Obs, Params, Series};
+use crate::{Format, ParseError, Parsed};
+use perfwatch_core::Direction;
+
+const EXPECTED: &str = "\"bench: <value> ns/iter (+/- <range>)\" after the benchmark name";
+
+pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
+    let f = Format::Libtest;
+    let mut series = Series::default();
+    let no_params = Params::new();
+    for (i, line) in input.lines().enumerate() {
+        let n = i + 1;
+        let Some(rest) = line.trim_start().strip_prefix("test ") else {
+            continue;
+        };
+        // `test name ... ok` / `... ignored` are tests, not benchmarks.
+        let Some((name, outcome)) = rest.split_once(" ... ") else {
+            continue;
+        };
+        let outcome = outcome.trim();
+        let Some(result) = outcome.strip_prefix("bench:") else {
+            continue;
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(ParseError::line(f, n, "a benchmark name after \"test\""));
+        }
+        let (value, unit, throughput) =
+            bench_value(result).ok_or_else(|| ParseError::line(f, n, EXPECTED))?;
+        series
+            .add(Obs {
+                benchmark: name,
+                params: &no_params,
+                measure: "time",
+                unit,
+                direction: Some(Direction::Lower),
+                samples: &[value],
+                iterations: None,
+            })
+            .map_err(at_line(f, n))?;
+        if let Some((mbs, unit)) = throughput {
+            series
+                .add(Obs {
+                    benchmark: name,
+                    params: &no_params,
+                    measure: "throughput",
+                    unit,
+                    direction: Some(Direction::Higher),
+                    samples: &[mbs],
+                    iterations: None,
+                })
+                .map_err(at_line(f, n))?;
+        }
+    }
+    Ok(Parsed {
+        results: series.finish(f)?,
+        ..Parsed::default()
+    })
+}
+
+type Throughput<'a> = Option<(f64, &'a str)>;
+
+/// `  1,234.5 ns/iter (+/- 56) = 800 MB/s` → (1234.5, "ns", Some((800, "MB/s"))).
+fn bench_value(s: &str) -> Option<(f64, &'static str, Throughput<'_>)> {
+    let mut it = s.split_whitespace();
+    let value = number(it.next()?)?;
+    let unit = match it.next()? {
+        "ns/iter" => "ns",
+        _ => return None,
+    };
+    let throughput = match s.split_once(" = ") {
+        Some((_, t)) => {
+            let mut t = t.split_whitespace();
+            let v = number(t.next()?)?;
+            Some((v, t.next()?))
+        }
+        None => None,
+    };
+    Some((value, unit, throughput))
+}
+
+/// libtest groups digits with commas (`18,149`); newer versions print decimals.
+fn number(s: &str) -> Option<f64> {
+    crate::common::finite(&s.replace(',', ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_values_with_commas_decimals_and_throughput() {
+        let p =
+            parse("test a ... bench:       1,234.5 ns/iter (+/- 7) = 800 MB/s\ntest b ... ok\n")
+                .unwrap();
+        assert_eq!(p.results[0].samples, vec![1234.5]);
+        assert_eq!(p.results[1].measure, "throughput");
+        assert_eq!(p.results[1].unit, "MB/s");
+    }
+
+    #[test]
+    fn a_malformed_bench_line_is_an_error() {
+        let e = parse("test a ... bench: fast\n").unwrap_err();
+        assert!(
+            e.to_string().starts_with("libtest: line 1: expected"),
+            "{e}"
+        );
+    }
+}

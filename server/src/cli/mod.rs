@@ -1,0 +1,102 @@
+//! Command-line interface: the subcommands of `perfwatch`.
+
+pub mod git;
+pub mod submit;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "perfwatch", version, about = "Track benchmark and load-test results commit by commit, and catch regressions")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DbArgs {
+    /// `sqlite://path` (default `sqlite://data/perfwatch.db`) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/perfwatch.db")]
+    pub database_url: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the dashboard and API.
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, env = "PERFWATCH_ADDR", default_value = "127.0.0.1:3000")]
+        addr: std::net::SocketAddr,
+        /// Directory holding `pkg/` (the browser bundle).
+        #[arg(long, env = "PERFWATCH_SITE_ROOT")]
+        site_root: Option<std::path::PathBuf>,
+        /// Base URL used in links (e.g. https://perf.example.com).
+        #[arg(long, env = "PERFWATCH_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Create unknown projects on first submission instead of rejecting the run.
+        #[arg(long, env = "PERFWATCH_AUTO_CREATE_PROJECTS")]
+        auto_create_projects: bool,
+        /// Require an API token for reads too.
+        #[arg(long, env = "PERFWATCH_PRIVATE_READS")]
+        private_reads: bool,
+        /// Do not load the demo data into an empty database.
+        #[arg(long)]
+        no_demo: bool,
+        /// Largest accepted request body in bytes.
+        #[arg(long, default_value_t = perfwatch_core::limits::DEFAULT_BODY_LIMIT)]
+        body_limit: usize,
+    },
+    /// Load the seeded demo data set (three projects) into the database.
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Manage projects.
+    Project {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(subcommand)]
+        action: ProjectAction,
+    },
+    /// Submit a native-format run file to a server, filling commit details from git.
+    Submit(submit::SubmitArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token; the secret is printed once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Limit the token to one project.
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectAction {
+    /// Create a project.
+    Add {
+        slug: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value = "main")]
+        main_branch: String,
+        #[arg(long)]
+        repo_url: Option<String>,
+    },
+    /// List projects.
+    List,
+}

@@ -1,0 +1,12 @@
+//! perfwatch-server: configuration, the REST API, and the router that puts the REST
+//! API, the Leptos pages and the static files together. `main.rs` is the CLI.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod router;
+pub mod state;
+
+pub use config::ServerConfig;
+pub use router::{build_router, serve};
+pub use state::AppState;

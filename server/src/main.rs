@@ -1,0 +1,118 @@
+//! The `perfwatch` binary.
+
+use clap::Parser;
+use perfwatch_backend::store::NewProject;
+use perfwatch_backend::Store;
+use perfwatch_server::cli::{Cli, Command, ProjectAction, TokenAction};
+use perfwatch_server::config::{default_site_root, ServerConfig};
+
+fn ensure_sqlite_dir(url: &str) {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+    }
+}
+
+async fn open(url: &str) -> anyhow::Result<Store> {
+    ensure_sqlite_dir(url);
+    Ok(Store::connect(url).await?)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            db,
+            addr,
+            site_root,
+            public_url,
+            auto_create_projects,
+            private_reads,
+            no_demo,
+            body_limit,
+        } => {
+            ensure_sqlite_dir(&db.database_url);
+            let config = ServerConfig {
+                addr,
+                database_url: db.database_url,
+                site_root: site_root.unwrap_or_else(default_site_root),
+                public_url,
+                auto_create_projects,
+                private_reads,
+                body_limit,
+                demo_if_empty: !no_demo,
+            };
+            perfwatch_server::serve(config, |bound| {
+                println!("perfwatch listening on http://{bound}");
+            })
+            .await?;
+        }
+        Command::Demo { db } => {
+            let store = open(&db.database_url).await?;
+            let summary = perfwatch_backend::demo::load(&store).await?;
+            println!("{summary}");
+        }
+        Command::Token { db, action } => {
+            let store = open(&db.database_url).await?;
+            match action {
+                TokenAction::Create { name, project } => {
+                    let (id, secret) = store.create_token(&name, project.as_deref()).await?;
+                    eprintln!("token {id} '{name}' created; it is shown only now:");
+                    println!("{secret}");
+                }
+                TokenAction::List => {
+                    for t in store.list_tokens().await? {
+                        println!(
+                            "{}\t{}\t{}\t{}",
+                            t.id,
+                            t.name,
+                            t.project.unwrap_or_else(|| "(all projects)".into()),
+                            if t.revoked_at.is_some() { "revoked" } else { "active" }
+                        );
+                    }
+                }
+                TokenAction::Revoke { id } => {
+                    store.revoke_token(id).await?;
+                    println!("token {id} revoked");
+                }
+            }
+        }
+        Command::Project { db, action } => {
+            let store = open(&db.database_url).await?;
+            match action {
+                ProjectAction::Add {
+                    slug,
+                    name,
+                    main_branch,
+                    repo_url,
+                } => {
+                    let id = store
+                        .create_project(&NewProject {
+                            slug: slug.clone(),
+                            name,
+                            main_branch: Some(main_branch),
+                            repo_url,
+                        })
+                        .await?;
+                    println!("project {slug} created (id {id})");
+                }
+                ProjectAction::List => {
+                    for p in store.list_projects().await? {
+                        println!("{}\t{}\t{} series\t{} runs", p.slug, p.name, p.series_count, p.run_count);
+                    }
+                }
+            }
+        }
+        Command::Submit(args) => perfwatch_server::cli::submit::run(args).await?,
+    }
+    Ok(())
+}

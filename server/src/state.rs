@@ -1,0 +1,24 @@
+//! State shared by every handler.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use perfwatch_backend::Store;
+
+use crate::config::ServerConfig;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: Store,
+    pub config: Arc<ServerConfig>,
+    /// Base URL for links.
+    pub public_url: Arc<str>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos_options.clone()
+    }
+}
