@@ -2,6 +2,7 @@
 //! hydrated in the browser, where the charts become interactive.
 
 pub mod api;
+pub mod api_alerts;
 pub mod chart;
 pub mod components;
 pub mod format;
@@ -41,6 +42,7 @@ pub fn App() -> impl IntoView {
                 <A href="/">"perfwatch"</A>
                 <nav>
                     <A href="/">"Projects"</A>
+                    <A href="/alerts">"Alerts"</A>
                 </nav>
             </header>
             <main>
@@ -49,6 +51,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects/:slug") view=pages::project::ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("/series/:id") view=pages::series::SeriesPage ssr=SsrMode::Async />
                     <Route path=path!("/runs/:id") view=pages::run::RunPage ssr=SsrMode::Async />
+                    <Route path=path!("/alerts") view=pages::alerts::AlertsPage ssr=SsrMode::Async />
+                    <Route path=path!("/alerts/groups/:id") view=pages::alert_group::AlertGroupPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

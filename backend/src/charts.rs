@@ -1,7 +1,10 @@
 //! The series-chart use case: read the points of a series (and its overlays), place
 //! the markers, downsample what is too dense to draw.
 
-use perfwatch_core::chart::{ChartLine, ChartMarker, ChartPoint, ChartQuery, SeriesChart, XMode, MAX_CHART_POINTS};
+use perfwatch_core::alerts::{ChartAlert, RangeAxis};
+use perfwatch_core::chart::{
+    ChartLine, ChartMarker, ChartPoint, ChartQuery, SeriesChart, XMode, MAX_CHART_POINTS,
+};
 use perfwatch_core::downsample::minmax_indices;
 use perfwatch_core::view::{Point, SeriesInfo};
 
@@ -12,31 +15,62 @@ use crate::Store;
 pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> Result<SeriesChart> {
     let series = store.series(series_id).await?;
     let project = store.project(&series.project).await?;
-    let main_branch = query.branch.clone().unwrap_or_else(|| project.main_branch.clone());
+    let main_branch = query
+        .branch
+        .clone()
+        .unwrap_or_else(|| project.main_branch.clone());
     let branch_id = store.branch_id(project.id, &main_branch).await?;
     let siblings = store.sibling_series(series_id).await?;
     let branches = store.branches(project.id).await?;
 
     // Unfiltered read of the main line decides the x mode when the URL does not.
     let main_all = store
-        .points(series_id, &PointFilter { branch_id, ..Default::default() })
+        .points(
+            series_id,
+            &PointFilter {
+                branch_id,
+                ..Default::default()
+            },
+        )
         .await?;
     let main_all = if main_all.is_empty() && branch_id.is_none() {
         store.points(series_id, &PointFilter::default()).await?
     } else {
         main_all
     };
-    let x_mode = query.x.unwrap_or(if main_all.iter().any(|p| p.ord.is_some()) {
-        XMode::Commit
-    } else {
-        XMode::Time
-    });
+    let x_mode = query
+        .x
+        .unwrap_or(if main_all.iter().any(|p| p.ord.is_some()) {
+            XMode::Commit
+        } else {
+            XMode::Time
+        });
 
-    let mut lines = vec![make_line(label(&series, &main_branch), series_id, &main_all, x_mode, &query)];
+    let mut lines = vec![make_line(
+        label(&series, &main_branch),
+        series_id,
+        &main_all,
+        x_mode,
+        &query,
+    )];
     for id in &query.overlay {
         if let Some(s) = siblings.iter().find(|s| s.id == *id) {
-            let pts = store.points(s.id, &PointFilter { branch_id, ..Default::default() }).await?;
-            lines.push(make_line(label(s, &main_branch), s.id, &pts, x_mode, &query));
+            let pts = store
+                .points(
+                    s.id,
+                    &PointFilter {
+                        branch_id,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            lines.push(make_line(
+                label(s, &main_branch),
+                s.id,
+                &pts,
+                x_mode,
+                &query,
+            ));
         }
     }
     for b in &query.branches {
@@ -44,7 +78,15 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
             continue;
         }
         if let Some(bid) = store.branch_id(project.id, b).await? {
-            let pts = store.points(series_id, &PointFilter { branch_id: Some(bid), ..Default::default() }).await?;
+            let pts = store
+                .points(
+                    series_id,
+                    &PointFilter {
+                        branch_id: Some(bid),
+                        ..Default::default()
+                    },
+                )
+                .await?;
             // A branch numbers its own commits, so on a commit axis each of its points is
             // placed just after the main line's last commit measured at or before it.
             let pts = if x_mode == XMode::Commit {
@@ -52,7 +94,13 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
             } else {
                 pts
             };
-            lines.push(make_line(label(&series, b), series_id, &pts, x_mode, &query));
+            lines.push(make_line(
+                label(&series, b),
+                series_id,
+                &pts,
+                x_mode,
+                &query,
+            ));
         }
     }
     let raw_markers = store.markers(project.id, branch_id).await?;
@@ -70,7 +118,28 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
             })
         })
         .collect();
+    let alerts = store
+        .alert_marks(series_id)
+        .await?
+        .into_iter()
+        .filter_map(|a| {
+            let x = match (x_mode, a.axis) {
+                (XMode::Commit, RangeAxis::Commit) => a.range.hi as f64,
+                (XMode::Commit, RangeAxis::Time) => return None,
+                (XMode::Time, _) => a.first_bad_at as f64,
+            };
+            in_range(x, &query).then_some(ChartAlert {
+                id: a.id,
+                x,
+                direction: a.direction,
+                kind: a.kind,
+                relative_change: a.relative_change,
+                group_id: a.group_id,
+            })
+        })
+        .collect();
     Ok(SeriesChart {
+        alerts,
         project,
         series,
         query,
@@ -97,15 +166,24 @@ fn place_on_main(branch: &[Point], main: &[Point]) -> Vec<Point> {
     by_time.sort_unstable();
     branch
         .iter()
-        .filter_map(|p| {
+        .map(|p| {
             let i = by_time.partition_point(|(t, _)| *t <= p.time);
             let ord = if i == 0 { 0 } else { by_time[i - 1].1 };
-            Some(Point { ord: Some(ord), ..p.clone() })
+            Point {
+                ord: Some(ord),
+                ..p.clone()
+            }
         })
         .collect()
 }
 
-fn make_line(label: String, series_id: i64, points: &[Point], x_mode: XMode, q: &ChartQuery) -> ChartLine {
+fn make_line(
+    label: String,
+    series_id: i64,
+    points: &[Point],
+    x_mode: XMode,
+    q: &ChartQuery,
+) -> ChartLine {
     let pts: Vec<ChartPoint> = points
         .iter()
         .filter_map(|p| {
@@ -132,7 +210,10 @@ fn make_line(label: String, series_id: i64, points: &[Point], x_mode: XMode, q: 
     let total = pts.len();
     let pts = if total > MAX_CHART_POINTS {
         let ys: Vec<f64> = pts.iter().map(|p| p.y).collect();
-        minmax_indices(&ys, MAX_CHART_POINTS).into_iter().map(|i| pts[i].clone()).collect()
+        minmax_indices(&ys, MAX_CHART_POINTS)
+            .into_iter()
+            .map(|i| pts[i].clone())
+            .collect()
     } else {
         pts
     };

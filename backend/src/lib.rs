@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod demo;
+pub mod detection;
 pub mod error;
 pub mod ingest;
 pub mod store;

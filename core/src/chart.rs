@@ -20,6 +20,7 @@ pub enum XMode {
 
 /// The view settings of a series page, parsed from and written to its query string.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
 pub struct ChartQuery {
     /// `None`: commit order when the series has commits, else time.
     pub x: Option<XMode>,
@@ -55,7 +56,11 @@ impl ChartQuery {
                 "branch" if !v.is_empty() => q.branch = Some(v.to_string()),
                 "overlay" => q.overlay = v.split(',').filter_map(|s| s.parse().ok()).collect(),
                 "branches" => {
-                    q.branches = v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
+                    q.branches = v
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect()
                 }
                 _ => {}
             }
@@ -67,7 +72,10 @@ impl ChartQuery {
     pub fn to_query_string(&self) -> String {
         let mut parts = Vec::new();
         if let Some(x) = self.x {
-            parts.push(format!("x={}", if x == XMode::Time { "time" } else { "commit" }));
+            parts.push(format!(
+                "x={}",
+                if x == XMode::Time { "time" } else { "commit" }
+            ));
         }
         if self.log {
             parts.push("scale=log".to_string());
@@ -153,6 +161,9 @@ pub struct SeriesChart {
     pub x_mode: XMode,
     pub lines: Vec<ChartLine>,
     pub markers: Vec<ChartMarker>,
+    /// Alerts of the series in the visible range, placed at their change.
+    #[serde(default)]
+    pub alerts: Vec<crate::alerts::ChartAlert>,
     pub raw_markers: Vec<Marker>,
     pub siblings: Vec<SeriesInfo>,
     pub branches: Vec<String>,
@@ -175,7 +186,10 @@ mod tests {
             branches: vec!["dev".into()],
         };
         let s = q.to_query_string();
-        assert_eq!(s, "x=time&scale=log&from=10&to=250.5&branch=feature/x%20y&overlay=3,4&branches=dev");
+        assert_eq!(
+            s,
+            "x=time&scale=log&from=10&to=250.5&branch=feature/x%20y&overlay=3,4&branches=dev"
+        );
         let decoded: Vec<(String, String)> = s
             .split('&')
             .map(|kv| {
@@ -189,7 +203,12 @@ mod tests {
 
     #[test]
     fn malformed_values_are_ignored() {
-        let q = ChartQuery::from_pairs([("from", "abc"), ("to", "NaN"), ("x", "sideways"), ("overlay", "1,x,2")]);
+        let q = ChartQuery::from_pairs([
+            ("from", "abc"),
+            ("to", "NaN"),
+            ("x", "sideways"),
+            ("overlay", "1,x,2"),
+        ]);
         assert_eq!(q.from, None);
         assert_eq!(q.to, None);
         assert_eq!(q.x, None);

@@ -44,8 +44,13 @@ mod tests {
     fn textbook_example() {
         // Sorted p-values 0.005, 0.01, 0.03, 0.04 meet k/m·q exactly or below; 0.5 does not.
         let p = [0.01, 0.04, 0.03, 0.005, 0.5];
-        assert_eq!(benjamini_hochberg(&p, 0.05), vec![true, true, true, true, false]);
-        let p = [0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212, 0.216];
+        assert_eq!(
+            benjamini_hochberg(&p, 0.05),
+            vec![true, true, true, true, false]
+        );
+        let p = [
+            0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212, 0.216,
+        ];
         let d = benjamini_hochberg(&p, 0.05);
         assert_eq!(d.iter().filter(|x| **x).count(), 2);
         let adj = bh_adjusted(&p);

@@ -3,6 +3,7 @@
 //!
 //! Nothing here does IO or is async, so it compiles to wasm and is cheap to test.
 
+pub mod alerts;
 pub mod chart;
 pub mod dist;
 pub mod downsample;

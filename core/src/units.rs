@@ -132,12 +132,22 @@ pub fn normalize_unit(unit: &str) -> NormalizedUnit {
 pub fn default_direction(measure: &str, unit: &str) -> Direction {
     let m = measure.to_ascii_lowercase();
     let kind = normalize_unit(unit).kind;
-    let higher_words = ["throughput", "rate", "ops", "qps", "rps", "per_second", "hit"];
+    let higher_words = [
+        "throughput",
+        "rate",
+        "ops",
+        "qps",
+        "rps",
+        "per_second",
+        "hit",
+    ];
     let lower_words = ["error", "fail", "latency", "duration", "miss", "alloc"];
     if lower_words.iter().any(|w| m.contains(w)) {
         return Direction::Lower;
     }
-    if matches!(kind, UnitKind::Rate | UnitKind::ByteRate) || higher_words.iter().any(|w| m.contains(w)) {
+    if matches!(kind, UnitKind::Rate | UnitKind::ByteRate)
+        || higher_words.iter().any(|w| m.contains(w))
+    {
         return Direction::Higher;
     }
     Direction::Lower

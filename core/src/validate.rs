@@ -96,7 +96,10 @@ pub fn check_slug(path: &str, slug: &str) -> Result<(), FieldError> {
         return Err(FieldError::new(path, "must not be empty"));
     }
     if slug.len() > MAX_PROJECT_SLUG {
-        return Err(FieldError::new(path, format!("longer than {MAX_PROJECT_SLUG} characters")));
+        return Err(FieldError::new(
+            path,
+            format!("longer than {MAX_PROJECT_SLUG} characters"),
+        ));
     }
     if !slug
         .chars()
@@ -133,12 +136,24 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Vali
             )],
         });
     }
+    // Every body is an object; serde would also read a struct from an array, which
+    // gives confusing errors.
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(ValidationErrors {
+            errors: vec![FieldError::new("", "expected a JSON object")],
+        });
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
         let inner = e.into_inner();
-        let reason = if inner.is_syntax() || inner.is_eof() {
+        let text = String::from_utf8_lossy(body);
+        let non_finite = ["NaN", "Infinity"].iter().any(|t| text.contains(t));
+        let reason = if inner.is_syntax() && non_finite {
+            format!("malformed JSON: NaN and Infinity are not JSON numbers; values must be finite ({inner})")
+        } else if inner.is_syntax() || inner.is_eof() {
             format!("malformed JSON: {inner}")
         } else {
             inner.to_string()
@@ -172,7 +187,10 @@ pub fn validate_run(run: RunSubmission) -> Result<ValidRun, ValidationErrors> {
         }
         if let Some(m) = &commit.message {
             if m.chars().count() > MAX_MESSAGE {
-                c.push("commit.message", format!("longer than {MAX_MESSAGE} characters"));
+                c.push(
+                    "commit.message",
+                    format!("longer than {MAX_MESSAGE} characters"),
+                );
             }
         }
     }
@@ -193,7 +211,10 @@ pub fn validate_run(run: RunSubmission) -> Result<ValidRun, ValidationErrors> {
         c.push("results", "must hold at least one result");
     }
     if run.results.len() > MAX_RESULTS_PER_RUN {
-        c.push("results", format!("more than {MAX_RESULTS_PER_RUN} results"));
+        c.push(
+            "results",
+            format!("more than {MAX_RESULTS_PER_RUN} results"),
+        );
     }
     let mut seen = HashSet::new();
     let mut results = Vec::with_capacity(run.results.len());
@@ -204,26 +225,38 @@ pub fn validate_run(run: RunSubmission) -> Result<ValidRun, ValidationErrors> {
         c.name(&format!("{p}.measure"), &r.measure, MAX_MEASURE, true);
         c.name(&format!("{p}.unit"), &r.unit, MAX_UNIT, true);
         if r.params.len() > MAX_PARAMS {
-            c.push(format!("{p}.params"), format!("more than {MAX_PARAMS} parameters"));
+            c.push(
+                format!("{p}.params"),
+                format!("more than {MAX_PARAMS} parameters"),
+            );
         }
         for (k, v) in &r.params {
             c.name(&format!("{p}.params.{k}"), k, MAX_PARAM_KEY, true);
             c.name(&format!("{p}.params.{k}"), v, MAX_PARAM_VALUE, false);
             if k.contains(['=', ',']) || v.contains(',') {
-                c.push(format!("{p}.params.{k}"), "must not contain ',' (nor '=' in the key)");
+                c.push(
+                    format!("{p}.params.{k}"),
+                    "must not contain ',' (nor '=' in the key)",
+                );
             }
         }
         if r.samples.is_empty() {
             c.push(format!("{p}.samples"), "must hold at least one sample");
         }
         if r.samples.len() > MAX_SAMPLES_PER_RESULT {
-            c.push(format!("{p}.samples"), format!("more than {MAX_SAMPLES_PER_RESULT} samples"));
+            c.push(
+                format!("{p}.samples"),
+                format!("more than {MAX_SAMPLES_PER_RESULT} samples"),
+            );
         }
         let unit = normalize_unit(&r.unit);
         let nonneg = matches!(unit.kind, UnitKind::Time | UnitKind::Bytes);
         for (j, v) in r.samples.iter().enumerate() {
             if !v.is_finite() {
-                c.push(format!("{p}.samples[{j}]"), "must be a finite number (no NaN or Infinity)");
+                c.push(
+                    format!("{p}.samples[{j}]"),
+                    "must be a finite number (no NaN or Infinity)",
+                );
             } else if nonneg && *v < 0.0 {
                 c.push(
                     format!("{p}.samples[{j}]"),
@@ -232,12 +265,21 @@ pub fn validate_run(run: RunSubmission) -> Result<ValidRun, ValidationErrors> {
             }
         }
         for (k, v) in &r.percentiles {
-            let ok = k.parse::<f64>().map(|q| (0.0..=100.0).contains(&q)).unwrap_or(false);
+            let ok = k
+                .parse::<f64>()
+                .map(|q| (0.0..=100.0).contains(&q))
+                .unwrap_or(false);
             if !ok {
-                c.push(format!("{p}.percentiles.{k}"), "key must be a percentile between 0 and 100");
+                c.push(
+                    format!("{p}.percentiles.{k}"),
+                    "key must be a percentile between 0 and 100",
+                );
             }
             if !v.is_finite() || (nonneg && *v < 0.0) {
-                c.push(format!("{p}.percentiles.{k}"), "must be a finite, non-negative number");
+                c.push(
+                    format!("{p}.percentiles.{k}"),
+                    "must be a finite, non-negative number",
+                );
             }
         }
         let params_key = params_key(&r.params);
@@ -257,7 +299,9 @@ pub fn validate_run(run: RunSubmission) -> Result<ValidRun, ValidationErrors> {
         let samples: Vec<f64> = r.samples.iter().map(|v| v * unit.factor).collect();
         let summary = summarize(&samples).expect("non-empty, checked above");
         results.push(ValidResult {
-            direction: r.direction.unwrap_or_else(|| default_direction(&r.measure, &r.unit)),
+            direction: r
+                .direction
+                .unwrap_or_else(|| default_direction(&r.measure, &r.unit)),
             benchmark: r.benchmark,
             measure: r.measure,
             unit: unit.canonical.clone(),
@@ -266,7 +310,11 @@ pub fn validate_run(run: RunSubmission) -> Result<ValidRun, ValidationErrors> {
             params_key,
             samples,
             summary,
-            percentiles: r.percentiles.into_iter().map(|(k, v)| (k, v * unit.factor)).collect(),
+            percentiles: r
+                .percentiles
+                .into_iter()
+                .map(|(k, v)| (k, v * unit.factor))
+                .collect(),
             iterations: r.iterations,
         });
     }
@@ -304,7 +352,10 @@ pub fn validate_annotation(a: &AnnotationInput) -> Result<(), ValidationErrors> 
     }
     if let Some(d) = &a.description {
         if d.chars().count() > MAX_MESSAGE {
-            c.push("description", format!("longer than {MAX_MESSAGE} characters"));
+            c.push(
+                "description",
+                format!("longer than {MAX_MESSAGE} characters"),
+            );
         }
     }
     if c.0.is_empty() {
@@ -331,9 +382,8 @@ mod tests {
 
     #[test]
     fn accepts_a_good_run_and_normalises_units() {
-        let body = run_json(
-            r#"[{"benchmark":"B","measure":"time","unit":"ms","samples":[1.5,2.5]}]"#,
-        );
+        let body =
+            run_json(r#"[{"benchmark":"B","measure":"time","unit":"ms","samples":[1.5,2.5]}]"#);
         let run = validate_run(parse_run_json(body.as_bytes()).unwrap()).unwrap();
         assert_eq!(run.testbed, "default");
         let r = &run.results[0];
@@ -345,13 +395,17 @@ mod tests {
 
     #[test]
     fn names_the_path_of_a_wrong_type() {
-        let e = errs(&run_json(r#"[{"benchmark":"B","measure":"t","unit":"ns","samples":["x"]}]"#));
+        let e = errs(&run_json(
+            r#"[{"benchmark":"B","measure":"t","unit":"ns","samples":["x"]}]"#,
+        ));
         assert_eq!(e[0].path, "results[0].samples[0]");
     }
 
     #[test]
     fn names_a_missing_field() {
-        let e = errs(&run_json(r#"[{"benchmark":"B","unit":"ns","samples":[1]}]"#));
+        let e = errs(&run_json(
+            r#"[{"benchmark":"B","unit":"ns","samples":[1]}]"#,
+        ));
         assert_eq!(e[0].path, "results[0]");
         assert!(e[0].reason.contains("measure"), "{:?}", e);
     }
@@ -365,15 +419,24 @@ mod tests {
                {"benchmark":"D","measure":"t","unit":"ns","samples":[2]}]"#,
         ));
         let paths: Vec<_> = e.iter().map(|e| e.path.as_str()).collect();
-        assert_eq!(paths, vec!["results[0].samples", "results[1].samples[0]", "results[3]"]);
+        assert_eq!(
+            paths,
+            vec!["results[0].samples", "results[1].samples[0]", "results[3]"]
+        );
     }
 
     #[test]
     fn rejects_malformed_json_and_non_utf8() {
-        assert!(errs("{\"project\":").first().unwrap().reason.contains("malformed JSON"));
+        assert!(errs("{\"project\":")
+            .first()
+            .unwrap()
+            .reason
+            .contains("malformed JSON"));
         let e = parse_run_json(b"{\"project\":\"\xff\"}").unwrap_err();
         assert!(e.errors[0].reason.contains("UTF-8"));
-        assert!(errs(&run_json(r#"[{"benchmark":"B","measure":"t","unit":"ns","samples":[NaN]}]"#))[0]
+        assert!(errs(&run_json(
+            r#"[{"benchmark":"B","measure":"t","unit":"ns","samples":[NaN]}]"#
+        ))[0]
             .reason
             .contains("malformed"));
     }

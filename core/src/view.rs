@@ -42,7 +42,10 @@ impl SeriesInfo {
         } else {
             format!(" [{}]", self.params)
         };
-        format!("{}{} · {} · {}", self.benchmark, params, self.measure, self.testbed)
+        format!(
+            "{}{} · {} · {}",
+            self.benchmark, params, self.measure, self.testbed
+        )
     }
 }
 

@@ -320,6 +320,14 @@ fn criterion_json_needs_benchmark_json() {
 // ---------------------------------------------------------------- C++
 
 #[test]
+fn gbench_console_output_is_not_a_supported_format() {
+    // Documented: use --benchmark_format=json. The table must not be mistaken for another format.
+    let input = shared("google_benchmark/generated_gbench_1.7.1_console.txt");
+    assert_eq!(detect_format(&input), None);
+    assert!(parse(Format::Gbench, &input).is_err());
+}
+
+#[test]
 fn gbench_repetitions_are_samples_and_aggregates_are_not_counted() {
     let p = parse_as(
         Format::Gbench,

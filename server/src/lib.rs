@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod router;
 pub mod state;
+pub mod testing;
 
 pub use config::ServerConfig;
 pub use router::{build_router, serve};

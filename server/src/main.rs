@@ -24,7 +24,8 @@ async fn open(url: &str) -> anyhow::Result<Store> {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -76,7 +77,11 @@ async fn main() -> anyhow::Result<()> {
                             t.id,
                             t.name,
                             t.project.unwrap_or_else(|| "(all projects)".into()),
-                            if t.revoked_at.is_some() { "revoked" } else { "active" }
+                            if t.revoked_at.is_some() {
+                                "revoked"
+                            } else {
+                                "active"
+                            }
                         );
                     }
                 }
@@ -107,12 +112,21 @@ async fn main() -> anyhow::Result<()> {
                 }
                 ProjectAction::List => {
                     for p in store.list_projects().await? {
-                        println!("{}\t{}\t{} series\t{} runs", p.slug, p.name, p.series_count, p.run_count);
+                        println!(
+                            "{}\t{}\t{} series\t{} runs",
+                            p.slug, p.name, p.series_count, p.run_count
+                        );
                     }
                 }
             }
         }
         Command::Submit(args) => perfwatch_server::cli::submit::run(args).await?,
+        Command::Detect(args) => {
+            if args.project.is_some() {
+                ensure_sqlite_dir(&args.db.database_url);
+            }
+            perfwatch_server::cli::detect::run(args).await?
+        }
     }
     Ok(())
 }

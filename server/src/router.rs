@@ -44,7 +44,7 @@ pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Ro
     let routes = generate_route_list(App);
     let pkg_dir = config.site_root.join("pkg");
     let ctx_store = store.clone();
-    let app = Router::new()
+    Router::new()
         .nest("/api/v1", crate::api::routes(&config))
         .route("/pkg/perfwatch.css", get(stylesheet))
         .route("/healthz", get(|| async { "ok" }))
@@ -59,14 +59,22 @@ pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Ro
             },
         )
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), crate::api::auth::private_reads))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::api::auth::private_reads,
+        ))
         .layer(CompressionLayer::new())
-        .with_state(state);
-    app
+        .with_state(state)
 }
 
 async fn stylesheet() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=300")], CSS)
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=300"),
+        ],
+        CSS,
+    )
 }
 
 async fn not_found() -> impl IntoResponse {

@@ -33,7 +33,13 @@ impl Frame {
             y1 = y1.max(p.hi.max(p.y));
         }
         if x0 > x1 {
-            return Frame { x0: 0.0, x1: 1.0, y0: 0.0, y1: 1.0, log: false };
+            return Frame {
+                x0: 0.0,
+                x1: 1.0,
+                y0: 0.0,
+                y1: 1.0,
+                log: false,
+            };
         }
         if x0 == x1 {
             x0 -= 1.0;
@@ -43,13 +49,33 @@ impl Frame {
         if log {
             let (l0, l1) = (y0.log10(), y1.log10());
             let pad = ((l1 - l0) * 0.05).max(0.01);
-            return Frame { x0, x1, y0: 10f64.powf(l0 - pad), y1: 10f64.powf(l1 + pad), log };
+            return Frame {
+                x0,
+                x1,
+                y0: 10f64.powf(l0 - pad),
+                y1: 10f64.powf(l1 + pad),
+                log,
+            };
         }
         let span = y1 - y0;
-        let pad = if span > 0.0 { span * 0.05 } else { y0.abs().max(1.0) * 0.05 };
+        let pad = if span > 0.0 {
+            span * 0.05
+        } else {
+            y0.abs().max(1.0) * 0.05
+        };
         // Start the axis at zero when the data sit close to it: small changes then look small.
-        let lo = if y0 >= 0.0 && y0 - pad < span { 0.0 } else { y0 - pad };
-        Frame { x0, x1, y0: lo, y1: y1 + pad, log }
+        let lo = if y0 >= 0.0 && y0 - pad < span {
+            0.0
+        } else {
+            y0 - pad
+        };
+        Frame {
+            x0,
+            x1,
+            y0: lo,
+            y1: y1 + pad,
+            log,
+        }
     }
 
     pub fn px(&self, x: f64) -> f64 {
@@ -58,7 +84,8 @@ impl Frame {
 
     pub fn py(&self, y: f64) -> f64 {
         let t = if self.log {
-            (y.max(f64::MIN_POSITIVE).log10() - self.y0.log10()) / (self.y1.log10() - self.y0.log10())
+            (y.max(f64::MIN_POSITIVE).log10() - self.y0.log10())
+                / (self.y1.log10() - self.y0.log10())
         } else {
             (y - self.y0) / (self.y1 - self.y0)
         };
@@ -81,7 +108,8 @@ impl Frame {
 
 /// Round-numbered ticks (1, 2, 5 × 10^k steps) covering `lo..=hi`, about `n` of them.
 pub fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    if !(hi > lo) || n == 0 {
+    // Written so that NaN bounds also take this branch.
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) || n == 0 {
         return vec![lo];
     }
     let raw = (hi - lo) / n as f64;
@@ -108,7 +136,11 @@ pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let mut out = Vec::new();
     for e in a..=b {
         let base = 10f64.powi(e);
-        for m in if few { &[1.0, 2.0, 5.0][..] } else { &[1.0][..] } {
+        for m in if few {
+            &[1.0, 2.0, 5.0][..]
+        } else {
+            &[1.0][..]
+        } {
             let v = base * m;
             if v >= lo && v <= hi {
                 out.push(v);
@@ -135,19 +167,36 @@ mod tests {
     use super::*;
 
     fn pt(x: f64, y: f64) -> ChartPoint {
-        ChartPoint { x, y, lo: y, hi: y, run_id: 1, sha: None, time: 0, n: 1 }
+        ChartPoint {
+            x,
+            y,
+            lo: y,
+            hi: y,
+            run_id: 1,
+            sha: None,
+            time: 0,
+            n: 1,
+        }
     }
 
     #[test]
     fn ticks_are_round_numbers() {
-        assert_eq!(nice_ticks(0.0, 10.0, 5), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+        assert_eq!(
+            nice_ticks(0.0, 10.0, 5),
+            vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+        );
         assert_eq!(nice_ticks(103.0, 117.0, 3), vec![105.0, 110.0, 115.0]);
         assert_eq!(log_ticks(1.0, 1000.0), vec![1.0, 10.0, 100.0, 1000.0]);
     }
 
     #[test]
     fn frame_maps_and_inverts() {
-        let line = ChartLine { label: "a".into(), series_id: 1, points: vec![pt(1.0, 10.0), pt(11.0, 20.0)], total_points: 2 };
+        let line = ChartLine {
+            label: "a".into(),
+            series_id: 1,
+            points: vec![pt(1.0, 10.0), pt(11.0, 20.0)],
+            total_points: 2,
+        };
         let f = Frame::fit(&[line], false);
         assert_eq!(f.px(1.0), LEFT);
         assert_eq!(f.px(11.0), WIDTH - RIGHT);
@@ -157,7 +206,12 @@ mod tests {
 
     #[test]
     fn log_scale_falls_back_when_values_are_not_positive() {
-        let line = ChartLine { label: "a".into(), series_id: 1, points: vec![pt(1.0, 0.0), pt(2.0, 5.0)], total_points: 2 };
+        let line = ChartLine {
+            label: "a".into(),
+            series_id: 1,
+            points: vec![pt(1.0, 0.0), pt(2.0, 5.0)],
+            total_points: 2,
+        };
         assert!(!Frame::fit(&[line], true).log);
     }
 

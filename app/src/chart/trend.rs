@@ -7,9 +7,11 @@ use leptos_router::hooks::use_navigate;
 use perfwatch_core::chart::{ChartLine, ChartQuery, SeriesChart, XMode};
 
 use super::scale::{nearest, nice_ticks, Frame, BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH};
-use crate::format::{date, datetime, format_value, short_sha, sig};
+use crate::format::{date, datetime, format_value, pct, short_sha, sig};
 
-pub const COLORS: [&str; 6] = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"];
+pub const COLORS: [&str; 6] = [
+    "#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2",
+];
 
 /// SVG coordinates of a mouse event on the chart's `<svg>` (scaled to the viewBox).
 fn svg_pos(ev: &web_sys::MouseEvent) -> Option<(f64, f64)> {
@@ -20,7 +22,10 @@ fn svg_pos(ev: &web_sys::MouseEvent) -> Option<(f64, f64)> {
         return None;
     }
     let k = WIDTH / r.width();
-    Some(((ev.client_x() as f64 - r.left()) * k, (ev.client_y() as f64 - r.top()) * k))
+    Some((
+        (ev.client_x() as f64 - r.left()) * k,
+        (ev.client_y() as f64 - r.top()) * k,
+    ))
 }
 
 /// The point nearest to an SVG position, as (line, point) indices.
@@ -42,7 +47,12 @@ fn hit(lines: &[ChartLine], frame: &Frame, sx: f64, sy: f64) -> Option<(usize, u
 fn band_path(l: &ChartLine, f: &Frame) -> String {
     let mut d = String::new();
     for (i, p) in l.points.iter().enumerate() {
-        d.push_str(&format!("{}{:.1},{:.1} ", if i == 0 { "M" } else { "L" }, f.px(p.x), f.py(p.hi)));
+        d.push_str(&format!(
+            "{}{:.1},{:.1} ",
+            if i == 0 { "M" } else { "L" },
+            f.px(p.x),
+            f.py(p.hi)
+        ));
     }
     for p in l.points.iter().rev() {
         d.push_str(&format!("L{:.1},{:.1} ", f.px(p.x), f.py(p.lo)));
@@ -73,7 +83,10 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
 
     let y_ticks = frame.y_ticks();
     let x_ticks: Vec<f64> = match x_mode {
-        XMode::Commit => nice_ticks(frame.x0, frame.x1, 8).into_iter().filter(|v| v.fract() == 0.0).collect(),
+        XMode::Commit => nice_ticks(frame.x0, frame.x1, 8)
+            .into_iter()
+            .filter(|v| v.fract() == 0.0)
+            .collect(),
         XMode::Time => nice_ticks(frame.x0, frame.x1, 6),
     };
     let x_label = move |v: f64| match x_mode {
@@ -97,7 +110,9 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
         }
     };
     let on_up = move |ev: web_sys::MouseEvent| {
-        let Some((start, _)) = drag.get_untracked() else { return };
+        let Some((start, _)) = drag.get_untracked() else {
+            return;
+        };
         drag.set(None);
         let end = svg_pos(&ev).map(|p| p.0).unwrap_or(start);
         if (end - start).abs() < 6.0 {
@@ -113,8 +128,15 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
             XMode::Commit => (a.floor(), b.ceil()),
             XMode::Time => (a.round(), b.round()),
         };
-        let q = ChartQuery { from: Some(a), to: Some(b), ..query.clone() };
-        navigate(&format!("/series/{series_id}?{}", q.to_query_string()), Default::default());
+        let q = ChartQuery {
+            from: Some(a),
+            to: Some(b),
+            ..query.clone()
+        };
+        navigate(
+            &format!("/series/{series_id}?{}", q.to_query_string()),
+            Default::default(),
+        );
     };
 
     let tooltip_unit = unit.clone();
@@ -186,6 +208,54 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
             }
         })
         .collect_view();
+    // Alerts: a triangle at the change (pointing up for a rise, down for a fall),
+    // coloured by regression or improvement, linking to the alert's group.
+    let alert_marks = chart
+        .alerts
+        .iter()
+        .filter(|a| a.x >= frame.x0 && a.x <= frame.x1)
+        .map(|a| {
+            let x = frame.px(a.x);
+            let y = TOP + 8.0;
+            let d = if a.relative_change >= 0.0 {
+                format!(
+                    "M{:.1},{:.1} L{:.1},{:.1} L{:.1},{:.1} Z",
+                    x,
+                    y - 6.0,
+                    x - 6.0,
+                    y + 5.0,
+                    x + 6.0,
+                    y + 5.0
+                )
+            } else {
+                format!(
+                    "M{:.1},{:.1} L{:.1},{:.1} L{:.1},{:.1} Z",
+                    x,
+                    y + 6.0,
+                    x - 6.0,
+                    y - 5.0,
+                    x + 6.0,
+                    y - 5.0
+                )
+            };
+            let title = format!(
+                "{} {} ({})",
+                a.direction.as_str(),
+                pct(a.relative_change * 100.0),
+                a.kind.as_str()
+            );
+            let href = a
+                .group_id
+                .map(|g| format!("/alerts/groups/{g}"))
+                .unwrap_or_else(|| "/alerts".into());
+            view! {
+                <a href=href class=format!("alert-mark {}", a.direction.as_str()) data-alert=a.id>
+                    <line x1=x x2=x y1=y y2=HEIGHT - BOTTOM />
+                    <path d=d><title>{title}</title></path>
+                </a>
+            }
+        })
+        .collect_view();
     let series_views = chart
         .lines
         .iter()
@@ -225,7 +295,8 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
             }
         })
         .collect_view();
-    let log_note = (chart.query.log && !frame.log).then(|| view! { <p class="note">"Log scale needs positive values; shown linear."</p> });
+    let log_note = (chart.query.log && !frame.log)
+        .then(|| view! { <p class="note">"Log scale needs positive values; shown linear."</p> });
 
     view! {
         <div class="chart" data-testid="trend-chart">
@@ -237,6 +308,7 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
                 <line class="axis" x1=LEFT x2=WIDTH - RIGHT y1=HEIGHT - BOTTOM y2=HEIGHT - BOTTOM />
                 {xaxis}
                 {markers}
+                {alert_marks}
                 {series_views}
                 {hover_dot}
                 {selection}

@@ -13,7 +13,13 @@ pub fn Sparkline(values: Vec<f64>) -> impl IntoView {
     let points = values
         .iter()
         .enumerate()
-        .map(|(i, v)| format!("{:.1},{:.1}", i as f64 / n as f64 * w, h - 2.0 - (v - lo) / span * (h - 4.0)))
+        .map(|(i, v)| {
+            format!(
+                "{:.1},{:.1}",
+                i as f64 / n as f64 * w,
+                h - 2.0 - (v - lo) / span * (h - 4.0)
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ");
     view! {

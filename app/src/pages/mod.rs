@@ -1,6 +1,22 @@
 //! One page per file.
 
+pub mod alert_group;
+pub mod alerts;
 pub mod project;
 pub mod projects;
 pub mod run;
 pub mod series;
+
+/// The message of a failed page load; during server rendering a "not found" also sets
+/// the response status to 404, so links to missing things are not cached as pages.
+pub(crate) fn load_error(e: &leptos::prelude::ServerFnError) -> String {
+    let msg = e.to_string();
+    let msg = msg.rsplit(": ").next().unwrap_or(&msg).to_string();
+    #[cfg(feature = "ssr")]
+    if msg.contains("not found") {
+        if let Some(r) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            r.set_status(http::StatusCode::NOT_FOUND);
+        }
+    }
+    msg
+}

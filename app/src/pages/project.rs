@@ -71,7 +71,7 @@ pub fn ProjectPage() -> impl IntoView {
                             }).collect_view()}
                         }.into_any()
                     }
-                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
         </Suspense>

@@ -10,7 +10,13 @@ use crate::format::{datetime, format_value, short_sha};
 #[component]
 pub fn RunPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(-1)
+    };
     let data = Resource::new(id, fetch_run_detail);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -61,7 +67,7 @@ pub fn RunPage() -> impl IntoView {
                             </table>
                         }.into_any()
                     }
-                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
         </Suspense>

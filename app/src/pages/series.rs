@@ -23,11 +23,36 @@ fn href(id: i64, q: &ChartQuery) -> String {
 fn controls(c: &SeriesChart) -> impl IntoView {
     let id = c.series.id;
     let q = &c.query;
-    let other_x = if c.x_mode == XMode::Commit { XMode::Time } else { XMode::Commit };
-    let x_link = href(id, &ChartQuery { x: Some(other_x), from: None, to: None, ..q.clone() });
-    let scale_link = href(id, &ChartQuery { log: !q.log, ..q.clone() });
+    let other_x = if c.x_mode == XMode::Commit {
+        XMode::Time
+    } else {
+        XMode::Commit
+    };
+    let x_link = href(
+        id,
+        &ChartQuery {
+            x: Some(other_x),
+            from: None,
+            to: None,
+            ..q.clone()
+        },
+    );
+    let scale_link = href(
+        id,
+        &ChartQuery {
+            log: !q.log,
+            ..q.clone()
+        },
+    );
     let zoomed = q.from.is_some() || q.to.is_some();
-    let reset = href(id, &ChartQuery { from: None, to: None, ..q.clone() });
+    let reset = href(
+        id,
+        &ChartQuery {
+            from: None,
+            to: None,
+            ..q.clone()
+        },
+    );
     let overlays = c
         .siblings
         .iter()
@@ -74,12 +99,21 @@ pub fn SeriesPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let key = move || {
-        let id = params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
+        let id = params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(-1);
         let q = query.read();
         let keys = ["x", "scale", "from", "to", "branch", "overlay", "branches"];
-        let pairs: Vec<(String, String)> =
-            keys.iter().filter_map(|k| q.get(k).map(|v| (k.to_string(), v))).collect();
-        (id, ChartQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+        let pairs: Vec<(String, String)> = keys
+            .iter()
+            .filter_map(|k| q.get(k).map(|v| (k.to_string(), v)))
+            .collect();
+        (
+            id,
+            ChartQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        )
     };
     let data = Resource::new(key, |(id, q)| fetch_series_chart(id, q));
     view! {
@@ -112,7 +146,7 @@ pub fn SeriesPage() -> impl IntoView {
                             </table>
                         }.into_any()
                     }
-                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
         </Suspense>

@@ -13,14 +13,23 @@ impl Store {
     /// Adds a release or annotation. A marker that names a commit is placed at the
     /// commit (and at its time unless one is given); the commit is created if the
     /// release was tagged before any run reached it.
-    pub async fn add_annotation(&self, a: &AnnotationInput, token_project: Option<i64>) -> Result<i64> {
+    pub async fn add_annotation(
+        &self,
+        a: &AnnotationInput,
+        token_project: Option<i64>,
+    ) -> Result<i64> {
         validate_annotation(a).map_err(StoreError::Invalid)?;
         let project = self.project(&a.project).await.map_err(|e| match e {
-            StoreError::NotFound(_) => StoreError::invalid("project", format!("unknown project '{}'", a.project)),
+            StoreError::NotFound(_) => {
+                StoreError::invalid("project", format!("unknown project '{}'", a.project))
+            }
             e => e,
         })?;
         if token_project.is_some_and(|p| p != project.id) {
-            return Err(StoreError::Forbidden(format!("this token may not write to project '{}'", a.project)));
+            return Err(StoreError::Forbidden(format!(
+                "this token may not write to project '{}'",
+                a.project
+            )));
         }
         let mut tx = self.pool.begin().await?;
         let (commit_id, commit_time) = match &a.commit {
@@ -34,7 +43,10 @@ impl Store {
                 .bind(sha.to_ascii_lowercase())
                 .fetch_one(&mut *tx)
                 .await?;
-                (Some(row.try_get::<i64, _>(0)?), row.try_get::<Option<i64>, _>(1)?)
+                (
+                    Some(row.try_get::<i64, _>(0)?),
+                    row.try_get::<Option<i64>, _>(1)?,
+                )
             }
             None => (None, None),
         };

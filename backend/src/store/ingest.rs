@@ -37,7 +37,8 @@ const MEASUREMENT_CHUNK: usize = 400;
 impl Store {
     pub async fn store_run(&self, run: &ValidRun, opts: &IngestOptions) -> Result<StoredRun> {
         let mut tx = self.pool.begin().await?;
-        let (project_id, main_branch) = self.project_for_ingest(&mut tx, &run.project, opts).await?;
+        let (project_id, main_branch) =
+            self.project_for_ingest(&mut tx, &run.project, opts).await?;
         if let Some(key) = &run.run_key {
             if let Some(existing) = existing_run(&mut tx, project_id, key).await? {
                 tx.rollback().await?;
@@ -206,7 +207,11 @@ impl Store {
     }
 }
 
-async fn existing_run(tx: &mut Transaction<'static, Any>, project_id: i64, key: &str) -> Result<Option<i64>> {
+async fn existing_run(
+    tx: &mut Transaction<'static, Any>,
+    project_id: i64,
+    key: &str,
+) -> Result<Option<i64>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM runs WHERE project_id = $1 AND run_key = $2")
             .bind(project_id)
@@ -226,7 +231,11 @@ async fn existing_run_pool(store: &Store, project_id: i64, key: &str) -> Result<
     )
 }
 
-pub(crate) async fn upsert_branch(tx: &mut Transaction<'static, Any>, project_id: i64, name: &str) -> Result<i64> {
+pub(crate) async fn upsert_branch(
+    tx: &mut Transaction<'static, Any>,
+    project_id: i64,
+    name: &str,
+) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO branches (project_id, name) VALUES ($1, $2)
          ON CONFLICT (project_id, name) DO UPDATE SET name = excluded.name RETURNING id",
@@ -311,7 +320,9 @@ async fn upsert_series(
             let mid = measure_ids[&(r.measure.clone(), r.unit.clone())];
             ids.get(&(r.benchmark.clone(), mid, r.params_key.clone()))
                 .copied()
-                .ok_or_else(|| StoreError::Data(format!("series for '{}' not returned", r.benchmark)))
+                .ok_or_else(|| {
+                    StoreError::Data(format!("series for '{}' not returned", r.benchmark))
+                })
         })
         .collect()
 }

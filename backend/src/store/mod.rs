@@ -6,6 +6,7 @@
 //! differs (one migration folder per dialect) and a few statements branch on
 //! [`Dialect`].
 
+mod alerts;
 mod annotations;
 mod ingest;
 mod projects;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use alerts::{AlertMark, DetectPoint, NewAlert, StoredRule, UpsertCounts};
 pub use ingest::{IngestOptions, StoredRun};
 pub use projects::NewProject;
 pub use read::PointFilter;

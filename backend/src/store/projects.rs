@@ -24,10 +24,14 @@ pub struct NewProject {
 
 impl Store {
     pub async fn create_project(&self, p: &NewProject) -> Result<i64> {
-        check_slug("slug", &p.slug).map_err(|e| StoreError::Invalid(ValidationErrors { errors: vec![e] }))?;
+        check_slug("slug", &p.slug)
+            .map_err(|e| StoreError::Invalid(ValidationErrors { errors: vec![e] }))?;
         if let Some(url) = &p.repo_url {
             if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500 {
-                return Err(StoreError::invalid("repo_url", "must be an http(s) URL of at most 500 characters"));
+                return Err(StoreError::invalid(
+                    "repo_url",
+                    "must be an http(s) URL of at most 500 characters",
+                ));
             }
         }
         let res = sqlx::query_scalar(
@@ -80,18 +84,22 @@ impl Store {
 
     /// Branch names of a project, main branch first.
     pub async fn branches(&self, project_id: i64) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT name FROM branches WHERE project_id = $1 ORDER BY name")
-            .bind(project_id)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT name FROM branches WHERE project_id = $1 ORDER BY name")
+                .bind(project_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn branch_id(&self, project_id: i64, name: &str) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT id FROM branches WHERE project_id = $1 AND name = $2")
-            .bind(project_id)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT id FROM branches WHERE project_id = $1 AND name = $2")
+                .bind(project_id)
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 }
 
@@ -110,7 +118,12 @@ fn project_from_row(r: &sqlx::any::AnyRow) -> Result<ProjectInfo> {
 
 impl Store {
     /// Order of a commit (full sha or a unique prefix) on a branch.
-    pub async fn commit_order(&self, project_id: i64, branch_id: Option<i64>, sha: &str) -> Result<Option<i64>> {
+    pub async fn commit_order(
+        &self,
+        project_id: i64,
+        branch_id: Option<i64>,
+        sha: &str,
+    ) -> Result<Option<i64>> {
         let prefix = format!("{}%", sha.to_ascii_lowercase().replace(['%', '_'], ""));
         Ok(sqlx::query_scalar(
             "SELECT bc.ord FROM commits c JOIN branch_commits bc ON bc.commit_id = c.id

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use perfwatch_core::view::{CommitInfo, MeasurementView, Point, RunDetail, SeriesInfo, SeriesOverview};
+use perfwatch_core::view::{
+    CommitInfo, MeasurementView, Point, RunDetail, SeriesInfo, SeriesOverview,
+};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::rows::{series_from_row, SERIES_COLUMNS, SERIES_JOINS};
@@ -28,7 +30,10 @@ impl Store {
         let sql = format!(
             "SELECT {SERIES_COLUMNS} {SERIES_JOINS} WHERE s.project_id = $1 ORDER BY s.benchmark, s.params, m.name, t.name"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(project_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(project_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|r| series_from_row(r, 0)).collect()
     }
 
@@ -51,13 +56,20 @@ impl Store {
                  AND o.measure_id = s.measure_id AND o.params = s.params
              WHERE o.id = $1 AND s.id <> $1 ORDER BY t.name"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(series_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(series_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|r| series_from_row(r, 0)).collect()
     }
 
     /// Every series of a project with its latest value, change and sparkline. Reads the
     /// last points of all series in one query (window function, both databases).
-    pub async fn series_overview(&self, project_id: i64, branch_id: Option<i64>) -> Result<Vec<SeriesOverview>> {
+    pub async fn series_overview(
+        &self,
+        project_id: i64,
+        branch_id: Option<i64>,
+    ) -> Result<Vec<SeriesOverview>> {
         let series = self.list_series(project_id).await?;
         let rows = sqlx::query(
             "SELECT series_id, median FROM (
@@ -183,7 +195,10 @@ impl Store {
              JOIN testbeds t ON t.id = s.testbed_id
              WHERE x.run_id = $1 ORDER BY s.benchmark, s.params, m.name"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(run_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(run_id)
+            .fetch_all(&self.pool)
+            .await?;
         let measurements = rows
             .iter()
             .map(|r| {

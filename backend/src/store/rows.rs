@@ -8,7 +8,8 @@ use sqlx::Row;
 use crate::error::Result;
 
 /// Columns every series query selects, in this order.
-pub(crate) const SERIES_COLUMNS: &str = "s.id, p.slug, s.benchmark, m.name, m.unit, m.display_unit, m.direction, t.name, s.params";
+pub(crate) const SERIES_COLUMNS: &str =
+    "s.id, p.slug, s.benchmark, m.name, m.unit, m.display_unit, m.direction, t.name, s.params";
 
 pub(crate) const SERIES_JOINS: &str = "FROM series s JOIN projects p ON p.id = s.project_id
      JOIN measures m ON m.id = s.measure_id JOIN testbeds t ON t.id = s.testbed_id";

@@ -18,13 +18,20 @@ pub async fn create(
     Token(token): Token,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let a: AnnotationInput = parse_json(&body).map_err(|e| ApiError::invalid(StatusCode::BAD_REQUEST, e))?;
+    let a: AnnotationInput =
+        parse_json(&body).map_err(|e| ApiError::invalid(StatusCode::BAD_REQUEST, e))?;
     let id = state.store.add_annotation(&a, token.project_id).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
-pub async fn list(State(state): State<AppState>, Path(slug): Path<String>) -> ApiResult<Json<Vec<Marker>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<Marker>>> {
     let project = state.store.project(&slug).await?;
-    let branch = state.store.branch_id(project.id, &project.main_branch).await?;
+    let branch = state
+        .store
+        .branch_id(project.id, &project.main_branch)
+        .await?;
     Ok(Json(state.store.markers(project.id, branch).await?))
 }

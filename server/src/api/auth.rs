@@ -27,7 +27,10 @@ pub struct Token(pub TokenInfo);
 impl FromRequestParts<AppState> for Token {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Some(secret) = bearer(parts) else {
             return Err(ApiError::unauthorized(
                 "this request needs an API token: send 'Authorization: Bearer <token>' (create one with `perfwatch token create`)",
@@ -35,7 +38,9 @@ impl FromRequestParts<AppState> for Token {
         };
         match state.store.verify_token(secret).await? {
             Some(info) => Ok(Token(info)),
-            None => Err(ApiError::unauthorized("the API token is unknown or revoked")),
+            None => Err(ApiError::unauthorized(
+                "the API token is unknown or revoked",
+            )),
         }
     }
 }

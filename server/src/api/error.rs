@@ -46,7 +46,9 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound(what) => Self::new(StatusCode::NOT_FOUND, format!("{what} not found")),
+            StoreError::NotFound(what) => {
+                Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+            }
             StoreError::Invalid(v) => Self::invalid(StatusCode::UNPROCESSABLE_ENTITY, v),
             StoreError::Conflict { field, reason } => Self {
                 status: StatusCode::CONFLICT,
@@ -59,7 +61,10 @@ impl From<StoreError> for ApiError {
                 let _ = getrandom::fill(&mut id);
                 let request_id = hex::encode(id);
                 tracing::error!(%request_id, error = %other, "internal error");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, format!("internal error (request {request_id})"))
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("internal error (request {request_id})"),
+                )
             }
         }
     }

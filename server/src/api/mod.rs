@@ -1,6 +1,7 @@
 //! REST API v1 (documented in docs/api.md). Handlers are thin: parse, check the token,
 //! call one use case, map the error.
 
+pub mod alerts;
 pub mod annotations;
 pub mod auth;
 pub mod error;
@@ -9,7 +10,7 @@ pub mod runs;
 pub mod series;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::config::ServerConfig;
@@ -25,5 +26,14 @@ pub fn routes(config: &ServerConfig) -> Router<AppState> {
         .route("/projects/{slug}/annotations", get(annotations::list))
         .route("/annotations", post(annotations::create))
         .route("/series/{id}/points", get(series::points))
+        .route("/alerts", get(alerts::list))
+        .route("/alerts/{id}", get(alerts::get_one))
+        .route("/alert-groups/{id}", get(alerts::group))
+        .route("/projects/{slug}/detect", post(alerts::detect))
+        .route(
+            "/projects/{slug}/thresholds",
+            get(alerts::list_thresholds).post(alerts::create_threshold),
+        )
+        .route("/thresholds/{id}", delete(alerts::delete_threshold))
         .layer(DefaultBodyLimit::max(config.body_limit))
 }

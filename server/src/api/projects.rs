@@ -17,7 +17,10 @@ pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<ProjectIn
     Ok(Json(state.store.list_projects().await?))
 }
 
-pub async fn get_one(State(state): State<AppState>, Path(slug): Path<String>) -> ApiResult<Json<ProjectInfo>> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<ProjectInfo>> {
     Ok(Json(state.store.project(&slug).await?))
 }
 
@@ -27,9 +30,16 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     if token.project_id.is_some() {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "a project-scoped token may not create projects"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "a project-scoped token may not create projects",
+        ));
     }
-    let p: NewProject = parse_json(&body).map_err(|e| ApiError::invalid(StatusCode::BAD_REQUEST, e))?;
+    let p: NewProject =
+        parse_json(&body).map_err(|e| ApiError::invalid(StatusCode::BAD_REQUEST, e))?;
     let id = state.store.create_project(&p).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "slug": p.slug }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "slug": p.slug })),
+    ))
 }

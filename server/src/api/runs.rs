@@ -18,9 +18,15 @@ pub async fn submit(
     Token(token): Token,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<RunReceipt>)> {
-    let body = body.map_err(|e| ApiError::new(e.status(), format!("request body rejected: {}", e.body_text())))?;
+    let body = body.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            format!("request body rejected: {}", e.body_text()),
+        )
+    })?;
     let run = parse_run_json(&body).map_err(|e| ApiError::invalid(StatusCode::BAD_REQUEST, e))?;
-    let run = validate_run(run).map_err(|e| ApiError::invalid(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+    let run =
+        validate_run(run).map_err(|e| ApiError::invalid(StatusCode::UNPROCESSABLE_ENTITY, e))?;
     let opts = IngestOptions {
         auto_create_project: state.config.auto_create_projects,
         token_project: token.project_id,
@@ -29,13 +35,24 @@ pub async fn submit(
     let receipt = RunReceipt {
         run_id: stored.run_id,
         duplicate: stored.duplicate,
-        series: if stored.duplicate { 0 } else { stored.series_ids.len() },
+        series: if stored.duplicate {
+            0
+        } else {
+            stored.series_ids.len()
+        },
         url: format!("{}/runs/{}", state.public_url, stored.run_id),
     };
-    let status = if stored.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if stored.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok((status, Json(receipt)))
 }
 
-pub async fn get_run(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<RunDetail>> {
+pub async fn get_run(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<RunDetail>> {
     Ok(Json(state.store.run_detail(id).await?))
 }

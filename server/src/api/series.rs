@@ -9,7 +9,10 @@ use serde::Deserialize;
 use super::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-pub async fn list(State(state): State<AppState>, Path(slug): Path<String>) -> ApiResult<Json<Vec<SeriesInfo>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<SeriesInfo>>> {
     let project = state.store.project(&slug).await?;
     Ok(Json(state.store.list_series(project.id).await?))
 }
@@ -38,7 +41,10 @@ fn parse_time(field: &str, v: &Option<String>) -> ApiResult<Option<i64>> {
             ApiError::invalid(
                 axum::http::StatusCode::BAD_REQUEST,
                 perfwatch_core::ValidationErrors {
-                    errors: vec![perfwatch_core::FieldError::new(field, "must be RFC 3339 or milliseconds since the epoch")],
+                    errors: vec![perfwatch_core::FieldError::new(
+                        field,
+                        "must be RFC 3339 or milliseconds since the epoch",
+                    )],
                 },
             )
         })
@@ -52,13 +58,12 @@ pub async fn points(
     let series = state.store.series(id).await?;
     let project = state.store.project(&series.project).await?;
     let branch_id = match &q.branch {
-        Some(b) => Some(
-            state
-                .store
-                .branch_id(project.id, b)
-                .await?
-                .ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, format!("branch '{b}' not found")))?,
-        ),
+        Some(b) => Some(state.store.branch_id(project.id, b).await?.ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                format!("branch '{b}' not found"),
+            )
+        })?),
         None => None,
     };
     let mut f = PointFilter {
@@ -69,12 +74,21 @@ pub async fn points(
         to_time: parse_time("to_time", &q.to_time)?,
     };
     // Commit bounds are resolved to their order on the branch.
-    for (sha, slot) in [(&q.from_commit, &mut f.from_ord), (&q.to_commit, &mut f.to_ord)] {
+    for (sha, slot) in [
+        (&q.from_commit, &mut f.from_ord),
+        (&q.to_commit, &mut f.to_ord),
+    ] {
         if let Some(sha) = sha {
-            let bid = branch_id.or(state.store.branch_id(project.id, &project.main_branch).await?);
+            let bid = branch_id.or(state
+                .store
+                .branch_id(project.id, &project.main_branch)
+                .await?);
             let ord = state.store.commit_order(project.id, bid, sha).await?;
             *slot = Some(ord.ok_or_else(|| {
-                ApiError::new(axum::http::StatusCode::NOT_FOUND, format!("commit '{sha}' not found on the branch"))
+                ApiError::new(
+                    axum::http::StatusCode::NOT_FOUND,
+                    format!("commit '{sha}' not found on the branch"),
+                )
             })?);
         }
     }

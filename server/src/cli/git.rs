@@ -14,7 +14,12 @@ pub struct GitInfo {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -30,7 +35,9 @@ pub fn discover(dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> GitInfo {
     let branch = env("GITHUB_HEAD_REF")
         .filter(|s| !s.is_empty())
         .or_else(|| env("GITHUB_REF_NAME").filter(|s| !s.is_empty()))
-        .or_else(|| env("GITHUB_REF").and_then(|r| r.strip_prefix("refs/heads/").map(str::to_string)))
+        .or_else(|| {
+            env("GITHUB_REF").and_then(|r| r.strip_prefix("refs/heads/").map(str::to_string))
+        })
         .or_else(|| git(dir, &["rev-parse", "--abbrev-ref", "HEAD"]).filter(|b| b != "HEAD"));
     let rev = sha.clone().unwrap_or_else(|| "HEAD".into());
     let parent = git(dir, &["rev-parse", &format!("{rev}^")]);

@@ -1,12 +1,17 @@
 //! Command-line interface: the subcommands of `perfwatch`.
 
+pub mod detect;
 pub mod git;
 pub mod submit;
 
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "perfwatch", version, about = "Track benchmark and load-test results commit by commit, and catch regressions")]
+#[command(
+    name = "perfwatch",
+    version,
+    about = "Track benchmark and load-test results commit by commit, and catch regressions"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -15,7 +20,11 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct DbArgs {
     /// `sqlite://path` (default `sqlite://data/perfwatch.db`) or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/perfwatch.db")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/perfwatch.db"
+    )]
     pub database_url: String,
 }
 
@@ -67,6 +76,9 @@ pub enum Command {
     },
     /// Submit a native-format run file to a server, filling commit details from git.
     Submit(submit::SubmitArgs),
+    /// Change points of series in a CSV or JSON file (offline), or one detection pass
+    /// over a project in the database (`--project SLUG`).
+    Detect(detect::DetectArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -42,7 +42,12 @@ pub fn complete_run(mut run: RunSubmission, args: &SubmitArgs, git: &GitInfo) ->
     if let Some(p) = &args.project {
         run.project = p.clone();
     }
-    if let Some(b) = args.branch.clone().or_else(|| run.branch.clone()).or_else(|| git.branch.clone()) {
+    if let Some(b) = args
+        .branch
+        .clone()
+        .or_else(|| run.branch.clone())
+        .or_else(|| git.branch.clone())
+    {
         run.branch = Some(b);
     }
     if let Some(t) = &args.testbed {
@@ -72,12 +77,17 @@ pub fn complete_run(mut run: RunSubmission, args: &SubmitArgs, git: &GitInfo) ->
 }
 
 pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
-    let text = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let text =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let run: RunSubmission = perfwatch_core::validate::parse_run_json(&text).map_err(|e| {
         anyhow::anyhow!(
             "{}: {}",
             args.file.display(),
-            e.errors.iter().map(|f| format!("{}: {}", f.path, f.reason)).collect::<Vec<_>>().join("; ")
+            e.errors
+                .iter()
+                .map(|f| format!("{}: {}", f.path, f.reason))
+                .collect::<Vec<_>>()
+                .join("; ")
         )
     })?;
     let env = |k: &str| std::env::var(k).ok();
@@ -85,7 +95,10 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
     let mut run = complete_run(run, &args, &git);
     if run.run_key.is_none() {
         if let (Some(id), Some(attempt)) = (env("GITHUB_RUN_ID"), env("GITHUB_RUN_ATTEMPT")) {
-            run.run_key = Some(format!("gha-{id}-{attempt}-{}", run.testbed.clone().unwrap_or_default()));
+            run.run_key = Some(format!(
+                "gha-{id}-{attempt}-{}",
+                run.testbed.clone().unwrap_or_default()
+            ));
         }
     }
     if run.project.is_empty() {
@@ -94,7 +107,11 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
     let receipt = post_run(&args.server, &args.token, &run).await?;
     println!(
         "{} run {} of {} ({} results): {}",
-        if receipt.duplicate { "already stored:" } else { "submitted" },
+        if receipt.duplicate {
+            "already stored:"
+        } else {
+            "submitted"
+        },
         receipt.run_id,
         run.project,
         run.results.len(),
@@ -104,7 +121,11 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
 }
 
 /// Posts a run; a 4xx answer is printed with its field errors.
-pub async fn post_run(server: &str, token: &str, run: &RunSubmission) -> anyhow::Result<perfwatch_core::view::RunReceipt> {
+pub async fn post_run(
+    server: &str,
+    token: &str,
+    run: &RunSubmission,
+) -> anyhow::Result<perfwatch_core::view::RunReceipt> {
     let url = format!("{}/api/v1/runs", server.trim_end_matches('/'));
     let resp = reqwest::Client::new()
         .post(&url)

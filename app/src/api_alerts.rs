@@ -1,0 +1,98 @@
+//! Server functions of the alert pages: thin. Each reads its input, calls the backend
+//! and maps the error to a message without database text.
+
+use leptos::prelude::*;
+use perfwatch_core::alerts::{AlertFilter, AlertGroupView, AlertView};
+use perfwatch_core::chart::SeriesChart;
+use serde::{Deserialize, Serialize};
+
+/// The alerts page's data: the alerts and the projects to filter by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertList {
+    pub alerts: Vec<AlertView>,
+    pub projects: Vec<String>,
+}
+
+/// The alert-group page's data: the group and, per alert, a chart zoomed around its
+/// change (same order as `group.alerts`; charts after the first 24 alerts are omitted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertGroupPage {
+    pub group: AlertGroupView,
+    pub charts: Vec<Option<SeriesChart>>,
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use leptos::prelude::*;
+    use perfwatch_backend::{Store, StoreError};
+    use perfwatch_core::alerts::{AlertView, RangeAxis};
+    use perfwatch_core::chart::{ChartQuery, XMode};
+
+    pub const MAX_CHARTS: usize = 24;
+
+    pub fn store() -> Result<Store, ServerFnError> {
+        use_context::<Store>().ok_or_else(|| ServerFnError::new("storage is not configured"))
+    }
+
+    /// Not-found and input errors are shown; anything else is logged and hidden.
+    pub fn map_err(e: StoreError) -> ServerFnError {
+        match e {
+            StoreError::NotFound(what) => ServerFnError::new(format!("{what} not found")),
+            StoreError::Invalid(v) => ServerFnError::new(v.to_string()),
+            other => {
+                tracing::error!(error = %other, "server function failed");
+                ServerFnError::new("internal error")
+            }
+        }
+    }
+
+    /// The chart window around an alert's change: 20 commits each side, or 15 times the
+    /// suspect interval (at least an hour) each side on a time axis.
+    pub fn window(a: &AlertView) -> ChartQuery {
+        let (x, from, to) = match a.axis {
+            RangeAxis::Commit => (XMode::Commit, a.range.lo - 20, a.range.hi + 20),
+            RangeAxis::Time => {
+                let span = (a.range.hi - a.range.lo).max(3_600_000);
+                (XMode::Time, a.range.lo - 15 * span, a.range.hi + 15 * span)
+            }
+        };
+        ChartQuery {
+            x: Some(x),
+            from: Some(from as f64),
+            to: Some(to as f64),
+            ..Default::default()
+        }
+    }
+}
+
+#[server(prefix = "/fn")]
+pub async fn fetch_alert_list(filter: AlertFilter) -> Result<AlertList, ServerFnError> {
+    let store = server::store()?;
+    let alerts = store.list_alerts(&filter).await.map_err(server::map_err)?;
+    let projects = store
+        .list_projects()
+        .await
+        .map_err(server::map_err)?
+        .into_iter()
+        .map(|p| p.slug)
+        .collect();
+    Ok(AlertList { alerts, projects })
+}
+
+#[server(prefix = "/fn")]
+pub async fn fetch_alert_group_page(id: i64) -> Result<AlertGroupPage, ServerFnError> {
+    let store = server::store()?;
+    let group = store.alert_group(id).await.map_err(server::map_err)?;
+    let mut charts = Vec::with_capacity(group.alerts.len());
+    for (i, a) in group.alerts.iter().enumerate() {
+        if i >= server::MAX_CHARTS {
+            charts.push(None);
+            continue;
+        }
+        let chart = perfwatch_backend::charts::series_chart(&store, a.series.id, server::window(a))
+            .await
+            .map_err(server::map_err)?;
+        charts.push(Some(chart));
+    }
+    Ok(AlertGroupPage { group, charts })
+}

@@ -1,0 +1,376 @@
+//! The detection use case: read → compute (pure) → write.
+//!
+//! For a project's main branch, each series is read in commit order (time order for
+//! series whose runs have no branch), `perfwatch_detect::detect` runs on the medians,
+//! Benjamini–Hochberg keeps the change points that survive across all series of the
+//! pass, and each kept change point becomes (or updates) one alert whose suspect range
+//! runs from the last good point's commit to the first bad point's commit. Threshold
+//! rules are judged on the newest point (after ingestion) or on every point (on demand).
+//! docs/alerts.md has the rules.
+
+/// The pure detection crate, for callers (the CLI, the API) that do not depend on it.
+pub use perfwatch_detect as engine;
+
+use perfwatch_core::alerts::{AlertDirection, AlertKind, DetectSummary, RangeAxis, SuspectRange};
+use perfwatch_core::units::Direction;
+use perfwatch_core::view::SeriesInfo;
+use perfwatch_detect::threshold::{Breach, Side, ThresholdRule};
+use perfwatch_detect::{
+    detect, fdr::fdr_filter, relative_change, ChangePoint, DetectConfig, Detection,
+};
+
+use crate::error::{Result, StoreError};
+use crate::store::{DetectPoint, NewAlert, StoredRule};
+use crate::Store;
+
+/// How a pass detects and writes.
+#[derive(Debug, Clone)]
+pub struct DetectSettings {
+    pub config: DetectConfig,
+    /// Benjamini–Hochberg level across the series of one pass.
+    pub fdr_q: f64,
+    /// A change point within this many points of an existing alert's first bad point
+    /// updates that alert instead of creating one.
+    pub move_tolerance: usize,
+    /// Judge threshold rules on every point (`true`) or on the newest only.
+    pub threshold_history: bool,
+}
+
+impl Default for DetectSettings {
+    fn default() -> Self {
+        Self {
+            config: DetectConfig::default(),
+            fdr_q: 0.05,
+            move_tolerance: 5,
+            threshold_history: false,
+        }
+    }
+}
+
+/// Which series a pass covers.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// Every series of the project.
+    All,
+    /// These series (e.g. those a run just touched).
+    Series(Vec<i64>),
+}
+
+struct SeriesData {
+    info: SeriesInfo,
+    axis: RangeAxis,
+    points: Vec<DetectPoint>,
+    change_points: Vec<ChangePoint>,
+}
+
+/// Runs one detection pass over a project (by slug).
+pub async fn detect_project(
+    store: &Store,
+    slug: &str,
+    scope: Scope,
+    settings: &DetectSettings,
+) -> Result<DetectSummary> {
+    let project = store.project(slug).await?;
+    let main_branch = store.branch_id(project.id, &project.main_branch).await?;
+    let all = store.list_series(project.id).await?;
+    let series: Vec<SeriesInfo> = match scope {
+        Scope::All => all,
+        Scope::Series(ids) => all.into_iter().filter(|s| ids.contains(&s.id)).collect(),
+    };
+    let mut summary = DetectSummary {
+        series: series.len(),
+        ..Default::default()
+    };
+
+    // Read and compute.
+    let mut data = Vec::with_capacity(series.len());
+    for info in series {
+        let (axis, points) = store.detection_points(info.id, main_branch).await?;
+        let values: Vec<f64> = points.iter().map(|p| p.median).collect();
+        let change_points = match detect(&values, &settings.config)
+            .map_err(|e| StoreError::Data(format!("detection on series {}: {e}", info.id)))?
+        {
+            Detection::TooShort { .. } => {
+                summary.too_short += 1;
+                vec![]
+            }
+            Detection::Done { change_points } => change_points,
+        };
+        summary.change_points_found += change_points.len();
+        data.push(SeriesData {
+            info,
+            axis,
+            points,
+            change_points,
+        });
+    }
+    let lists: Vec<&[ChangePoint]> = data.iter().map(|d| d.change_points.as_slice()).collect();
+    let kept = fdr_filter(&lists, settings.fdr_q);
+
+    // Write.
+    for (d, kept) in data.iter().zip(kept) {
+        summary.change_points_kept += kept.len();
+        let alerts: Vec<NewAlert> = kept
+            .iter()
+            .filter_map(|cp| changepoint_alert(&d.info, d.axis, &d.points, cp))
+            .collect();
+        let supported: Vec<usize> = d.change_points.iter().map(|c| c.index).collect();
+        let c = store
+            .upsert_changepoint_alerts(
+                project.id,
+                d.info.id,
+                &d.points,
+                &alerts,
+                &supported,
+                settings.move_tolerance,
+            )
+            .await?;
+        summary.alerts_created += c.created;
+        summary.alerts_updated += c.updated;
+        summary.alerts_unchanged += c.unchanged;
+        summary.alerts_retracted += c.retracted;
+    }
+    let rules = store.threshold_rules(project.id).await?;
+    if !rules.is_empty() {
+        let parsed: Vec<(StoredRule, ThresholdRule)> = rules
+            .into_iter()
+            .filter_map(|r| {
+                let rule = serde_json::from_str(&r.rule).ok()?;
+                Some((r, rule))
+            })
+            .collect();
+        for d in &data {
+            let values: Vec<f64> = d.points.iter().map(|p| p.median).collect();
+            let mut alerts = Vec::new();
+            for (stored, rule) in parsed.iter().filter(|(r, _)| rule_applies(r, &d.info)) {
+                let breaches = if settings.threshold_history {
+                    rule.evaluate_history(&values)
+                } else {
+                    rule.evaluate_latest(&values).into_iter().collect()
+                };
+                alerts.extend(
+                    breaches
+                        .iter()
+                        .filter_map(|b| threshold_alert(&d.info, d.axis, &d.points, stored.id, b)),
+                );
+            }
+            let c = store.upsert_threshold_alerts(project.id, &alerts).await?;
+            summary.threshold_alerts_created += c.created;
+        }
+    }
+    summary.groups = store.alert_counts(project.id).await?.1 as usize;
+    Ok(summary)
+}
+
+/// Whether a stored rule covers a series: its series, its measure, or (neither) all.
+pub fn rule_applies(rule: &StoredRule, s: &SeriesInfo) -> bool {
+    match (&rule.series_id, &rule.measure) {
+        (Some(id), _) => *id == s.id,
+        (None, Some(m)) => *m == s.measure,
+        (None, None) => true,
+    }
+}
+
+/// Position of a point on the range axis.
+fn position(axis: RangeAxis, p: &DetectPoint) -> i64 {
+    match axis {
+        RangeAxis::Commit => p.ord.unwrap_or_default(),
+        RangeAxis::Time => p.time,
+    }
+}
+
+/// The alert fields that locate a change at `index`: the first bad point is the point at
+/// `index`, the last good one the point before it.
+fn locate(
+    axis: RangeAxis,
+    points: &[DetectPoint],
+    index: usize,
+) -> Option<(&DetectPoint, Option<&DetectPoint>, SuspectRange)> {
+    let bad = points.get(index)?;
+    let good = index.checked_sub(1).and_then(|i| points.get(i));
+    let range = SuspectRange::between(good.map(|g| position(axis, g)), position(axis, bad));
+    Some((bad, good, range))
+}
+
+/// Maps a change point of a series to the alert it raises.
+pub fn changepoint_alert(
+    s: &SeriesInfo,
+    axis: RangeAxis,
+    points: &[DetectPoint],
+    cp: &ChangePoint,
+) -> Option<NewAlert> {
+    let (bad, good, range) = locate(axis, points, cp.index)?;
+    Some(NewAlert {
+        series_id: s.id,
+        kind: AlertKind::Changepoint,
+        rule_id: None,
+        direction: AlertDirection::of_change(cp.absolute_change, s.direction),
+        axis,
+        range,
+        index: cp.index,
+        first_bad_run_id: bad.run_id,
+        last_good_run_id: good.map(|g| g.run_id),
+        first_bad_commit_id: bad.commit_id,
+        last_good_commit_id: good.and_then(|g| g.commit_id),
+        first_bad_at: bad.time,
+        before_median: cp.before_median,
+        after_median: cp.after_median,
+        relative_change: finite_or_zero(cp.relative_change),
+        absolute_change: cp.absolute_change,
+        p_value: Some(cp.p_value),
+        details: None,
+    })
+}
+
+/// Maps a threshold breach to the alert it raises.
+pub fn threshold_alert(
+    s: &SeriesInfo,
+    axis: RangeAxis,
+    points: &[DetectPoint],
+    rule_id: i64,
+    b: &Breach,
+) -> Option<NewAlert> {
+    let (bad, good, range) = locate(axis, points, b.index)?;
+    let signed = match b.side {
+        Side::Decrease => -1.0,
+        _ => 1.0,
+    };
+    let direction = match (signed > 0.0, s.direction) {
+        (true, Direction::Lower) | (false, Direction::Higher) => AlertDirection::Regression,
+        _ => AlertDirection::Improvement,
+    };
+    Some(NewAlert {
+        series_id: s.id,
+        kind: AlertKind::Threshold,
+        rule_id: Some(rule_id),
+        direction,
+        axis,
+        range,
+        index: b.index,
+        first_bad_run_id: bad.run_id,
+        last_good_run_id: good.map(|g| g.run_id),
+        first_bad_commit_id: bad.commit_id,
+        last_good_commit_id: good.and_then(|g| g.commit_id),
+        first_bad_at: bad.time,
+        before_median: b.baseline,
+        after_median: b.value,
+        relative_change: finite_or_zero(relative_change(b.baseline, b.value)),
+        absolute_change: b.value - b.baseline,
+        p_value: None,
+        details: serde_json::to_string(b).ok(),
+    })
+}
+
+fn finite_or_zero(v: f64) -> f64 {
+    if v.is_finite() {
+        v
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(direction: Direction) -> SeriesInfo {
+        SeriesInfo {
+            id: 7,
+            project: "p".into(),
+            benchmark: "b".into(),
+            measure: "time".into(),
+            unit: "ns".into(),
+            display_unit: "ns".into(),
+            direction,
+            testbed: "t".into(),
+            params: String::new(),
+        }
+    }
+
+    fn pts() -> Vec<DetectPoint> {
+        (0..6)
+            .map(|i| DetectPoint {
+                run_id: 100 + i,
+                commit_id: Some(200 + i),
+                ord: Some(10 + 2 * i),
+                time: 1000 * i,
+                median: 1.0,
+            })
+            .collect()
+    }
+
+    fn cp(index: usize, before: f64, after: f64) -> ChangePoint {
+        ChangePoint {
+            index,
+            before_start: 0,
+            after_end: 6,
+            before_median: before,
+            after_median: after,
+            before_mean: before,
+            after_mean: after,
+            relative_change: (after - before) / before,
+            absolute_change: after - before,
+            p_value: 1e-6,
+            energy: 1.0,
+        }
+    }
+
+    #[test]
+    fn change_point_maps_to_first_bad_and_last_good_commits() {
+        let a = changepoint_alert(
+            &info(Direction::Lower),
+            RangeAxis::Commit,
+            &pts(),
+            &cp(3, 10.0, 12.0),
+        )
+        .unwrap();
+        assert_eq!(a.first_bad_run_id, 103);
+        assert_eq!(a.last_good_run_id, Some(102));
+        assert_eq!(a.first_bad_commit_id, Some(203));
+        assert_eq!(a.last_good_commit_id, Some(202));
+        // Commit 14 is the last good one, 16 the first bad: the suspects are (14, 16].
+        assert_eq!(a.range, SuspectRange { lo: 14, hi: 16 });
+        assert_eq!(a.direction, AlertDirection::Regression);
+        assert!((a.relative_change - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn direction_depends_on_the_measure() {
+        let a = changepoint_alert(
+            &info(Direction::Higher),
+            RangeAxis::Time,
+            &pts(),
+            &cp(2, 10.0, 12.0),
+        )
+        .unwrap();
+        assert_eq!(a.direction, AlertDirection::Improvement);
+        assert_eq!(a.range, SuspectRange { lo: 1000, hi: 2000 });
+    }
+
+    #[test]
+    fn out_of_range_index_raises_nothing() {
+        assert!(changepoint_alert(
+            &info(Direction::Lower),
+            RangeAxis::Commit,
+            &pts(),
+            &cp(9, 1.0, 2.0)
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn rules_apply_by_series_measure_or_project() {
+        let s = info(Direction::Lower);
+        let r = |series_id, measure: Option<&str>| StoredRule {
+            id: 1,
+            series_id,
+            measure: measure.map(str::to_string),
+            rule: String::new(),
+        };
+        assert!(rule_applies(&r(Some(7), None), &s));
+        assert!(!rule_applies(&r(Some(8), None), &s));
+        assert!(rule_applies(&r(None, Some("time")), &s));
+        assert!(!rule_applies(&r(None, Some("rss")), &s));
+        assert!(rule_applies(&r(None, None), &s));
+    }
+}

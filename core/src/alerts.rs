@@ -1,0 +1,408 @@
+//! Alerts: read models shared by the API, the pages and the browser build, the alert
+//! filters (which live in the URL of the alerts page) and the pure helpers that turn a
+//! detected change into an alert (direction, suspect range, overlap).
+
+use serde::{Deserialize, Serialize};
+
+use crate::units::Direction;
+use crate::view::{CommitInfo, SeriesInfo};
+
+/// Whether a change made things worse or better, given the measure's direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertDirection {
+    Regression,
+    Improvement,
+}
+
+impl AlertDirection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Regression => "regression",
+            Self::Improvement => "improvement",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "regression" => Some(Self::Regression),
+            "improvement" => Some(Self::Improvement),
+            _ => None,
+        }
+    }
+    /// A rise is a regression when lower is better, and the other way round. A change
+    /// of exactly zero counts as an improvement (it never happens for a real alert).
+    pub fn of_change(absolute_change: f64, better: Direction) -> Self {
+        match (absolute_change > 0.0, better) {
+            (true, Direction::Lower) | (false, Direction::Higher) if absolute_change != 0.0 => {
+                Self::Regression
+            }
+            _ => Self::Improvement,
+        }
+    }
+}
+
+/// What raised the alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertKind {
+    /// A change point found by E-Divisive detection.
+    Changepoint,
+    /// A point outside a threshold rule's limits.
+    Threshold,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Changepoint => "changepoint",
+            Self::Threshold => "threshold",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "changepoint" => Some(Self::Changepoint),
+            "threshold" => Some(Self::Threshold),
+            _ => None,
+        }
+    }
+}
+
+/// The x axis a suspect range is measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RangeAxis {
+    /// Commit order on the project's main branch.
+    Commit,
+    /// Run time in ms since the epoch (series without commits).
+    Time,
+}
+
+impl RangeAxis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Commit => "commit",
+            Self::Time => "time",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "commit" => Some(Self::Commit),
+            "time" => Some(Self::Time),
+            _ => None,
+        }
+    }
+}
+
+/// A suspect range `(lo, hi]`: after the last good point, up to and including the
+/// first bad one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuspectRange {
+    pub lo: i64,
+    pub hi: i64,
+}
+
+impl SuspectRange {
+    /// The range between a last good position (if any) and a first bad one. Without a
+    /// last good point the range is the first bad position alone.
+    pub fn between(last_good: Option<i64>, first_bad: i64) -> Self {
+        let lo = match last_good {
+            Some(g) if g < first_bad => g,
+            _ => first_bad - 1,
+        };
+        Self { lo, hi: first_bad }
+    }
+    /// Whether two half-open ranges share at least one position.
+    pub fn overlaps(&self, other: &SuspectRange) -> bool {
+        self.lo < other.hi && other.lo < self.hi
+    }
+    pub fn union(&self, other: &SuspectRange) -> Self {
+        Self {
+            lo: self.lo.min(other.lo),
+            hi: self.hi.max(other.hi),
+        }
+    }
+}
+
+/// One point that bounds a suspect range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertPoint {
+    pub run_id: i64,
+    pub sha: Option<String>,
+    /// Order of the commit on the main branch, when the run has one.
+    pub ord: Option<i64>,
+    /// Run time, ms since the epoch.
+    pub time: i64,
+    /// Link to the commit, when the project's repository URL is known.
+    pub url: Option<String>,
+}
+
+/// An alert as the API returns it and the pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertView {
+    pub id: i64,
+    pub group_id: Option<i64>,
+    pub project: String,
+    pub series: SeriesInfo,
+    pub kind: AlertKind,
+    pub direction: AlertDirection,
+    /// `(after − before) / |before|` as a fraction (0.12 = +12 %).
+    pub relative_change: f64,
+    /// `after − before`, in the series' unit.
+    pub absolute_change: f64,
+    pub before_median: f64,
+    pub after_median: f64,
+    /// Significance of a change point; `None` for threshold alerts.
+    pub p_value: Option<f64>,
+    /// For threshold alerts: the breach (rule, limit, baseline) as stored.
+    pub details: Option<serde_json::Value>,
+    pub axis: RangeAxis,
+    pub range: SuspectRange,
+    pub first_bad: AlertPoint,
+    pub last_good: Option<AlertPoint>,
+    /// The commits after the last good one up to the first bad one, oldest first (at
+    /// most [`MAX_SUSPECT_COMMITS`]).
+    pub suspect_commits: Vec<CommitInfo>,
+    /// How many commits the range holds in all.
+    pub suspect_total: i64,
+    pub status: String,
+    pub detected_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl AlertView {
+    /// The change in percent.
+    pub fn change_pct(&self) -> f64 {
+        self.relative_change * 100.0
+    }
+}
+
+/// Suspect commits listed per alert at most.
+pub const MAX_SUSPECT_COMMITS: usize = 50;
+
+/// Alerts that share one suspect push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertGroupView {
+    pub id: i64,
+    pub project: String,
+    pub axis: RangeAxis,
+    pub range: SuspectRange,
+    pub alerts: Vec<AlertView>,
+    pub regressions: usize,
+    pub improvements: usize,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A mark on a trend chart where an alert's change happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartAlert {
+    pub id: i64,
+    pub x: f64,
+    pub direction: AlertDirection,
+    pub kind: AlertKind,
+    pub relative_change: f64,
+    pub group_id: Option<i64>,
+}
+
+/// What one detection pass did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DetectSummary {
+    pub series: usize,
+    /// Series too short to test.
+    pub too_short: usize,
+    /// Change points found before and kept after false-discovery-rate control.
+    pub change_points_found: usize,
+    pub change_points_kept: usize,
+    pub alerts_created: usize,
+    pub alerts_updated: usize,
+    pub alerts_unchanged: usize,
+    /// Untriaged change-point alerts that the current detection no longer supports.
+    pub alerts_retracted: usize,
+    pub threshold_alerts_created: usize,
+    pub groups: usize,
+}
+
+/// A stored threshold rule. `rule` is the JSON of `perfwatch_detect::threshold::ThresholdRule`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdRuleView {
+    pub id: i64,
+    pub project: String,
+    /// The rule applies to this series only…
+    pub series_id: Option<i64>,
+    /// …or to every series of this measure; with neither, to every series of the project.
+    pub measure: Option<String>,
+    pub rule: serde_json::Value,
+    pub created_at: i64,
+}
+
+/// Filters of the alerts list; every one is in the alerts page's URL.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlertFilter {
+    pub project: Option<String>,
+    pub direction: Option<AlertDirection>,
+    /// Smallest |change| in percent (5 = 5 %).
+    pub min_change: Option<f64>,
+    /// Only alerts detected in the last N days.
+    pub max_age_days: Option<i64>,
+    pub kind: Option<AlertKind>,
+    pub series_id: Option<i64>,
+    /// At most this many (newest first); the store caps it at 500.
+    pub limit: Option<i64>,
+}
+
+impl AlertFilter {
+    /// Reads the filter from query pairs; malformed values are ignored.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut f = Self::default();
+        for (k, v) in pairs {
+            match k {
+                "project" if !v.is_empty() => f.project = Some(v.to_string()),
+                "direction" => f.direction = AlertDirection::parse(v),
+                "min_change" => {
+                    f.min_change = v.parse().ok().filter(|x: &f64| x.is_finite() && *x >= 0.0)
+                }
+                "max_age_days" => f.max_age_days = v.parse().ok().filter(|d: &i64| *d > 0),
+                "kind" => f.kind = AlertKind::parse(v),
+                "series" => f.series_id = v.parse().ok(),
+                "limit" => f.limit = v.parse().ok().filter(|l: &i64| *l > 0),
+                _ => {}
+            }
+        }
+        f
+    }
+
+    /// The query string (without `?`) that reproduces this filter.
+    pub fn to_query_string(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(p) = &self.project {
+            parts.push(format!("project={}", crate::chart::encode(p)));
+        }
+        if let Some(d) = self.direction {
+            parts.push(format!("direction={}", d.as_str()));
+        }
+        if let Some(m) = self.min_change {
+            parts.push(format!("min_change={m}"));
+        }
+        if let Some(a) = self.max_age_days {
+            parts.push(format!("max_age_days={a}"));
+        }
+        if let Some(k) = self.kind {
+            parts.push(format!("kind={}", k.as_str()));
+        }
+        if let Some(s) = self.series_id {
+            parts.push(format!("series={s}"));
+        }
+        if let Some(l) = self.limit {
+            parts.push(format!("limit={l}"));
+        }
+        parts.join("&")
+    }
+}
+
+/// Matches new change points to existing alerts of one series. Positions are point
+/// indices in the series as read now. Each new position takes the nearest unused
+/// existing one at most `tolerance` away (closest pairs first); the result gives, for
+/// each new position, the index of its match in `existing`.
+pub fn match_moved(
+    existing: &[Option<usize>],
+    new: &[usize],
+    tolerance: usize,
+) -> Vec<Option<usize>> {
+    let mut pairs: Vec<(usize, usize, usize)> = Vec::new();
+    for (ni, n) in new.iter().enumerate() {
+        for (ei, e) in existing.iter().enumerate() {
+            if let Some(e) = e {
+                let d = n.abs_diff(*e);
+                if d <= tolerance {
+                    pairs.push((d, ni, ei));
+                }
+            }
+        }
+    }
+    pairs.sort_unstable();
+    let mut out = vec![None; new.len()];
+    let mut used = vec![false; existing.len()];
+    for (_, ni, ei) in pairs {
+        if out[ni].is_none() && !used[ei] {
+            out[ni] = Some(ei);
+            used[ei] = true;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direction_follows_the_measure() {
+        assert_eq!(
+            AlertDirection::of_change(5.0, Direction::Lower),
+            AlertDirection::Regression
+        );
+        assert_eq!(
+            AlertDirection::of_change(-5.0, Direction::Lower),
+            AlertDirection::Improvement
+        );
+        assert_eq!(
+            AlertDirection::of_change(5.0, Direction::Higher),
+            AlertDirection::Improvement
+        );
+        assert_eq!(
+            AlertDirection::of_change(-5.0, Direction::Higher),
+            AlertDirection::Regression
+        );
+    }
+
+    #[test]
+    fn suspect_ranges_overlap_only_when_they_share_a_commit() {
+        let a = SuspectRange::between(Some(10), 12); // commits 11, 12
+        let b = SuspectRange::between(Some(12), 13); // commit 13
+        let c = SuspectRange::between(Some(11), 14); // commits 12..14
+        assert!(!a.overlaps(&b));
+        assert!(a.overlaps(&c));
+        assert!(b.overlaps(&c));
+        assert_eq!(a.union(&b), SuspectRange { lo: 10, hi: 13 });
+        assert_eq!(
+            SuspectRange::between(None, 7),
+            SuspectRange { lo: 6, hi: 7 }
+        );
+    }
+
+    #[test]
+    fn moved_change_points_match_the_nearest_alert() {
+        let existing = [Some(50), Some(100), None];
+        assert_eq!(match_moved(&existing, &[52, 140], 5), vec![Some(0), None]);
+        assert_eq!(match_moved(&existing, &[98, 101], 5), vec![None, Some(1)]);
+        assert_eq!(match_moved(&existing, &[], 5), Vec::<Option<usize>>::new());
+    }
+
+    #[test]
+    fn filter_round_trips_through_the_url() {
+        let f = AlertFilter {
+            project: Some("mongo-go".into()),
+            direction: Some(AlertDirection::Regression),
+            min_change: Some(2.5),
+            max_age_days: Some(30),
+            kind: Some(AlertKind::Changepoint),
+            series_id: None,
+            limit: None,
+        };
+        let s = f.to_query_string();
+        assert_eq!(
+            s,
+            "project=mongo-go&direction=regression&min_change=2.5&max_age_days=30&kind=changepoint"
+        );
+        let pairs: Vec<(&str, &str)> = s.split('&').map(|kv| kv.split_once('=').unwrap()).collect();
+        assert_eq!(AlertFilter::from_pairs(pairs), f);
+        let bad = AlertFilter::from_pairs([
+            ("direction", "sideways"),
+            ("min_change", "NaN"),
+            ("max_age_days", "-3"),
+        ]);
+        assert_eq!(bad, AlertFilter::default());
+    }
+}

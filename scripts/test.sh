@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# README command 2: every check and test. Installs what it needs, starts a throwaway
+# PostgreSQL cluster unless TEST_DATABASE_URL is given, runs fmt, clippy on the server
+# and the wasm builds, builds the browser bundle, then the whole test suite (unit,
+# property, SQLite + PostgreSQL integration, headless Chromium). Exits non-zero on
+# any failure.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+FRONT_TARGET="${CARGO_TARGET_DIR:-$ROOT/target}/front"
+
+scripts/setup.sh --test
+
+PGDIR=""
+cleanup() {
+  if [[ -n "$PGDIR" ]]; then
+    as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$PGDIR"
+  fi
+  pkill -f "pw-chrome-" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+as_pg() {
+  if [[ $(id -u) -eq 0 ]]; then
+    su postgres -s /bin/bash -c "$(printf '%q ' "$@")"
+  else
+    "$@"
+  fi
+}
+
+if [[ -z "${TEST_DATABASE_URL:-}" ]]; then
+  PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+  PGDIR="$(mktemp -d /tmp/perfwatch-pg.XXXXXX)"
+  [[ $(id -u) -eq 0 ]] && chown postgres "$PGDIR"
+  PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  echo "== starting a throwaway PostgreSQL on 127.0.0.1:$PORT"
+  as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U postgres --auth=trust >/dev/null
+  as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" \
+    -o "-p $PORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" -w start >/dev/null
+  export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== clippy, server build (ssr)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+echo "== clippy, wasm build (hydrate)"
+cargo clippy -p perfwatch-app --features hydrate --target wasm32-unknown-unknown \
+  --target-dir "$FRONT_TARGET" -- -D warnings
+
+echo "== browser bundle"
+scripts/build-site.sh
+
+echo "== tests"
+cargo test --workspace --no-fail-fast

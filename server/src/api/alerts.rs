@@ -1,0 +1,210 @@
+//! Alerts, alert groups, on-demand detection and threshold rules.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
+use perfwatch_core::alerts::{
+    AlertDirection, AlertFilter, AlertGroupView, AlertKind, AlertView, DetectSummary,
+    ThresholdRuleView,
+};
+use perfwatch_core::validate::parse_json;
+use perfwatch_core::{FieldError, ValidationErrors};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Token;
+use super::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Query of `GET /alerts`. `min_change` is in percent.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsQuery {
+    pub project: Option<String>,
+    pub direction: Option<String>,
+    pub min_change: Option<f64>,
+    pub max_age_days: Option<i64>,
+    pub kind: Option<String>,
+    pub series: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+fn bad(field: &str, reason: &str) -> ApiError {
+    ApiError::invalid(
+        StatusCode::BAD_REQUEST,
+        ValidationErrors {
+            errors: vec![FieldError::new(field, reason)],
+        },
+    )
+}
+
+impl AlertsQuery {
+    fn to_filter(&self) -> ApiResult<AlertFilter> {
+        let direction = match &self.direction {
+            None => None,
+            Some(d) => Some(
+                AlertDirection::parse(d)
+                    .ok_or_else(|| bad("direction", "must be 'regression' or 'improvement'"))?,
+            ),
+        };
+        let kind = match &self.kind {
+            None => None,
+            Some(k) => Some(
+                AlertKind::parse(k)
+                    .ok_or_else(|| bad("kind", "must be 'changepoint' or 'threshold'"))?,
+            ),
+        };
+        if self
+            .min_change
+            .is_some_and(|m| !(m.is_finite() && m >= 0.0))
+        {
+            return Err(bad("min_change", "must be a percentage >= 0"));
+        }
+        if self.max_age_days.is_some_and(|d| d <= 0) {
+            return Err(bad("max_age_days", "must be > 0"));
+        }
+        if self.limit.is_some_and(|l| !(1..=500).contains(&l)) {
+            return Err(bad("limit", "must be between 1 and 500"));
+        }
+        Ok(AlertFilter {
+            project: self.project.clone(),
+            direction,
+            min_change: self.min_change,
+            max_age_days: self.max_age_days,
+            kind,
+            series_id: self.series,
+            limit: self.limit,
+        })
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<AlertsQuery>,
+) -> ApiResult<Json<Vec<AlertView>>> {
+    let f = q.to_filter()?;
+    if let Some(p) = &f.project {
+        state.store.project(p).await?;
+    }
+    Ok(Json(state.store.list_alerts(&f).await?))
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<AlertView>> {
+    Ok(Json(state.store.alert(id).await?))
+}
+
+pub async fn group(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<AlertGroupView>> {
+    Ok(Json(state.store.alert_group(id).await?))
+}
+
+/// Query of `POST /projects/{slug}/detect`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DetectQuery {
+    /// Judge threshold rules on every point, not only the newest (default true).
+    pub history: Option<bool>,
+}
+
+pub async fn detect(
+    State(state): State<AppState>,
+    Token(token): Token,
+    Path(slug): Path<String>,
+    Query(q): Query<DetectQuery>,
+) -> ApiResult<Json<DetectSummary>> {
+    let project = state.store.project(&slug).await?;
+    if token.project_id.is_some_and(|p| p != project.id) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("this token may not run detection on '{slug}'"),
+        ));
+    }
+    let settings = DetectSettings {
+        threshold_history: q.history.unwrap_or(true),
+        ..Default::default()
+    };
+    Ok(Json(
+        detect_project(&state.store, &slug, Scope::All, &settings).await?,
+    ))
+}
+
+pub async fn list_thresholds(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<ThresholdRuleView>>> {
+    let project = state.store.project(&slug).await?;
+    Ok(Json(state.store.threshold_rule_views(project.id).await?))
+}
+
+/// Body of `POST /projects/{slug}/thresholds`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewThreshold {
+    #[serde(default)]
+    pub series_id: Option<i64>,
+    #[serde(default)]
+    pub measure: Option<String>,
+    pub rule: perfwatch_backend::detection::engine::threshold::ThresholdRule,
+}
+
+pub async fn create_threshold(
+    State(state): State<AppState>,
+    Token(token): Token,
+    Path(slug): Path<String>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let t: NewThreshold =
+        parse_json(&body).map_err(|e| ApiError::invalid(StatusCode::BAD_REQUEST, e))?;
+    let project = state.store.project(&slug).await?;
+    if token.project_id.is_some_and(|p| p != project.id) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("this token may not change '{slug}'"),
+        ));
+    }
+    if let Err(e) = t.rule.validate() {
+        return Err(ApiError::invalid(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ValidationErrors {
+                errors: vec![FieldError::new("rule", e.to_string())],
+            },
+        ));
+    }
+    if t.measure
+        .as_deref()
+        .is_some_and(|m| m.is_empty() || m.len() > 200)
+    {
+        return Err(ApiError::invalid(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ValidationErrors {
+                errors: vec![FieldError::new("measure", "must be 1 to 200 characters")],
+            },
+        ));
+    }
+    let rule = serde_json::to_string(&t.rule)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let id = state
+        .store
+        .create_threshold_rule(project.id, t.series_id, t.measure.as_deref(), &rule)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+pub async fn delete_threshold(
+    State(state): State<AppState>,
+    Token(token): Token,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .delete_threshold_rule(id, token.project_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,123 @@
+//! Test support, shared by the integration and browser tests: start the real server
+//! on 127.0.0.1:0 against a fresh database (a SQLite temp file, or a new database in
+//! the PostgreSQL cluster named by `TEST_DATABASE_URL`).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use perfwatch_backend::Store;
+
+use crate::config::ServerConfig;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:<port>`
+    pub base: String,
+    /// A second handle on the same database, for assertions.
+    pub store: Store,
+    /// A global API token.
+    pub token: String,
+    pub database_url: String,
+    server: tokio::task::JoinHandle<()>,
+    sqlite_file: Option<std::path::PathBuf>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+        if let Some(f) = &self.sqlite_file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", f.display()));
+            }
+        }
+    }
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn unique_name() -> String {
+    let mut r = [0u8; 4];
+    let _ = getrandom::fill(&mut r);
+    format!(
+        "pw_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        hex::encode(r)
+    )
+}
+
+/// A URL of a fresh, empty database of the given kind.
+pub async fn fresh_database(db: Db) -> (String, Option<std::path::PathBuf>) {
+    match db {
+        Db::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
+            (format!("sqlite://{}", path.display()), Some(path))
+        }
+        Db::Postgres => {
+            let admin = std::env::var("TEST_DATABASE_URL").expect(
+                "TEST_DATABASE_URL is not set: PostgreSQL tests never skip. Run scripts/test.sh \
+                 (it starts a throwaway cluster) or point TEST_DATABASE_URL at a server you may create databases on",
+            );
+            let name = unique_name();
+            use sqlx::Executor;
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&admin)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .await
+                .expect("create a test database");
+            pool.close().await;
+            let base = match admin.rfind('/') {
+                Some(i) if admin[..i].contains("://") && i > admin.find("://").unwrap() + 2 => {
+                    &admin[..i]
+                }
+                _ => admin.as_str(),
+            };
+            (format!("{base}/{name}"), None)
+        }
+    }
+}
+
+/// Starts the server on a fresh database; `tweak` adjusts the configuration.
+pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut ServerConfig)) -> TestApp {
+    let (url, sqlite_file) = fresh_database(db).await;
+    let store = Store::connect(&url).await.expect("open the test database");
+    let (_, token) = store
+        .create_token("test", None)
+        .await
+        .expect("create a token");
+    let mut config = ServerConfig::for_database(&url);
+    tweak(&mut config);
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let server = tokio::spawn(async move {
+        if let Err(e) = crate::serve(config, move |addr| {
+            let _ = tx.send(addr);
+        })
+        .await
+        {
+            eprintln!("test server stopped: {e:#}");
+        }
+    });
+    let addr = rx.await.expect("server bound");
+    TestApp {
+        addr,
+        base: format!("http://{addr}"),
+        store,
+        token,
+        database_url: url,
+        server,
+        sqlite_file,
+    }
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, |_| {}).await
+}

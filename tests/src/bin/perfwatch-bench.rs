@@ -1,0 +1,230 @@
+//! `cargo run --release -p perfwatch-tests --bin perfwatch-bench [-- --postgres URL]`
+//!
+//! Measures, against the real server on 127.0.0.1:
+//! 1. ingestion of 1,000 runs × 100 series through `POST /api/v1/runs` (4 concurrent
+//!    clients), in points per second, into SQLite and, with `--postgres`, PostgreSQL;
+//! 2. server time of a series page (`GET /series/{id}`, full SSR HTML) with 100,000
+//!    points, median of 15 requests.
+//! Prints medians; docs/benchmarks.md records the figures with this command.
+
+use std::time::{Duration, Instant};
+
+use perfwatch_server::testing::{spawn_app, Db, TestApp};
+use serde_json::json;
+
+const RUNS: usize = 1_000;
+const SERIES: usize = 100;
+const SAMPLES: usize = 5;
+const CLIENTS: usize = 4;
+const PAGE_POINTS: i64 = 100_000;
+
+fn run_body(i: usize) -> String {
+    let results: Vec<_> = (0..SERIES)
+        .map(|s| {
+            let base = 1000.0 + s as f64 * 10.0;
+            let samples: Vec<f64> = (0..SAMPLES).map(|k| base + ((i * 7 + k * 13 + s) % 17) as f64).collect();
+            json!({"benchmark": format!("Benchmark{s:03}"), "measure": "time", "unit": "ns/op", "samples": samples})
+        })
+        .collect();
+    json!({
+        "project": "bench",
+        "commit": {"sha": format!("{:040x}", i + 1)},
+        "testbed": "bench-box",
+        "run_key": format!("bench-{i}"),
+        "results": results,
+    })
+    .to_string()
+}
+
+async fn ingest(app: &TestApp) -> anyhow::Result<f64> {
+    let client = reqwest::Client::new();
+    client
+        .post(format!("{}/api/v1/projects", app.base))
+        .bearer_auth(&app.token)
+        .json(&json!({"slug": "bench"}))
+        .send()
+        .await?
+        .error_for_status()?;
+    let bodies: Vec<String> = (0..RUNS).map(run_body).collect();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..CLIENTS {
+        let mine: Vec<String> = bodies.iter().skip(c).step_by(CLIENTS).cloned().collect();
+        let client = client.clone();
+        let url = format!("{}/api/v1/runs", app.base);
+        let token = app.token.clone();
+        tasks.push(tokio::spawn(async move {
+            for b in mine {
+                let r = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(b)
+                    .send()
+                    .await?;
+                anyhow::ensure!(r.status() == 201, "ingest failed: {}", r.text().await?);
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let points = (RUNS * SERIES) as f64;
+    println!(
+        "  ingested {RUNS} runs × {SERIES} series ({SAMPLES} samples each) in {secs:.2} s: {:.0} points/s, {:.0} samples/s",
+        points / secs,
+        points * SAMPLES as f64 / secs
+    );
+    Ok(points / secs)
+}
+
+/// Loads a 100k-point series directly (the page, not ingestion, is measured here).
+async fn load_long_series(app: &TestApp) -> anyhow::Result<i64> {
+    let pool = app.store.pool();
+    let mut tx = pool.begin().await?;
+    let pid: i64 = sqlx::query_scalar("INSERT INTO projects (slug, name, main_branch, created_at) VALUES ('long', 'long', 'main', 0) RETURNING id")
+        .fetch_one(&mut *tx)
+        .await?;
+    let tid: i64 = sqlx::query_scalar(
+        "INSERT INTO testbeds (project_id, name) VALUES ($1, 'box') RETURNING id",
+    )
+    .bind(pid)
+    .fetch_one(&mut *tx)
+    .await?;
+    let mid: i64 = sqlx::query_scalar("INSERT INTO measures (project_id, name, unit, display_unit, direction) VALUES ($1, 'time', 'ns', 'ns', 'lower') RETURNING id")
+        .bind(pid)
+        .fetch_one(&mut *tx)
+        .await?;
+    let sid: i64 = sqlx::query_scalar("INSERT INTO series (project_id, benchmark, measure_id, testbed_id, params) VALUES ($1, 'Long', $2, $3, '') RETURNING id")
+        .bind(pid)
+        .bind(mid)
+        .bind(tid)
+        .fetch_one(&mut *tx)
+        .await?;
+    let bid: i64 = sqlx::query_scalar(
+        "INSERT INTO branches (project_id, name) VALUES ($1, 'main') RETURNING id",
+    )
+    .bind(pid)
+    .fetch_one(&mut *tx)
+    .await?;
+    const CHUNK: i64 = 500;
+    let mut i = 0;
+    while i < PAGE_POINTS {
+        let n = CHUNK.min(PAGE_POINTS - i);
+        let tables: [(&str, usize); 4] = [
+            ("commits (id, project_id, sha, committed_at)", 4),
+            ("branch_commits (branch_id, commit_id, ord)", 3),
+            ("runs (id, project_id, branch_id, commit_id, testbed_id, started_at, created_at)", 7),
+            ("measurements (run_id, series_id, n, mean, median, min, max, stddev, iterations, percentiles, samples)", 11),
+        ];
+        for (t, (table, cols)) in tables.iter().enumerate() {
+            let sql = format!("INSERT INTO {table} VALUES {}", values(n as usize, *cols));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in 0..n {
+                // Ids far above what the other tables hold; one spike every 25k points.
+                let k = i + r + 1_000_000;
+                let at = k * 60_000;
+                let v = 1000.0
+                    + ((k * 31) % 97) as f64
+                    + if (i + r) % 25_000 == 0 { 500.0 } else { 0.0 };
+                q = match t {
+                    0 => q.bind(k).bind(pid).bind(format!("{k:040x}")).bind(at),
+                    1 => q.bind(bid).bind(k).bind(i + r + 1),
+                    2 => q
+                        .bind(k)
+                        .bind(pid)
+                        .bind(bid)
+                        .bind(k)
+                        .bind(tid)
+                        .bind(at)
+                        .bind(at),
+                    _ => q
+                        .bind(k)
+                        .bind(sid)
+                        .bind(5i64)
+                        .bind(v)
+                        .bind(v)
+                        .bind(v - 5.0)
+                        .bind(v + 5.0)
+                        .bind(2.0)
+                        .bind(None::<i64>)
+                        .bind(None::<String>)
+                        .bind(format!("[{v}]")),
+                };
+            }
+            q.execute(&mut *tx).await?;
+        }
+        i += n;
+    }
+    tx.commit().await?;
+    Ok(sid)
+}
+
+async fn page_time(app: &TestApp, sid: i64) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let url = format!("{}/series/{sid}", app.base);
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..15 {
+        let start = Instant::now();
+        let r = client.get(&url).send().await?;
+        anyhow::ensure!(r.status() == 200, "page failed");
+        let body = r.text().await?;
+        times.push(start.elapsed());
+        bytes = body.len();
+        anyhow::ensure!(
+            body.contains("100000 points shown") || body.contains("of 100000 points"),
+            "page does not show the long series"
+        );
+    }
+    times.sort();
+    let med = times[times.len() / 2];
+    println!(
+        "  series page with {PAGE_POINTS} points: median {:.1} ms (min {:.1}, max {:.1}), {} KB HTML",
+        ms(med),
+        ms(times[0]),
+        ms(times[times.len() - 1]),
+        bytes / 1024
+    );
+    Ok(())
+}
+
+/// `($1, …), ($n+1, …)` for `rows` rows of `cols` placeholders.
+fn values(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (0..cols)
+                .map(|c| format!("${}", r * cols + c + 1))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn bench(db: Db) -> anyhow::Result<()> {
+    println!("{db:?}:");
+    let app = spawn_app(db).await;
+    ingest(&app).await?;
+    let sid = load_long_series(&app).await?;
+    page_time(&app, sid).await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    bench(Db::Sqlite).await?;
+    if let Some(i) = args.iter().position(|a| a == "--postgres") {
+        let url = args.get(i + 1).expect("--postgres URL");
+        std::env::set_var("TEST_DATABASE_URL", url);
+        bench(Db::Postgres).await?;
+    }
+    Ok(())
+}
