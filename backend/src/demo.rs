@@ -23,6 +23,7 @@ use std::collections::HashSet;
 use perfwatch_core::model::{AnnotationInput, RunSubmission};
 use perfwatch_core::validate::validate_run;
 
+use crate::detection::{detect_project, DetectSettings, Scope};
 use crate::error::{Result, StoreError};
 use crate::store::{IngestOptions, NewProject};
 use crate::Store;
@@ -61,6 +62,7 @@ struct Loaded {
     runs: usize,
     points: usize,
     markers: usize,
+    alerts: usize,
 }
 
 /// Builds the demo project with slug `slug`.
@@ -97,6 +99,7 @@ pub async fn load(store: &Store) -> Result<String> {
         total.runs += loaded.runs;
         total.points += loaded.points;
         total.markers += loaded.markers;
+        total.alerts += loaded.alerts;
         projects += 1;
     }
     let mut sentences = Vec::new();
@@ -105,10 +108,11 @@ pub async fn load(store: &Store) -> Result<String> {
     } else {
         sentences.push(format!(
             "Loaded the seeded demo data set: {projects} project(s), {} runs, {series} series, {} points \
-             and {} release/deploy markers: {}.",
+             and {} release/deploy markers, with {} alert(s) from a detection pass: {}.",
             total.runs,
             total.points,
             total.markers,
+            total.alerts,
             stories.join("; ")
         ));
     }
@@ -149,6 +153,13 @@ async fn load_project(store: &Store, demo: DemoProject) -> Result<Loaded> {
             Err(StoreError::Conflict { .. }) => {}
             Err(e) => return Err(e),
         }
+    }
+    // One detection pass over the whole history, as ingestion would have run point by
+    // point, so the demo opens with alerts. A failure leaves the data loaded.
+    let slug = &demo.project.slug;
+    match detect_project(store, slug, Scope::All, &DetectSettings::default()).await {
+        Ok(s) => loaded.alerts = s.alerts_created + s.threshold_alerts_created,
+        Err(e) => tracing::warn!(project = %slug, error = %e, "demo: detection pass failed"),
     }
     Ok(loaded)
 }

@@ -1,7 +1,9 @@
 //! perfwatch-backend: storage (one interface over SQLite and PostgreSQL), the use
 //! cases that read, compute with the pure crates, and write, and token auth.
 
+pub mod baseline;
 pub mod charts;
+pub mod comparison;
 pub mod demo;
 pub mod detection;
 pub mod error;

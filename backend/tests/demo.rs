@@ -356,3 +356,14 @@ async fn loading_the_demo_twice_does_not_duplicate() {
     );
     assert_eq!(store.row_counts().await.unwrap(), before);
 }
+
+#[tokio::test]
+#[ignore]
+async fn scratch_keep_db() {
+    let _ = std::fs::remove_file("/tmp/demo-inspect.db");
+    let store = Store::connect("sqlite:///tmp/demo-inspect.db")
+        .await
+        .unwrap();
+    println!("{}", demo::load(&store).await.unwrap());
+    store.close().await;
+}

@@ -4,7 +4,9 @@
 //! Nothing here does IO or is async, so it compiles to wasm and is cheap to test.
 
 pub mod alerts;
+pub mod baseline;
 pub mod chart;
+pub mod comparison;
 pub mod dist;
 pub mod downsample;
 pub mod fdr;

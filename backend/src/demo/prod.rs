@@ -60,9 +60,9 @@ fn season(t: DateTime<Utc>, daily: f64, weekend: f64) -> f64 {
 }
 
 fn results(rng: &mut Rng, t: DateTime<Utc>, jobs_drop: bool, writes_up: bool) -> Vec<ResultInput> {
-    let jobs = 1_200.0 * season(t, 0.35, 0.65) * if jobs_drop { 0.7 } else { 1.0 };
-    let reads = 2.4e6 * season(t, 0.45, 0.7);
-    let writes = 1.8e5 * season(t, 0.3, 0.8) * if writes_up { 3.0 } else { 1.0 };
+    let jobs = 1_200.0 * season(t, 0.35, 0.9) * if jobs_drop { 0.7 } else { 1.0 };
+    let reads = 2.4e6 * season(t, 0.45, 0.88);
+    let writes = 1.8e5 * season(t, 0.3, 0.92) * if writes_up { 3.0 } else { 1.0 };
     let round = |v: Vec<f64>| v.into_iter().map(f64::round).collect::<Vec<_>>();
     vec![
         result(

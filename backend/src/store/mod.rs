@@ -8,6 +8,7 @@
 
 mod alerts;
 mod annotations;
+mod compare;
 mod ingest;
 mod projects;
 mod read;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use compare::{ReleaseRow, SideRun};
 pub use alerts::{AlertMark, DetectPoint, NewAlert, StoredRule, UpsertCounts};
 pub use ingest::{IngestOptions, StoredRun};
 pub use projects::NewProject;

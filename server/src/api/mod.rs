@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod annotations;
 pub mod auth;
+pub mod baseline;
 pub mod error;
 pub mod projects;
 pub mod runs;
@@ -20,6 +21,7 @@ pub fn routes(config: &ServerConfig) -> Router<AppState> {
     Router::new()
         .route("/runs", post(runs::submit))
         .route("/runs/{id}", get(runs::get_run))
+        .route("/runs/{id}/baseline", get(baseline::get))
         .route("/projects", get(projects::list).post(projects::create))
         .route("/projects/{slug}", get(projects::get_one))
         .route("/projects/{slug}/series", get(series::list))

@@ -1,0 +1,256 @@
+//! A run against its baseline: the use case behind `GET /api/v1/runs/{id}/baseline` and
+//! `perfwatch submit|run --fail-on regression`.
+//!
+//! For every series of the run, the base samples are the raw samples of the main
+//! branch's runs at the nearest main commit that has results for that series, searching
+//! back from
+//! * the commit before the run's own, for a run on main;
+//! * the run's commit's parent, when that commit is on main;
+//! * otherwise the newest main commit made no later than the run's commit.
+//!
+//! Read, then compute with the pure `perfwatch-compare`, nothing written.
+
+use perfwatch_compare::{
+    compare_all, CompareConfig, ComparisonSummary, SeriesComparison, SeriesInput,
+};
+use perfwatch_core::baseline::{BaselineInfo, BaselineKey, BaselineRule};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::error::{Result, StoreError};
+use crate::Store;
+
+/// The verdict of one run against its baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunVerdict {
+    pub run_id: i64,
+    pub project: String,
+    pub branch: Option<String>,
+    pub sha: Option<String>,
+    pub base: BaselineInfo,
+    pub summary: ComparisonSummary,
+    /// One row per series of the run, in the run's series order.
+    pub rows: Vec<SeriesComparison<BaselineKey>>,
+}
+
+/// Where to look for base samples.
+enum Bound {
+    /// Main-branch runs at commit order ≤ this.
+    Ord(i64),
+    /// Commit-less runs started before this (ms since the epoch).
+    Time(i64),
+}
+
+/// Compares run `run_id` with its baseline on the project's main branch.
+pub async fn compare_run_to_baseline(store: &Store, run_id: i64) -> Result<RunVerdict> {
+    let run = store.run_detail(run_id).await?;
+    let project = store.project(&run.project).await?;
+    let main_id = store.branch_id(project.id, &project.main_branch).await?;
+    let on_main = run.branch.as_deref() == Some(project.main_branch.as_str());
+    let sha = run.commit.as_ref().map(|c| c.sha.clone());
+
+    let (rule, reference, bound) = match (&run.commit, main_id) {
+        (None, _) => (
+            BaselineRule::EarlierInTime,
+            None,
+            Bound::Time(run.started_at),
+        ),
+        (Some(_), None) => (BaselineRule::LatestOnMain, None, Bound::Ord(-1)),
+        (Some(c), Some(main)) => {
+            let own = if on_main {
+                store.commit_order(project.id, Some(main), &c.sha).await?
+            } else {
+                None
+            };
+            let parent = match (&c.parent, own) {
+                (Some(p), None) => store
+                    .commit_order(project.id, Some(main), p)
+                    .await?
+                    .map(|o| (p.clone(), o)),
+                _ => None,
+            };
+            if let Some(o) = own {
+                (
+                    BaselineRule::PreviousOnMain,
+                    Some(c.sha.clone()),
+                    Bound::Ord(o - 1),
+                )
+            } else if let Some((p, o)) = parent {
+                (BaselineRule::Parent, Some(p), Bound::Ord(o))
+            } else if let Some(o) = match c.time {
+                Some(t) => main_ord_at_time(store, main, t).await?,
+                None => None,
+            } {
+                (BaselineRule::CommitTime, c.parent.clone(), Bound::Ord(o))
+            } else if c.time.is_some() {
+                // Every main commit is newer than this one: no base.
+                (BaselineRule::CommitTime, c.parent.clone(), Bound::Ord(-1))
+            } else {
+                (
+                    BaselineRule::LatestOnMain,
+                    c.parent.clone(),
+                    Bound::Ord(i64::MAX),
+                )
+            }
+        }
+    };
+
+    let mut inputs = Vec::with_capacity(run.measurements.len());
+    let mut commits: Vec<(i64, String)> = Vec::new();
+    for m in run.measurements {
+        let base = match (&bound, main_id) {
+            (Bound::Ord(max), Some(main)) if *max >= 0 => {
+                base_at_ord(store, m.series.id, main, run_id, *max).await?
+            }
+            (Bound::Time(t), _) => base_in_time(store, m.series.id, run_id, *t).await?,
+            _ => None,
+        };
+        let (base_samples, base_sha, base_runs) = match base {
+            Some(b) => {
+                if let (Some(s), Some(o)) = (&b.sha, b.ord) {
+                    if !commits.iter().any(|(_, x)| x == s) {
+                        commits.push((o, s.clone()));
+                    }
+                }
+                (Some(b.samples), b.sha, b.runs)
+            }
+            None => (None, None, vec![]),
+        };
+        let s = m.series;
+        inputs.push(SeriesInput {
+            key: BaselineKey {
+                series_id: s.id,
+                benchmark: s.benchmark.clone(),
+                measure: s.measure,
+                params: s.params,
+                testbed: s.testbed,
+                unit: s.unit,
+                base_sha,
+                base_runs,
+            },
+            group: s.benchmark,
+            direction: s.direction,
+            base: base_samples,
+            head: Some(m.samples),
+        });
+    }
+    commits.sort_by(|a, b| b.0.cmp(&a.0));
+    let (rows, summary) = compare_all(inputs, &CompareConfig::default())
+        .map_err(|e| StoreError::Data(format!("comparison settings: {e}")))?;
+    Ok(RunVerdict {
+        run_id,
+        project: run.project,
+        branch: run.branch,
+        sha,
+        base: BaselineInfo {
+            branch: project.main_branch,
+            rule,
+            reference,
+            max_ord: match bound {
+                Bound::Ord(o) if o >= 0 && o < i64::MAX => Some(o),
+                _ => None,
+            },
+            commits: commits.into_iter().map(|(_, s)| s).collect(),
+        },
+        summary,
+        rows,
+    })
+}
+
+struct Base {
+    samples: Vec<f64>,
+    sha: Option<String>,
+    ord: Option<i64>,
+    runs: Vec<i64>,
+}
+
+/// Highest main-branch order of a commit made no later than `time` (ms).
+async fn main_ord_at_time(store: &Store, main: i64, time: i64) -> Result<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT MAX(bc.ord) FROM branch_commits bc JOIN commits c ON c.id = bc.commit_id
+         WHERE bc.branch_id = $1 AND c.committed_at IS NOT NULL AND c.committed_at <= $2",
+    )
+    .bind(main)
+    .bind(time)
+    .fetch_one(store.pool())
+    .await?;
+    Ok(row.try_get::<Option<i64>, _>(0)?)
+}
+
+/// Samples of every main-branch run at the newest commit (order ≤ `max_ord`) that has
+/// results for the series, the run itself excluded.
+async fn base_at_ord(
+    store: &Store,
+    series: i64,
+    main: i64,
+    run_id: i64,
+    max_ord: i64,
+) -> Result<Option<Base>> {
+    let rows = sqlx::query(
+        "SELECT r.id, c.sha, bc.ord, m.samples FROM measurements m
+         JOIN runs r ON r.id = m.run_id
+         JOIN branch_commits bc ON bc.branch_id = r.branch_id AND bc.commit_id = r.commit_id
+         JOIN commits c ON c.id = r.commit_id
+         WHERE m.series_id = $1 AND r.branch_id = $2 AND r.id <> $3 AND bc.ord = (
+             SELECT MAX(bc2.ord) FROM measurements m2
+             JOIN runs r2 ON r2.id = m2.run_id
+             JOIN branch_commits bc2 ON bc2.branch_id = r2.branch_id AND bc2.commit_id = r2.commit_id
+             WHERE m2.series_id = $1 AND r2.branch_id = $2 AND r2.id <> $3 AND bc2.ord <= $4)
+         ORDER BY r.id",
+    )
+    .bind(series)
+    .bind(main)
+    .bind(run_id)
+    .bind(max_ord)
+    .fetch_all(store.pool())
+    .await?;
+    collect(rows.iter().map(|r| {
+        Ok((
+            r.try_get::<i64, _>(0)?,
+            Some(r.try_get::<String, _>(1)?),
+            Some(r.try_get::<i64, _>(2)?),
+            r.try_get::<String, _>(3)?,
+        ))
+    }))
+}
+
+/// Samples of the newest commit-less run of the series started before `time`.
+async fn base_in_time(store: &Store, series: i64, run_id: i64, time: i64) -> Result<Option<Base>> {
+    let rows = sqlx::query(
+        "SELECT r.id, m.samples FROM measurements m JOIN runs r ON r.id = m.run_id
+         WHERE m.series_id = $1 AND r.id <> $2 AND r.commit_id IS NULL AND r.started_at < $3
+         ORDER BY r.started_at DESC, r.id DESC LIMIT 1",
+    )
+    .bind(series)
+    .bind(run_id)
+    .bind(time)
+    .fetch_all(store.pool())
+    .await?;
+    collect(rows.iter().map(|r| {
+        Ok((
+            r.try_get::<i64, _>(0)?,
+            None,
+            None,
+            r.try_get::<String, _>(1)?,
+        ))
+    }))
+}
+
+type BaseRow = (i64, Option<String>, Option<i64>, String);
+
+fn collect(rows: impl Iterator<Item = Result<BaseRow>>) -> Result<Option<Base>> {
+    let mut base: Option<Base> = None;
+    for row in rows {
+        let (id, sha, ord, samples) = row?;
+        let samples: Vec<f64> = serde_json::from_str(&samples)?;
+        let b = base.get_or_insert_with(|| Base {
+            samples: vec![],
+            sha,
+            ord,
+            runs: vec![],
+        });
+        b.samples.extend(samples);
+        b.runs.push(id);
+    }
+    Ok(base)
+}

@@ -1,0 +1,266 @@
+//! Queries of the comparison use case: which runs a side means, their samples, the
+//! releases of a project and short permalinks.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+use sqlx::{AssertSqlSafe, Row};
+
+use super::Store;
+use crate::error::{Result, StoreError};
+use crate::time::now_ms;
+
+/// One run a side resolved to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideRun {
+    pub run_id: i64,
+    pub started_at: i64,
+    pub sha: Option<String>,
+    pub branch: Option<String>,
+}
+
+/// A release annotation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReleaseRow {
+    pub name: String,
+    pub at: i64,
+    pub sha: Option<String>,
+}
+
+const RUN_COLUMNS: &str = "SELECT r.id, r.started_at, c.sha, b.name FROM runs r
+     LEFT JOIN commits c ON c.id = r.commit_id LEFT JOIN branches b ON b.id = r.branch_id";
+
+fn side_runs(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<SideRun>> {
+    rows.iter()
+        .map(|r| {
+            Ok(SideRun {
+                run_id: r.try_get(0)?,
+                started_at: r.try_get(1)?,
+                sha: r.try_get(2)?,
+                branch: r.try_get(3)?,
+            })
+        })
+        .collect()
+}
+
+impl Store {
+    /// Every run of the project at the commit whose sha starts with `prefix`. A prefix
+    /// that matches two commits is rejected (naming the field `field`).
+    pub async fn runs_at_commit(
+        &self,
+        project_id: i64,
+        prefix: &str,
+        field: &str,
+    ) -> Result<Vec<SideRun>> {
+        let like = format!("{}%", prefix.to_ascii_lowercase().replace(['%', '_'], ""));
+        let shas: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT c.sha FROM commits c JOIN runs r ON r.commit_id = c.id
+             WHERE c.project_id = $1 AND c.sha LIKE $2 LIMIT 2",
+        )
+        .bind(project_id)
+        .bind(&like)
+        .fetch_all(&self.pool)
+        .await?;
+        match shas.len() {
+            0 => Err(StoreError::NotFound(format!(
+                "results at commit '{prefix}'"
+            ))),
+            1 => self.runs_at_sha(project_id, &shas[0]).await,
+            _ => Err(StoreError::invalid(
+                field,
+                format!("commit prefix '{prefix}' is ambiguous: give more digits"),
+            )),
+        }
+    }
+
+    async fn runs_at_sha(&self, project_id: i64, sha: &str) -> Result<Vec<SideRun>> {
+        let sql = format!(
+            "{RUN_COLUMNS} WHERE r.project_id = $1 AND c.sha = $2 ORDER BY r.started_at, r.id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(project_id)
+            .bind(sha)
+            .fetch_all(&self.pool)
+            .await?;
+        side_runs(rows)
+    }
+
+    /// The head of a branch: every run at its latest commit (in branch order) that has
+    /// results; a branch without commits gives its latest run.
+    pub async fn runs_at_branch_head(&self, project_id: i64, branch: &str) -> Result<Vec<SideRun>> {
+        let branch_id = self
+            .branch_id(project_id, branch)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("branch '{branch}'")))?;
+        let sha: Option<String> = sqlx::query_scalar(
+            "SELECT c.sha FROM runs r JOIN commits c ON c.id = r.commit_id
+             JOIN branch_commits bc ON bc.branch_id = r.branch_id AND bc.commit_id = r.commit_id
+             WHERE r.branch_id = $1 ORDER BY bc.ord DESC, r.started_at DESC LIMIT 1",
+        )
+        .bind(branch_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(sha) = sha {
+            return self.runs_at_sha(project_id, &sha).await;
+        }
+        let sql = format!(
+            "{RUN_COLUMNS} WHERE r.branch_id = $1 ORDER BY r.started_at DESC, r.id DESC LIMIT 1"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(branch_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let runs = side_runs(rows)?;
+        if runs.is_empty() {
+            return Err(StoreError::NotFound(format!("results on branch '{branch}'")));
+        }
+        Ok(runs)
+    }
+
+    /// The time a branch started: its first commit's time (or, without one, the start
+    /// of its first run).
+    pub async fn branch_start_time(&self, project_id: i64, branch: &str) -> Result<Option<i64>> {
+        let Some(branch_id) = self.branch_id(project_id, branch).await? else {
+            return Ok(None);
+        };
+        let row = sqlx::query(
+            "SELECT MIN(COALESCE(c.committed_at, r.started_at)) FROM runs r
+             LEFT JOIN commits c ON c.id = r.commit_id
+             LEFT JOIN branch_commits bc ON bc.branch_id = r.branch_id AND bc.commit_id = r.commit_id
+             WHERE r.branch_id = $1",
+        )
+        .bind(branch_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<Option<i64>, _>(0)?)
+    }
+
+    /// Runs at the latest main-branch commit with results whose time (commit time, or
+    /// run start without one) is at or before `at`.
+    pub async fn runs_at_main_before(
+        &self,
+        project_id: i64,
+        main_branch: &str,
+        at: i64,
+    ) -> Result<Vec<SideRun>> {
+        let Some(main_id) = self.branch_id(project_id, main_branch).await? else {
+            return Ok(vec![]);
+        };
+        let sha: Option<String> = sqlx::query_scalar(
+            "SELECT c.sha FROM runs r JOIN commits c ON c.id = r.commit_id
+             JOIN branch_commits bc ON bc.branch_id = r.branch_id AND bc.commit_id = r.commit_id
+             WHERE r.branch_id = $1 AND COALESCE(c.committed_at, r.started_at) <= $2
+             ORDER BY bc.ord DESC LIMIT 1",
+        )
+        .bind(main_id)
+        .bind(at)
+        .fetch_optional(&self.pool)
+        .await?;
+        match sha {
+            Some(sha) => self.runs_at_sha(project_id, &sha).await,
+            None => Ok(vec![]),
+        }
+    }
+
+    pub async fn run_of_project(&self, project_id: i64, run_id: i64) -> Result<Vec<SideRun>> {
+        let sql = format!("{RUN_COLUMNS} WHERE r.project_id = $1 AND r.id = $2");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(project_id)
+            .bind(run_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let runs = side_runs(rows)?;
+        if runs.is_empty() {
+            return Err(StoreError::NotFound(format!("run {run_id}")));
+        }
+        Ok(runs)
+    }
+
+    pub async fn runs_in_window(&self, project_id: i64, from: i64, to: i64) -> Result<Vec<SideRun>> {
+        let sql = format!(
+            "{RUN_COLUMNS} WHERE r.project_id = $1 AND r.started_at >= $2 AND r.started_at <= $3
+             ORDER BY r.started_at, r.id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(project_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?;
+        side_runs(rows)
+    }
+
+    /// Release annotations of a project, oldest first.
+    pub async fn releases(&self, project_id: i64) -> Result<Vec<ReleaseRow>> {
+        let rows = sqlx::query(
+            "SELECT a.name, a.at, c.sha FROM annotations a LEFT JOIN commits c ON c.id = a.commit_id
+             WHERE a.project_id = $1 AND a.kind = 'release' ORDER BY a.at, a.id",
+        )
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReleaseRow {
+                    name: r.try_get(0)?,
+                    at: r.try_get(1)?,
+                    sha: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Pooled raw samples per series over `run_ids`.
+    pub async fn pooled_samples(&self, run_ids: &[i64]) -> Result<HashMap<i64, Vec<f64>>> {
+        let mut out: HashMap<i64, Vec<f64>> = HashMap::new();
+        for chunk in run_ids.chunks(200) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT series_id, samples FROM measurements WHERE run_id IN ({list}) ORDER BY run_id"
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let samples: String = r.try_get(1)?;
+                let v: Vec<f64> = serde_json::from_str(&samples)?;
+                out.entry(r.try_get(0)?).or_default().extend(v);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores a short permalink for a compare query; the same query gets the same id.
+    pub async fn create_short_link(&self, project_id: i64, query: &str) -> Result<String> {
+        let digest = Sha256::digest(format!("{project_id}\n{query}").as_bytes());
+        let id = hex::encode(&digest[..5]);
+        sqlx::query(
+            "INSERT INTO short_links (id, project_id, query, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(project_id)
+        .bind(query)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// `(project slug, query)` of a short permalink.
+    pub async fn short_link(&self, id: &str) -> Result<(String, String)> {
+        let row = sqlx::query(
+            "SELECT p.slug, s.query FROM short_links s JOIN projects p ON p.id = s.project_id
+             WHERE s.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("short link '{id}'")))?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
+    }
+}

@@ -1,0 +1,15 @@
+//! `GET /api/v1/runs/{id}/baseline`: a run compared with its main-branch baseline.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use perfwatch_backend::baseline::{compare_run_to_baseline, RunVerdict};
+
+use super::error::ApiResult;
+use crate::state::AppState;
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<RunVerdict>> {
+    Ok(Json(compare_run_to_baseline(&state.store, id).await?))
+}
