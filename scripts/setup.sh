@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing perfwatch needs, idempotently:
-#   the wasm32 target, the wasm-bindgen CLI matching Cargo.lock (into .tools/),
+#   the wasm32 target, the wasm-bindgen CLI matching Cargo.lock (into
+#   $PERFWATCH_TOOLS, default ~/.cache/perfwatch-tools, shared by every checkout),
 #   and with --test also Chromium + ChromeDriver and PostgreSQL 15 (Debian packages).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
+TOOLS="${PERFWATCH_TOOLS:-$HOME/.cache/perfwatch-tools}"
 
 want_test=0
 [[ "${1:-}" == "--test" ]] && want_test=1
@@ -16,9 +18,15 @@ fi
 
 # The CLI must equal the wasm-bindgen crate version pinned in Cargo.toml.
 WBG_VERSION="$(grep -E '^wasm-bindgen = ' Cargo.toml | sed -E 's/.*"=?([0-9.]+)".*/\1/')"
-if ! .tools/bin/wasm-bindgen --version 2>/dev/null | grep -q "$WBG_VERSION"; then
-  echo "== installing wasm-bindgen-cli $WBG_VERSION into .tools/"
-  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --root "$ROOT/.tools"
+if ! "$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | grep -q "$WBG_VERSION"; then
+  echo "== installing wasm-bindgen-cli $WBG_VERSION into $TOOLS"
+  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --root "$TOOLS"
+fi
+
+# wasm-opt from npm's binaryen (Debian's 108 builds a wasm that fails at start).
+if [[ ! -x "$TOOLS/npm/node_modules/.bin/wasm-opt" ]] && command -v npm >/dev/null; then
+  echo "== installing binaryen (wasm-opt) into $TOOLS/npm"
+  npm install --silent --prefix "$TOOLS/npm" binaryen@132 || echo "wasm-opt unavailable: the bundle stays unoptimised"
 fi
 
 apt_install() {

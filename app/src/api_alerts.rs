@@ -65,6 +65,11 @@ mod server {
     }
 }
 
+#[cfg(feature = "ssr")]
+pub(crate) fn map_store_err(e: perfwatch_backend::StoreError) -> ServerFnError {
+    server::map_err(e)
+}
+
 #[server(prefix = "/fn")]
 pub async fn fetch_alert_list(filter: AlertFilter) -> Result<AlertList, ServerFnError> {
     let store = server::store()?;

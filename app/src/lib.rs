@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod api_alerts;
+pub mod api_triage;
+pub mod api_compare;
 pub mod chart;
 pub mod components;
 pub mod format;
@@ -43,16 +45,20 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href="/">"Projects"</A>
                     <A href="/alerts">"Alerts"</A>
+                    <a href="/login">"Log in"</a>
                 </nav>
             </header>
             <main>
                 <Routes fallback=|| view! { <p class="error">"Page not found."</p> }>
                     <Route path=path!("/") view=pages::projects::ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:slug") view=pages::project::ProjectPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:slug/compare") view=pages::compare::ComparePage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:slug/releases") view=pages::releases::ReleasesPage ssr=SsrMode::Async />
                     <Route path=path!("/series/:id") view=pages::series::SeriesPage ssr=SsrMode::Async />
                     <Route path=path!("/runs/:id") view=pages::run::RunPage ssr=SsrMode::Async />
                     <Route path=path!("/alerts") view=pages::alerts::AlertsPage ssr=SsrMode::Async />
                     <Route path=path!("/alerts/groups/:id") view=pages::alert_group::AlertGroupPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

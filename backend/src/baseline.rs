@@ -134,7 +134,7 @@ pub async fn compare_run_to_baseline(store: &Store, run_id: i64) -> Result<RunVe
             head: Some(m.samples),
         });
     }
-    commits.sort_by(|a, b| b.0.cmp(&a.0));
+    commits.sort_by_key(|c| std::cmp::Reverse(c.0));
     let (rows, summary) = compare_all(inputs, &CompareConfig::default())
         .map_err(|e| StoreError::Data(format!("comparison settings: {e}")))?;
     Ok(RunVerdict {
@@ -147,7 +147,7 @@ pub async fn compare_run_to_baseline(store: &Store, run_id: i64) -> Result<RunVe
             rule,
             reference,
             max_ord: match bound {
-                Bound::Ord(o) if o >= 0 && o < i64::MAX => Some(o),
+                Bound::Ord(o) if (0..i64::MAX).contains(&o) => Some(o),
                 _ => None,
             },
             commits: commits.into_iter().map(|(_, s)| s).collect(),

@@ -135,6 +135,7 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
                 kind: a.kind,
                 relative_change: a.relative_change,
                 group_id: a.group_id,
+                state: a.state,
             })
         })
         .collect();

@@ -10,7 +10,9 @@
 //!
 //! Every number comes from a seeded PRNG, so each load gives the same data. Runs go
 //! through the same validation and storage as submitted runs, each with a run key, so a
-//! load interrupted half-way is completed by the next one without duplicates.
+//! load interrupted half-way is completed by the next one without duplicates. Each
+//! project's load ends with one detection pass over its whole history (ingestion would
+//! have run it point by point), so the demo opens with the injected changes as alerts.
 
 mod go_commits;
 mod go_driver;

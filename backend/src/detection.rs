@@ -81,13 +81,20 @@ pub async fn detect_project(
         series: series.len(),
         ..Default::default()
     };
+    // What triage taught: series whose alerts were marked invalid ask for bigger changes.
+    let learned = store.sensitivities(project.id).await?;
+    let groups_before = store.alert_group_ids(project.id).await?;
 
     // Read and compute.
     let mut data = Vec::with_capacity(series.len());
     for info in series {
         let (axis, points) = store.detection_points(info.id, main_branch).await?;
         let values: Vec<f64> = points.iter().map(|p| p.median).collect();
-        let change_points = match detect(&values, &settings.config)
+        let mut config = settings.config.clone();
+        if let Some(m) = learned.get(&info.id) {
+            config.min_relative_change = config.min_relative_change.max(*m);
+        }
+        let change_points = match detect(&values, &config)
             .map_err(|e| StoreError::Data(format!("detection on series {}: {e}", info.id)))?
         {
             Detection::TooShort { .. } => {
@@ -159,6 +166,13 @@ pub async fn detect_project(
         }
     }
     summary.groups = store.alert_counts(project.id).await?.1 as usize;
+    for id in store.alert_group_ids(project.id).await? {
+        if !groups_before.contains(&id) {
+            store
+                .enqueue_event(project.id, crate::notify::Event::GroupCreated { group_id: id })
+                .await?;
+        }
+    }
     Ok(summary)
 }
 

@@ -1,6 +1,7 @@
 //! perfwatch-backend: storage (one interface over SQLite and PostgreSQL), the use
 //! cases that read, compute with the pure crates, and write, and token auth.
 
+pub mod accounts;
 pub mod baseline;
 pub mod charts;
 pub mod comparison;
@@ -8,9 +9,12 @@ pub mod demo;
 pub mod detection;
 pub mod error;
 pub mod ingest;
+pub mod notify;
 pub mod store;
+pub mod tickets;
 pub mod time;
 pub mod tokens;
+pub mod triage;
 
 pub use error::StoreError;
 pub use store::Store;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use crate::accounts::{parse_scopes, Right};
 use crate::error::{Result, StoreError};
 use crate::time::now_ms;
 use crate::Store;
@@ -17,6 +18,8 @@ pub struct TokenInfo {
     /// Project slug the token is limited to; `None` for a global token.
     pub project: Option<String>,
     pub project_id: Option<i64>,
+    /// What the token may do besides reading: ingest, triage, admin.
+    pub scopes: Vec<Right>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
     pub last_used_at: Option<i64>,
@@ -27,14 +30,29 @@ pub fn hash_token(token: &str) -> String {
 }
 
 fn new_secret() -> Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| StoreError::Data(format!("no randomness: {e}")))?;
-    Ok(format!("pw_{}", hex::encode(bytes)))
+    crate::accounts::new_secret("pw_")
 }
 
 impl Store {
-    /// Creates a token, returning its id and the secret (shown once, never stored).
+    /// Creates a token with every scope (`ingest,triage,admin`), returning its id and
+    /// the secret (shown once, never stored).
     pub async fn create_token(&self, name: &str, project: Option<&str>) -> Result<(i64, String)> {
+        self.create_token_with_scopes(name, project, "ingest,triage,admin")
+            .await
+    }
+
+    /// Creates a token limited to `scopes` (comma-separated: ingest, triage, admin).
+    pub async fn create_token_with_scopes(
+        &self,
+        name: &str,
+        project: Option<&str>,
+        scopes: &str,
+    ) -> Result<(i64, String)> {
+        let scopes = parse_scopes(scopes)?
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
         if name.trim().is_empty() || name.len() > 100 {
             return Err(StoreError::invalid("name", "must be 1 to 100 characters"));
         }
@@ -44,12 +62,13 @@ impl Store {
         };
         let secret = new_secret()?;
         let id = sqlx::query_scalar(
-            "INSERT INTO api_tokens (name, token_hash, project_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO api_tokens (name, token_hash, project_id, created_at, scopes) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(name)
         .bind(hash_token(&secret))
         .bind(project_id)
         .bind(now_ms())
+        .bind(scopes)
         .fetch_one(&self.pool)
         .await?;
         Ok((id, secret))
@@ -73,7 +92,7 @@ impl Store {
 
     pub async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
         let rows = sqlx::query(
-            "SELECT t.id, t.name, p.slug, t.project_id, t.created_at, t.revoked_at, t.last_used_at
+            "SELECT t.id, t.name, p.slug, t.project_id, t.created_at, t.revoked_at, t.last_used_at, t.scopes
              FROM api_tokens t LEFT JOIN projects p ON p.id = t.project_id ORDER BY t.id",
         )
         .fetch_all(&self.pool)
@@ -84,7 +103,7 @@ impl Store {
     /// The active token with this secret, if any. Records its use.
     pub async fn verify_token(&self, secret: &str) -> Result<Option<TokenInfo>> {
         let row = sqlx::query(
-            "SELECT t.id, t.name, p.slug, t.project_id, t.created_at, t.revoked_at, t.last_used_at
+            "SELECT t.id, t.name, p.slug, t.project_id, t.created_at, t.revoked_at, t.last_used_at, t.scopes
              FROM api_tokens t LEFT JOIN projects p ON p.id = t.project_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
         )
@@ -111,5 +130,6 @@ fn token_from_row(r: &sqlx::any::AnyRow) -> Result<TokenInfo> {
         created_at: r.try_get(4)?,
         revoked_at: r.try_get(5)?,
         last_used_at: r.try_get(6)?,
+        scopes: parse_scopes(&r.try_get::<String, _>(7)?).unwrap_or_default(),
     })
 }

@@ -164,7 +164,13 @@ pub struct AlertView {
     pub suspect_commits: Vec<CommitInfo>,
     /// How many commits the range holds in all.
     pub suspect_total: i64,
+    /// The triage state (`untriaged`, `acknowledged`, …; see [`TriageState`]).
     pub status: String,
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// The commit that fixed it, when `status` is `fixed`.
+    #[serde(default)]
+    pub fixed_commit: Option<String>,
     pub detected_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -192,6 +198,13 @@ pub struct AlertGroupView {
     pub improvements: usize,
     pub created_at: i64,
     pub updated_at: i64,
+    #[serde(default)]
+    pub triage: GroupTriage,
+    /// Every triage change, oldest first.
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+    #[serde(default)]
+    pub notes: Vec<TriageNote>,
 }
 
 /// A mark on a trend chart where an alert's change happened.
@@ -203,6 +216,9 @@ pub struct ChartAlert {
     pub kind: AlertKind,
     pub relative_change: f64,
     pub group_id: Option<i64>,
+    /// The alert's triage state: the marker's colour.
+    #[serde(default)]
+    pub state: TriageState,
 }
 
 /// What one detection pass did.
@@ -250,6 +266,10 @@ pub struct AlertFilter {
     pub series_id: Option<i64>,
     /// At most this many (newest first); the store caps it at 500.
     pub limit: Option<i64>,
+    /// Triage state of the alert.
+    pub state: Option<TriageState>,
+    /// Assignee name; `none` means unassigned.
+    pub assignee: Option<String>,
 }
 
 impl AlertFilter {
@@ -267,6 +287,8 @@ impl AlertFilter {
                 "kind" => f.kind = AlertKind::parse(v),
                 "series" => f.series_id = v.parse().ok(),
                 "limit" => f.limit = v.parse().ok().filter(|l: &i64| *l > 0),
+                "state" => f.state = TriageState::parse(v),
+                "assignee" if !v.is_empty() => f.assignee = Some(v.to_string()),
                 _ => {}
             }
         }
@@ -297,8 +319,122 @@ impl AlertFilter {
         if let Some(l) = self.limit {
             parts.push(format!("limit={l}"));
         }
+        if let Some(st) = self.state {
+            parts.push(format!("state={}", st.as_str()));
+        }
+        if let Some(a) = &self.assignee {
+            parts.push(format!("assignee={}", crate::chart::encode(a)));
+        }
         parts.join("&")
     }
+}
+
+/// Where an alert or alert group is in the triage workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TriageState {
+    /// Nobody has looked at it yet.
+    #[default]
+    Untriaged,
+    /// Someone is investigating.
+    Acknowledged,
+    /// Fixed, by the commit recorded beside the state.
+    Fixed,
+    /// A real change that will not be fixed.
+    Wontfix,
+    /// An accepted, intended change.
+    Expected,
+    /// Noise or an infrastructure problem; teaches the series to be less sensitive.
+    Invalid,
+}
+
+impl TriageState {
+    pub const ALL: [TriageState; 6] = [
+        Self::Untriaged,
+        Self::Acknowledged,
+        Self::Fixed,
+        Self::Wontfix,
+        Self::Expected,
+        Self::Invalid,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Untriaged => "untriaged",
+            Self::Acknowledged => "acknowledged",
+            Self::Fixed => "fixed",
+            Self::Wontfix => "wontfix",
+            Self::Expected => "expected",
+            Self::Invalid => "invalid",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Untriaged => "untriaged",
+            Self::Acknowledged => "acknowledged (investigating)",
+            Self::Fixed => "fixed",
+            Self::Wontfix => "won't fix",
+            Self::Expected => "expected",
+            Self::Invalid => "invalid (noise)",
+        }
+    }
+    /// Still needs someone: untriaged or being investigated.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Untriaged | Self::Acknowledged)
+    }
+}
+
+/// A group's state: the one set on the group, if any; else the state all its alerts
+/// share; else (mixed) `untriaged` while any alert is untriaged, `acknowledged` otherwise.
+pub fn group_state(set: Option<TriageState>, alerts: &[TriageState]) -> TriageState {
+    if let Some(s) = set {
+        return s;
+    }
+    match alerts.first() {
+        None => TriageState::Untriaged,
+        Some(first) if alerts.iter().all(|a| a == first) => *first,
+        _ if alerts.contains(&TriageState::Untriaged) => TriageState::Untriaged,
+        _ => TriageState::Acknowledged,
+    }
+}
+
+/// The triage fields of an alert group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroupTriage {
+    /// Effective state (see [`group_state`]).
+    pub state: TriageState,
+    /// Whether the state was set on the group (else it follows its alerts).
+    pub state_set: bool,
+    pub assignee: Option<String>,
+    pub fixed_commit: Option<String>,
+    pub ticket_key: Option<String>,
+    pub ticket_url: Option<String>,
+}
+
+/// One recorded triage change: who, when, what, from and to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub group_id: Option<i64>,
+    pub alert_id: Option<i64>,
+    /// `user:NAME` or `token:NAME`.
+    pub actor: String,
+    /// `state`, `assignee`, `ticket`, `note`, `fixed_commit`, `sensitivity`.
+    pub field: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TriageNote {
+    pub id: i64,
+    pub author: String,
+    pub body: String,
+    pub created_at: i64,
 }
 
 /// Matches new change points to existing alerts of one series. Positions are point
@@ -381,6 +517,19 @@ mod tests {
     }
 
     #[test]
+    fn group_state_follows_alerts_unless_set() {
+        use TriageState::*;
+        assert_eq!(group_state(None, &[]), Untriaged);
+        assert_eq!(group_state(None, &[Fixed, Fixed]), Fixed);
+        assert_eq!(group_state(None, &[Fixed, Untriaged]), Untriaged);
+        assert_eq!(group_state(None, &[Fixed, Invalid]), Acknowledged);
+        assert_eq!(group_state(Some(Wontfix), &[Untriaged]), Wontfix);
+        for s in TriageState::ALL {
+            assert_eq!(TriageState::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
     fn filter_round_trips_through_the_url() {
         let f = AlertFilter {
             project: Some("mongo-go".into()),
@@ -390,11 +539,13 @@ mod tests {
             kind: Some(AlertKind::Changepoint),
             series_id: None,
             limit: None,
+            state: Some(TriageState::Acknowledged),
+            assignee: Some("ana".into()),
         };
         let s = f.to_query_string();
         assert_eq!(
             s,
-            "project=mongo-go&direction=regression&min_change=2.5&max_age_days=30&kind=changepoint"
+            "project=mongo-go&direction=regression&min_change=2.5&max_age_days=30&kind=changepoint&state=acknowledged&assignee=ana"
         );
         let pairs: Vec<(&str, &str)> = s.split('&').map(|kv| kv.split_once('=').unwrap()).collect();
         assert_eq!(AlertFilter::from_pairs(pairs), f);

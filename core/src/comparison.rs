@@ -496,6 +496,40 @@ impl ComparisonView {
     }
 }
 
+/// One release against the one before it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseStep {
+    pub name: String,
+    pub previous: Option<String>,
+    pub at: i64,
+    /// Compare-page query string (`base=release:…&head=release:…`).
+    pub query: Option<String>,
+    pub summary: Option<CompareSummary>,
+    /// Why there is no comparison (first release, no results at its commit…).
+    pub note: Option<String>,
+}
+
+/// Median and interval of one series at one release.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleasePoint {
+    pub release: String,
+    pub at: i64,
+    pub median: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub n: usize,
+}
+
+/// Release-over-release view of a project, and per-release medians of one series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleasesView {
+    pub project: crate::view::ProjectInfo,
+    pub steps: Vec<ReleaseStep>,
+    pub series: Vec<SeriesInfo>,
+    pub chosen: Option<SeriesInfo>,
+    pub points: Vec<ReleasePoint>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,10 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Load the demo data set into an empty database at start.
     pub demo_if_empty: bool,
+    /// Mark the session cookie `Secure` (also when the public URL is https).
+    pub secure_cookies: bool,
+    /// Webhook worker settings (tests shorten the backoff).
+    pub notify: perfwatch_backend::notify::NotifyConfig,
 }
 
 impl ServerConfig {
@@ -33,6 +37,8 @@ impl ServerConfig {
             private_reads: false,
             body_limit: perfwatch_core::limits::DEFAULT_BODY_LIMIT,
             demo_if_empty: false,
+            secure_cookies: false,
+            notify: Default::default(),
         }
     }
 }

@@ -20,6 +20,13 @@ async fn open(url: &str) -> anyhow::Result<Store> {
     Ok(Store::connect(url).await?)
 }
 
+/// Ends the process with `code` when it is not 0 (e.g. `--fail-on regression`).
+fn exit_on(code: i32) {
+    if code != 0 {
+        std::process::exit(code);
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -40,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
             private_reads,
             no_demo,
             body_limit,
+            secure_cookies,
         } => {
             ensure_sqlite_dir(&db.database_url);
             let config = ServerConfig {
@@ -51,6 +59,8 @@ async fn main() -> anyhow::Result<()> {
                 private_reads,
                 body_limit,
                 demo_if_empty: !no_demo,
+                secure_cookies,
+                notify: Default::default(),
             };
             perfwatch_server::serve(config, |bound| {
                 println!("perfwatch listening on http://{bound}");
@@ -65,8 +75,14 @@ async fn main() -> anyhow::Result<()> {
         Command::Token { db, action } => {
             let store = open(&db.database_url).await?;
             match action {
-                TokenAction::Create { name, project } => {
-                    let (id, secret) = store.create_token(&name, project.as_deref()).await?;
+                TokenAction::Create {
+                    name,
+                    project,
+                    scope,
+                } => {
+                    let (id, secret) = store
+                        .create_token_with_scopes(&name, project.as_deref(), &scope)
+                        .await?;
                     eprintln!("token {id} '{name}' created; it is shown only now:");
                     println!("{secret}");
                 }
@@ -120,12 +136,20 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Submit(args) => perfwatch_server::cli::submit::run(args).await?,
+        Command::User(args) => perfwatch_server::cli::user::run(args).await?,
+        Command::Submit(args) => exit_on(perfwatch_server::cli::submit::run(args).await?),
+        Command::Run(args) => exit_on(perfwatch_server::cli::run::run(args).await?),
+        Command::Import(args) => exit_on(perfwatch_server::cli::import::run(args).await?),
         Command::Detect(args) => {
             if args.project.is_some() {
                 ensure_sqlite_dir(&args.db.database_url);
             }
             perfwatch_server::cli::detect::run(args).await?
+        }
+        Command::Compare(args) => {
+            if perfwatch_server::cli::compare::run(args).await? {
+                std::process::exit(1);
+            }
         }
     }
     Ok(())

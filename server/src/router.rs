@@ -45,9 +45,12 @@ pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Ro
     let pkg_dir = config.site_root.join("pkg");
     let ctx_store = store.clone();
     Router::new()
-        .nest("/api/v1", crate::api::routes(&config))
+        .nest("/api/v1", crate::api::routes(&config, &state))
+        .route("/auth/login", axum::routing::post(crate::api::session::login))
+        .route("/auth/logout", axum::routing::post(crate::api::session::logout))
         .route("/pkg/perfwatch.css", get(stylesheet))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/c/{id}", get(crate::api::compare::follow_short))
         .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_gzip())
         .leptos_routes_with_context(
             &state,
@@ -61,7 +64,7 @@ pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Ro
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            crate::api::auth::private_reads,
+            crate::api::auth::resolve_actor,
         ))
         .layer(CompressionLayer::new())
         .with_state(state)
@@ -91,6 +94,13 @@ pub async fn serve(config: ServerConfig, on_bound: impl FnOnce(SocketAddr)) -> a
     }
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let bound = listener.local_addr()?;
+    let base = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{bound}"))
+        .trim_end_matches('/')
+        .to_string();
+    perfwatch_backend::notify::spawn_worker(store.clone(), base, config.notify.clone());
     let app = build_router(config, store, bound);
     on_bound(bound);
     axum::serve(listener, app.into_make_service()).await?;

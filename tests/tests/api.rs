@@ -21,6 +21,7 @@ on_both_databases!(
     unknown_project_is_rejected_unless_auto_created,
     time_indexed_runs_have_no_commit_order,
     pages_render_on_the_server,
+    chart_overlays_testbeds_and_branches_and_switches_axes,
 );
 
 async fn submitted_run_is_listed_and_charted(db: Db) {
@@ -364,4 +365,42 @@ async fn pages_render_on_the_server(db: Db) {
     let (s, html) = get_text(&app, "/series/999999").await;
     assert_eq!(s, 404);
     assert!(html.contains("not found"));
+}
+
+async fn chart_overlays_testbeds_and_branches_and_switches_axes(db: Db) {
+    let app = spawn_app(db).await;
+    create_project(&app, "driver").await;
+    for i in 1..=6 {
+        for testbed in ["linux", "arm"] {
+            let mut body = run_json("driver", &sha(i), &[("BenchmarkA", 100.0 * i as f64)]);
+            body["testbed"] = json!(testbed);
+            body["started_at"] = json!(format!("2026-01-0{i}T00:00:00Z"));
+            assert_eq!(post_run(&app, &body).await.0, 201);
+        }
+    }
+    let mut pr = run_json("driver", &sha(100), &[("BenchmarkA", 50.0)]);
+    pr["branch"] = json!("feature/x");
+    pr["testbed"] = json!("linux");
+    pr["started_at"] = json!("2026-01-04T12:00:00Z");
+    assert_eq!(post_run(&app, &pr).await.0, 201);
+    let (_, series) = get_json(&app, "/api/v1/projects/driver/series").await;
+    let id_of = |tb: &str| series.as_array().unwrap().iter().find(|s| s["testbed"] == tb).unwrap()["id"].as_i64().unwrap();
+    let (linux, arm) = (id_of("linux"), id_of("arm"));
+
+    let lines = |html: &str| html.matches("class=\"line\"").count();
+    let (_, html) = get_text(&app, &format!("/series/{linux}")).await;
+    assert_eq!(lines(&html), 1);
+    assert!(html.contains(&format!("data-overlay=\"{arm}\"")), "the other testbed is offered as an overlay");
+    let (_, html) = get_text(&app, &format!("/series/{linux}?overlay={arm}&branches=feature/x")).await;
+    assert_eq!(lines(&html), 3, "main line, the arm testbed and the feature branch");
+    assert!(html.contains("arm · main") && html.contains("linux · feature/x"));
+
+    // Time axis: ticks are dates; log scale: ticks are powers of ten.
+    let (_, html) = get_text(&app, &format!("/series/{linux}?x=time")).await;
+    assert!(html.contains(">2026-01-0"), "time axis labels are dates");
+    let (_, html) = get_text(&app, &format!("/series/{linux}?scale=log")).await;
+    assert!(html.contains(">100 ns/op<"), "log axis has a tick at 100");
+    // A zoomed range shows only the points inside it.
+    let (_, html) = get_text(&app, &format!("/series/{linux}?from=2&to=4")).await;
+    assert_eq!(html.matches("class=\"pt\"").count(), 3);
 }

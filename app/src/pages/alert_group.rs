@@ -40,6 +40,7 @@ pub fn AlertGroupPage() -> impl IntoView {
                             <p class="muted" data-testid="group-facts">{format!(
                                 "{} · {} alerts: {} regressions, {} improvements · suspect range {} · updated {}",
                                 g.project, g.alerts.len(), g.regressions, g.improvements, range, datetime(g.updated_at))}</p>
+                            {triage_panel(&g)}
                             {g.alerts.into_iter().zip(page.charts).map(|(a, c)| alert_section(a, c)).collect_view()}
                         }.into_any()
                     }
@@ -47,6 +48,63 @@ pub fn AlertGroupPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// State, assignee, ticket, notes and the history of every triage change.
+fn triage_panel(g: &perfwatch_core::alerts::AlertGroupView) -> impl IntoView {
+    let t = g.triage.clone();
+    let state = format!(
+        "{}{}{}",
+        t.state.label(),
+        t.fixed_commit
+            .as_deref()
+            .map(|c| format!(" by {c}"))
+            .unwrap_or_default(),
+        if t.state_set {
+            ""
+        } else {
+            " (follows its alerts)"
+        }
+    );
+    let ticket = match (t.ticket_key.clone(), t.ticket_url.clone()) {
+        (Some(k), Some(u)) => view! { <a data-testid="ticket" href=u>{k}</a> }.into_any(),
+        _ => view! { <span class="muted">"none"</span> }.into_any(),
+    };
+    let notes = g
+        .notes
+        .iter()
+        .map(|n| view! { <li><span class="muted">{format!("{} · {}: ", datetime(n.created_at), n.author)}</span>{n.body.clone()}</li> })
+        .collect_view();
+    let history = g
+        .history
+        .iter()
+        .map(|h| {
+            view! {
+                <tr>
+                    <td>{datetime(h.at)}</td>
+                    <td>{h.actor.clone()}</td>
+                    <td>{h.field.clone()}{h.alert_id.map(|a| format!(" (alert {a})")).unwrap_or_default()}</td>
+                    <td>{h.from.clone().unwrap_or_else(|| "—".into())}</td>
+                    <td>{h.to.clone().unwrap_or_else(|| "—".into())}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="triage" data-testid="triage">
+            <p>
+                <span class=format!("state state-{}", t.state.as_str()) data-testid="group-state">{state}</span>
+                " · assignee: "{t.assignee.clone().unwrap_or_else(|| "nobody".into())}
+                " · ticket: "{ticket}
+            </p>
+            <ul class="notes">{notes}</ul>
+            <h3>"History"</h3>
+            <table class="history" data-testid="history">
+                <thead><tr><th>"when"</th><th>"who"</th><th>"what"</th><th>"from"</th><th>"to"</th></tr></thead>
+                <tbody>{history}</tbody>
+            </table>
+        </section>
     }
 }
 

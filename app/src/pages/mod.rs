@@ -2,8 +2,11 @@
 
 pub mod alert_group;
 pub mod alerts;
+pub mod login;
+pub mod compare;
 pub mod project;
 pub mod projects;
+pub mod releases;
 pub mod run;
 pub mod series;
 

@@ -124,7 +124,7 @@ pub fn SeriesPage() -> impl IntoView {
                         let markers = c.raw_markers.clone();
                         view! {
                             <Title text=format!("{} · perfwatch", c.series.label()) />
-                            <p class="crumbs"><a href=format!("/projects/{}", c.project.slug)>{c.project.name.clone()}</a></p>
+                            <p class="crumbs"><a href=format!("/projects/{}", c.project.slug)>{c.project.name.clone()}</a>" · "<a data-testid="compare-link" href=format!("/projects/{}/compare?bench={}&measure={}&testbed={}", c.project.slug, perfwatch_core::chart::encode(&c.series.benchmark), perfwatch_core::chart::encode(&c.series.measure), perfwatch_core::chart::encode(&c.series.testbed))>"compare"</a></p>
                             <h1>{c.series.benchmark.clone()}</h1>
                             <p class="muted" data-testid="series-facts">{format!(
                                 "{} in {} ({} is better) · testbed {}{} · branch {}",
@@ -133,6 +133,7 @@ pub fn SeriesPage() -> impl IntoView {
                                 c.main_branch)}</p>
                             {controls(&c)}
                             <TrendChart chart=c.clone() />
+                            <crate::api_triage::LearnedSensitivity id=c.series.id />
                             <h2>"Releases and annotations"</h2>
                             <table class="list" data-testid="markers">
                                 <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Commit"</th><th>"When"</th></tr></thead>

@@ -7,7 +7,7 @@
 
 use perfwatch_core::alerts::{
     match_moved, AlertDirection, AlertFilter, AlertGroupView, AlertKind, AlertPoint, AlertView,
-    RangeAxis, SuspectRange, ThresholdRuleView, MAX_SUSPECT_COMMITS,
+    RangeAxis, SuspectRange, ThresholdRuleView, TriageState, MAX_SUSPECT_COMMITS,
 };
 use perfwatch_core::view::CommitInfo;
 use sqlx::any::AnyRow;
@@ -73,6 +73,7 @@ pub struct AlertMark {
     pub range: SuspectRange,
     pub first_bad_at: i64,
     pub relative_change: f64,
+    pub state: TriageState,
 }
 
 /// A threshold rule as stored (the rule is JSON).
@@ -101,7 +102,7 @@ struct Existing {
 const ALERT_COLUMNS: &str = "a.id, a.group_id, a.kind, a.direction, a.relative_change, a.absolute_change,
     a.before_median, a.after_median, a.p_value, a.details, a.axis, a.range_lo, a.range_hi,
     a.first_bad_run_id, a.last_good_run_id, a.first_bad_at, c1.sha, c2.sha, r2.started_at, p.repo_url,
-    a.status, a.detected_at, a.created_at, a.updated_at, a.project_id";
+    a.status, a.detected_at, a.created_at, a.updated_at, a.project_id, a.assignee, a.fixed_commit";
 
 const ALERT_JOINS: &str = "FROM alerts a JOIN series s ON s.id = a.series_id
     JOIN projects p ON p.id = s.project_id JOIN measures m ON m.id = s.measure_id
@@ -372,6 +373,14 @@ impl Store {
         if let Some(s) = f.series_id {
             cond(&mut sql, "a.series_id =", Bind::I(s));
         }
+        if let Some(st) = f.state {
+            cond(&mut sql, "a.status =", Bind::S(st.as_str().into()));
+        }
+        match f.assignee.as_deref() {
+            Some("none") => sql.push_str(" AND a.assignee IS NULL"),
+            Some(who) => cond(&mut sql, "a.assignee =", Bind::S(who.into())),
+            None => {}
+        }
         let limit = f.limit.unwrap_or(200).clamp(1, MAX_LIST);
         sql.push_str(&format!(
             " ORDER BY a.detected_at DESC, a.id DESC LIMIT {limit}"
@@ -410,7 +419,8 @@ impl Store {
     /// An alert group with every alert and their suspect commits.
     pub async fn alert_group(&self, id: i64) -> Result<AlertGroupView> {
         let g = sqlx::query(
-            "SELECT g.id, p.slug, g.axis, g.range_lo, g.range_hi, g.created_at, g.updated_at
+            "SELECT g.id, p.slug, g.axis, g.range_lo, g.range_hi, g.created_at, g.updated_at,
+                g.state, g.assignee, g.fixed_commit, g.ticket_key, g.ticket_url
              FROM alert_groups g JOIN projects p ON p.id = g.project_id WHERE g.id = $1",
         )
         .bind(id)
@@ -448,10 +458,23 @@ impl Store {
                 .iter()
                 .filter(|a| a.direction == AlertDirection::Improvement)
                 .count(),
+            triage: crate::triage::group_triage(&g, 7, &alerts)?,
+            history: self.triage_history(id).await?,
+            notes: self.triage_notes(id).await?,
             alerts,
             created_at: g.try_get(5)?,
             updated_at: g.try_get(6)?,
         })
+    }
+
+    /// Ids of a project's alert groups.
+    pub async fn alert_group_ids(&self, project_id: i64) -> Result<Vec<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM alert_groups WHERE project_id = $1 ORDER BY id")
+                .bind(project_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// Alert counts of a project: (alerts, groups).
@@ -470,7 +493,7 @@ impl Store {
     /// The alerts of a series, for chart markers.
     pub async fn alert_marks(&self, series_id: i64) -> Result<Vec<AlertMark>> {
         let rows = sqlx::query(
-            "SELECT id, group_id, kind, direction, axis, range_lo, range_hi, first_bad_at, relative_change
+            "SELECT id, group_id, kind, direction, axis, range_lo, range_hi, first_bad_at, relative_change, status
              FROM alerts WHERE series_id = $1 ORDER BY range_hi",
         )
         .bind(series_id)
@@ -493,6 +516,7 @@ impl Store {
                     },
                     first_bad_at: r.try_get(7)?,
                     relative_change: r.try_get(8)?,
+                    state: TriageState::parse(&r.try_get::<String, _>(9)?).unwrap_or_default(),
                 })
             })
             .collect()
@@ -707,6 +731,8 @@ fn alert_from_row(r: &AnyRow) -> Result<AlertView> {
         suspect_commits: vec![],
         suspect_total: 0,
         status: r.try_get(o + 20)?,
+        assignee: r.try_get(o + 25)?,
+        fixed_commit: r.try_get(o + 26)?,
         detected_at: r.try_get(o + 21)?,
         created_at: r.try_get(o + 22)?,
         updated_at: r.try_get(o + 23)?,

@@ -112,7 +112,9 @@ impl Store {
             .await?;
         let runs = side_runs(rows)?;
         if runs.is_empty() {
-            return Err(StoreError::NotFound(format!("results on branch '{branch}'")));
+            return Err(StoreError::NotFound(format!(
+                "results on branch '{branch}'"
+            )));
         }
         Ok(runs)
     }
@@ -126,7 +128,6 @@ impl Store {
         let row = sqlx::query(
             "SELECT MIN(COALESCE(c.committed_at, r.started_at)) FROM runs r
              LEFT JOIN commits c ON c.id = r.commit_id
-             LEFT JOIN branch_commits bc ON bc.branch_id = r.branch_id AND bc.commit_id = r.commit_id
              WHERE r.branch_id = $1",
         )
         .bind(branch_id)
@@ -176,7 +177,12 @@ impl Store {
         Ok(runs)
     }
 
-    pub async fn runs_in_window(&self, project_id: i64, from: i64, to: i64) -> Result<Vec<SideRun>> {
+    pub async fn runs_in_window(
+        &self,
+        project_id: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<SideRun>> {
         let sql = format!(
             "{RUN_COLUMNS} WHERE r.project_id = $1 AND r.started_at >= $2 AND r.started_at <= $3
              ORDER BY r.started_at, r.id"

@@ -29,6 +29,10 @@ pub struct AlertsQuery {
     pub kind: Option<String>,
     pub series: Option<i64>,
     pub limit: Option<i64>,
+    /// Triage state: untriaged, acknowledged, fixed, wontfix, expected, invalid.
+    pub state: Option<String>,
+    /// Assignee name, or `none` for unassigned.
+    pub assignee: Option<String>,
 }
 
 fn bad(field: &str, reason: &str) -> ApiError {
@@ -76,6 +80,16 @@ impl AlertsQuery {
             kind,
             series_id: self.series,
             limit: self.limit,
+            state: match &self.state {
+                None => None,
+                Some(s) => Some(perfwatch_core::alerts::TriageState::parse(s).ok_or_else(|| {
+                    bad(
+                        "state",
+                        "must be untriaged, acknowledged, fixed, wontfix, expected or invalid",
+                    )
+                })?),
+            },
+            assignee: self.assignee.clone().filter(|a| !a.is_empty()),
         })
     }
 }

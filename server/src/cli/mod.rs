@@ -1,8 +1,13 @@
 //! Command-line interface: the subcommands of `perfwatch`.
 
+pub mod compare;
 pub mod detect;
 pub mod git;
+pub mod import;
+pub mod ingest;
+pub mod run;
 pub mod submit;
+pub mod user;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -54,6 +59,9 @@ pub enum Command {
         /// Largest accepted request body in bytes.
         #[arg(long, default_value_t = perfwatch_core::limits::DEFAULT_BODY_LIMIT)]
         body_limit: usize,
+        /// Mark the session cookie Secure (implied when --public-url is https).
+        #[arg(long, env = "PERFWATCH_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Load the seeded demo data set (three projects) into the database.
     Demo {
@@ -67,6 +75,8 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Manage users and their roles.
+    User(user::UserArgs),
     /// Manage projects.
     Project {
         #[command(flatten)]
@@ -74,11 +84,18 @@ pub enum Command {
         #[command(subcommand)]
         action: ProjectAction,
     },
-    /// Submit a native-format run file to a server, filling commit details from git.
+    /// Submit result files (any supported harness format, detected per file) as one
+    /// run, filling commit details from git and CI variables.
     Submit(submit::SubmitArgs),
+    /// Run a benchmark command, stream its output, parse it and submit one run.
+    Run(run::RunArgs),
+    /// Backfill history: submit a directory of old result files listed in a manifest.
+    Import(import::ImportArgs),
     /// Change points of series in a CSV or JSON file (offline), or one detection pass
     /// over a project in the database (`--project SLUG`).
     Detect(detect::DetectArgs),
+    /// Compare two points in history (benchstat-like table) through a server's API.
+    Compare(compare::CompareArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +107,9 @@ pub enum TokenAction {
         /// Limit the token to one project.
         #[arg(long)]
         project: Option<String>,
+        /// What the token may do: comma-separated ingest, triage, admin.
+        #[arg(long, default_value = "ingest")]
+        scope: String,
     },
     /// List tokens (never their secrets).
     List,

@@ -1,0 +1,475 @@
+//! Accounts and rights: users (argon2id password hashes), login sessions, roles per
+//! project or global, and the [`Actor`] that every mutating entry point checks.
+//!
+//! Rights: `viewer` reads, `triager` also triages (states, assignee, notes, tickets,
+//! series sensitivity), `admin` may do everything (ingest, projects, rules, tokens,
+//! users, webhooks, ticket templates). A membership without a project is global. API
+//! tokens carry scopes (`ingest`, `triage`, `admin`) and optionally one project.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::error::{Result, StoreError};
+use crate::time::now_ms;
+use crate::tokens::{hash_token, TokenInfo};
+use crate::Store;
+
+/// A login session lasts this long.
+pub const SESSION_TTL_MS: i64 = 14 * 86_400_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Triager,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Triager => "triager",
+            Self::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "viewer" => Some(Self::Viewer),
+            "triager" => Some(Self::Triager),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+    pub fn grants(self, right: Right) -> bool {
+        match self {
+            Self::Viewer => right == Right::Read,
+            Self::Triager => matches!(right, Right::Read | Right::Triage),
+            Self::Admin => true,
+        }
+    }
+}
+
+/// What an entry point needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Right {
+    Read,
+    Ingest,
+    Triage,
+    Admin,
+}
+
+impl Right {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Ingest => "ingest",
+            Self::Triage => "triage",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// Token scopes: a comma-separated subset of `ingest,triage,admin`.
+pub fn parse_scopes(s: &str) -> Result<Vec<Right>> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let r = match part {
+            "ingest" => Right::Ingest,
+            "triage" => Right::Triage,
+            "admin" => Right::Admin,
+            other => {
+                return Err(StoreError::invalid(
+                    "scopes",
+                    format!("unknown scope '{other}' (use ingest, triage, admin)"),
+                ))
+            }
+        };
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    if out.is_empty() {
+        return Err(StoreError::invalid("scopes", "name at least one scope"));
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    /// `None`: every project.
+    pub project_id: Option<i64>,
+    pub project: Option<String>,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub id: i64,
+    pub name: String,
+    pub memberships: Vec<Membership>,
+}
+
+/// Who is asking: resolved once per request from a bearer token or a session cookie.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Actor {
+    #[default]
+    Anonymous,
+    Token(TokenInfo),
+    User(UserInfo),
+}
+
+impl Actor {
+    /// How history records name the actor: `user:NAME`, `token:NAME`.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Anonymous => "anonymous".into(),
+            Self::Token(t) => format!("token:{}", t.name),
+            Self::User(u) => format!("user:{}", u.name),
+        }
+    }
+
+    pub fn user(&self) -> Option<&UserInfo> {
+        match self {
+            Self::User(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// Whether the actor has `right` on `project` (`None`: a global action, which needs
+    /// a global token or a global role).
+    pub fn can(&self, right: Right, project: Option<i64>) -> bool {
+        let covers =
+            |scope: Option<i64>| scope.is_none() || (scope == project && project.is_some());
+        match self {
+            Self::Anonymous => false,
+            Self::Token(t) => {
+                covers(t.project_id) && (right == Right::Read || t.scopes.contains(&right))
+            }
+            Self::User(u) => u
+                .memberships
+                .iter()
+                .any(|m| covers(m.project_id) && m.role.grants(right)),
+        }
+    }
+
+    /// Whether the actor has `right` on some project (for routes whose project is only
+    /// known from the body, the handler checks the project again).
+    pub fn can_somewhere(&self, right: Right) -> bool {
+        match self {
+            Self::Anonymous => false,
+            Self::Token(t) => right == Right::Read || t.scopes.contains(&right),
+            Self::User(u) => u.memberships.iter().any(|m| m.role.grants(right)),
+        }
+    }
+
+    /// `Forbidden` unless [`Actor::can`].
+    pub fn require(&self, right: Right, project: Option<i64>) -> Result<()> {
+        if self.can(right, project) {
+            return Ok(());
+        }
+        Err(StoreError::Forbidden(match self {
+            Self::Anonymous => format!(
+                "log in (or send an API token) to do this: it needs the '{}' right",
+                right.as_str()
+            ),
+            _ => format!(
+                "{} lacks the '{}' right {}",
+                self.label(),
+                right.as_str(),
+                if project.is_some() {
+                    "on this project"
+                } else {
+                    "on every project"
+                }
+            ),
+        }))
+    }
+}
+
+fn argon2() -> Argon2<'static> {
+    Argon2::default() // argon2id, v0x13, m = 19 MiB, t = 2, p = 1 (OWASP's minimum)
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| StoreError::Data(format!("no randomness: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| StoreError::Data(e.to_string()))?;
+    Ok(argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| StoreError::Data(e.to_string()))?
+        .to_string())
+}
+
+fn password_matches(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+pub(crate) fn new_secret(prefix: &str) -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::Data(format!("no randomness: {e}")))?;
+    Ok(format!("{prefix}{}", hex::encode(bytes)))
+}
+
+fn valid_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            "name",
+            "1 to 64 characters: letters, digits, - _ . @",
+        ))
+    }
+}
+
+impl Store {
+    /// Creates a user; `role` (global) is given when set.
+    pub async fn create_user(&self, name: &str, password: &str, role: Option<Role>) -> Result<i64> {
+        valid_name(name)?;
+        if password.chars().count() < 8 {
+            return Err(StoreError::invalid("password", "at least 8 characters"));
+        }
+        let pw = password.to_string();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+            .await
+            .map_err(|e| StoreError::Data(e.to_string()))??;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (name, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(name)
+        .bind(hash)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| {
+            if crate::store::is_unique_violation(&e) {
+                StoreError::Conflict {
+                    field: "name".into(),
+                    reason: format!("user '{name}' exists"),
+                }
+            } else {
+                e.into()
+            }
+        })?;
+        if let Some(role) = role {
+            self.set_membership(id, None, role).await?;
+        }
+        Ok(id)
+    }
+
+    /// Gives a user a role on a project (or globally), replacing the one it had there.
+    pub async fn set_membership(
+        &self,
+        user_id: i64,
+        project: Option<&str>,
+        role: Role,
+    ) -> Result<()> {
+        let project_id = match project {
+            Some(slug) => Some(self.project(slug).await?.id),
+            None => None,
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM memberships WHERE user_id = $1 AND (project_id = $2 OR (project_id IS NULL AND $3 = 1))",
+        )
+        .bind(user_id)
+        .bind(project_id.unwrap_or(-1))
+        .bind(i64::from(project_id.is_none()))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO memberships (user_id, project_id, role) VALUES ($1, $2, $3)")
+            .bind(user_id)
+            .bind(project_id)
+            .bind(role.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn user_by_name(&self, name: &str) -> Result<UserInfo> {
+        let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user '{name}'")))?;
+        self.user_info(id).await
+    }
+
+    pub async fn user_info(&self, id: i64) -> Result<UserInfo> {
+        let name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?;
+        let rows = sqlx::query(
+            "SELECT m.project_id, p.slug, m.role FROM memberships m
+             LEFT JOIN projects p ON p.id = m.project_id WHERE m.user_id = $1 ORDER BY m.id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let memberships = rows
+            .iter()
+            .map(|r| {
+                let role: String = r.try_get(2)?;
+                Ok(Membership {
+                    project_id: r.try_get(0)?,
+                    project: r.try_get(1)?,
+                    role: Role::parse(&role).unwrap_or(Role::Viewer),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(UserInfo {
+            id,
+            name,
+            memberships,
+        })
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<UserInfo>> {
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM users ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.user_info(id).await?);
+        }
+        Ok(out)
+    }
+
+    /// The user whose password this is, if any. Takes as long for an unknown name.
+    pub async fn check_password(&self, name: &str, password: &str) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT id, password_hash FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        let (id, hash) = match row {
+            Some(r) => (Some(r.try_get::<i64, _>(0)?), r.try_get::<String, _>(1)?),
+            // A well-formed hash of nothing, so that unknown names cost the same.
+            None => (None, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$N3Jm5kVuVZ5c1JK3zsDa0k0zHCQLh2yqvBNQq2dZn4w".to_string()),
+        };
+        let pw = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || password_matches(&pw, &hash))
+            .await
+            .map_err(|e| StoreError::Data(e.to_string()))?;
+        Ok(id.filter(|_| ok))
+    }
+
+    /// Starts a session; returns its secret (the cookie value; only its hash is stored).
+    pub async fn create_session(&self, user_id: i64) -> Result<String> {
+        let secret = new_secret("pws_")?;
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(hash_token(&secret))
+        .bind(user_id)
+        .bind(now)
+        .bind(now + SESSION_TTL_MS)
+        .execute(&self.pool)
+        .await?;
+        Ok(secret)
+    }
+
+    /// The user of an unexpired session.
+    pub async fn session_user(&self, secret: &str) -> Result<Option<UserInfo>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(hash_token(secret))
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await?;
+        match id {
+            Some(id) => Ok(Some(self.user_info(id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn delete_session(&self, secret: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1 OR expires_at <= $2")
+            .bind(hash_token(secret))
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The actor of a bearer token, if the token is valid.
+    pub async fn token_actor(&self, secret: &str) -> Result<Option<Actor>> {
+        Ok(self.verify_token(secret).await?.map(Actor::Token))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(project: Option<i64>, scopes: Vec<Right>) -> Actor {
+        Actor::Token(TokenInfo {
+            id: 1,
+            name: "t".into(),
+            project: None,
+            project_id: project,
+            scopes,
+            created_at: 0,
+            revoked_at: None,
+            last_used_at: None,
+        })
+    }
+
+    fn user(memberships: Vec<(Option<i64>, Role)>) -> Actor {
+        Actor::User(UserInfo {
+            id: 1,
+            name: "u".into(),
+            memberships: memberships
+                .into_iter()
+                .map(|(project_id, role)| Membership {
+                    project_id,
+                    project: None,
+                    role,
+                })
+                .collect(),
+        })
+    }
+
+    #[test]
+    fn roles_and_scopes_grant_rights() {
+        assert!(!Actor::Anonymous.can(Right::Read, Some(1)));
+        let t = token(Some(1), vec![Right::Ingest]);
+        assert!(t.can(Right::Ingest, Some(1)));
+        assert!(!t.can(Right::Ingest, Some(2)));
+        assert!(!t.can(Right::Ingest, None));
+        assert!(!t.can(Right::Triage, Some(1)));
+        let g = token(None, vec![Right::Admin]);
+        assert!(g.can(Right::Admin, None) && g.can(Right::Admin, Some(3)));
+        let tri = user(vec![(Some(1), Role::Triager), (None, Role::Viewer)]);
+        assert!(tri.can(Right::Triage, Some(1)));
+        assert!(!tri.can(Right::Triage, Some(2)));
+        assert!(tri.can(Right::Read, Some(2)));
+        assert!(!tri.can(Right::Ingest, Some(1)));
+        let adm = user(vec![(None, Role::Admin)]);
+        assert!(adm.can(Right::Admin, None) && adm.can(Right::Ingest, Some(9)));
+    }
+
+    #[test]
+    fn scopes_parse() {
+        assert_eq!(
+            parse_scopes("ingest, triage").unwrap(),
+            vec![Right::Ingest, Right::Triage]
+        );
+        assert!(parse_scopes("root").is_err());
+        assert!(parse_scopes("").is_err());
+    }
+}

@@ -1,0 +1,376 @@
+//! The comparison use case: resolve both sides to runs, read their samples, compare
+//! (pure, `perfwatch-compare`), map into the read model. Read → compute → no write.
+//!
+//! * A side is every run at a commit, at a branch head, one run, the commit of a
+//!   release, or every run in a time window; samples of one series over those runs
+//!   are pooled. The testbed is part of the series, so testbeds never mix.
+//! * Default base (no `base`): for a head `branch:X` with X not the main branch, the
+//!   main branch's results at the merge-base, approximated as the latest main-branch
+//!   commit with results whose time is at or before the branch's first commit time.
+//! * Geomean groups: the benchmark suite, i.e. the benchmark name up to its first `/`
+//!   (`BenchmarkInsert/size=10` → `BenchmarkInsert`).
+
+use std::collections::{BTreeSet, HashMap};
+
+use perfwatch_compare::{compare_all, CompareConfig, Geomean, SeriesInput, Verdict};
+use perfwatch_core::comparison::{
+    CompareRow, CompareSpec, CompareSummary, ComparisonView, GeomeanSummary, ReleasePoint,
+    ReleaseStep, ReleasesView, RowVerdict, SideInfo, SideSpec, SideSummary,
+};
+use perfwatch_core::view::{ProjectInfo, SeriesInfo};
+
+use crate::error::{Result, StoreError};
+use crate::store::SideRun;
+use crate::Store;
+
+/// A resolved side: what it is and its pooled samples per series.
+#[derive(Debug, Clone)]
+pub struct ResolvedSide {
+    pub info: SideInfo,
+    pub samples: HashMap<i64, Vec<f64>>,
+}
+
+/// The suite a benchmark belongs to: its name up to the first `/`.
+pub fn suite(benchmark: &str) -> String {
+    benchmark.split('/').next().unwrap_or(benchmark).to_string()
+}
+
+/// Compares two sides of a project and applies the spec's filters and sort.
+pub async fn compare(store: &Store, slug: &str, spec: &CompareSpec) -> Result<ComparisonView> {
+    let project = store.project(slug).await?;
+    let head_spec = spec.head.clone().ok_or_else(|| {
+        StoreError::invalid("head", "required: what to compare (e.g. branch:my-pr)")
+    })?;
+    let head = resolve_side(store, &project, &head_spec, "head").await?;
+    let (base, base_defaulted) = match &spec.base {
+        Some(b) => (resolve_side(store, &project, b, "base").await?, false),
+        None => (default_base(store, &project, &head_spec).await?, true),
+    };
+    let mut spec = spec.clone();
+    spec.base = Some(base.info.spec.clone());
+    let series = store.list_series(project.id).await?;
+    Ok(build_view(
+        &project,
+        spec,
+        base_defaulted,
+        base,
+        head,
+        &series,
+    ))
+}
+
+/// The master baseline of a branch head (see the module docs).
+pub async fn default_base(
+    store: &Store,
+    project: &ProjectInfo,
+    head: &SideSpec,
+) -> Result<ResolvedSide> {
+    let SideSpec::Branch(branch) = head else {
+        return Err(StoreError::invalid(
+            "base",
+            "required unless head is a branch other than the main branch",
+        ));
+    };
+    if *branch == project.main_branch {
+        return Err(StoreError::invalid(
+            "base",
+            "required when head is the main branch",
+        ));
+    }
+    let start = store
+        .branch_start_time(project.id, branch)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("branch '{branch}'")))?;
+    let runs = store
+        .runs_at_main_before(project.id, &project.main_branch, start)
+        .await?;
+    let Some(sha) = runs.first().and_then(|r| r.sha.clone()) else {
+        return Err(StoreError::invalid(
+            "base",
+            format!(
+                "no results on '{}' at or before the start of '{branch}': give a base",
+                project.main_branch
+            ),
+        ));
+    };
+    side_from_runs(store, SideSpec::Commit(sha), runs).await
+}
+
+/// Which runs a side means, and their pooled samples.
+pub async fn resolve_side(
+    store: &Store,
+    project: &ProjectInfo,
+    side: &SideSpec,
+    field: &str,
+) -> Result<ResolvedSide> {
+    let runs = match side {
+        SideSpec::Commit(prefix) => store.runs_at_commit(project.id, prefix, field).await?,
+        SideSpec::Branch(b) => store.runs_at_branch_head(project.id, b).await?,
+        SideSpec::Run(id) => store.run_of_project(project.id, *id).await?,
+        SideSpec::Release(name) => {
+            let release = store
+                .releases(project.id)
+                .await?
+                .into_iter()
+                .find(|r| r.name == *name)
+                .ok_or_else(|| StoreError::NotFound(format!("release '{name}'")))?;
+            let sha = release.sha.ok_or_else(|| {
+                StoreError::invalid(field, format!("release '{name}' names no commit"))
+            })?;
+            store.runs_at_commit(project.id, &sha, field).await?
+        }
+        SideSpec::Time { from, to } => {
+            let runs = store.runs_in_window(project.id, *from, *to).await?;
+            if runs.is_empty() {
+                return Err(StoreError::NotFound(format!("runs in {}", side.to_text())));
+            }
+            runs
+        }
+    };
+    side_from_runs(store, side.clone(), runs).await
+}
+
+async fn side_from_runs(store: &Store, spec: SideSpec, runs: Vec<SideRun>) -> Result<ResolvedSide> {
+    let ids: Vec<i64> = runs.iter().map(|r| r.run_id).collect();
+    let samples = store.pooled_samples(&ids).await?;
+    let commits: Vec<String> = runs
+        .iter()
+        .filter_map(|r| r.sha.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let branch = runs.iter().find_map(|r| r.branch.clone());
+    let at = match commits.as_slice() {
+        [one] => format!(" at {}", &one[..one.len().min(10)]),
+        [] => String::new(),
+        many => format!(" over {} commits", many.len()),
+    };
+    let label = format!(
+        "{}{at} ({} run{})",
+        spec.to_text(),
+        ids.len(),
+        if ids.len() == 1 { "" } else { "s" }
+    );
+    Ok(ResolvedSide {
+        info: SideInfo {
+            spec,
+            label,
+            from_time: runs.iter().map(|r| r.started_at).min(),
+            to_time: runs.iter().map(|r| r.started_at).max(),
+            runs: ids,
+            commits,
+            branch,
+        },
+        samples,
+    })
+}
+
+/// Pure part: compare the pooled samples and build the view.
+pub fn build_view(
+    project: &ProjectInfo,
+    spec: CompareSpec,
+    base_defaulted: bool,
+    mut base: ResolvedSide,
+    mut head: ResolvedSide,
+    series: &[SeriesInfo],
+) -> ComparisonView {
+    let by_id: HashMap<i64, &SeriesInfo> = series.iter().map(|s| (s.id, s)).collect();
+    let mut inputs = Vec::new();
+    let mut ids: Vec<i64> = base
+        .samples
+        .keys()
+        .chain(head.samples.keys())
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .filter(|id| by_id.contains_key(id))
+        .collect();
+    ids.sort_unstable();
+    for id in ids {
+        let s = by_id[&id];
+        inputs.push(SeriesInput {
+            key: id,
+            group: suite(&s.benchmark),
+            direction: s.direction,
+            base: base.samples.remove(&id),
+            head: head.samples.remove(&id),
+        });
+    }
+    let raw: HashMap<i64, (Vec<f64>, Vec<f64>)> = inputs
+        .iter()
+        .map(|i| {
+            (
+                i.key,
+                (
+                    i.base.clone().unwrap_or_default(),
+                    i.head.clone().unwrap_or_default(),
+                ),
+            )
+        })
+        .collect();
+    let (results, summary) =
+        compare_all(inputs, &CompareConfig::default()).expect("the default settings are valid");
+    let mut raw = raw;
+    let mut rows: Vec<CompareRow> = results
+        .into_iter()
+        .map(|c| {
+            let (base_samples, head_samples) = raw.remove(&c.key).unwrap_or_default();
+            let (verdict, needed) = match c.verdict {
+                Verdict::Regression => (RowVerdict::Regression, None),
+                Verdict::Improvement => (RowVerdict::Improvement, None),
+                Verdict::NoChange => (RowVerdict::NoChange, None),
+                Verdict::NotEnoughSamples { needed } => {
+                    (RowVerdict::NotEnoughSamples, Some(needed))
+                }
+                Verdict::Added => (RowVerdict::Added, None),
+                Verdict::Removed => (RowVerdict::Removed, None),
+            };
+            let side = |s: Option<perfwatch_compare::SideStats>| {
+                s.map(|s| SideSummary {
+                    n: s.n,
+                    median: s.median,
+                    ci_low: s.ci_low,
+                    ci_high: s.ci_high,
+                    confidence: s.confidence,
+                })
+            };
+            CompareRow {
+                series: by_id[&c.key].clone(),
+                group: c.group,
+                base: side(c.base),
+                head: side(c.head),
+                change_pct: c.change_pct,
+                change_low: c.change_ci.map(|i| i.low),
+                change_high: c.change_ci.map(|i| i.high),
+                p_value: c.p_value,
+                p_adjusted: c.p_adjusted,
+                verdict,
+                needed,
+                notes: c
+                    .notes
+                    .iter()
+                    .map(|n| {
+                        serde_json::to_value(n)
+                            .ok()
+                            .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
+                            .unwrap_or_default()
+                    })
+                    .collect(),
+                base_samples,
+                head_samples,
+            }
+        })
+        .collect();
+    let measures: BTreeSet<String> = rows.iter().map(|r| r.series.measure.clone()).collect();
+    let testbeds: BTreeSet<String> = rows.iter().map(|r| r.series.testbed.clone()).collect();
+    let total_rows = rows.len();
+    spec.apply(&mut rows);
+    let geo = |group: &str, g: &Geomean| GeomeanSummary {
+        group: group.to_string(),
+        series: g.series,
+        change_pct: g.change_pct,
+        better_pct: g.better_pct,
+    };
+    ComparisonView {
+        project: project.slug.clone(),
+        main_branch: project.main_branch.clone(),
+        spec,
+        base_defaulted,
+        base: base.info,
+        head: head.info,
+        summary: CompareSummary {
+            total: summary.total,
+            regressions: summary.regressions,
+            improvements: summary.improvements,
+            unchanged: summary.unchanged,
+            inconclusive: summary.inconclusive,
+            added: summary.added,
+            removed: summary.removed,
+            geomean: geo("all", &summary.overall),
+            groups: summary
+                .groups
+                .iter()
+                .map(|g| geo(&g.group, &g.geomean))
+                .collect(),
+        },
+        rows,
+        total_rows,
+        measures: measures.into_iter().collect(),
+        testbeds: testbeds.into_iter().collect(),
+    }
+}
+
+pub async fn releases(store: &Store, slug: &str, series_id: Option<i64>) -> Result<ReleasesView> {
+    let project = store.project(slug).await?;
+    let releases = store.releases(project.id).await?;
+    let series = store.list_series(project.id).await?;
+    let chosen = series_id
+        .and_then(|id| series.iter().find(|s| s.id == id))
+        .or(series.first())
+        .cloned();
+    let mut resolved = Vec::new();
+    for r in &releases {
+        let side = resolve_side(
+            store,
+            &project,
+            &SideSpec::Release(r.name.clone()),
+            "release",
+        )
+        .await;
+        resolved.push(side);
+    }
+    let mut steps = Vec::new();
+    let mut points = Vec::new();
+    for (i, r) in releases.iter().enumerate() {
+        if let (Some(s), Ok(side)) = (&chosen, &resolved[i]) {
+            if let Some(samples) = side.samples.get(&s.id) {
+                let mut v: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
+                if !v.is_empty() {
+                    v.sort_by(f64::total_cmp);
+                    let ci = perfwatch_compare::median_ci::median_ci_sorted(&v, 0.95);
+                    points.push(ReleasePoint {
+                        release: r.name.clone(),
+                        at: r.at,
+                        median: ci.median,
+                        ci_low: ci.low,
+                        ci_high: ci.high,
+                        n: v.len(),
+                    });
+                }
+            }
+        }
+        let previous = i.checked_sub(1).map(|p| releases[p].name.clone());
+        let mut step = ReleaseStep {
+            name: r.name.clone(),
+            previous: previous.clone(),
+            at: r.at,
+            query: None,
+            summary: None,
+            note: None,
+        };
+        match (i.checked_sub(1).map(|p| &resolved[p]), &resolved[i]) {
+            (None, _) => step.note = Some("first release".into()),
+            (Some(Err(_)), _) | (_, Err(_)) => {
+                step.note = Some("no results at one of the two release commits".into())
+            }
+            (Some(Ok(base)), Ok(head)) => {
+                let spec = CompareSpec {
+                    base: Some(base.info.spec.clone()),
+                    head: Some(head.info.spec.clone()),
+                    ..Default::default()
+                };
+                step.query = Some(spec.to_query_string());
+                let view = build_view(&project, spec, false, base.clone(), head.clone(), &series);
+                step.summary = Some(view.summary);
+            }
+        }
+        steps.push(step);
+    }
+    Ok(ReleasesView {
+        project,
+        steps,
+        series,
+        chosen,
+        points,
+    })
+}

@@ -1,0 +1,192 @@
+//! `perfwatch compare BASE HEAD --project P`: asks a server for the comparison and
+//! prints a benchstat-like table; `--fail-on regression` exits 1 when any series
+//! regressed (for CI gates).
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use perfwatch_core::comparison::{
+    CompareRow, CompareSpec, ComparisonView, RowVerdict, SideSpec, SideSummary,
+};
+use perfwatch_core::units::format_value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Regression,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompareArgs {
+    /// Base side: commit:SHA, branch:NAME, run:ID, release:NAME, time:FROM..TO, or
+    /// `default` (main branch at the merge-base of a branch HEAD).
+    pub base: String,
+    /// Head side, same syntax.
+    pub head: String,
+    #[arg(long)]
+    pub project: String,
+    #[arg(
+        long,
+        env = "PERFWATCH_SERVER",
+        default_value = "http://127.0.0.1:3000"
+    )]
+    pub server: String,
+    /// API token, for servers with private reads.
+    #[arg(long, env = "PERFWATCH_TOKEN")]
+    pub token: Option<String>,
+    /// Only regressions and improvements.
+    #[arg(long)]
+    pub only_significant: bool,
+    /// Exit with status 1 when the comparison has a regression.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Print the JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the command; `Ok(true)` means "fail the process" (a regression under
+/// `--fail-on regression`).
+pub async fn run(args: CompareArgs) -> anyhow::Result<bool> {
+    let base = if args.base == "default" {
+        None
+    } else {
+        Some(SideSpec::parse(&args.base).map_err(|e| anyhow::anyhow!("BASE: {e}"))?)
+    };
+    let head = SideSpec::parse(&args.head).map_err(|e| anyhow::anyhow!("HEAD: {e}"))?;
+    let spec = CompareSpec {
+        base,
+        head: Some(head),
+        only_significant: args.only_significant,
+        ..Default::default()
+    };
+    let url = format!(
+        "{}/api/v1/projects/{}/compare?{}",
+        args.server.trim_end_matches('/'),
+        args.project,
+        spec.to_query_string()
+    );
+    let mut req = reqwest::Client::new().get(&url);
+    if let Some(t) = &args.token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.with_context(|| format!("GET {url}"))?;
+    let status = res.status();
+    let text = res.text().await?;
+    if !status.is_success() {
+        bail!("the server answered {status}: {text}");
+    }
+    let view: ComparisonView = serde_json::from_str(&text).context("reading the comparison")?;
+    if args.json {
+        println!("{text}");
+    } else {
+        print!("{}", table(&view));
+    }
+    Ok(args.fail_on == Some(FailOn::Regression) && view.summary.regressions > 0)
+}
+
+fn side(s: &Option<SideSummary>, unit: &str) -> String {
+    match s {
+        Some(s) => {
+            let half = ((s.ci_high - s.ci_low) / 2.0).abs();
+            let rel = if s.median != 0.0 {
+                format!(" ±{:.0}%", half / s.median.abs() * 100.0)
+            } else {
+                String::new()
+            };
+            format!("{}{rel}", format_value(s.median, unit))
+        }
+        None => "–".into(),
+    }
+}
+
+fn row_cells(r: &CompareRow) -> [String; 6] {
+    let name = if r.series.params.is_empty() {
+        format!(
+            "{} {} {}",
+            r.series.benchmark, r.series.measure, r.series.testbed
+        )
+    } else {
+        format!(
+            "{} [{}] {} {}",
+            r.series.benchmark, r.series.params, r.series.measure, r.series.testbed
+        )
+    };
+    let delta = match r.change_pct {
+        Some(c) => format!("{}{:.2}%", if c >= 0.0 { "+" } else { "" }, c),
+        None => "~".into(),
+    };
+    let p = r
+        .p_adjusted
+        .or(r.p_value)
+        .map(|p| {
+            format!(
+                "p={p:.3} n={}+{}",
+                r.base.map_or(0, |s| s.n),
+                r.head.map_or(0, |s| s.n)
+            )
+        })
+        .unwrap_or_default();
+    let verdict = match (r.verdict, r.needed) {
+        (RowVerdict::NotEnoughSamples, Some(n)) => format!("need {n}/side"),
+        (v, _) => v.label().to_string(),
+    };
+    [
+        name,
+        side(&r.base, &r.series.unit),
+        side(&r.head, &r.series.unit),
+        delta,
+        p,
+        verdict,
+    ]
+}
+
+/// The benchstat-like table with a summary line.
+pub fn table(v: &ComparisonView) -> String {
+    let header = [
+        "name".to_string(),
+        "base".into(),
+        "head".into(),
+        "delta".into(),
+        "p".into(),
+        "verdict".into(),
+    ];
+    let rows: Vec<[String; 6]> = v.rows.iter().map(row_cells).collect();
+    let mut w = [0usize; 6];
+    for r in std::iter::once(&header).chain(rows.iter()) {
+        for (i, c) in r.iter().enumerate() {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    let line = |r: &[String; 6]| {
+        let mut s = String::new();
+        for (i, c) in r.iter().enumerate() {
+            let pad = w[i] - c.chars().count();
+            if i == 0 {
+                s.push_str(c);
+                s.push_str(&" ".repeat(pad));
+            } else {
+                s.push_str("  ");
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = format!("base: {}\nhead: {}\n\n", v.base.label, v.head.label);
+    out.push_str(&line(&header));
+    for r in &rows {
+        out.push_str(&line(r));
+    }
+    let s = &v.summary;
+    out.push_str(&format!(
+        "\n{} regressions, {} improvements, {} unchanged, {} inconclusive, {} added, {} removed",
+        s.regressions, s.improvements, s.unchanged, s.inconclusive, s.added, s.removed
+    ));
+    if let Some(g) = s.geomean.change_pct {
+        out.push_str(&format!(
+            "; geomean {}{g:.2}%",
+            if g >= 0.0 { "+" } else { "" }
+        ));
+    }
+    out.push('\n');
+    out
+}
