@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 pub struct AlertList {
     pub alerts: Vec<AlertView>,
     pub projects: Vec<String>,
+    /// Whether the visitor may triage somewhere (bulk actions are shown; every alert
+    /// is checked again when changed).
+    #[serde(default)]
+    pub can_triage: bool,
 }
 
 /// The alert-group page's data: the group and, per alert, a chart zoomed around its
@@ -19,6 +23,12 @@ pub struct AlertList {
 pub struct AlertGroupPage {
     pub group: AlertGroupView,
     pub charts: Vec<Option<SeriesChart>>,
+    /// Whether the visitor may triage this group (the page shows its controls then).
+    #[serde(default)]
+    pub can_triage: bool,
+    /// Whether the project has a ticket template ("Open new issue" is offered then).
+    #[serde(default)]
+    pub has_ticket_template: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -81,7 +91,13 @@ pub async fn fetch_alert_list(filter: AlertFilter) -> Result<AlertList, ServerFn
         .into_iter()
         .map(|p| p.slug)
         .collect();
-    Ok(AlertList { alerts, projects })
+    let can_triage = crate::api_triage::server::actor()
+        .can_somewhere(perfwatch_backend::accounts::Right::Triage);
+    Ok(AlertList {
+        alerts,
+        projects,
+        can_triage,
+    })
 }
 
 #[server(prefix = "/fn")]
@@ -99,5 +115,21 @@ pub async fn fetch_alert_group_page(id: i64) -> Result<AlertGroupPage, ServerFnE
             .map_err(server::map_err)?;
         charts.push(Some(chart));
     }
-    Ok(AlertGroupPage { group, charts })
+    let project = store
+        .project(&group.project)
+        .await
+        .map_err(server::map_err)?;
+    let can_triage = crate::api_triage::server::actor()
+        .can(perfwatch_backend::accounts::Right::Triage, Some(project.id));
+    let has_ticket_template = store
+        .ticket_template(project.id)
+        .await
+        .map_err(server::map_err)?
+        .is_some();
+    Ok(AlertGroupPage {
+        group,
+        charts,
+        can_triage,
+        has_ticket_template,
+    })
 }

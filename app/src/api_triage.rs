@@ -100,6 +100,165 @@ pub async fn link_group_ticket(
         .map_err(server::map_err)
 }
 
+#[server(prefix = "/fn", endpoint = "set_group_assignee")]
+pub async fn set_group_assignee(group_id: i64, assignee: String) -> Result<(), ServerFnError> {
+    let a = Some(assignee).filter(|a| !a.trim().is_empty());
+    server::store()?
+        .set_group_assignee(&server::actor(), group_id, a)
+        .await
+        .map_err(server::map_err)
+}
+
+#[server(prefix = "/fn", endpoint = "add_group_note")]
+pub async fn add_group_note(group_id: i64, body: String) -> Result<(), ServerFnError> {
+    server::store()?
+        .add_note(&server::actor(), group_id, &body)
+        .await
+        .map(|_| ())
+        .map_err(server::map_err)
+}
+
+/// Bulk action of the alerts list: `ids` is a comma-separated list of alert ids.
+#[server(prefix = "/fn", endpoint = "bulk_alert_state")]
+pub async fn bulk_set_alert_state(
+    ids: String,
+    state: String,
+    fixed_commit: Option<String>,
+) -> Result<usize, ServerFnError> {
+    let ids: Vec<i64> = ids
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<i64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| ServerFnError::new("ids: a comma-separated list of alert ids"))?;
+    let st = perfwatch_core::alerts::TriageState::parse(&state)
+        .ok_or_else(|| ServerFnError::new("unknown state"))?;
+    server::store()?
+        .bulk_set_alert_state(
+            &server::actor(),
+            &ids,
+            st,
+            fixed_commit.filter(|c| !c.is_empty()),
+        )
+        .await
+        .map_err(server::map_err)
+}
+
+/// An API token as the admin page lists it (never the secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub project: Option<String>,
+    pub scopes: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+#[server(prefix = "/fn", endpoint = "list_tokens")]
+pub async fn fetch_tokens() -> Result<Vec<TokenRow>, ServerFnError> {
+    use perfwatch_backend::accounts::Right;
+    server::actor()
+        .require(Right::Admin, None)
+        .map_err(server::map_err)?;
+    let tokens = server::store()?
+        .list_tokens()
+        .await
+        .map_err(server::map_err)?;
+    Ok(tokens
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name,
+            project: t.project,
+            scopes: t
+                .scopes
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            created_at: t.created_at,
+            revoked_at: t.revoked_at,
+            last_used_at: t.last_used_at,
+        })
+        .collect())
+}
+
+/// Creates a token (global admins only); answers the secret, shown once.
+#[server(prefix = "/fn", endpoint = "create_token")]
+pub async fn create_api_token(
+    name: String,
+    project: String,
+    scopes: String,
+) -> Result<String, ServerFnError> {
+    use perfwatch_backend::accounts::Right;
+    server::actor()
+        .require(Right::Admin, None)
+        .map_err(server::map_err)?;
+    let project = Some(project.trim()).filter(|p| !p.is_empty());
+    let (_, secret) = server::store()?
+        .create_token_with_scopes(name.trim(), project, &scopes)
+        .await
+        .map_err(server::map_err)?;
+    Ok(secret)
+}
+
+#[server(prefix = "/fn", endpoint = "revoke_token")]
+pub async fn revoke_api_token(id: i64) -> Result<(), ServerFnError> {
+    use perfwatch_backend::accounts::Right;
+    server::actor()
+        .require(Right::Admin, None)
+        .map_err(server::map_err)?;
+    server::store()?
+        .revoke_token(id)
+        .await
+        .map_err(server::map_err)
+}
+
+/// One webhook delivery as the admin page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub event: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+/// The delivery log of a project's webhooks (admins of the project).
+#[server(prefix = "/fn", endpoint = "list_deliveries")]
+pub async fn fetch_deliveries(project: String) -> Result<Vec<DeliveryRow>, ServerFnError> {
+    let d = server::store()?
+        .list_deliveries(&server::actor(), &project)
+        .await
+        .map_err(server::map_err)?;
+    Ok(d.into_iter()
+        .map(|d| DeliveryRow {
+            id: d.id,
+            webhook_id: d.webhook_id,
+            event: d.event,
+            status: d.status,
+            attempts: d.attempts,
+            last_status: d.last_status,
+            last_error: d.last_error,
+            created_at: d.created_at,
+            delivered_at: d.delivered_at,
+        })
+        .collect())
+}
+
+/// Whether the visitor is a global admin (the admin pages show their forms only then).
+#[server(prefix = "/fn", endpoint = "is_admin")]
+pub async fn fetch_is_admin() -> Result<bool, ServerFnError> {
+    Ok(server::actor().can(perfwatch_backend::accounts::Right::Admin, None))
+}
+
 #[server(prefix = "/fn", endpoint = "can_triage")]
 pub async fn fetch_can_triage(project: String) -> Result<bool, ServerFnError> {
     let store = server::store()?;

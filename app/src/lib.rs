@@ -3,8 +3,8 @@
 
 pub mod api;
 pub mod api_alerts;
-pub mod api_triage;
 pub mod api_compare;
+pub mod api_triage;
 pub mod chart;
 pub mod components;
 pub mod format;
@@ -59,6 +59,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/alerts") view=pages::alerts::AlertsPage ssr=SsrMode::Async />
                     <Route path=path!("/alerts/groups/:id") view=pages::alert_group::AlertGroupPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/tokens") view=pages::admin::TokensPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/deliveries") view=pages::admin::DeliveriesPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -35,13 +35,8 @@ async fn seed(store: &Store) {
         let results: Vec<_> = (0..SERIES)
             .map(|k| {
                 // Every 10th series 5 % slower at the head; ±1 % noise.
-                let level = 1000.0
-                    + k as f64
-                        * (if commit == 2 && k % 10 == 0 {
-                            1.05
-                        } else {
-                            1.0
-                        });
+                let slower = commit == 2 && k % 10 == 0;
+                let level = (1000.0 + k as f64) * if slower { 1.05 } else { 1.0 };
                 let samples: Vec<f64> = (0..SAMPLES)
                     .map(|_| {
                         s = s

@@ -278,7 +278,7 @@ impl Store {
             Some(slug) => Some(self.project(slug).await?.id),
             None => None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "DELETE FROM memberships WHERE user_id = $1 AND (project_id = $2 OR (project_id IS NULL AND $3 = 1))",
         )

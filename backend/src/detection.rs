@@ -169,7 +169,10 @@ pub async fn detect_project(
     for id in store.alert_group_ids(project.id).await? {
         if !groups_before.contains(&id) {
             store
-                .enqueue_event(project.id, crate::notify::Event::GroupCreated { group_id: id })
+                .enqueue_event(
+                    project.id,
+                    crate::notify::Event::GroupCreated { group_id: id },
+                )
                 .await?;
         }
     }

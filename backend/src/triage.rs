@@ -150,7 +150,7 @@ impl Store {
         let fixed = check_fixed(state, &fixed_commit)?;
         let before = self.alert_group(group_id).await?;
         let label = actor.label();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE alert_groups SET state = $1, fixed_commit = $2 WHERE id = $3")
             .bind(state.as_str())
             .bind(&fixed)
@@ -224,7 +224,7 @@ impl Store {
             return Ok(());
         }
         let label = actor.label();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE alerts SET status = $1, fixed_commit = $2 WHERE id = $3")
             .bind(state.as_str())
             .bind(&fixed)
@@ -307,7 +307,7 @@ impl Store {
             return Ok(());
         }
         let label = actor.label();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE alert_groups SET assignee = $1 WHERE id = $2")
             .bind(&assignee)
             .bind(group_id)
@@ -343,7 +343,7 @@ impl Store {
             return Err(StoreError::invalid("body", "1 to 10000 characters"));
         }
         let label = actor.label();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO triage_notes (group_id, author, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -400,7 +400,7 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?;
         let label = actor.label();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE alert_groups SET ticket_key = $1, ticket_url = $2 WHERE id = $3")
             .bind(&key)
             .bind(&url)
@@ -517,7 +517,7 @@ impl Store {
             )));
         };
         let label = actor.label();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM series_sensitivity WHERE series_id = $1")
             .bind(series_id)
             .execute(&mut *tx)

@@ -46,8 +46,14 @@ pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Ro
     let ctx_store = store.clone();
     Router::new()
         .nest("/api/v1", crate::api::routes(&config, &state))
-        .route("/auth/login", axum::routing::post(crate::api::session::login))
-        .route("/auth/logout", axum::routing::post(crate::api::session::logout))
+        .route(
+            "/auth/login",
+            axum::routing::post(crate::api::session::login),
+        )
+        .route(
+            "/auth/logout",
+            axum::routing::post(crate::api::session::logout),
+        )
         .route("/pkg/perfwatch.css", get(stylesheet))
         .route("/healthz", get(|| async { "ok" }))
         .route("/c/{id}", get(crate::api::compare::follow_short))

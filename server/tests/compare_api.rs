@@ -255,7 +255,10 @@ async fn series_chart_is_served_as_svg() {
     let (s, ctype, svg) = get(&app, &format!("/api/v1/series/{id}/chart.svg?x=commit")).await;
     assert_eq!(s, 200, "{svg}");
     assert_eq!(ctype, "image/svg+xml");
-    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    assert!(
+        svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{svg}"
+    );
     assert!(svg.contains("<polyline"), "the median line is drawn: {svg}");
     assert!(svg.contains(&series[0]["benchmark"].as_str().unwrap().to_string()));
     let (s, _, _) = get(&app, "/api/v1/series/999999/chart.svg").await;
@@ -269,7 +272,10 @@ async fn releases_page_compares_each_release_with_the_previous() {
     let (s, _, html) = get(&app, "/projects/drv/releases").await;
     assert_eq!(s, 200);
     assert!(html.contains("data-testid=\"release-steps\""), "{html}");
-    assert!(html.contains("1 regressions · 1 improvements · 1 unchanged"), "{html}");
+    assert!(
+        html.contains("1 regressions · 1 improvements · 1 unchanged"),
+        "{html}"
+    );
     assert!(
         html.contains("/projects/drv/compare?base=release%3Av1&amp;head=release%3Av2")
             || html.contains("/projects/drv/compare?base=release%3Av1&head=release%3Av2"),

@@ -627,6 +627,17 @@ async fn ticket_template_prefills_a_new_issue() {
         url.starts_with("https://github.com/example/driver/issues/new?title="),
         "{url}"
     );
+    // The group page's "Open new issue" link: the same URL as a redirect.
+    let res =
+        t.c.get(format!(
+            "{}/api/v1/alert-groups/{gid}/new-ticket?go=1",
+            t.app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()[header::LOCATION].to_str().unwrap(), url);
     for part in [
         "regression",
         "insert",

@@ -384,15 +384,35 @@ async fn chart_overlays_testbeds_and_branches_and_switches_axes(db: Db) {
     pr["started_at"] = json!("2026-01-04T12:00:00Z");
     assert_eq!(post_run(&app, &pr).await.0, 201);
     let (_, series) = get_json(&app, "/api/v1/projects/driver/series").await;
-    let id_of = |tb: &str| series.as_array().unwrap().iter().find(|s| s["testbed"] == tb).unwrap()["id"].as_i64().unwrap();
+    let id_of = |tb: &str| {
+        series
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["testbed"] == tb)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
     let (linux, arm) = (id_of("linux"), id_of("arm"));
 
     let lines = |html: &str| html.matches("class=\"line\"").count();
     let (_, html) = get_text(&app, &format!("/series/{linux}")).await;
     assert_eq!(lines(&html), 1);
-    assert!(html.contains(&format!("data-overlay=\"{arm}\"")), "the other testbed is offered as an overlay");
-    let (_, html) = get_text(&app, &format!("/series/{linux}?overlay={arm}&branches=feature/x")).await;
-    assert_eq!(lines(&html), 3, "main line, the arm testbed and the feature branch");
+    assert!(
+        html.contains(&format!("data-overlay=\"{arm}\"")),
+        "the other testbed is offered as an overlay"
+    );
+    let (_, html) = get_text(
+        &app,
+        &format!("/series/{linux}?overlay={arm}&branches=feature/x"),
+    )
+    .await;
+    assert_eq!(
+        lines(&html),
+        3,
+        "main line, the arm testbed and the feature branch"
+    );
     assert!(html.contains("arm · main") && html.contains("linux · feature/x"));
 
     // Time axis: ticks are dates; log scale: ticks are powers of ten.

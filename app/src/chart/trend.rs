@@ -209,7 +209,8 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
         })
         .collect_view();
     // Alerts: a triangle at the change (pointing up for a rise, down for a fall),
-    // coloured by regression or improvement, linking to the alert's group.
+    // coloured by triage state (untriaged: red or green by direction; acknowledged:
+    // amber; fixed, won't fix, expected: grey; invalid: hollow), linking to the group.
     let alert_marks = chart
         .alerts
         .iter()
@@ -239,17 +240,19 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
                 )
             };
             let title = format!(
-                "{} {} ({})",
+                "{} {} ({}) · {}",
                 a.direction.as_str(),
                 pct(a.relative_change * 100.0),
-                a.kind.as_str()
+                a.kind.as_str(),
+                a.state.label()
             );
             let href = a
                 .group_id
                 .map(|g| format!("/alerts/groups/{g}"))
                 .unwrap_or_else(|| "/alerts".into());
             view! {
-                <a href=href class=format!("alert-mark {}", a.direction.as_str()) data-alert=a.id>
+                <a href=href class=format!("alert-mark {} state-{}", a.direction.as_str(), a.state.as_str())
+                    data-alert=a.id data-state=a.state.as_str()>
                     <line x1=x x2=x y1=y y2=HEIGHT - BOTTOM />
                     <path d=d><title>{title}</title></path>
                 </a>

@@ -4,11 +4,12 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use perfwatch_core::alerts::{AlertView, RangeAxis};
+use perfwatch_core::alerts::{AlertView, GroupTriage, RangeAxis, TriageState};
 use perfwatch_core::chart::SeriesChart;
 
 use super::alerts::{direction_class, size, suspect_range};
 use crate::api_alerts::fetch_alert_group_page;
+use crate::api_triage::{AddGroupNote, LinkGroupTicket, SetGroupAssignee, SetGroupState};
 use crate::chart::TrendChart;
 use crate::format::{datetime, format_value, short_sha};
 
@@ -22,9 +23,19 @@ pub fn AlertGroupPage() -> impl IntoView {
             .and_then(|s| s.parse::<i64>().ok())
             .unwrap_or(-1)
     };
-    let data = Resource::new(id, fetch_alert_group_page);
+    let actions = Actions {
+        state: ServerAction::<SetGroupState>::new(),
+        assignee: ServerAction::<SetGroupAssignee>::new(),
+        note: ServerAction::<AddGroupNote>::new(),
+        ticket: ServerAction::<LinkGroupTicket>::new(),
+    };
+    // Every triage action reloads the page data, so state and history update.
+    let data = Resource::new(
+        move || (id(), actions.version()),
+        |(id, _)| fetch_alert_group_page(id),
+    );
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(page) => {
@@ -41,13 +52,105 @@ pub fn AlertGroupPage() -> impl IntoView {
                                 "{} · {} alerts: {} regressions, {} improvements · suspect range {} · updated {}",
                                 g.project, g.alerts.len(), g.regressions, g.improvements, range, datetime(g.updated_at))}</p>
                             {triage_panel(&g)}
+                            {page.can_triage.then(|| triage_controls(g.id, &g.triage, page.has_ticket_template, actions))}
+                            {history_table(&g)}
                             {g.alerts.into_iter().zip(page.charts).map(|(a, c)| alert_section(a, c)).collect_view()}
                         }.into_any()
                     }
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
+    }
+}
+
+/// The triage actions of the group page (server functions behind `ActionForm`s, so
+/// they work as plain form posts before hydration and without a reload after it).
+#[derive(Clone, Copy)]
+struct Actions {
+    state: ServerAction<SetGroupState>,
+    assignee: ServerAction<SetGroupAssignee>,
+    note: ServerAction<AddGroupNote>,
+    ticket: ServerAction<LinkGroupTicket>,
+}
+
+impl Actions {
+    fn version(&self) -> usize {
+        self.state.version().get()
+            + self.assignee.version().get()
+            + self.note.version().get()
+            + self.ticket.version().get()
+    }
+}
+
+/// The error of an action's last run, as a message.
+fn action_error<A>(a: ServerAction<A>) -> impl IntoView
+where
+    A: leptos::server_fn::ServerFn<Output = (), Error = ServerFnError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    move || {
+        a.value().get().and_then(|r| r.err()).map(|e| {
+            let msg = e.to_string();
+            let msg = msg
+                .rsplit_once("error running server function: ")
+                .map(|(_, m)| m.to_string())
+                .unwrap_or(msg);
+            view! { <p class="error" data-testid="triage-error">{msg}</p> }
+        })
+    }
+}
+
+/// The controls of someone who may triage this group: state (with the fixing commit),
+/// assignee, note, ticket link and "open new issue" from the project's template.
+fn triage_controls(gid: i64, t: &GroupTriage, has_template: bool, a: Actions) -> impl IntoView {
+    let current = t.state;
+    let options = TriageState::ALL
+        .into_iter()
+        .map(|s| view! { <option value=s.as_str() selected=s == current>{s.label()}</option> })
+        .collect_view();
+    let assignee = t.assignee.clone().unwrap_or_default();
+    let key = t.ticket_key.clone().unwrap_or_default();
+    let url = t.ticket_url.clone().unwrap_or_default();
+    let fixed = t.fixed_commit.clone().unwrap_or_default();
+    view! {
+        <section class="triage-controls" data-testid="triage-controls">
+            <ActionForm action=a.state attr:class="triage-form" attr:data-testid="state-form">
+                <input type="hidden" name="group_id" value=gid />
+                <label>"State "<select name="state" data-testid="state-select">{options}</select></label>
+                <label>" fixing commit "<input name="fixed_commit" value=fixed size="14"
+                    placeholder="sha (for fixed)" /></label>
+                <button type="submit" data-testid="set-state">"Set state"</button>
+            </ActionForm>
+            {action_error(a.state)}
+            <ActionForm action=a.assignee attr:class="triage-form" attr:data-testid="assignee-form">
+                <input type="hidden" name="group_id" value=gid />
+                <label>"Assignee "<input name="assignee" value=assignee size="16" placeholder="nobody" /></label>
+                <button type="submit">"Assign"</button>
+            </ActionForm>
+            {action_error(a.assignee)}
+            <ActionForm action=a.ticket attr:class="triage-form" attr:data-testid="ticket-form">
+                <input type="hidden" name="group_id" value=gid />
+                <label>"Ticket "<input name="key" value=key size="12" placeholder="PERF-123" /></label>
+                <label>" URL "<input name="url" type="url" value=url size="36"
+                    placeholder="https://…" /></label>
+                <button type="submit" data-testid="link-ticket">"Link ticket"</button>
+                {has_template.then(|| view! {
+                    " "<a class="chip" data-testid="new-ticket" target="_blank" rel="noopener"
+                        href=format!("/api/v1/alert-groups/{gid}/new-ticket?go=1")>"Open new issue"</a>
+                })}
+            </ActionForm>
+            {action_error(a.ticket)}
+            <ActionForm action=a.note attr:class="triage-form" attr:data-testid="note-form">
+                <input type="hidden" name="group_id" value=gid />
+                <label>"Note "<textarea name="body" rows="2" cols="50" required></textarea></label>
+                <button type="submit">"Add note"</button>
+            </ActionForm>
+            {action_error(a.note)}
+        </section>
     }
 }
 
@@ -76,6 +179,20 @@ fn triage_panel(g: &perfwatch_core::alerts::AlertGroupView) -> impl IntoView {
         .iter()
         .map(|n| view! { <li><span class="muted">{format!("{} · {}: ", datetime(n.created_at), n.author)}</span>{n.body.clone()}</li> })
         .collect_view();
+    view! {
+        <section class="triage" data-testid="triage">
+            <p>
+                <span class=format!("state state-{}", t.state.as_str()) data-testid="group-state">{state}</span>
+                " · assignee: "{t.assignee.clone().unwrap_or_else(|| "nobody".into())}
+                " · ticket: "{ticket}
+            </p>
+            <ul class="notes">{notes}</ul>
+        </section>
+    }
+}
+
+/// Every triage change: who, when, from → to.
+fn history_table(g: &perfwatch_core::alerts::AlertGroupView) -> impl IntoView {
     let history = g
         .history
         .iter()
@@ -92,13 +209,7 @@ fn triage_panel(g: &perfwatch_core::alerts::AlertGroupView) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <section class="triage" data-testid="triage">
-            <p>
-                <span class=format!("state state-{}", t.state.as_str()) data-testid="group-state">{state}</span>
-                " · assignee: "{t.assignee.clone().unwrap_or_else(|| "nobody".into())}
-                " · ticket: "{ticket}
-            </p>
-            <ul class="notes">{notes}</ul>
+        <section class="triage-history">
             <h3>"History"</h3>
             <table class="history" data-testid="history">
                 <thead><tr><th>"when"</th><th>"who"</th><th>"what"</th><th>"from"</th><th>"to"</th></tr></thead>

@@ -1,13 +1,15 @@
 //! `/alerts`: detected changes, newest first. The filters (project, direction, smallest
-//! size in percent, age in days, kind) are in the query string, so a link reproduces
-//! the list; the form submits with GET and works without JavaScript.
+//! size in percent, age in days, kind, triage state, assignee) are in the query string,
+//! so a link reproduces the list; the form submits with GET and works without
+//! JavaScript. Triagers get checkboxes and a bulk "set state" action.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use perfwatch_core::alerts::{AlertDirection, AlertFilter, AlertKind, AlertView};
+use perfwatch_core::alerts::{AlertDirection, AlertFilter, AlertKind, AlertView, TriageState};
 
 use crate::api_alerts::fetch_alert_list;
+use crate::api_triage::BulkSetAlertState;
 use crate::format::{datetime, format_value, pct, short_sha};
 
 /// `worse` / `better`: the CSS class of an alert's direction.
@@ -53,6 +55,12 @@ fn filter_form(f: &AlertFilter, projects: Vec<String>) -> impl IntoView {
     let kind = f.kind.map(|k| k.as_str()).unwrap_or("");
     let min = f.min_change.map(|m| m.to_string()).unwrap_or_default();
     let age = f.max_age_days.map(|d| d.to_string()).unwrap_or_default();
+    let state = f.state.map(|s| s.as_str()).unwrap_or("");
+    let assignee = f.assignee.clone().unwrap_or_default();
+    let states = TriageState::ALL
+        .into_iter()
+        .map(|s| view! { <option value=s.as_str() selected=s.as_str() == state>{s.label()}</option> })
+        .collect_view();
     view! {
         <form class="filters" method="get" action="/alerts" data-testid="alert-filters">
             <label>"Project "
@@ -80,6 +88,13 @@ fn filter_form(f: &AlertFilter, projects: Vec<String>) -> impl IntoView {
             </label>
             <label>"Min size % " <input type="number" name="min_change" min="0" step="any" value=min size="5" /></label>
             <label>"Max age (days) " <input type="number" name="max_age_days" min="1" step="1" value=age size="5" /></label>
+            <label>"State "
+                <select name="state" data-testid="filter-state">
+                    <option value="" selected=state.is_empty()>"any"</option>
+                    {states}
+                </select>
+            </label>
+            <label>"Assignee " <input name="assignee" value=assignee size="10" placeholder="anyone, or none" /></label>
             <button type="submit">"Filter"</button>
             <a class="chip" href="/alerts">"clear"</a>
         </form>
@@ -99,6 +114,8 @@ pub fn AlertsPage() -> impl IntoView {
             "kind",
             "series",
             "limit",
+            "state",
+            "assignee",
         ];
         let pairs: Vec<(String, String)> = keys
             .iter()
@@ -106,25 +123,37 @@ pub fn AlertsPage() -> impl IntoView {
             .collect();
         AlertFilter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     };
-    let data = Resource::new(filter, fetch_alert_list);
+    let bulk = ServerAction::<BulkSetAlertState>::new();
+    let selected = RwSignal::new(Vec::<i64>::new());
+    Effect::new(move |_| {
+        if matches!(bulk.value().get(), Some(Ok(_))) {
+            selected.set(Vec::new());
+        }
+    });
+    let data = Resource::new(
+        move || (filter(), bulk.version().get()),
+        |(f, _)| fetch_alert_list(f),
+    );
     view! {
         <Title text="Alerts · perfwatch" />
         <h1>"Alerts"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let f = filter();
                 match data.await {
                     Ok(list) => {
                         let empty = list.alerts.is_empty();
+                        let sel = list.can_triage.then_some(selected);
                         view! {
                             {filter_form(&f, list.projects)}
                             <p class="muted">{format!("{} alerts", list.alerts.len())}</p>
+                            {sel.map(|s| bulk_form(bulk, s))}
                             {empty.then(|| view! { <p class="note" data-testid="no-alerts">"No alerts match."</p> })}
                             <table class="list alerts" data-testid="alerts">
-                                <thead><tr><th>"Series"</th><th>"Change"</th><th>"Before → after"</th><th>"p"</th>
+                                <thead><tr>{sel.map(|_| view! { <th></th> })}<th>"Series"</th><th>"Change"</th><th>"Before → after"</th><th>"p"</th>
                                     <th>"Suspects"</th><th>"Group"</th><th>"Detected"</th><th>"Status"</th></tr></thead>
                                 <tbody>
-                                    {list.alerts.into_iter().map(alert_row).collect_view()}
+                                    {list.alerts.into_iter().map(|a| alert_row(a, sel)).collect_view()}
                                 </tbody>
                             </table>
                         }.into_any()
@@ -132,11 +161,48 @@ pub fn AlertsPage() -> impl IntoView {
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
-fn alert_row(a: AlertView) -> impl IntoView {
+/// Bulk "set state" of the checked alerts (triagers only; needs the hydrated page,
+/// which keeps the checked ids).
+fn bulk_form(bulk: ServerAction<BulkSetAlertState>, selected: RwSignal<Vec<i64>>) -> impl IntoView {
+    let ids = move || {
+        selected
+            .get()
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let result = move || {
+        bulk.value().get().map(|r| match r {
+            Ok(n) => view! { <span class="muted" data-testid="bulk-result">{format!("{n} alert{} changed", if n == 1 { "" } else { "s" })}</span> }.into_any(),
+            Err(e) => {
+                let msg = e.to_string();
+                let msg = msg.rsplit_once("error running server function: ").map(|(_, m)| m.to_string()).unwrap_or(msg);
+                view! { <span class="error" data-testid="bulk-result">{msg}</span> }.into_any()
+            }
+        })
+    };
+    view! {
+        <ActionForm action=bulk attr:class="bulk" attr:data-testid="bulk-form">
+            <input type="hidden" name="ids" prop:value=ids />
+            <span>{move || format!("{} selected: ", selected.get().len())}</span>
+            <label>"set state "
+                <select name="state">
+                    {TriageState::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                </select>
+            </label>
+            <input name="fixed_commit" size="14" placeholder="fixing commit" />
+            <button type="submit" data-testid="bulk-apply" disabled=move || selected.get().is_empty()>"Apply"</button>
+            {result}
+        </ActionForm>
+    }
+}
+
+fn alert_row(a: AlertView, selected: Option<RwSignal<Vec<i64>>>) -> impl IntoView {
     let cls = direction_class(a.direction);
     let kind = match a.kind {
         AlertKind::Changepoint => "",
@@ -145,6 +211,20 @@ fn alert_row(a: AlertView) -> impl IntoView {
     let unit = a.series.unit.clone();
     view! {
         <tr data-alert=a.id class=format!("alert {}", a.direction.as_str())>
+            {selected.map(|sel| {
+                let id = a.id;
+                view! {
+                    <td><input type="checkbox" class="pick" data-testid="pick" aria-label="select"
+                        prop:checked=move || sel.get().contains(&id)
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            sel.update(|v| {
+                                v.retain(|x| *x != id);
+                                if on { v.push(id); }
+                            });
+                        } /></td>
+                }
+            })}
             <td><a href=format!("/series/{}", a.series.id)>{a.series.label()}</a>
                 <span class="muted">{format!(" {}", a.project)}</span></td>
             <td class=cls>{format!("{} {}", a.direction.as_str(), size(&a))}<span class="muted">{kind}</span></td>
@@ -153,7 +233,8 @@ fn alert_row(a: AlertView) -> impl IntoView {
             <td>{suspect_range(&a)}</td>
             <td>{a.group_id.map(|g| view! { <a href=format!("/alerts/groups/{g}")>{format!("#{g}")}</a> })}</td>
             <td>{datetime(a.detected_at)}</td>
-            <td>{a.status.clone()}</td>
+            <td><span class=format!("state state-{}", a.status)>{a.status.clone()}</span>
+                {a.assignee.clone().map(|p| view! { <span class="muted">{format!(" · {p}")}</span> })}</td>
         </tr>
     }
 }

@@ -1,9 +1,10 @@
 //! One page per file.
 
+pub mod admin;
 pub mod alert_group;
 pub mod alerts;
-pub mod login;
 pub mod compare;
+pub mod login;
 pub mod project;
 pub mod projects;
 pub mod releases;

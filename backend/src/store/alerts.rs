@@ -216,7 +216,7 @@ impl Store {
                 return Ok(UpsertCounts::default());
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         lock_project(&mut tx, project_id).await?;
         let rows = sqlx::query(
             "SELECT id, first_bad_run_id, last_good_run_id, range_lo, range_hi, direction, before_median,
@@ -317,7 +317,7 @@ impl Store {
         if alerts.is_empty() {
             return Ok(counts);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         lock_project(&mut tx, project_id).await?;
         let now = now_ms();
         for a in alerts {
@@ -668,7 +668,7 @@ impl Store {
                 "this token may not change that project's rules".into(),
             ));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE alerts SET rule_id = NULL WHERE rule_id = $1")
             .bind(id)
             .execute(&mut *tx)

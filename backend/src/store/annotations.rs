@@ -31,7 +31,7 @@ impl Store {
                 a.project
             )));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (commit_id, commit_time) = match &a.commit {
             Some(sha) => {
                 let row = sqlx::query(

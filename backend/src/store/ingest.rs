@@ -36,7 +36,7 @@ const MEASUREMENT_CHUNK: usize = 400;
 
 impl Store {
     pub async fn store_run(&self, run: &ValidRun, opts: &IngestOptions) -> Result<StoredRun> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (project_id, main_branch) =
             self.project_for_ingest(&mut tx, &run.project, opts).await?;
         if let Some(key) = &run.run_key {

@@ -20,8 +20,8 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-pub use compare::{ReleaseRow, SideRun};
 pub use alerts::{AlertMark, DetectPoint, NewAlert, StoredRule, UpsertCounts};
+pub use compare::{ReleaseRow, SideRun};
 pub use ingest::{IngestOptions, StoredRun};
 pub use projects::NewProject;
 pub use read::PointFilter;
@@ -89,6 +89,17 @@ impl Store {
             Dialect::Postgres => POSTGRES_MIGRATOR.run(&pool).await?,
         }
         Ok(Self { pool, dialect })
+    }
+
+    /// Starts a write transaction. SQLite's default deferred transactions deadlock when
+    /// two of them read and then both try to write (the second fails at once with
+    /// "database is locked", whatever the busy timeout); `BEGIN IMMEDIATE` takes the
+    /// write lock up front so concurrent writers queue instead.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.pool.begin().await?,
+        })
     }
 
     pub fn dialect(&self) -> Dialect {

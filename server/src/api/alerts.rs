@@ -82,12 +82,14 @@ impl AlertsQuery {
             limit: self.limit,
             state: match &self.state {
                 None => None,
-                Some(s) => Some(perfwatch_core::alerts::TriageState::parse(s).ok_or_else(|| {
-                    bad(
-                        "state",
-                        "must be untriaged, acknowledged, fixed, wontfix, expected or invalid",
-                    )
-                })?),
+                Some(s) => Some(perfwatch_core::alerts::TriageState::parse(s).ok_or_else(
+                    || {
+                        bad(
+                            "state",
+                            "must be untriaged, acknowledged, fixed, wontfix, expected or invalid",
+                        )
+                    },
+                )?),
             },
             assignee: self.assignee.clone().filter(|a| !a.is_empty()),
         })

@@ -5,9 +5,9 @@ pub mod admin;
 pub mod alerts;
 pub mod annotations;
 pub mod auth;
+pub mod baseline;
 pub mod chart_image;
 pub mod compare;
-pub mod baseline;
 pub mod error;
 pub mod projects;
 pub mod runs;
@@ -32,7 +32,10 @@ pub fn routes(config: &ServerConfig, state: &AppState) -> Router<AppState> {
         .route("/projects/{slug}/series", get(series::list))
         .route("/projects/{slug}/annotations", get(annotations::list))
         .route("/projects/{slug}/compare", get(compare::compare))
-        .route("/projects/{slug}/compare/short", post(compare::create_short))
+        .route(
+            "/projects/{slug}/compare/short",
+            post(compare::create_short),
+        )
         .route("/annotations", post(annotations::create))
         .route("/series/{id}/points", get(series::points))
         .route("/series/{id}/chart.svg", get(chart_image::series_svg))
@@ -56,7 +59,10 @@ pub fn routes(config: &ServerConfig, state: &AppState) -> Router<AppState> {
             "/series/{id}/sensitivity",
             get(triage::sensitivity).delete(triage::reset_sensitivity),
         )
-        .route("/projects/{slug}/ticket-template", put(admin::set_ticket_template))
+        .route(
+            "/projects/{slug}/ticket-template",
+            put(admin::set_ticket_template),
+        )
         .route(
             "/projects/{slug}/webhooks",
             get(admin::list_webhooks).post(admin::create_webhook),

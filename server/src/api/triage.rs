@@ -1,8 +1,9 @@
 //! Triage over REST (the pages use server functions that call the same use cases):
 //! states, assignee, notes, tickets, bulk state changes, learned sensitivity.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use perfwatch_core::alerts::TriageState;
 use serde::Deserialize;
@@ -124,16 +125,30 @@ pub async fn ticket(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Deserialize)]
+pub struct NewTicketQuery {
+    /// `go=1`: answer a redirect to the new-issue page (the alert-group page links here).
+    #[serde(default)]
+    pub go: Option<String>,
+}
+
 /// `GET /alert-groups/{id}/new-ticket`: the prefilled "new issue" URL of the project's
-/// ticket template (404 when the project has none).
-pub async fn new_ticket(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+/// ticket template (404 when the project has none); with `?go=1` a 303 redirect to it.
+pub async fn new_ticket(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<NewTicketQuery>,
+) -> ApiResult<Response> {
     let g = st.store.alert_group(id).await?;
     let p = st.store.project(&g.project).await?;
     let t = st.store.ticket_template(p.id).await?.ok_or_else(|| {
         perfwatch_backend::StoreError::NotFound(format!("ticket template of '{}'", p.slug))
     })?;
     let url = perfwatch_backend::tickets::new_ticket_url(&t, &g, &st.public_url);
-    Ok(Json(json!({ "url": url })))
+    if q.go.is_some_and(|g| !g.is_empty() && g != "0") {
+        return Ok(Redirect::to(&url).into_response());
+    }
+    Ok(Json(json!({ "url": url })).into_response())
 }
 
 pub async fn sensitivity(

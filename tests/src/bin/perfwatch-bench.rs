@@ -5,6 +5,7 @@
 //!    clients), in points per second, into SQLite and, with `--postgres`, PostgreSQL;
 //! 2. server time of a series page (`GET /series/{id}`, full SSR HTML) with 100,000
 //!    points, median of 15 requests.
+//!
 //! Prints medians; docs/benchmarks.md records the figures with this command.
 
 use std::time::{Duration, Instant};

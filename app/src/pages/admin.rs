@@ -1,0 +1,153 @@
+//! Administration pages (global admins): `/admin/tokens` lists, creates (the secret is
+//! shown once) and revokes API tokens; `/admin/deliveries` shows a project's webhook
+//! delivery log. Everyone else sees a refusal; the server functions check again.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api_alerts::fetch_alert_list;
+use crate::api_triage::{
+    fetch_deliveries, fetch_is_admin, fetch_tokens, CreateApiToken, RevokeApiToken,
+};
+use crate::format::datetime;
+
+fn err_msg(e: &ServerFnError) -> String {
+    let msg = e.to_string();
+    msg.rsplit_once("error running server function: ")
+        .map(|(_, m)| m.to_string())
+        .unwrap_or(msg)
+}
+
+#[component]
+pub fn TokensPage() -> impl IntoView {
+    let create = ServerAction::<CreateApiToken>::new();
+    let revoke = ServerAction::<RevokeApiToken>::new();
+    let admin = Resource::new(|| (), |_| fetch_is_admin());
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| fetch_tokens(),
+    );
+    let created = move || {
+        create.value().get().map(|r| match r {
+            Ok(secret) => view! {
+                <p>"New token (copy it now: it is not shown again): "
+                    <code class="secret" data-testid="new-token">{secret}</code></p>
+            }
+            .into_any(),
+            Err(e) => view! { <p class="error">{err_msg(&e)}</p> }.into_any(),
+        })
+    };
+    view! {
+        <Title text="API tokens · perfwatch" />
+        <h1>"API tokens"</h1>
+        <p class="crumbs"><a href="/admin/deliveries">"Webhook deliveries"</a></p>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                if !matches!(admin.await, Ok(true)) {
+                    return view! { <p class="error" data-testid="not-admin">"Only administrators may manage tokens: log in as one."</p> }.into_any();
+                }
+                let rows = match tokens.await {
+                    Ok(t) => t,
+                    Err(e) => return view! { <p class="error">{err_msg(&e)}</p> }.into_any(),
+                };
+                view! {
+                    <ActionForm action=create attr:class="triage-form" attr:data-testid="token-form">
+                        <label>"Name "<input name="name" required size="16" /></label>
+                        <label>" project "<input name="project" size="12" placeholder="all projects" /></label>
+                        <label>" scopes "<input name="scopes" value="ingest" size="20"
+                            title="comma-separated: ingest, triage, admin" /></label>
+                        <button type="submit">"Create token"</button>
+                    </ActionForm>
+                    {created}
+                    <table class="list" data-testid="tokens">
+                        <thead><tr><th>"Name"</th><th>"Project"</th><th>"Scopes"</th><th>"Created"</th>
+                            <th>"Last used"</th><th>"Revoked"</th><th></th></tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|t| {
+                                let live = t.revoked_at.is_none();
+                                view! {
+                                    <tr data-token=t.id>
+                                        <td>{t.name}</td>
+                                        <td>{t.project.unwrap_or_else(|| "all".into())}</td>
+                                        <td>{t.scopes}</td>
+                                        <td>{datetime(t.created_at)}</td>
+                                        <td>{t.last_used_at.map(datetime).unwrap_or_default()}</td>
+                                        <td>{t.revoked_at.map(datetime).unwrap_or_default()}</td>
+                                        <td>{live.then(|| view! {
+                                            <ActionForm action=revoke>
+                                                <input type="hidden" name="id" value=t.id />
+                                                <button type="submit">"Revoke"</button>
+                                            </ActionForm>
+                                        })}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn DeliveriesPage() -> impl IntoView {
+    let q = use_query_map();
+    let project = move || q.read().get("project").unwrap_or_default();
+    let projects = Resource::new(|| (), |_| fetch_alert_list(Default::default()));
+    let log = Resource::new(project, |p| async move {
+        if p.is_empty() {
+            Ok(Vec::new())
+        } else {
+            fetch_deliveries(p).await
+        }
+    });
+    view! {
+        <Title text="Webhook deliveries · perfwatch" />
+        <h1>"Webhook deliveries"</h1>
+        <p class="crumbs"><a href="/admin/tokens">"API tokens"</a></p>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let current = project();
+                let names = projects.await.map(|l| l.projects).unwrap_or_default();
+                let form = view! {
+                    <form method="get" action="/admin/deliveries" class="filters">
+                        <label>"Project "
+                            <select name="project">
+                                {names.into_iter().map(|p| {
+                                    let sel = p == current;
+                                    view! { <option value=p.clone() selected=sel>{p.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <button type="submit">"Show"</button>
+                    </form>
+                };
+                let body = match log.await {
+                    Ok(rows) if rows.is_empty() => view! { <p class="note">"No deliveries."</p> }.into_any(),
+                    Ok(rows) => view! {
+                        <table class="list" data-testid="deliveries">
+                            <thead><tr><th>"#"</th><th>"Webhook"</th><th>"Event"</th><th>"Status"</th><th>"Attempts"</th>
+                                <th>"Last answer"</th><th>"Queued"</th><th>"Delivered"</th></tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|d| view! {
+                                    <tr>
+                                        <td>{d.id}</td><td>{d.webhook_id}</td><td>{d.event}</td><td>{d.status}</td>
+                                        <td>{d.attempts}</td>
+                                        <td>{d.last_status.map(|s| s.to_string()).unwrap_or_default()}
+                                            <span class="muted">{d.last_error.map(|e| format!(" {e}")).unwrap_or_default()}</span></td>
+                                        <td>{datetime(d.created_at)}</td>
+                                        <td>{d.delivered_at.map(datetime).unwrap_or_default()}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error">{err_msg(&e)}</p> }.into_any(),
+                };
+                view! { {form} {body} }.into_any()
+            })}
+        </Suspense>
+    }
+}

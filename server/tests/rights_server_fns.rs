@@ -1,0 +1,396 @@
+//! The rights matrix over the server functions (`/fn/...`), on SQLite and PostgreSQL:
+//! every registered server function is either a read (`fetch_*` or listed below) or
+//! appears in [`MUTATING_FNS`] (a new mutating function missing from it fails this
+//! test), and each mutating one is posted with each role, each token scope and no
+//! login; who lacks the right is refused (401 anonymous, 403 otherwise) and nothing
+//! changes, who has it succeeds.
+
+use perfwatch_backend::accounts::{Actor, Right, Role};
+use perfwatch_backend::store::NewProject;
+use perfwatch_core::alerts::TriageState;
+use perfwatch_server::testing::{spawn_app_with, Db, TestApp};
+use reqwest::header;
+use serde_json::json;
+
+/// Server functions that only read (besides every `fetch_*`); anyone may call them
+/// (the admin reads check the admin right themselves, tested below).
+const READS: &[&str] = &[
+    "/fn/series_sensitivity",
+    "/fn/can_triage",
+    "/fn/is_admin",
+    "/fn/list_tokens",
+    "/fn/list_deliveries",
+];
+
+/// Every mutating server function: its path, the right it needs, and whether it needs
+/// that right on every project (global) rather than on the alert's project.
+const MUTATING_FNS: &[(&str, Right, bool)] = &[
+    ("/fn/reset_sensitivity", Right::Triage, false),
+    ("/fn/set_group_state", Right::Triage, false),
+    ("/fn/link_group_ticket", Right::Triage, false),
+    ("/fn/set_group_assignee", Right::Triage, false),
+    ("/fn/add_group_note", Right::Triage, false),
+    ("/fn/bulk_alert_state", Right::Triage, false),
+    ("/fn/create_token", Right::Admin, true),
+    ("/fn/revoke_token", Right::Admin, true),
+];
+
+#[derive(Clone, Debug)]
+enum Who {
+    Anonymous,
+    Bearer(String),
+    Session(String),
+}
+
+struct Ids {
+    gid: i64,
+    aid: i64,
+    sid: i64,
+}
+
+async fn body_for(app: &TestApp, path: &str, ids: &Ids, n: usize) -> String {
+    let Ids { gid, aid, sid } = ids;
+    match path {
+        "/fn/reset_sensitivity" => {
+            // Something to reset: marking the alert invalid teaches its series.
+            if app.store.sensitivity(*sid).await.unwrap().is_none() {
+                let admin = Actor::User(app.store.user_by_name("admin").await.unwrap());
+                for s in [
+                    TriageState::Untriaged,
+                    TriageState::Invalid,
+                    TriageState::Untriaged,
+                ] {
+                    app.store
+                        .set_alert_state(&admin, *aid, s, None)
+                        .await
+                        .unwrap();
+                }
+                assert!(app.store.sensitivity(*sid).await.unwrap().is_some());
+            }
+            format!("id={sid}")
+        }
+        "/fn/set_group_state" => {
+            let s = if n.is_multiple_of(2) {
+                "acknowledged"
+            } else {
+                "untriaged"
+            };
+            format!("group_id={gid}&state={s}&fixed_commit=")
+        }
+        "/fn/link_group_ticket" => {
+            format!("group_id={gid}&key=PERF-{n}&url=https%3A%2F%2Fissues.example%2FPERF-{n}")
+        }
+        "/fn/set_group_assignee" => format!("group_id={gid}&assignee=ana{n}"),
+        "/fn/add_group_note" => format!("group_id={gid}&body=looking+{n}"),
+        "/fn/bulk_alert_state" => {
+            let s = if n.is_multiple_of(2) {
+                "acknowledged"
+            } else {
+                "untriaged"
+            };
+            format!("ids={aid}&state={s}&fixed_commit=")
+        }
+        "/fn/create_token" => format!("name=t{n}&project=&scopes=ingest"),
+        "/fn/revoke_token" => {
+            let (id, _) = app
+                .store
+                .create_token_with_scopes(&format!("victim{n}"), None, "ingest")
+                .await
+                .unwrap();
+            format!("id={id}")
+        }
+        other => panic!("the server-function rights matrix does not know {other}: add it"),
+    }
+}
+
+async fn post(
+    c: &reqwest::Client,
+    app: &TestApp,
+    who: &Who,
+    path: &str,
+    body: String,
+) -> (u16, String) {
+    let mut r = c
+        .post(format!("{}{path}", app.base))
+        .header(header::ORIGIN, &app.base)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(body);
+    match who {
+        Who::Anonymous => {}
+        Who::Bearer(t) => r = r.bearer_auth(t),
+        Who::Session(s) => r = r.header(header::COOKIE, format!("pw_session={s}")),
+    }
+    let res = r.send().await.unwrap();
+    let s = res.status().as_u16();
+    (s, res.text().await.unwrap_or_default())
+}
+
+async fn login(c: &reqwest::Client, app: &TestApp, name: &str) -> String {
+    let res = c
+        .post(format!("{}/auth/login", app.base))
+        .header(header::ORIGIN, &app.base)
+        .form(&[("name", name), ("password", "correct horse")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let cookie = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .strip_prefix("pw_session=")
+        .unwrap()
+        .to_string()
+}
+
+/// Projects `drv` and `other`; a step in `drv` so an alert group exists.
+async fn setup(app: &TestApp) -> Ids {
+    for slug in ["drv", "other"] {
+        app.store
+            .create_project(&NewProject {
+                slug: slug.into(),
+                name: None,
+                main_branch: None,
+                repo_url: Some("https://github.com/example/driver".into()),
+            })
+            .await
+            .unwrap();
+    }
+    let c = reqwest::Client::new();
+    for i in 1..=40u64 {
+        let v = if i < 21 { 100.0 } else { 120.0 } + (i % 3) as f64 * 0.3;
+        let run = json!({
+            "project": "drv",
+            "commit": {"sha": format!("{:040x}", 0xfeed00 + i)},
+            "results": [{"benchmark": "insert", "measure": "time", "unit": "ns", "direction": "lower", "samples": [v]}],
+        });
+        let res = c
+            .post(format!("{}/api/v1/runs", app.base))
+            .bearer_auth(&app.token)
+            .json(&run)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 201);
+    }
+    let alerts: serde_json::Value = c
+        .get(format!("{}/api/v1/alerts?project=drv", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let gid = alerts[0]["group_id"].as_i64().expect("an alert group");
+    let g = app.store.alert_group(gid).await.unwrap();
+    Ids {
+        gid,
+        aid: g.alerts[0].id,
+        sid: g.alerts[0].series.id,
+    }
+}
+
+/// What the stored data looks like, to prove a refused call changed nothing.
+async fn snapshot(app: &TestApp, ids: &Ids) -> String {
+    let g = app.store.alert_group(ids.gid).await.unwrap();
+    let learned = app.store.sensitivity(ids.sid).await.unwrap().is_some();
+    let tokens = app.store.list_tokens().await.unwrap();
+    format!(
+        "{:?}|{learned}|{}|{}|{:?}",
+        g.triage,
+        g.history.len(),
+        g.notes.len(),
+        tokens
+            .iter()
+            .map(|t| (t.id, t.revoked_at.is_some()))
+            .collect::<Vec<_>>()
+    )
+}
+
+async fn matrix(db: Db) {
+    let app = spawn_app_with(db, |_| {}).await;
+    let ids = setup(&app).await;
+    let st = &app.store;
+    for (name, role) in [
+        ("viewer", Role::Viewer),
+        ("triager", Role::Triager),
+        ("admin", Role::Admin),
+    ] {
+        st.create_user(name, "correct horse", Some(role))
+            .await
+            .unwrap();
+    }
+    let other = st
+        .create_user("drvless", "correct horse", None)
+        .await
+        .unwrap();
+    st.set_membership(other, Some("other"), Role::Triager)
+        .await
+        .unwrap();
+    let drv_admin = st
+        .create_user("drvadmin", "correct horse", None)
+        .await
+        .unwrap();
+    st.set_membership(drv_admin, Some("drv"), Role::Admin)
+        .await
+        .unwrap();
+    let (_, ingest) = st
+        .create_token_with_scopes("ing", None, "ingest")
+        .await
+        .unwrap();
+    let (_, triage) = st
+        .create_token_with_scopes("tri", None, "triage")
+        .await
+        .unwrap();
+    let (_, admin_tok) = st
+        .create_token_with_scopes("adm", None, "admin")
+        .await
+        .unwrap();
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // (label, who, rights on drv, global admin)
+    let actors: Vec<(&str, Who, &[Right], bool)> = vec![
+        ("anonymous", Who::Anonymous, &[], false),
+        (
+            "viewer",
+            Who::Session(login(&c, &app, "viewer").await),
+            &[],
+            false,
+        ),
+        (
+            "triager",
+            Who::Session(login(&c, &app, "triager").await),
+            &[Right::Triage],
+            false,
+        ),
+        (
+            "triager of another project",
+            Who::Session(login(&c, &app, "drvless").await),
+            &[],
+            false,
+        ),
+        (
+            "admin of drv only",
+            Who::Session(login(&c, &app, "drvadmin").await),
+            &[Right::Ingest, Right::Triage, Right::Admin],
+            false,
+        ),
+        (
+            "admin",
+            Who::Session(login(&c, &app, "admin").await),
+            &[Right::Ingest, Right::Triage, Right::Admin],
+            true,
+        ),
+        ("ingest token", Who::Bearer(ingest), &[Right::Ingest], false),
+        ("triage token", Who::Bearer(triage), &[Right::Triage], false),
+        ("admin token", Who::Bearer(admin_tok), &[Right::Admin], true),
+    ];
+
+    // Fail closed: every registered server function is classified.
+    let paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p)
+        .collect();
+    for (p, _, _) in MUTATING_FNS {
+        assert!(paths.contains(p), "{p} is not registered: {paths:?}");
+    }
+    for p in &paths {
+        let read = p.starts_with("/fn/fetch_") || READS.contains(p);
+        let mutating = MUTATING_FNS.iter().any(|(m, _, _)| m == p);
+        assert!(
+            read || mutating,
+            "server function {p} is neither a read nor in MUTATING_FNS: add it to the matrix"
+        );
+    }
+
+    let mut n = 0;
+    for (path, right, global) in MUTATING_FNS {
+        for (label, who, rights, global_admin) in &actors {
+            n += 1;
+            let allowed = if *global {
+                *global_admin && (rights.contains(right) || *right == Right::Admin)
+            } else {
+                rights.contains(right)
+            };
+            let body = body_for(&app, path, &ids, n).await;
+            let before = snapshot(&app, &ids).await;
+            let (s, text) = post(&c, &app, who, path, body).await;
+            if allowed {
+                assert_eq!(s, 200, "{label} on {path}: {s} {text}");
+            } else {
+                let want = if matches!(who, Who::Anonymous) {
+                    401
+                } else {
+                    403
+                };
+                assert_eq!(s, want, "{label} on {path} must be refused: {s} {text}");
+                assert_eq!(
+                    before,
+                    snapshot(&app, &ids).await,
+                    "{label} on {path} changed data"
+                );
+            }
+        }
+    }
+
+    // Admin reads: only global admins list tokens; project admins read their project's
+    // delivery log; everyone else is refused.
+    for (label, who, rights, global_admin) in &actors {
+        let (s, text) = post(&c, &app, who, "/fn/list_tokens", String::new()).await;
+        let want = if *global_admin {
+            200
+        } else if matches!(who, Who::Anonymous) {
+            401
+        } else {
+            403
+        };
+        assert_eq!(s, want, "{label} lists tokens: {text}");
+        let (s, text) = post(&c, &app, who, "/fn/list_deliveries", "project=drv".into()).await;
+        let want = if rights.contains(&Right::Admin) {
+            200
+        } else if matches!(who, Who::Anonymous) {
+            401
+        } else {
+            403
+        };
+        assert_eq!(s, want, "{label} reads the delivery log: {text}");
+    }
+
+    // A cross-site post riding on an admin's cookie is refused before anything runs.
+    let Who::Session(admin) = &actors[5].1 else {
+        unreachable!()
+    };
+    for (h, v) in [
+        ("origin", "http://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let before = snapshot(&app, &ids).await;
+        let res = c
+            .post(format!("{}/fn/set_group_state", app.base))
+            .header(header::COOKIE, format!("pw_session={admin}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(h, v)
+            .body(format!("group_id={}&state=invalid&fixed_commit=", ids.gid))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 403, "{h}: {v}");
+        assert_eq!(before, snapshot(&app, &ids).await);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_functions_refuse_who_may_not_sqlite() {
+    matrix(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_functions_refuse_who_may_not_postgres() {
+    matrix(Db::Postgres).await;
+}
