@@ -4,6 +4,7 @@
 pub mod api;
 pub mod api_alerts;
 pub mod api_compare;
+pub mod api_thresholds;
 pub mod api_triage;
 pub mod chart;
 pub mod components;

@@ -1,10 +1,14 @@
-//! The ingest use case: store a validated run; then, for runs on the main branch, the
-//! follow-up work (change-point detection) that a new point makes necessary.
+//! The ingest use case: store a validated run; then the follow-up work a new run makes
+//! necessary: change-point detection for runs on the main branch, and for pull-request
+//! runs (another branch, with a commit) the comparison with the main-branch baseline,
+//! announced to the project's `comparison.finished` webhook subscribers.
 
 use perfwatch_core::validate::ValidRun;
 
+use crate::baseline::compare_run_to_baseline;
 use crate::detection::{detect_project, DetectSettings, Scope};
 use crate::error::Result;
+use crate::notify::{comparison_event, EVENTS};
 use crate::store::{IngestOptions, StoredRun};
 use crate::Store;
 
@@ -21,5 +25,35 @@ pub async fn ingest_run(store: &Store, run: &ValidRun, opts: &IngestOptions) -> 
             tracing::error!(run_id = stored.run_id, error = %e, "detection after ingest failed");
         }
     }
+    // A pull-request run: compare it with its baseline and tell the subscribers. Never
+    // fails the ingest: the run is stored, the comparison can be had on the compare page.
+    if !stored.duplicate
+        && !stored.on_main_branch
+        && stored.branch_id.is_some()
+        && run.commit.is_some()
+    {
+        if let Err(e) = announce_comparison(store, &stored).await {
+            tracing::error!(run_id = stored.run_id, error = %e, "comparison after ingest failed");
+        }
+    }
     Ok(stored)
+}
+
+/// Compares a stored run with its main-branch baseline and queues `comparison.finished`
+/// for the subscribers; skipped (nothing computed) when nobody subscribes.
+async fn announce_comparison(store: &Store, stored: &StoredRun) -> Result<usize> {
+    let name = EVENTS[2];
+    if !store.wants_event(stored.project_id, name).await? {
+        return Ok(0);
+    }
+    let verdict = compare_run_to_baseline(store, stored.run_id).await?;
+    let head_url = store
+        .run_detail(stored.run_id)
+        .await?
+        .commit
+        .and_then(|c| c.url);
+    match comparison_event(&verdict, head_url) {
+        Some(event) => store.enqueue_event(stored.project_id, event).await,
+        None => Ok(0),
+    }
 }

@@ -31,6 +31,10 @@ const MUTATING_FNS: &[(&str, Right, bool)] = &[
     ("/fn/set_group_assignee", Right::Triage, false),
     ("/fn/add_group_note", Right::Triage, false),
     ("/fn/bulk_alert_state", Right::Triage, false),
+    // Threshold rules (series page): triager or admin of the series' project, or a
+    // token with the triage scope.
+    ("/fn/create_threshold", Right::Triage, false),
+    ("/fn/delete_threshold", Right::Triage, false),
     ("/fn/create_token", Right::Admin, true),
     ("/fn/revoke_token", Right::Admin, true),
 ];
@@ -89,6 +93,26 @@ async fn body_for(app: &TestApp, path: &str, ids: &Ids, n: usize) -> String {
                 "untriaged"
             };
             format!("ids={aid}&state={s}&fixed_commit=")
+        }
+        "/fn/create_threshold" => {
+            format!(
+                "series_id={sid}&scope=series&kind=static&min=&max={}",
+                1000 + n
+            )
+        }
+        "/fn/delete_threshold" => {
+            let project = app.store.project("drv").await.unwrap();
+            let id = app
+                .store
+                .create_threshold_rule(
+                    project.id,
+                    Some(*sid),
+                    None,
+                    &format!("{{\"kind\":\"static\",\"max\":{}}}", 2000 + n),
+                )
+                .await
+                .unwrap();
+            format!("id={id}&series_id={sid}")
         }
         "/fn/create_token" => format!("name=t{n}&project=&scopes=ingest"),
         "/fn/revoke_token" => {
@@ -200,15 +224,18 @@ async fn snapshot(app: &TestApp, ids: &Ids) -> String {
     let g = app.store.alert_group(ids.gid).await.unwrap();
     let learned = app.store.sensitivity(ids.sid).await.unwrap().is_some();
     let tokens = app.store.list_tokens().await.unwrap();
+    let project = app.store.project("drv").await.unwrap();
+    let rules = app.store.threshold_rules(project.id).await.unwrap();
     format!(
-        "{:?}|{learned}|{}|{}|{:?}",
+        "{:?}|{learned}|{}|{}|{:?}|{:?}",
         g.triage,
         g.history.len(),
         g.notes.len(),
         tokens
             .iter()
             .map(|t| (t.id, t.revoked_at.is_some()))
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>(),
+        rules.iter().map(|r| r.id).collect::<Vec<_>>()
     )
 }
 

@@ -134,6 +134,7 @@ pub fn SeriesPage() -> impl IntoView {
                             {controls(&c)}
                             <TrendChart chart=c.clone() />
                             <crate::api_triage::LearnedSensitivity id=c.series.id />
+                            <crate::components::ThresholdRules series_id=c.series.id />
                             <h2>"Releases and annotations"</h2>
                             <table class="list" data-testid="markers">
                                 <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Commit"</th><th>"When"</th></tr></thead>

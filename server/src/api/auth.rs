@@ -193,10 +193,10 @@ pub const MUTATING_ROUTES: &[Need] = &[
     need(
         "POST",
         "/projects/{slug}/thresholds",
-        &[Right::Admin],
+        &[Right::Triage],
         false,
     ),
-    need("DELETE", "/thresholds/{id}", &[Right::Admin], false),
+    need("DELETE", "/thresholds/{id}", &[Right::Triage], false),
     need("POST", "/alert-groups/{id}/state", &[Right::Triage], false),
     need(
         "POST",

@@ -39,6 +39,7 @@ pub fn routes(config: &ServerConfig, state: &AppState) -> Router<AppState> {
         .route("/annotations", post(annotations::create))
         .route("/series/{id}/points", get(series::points))
         .route("/series/{id}/chart.svg", get(chart_image::series_svg))
+        .route("/series/{id}/chart.png", get(chart_image::series_png))
         .route("/alerts", get(alerts::list))
         .route("/alerts/{id}", get(alerts::get_one))
         .route("/alert-groups/{id}", get(alerts::group))

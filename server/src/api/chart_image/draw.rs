@@ -1,0 +1,137 @@
+//! Backend-agnostic drawing of a series chart with plotters, and its two renderings:
+//! SVG text and PNG bytes. Text uses DejaVu Sans embedded in the binary (plotters'
+//! `ab_glyph` feature), registered once as "sans-serif" — needed by the bitmap backend
+//! to rasterise glyphs and by both backends to measure labels.
+
+use std::sync::Once;
+
+use perfwatch_core::chart::{SeriesChart, XMode};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::{register_font, FontStyle};
+
+const COLORS: [RGBColor; 5] = [
+    RGBColor(37, 99, 235),
+    RGBColor(234, 88, 12),
+    RGBColor(22, 163, 74),
+    RGBColor(147, 51, 234),
+    RGBColor(219, 39, 119),
+];
+const MARKER: RGBColor = RGBColor(124, 58, 237);
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Registers the embedded font under the family name the charts use. Idempotent.
+pub fn ensure_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular()).is_err() {
+            tracing::error!("the embedded DejaVu Sans font could not be parsed");
+        }
+    });
+}
+
+/// The chart as a standalone SVG document of `w`×`h` pixels.
+pub fn render_svg(c: &SeriesChart, w: u32, h: u32) -> Result<String, String> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (w, h)).into_drawing_area();
+        draw(&root, c)?;
+    }
+    Ok(out)
+}
+
+/// The chart as an 8-bit RGB PNG of `w`×`h` pixels.
+pub fn render_png(c: &SeriesChart, w: u32, h: u32) -> Result<Vec<u8>, String> {
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        draw(&root, c)?;
+    }
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut writer = enc.write_header().map_err(err)?;
+    writer.write_image_data(&rgb).map_err(err)?;
+    writer.finish().map_err(err)?;
+    Ok(out)
+}
+
+/// Draws the chart's lines (medians), a legend when there are several, and markers
+/// as vertical lines, on any plotters backend.
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    c: &SeriesChart,
+) -> Result<(), String> {
+    ensure_font();
+    root.fill(&WHITE).map_err(err)?;
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for p in c.lines.iter().flat_map(|l| l.points.iter()) {
+        x0 = x0.min(p.x);
+        x1 = x1.max(p.x);
+        y0 = y0.min(p.y);
+        y1 = y1.max(p.y);
+    }
+    if x0 > x1 {
+        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+    }
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    let pad = ((y1 - y0).abs() * 0.1).max(y1.abs() * 0.01).max(1e-12);
+    let (y0, y1) = (y0 - pad, y1 + pad);
+    let title = format!("{} ({})", c.series.label(), c.series.display_unit);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(err)?;
+    let x_mode = c.x_mode;
+    let unit = c.series.unit.clone();
+    chart
+        .configure_mesh()
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&|x| match x_mode {
+            XMode::Commit => format!("{x:.0}"),
+            XMode::Time => chrono::DateTime::from_timestamp_millis(*x as i64)
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+        })
+        .y_label_formatter(&|y| perfwatch_core::units::format_value(*y, &unit))
+        .draw()
+        .map_err(err)?;
+    for m in &c.markers {
+        chart
+            .draw_series(LineSeries::new(
+                [(m.x, y0), (m.x, y1)],
+                MARKER.stroke_width(1),
+            ))
+            .map_err(err)?;
+    }
+    for (i, line) in c.lines.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        chart
+            .draw_series(LineSeries::new(
+                line.points.iter().map(|p| (p.x, p.y)),
+                color.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(line.label.clone())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color));
+    }
+    if c.lines.len() > 1 {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(err)?;
+    }
+    root.present().map_err(err)
+}
