@@ -25,7 +25,7 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
 
     // Unfiltered read of the main line decides the x mode when the URL does not.
     let main_all = store
-        .points(
+        .points_without_commits(
             series_id,
             &PointFilter {
                 branch_id,
@@ -34,7 +34,9 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
         )
         .await?;
     let main_all = if main_all.is_empty() && branch_id.is_none() {
-        store.points(series_id, &PointFilter::default()).await?
+        store
+            .points_without_commits(series_id, &PointFilter::default())
+            .await?
     } else {
         main_all
     };
@@ -56,7 +58,7 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
     for id in &query.overlay {
         if let Some(s) = siblings.iter().find(|s| s.id == *id) {
             let pts = store
-                .points(
+                .points_without_commits(
                     s.id,
                     &PointFilter {
                         branch_id,
@@ -79,7 +81,7 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
         }
         if let Some(bid) = store.branch_id(project.id, b).await? {
             let pts = store
-                .points(
+                .points_without_commits(
                     series_id,
                     &PointFilter {
                         branch_id: Some(bid),
@@ -102,6 +104,15 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
                 &query,
             ));
         }
+    }
+    // Shas only for the points drawn (at most MAX_CHART_POINTS a line).
+    let drawn: Vec<i64> = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.run_id))
+        .collect();
+    let shas = store.run_shas(&drawn).await?;
+    for p in lines.iter_mut().flat_map(|l| l.points.iter_mut()) {
+        p.sha = shas.get(&p.run_id).cloned();
     }
     let raw_markers = store.markers(project.id, branch_id).await?;
     let markers = raw_markers

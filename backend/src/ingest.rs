@@ -12,8 +12,31 @@ use crate::notify::{comparison_event, EVENTS};
 use crate::store::{IngestOptions, StoredRun};
 use crate::Store;
 
+/// Stores a run and does its follow-up work before returning (CLI, demo, tests, and
+/// servers started with `--detect-inline`).
 pub async fn ingest_run(store: &Store, run: &ValidRun, opts: &IngestOptions) -> Result<StoredRun> {
     let stored = store.store_run(run, opts).await?;
+    follow_up(store, &stored, run.commit.is_some()).await;
+    Ok(stored)
+}
+
+/// Stores a run and hands its follow-up work to the background worker: the answer to
+/// the submitter does not wait for detection, and a burst of runs is detected in a few
+/// coalesced passes instead of one pass per run (see `followup.rs`).
+pub async fn ingest_run_deferred(
+    store: &Store,
+    run: &ValidRun,
+    opts: &IngestOptions,
+    followups: &crate::followup::FollowUps,
+) -> Result<StoredRun> {
+    let stored = store.store_run(run, opts).await?;
+    followups.enqueue(&stored, run.commit.is_some());
+    Ok(stored)
+}
+
+/// Detection for main-branch and time-indexed runs; the baseline comparison for
+/// pull-request runs. Errors are logged, never returned: the run is stored.
+pub(crate) async fn follow_up(store: &Store, stored: &StoredRun, has_commit: bool) {
     // Detection follows runs on the main branch and time-indexed runs (no branch). The
     // run is stored either way: a detection failure is logged, not returned, and the
     // next pass (or `POST /projects/{slug}/detect`) catches up.
@@ -27,16 +50,11 @@ pub async fn ingest_run(store: &Store, run: &ValidRun, opts: &IngestOptions) -> 
     }
     // A pull-request run: compare it with its baseline and tell the subscribers. Never
     // fails the ingest: the run is stored, the comparison can be had on the compare page.
-    if !stored.duplicate
-        && !stored.on_main_branch
-        && stored.branch_id.is_some()
-        && run.commit.is_some()
-    {
-        if let Err(e) = announce_comparison(store, &stored).await {
+    if !stored.duplicate && !stored.on_main_branch && stored.branch_id.is_some() && has_commit {
+        if let Err(e) = announce_comparison(store, stored).await {
             tracing::error!(run_id = stored.run_id, error = %e, "comparison after ingest failed");
         }
     }
-    Ok(stored)
 }
 
 /// Compares a stored run with its main-branch baseline and queues `comparison.finished`

@@ -8,6 +8,7 @@ pub mod comparison;
 pub mod demo;
 pub mod detection;
 pub mod error;
+pub mod followup;
 pub mod ingest;
 pub mod notify;
 pub mod store;

@@ -112,11 +112,16 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let info = token_from_row(&row)?;
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(now_ms())
-            .bind(info.id)
-            .execute(&self.pool)
-            .await?;
+        // Record use at most once a minute: a write per request would queue every CI
+        // submission behind SQLite's single writer for a timestamp nobody reads that finely.
+        let now = now_ms();
+        if info.last_used_at.is_none_or(|t| now - t > 60_000) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(info.id)
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(Some(info))
     }
 }

@@ -23,6 +23,10 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// Webhook worker settings (tests shorten the backoff).
     pub notify: perfwatch_backend::notify::NotifyConfig,
+    /// Run detection (and PR comparisons) inside the submitting request instead of in
+    /// the background worker. The server default is the background; tests that read
+    /// alerts right after a submission use inline.
+    pub detect_inline: bool,
 }
 
 impl ServerConfig {
@@ -39,6 +43,7 @@ impl ServerConfig {
             demo_if_empty: false,
             secure_cookies: false,
             notify: Default::default(),
+            detect_inline: true,
         }
     }
 }

@@ -48,6 +48,7 @@ async fn main() -> anyhow::Result<()> {
             no_demo,
             body_limit,
             secure_cookies,
+            detect_inline,
         } => {
             ensure_sqlite_dir(&db.database_url);
             let config = ServerConfig {
@@ -61,6 +62,7 @@ async fn main() -> anyhow::Result<()> {
                 demo_if_empty: !no_demo,
                 secure_cookies,
                 notify: Default::default(),
+                detect_inline,
             };
             perfwatch_server::serve(config, |bound| {
                 println!("perfwatch listening on http://{bound}");

@@ -40,6 +40,8 @@ pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Ro
         store: store.clone(),
         config: Arc::new(config.clone()),
         public_url,
+        followups: (!config.detect_inline)
+            .then(|| perfwatch_backend::followup::FollowUps::spawn(store.clone())),
     };
     let routes = generate_route_list(App);
     let pkg_dir = config.site_root.join("pkg");

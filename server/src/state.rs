@@ -15,6 +15,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Base URL for links.
     pub public_url: Arc<str>,
+    /// The background follow-up worker; `None` when detection runs inline.
+    pub followups: Option<perfwatch_backend::followup::FollowUps>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -22,6 +22,7 @@ on_both_databases!(
     time_indexed_runs_have_no_commit_order,
     pages_render_on_the_server,
     chart_overlays_testbeds_and_branches_and_switches_axes,
+    background_detection_raises_the_alert_after_the_answer,
 );
 
 async fn submitted_run_is_listed_and_charted(db: Db) {
@@ -423,4 +424,42 @@ async fn chart_overlays_testbeds_and_branches_and_switches_axes(db: Db) {
     // A zoomed range shows only the points inside it.
     let (_, html) = get_text(&app, &format!("/series/{linux}?from=2&to=4")).await;
     assert_eq!(html.matches("class=\"pt\"").count(), 3);
+}
+
+/// The server default: detection runs in the background worker, not in the request.
+async fn background_detection_raises_the_alert_after_the_answer(db: Db) {
+    let app = spawn_app_with(db, |c| c.detect_inline = false).await;
+    create_project(&app, "driver").await;
+    for i in 1..=30u64 {
+        let v = if i > 15 { 125.0 } else { 100.0 } + (i % 3) as f64 * 0.5;
+        let mut body = run_json(
+            "driver",
+            &sha(i),
+            &[
+                ("BenchmarkA", v),
+                ("BenchmarkB", 50.0 + (i % 2) as f64 * 0.1),
+            ],
+        );
+        body["results"][0]["samples"] = json!([v * 0.995, v, v * 1.005, v * 1.002, v * 0.998]);
+        assert_eq!(post_run(&app, &body).await.0, 201);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let alerts = loop {
+        let (status, alerts) = get_json(&app, "/api/v1/alerts?project=driver").await;
+        assert_eq!(status, 200);
+        if !alerts.as_array().unwrap().is_empty() {
+            break alerts;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no alert 30 s after the runs were stored"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let text = alerts.to_string();
+    assert!(
+        text.contains("BenchmarkA") && !text.contains("BenchmarkB"),
+        "{text}"
+    );
+    assert!(text.contains("regression"), "{text}");
 }

@@ -31,8 +31,8 @@ pub struct StoredRun {
     pub branch_id: Option<i64>,
 }
 
-const SERIES_CHUNK: usize = 500;
-const MEASUREMENT_CHUNK: usize = 400;
+const SERIES_CHUNK: usize = 50;
+const MEASUREMENT_CHUNK: usize = 25;
 
 impl Store {
     pub async fn store_run(&self, run: &ValidRun, opts: &IngestOptions) -> Result<StoredRun> {

@@ -115,14 +115,63 @@ impl Store {
 
     /// Points of one series in chart order (commit order, then time).
     pub async fn points(&self, series_id: i64, f: &PointFilter) -> Result<Vec<Point>> {
-        let mut sql = String::from(
-            "SELECT r.id, bc.ord, r.started_at, c.sha, b.name, m.n, m.median, m.mean, m.min, m.max
-             FROM measurements m JOIN runs r ON r.id = m.run_id
-             LEFT JOIN commits c ON c.id = r.commit_id
-             LEFT JOIN branches b ON b.id = r.branch_id
-             LEFT JOIN branch_commits bc ON bc.branch_id = r.branch_id AND bc.commit_id = r.commit_id
-             WHERE m.series_id = $1",
-        );
+        self.read_points(series_id, f, true).await
+    }
+
+    /// Like [`Store::points`] without the commit sha and branch name: charts read every
+    /// point of a long series but show shas only for the few thousand they draw, and the
+    /// text columns and their joins are most of the cost (see docs/benchmarks.md).
+    pub async fn points_without_commits(
+        &self,
+        series_id: i64,
+        f: &PointFilter,
+    ) -> Result<Vec<Point>> {
+        self.read_points(series_id, f, false).await
+    }
+
+    /// Commit shas of runs, by run id (runs without a commit are left out).
+    pub async fn run_shas(&self, run_ids: &[i64]) -> Result<HashMap<i64, String>> {
+        let mut out = HashMap::with_capacity(run_ids.len());
+        for chunk in run_ids.chunks(500) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect();
+            let sql = format!(
+                "SELECT r.id, c.sha FROM runs r JOIN commits c ON c.id = r.commit_id WHERE r.id IN ({})",
+                list.join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                out.insert(row.try_get(0)?, row.try_get(1)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn read_points(
+        &self,
+        series_id: i64,
+        f: &PointFilter,
+        with_commits: bool,
+    ) -> Result<Vec<Point>> {
+        let mut sql = if with_commits {
+            String::from(
+                "SELECT r.id, bc.ord, r.started_at, c.sha, b.name, m.n, m.median, m.mean, m.min, m.max
+                 FROM measurements m JOIN runs r ON r.id = m.run_id
+                 LEFT JOIN commits c ON c.id = r.commit_id
+                 LEFT JOIN branches b ON b.id = r.branch_id
+                 LEFT JOIN branch_commits bc ON bc.branch_id = r.branch_id AND bc.commit_id = r.commit_id
+                 WHERE m.series_id = $1",
+            )
+        } else {
+            String::from(
+                "SELECT r.id, bc.ord, r.started_at, NULL, NULL, m.n, m.median, m.mean, m.min, m.max
+                 FROM measurements m JOIN runs r ON r.id = m.run_id
+                 LEFT JOIN branch_commits bc ON bc.branch_id = r.branch_id AND bc.commit_id = r.commit_id
+                 WHERE m.series_id = $1",
+            )
+        };
         // Every optional filter is bound; only the fixed text of the condition is spliced.
         let mut binds: Vec<i64> = Vec::new();
         let mut cond = |sql: &mut String, text: &str, v: Option<i64>| {
@@ -148,8 +197,8 @@ impl Store {
                     run_id: r.try_get(0)?,
                     ord: r.try_get(1)?,
                     time: r.try_get(2)?,
-                    sha: r.try_get(3)?,
-                    branch: r.try_get(4)?,
+                    sha: if with_commits { r.try_get(3)? } else { None },
+                    branch: if with_commits { r.try_get(4)? } else { None },
                     n: r.try_get(5)?,
                     median: r.try_get(6)?,
                     mean: r.try_get(7)?,

@@ -31,7 +31,12 @@ pub async fn submit(
         auto_create_project: state.config.auto_create_projects,
         token_project: token.project_id,
     };
-    let stored = perfwatch_backend::ingest::ingest_run(&state.store, &run, &opts).await?;
+    let stored = match &state.followups {
+        Some(f) => {
+            perfwatch_backend::ingest::ingest_run_deferred(&state.store, &run, &opts, f).await?
+        }
+        None => perfwatch_backend::ingest::ingest_run(&state.store, &run, &opts).await?,
+    };
     let receipt = RunReceipt {
         run_id: stored.run_id,
         duplicate: stored.duplicate,

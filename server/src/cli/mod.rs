@@ -62,6 +62,10 @@ pub enum Command {
         /// Mark the session cookie Secure (implied when --public-url is https).
         #[arg(long, env = "PERFWATCH_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Run change-point detection inside each submission request instead of in the
+        /// background worker (slower submissions; alerts exist when the answer arrives).
+        #[arg(long, env = "PERFWATCH_DETECT_INLINE")]
+        detect_inline: bool,
     },
     /// Load the seeded demo data set (three projects) into the database.
     Demo {

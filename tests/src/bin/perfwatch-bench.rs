@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use perfwatch_server::testing::{spawn_app, Db, TestApp};
+use perfwatch_server::testing::{spawn_app_with, Db, TestApp};
 use serde_json::json;
 
 const RUNS: usize = 1_000;
@@ -211,7 +211,8 @@ fn ms(d: Duration) -> f64 {
 
 async fn bench(db: Db) -> anyhow::Result<()> {
     println!("{db:?}:");
-    let app = spawn_app(db).await;
+    // The server default: detection in the background worker.
+    let app = spawn_app_with(db, |c| c.detect_inline = false).await;
     ingest(&app).await?;
     let sid = load_long_series(&app).await?;
     page_time(&app, sid).await?;
