@@ -245,7 +245,17 @@ async fn rights_matrix(db: Db) {
     ];
     for n in MUTATING_ROUTES {
         for (label, who, rights) in &actors {
-            let (path, body) = request_for(n.method, n.path, gid, aid, sid);
+            let (mut path, body) = request_for(n.method, n.path, gid, aid, sid);
+            if n.path == "/thresholds/{id}" {
+                // A real rule of this project each time, so the check is on its project.
+                let project = st.project("drv").await.unwrap();
+                let rule = r#"{"kind":"static","max":1e9}"#;
+                let id = st
+                    .create_threshold_rule(project.id, None, None, rule)
+                    .await
+                    .unwrap();
+                path = format!("/api/v1/thresholds/{id}");
+            }
             let (s, b) = t.req(who, n.method, &path, body).await;
             let allowed = n.rights.iter().any(|r| rights.contains(r));
             assert_eq!(

@@ -1,6 +1,8 @@
 //! Helpers for the integration tests: sample runs and HTTP shortcuts. The server
 //! itself is started by `perfwatch_server::testing`.
 
+pub mod browser;
+
 pub use perfwatch_server::testing::{spawn_app, spawn_app_with, Db, TestApp};
 use serde_json::{json, Value};
 

@@ -3,85 +3,12 @@
 //! the URL and filters the rows through client-side navigation (so the page hydrated).
 //! Saves screenshots under target/browser/.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
+use perfwatch_tests::browser::*;
 use perfwatch_tests::*;
 use serde_json::json;
-
-struct Driver {
-    child: Child,
-    port: u16,
-    profile: std::path::PathBuf,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_driver() -> Driver {
-    let port = free_port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver is installed (scripts/setup.sh --test installs it)");
-    let profile = std::env::temp_dir().join(format!("pw-chrome-cmp-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&profile).unwrap();
-    let profile = profile.canonicalize().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Driver {
-        child,
-        port,
-        profile,
-    }
-}
-
-async fn connect(driver: &Driver) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-dev-shm-usage", "--window-size=1280,900",
-                     format!("--user-data-dir={}", driver.profile.display())]
-        }),
-    );
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    ClientBuilder::rustls()
-        .expect("rustls")
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("connect to chromedriver")
-}
-
-fn screenshot_dir() -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Ten samples around `level`, ±1 %.
 fn samples(level: f64, seed: usize) -> Vec<f64> {
@@ -258,8 +185,8 @@ async fn compare_permalink_shows_same_rows_and_filters_in_the_browser() {
     );
     let app = spawn_app(Db::Sqlite).await;
     seed(&app).await;
-    let driver = start_driver().await;
-    let client = connect(&driver).await;
+    let mut driver = start_driver().await;
+    let client = connect(&mut driver, "browser_compare").await;
     let result = compare_page_checks(&client, &app).await;
     if result.is_err() {
         if let Ok(png) = client.screenshot().await {

@@ -4,94 +4,13 @@
 //! profile) sees the alert and its history but no triage controls; a forged cross-site
 //! post riding on the session cookie is refused. Saves screenshots under target/browser/.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use perfwatch_backend::accounts::Role;
+use perfwatch_tests::browser::*;
 use perfwatch_tests::*;
 use serde_json::json;
-
-struct Driver {
-    child: Child,
-    port: u16,
-    profiles: Vec<std::path::PathBuf>,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        for p in &self.profiles {
-            let _ = std::fs::remove_dir_all(p);
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_driver() -> Driver {
-    let port = free_port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver is installed (scripts/setup.sh --test installs it)");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Driver {
-        child,
-        port,
-        profiles: Vec::new(),
-    }
-}
-
-/// A browser session with its own profile (so no cookies are shared between sessions).
-async fn connect(driver: &mut Driver, name: &str) -> Client {
-    let profile = std::env::temp_dir().join(format!(
-        "pw-chrome-tri-{name}-{}-{}",
-        std::process::id(),
-        driver.port
-    ));
-    std::fs::create_dir_all(&profile).unwrap();
-    let profile = profile.canonicalize().unwrap();
-    driver.profiles.push(profile.clone());
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-dev-shm-usage", "--window-size=1280,1400",
-                     format!("--user-data-dir={}", profile.display())]
-        }),
-    );
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    ClientBuilder::rustls()
-        .expect("rustls")
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("connect to chromedriver")
-}
-
-fn screenshot_dir() -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 const MOUSE_JS: &str = r#"
 const [type, fx, fy] = arguments;

@@ -654,6 +654,15 @@ impl Store {
 
     /// Deletes a rule; a project-scoped token may delete only its project's rules.
     /// Alerts the rule raised stay (their `rule_id` becomes empty).
+    /// The project a threshold rule belongs to.
+    pub async fn threshold_rule_project(&self, id: i64) -> Result<i64> {
+        sqlx::query_scalar("SELECT project_id FROM threshold_rules WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("threshold rule {id}")))
+    }
+
     pub async fn delete_threshold_rule(&self, id: i64, token_project: Option<i64>) -> Result<()> {
         let owner: Option<i64> =
             sqlx::query_scalar("SELECT project_id FROM threshold_rules WHERE id = $1")

@@ -14,7 +14,9 @@ use perfwatch_core::{FieldError, ValidationErrors};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Token;
+use perfwatch_backend::accounts::{Actor, Right};
+
+use super::auth::{Token, Who};
 use super::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -215,12 +217,16 @@ pub async fn create_threshold(
 
 pub async fn delete_threshold(
     State(state): State<AppState>,
-    Token(token): Token,
+    Who(actor): Who,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    state
-        .store
-        .delete_threshold_rule(id, token.project_id)
-        .await?;
+    // The route names no project, so the right is checked on the rule's own project.
+    let owner = state.store.threshold_rule_project(id).await?;
+    actor.require(Right::Triage, Some(owner))?;
+    let token_project = match &actor {
+        Actor::Token(t) => t.project_id,
+        _ => None,
+    };
+    state.store.delete_threshold_rule(id, token_project).await?;
     Ok(StatusCode::NO_CONTENT)
 }
