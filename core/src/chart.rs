@@ -34,6 +34,8 @@ pub struct ChartQuery {
     pub overlay: Vec<i64>,
     /// Other branches of the same series drawn on the same chart.
     pub branches: Vec<String>,
+    /// Runs whose points are ringed (a comparison's two sides).
+    pub highlight: Vec<i64>,
 }
 
 impl ChartQuery {
@@ -60,6 +62,13 @@ impl ChartQuery {
                         .split(',')
                         .filter(|s| !s.is_empty())
                         .map(str::to_string)
+                        .collect()
+                }
+                "highlight" => {
+                    q.highlight = v
+                        .split(',')
+                        .filter_map(|s| s.parse().ok())
+                        .take(200)
                         .collect()
                 }
                 _ => {}
@@ -96,6 +105,10 @@ impl ChartQuery {
         if !self.branches.is_empty() {
             let b: Vec<String> = self.branches.iter().map(|b| encode(b)).collect();
             parts.push(format!("branches={}", b.join(",")));
+        }
+        if !self.highlight.is_empty() {
+            let ids: Vec<String> = self.highlight.iter().map(|i| i.to_string()).collect();
+            parts.push(format!("highlight={}", ids.join(",")));
         }
         parts.join("&")
     }
@@ -184,11 +197,12 @@ mod tests {
             branch: Some("feature/x y".into()),
             overlay: vec![3, 4],
             branches: vec!["dev".into()],
+            highlight: vec![7, 9],
         };
         let s = q.to_query_string();
         assert_eq!(
             s,
-            "x=time&scale=log&from=10&to=250.5&branch=feature/x%20y&overlay=3,4&branches=dev"
+            "x=time&scale=log&from=10&to=250.5&branch=feature/x%20y&overlay=3,4&branches=dev&highlight=7,9"
         );
         let decoded: Vec<(String, String)> = s
             .split('&')

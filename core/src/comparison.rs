@@ -492,6 +492,18 @@ impl ComparisonView {
         {
             q.push_str(&format!("&branches={}", encode(b)));
         }
+        // Ring both sides' points on the chart.
+        let runs: Vec<String> = self
+            .base
+            .runs
+            .iter()
+            .chain(&self.head.runs)
+            .take(200)
+            .map(|r| r.to_string())
+            .collect();
+        if !runs.is_empty() {
+            q.push_str(&format!("&highlight={}", runs.join(",")));
+        }
         q
     }
 }

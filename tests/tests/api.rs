@@ -421,6 +421,12 @@ async fn chart_overlays_testbeds_and_branches_and_switches_axes(db: Db) {
     assert!(html.contains(">2026-01-0"), "time axis labels are dates");
     let (_, html) = get_text(&app, &format!("/series/{linux}?scale=log")).await;
     assert!(html.contains(">100 ns/op<"), "log axis has a tick at 100");
+    // Highlighted runs (a comparison's two sides) are ringed.
+    let (_, pts) = get_json(&app, &format!("/api/v1/series/{linux}/points?branch=main")).await;
+    let run = pts[2]["run_id"].as_i64().unwrap();
+    let (_, html) = get_text(&app, &format!("/series/{linux}?highlight={run}")).await;
+    assert_eq!(html.matches("class=\"highlight\"").count(), 1);
+    assert!(html.contains(&format!("data-run=\"{run}\"")));
     // A zoomed range shows only the points inside it.
     let (_, html) = get_text(&app, &format!("/series/{linux}?from=2&to=4")).await;
     assert_eq!(html.matches("class=\"pt\"").count(), 3);

@@ -259,6 +259,19 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
             }
         })
         .collect_view();
+    // Rings around the points of highlighted runs (a comparison's base and head).
+    let rings = chart
+        .lines
+        .iter()
+        .flat_map(|l| l.points.iter())
+        .filter(|p| chart.query.highlight.contains(&p.run_id))
+        .map(|p| {
+            view! {
+                <circle class="highlight" data-run=p.run_id cx=format!("{:.1}", frame.px(p.x))
+                    cy=format!("{:.1}", frame.py(p.y)) r="6" />
+            }
+        })
+        .collect_view();
     let series_views = chart
         .lines
         .iter()
@@ -313,6 +326,7 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
                 {markers}
                 {alert_marks}
                 {series_views}
+                {rings}
                 {hover_dot}
                 {selection}
             </svg>

@@ -105,7 +105,16 @@ pub fn SeriesPage() -> impl IntoView {
             .and_then(|s| s.parse::<i64>().ok())
             .unwrap_or(-1);
         let q = query.read();
-        let keys = ["x", "scale", "from", "to", "branch", "overlay", "branches"];
+        let keys = [
+            "x",
+            "scale",
+            "from",
+            "to",
+            "branch",
+            "overlay",
+            "branches",
+            "highlight",
+        ];
         let pairs: Vec<(String, String)> = keys
             .iter()
             .filter_map(|k| q.get(k).map(|v| (k.to_string(), v)))
