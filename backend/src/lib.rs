@@ -12,6 +12,7 @@ pub mod followup;
 pub mod ingest;
 pub mod notify;
 pub mod store;
+pub mod testing;
 pub mod tickets;
 pub mod time;
 pub mod tokens;

@@ -6,49 +6,18 @@
 use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
 use perfwatch_backend::ingest::ingest_run;
 use perfwatch_backend::store::{IngestOptions, NewAlert, NewProject};
+use perfwatch_backend::testing::Db;
 use perfwatch_backend::Store;
 use perfwatch_core::alerts::{AlertDirection, AlertFilter, AlertKind, RangeAxis, SuspectRange};
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::{json, Value};
 
-fn random_suffix() -> String {
-    let mut b = [0u8; 6];
-    getrandom::fill(&mut b).expect("random");
-    hex::encode(b)
-}
-
 async fn sqlite_store() -> Store {
-    let path = std::env::temp_dir().join(format!("perfwatch-alerts-{}.db", random_suffix()));
-    Store::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("sqlite store")
+    perfwatch_backend::testing::fresh_store(Db::Sqlite).await
 }
 
 async fn pg_store() -> Store {
-    let base = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
-        panic!(
-            "TEST_DATABASE_URL is not set: the PostgreSQL variant of this test needs a server \
-             (e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:55433/postgres); it is never skipped"
-        )
-    });
-    use sqlx::Connection;
-    let mut admin = sqlx::PgConnection::connect(&base)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to TEST_DATABASE_URL ({base}): {e}"));
-    let name = format!("t_{}", random_suffix());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-    admin.close().await.ok();
-    let (head, query) = match base.split_once('?') {
-        Some((h, q)) => (h, format!("?{q}")),
-        None => (base.as_str(), String::new()),
-    };
-    let root = head.rsplit_once('/').map(|(r, _)| r).unwrap_or(head);
-    Store::connect(&format!("{root}/{name}{query}"))
-        .await
-        .expect("postgres store")
+    perfwatch_backend::testing::fresh_store(Db::Postgres).await
 }
 
 macro_rules! on_both {
