@@ -187,15 +187,13 @@ async fn base_at_ord(
     max_ord: i64,
 ) -> Result<Option<Base>> {
     let rows = sqlx::query(
-        "SELECT r.id, c.sha, bc.ord, m.samples FROM measurements m
+        "SELECT r.id, c.sha, m.ord, ms.samples FROM measurements m
+         JOIN measurement_samples ms ON ms.run_id = m.run_id AND ms.series_id = m.series_id
          JOIN runs r ON r.id = m.run_id
-         JOIN branch_commits bc ON bc.branch_id = r.branch_id AND bc.commit_id = r.commit_id
          JOIN commits c ON c.id = r.commit_id
-         WHERE m.series_id = $1 AND r.branch_id = $2 AND r.id <> $3 AND bc.ord = (
-             SELECT MAX(bc2.ord) FROM measurements m2
-             JOIN runs r2 ON r2.id = m2.run_id
-             JOIN branch_commits bc2 ON bc2.branch_id = r2.branch_id AND bc2.commit_id = r2.commit_id
-             WHERE m2.series_id = $1 AND r2.branch_id = $2 AND r2.id <> $3 AND bc2.ord <= $4)
+         WHERE m.series_id = $1 AND m.branch_id = $2 AND m.run_id <> $3 AND m.ord = (
+             SELECT MAX(m2.ord) FROM measurements m2
+             WHERE m2.series_id = $1 AND m2.branch_id = $2 AND m2.run_id <> $3 AND m2.ord <= $4)
          ORDER BY r.id",
     )
     .bind(series)
@@ -217,7 +215,8 @@ async fn base_at_ord(
 /// Samples of the newest commit-less run of the series started before `time`.
 async fn base_in_time(store: &Store, series: i64, run_id: i64, time: i64) -> Result<Option<Base>> {
     let rows = sqlx::query(
-        "SELECT r.id, m.samples FROM measurements m JOIN runs r ON r.id = m.run_id
+        "SELECT r.id, ms.samples FROM measurements m JOIN runs r ON r.id = m.run_id
+         JOIN measurement_samples ms ON ms.run_id = m.run_id AND ms.series_id = m.series_id
          WHERE m.series_id = $1 AND r.id <> $2 AND r.commit_id IS NULL AND r.started_at < $3
          ORDER BY r.started_at DESC, r.id DESC LIMIT 1",
     )

@@ -23,53 +23,58 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
     let siblings = store.sibling_series(series_id).await?;
     let branches = store.branches(project.id).await?;
 
-    // Unfiltered read of the main line decides the x mode when the URL does not.
-    let main_all = store
-        .points_without_commits(
+    let main_filter = PointFilter {
+        branch_id,
+        ..Default::default()
+    };
+    // The x mode, when the URL does not say: by commit when the main line has commit
+    // order, else by time.
+    let x_mode = match query.x {
+        Some(x) => x,
+        None => {
+            let by_commit = store
+                .chart_line(series_id, &main_filter, XMode::Commit, 0)
+                .await?;
+            if by_commit.total > 0 {
+                XMode::Commit
+            } else {
+                XMode::Time
+            }
+        }
+    };
+    let range = range_filter(&query, x_mode);
+
+    let main = store
+        .chart_line(
             series_id,
-            &PointFilter {
-                branch_id,
-                ..Default::default()
-            },
+            &range.with_branch(branch_id),
+            x_mode,
+            MAX_CHART_POINTS,
         )
         .await?;
-    let main_all = if main_all.is_empty() && branch_id.is_none() {
-        store
-            .points_without_commits(series_id, &PointFilter::default())
-            .await?
-    } else {
-        main_all
-    };
-    let x_mode = query
-        .x
-        .unwrap_or(if main_all.iter().any(|p| p.ord.is_some()) {
-            XMode::Commit
-        } else {
-            XMode::Time
-        });
-
     let mut lines = vec![make_line(
         label(&series, &main_branch),
         series_id,
-        &main_all,
+        &main.points,
+        main.total,
         x_mode,
         &query,
     )];
     for id in &query.overlay {
         if let Some(s) = siblings.iter().find(|s| s.id == *id) {
             let pts = store
-                .points_without_commits(
+                .chart_line(
                     s.id,
-                    &PointFilter {
-                        branch_id,
-                        ..Default::default()
-                    },
+                    &range.with_branch(branch_id),
+                    x_mode,
+                    MAX_CHART_POINTS,
                 )
                 .await?;
             lines.push(make_line(
                 label(s, &main_branch),
                 s.id,
-                &pts,
+                &pts.points,
+                pts.total,
                 x_mode,
                 &query,
             ));
@@ -90,16 +95,22 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
                 )
                 .await?;
             // A branch numbers its own commits, so on a commit axis each of its points is
-            // placed just after the main line's last commit measured at or before it.
+            // placed just after the main line's last commit measured at or before it
+            // (this needs every main point, not the drawn ones).
             let pts = if x_mode == XMode::Commit {
+                let main_all = store
+                    .points_without_commits(series_id, &main_filter)
+                    .await?;
                 place_on_main(&pts, &main_all)
             } else {
                 pts
             };
+            let total = pts.len();
             lines.push(make_line(
                 label(&series, b),
                 series_id,
                 &pts,
+                total,
                 x_mode,
                 &query,
             ));
@@ -189,10 +200,32 @@ fn place_on_main(branch: &[Point], main: &[Point]) -> Vec<Point> {
         .collect()
 }
 
+/// The zoom range of the URL as a filter on the x axis.
+fn range_filter(q: &ChartQuery, x: XMode) -> PointFilter {
+    let lo = q.from.map(|v| v.ceil() as i64);
+    let hi = q.to.map(|v| v.floor() as i64);
+    match x {
+        XMode::Commit => PointFilter {
+            from_ord: lo,
+            to_ord: hi,
+            ..Default::default()
+        },
+        XMode::Time => PointFilter {
+            from_time: lo,
+            to_time: hi,
+            ..Default::default()
+        },
+    }
+}
+
+/// `points` as a chart line: those in the URL's range, downsampled when still too
+/// many (lines read in full, such as branch overlays). `total` counts the points the
+/// range holds, drawn or not.
 fn make_line(
     label: String,
     series_id: i64,
     points: &[Point],
+    total: usize,
     x_mode: XMode,
     q: &ChartQuery,
 ) -> ChartLine {
@@ -219,8 +252,8 @@ fn make_line(
     if x_mode == XMode::Time {
         pts.sort_by(|a, b| a.x.total_cmp(&b.x));
     }
-    let total = pts.len();
-    let pts = if total > MAX_CHART_POINTS {
+    let total = total.max(pts.len());
+    let pts = if pts.len() > MAX_CHART_POINTS {
         let ys: Vec<f64> = pts.iter().map(|p| p.y).collect();
         minmax_indices(&ys, MAX_CHART_POINTS)
             .into_iter()

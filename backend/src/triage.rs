@@ -7,11 +7,12 @@
 use perfwatch_core::alerts::{group_state, GroupTriage, HistoryEntry, TriageNote, TriageState};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
 use crate::accounts::{Actor, Right};
 use crate::error::{Result, StoreError};
 use crate::notify::Event;
+use crate::store::WriteTx;
 use crate::time::now_ms;
 use crate::Store;
 
@@ -68,7 +69,7 @@ struct History<'a> {
     to: Option<String>,
 }
 
-async fn record(tx: &mut Transaction<'static, Any>, h: History<'_>) -> Result<()> {
+async fn record(tx: &mut WriteTx, h: History<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO triage_history (project_id, group_id, alert_id, actor, field, from_value, to_value, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -541,7 +542,7 @@ impl Store {
 }
 
 async fn learn(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     series_id: i64,
     alert_id: i64,
     change: f64,

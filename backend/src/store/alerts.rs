@@ -11,10 +11,10 @@ use perfwatch_core::alerts::{
 };
 use perfwatch_core::view::CommitInfo;
 use sqlx::any::AnyRow;
-use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use sqlx::{AssertSqlSafe, Row};
 
 use super::rows::{series_from_row, SERIES_COLUMNS};
-use super::Store;
+use super::{Store, WriteTx};
 use crate::error::{Result, StoreError};
 use crate::time::now_ms;
 
@@ -147,11 +147,10 @@ impl Store {
         };
         if let Some(bid) = main_branch_id {
             let rows = sqlx::query(
-                "SELECT r.id, r.commit_id, bc.ord, r.started_at, m.median
+                "SELECT r.id, r.commit_id, m.ord, m.started_at, m.median
                  FROM measurements m JOIN runs r ON r.id = m.run_id
-                 JOIN branch_commits bc ON bc.branch_id = r.branch_id AND bc.commit_id = r.commit_id
-                 WHERE m.series_id = $1 AND r.branch_id = $2
-                 ORDER BY bc.ord, r.started_at, r.id",
+                 WHERE m.series_id = $1 AND m.branch_id = $2 AND m.ord IS NOT NULL
+                 ORDER BY m.ord, m.started_at, m.run_id",
             )
             .bind(series_id)
             .bind(bid)
@@ -749,7 +748,7 @@ fn alert_from_row(r: &AnyRow) -> Result<AlertView> {
     })
 }
 
-async fn lock_project(tx: &mut Transaction<'static, Any>, project_id: i64) -> Result<()> {
+async fn lock_project(tx: &mut WriteTx, project_id: i64) -> Result<()> {
     sqlx::query("UPDATE projects SET slug = slug WHERE id = $1")
         .bind(project_id)
         .execute(&mut **tx)
@@ -757,12 +756,7 @@ async fn lock_project(tx: &mut Transaction<'static, Any>, project_id: i64) -> Re
     Ok(())
 }
 
-async fn insert_alert(
-    tx: &mut Transaction<'static, Any>,
-    project_id: i64,
-    a: &NewAlert,
-    now: i64,
-) -> Result<i64> {
+async fn insert_alert(tx: &mut WriteTx, project_id: i64, a: &NewAlert, now: i64) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO alerts (project_id, series_id, kind, rule_id, direction, axis, range_lo, range_hi,
              first_bad_run_id, last_good_run_id, first_bad_commit_id, last_good_commit_id, first_bad_at,
@@ -795,12 +789,7 @@ async fn insert_alert(
     .await?)
 }
 
-async fn update_alert(
-    tx: &mut Transaction<'static, Any>,
-    id: i64,
-    a: &NewAlert,
-    now: i64,
-) -> Result<()> {
+async fn update_alert(tx: &mut WriteTx, id: i64, a: &NewAlert, now: i64) -> Result<()> {
     sqlx::query(
         "UPDATE alerts SET direction = $2, axis = $3, range_lo = $4, range_hi = $5, first_bad_run_id = $6,
              last_good_run_id = $7, first_bad_commit_id = $8, last_good_commit_id = $9, first_bad_at = $10,
@@ -832,7 +821,7 @@ async fn update_alert(
 /// Puts an alert into the group its range overlaps, merging groups its range (or the
 /// grown group's range) bridges, or into a new group.
 async fn assign_group(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     project_id: i64,
     alert_id: i64,
     axis: RangeAxis,
@@ -923,11 +912,7 @@ async fn assign_group(
 
 /// Sets a group's range and commits from its alerts; deletes it when it has none.
 /// Returns the new range.
-async fn refresh_group(
-    tx: &mut Transaction<'static, Any>,
-    gid: i64,
-    now: i64,
-) -> Result<Option<SuspectRange>> {
+async fn refresh_group(tx: &mut WriteTx, gid: i64, now: i64) -> Result<Option<SuspectRange>> {
     let row = sqlx::query(
         "SELECT MIN(range_lo), MAX(range_hi), COUNT(*) FROM alerts WHERE group_id = $1",
     )

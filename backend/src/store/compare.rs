@@ -225,7 +225,7 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
-                "SELECT series_id, samples FROM measurements WHERE run_id IN ({list}) ORDER BY run_id"
+                "SELECT series_id, samples FROM measurement_samples WHERE run_id IN ({list}) ORDER BY run_id"
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for id in chunk {

@@ -3,9 +3,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use perfwatch_core::validate::ValidRun;
-use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use sqlx::{AssertSqlSafe, Row};
 
-use super::{is_unique_violation, values_rows, Store};
+use super::id_cache::{Ids, SeriesKey};
+use super::{is_foreign_key_violation, is_unique_violation, values_rows, Dialect, Store, WriteTx};
 use crate::error::{Result, StoreError};
 use crate::time::{now_ms, to_ms};
 
@@ -31,36 +32,127 @@ pub struct StoredRun {
     pub branch_id: Option<i64>,
 }
 
-const SERIES_CHUNK: usize = 50;
-const MEASUREMENT_CHUNK: usize = 25;
+/// Rows per multi-row insert: one statement for a typical run, and under PostgreSQL's
+/// limit of 65,535 parameters for any run.
+const SERIES_CHUNK: usize = 1000;
+const MEASUREMENT_CHUNK: usize = 1000;
+const SAMPLES_CHUNK: usize = 1000;
+
+/// What writing one run produced: the answer, and the ids it learned (remembered once
+/// its transaction commits).
+pub(crate) struct Written {
+    pub stored: StoredRun,
+    pub learned: Ids,
+}
 
 impl Store {
+    /// Stores a run all-or-nothing. On SQLite, concurrent submissions are written
+    /// together in one transaction, each inside its own savepoint (`ingest_batch.rs`);
+    /// on PostgreSQL each run has its own transaction.
     pub async fn store_run(&self, run: &ValidRun, opts: &IngestOptions) -> Result<StoredRun> {
-        let mut tx = self.begin_write().await?;
-        let (project_id, main_branch) =
-            self.project_for_ingest(&mut tx, &run.project, opts).await?;
+        match self.dialect() {
+            Dialect::Sqlite => self.store_run_batched(run, opts).await,
+            Dialect::Postgres => self.store_run_alone(run, opts).await,
+        }
+    }
+
+    async fn store_run_alone(&self, run: &ValidRun, opts: &IngestOptions) -> Result<StoredRun> {
+        let mut retried = false;
+        loop {
+            let mut tx = self.begin_write().await?;
+            match self.write_run(&mut tx, run, opts).await {
+                Ok(w) => {
+                    tx.commit().await?;
+                    self.ids.learn(w.learned);
+                    return Ok(w.stored);
+                }
+                Err(e) => {
+                    tx.rollback().await?;
+                    match classify(&e) {
+                        Failure::LostKeyRace if run.run_key.is_some() => {
+                            return self.duplicate_of(run).await;
+                        }
+                        Failure::StaleCache if !retried => {
+                            self.ids.forget_all();
+                            retried = true;
+                        }
+                        _ => return Err(e),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The answer for a run whose key another submission stored first.
+    async fn duplicate_of(&self, run: &ValidRun) -> Result<StoredRun> {
+        let key = run.run_key.as_deref().unwrap_or_default();
+        let project_id = self.project_id(&run.project).await?;
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM runs WHERE project_id = $1 AND run_key = $2")
+                .bind(project_id)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(duplicate(run, project_id, existing.unwrap_or_default()))
+    }
+
+    async fn project_id(&self, slug: &str) -> Result<i64> {
+        sqlx::query_scalar("SELECT id FROM projects WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("project {slug}")))
+    }
+
+    /// Writes one run inside `tx`. Nothing is remembered until the caller commits.
+    pub(crate) async fn write_run(
+        &self,
+        tx: &mut WriteTx,
+        run: &ValidRun,
+        opts: &IngestOptions,
+    ) -> Result<Written> {
+        let mut learned = Ids::default();
+        let (project_id, main_branch) = self
+            .project_for_ingest(tx, &run.project, opts, &mut learned)
+            .await?;
         if let Some(key) = &run.run_key {
-            if let Some(existing) = existing_run(&mut tx, project_id, key).await? {
-                tx.rollback().await?;
-                return Ok(StoredRun {
-                    run_id: existing,
-                    project_id,
-                    project: run.project.clone(),
-                    duplicate: true,
-                    series_ids: vec![],
-                    on_main_branch: false,
-                    branch_id: None,
+            if let Some(existing) = existing_run(tx, project_id, key).await? {
+                return Ok(Written {
+                    stored: duplicate(run, project_id, existing),
+                    learned,
                 });
             }
         }
-        let testbed_id: i64 = sqlx::query_scalar(
-            "INSERT INTO testbeds (project_id, name) VALUES ($1, $2)
-             ON CONFLICT (project_id, name) DO UPDATE SET name = excluded.name RETURNING id",
-        )
-        .bind(project_id)
-        .bind(&run.testbed)
-        .fetch_one(&mut *tx)
-        .await?;
+        let testbed_id = match self
+            .ids
+            .read(|i| i.testbeds.get(&(project_id, run.testbed.clone())).copied())
+        {
+            Some(id) => id,
+            None => {
+                // Insert-or-nothing, then read: an upsert that "updates" an existing row
+                // locks it on PostgreSQL until commit, and a concurrent run that knew the
+                // id (from the cache) and holds another lock can then deadlock with us.
+                sqlx::query(
+                    "INSERT INTO testbeds (project_id, name) VALUES ($1, $2)
+                     ON CONFLICT (project_id, name) DO NOTHING",
+                )
+                .bind(project_id)
+                .bind(&run.testbed)
+                .execute(&mut **tx)
+                .await?;
+                let id: i64 = sqlx::query_scalar(
+                    "SELECT id FROM testbeds WHERE project_id = $1 AND name = $2",
+                )
+                .bind(project_id)
+                .bind(&run.testbed)
+                .fetch_one(&mut **tx)
+                .await?;
+                learned
+                    .testbeds
+                    .insert((project_id, run.testbed.clone()), id);
+                id
+            }
+        };
 
         let branch_name = match (&run.branch, &run.commit) {
             (Some(b), _) => Some(b.clone()),
@@ -68,10 +160,13 @@ impl Store {
             (None, None) => None,
         };
         let branch_id = match &branch_name {
-            Some(b) => Some(upsert_branch(&mut tx, project_id, b).await?),
+            Some(b) => Some(
+                self.branch_for_ingest(tx, project_id, b, run.commit.is_some(), &mut learned)
+                    .await?,
+            ),
             None => None,
         };
-        let commit_id = match (&run.commit, branch_id) {
+        let (commit_id, ord) = match (&run.commit, branch_id) {
             (Some(c), Some(bid)) => {
                 let cid: i64 = sqlx::query_scalar(
                     "INSERT INTO commits (project_id, sha, parent_sha, author, message, committed_at)
@@ -89,30 +184,31 @@ impl Store {
                 .bind(c.author.clone())
                 .bind(c.message.clone())
                 .bind(c.time.map(to_ms))
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
-                // Commits take the next order on their branch when first seen there. The
-                // branch upsert above locks the branch row (PostgreSQL), so two runs on one
-                // branch cannot take the same order.
-                sqlx::query(
+                // Commits take the next order on their branch when first seen there, and
+                // keep it. Two runs on one branch cannot take the same order: SQLite has
+                // one writer, and on PostgreSQL the branch upsert locked the branch row.
+                let ord: i64 = sqlx::query_scalar(
                     "INSERT INTO branch_commits (branch_id, commit_id, ord)
                      SELECT $1, $2, COALESCE(MAX(ord), 0) + 1 FROM branch_commits WHERE branch_id = $1
-                     ON CONFLICT (branch_id, commit_id) DO NOTHING",
+                     ON CONFLICT (branch_id, commit_id) DO UPDATE SET ord = branch_commits.ord
+                     RETURNING ord",
                 )
                 .bind(bid)
                 .bind(cid)
-                .execute(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
-                Some(cid)
+                (Some(cid), Some(ord))
             }
-            _ => None,
+            _ => (None, None),
         };
         let started_at = run
             .started_at
             .or_else(|| run.commit.as_ref().and_then(|c| c.time))
             .map(to_ms)
             .unwrap_or_else(now_ms);
-        let inserted = sqlx::query_scalar::<_, i64>(
+        let run_id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO runs (project_id, branch_id, commit_id, testbed_id, run_key, started_at,
                                finished_at, trigger_kind, metadata, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -127,73 +223,74 @@ impl Store {
         .bind(run.trigger.clone())
         .bind(serde_json::Value::Object(run.metadata.clone()).to_string())
         .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await;
-        let run_id = match inserted {
-            Ok(id) => id,
-            Err(e) if is_unique_violation(&e) => {
-                // Another submission with the same key won the race: report it as a duplicate.
-                tx.rollback().await?;
-                let key = run.run_key.clone().unwrap_or_default();
-                let existing = existing_run_pool(self, project_id, &key).await?;
-                return Ok(StoredRun {
-                    run_id: existing.unwrap_or_default(),
-                    project_id,
-                    project: run.project.clone(),
-                    duplicate: true,
-                    series_ids: vec![],
-                    on_main_branch: false,
-                    branch_id: None,
-                });
-            }
-            Err(e) => return Err(e.into()),
-        };
+        .fetch_one(&mut **tx)
+        .await?;
 
-        let measure_ids = upsert_measures(&mut tx, project_id, run).await?;
-        let series_ids = upsert_series(&mut tx, project_id, testbed_id, run, &measure_ids).await?;
-        insert_measurements(&mut tx, run_id, run, &series_ids).await?;
-        tx.commit().await?;
-        Ok(StoredRun {
+        let measure_ids = self
+            .measures_for_ingest(tx, project_id, run, &mut learned)
+            .await?;
+        let series_ids = self
+            .series_for_ingest(tx, project_id, testbed_id, run, &measure_ids, &mut learned)
+            .await?;
+        let facts = RunFacts {
             run_id,
-            project_id,
-            project: run.project.clone(),
-            duplicate: false,
-            series_ids,
-            on_main_branch: branch_name.as_deref() == Some(main_branch.as_str()),
             branch_id,
+            ord,
+            started_at,
+        };
+        insert_measurements(self.dialect(), tx, &facts, run, &series_ids).await?;
+        insert_samples(self.dialect(), tx, run_id, run, &series_ids).await?;
+        Ok(Written {
+            stored: StoredRun {
+                run_id,
+                project_id,
+                project: run.project.clone(),
+                duplicate: false,
+                series_ids,
+                on_main_branch: branch_name.as_deref() == Some(main_branch.as_str()),
+                branch_id,
+            },
+            learned,
         })
+    }
+
+    async fn branch_for_ingest(
+        &self,
+        tx: &mut WriteTx,
+        project_id: i64,
+        name: &str,
+        orders_commit: bool,
+        learned: &mut Ids,
+    ) -> Result<i64> {
+        // On PostgreSQL the upsert also locks the branch row for the commit order taken
+        // next, so it runs even when the id is known.
+        let lock_needed = orders_commit && self.dialect() == Dialect::Postgres;
+        if !lock_needed {
+            if let Some(id) = self
+                .ids
+                .read(|i| i.branches.get(&(project_id, name.to_string())).copied())
+            {
+                return Ok(id);
+            }
+        }
+        let id = upsert_branch(tx, project_id, name).await?;
+        learned.branches.insert((project_id, name.to_string()), id);
+        Ok(id)
     }
 
     async fn project_for_ingest(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut WriteTx,
         slug: &str,
         opts: &IngestOptions,
+        learned: &mut Ids,
     ) -> Result<(i64, String)> {
-        let row = sqlx::query("SELECT id, main_branch FROM projects WHERE slug = $1")
-            .bind(slug)
-            .fetch_optional(&mut **tx)
-            .await?;
-        let (id, main) = match row {
-            Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
-            None if opts.auto_create_project && opts.token_project.is_none() => {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO projects (slug, name, main_branch, created_at) VALUES ($1, $1, 'main', $2)
-                     ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
-                )
-                .bind(slug)
-                .bind(now_ms())
-                .fetch_one(&mut **tx)
-                .await?;
-                (id, "main".to_string())
-            }
+        let (id, main) = match self.ids.read(|i| i.projects.get(slug).cloned()) {
+            Some(known) => known,
             None => {
-                return Err(StoreError::invalid(
-                    "project",
-                    format!(
-                        "unknown project '{slug}': create it first (`perfwatch project add {slug}` or POST /api/v1/projects)"
-                    ),
-                ))
+                let known = self.find_or_create_project(tx, slug, opts).await?;
+                learned.projects.insert(slug.to_string(), known.clone());
+                known
             }
         };
         if let Some(scope) = opts.token_project {
@@ -205,10 +302,210 @@ impl Store {
         }
         Ok((id, main))
     }
+
+    async fn find_or_create_project(
+        &self,
+        tx: &mut WriteTx,
+        slug: &str,
+        opts: &IngestOptions,
+    ) -> Result<(i64, String)> {
+        let row = sqlx::query("SELECT id, main_branch FROM projects WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&mut **tx)
+            .await?;
+        match row {
+            Some(r) => Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)),
+            None if opts.auto_create_project && opts.token_project.is_none() => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO projects (slug, name, main_branch, created_at) VALUES ($1, $1, 'main', $2)
+                     ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
+                )
+                .bind(slug)
+                .bind(now_ms())
+                .fetch_one(&mut **tx)
+                .await?;
+                Ok((id, "main".to_string()))
+            }
+            None => Err(StoreError::invalid(
+                "project",
+                format!(
+                    "unknown project '{slug}': create it first (`perfwatch project add {slug}` or POST /api/v1/projects)"
+                ),
+            )),
+        }
+    }
+
+    async fn measures_for_ingest(
+        &self,
+        tx: &mut WriteTx,
+        project_id: i64,
+        run: &ValidRun,
+        learned: &mut Ids,
+    ) -> Result<HashMap<(String, String), i64>> {
+        let mut out = HashMap::new();
+        let distinct: BTreeSet<(&str, &str)> = run
+            .results
+            .iter()
+            .map(|r| (r.measure.as_str(), r.unit.as_str()))
+            .collect();
+        for (measure, unit) in distinct {
+            let key = (project_id, measure.to_string(), unit.to_string());
+            let id = match self.ids.read(|i| i.measures.get(&key).copied()) {
+                Some(id) => id,
+                None => {
+                    let r = run
+                        .results
+                        .iter()
+                        .find(|r| r.measure == measure && r.unit == unit)
+                        .expect("taken from the results");
+                    // The first submission fixes the direction and display unit of a
+                    // measure. Insert-or-nothing, then read (no row lock: see testbeds).
+                    sqlx::query(
+                        "INSERT INTO measures (project_id, name, unit, display_unit, direction) VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (project_id, name, unit) DO NOTHING",
+                    )
+                    .bind(project_id)
+                    .bind(measure)
+                    .bind(unit)
+                    .bind(&r.display_unit)
+                    .bind(r.direction.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+                    let id: i64 = sqlx::query_scalar(
+                        "SELECT id FROM measures WHERE project_id = $1 AND name = $2 AND unit = $3",
+                    )
+                    .bind(project_id)
+                    .bind(measure)
+                    .bind(unit)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                    learned.measures.insert(key, id);
+                    id
+                }
+            };
+            out.insert((measure.to_string(), unit.to_string()), id);
+        }
+        Ok(out)
+    }
+
+    /// Finds or creates every series of the run, returning their ids in result order.
+    /// Known series cost nothing; only the new ones are written.
+    async fn series_for_ingest(
+        &self,
+        tx: &mut WriteTx,
+        project_id: i64,
+        testbed_id: i64,
+        run: &ValidRun,
+        measure_ids: &HashMap<(String, String), i64>,
+        learned: &mut Ids,
+    ) -> Result<Vec<i64>> {
+        let keys: Vec<SeriesKey> = run
+            .results
+            .iter()
+            .map(|r| {
+                let mid = measure_ids[&(r.measure.clone(), r.unit.clone())];
+                (testbed_id, r.benchmark.clone(), mid, r.params_key.clone())
+            })
+            .collect();
+        let mut ids: Vec<Option<i64>> = self
+            .ids
+            .read(|i| keys.iter().map(|k| i.series.get(k).copied()).collect());
+        let missing: Vec<usize> = (0..keys.len()).filter(|&i| ids[i].is_none()).collect();
+        if !missing.is_empty() {
+            // Insert-or-nothing (no row locks, see testbeds), then read every series of
+            // the testbed: a miss is rare (a new testbed or benchmark), and the read
+            // fills the cache for the runs that follow.
+            for chunk in missing.chunks(SERIES_CHUNK) {
+                let sql = format!(
+                    "INSERT INTO series (project_id, testbed_id, benchmark, measure_id, params) VALUES {}
+                     ON CONFLICT (project_id, testbed_id, benchmark, measure_id, params) DO NOTHING",
+                    values_rows(self.dialect(), chunk.len(), 5)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for &i in chunk {
+                    let (_, benchmark, mid, params) = &keys[i];
+                    q = q
+                        .bind(project_id)
+                        .bind(testbed_id)
+                        .bind(benchmark)
+                        .bind(*mid)
+                        .bind(params);
+                }
+                q.execute(&mut **tx).await?;
+            }
+            let rows = sqlx::query(
+                "SELECT id, benchmark, measure_id, params FROM series WHERE project_id = $1 AND testbed_id = $2",
+            )
+            .bind(project_id)
+            .bind(testbed_id)
+            .fetch_all(&mut **tx)
+            .await?;
+            let mut all: std::collections::HashMap<SeriesKey, i64> =
+                std::collections::HashMap::with_capacity(rows.len());
+            for row in rows {
+                let key: SeriesKey = (
+                    testbed_id,
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    row.try_get(3)?,
+                );
+                all.insert(key, row.try_get(0)?);
+            }
+            for &i in &missing {
+                ids[i] = all.get(&keys[i]).copied();
+            }
+            learned.series.extend(all);
+        }
+        ids.into_iter()
+            .zip(&run.results)
+            .map(|(id, r)| {
+                id.ok_or_else(|| {
+                    StoreError::Data(format!("series for '{}' not returned", r.benchmark))
+                })
+            })
+            .collect()
+    }
 }
 
-async fn existing_run(
-    tx: &mut Transaction<'static, Any>,
+/// The facts of a run every measurement carries, so a chart reads one table.
+struct RunFacts {
+    run_id: i64,
+    branch_id: Option<i64>,
+    ord: Option<i64>,
+    started_at: i64,
+}
+
+fn duplicate(run: &ValidRun, project_id: i64, run_id: i64) -> StoredRun {
+    StoredRun {
+        run_id,
+        project_id,
+        project: run.project.clone(),
+        duplicate: true,
+        series_ids: vec![],
+        on_main_branch: false,
+        branch_id: None,
+    }
+}
+
+/// How a failed write is handled.
+pub(crate) enum Failure {
+    /// Another submission stored the same run key first: answer "duplicate".
+    LostKeyRace,
+    /// A remembered id points at a row that is gone: forget, write again.
+    StaleCache,
+    Other,
+}
+
+pub(crate) fn classify(e: &StoreError) -> Failure {
+    match e {
+        StoreError::Database(db) if is_unique_violation(db) => Failure::LostKeyRace,
+        StoreError::Database(db) if is_foreign_key_violation(db) => Failure::StaleCache,
+        _ => Failure::Other,
+    }
+}
+
+pub(crate) async fn existing_run(
+    tx: &mut WriteTx,
     project_id: i64,
     key: &str,
 ) -> Result<Option<i64>> {
@@ -221,21 +518,7 @@ async fn existing_run(
     )
 }
 
-async fn existing_run_pool(store: &Store, project_id: i64, key: &str) -> Result<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM runs WHERE project_id = $1 AND run_key = $2")
-            .bind(project_id)
-            .bind(key)
-            .fetch_optional(&store.pool)
-            .await?,
-    )
-}
-
-pub(crate) async fn upsert_branch(
-    tx: &mut Transaction<'static, Any>,
-    project_id: i64,
-    name: &str,
-) -> Result<i64> {
+pub(crate) async fn upsert_branch(tx: &mut WriteTx, project_id: i64, name: &str) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO branches (project_id, name) VALUES ($1, $2)
          ON CONFLICT (project_id, name) DO UPDATE SET name = excluded.name RETURNING id",
@@ -246,99 +529,19 @@ pub(crate) async fn upsert_branch(
     .await?)
 }
 
-async fn upsert_measures(
-    tx: &mut Transaction<'static, Any>,
-    project_id: i64,
-    run: &ValidRun,
-) -> Result<HashMap<(String, String), i64>> {
-    let mut out = HashMap::new();
-    let distinct: BTreeSet<(&str, &str)> = run
-        .results
-        .iter()
-        .map(|r| (r.measure.as_str(), r.unit.as_str()))
-        .collect();
-    for (measure, unit) in distinct {
-        let r = run
-            .results
-            .iter()
-            .find(|r| r.measure == measure && r.unit == unit)
-            .expect("taken from the results");
-        // The first submission fixes the direction and display unit of a measure.
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO measures (project_id, name, unit, display_unit, direction) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (project_id, name, unit) DO UPDATE SET unit = excluded.unit RETURNING id",
-        )
-        .bind(project_id)
-        .bind(measure)
-        .bind(unit)
-        .bind(&r.display_unit)
-        .bind(r.direction.as_str())
-        .fetch_one(&mut **tx)
-        .await?;
-        out.insert((measure.to_string(), unit.to_string()), id);
-    }
-    Ok(out)
-}
-
-/// Finds or creates every series of the run, returning their ids in result order.
-async fn upsert_series(
-    tx: &mut Transaction<'static, Any>,
-    project_id: i64,
-    testbed_id: i64,
-    run: &ValidRun,
-    measure_ids: &HashMap<(String, String), i64>,
-) -> Result<Vec<i64>> {
-    let mut ids: HashMap<(String, i64, String), i64> = HashMap::with_capacity(run.results.len());
-    for chunk in run.results.chunks(SERIES_CHUNK) {
-        let sql = format!(
-            "INSERT INTO series (project_id, testbed_id, benchmark, measure_id, params) VALUES {}
-             ON CONFLICT (project_id, testbed_id, benchmark, measure_id, params)
-             DO UPDATE SET params = excluded.params
-             RETURNING id, benchmark, measure_id, params",
-            values_rows(chunk.len(), 5)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for r in chunk {
-            let mid = measure_ids[&(r.measure.clone(), r.unit.clone())];
-            q = q
-                .bind(project_id)
-                .bind(testbed_id)
-                .bind(&r.benchmark)
-                .bind(mid)
-                .bind(&r.params_key);
-        }
-        for row in q.fetch_all(&mut **tx).await? {
-            ids.insert(
-                (row.try_get(1)?, row.try_get(2)?, row.try_get(3)?),
-                row.try_get(0)?,
-            );
-        }
-    }
-    run.results
-        .iter()
-        .map(|r| {
-            let mid = measure_ids[&(r.measure.clone(), r.unit.clone())];
-            ids.get(&(r.benchmark.clone(), mid, r.params_key.clone()))
-                .copied()
-                .ok_or_else(|| {
-                    StoreError::Data(format!("series for '{}' not returned", r.benchmark))
-                })
-        })
-        .collect()
-}
-
 async fn insert_measurements(
-    tx: &mut Transaction<'static, Any>,
-    run_id: i64,
+    dialect: Dialect,
+    tx: &mut WriteTx,
+    facts: &RunFacts,
     run: &ValidRun,
     series_ids: &[i64],
 ) -> Result<()> {
     let rows: Vec<_> = run.results.iter().zip(series_ids).collect();
     for chunk in rows.chunks(MEASUREMENT_CHUNK) {
         let sql = format!(
-            "INSERT INTO measurements (run_id, series_id, n, mean, median, min, max, stddev, iterations,
-                                       percentiles, samples) VALUES {}",
-            values_rows(chunk.len(), 11)
+            "INSERT INTO measurements (series_id, run_id, branch_id, ord, started_at, n, mean, median,
+                                       min, max, stddev, iterations, percentiles) VALUES {}",
+            values_rows(dialect, chunk.len(), 13)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (r, sid) in chunk {
@@ -349,8 +552,11 @@ async fn insert_measurements(
                 Some(serde_json::to_string(&r.percentiles)?)
             };
             q = q
-                .bind(run_id)
                 .bind(**sid)
+                .bind(facts.run_id)
+                .bind(facts.branch_id)
+                .bind(facts.ord)
+                .bind(facts.started_at)
                 .bind(s.n as i64)
                 .bind(s.mean)
                 .bind(s.median)
@@ -358,7 +564,31 @@ async fn insert_measurements(
                 .bind(s.max)
                 .bind(s.stddev)
                 .bind(r.iterations.map(|i| i.min(i64::MAX as u64) as i64))
-                .bind(percentiles)
+                .bind(percentiles);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn insert_samples(
+    dialect: Dialect,
+    tx: &mut WriteTx,
+    run_id: i64,
+    run: &ValidRun,
+    series_ids: &[i64],
+) -> Result<()> {
+    let rows: Vec<_> = run.results.iter().zip(series_ids).collect();
+    for chunk in rows.chunks(SAMPLES_CHUNK) {
+        let sql = format!(
+            "INSERT INTO measurement_samples (run_id, series_id, samples) VALUES {}",
+            values_rows(dialect, chunk.len(), 3)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (r, sid) in chunk {
+            q = q
+                .bind(run_id)
+                .bind(**sid)
                 .bind(serde_json::to_string(&r.samples)?);
         }
         q.execute(&mut **tx).await?;

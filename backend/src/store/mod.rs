@@ -8,23 +8,34 @@
 
 mod alerts;
 mod annotations;
+mod chart_read;
 mod compare;
+mod id_cache;
 mod ingest;
+mod ingest_batch;
 mod projects;
 mod read;
 mod rows;
+mod write_tx;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use alerts::{AlertMark, DetectPoint, NewAlert, StoredRule, UpsertCounts};
+pub use chart_read::LinePoints;
 pub use compare::{ReleaseRow, SideRun};
 pub use ingest::{IngestOptions, StoredRun};
 pub use projects::NewProject;
 pub use read::PointFilter;
+pub use write_tx::WriteTx;
+use write_tx::{sqlite_writer, take_turn, SqliteWriter};
+
+use id_cache::IdCache;
+use ingest_batch::IngestQueue;
+use std::sync::Arc;
 
 use crate::error::Result;
 
@@ -38,7 +49,13 @@ pub enum Dialect {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: AnyPool,
+    /// SQLite's one writer connection (`write_tx.rs`); PostgreSQL writes use the pool.
+    writer: Option<SqliteWriter>,
     dialect: Dialect,
+    /// Ids of projects, testbeds, branches, measures and series (`id_cache.rs`).
+    ids: Arc<IdCache>,
+    /// Submissions waiting to be written together on SQLite (`ingest_batch.rs`).
+    ingest_queue: Arc<IngestQueue>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -62,44 +79,44 @@ impl Store {
             _ => url.to_string(),
         };
         let opts = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
+        let pool = pool_options(dialect, 4)
             .max_connections(match dialect {
                 Dialect::Sqlite => 4,
                 Dialect::Postgres => 10,
             })
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if dialect == Dialect::Sqlite {
-                        // WAL lets readers run beside the one writer; foreign keys are off
-                        // by default in SQLite; the busy timeout makes concurrent writers wait
-                        // instead of failing.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         match dialect {
             Dialect::Sqlite => SQLITE_MIGRATOR.run(&pool).await?,
             Dialect::Postgres => POSTGRES_MIGRATOR.run(&pool).await?,
         }
-        Ok(Self { pool, dialect })
+        let writer = match dialect {
+            Dialect::Sqlite => {
+                let mut conn = opts.connect().await?;
+                sqlite_pragmas(&mut conn).await?;
+                Some(sqlite_writer(conn))
+            }
+            Dialect::Postgres => None,
+        };
+        Ok(Self {
+            pool,
+            writer,
+            dialect,
+            ids: Arc::default(),
+            ingest_queue: Arc::default(),
+        })
     }
 
     /// Starts a write transaction. SQLite's default deferred transactions deadlock when
     /// two of them read and then both try to write (the second fails at once with
     /// "database is locked", whatever the busy timeout); `BEGIN IMMEDIATE` takes the
-    /// write lock up front so concurrent writers queue instead.
-    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => self.pool.begin().await?,
-        })
+    /// write lock up front, after this process's writers have queued for their turn
+    /// (see `write_tx.rs`).
+    pub async fn begin_write(&self) -> Result<WriteTx> {
+        match &self.writer {
+            Some(w) => WriteTx::begin_sqlite(take_turn(w).await).await,
+            None => Ok(WriteTx::Postgres(self.pool.begin().await?)),
+        }
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -124,6 +141,7 @@ impl Store {
             "branch_commits",
             "runs",
             "measurements",
+            "measurement_samples",
             "annotations",
         ] {
             let sql = format!("SELECT COUNT(*) FROM {table}");
@@ -140,26 +158,81 @@ impl Store {
     }
 }
 
-/// `$start, $start+1, …` placeholders for one row of `cols` values.
-pub(crate) fn placeholders(start: usize, cols: usize) -> String {
-    let mut s = String::from("(");
-    for i in 0..cols {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        s.push('$');
-        s.push_str(&(start + i).to_string());
+/// Pool settings shared by the reading pool and the SQLite writer.
+fn pool_options(dialect: Dialect, max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        // An embedded database cannot drop a connection under us: skip the ping that
+        // would otherwise precede every query.
+        .test_before_acquire(dialect == Dialect::Postgres)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if dialect == Dialect::Sqlite {
+                    sqlite_pragmas(conn).await?;
+                }
+                Ok(())
+            })
+        })
+}
+
+/// WAL lets readers run beside the one writer; foreign keys are off by default in
+/// SQLite; the busy timeout makes a writer outside this process wait instead of
+/// failing; a 32 MB page cache per connection keeps the pages of recent runs in
+/// memory; a checkpoint every 10,000 WAL pages (not 1,000) writes each page changed by
+/// many runs once instead of every few runs.
+async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> std::result::Result<(), sqlx::Error> {
+    for pragma in [
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA foreign_keys = ON",
+        "PRAGMA busy_timeout = 10000",
+        "PRAGMA synchronous = NORMAL",
+        "PRAGMA cache_size = -32768",
+        "PRAGMA wal_autocheckpoint = 10000",
+    ] {
+        conn.execute(pragma).await?;
     }
-    s.push(')');
+    Ok(())
+}
+
+/// `VALUES (…), (…)` for `rows` rows of `cols` values, for a statement whose only
+/// parameters are these values.
+///
+/// PostgreSQL gets `$1, $2, …`. SQLite gets anonymous `?`: sqlx resolves each numbered
+/// parameter by asking SQLite for its name, a linear search, so binding a statement of
+/// n numbered parameters costs n² — the largest single cost of ingest when measured
+/// (docs/benchmarks.md) — while anonymous ones bind in order for free.
+pub(crate) fn values_rows(dialect: Dialect, rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 6);
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            match dialect {
+                Dialect::Sqlite => s.push('?'),
+                Dialect::Postgres => {
+                    s.push('$');
+                    s.push_str(&(1 + r * cols + c).to_string());
+                }
+            }
+        }
+        s.push(')');
+    }
     s
 }
 
-/// `VALUES (…), (…)` for `rows` rows of `cols` values, placeholders from $1.
-pub(crate) fn values_rows(rows: usize, cols: usize) -> String {
-    (0..rows)
-        .map(|r| placeholders(1 + r * cols, cols))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Whether an error is a foreign-key violation (both databases).
+pub(crate) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.is_foreign_key_violation()
+                || db.message().contains("FOREIGN KEY constraint failed")
+                || db.code().as_deref() == Some("23503")
+        }
+        _ => false,
+    }
 }
 
 /// Whether an error is a unique-constraint violation (both databases).

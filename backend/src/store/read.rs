@@ -12,7 +12,7 @@ use super::Store;
 use crate::error::{Result, StoreError};
 
 /// Which points of a series to read. Ranges are inclusive.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct PointFilter {
     /// Only runs on this branch (commit-indexed series); `None` reads every run.
     pub branch_id: Option<i64>,
@@ -21,6 +21,12 @@ pub struct PointFilter {
     /// Milliseconds since the epoch.
     pub from_time: Option<i64>,
     pub to_time: Option<i64>,
+}
+
+impl PointFilter {
+    pub fn with_branch(self, branch_id: Option<i64>) -> Self {
+        Self { branch_id, ..self }
+    }
 }
 
 const SPARK_POINTS: i64 = 60;
@@ -155,21 +161,21 @@ impl Store {
         f: &PointFilter,
         with_commits: bool,
     ) -> Result<Vec<Point>> {
+        // Every column a chart needs is in the series-ordered measurements table
+        // (migration 0005); the commit sha and branch name need joins and are read
+        // only when asked for.
         let mut sql = if with_commits {
             String::from(
-                "SELECT r.id, bc.ord, r.started_at, c.sha, b.name, m.n, m.median, m.mean, m.min, m.max
+                "SELECT m.run_id, m.ord, m.started_at, c.sha, b.name, m.n, m.median, m.mean, m.min, m.max
                  FROM measurements m JOIN runs r ON r.id = m.run_id
                  LEFT JOIN commits c ON c.id = r.commit_id
-                 LEFT JOIN branches b ON b.id = r.branch_id
-                 LEFT JOIN branch_commits bc ON bc.branch_id = r.branch_id AND bc.commit_id = r.commit_id
+                 LEFT JOIN branches b ON b.id = m.branch_id
                  WHERE m.series_id = $1",
             )
         } else {
             String::from(
-                "SELECT r.id, bc.ord, r.started_at, NULL, NULL, m.n, m.median, m.mean, m.min, m.max
-                 FROM measurements m JOIN runs r ON r.id = m.run_id
-                 LEFT JOIN branch_commits bc ON bc.branch_id = r.branch_id AND bc.commit_id = r.commit_id
-                 WHERE m.series_id = $1",
+                "SELECT m.run_id, m.ord, m.started_at, NULL, NULL, m.n, m.median, m.mean, m.min, m.max
+                 FROM measurements m WHERE m.series_id = $1",
             )
         };
         // Every optional filter is bound; only the fixed text of the condition is spliced.
@@ -180,18 +186,21 @@ impl Store {
                 sql.push_str(&format!(" AND {text} ${}", binds.len() + 1));
             }
         };
-        cond(&mut sql, "r.branch_id =", f.branch_id);
-        cond(&mut sql, "bc.ord >=", f.from_ord);
-        cond(&mut sql, "bc.ord <=", f.to_ord);
-        cond(&mut sql, "r.started_at >=", f.from_time);
-        cond(&mut sql, "r.started_at <=", f.to_time);
-        sql.push_str(" ORDER BY bc.ord, r.started_at, r.id");
+        cond(&mut sql, "m.branch_id =", f.branch_id);
+        cond(&mut sql, "m.ord >=", f.from_ord);
+        cond(&mut sql, "m.ord <=", f.to_ord);
+        cond(&mut sql, "m.started_at >=", f.from_time);
+        cond(&mut sql, "m.started_at <=", f.to_time);
+        // Rows come in key order (run id); sorting here rather than in SQL keeps the
+        // database from building a temporary sort of every point, and gives one order
+        // on both databases (no commit order first).
         let mut q = sqlx::query(AssertSqlSafe(sql)).bind(series_id);
         for b in binds {
             q = q.bind(b);
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
+        let mut points = rows
+            .iter()
             .map(|r| {
                 Ok(Point {
                     run_id: r.try_get(0)?,
@@ -206,7 +215,9 @@ impl Store {
                     max: r.try_get(9)?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        points.sort_by_key(|p| (p.ord, p.time, p.run_id));
+        Ok(points)
     }
 
     pub async fn run_detail(&self, run_id: i64) -> Result<RunDetail> {
@@ -238,8 +249,9 @@ impl Store {
         };
         let metadata: String = row.try_get(13)?;
         let sql = format!(
-            "SELECT {SERIES_COLUMNS}, x.n, x.median, x.mean, x.min, x.max, x.stddev, x.samples
+            "SELECT {SERIES_COLUMNS}, x.n, x.median, x.mean, x.min, x.max, x.stddev, xs.samples
              FROM measurements x JOIN series s ON s.id = x.series_id
+             JOIN measurement_samples xs ON xs.run_id = x.run_id AND xs.series_id = x.series_id
              JOIN projects p ON p.id = s.project_id JOIN measures m ON m.id = s.measure_id
              JOIN testbeds t ON t.id = s.testbed_id
              WHERE x.run_id = $1 ORDER BY s.benchmark, s.params, m.name"

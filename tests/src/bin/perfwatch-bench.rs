@@ -1,8 +1,8 @@
-//! `cargo run --release -p perfwatch-tests --bin perfwatch-bench [-- --postgres URL]`
+//! `cargo run --release -p perfwatch-tests --bin perfwatch-bench [-- --clients N] [--postgres URL]`
 //!
 //! Measures, against the real server on 127.0.0.1:
 //! 1. ingestion of 1,000 runs × 100 series through `POST /api/v1/runs` (4 concurrent
-//!    clients), in points per second, into SQLite and, with `--postgres`, PostgreSQL;
+//!    clients by default), in points per second, into SQLite and, with `--postgres`, PostgreSQL;
 //! 2. server time of a series page (`GET /series/{id}`, full SSR HTML) with 100,000
 //!    points, median of 15 requests.
 //!
@@ -10,13 +10,13 @@
 
 use std::time::{Duration, Instant};
 
+use perfwatch_backend::store::Dialect;
 use perfwatch_server::testing::{spawn_app_with, Db, TestApp};
 use serde_json::json;
 
 const RUNS: usize = 1_000;
 const SERIES: usize = 100;
 const SAMPLES: usize = 5;
-const CLIENTS: usize = 4;
 const PAGE_POINTS: i64 = 100_000;
 
 fn run_body(i: usize) -> String {
@@ -37,7 +37,7 @@ fn run_body(i: usize) -> String {
     .to_string()
 }
 
-async fn ingest(app: &TestApp) -> anyhow::Result<f64> {
+async fn ingest(app: &TestApp, clients: usize) -> anyhow::Result<f64> {
     let client = reqwest::Client::new();
     client
         .post(format!("{}/api/v1/projects", app.base))
@@ -49,8 +49,8 @@ async fn ingest(app: &TestApp) -> anyhow::Result<f64> {
     let bodies: Vec<String> = (0..RUNS).map(run_body).collect();
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for c in 0..CLIENTS {
-        let mine: Vec<String> = bodies.iter().skip(c).step_by(CLIENTS).cloned().collect();
+    for c in 0..clients {
+        let mine: Vec<String> = bodies.iter().skip(c).step_by(clients).cloned().collect();
         let client = client.clone();
         let url = format!("{}/api/v1/runs", app.base);
         let token = app.token.clone();
@@ -74,7 +74,7 @@ async fn ingest(app: &TestApp) -> anyhow::Result<f64> {
     let secs = start.elapsed().as_secs_f64();
     let points = (RUNS * SERIES) as f64;
     println!(
-        "  ingested {RUNS} runs × {SERIES} series ({SAMPLES} samples each) in {secs:.2} s: {:.0} points/s, {:.0} samples/s",
+        "  ingested {RUNS} runs × {SERIES} series ({SAMPLES} samples each) from {clients} clients in {secs:.2} s: {:.0} points/s, {:.0} samples/s",
         points / secs,
         points * SAMPLES as f64 / secs
     );
@@ -110,18 +110,22 @@ async fn load_long_series(app: &TestApp) -> anyhow::Result<i64> {
     .bind(pid)
     .fetch_one(&mut *tx)
     .await?;
-    const CHUNK: i64 = 500;
+    const CHUNK: i64 = 100;
     let mut i = 0;
     while i < PAGE_POINTS {
         let n = CHUNK.min(PAGE_POINTS - i);
-        let tables: [(&str, usize); 4] = [
+        let tables: [(&str, usize); 5] = [
             ("commits (id, project_id, sha, committed_at)", 4),
             ("branch_commits (branch_id, commit_id, ord)", 3),
             ("runs (id, project_id, branch_id, commit_id, testbed_id, started_at, created_at)", 7),
-            ("measurements (run_id, series_id, n, mean, median, min, max, stddev, iterations, percentiles, samples)", 11),
+            ("measurements (run_id, series_id, branch_id, ord, started_at, n, mean, median, min, max, stddev, iterations, percentiles)", 13),
+            ("measurement_samples (run_id, series_id, samples)", 3),
         ];
         for (t, (table, cols)) in tables.iter().enumerate() {
-            let sql = format!("INSERT INTO {table} VALUES {}", values(n as usize, *cols));
+            let sql = format!(
+                "INSERT INTO {table} VALUES {}",
+                values(app.store.dialect(), n as usize, *cols)
+            );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for r in 0..n {
                 // Ids far above what the other tables hold; one spike every 25k points.
@@ -141,9 +145,12 @@ async fn load_long_series(app: &TestApp) -> anyhow::Result<i64> {
                         .bind(tid)
                         .bind(at)
                         .bind(at),
-                    _ => q
+                    3 => q
                         .bind(k)
                         .bind(sid)
+                        .bind(bid)
+                        .bind(i + r + 1)
+                        .bind(at)
                         .bind(5i64)
                         .bind(v)
                         .bind(v)
@@ -151,8 +158,8 @@ async fn load_long_series(app: &TestApp) -> anyhow::Result<i64> {
                         .bind(v + 5.0)
                         .bind(2.0)
                         .bind(None::<i64>)
-                        .bind(None::<String>)
-                        .bind(format!("[{v}]")),
+                        .bind(None::<String>),
+                    _ => q.bind(k).bind(sid).bind(format!("[{v}]")),
                 };
             }
             q.execute(&mut *tx).await?;
@@ -192,12 +199,16 @@ async fn page_time(app: &TestApp, sid: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `($1, …), ($n+1, …)` for `rows` rows of `cols` placeholders.
-fn values(rows: usize, cols: usize) -> String {
+/// `($1, …), ($n+1, …)` for `rows` rows of `cols` placeholders (`?` on SQLite, where
+/// numbered ones bind in quadratic time; see `values_rows` in the backend).
+fn values(dialect: Dialect, rows: usize, cols: usize) -> String {
     (0..rows)
         .map(|r| {
             let cells: Vec<String> = (0..cols)
-                .map(|c| format!("${}", r * cols + c + 1))
+                .map(|c| match dialect {
+                    Dialect::Sqlite => "?".to_string(),
+                    Dialect::Postgres => format!("${}", r * cols + c + 1),
+                })
                 .collect();
             format!("({})", cells.join(", "))
         })
@@ -209,12 +220,13 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-async fn bench(db: Db) -> anyhow::Result<()> {
+async fn bench(db: Db, clients: usize) -> anyhow::Result<()> {
     println!("{db:?}:");
     // The server default: detection in the background worker.
     let app = spawn_app_with(db, |c| c.detect_inline = false).await;
-    ingest(&app).await?;
+    ingest(&app, clients).await?;
     let sid = load_long_series(&app).await?;
+    println!("  loaded a {PAGE_POINTS}-point series; requesting its page");
     page_time(&app, sid).await?;
     Ok(())
 }
@@ -222,11 +234,18 @@ async fn bench(db: Db) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    bench(Db::Sqlite).await?;
+    let clients = match args.iter().position(|a| a == "--clients") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|n| n.parse().ok())
+            .expect("--clients N"),
+        None => 4,
+    };
+    bench(Db::Sqlite, clients).await?;
     if let Some(i) = args.iter().position(|a| a == "--postgres") {
         let url = args.get(i + 1).expect("--postgres URL");
         std::env::set_var("TEST_DATABASE_URL", url);
-        bench(Db::Postgres).await?;
+        bench(Db::Postgres, clients).await?;
     }
     Ok(())
 }

@@ -1,0 +1,154 @@
+//! Reading a series line for a chart: every point when they fit, otherwise the lowest
+//! and highest point of each x bucket, chosen by the database.
+//!
+//! Why in SQL: scanning 100,000 points of one series takes SQLite ~6 ms, but handing
+//! them one by one through sqlx's `Any` driver cost ~250 ms (a channel message, a row
+//! conversion and several allocations per row: docs/benchmarks.md). Choosing the
+//! extremes in the query returns at most `max_points` rows. The choice keeps spikes
+//! the same way `perfwatch_core::downsample::minmax_indices` does, bucketing by x
+//! range instead of by index: SQLite picks the row of each bucket's `MIN`/`MAX`
+//! (its documented bare-column rule), PostgreSQL uses `DISTINCT ON`.
+
+use perfwatch_core::chart::XMode;
+use perfwatch_core::view::Point;
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{Dialect, PointFilter, Store};
+use crate::error::Result;
+
+/// A chart line as read: the points to draw and how many the range holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinePoints {
+    pub points: Vec<Point>,
+    pub total: usize,
+}
+
+const COLUMNS: &str = "m.run_id, m.ord, m.started_at, m.n, m.median, m.mean, m.min, m.max";
+
+impl Store {
+    /// Points of one series on the `x` axis (points without a commit order are left
+    /// out on a commit axis), at most `max_points` of them, in x order. With
+    /// `max_points` 0 only the total is read.
+    pub async fn chart_line(
+        &self,
+        series_id: i64,
+        f: &PointFilter,
+        x: XMode,
+        max_points: usize,
+    ) -> Result<LinePoints> {
+        let axis = match x {
+            XMode::Commit => "m.ord",
+            XMode::Time => "m.started_at",
+        };
+        let (filter, binds) = where_clause(series_id, f, axis);
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT COUNT(*), MIN({axis}), MAX({axis}) FROM measurements m WHERE {filter}"
+        )));
+        let row = bind_all(row, &binds).fetch_one(&self.pool).await?;
+        let total = row.try_get::<i64, _>(0)? as usize;
+        let (lo, hi): (Option<i64>, Option<i64>) = (row.try_get(1)?, row.try_get(2)?);
+        let (Some(lo), Some(hi)) = (lo, hi) else {
+            return Ok(LinePoints {
+                points: vec![],
+                total: 0,
+            });
+        };
+        if max_points == 0 {
+            // Only the count was asked for.
+            return Ok(LinePoints {
+                points: vec![],
+                total,
+            });
+        }
+        let sql = if total <= max_points {
+            format!("SELECT {COLUMNS} FROM measurements m WHERE {filter}")
+        } else {
+            // Two points (lowest, highest) per bucket.
+            let buckets = (max_points / 2).max(1) as i64;
+            let span = hi - lo + 1;
+            // i64 is wide enough: times are ~1.8e12 ms, buckets at most a few thousand.
+            let bucket = format!("(({axis} - {lo}) * {buckets}) / {span}");
+            self.extremes_sql(&filter, &bucket)
+        };
+        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &binds)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut points = rows.iter().map(point).collect::<Result<Vec<_>>>()?;
+        points.sort_by_key(|p| (p.ord, p.time, p.run_id));
+        // A bucket whose lowest point is also its highest gives that point twice.
+        points.dedup_by_key(|p| p.run_id);
+        if x == XMode::Time {
+            points.sort_by_key(|p| (p.time, p.run_id));
+        }
+        Ok(LinePoints { points, total })
+    }
+
+    fn extremes_sql(&self, filter: &str, bucket: &str) -> String {
+        match self.dialect() {
+            Dialect::Sqlite => {
+                let pick = |agg: &str| {
+                    format!(
+                        "SELECT m.run_id, m.ord, m.started_at, m.n, {agg}(m.median), m.mean, m.min, m.max
+                         FROM measurements m WHERE {filter} GROUP BY {bucket}"
+                    )
+                };
+                format!("{} UNION ALL {}", pick("MIN"), pick("MAX"))
+            }
+            Dialect::Postgres => {
+                let pick = |order: &str| {
+                    format!(
+                        "SELECT run_id, ord, started_at, n, median, mean, min, max FROM (
+                             SELECT DISTINCT ON ({bucket}) {COLUMNS} FROM measurements m
+                             WHERE {filter} ORDER BY {bucket}, m.median {order}, m.run_id) t"
+                    )
+                };
+                format!("{} UNION ALL {}", pick("ASC"), pick("DESC"))
+            }
+        }
+    }
+}
+
+/// The WHERE text (fixed text and numbered parameters only) and the values it binds.
+fn where_clause(series_id: i64, f: &PointFilter, axis: &str) -> (String, Vec<i64>) {
+    let mut sql = format!("m.series_id = $1 AND {axis} IS NOT NULL");
+    let mut binds = vec![series_id];
+    for (text, v) in [
+        ("m.branch_id =", f.branch_id),
+        ("m.ord >=", f.from_ord),
+        ("m.ord <=", f.to_ord),
+        ("m.started_at >=", f.from_time),
+        ("m.started_at <=", f.to_time),
+    ] {
+        if let Some(v) = v {
+            binds.push(v);
+            sql.push_str(&format!(" AND {text} ${}", binds.len()));
+        }
+    }
+    (sql, binds)
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    binds: &[i64],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for b in binds {
+        q = q.bind(*b);
+    }
+    q
+}
+
+fn point(r: &AnyRow) -> Result<Point> {
+    Ok(Point {
+        run_id: r.try_get(0)?,
+        ord: r.try_get(1)?,
+        time: r.try_get(2)?,
+        sha: None,
+        branch: None,
+        n: r.try_get(3)?,
+        median: r.try_get(4)?,
+        mean: r.try_get(5)?,
+        min: r.try_get(6)?,
+        max: r.try_get(7)?,
+    })
+}
