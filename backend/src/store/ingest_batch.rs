@@ -69,6 +69,25 @@ impl IngestQueue {
     }
 }
 
+/// The writer's own thread and runtime. A batch awaits ~10 statements, each a round
+/// trip to SQLite's connection thread; on the shared runtime every wake-up queued
+/// behind request parsing and the other tasks.
+fn writer_runtime() -> &'static tokio::runtime::Handle {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the SQLite writer");
+        let handle = rt.handle().clone();
+        std::thread::Builder::new()
+            .name("perfwatch-writer".into())
+            .spawn(move || rt.block_on(std::future::pending::<()>()))
+            .expect("the SQLite writer thread");
+        handle
+    })
+}
+
 impl Store {
     pub(crate) async fn store_run_batched(
         &self,
@@ -84,7 +103,7 @@ impl Store {
         if start_writer {
             // Detached, so a client hanging up cannot cancel a batch half-way.
             let store = self.clone();
-            tokio::spawn(async move { store.drain_queue().await });
+            writer_runtime().spawn(async move { store.drain_queue().await });
         }
         reply
             .await

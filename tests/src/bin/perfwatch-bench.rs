@@ -1,8 +1,9 @@
-//! `cargo run --release -p perfwatch-tests --bin perfwatch-bench [-- --clients N] [--postgres URL]`
+//! `cargo run --release -p perfwatch-tests --bin perfwatch-bench [-- --clients 1,4,8,16] [--postgres URL]`
 //!
 //! Measures, against the real server on 127.0.0.1:
-//! 1. ingestion of 1,000 runs × 100 series through `POST /api/v1/runs` (4 concurrent
-//!    clients by default), in points per second, into SQLite and, with `--postgres`, PostgreSQL;
+//! 1. ingestion of 1,000 runs × 100 series through `POST /api/v1/runs` from 1, 4, 8 and
+//!    16 concurrent clients (a fresh server each), in points per second, into SQLite
+//!    and, with `--postgres`, PostgreSQL;
 //! 2. server time of a series page (`GET /series/{id}`, full SSR HTML) with 100,000
 //!    points, median of 15 requests.
 //!
@@ -220,11 +221,18 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-async fn bench(db: Db, clients: usize) -> anyhow::Result<()> {
+/// Ingestion from each number of concurrent clients (a fresh server and database each
+/// time), then the page of a 100k-point series.
+async fn bench(db: Db, clients: &[usize]) -> anyhow::Result<()> {
     println!("{db:?}:");
-    // The server default: detection in the background worker.
-    let app = spawn_app_with(db, |c| c.detect_inline = false).await;
-    ingest(&app, clients).await?;
+    let mut app = None;
+    for &c in clients {
+        // The server default: detection in the background worker.
+        let fresh = spawn_app_with(db, |c| c.detect_inline = false).await;
+        ingest(&fresh, c).await?;
+        app = Some(fresh);
+    }
+    let app = app.expect("at least one client count");
     let sid = load_long_series(&app).await?;
     println!("  loaded a {PAGE_POINTS}-point series; requesting its page");
     page_time(&app, sid).await?;
@@ -234,18 +242,19 @@ async fn bench(db: Db, clients: usize) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let clients = match args.iter().position(|a| a == "--clients") {
+    let clients: Vec<usize> = match args.iter().position(|a| a == "--clients") {
         Some(i) => args
             .get(i + 1)
-            .and_then(|n| n.parse().ok())
-            .expect("--clients N"),
-        None => 4,
+            .map(|list| list.split(',').filter_map(|n| n.parse().ok()).collect())
+            .filter(|l: &Vec<usize>| !l.is_empty())
+            .expect("--clients N[,N…]"),
+        None => vec![1, 4, 8, 16],
     };
-    bench(Db::Sqlite, clients).await?;
+    bench(Db::Sqlite, &clients).await?;
     if let Some(i) = args.iter().position(|a| a == "--postgres") {
         let url = args.get(i + 1).expect("--postgres URL");
         std::env::set_var("TEST_DATABASE_URL", url);
-        bench(Db::Postgres, clients).await?;
+        bench(Db::Postgres, &clients).await?;
     }
     Ok(())
 }
