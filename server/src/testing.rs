@@ -4,8 +4,10 @@
 
 use std::net::SocketAddr;
 
+use perfwatch_backend::accounts::Role;
 pub use perfwatch_backend::testing::{fresh_database, Db};
 use perfwatch_backend::Store;
+use reqwest::header;
 
 use crate::config::ServerConfig;
 
@@ -67,4 +69,82 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut ServerConfig)) -> Te
 
 pub async fn spawn_app(db: Db) -> TestApp {
     spawn_app_with(db, |_| {}).await
+}
+
+/// The password of every user the tests create.
+pub const PASSWORD: &str = "correct horse";
+
+/// Users for the rights tests: `viewer`, `triager` and `admin` with those roles on
+/// every project, and `drvless`, a triager of project `other` only (which must exist).
+pub async fn create_role_users(store: &Store) {
+    for (name, role) in [
+        ("viewer", Role::Viewer),
+        ("triager", Role::Triager),
+        ("admin", Role::Admin),
+    ] {
+        store
+            .create_user(name, PASSWORD, Some(role))
+            .await
+            .expect("create a user");
+    }
+    let other = store
+        .create_user("drvless", PASSWORD, None)
+        .await
+        .expect("create a user");
+    store
+        .set_membership(other, Some("other"), Role::Triager)
+        .await
+        .expect("membership in project other");
+}
+
+impl TestApp {
+    /// Signs `name` in through the login form, as a browser does (same-origin form
+    /// post), and returns the session cookie's value; the cookie must be HttpOnly and
+    /// SameSite=Lax.
+    pub async fn login(&self, name: &str) -> String {
+        let res = no_redirects()
+            .post(format!("{}/auth/login", self.base))
+            .header(header::ORIGIN, &self.base)
+            .form(&[("name", name), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(res.status().as_u16(), 303, "login of {name}");
+        let cookie = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .expect("a session cookie")
+            .to_str()
+            .expect("an ASCII cookie")
+            .to_string();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        cookie
+            .split(';')
+            .next()
+            .and_then(|c| c.strip_prefix("pw_session="))
+            .expect("the pw_session cookie")
+            .to_string()
+    }
+
+    /// GETs `path` (not following redirects), with the session cookie when given:
+    /// the status and the body.
+    pub async fn page(&self, session: Option<&str>, path: &str) -> (u16, String) {
+        let mut r = no_redirects().get(format!("{}{path}", self.base));
+        if let Some(s) = session {
+            r = r.header(header::COOKIE, format!("pw_session={s}"));
+        }
+        let res = r.send().await.expect("page request");
+        let status = res.status().as_u16();
+        (status, res.text().await.unwrap_or_default())
+    }
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client")
 }

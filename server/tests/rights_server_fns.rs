@@ -8,7 +8,7 @@
 use perfwatch_backend::accounts::{Actor, Right, Role};
 use perfwatch_backend::store::NewProject;
 use perfwatch_core::alerts::TriageState;
-use perfwatch_server::testing::{spawn_app_with, Db, TestApp};
+use perfwatch_server::testing::{create_role_users, spawn_app_with, Db, TestApp};
 use reqwest::header;
 use serde_json::json;
 
@@ -150,28 +150,6 @@ async fn post(
     (s, res.text().await.unwrap_or_default())
 }
 
-async fn login(c: &reqwest::Client, app: &TestApp, name: &str) -> String {
-    let res = c
-        .post(format!("{}/auth/login", app.base))
-        .header(header::ORIGIN, &app.base)
-        .form(&[("name", name), ("password", "correct horse")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 303);
-    let cookie = res.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .to_string();
-    cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .strip_prefix("pw_session=")
-        .unwrap()
-        .to_string()
-}
-
 /// Projects `drv` and `other`; a step in `drv` so an alert group exists.
 async fn setup(app: &TestApp) -> Ids {
     for slug in ["drv", "other"] {
@@ -243,22 +221,7 @@ async fn matrix(db: Db) {
     let app = spawn_app_with(db, |_| {}).await;
     let ids = setup(&app).await;
     let st = &app.store;
-    for (name, role) in [
-        ("viewer", Role::Viewer),
-        ("triager", Role::Triager),
-        ("admin", Role::Admin),
-    ] {
-        st.create_user(name, "correct horse", Some(role))
-            .await
-            .unwrap();
-    }
-    let other = st
-        .create_user("drvless", "correct horse", None)
-        .await
-        .unwrap();
-    st.set_membership(other, Some("other"), Role::Triager)
-        .await
-        .unwrap();
+    create_role_users(st).await;
     let drv_admin = st
         .create_user("drvadmin", "correct horse", None)
         .await
@@ -287,31 +250,31 @@ async fn matrix(db: Db) {
         ("anonymous", Who::Anonymous, &[], false),
         (
             "viewer",
-            Who::Session(login(&c, &app, "viewer").await),
+            Who::Session(app.login("viewer").await),
             &[],
             false,
         ),
         (
             "triager",
-            Who::Session(login(&c, &app, "triager").await),
+            Who::Session(app.login("triager").await),
             &[Right::Triage],
             false,
         ),
         (
             "triager of another project",
-            Who::Session(login(&c, &app, "drvless").await),
+            Who::Session(app.login("drvless").await),
             &[],
             false,
         ),
         (
             "admin of drv only",
-            Who::Session(login(&c, &app, "drvadmin").await),
+            Who::Session(app.login("drvadmin").await),
             &[Right::Ingest, Right::Triage, Right::Admin],
             false,
         ),
         (
             "admin",
-            Who::Session(login(&c, &app, "admin").await),
+            Who::Session(app.login("admin").await),
             &[Right::Ingest, Right::Triage, Right::Admin],
             true,
         ),

@@ -5,10 +5,9 @@
 //! comes back with its validation error next to the form, delete removes a rule, and a
 //! run that breaches a rule created through the form raises a threshold alert.
 
-use perfwatch_backend::accounts::Role;
 use perfwatch_backend::store::NewProject;
 use perfwatch_core::alerts::{AlertFilter, AlertKind};
-use perfwatch_server::testing::{spawn_app_with, Db, TestApp};
+use perfwatch_server::testing::{create_role_users, spawn_app_with, Db, TestApp};
 use reqwest::header;
 use serde_json::json;
 
@@ -19,39 +18,6 @@ struct T {
 }
 
 impl T {
-    async fn page(&self, session: Option<&str>, path: &str) -> (u16, String) {
-        let mut r = self.c.get(format!("{}{path}", self.app.base));
-        if let Some(s) = session {
-            r = r.header(header::COOKIE, format!("pw_session={s}"));
-        }
-        let res = r.send().await.unwrap();
-        let s = res.status().as_u16();
-        (s, res.text().await.unwrap())
-    }
-
-    async fn login(&self, name: &str) -> String {
-        let res = self
-            .c
-            .post(format!("{}/auth/login", self.app.base))
-            .header(header::ORIGIN, &self.app.base)
-            .form(&[("name", name), ("password", "correct horse")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status().as_u16(), 303);
-        let cookie = res.headers()[header::SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .to_string();
-        cookie
-            .split(';')
-            .next()
-            .unwrap()
-            .strip_prefix("pw_session=")
-            .unwrap()
-            .to_string()
-    }
-
     /// A plain form post from the series page, as a browser without JavaScript sends
     /// it; answers where the server sends the browser back to.
     async fn form_post(&self, session: &str, path: &str, form: &[(&str, &str)]) -> String {
@@ -132,22 +98,7 @@ async fn setup(db: Db) -> T {
     let st = &t.app.store;
     let p = st.project("drv").await.unwrap();
     t.sid = st.list_series(p.id).await.unwrap()[0].id;
-    for (name, role) in [
-        ("viewer", Role::Viewer),
-        ("triager", Role::Triager),
-        ("admin", Role::Admin),
-    ] {
-        st.create_user(name, "correct horse", Some(role))
-            .await
-            .unwrap();
-    }
-    let other = st
-        .create_user("drvless", "correct horse", None)
-        .await
-        .unwrap();
-    st.set_membership(other, Some("other"), Role::Triager)
-        .await
-        .unwrap();
+    create_role_users(st).await;
     t
 }
 
@@ -156,7 +107,7 @@ async fn scenario(db: Db) {
     let path = format!("/series/{}", t.sid);
 
     // Everyone sees the section; only triagers and admins get the form.
-    let (s, anon) = t.page(None, &path).await;
+    let (s, anon) = t.app.page(None, &path).await;
     assert_eq!(s, 200);
     assert!(anon.contains("data-testid=\"thresholds\""), "section shown");
     assert!(anon.contains("data-testid=\"no-thresholds\""));
@@ -167,8 +118,8 @@ async fn scenario(db: Db) {
         ("triager", true),
         ("admin", true),
     ] {
-        let s = t.login(who).await;
-        let (_, html) = t.page(Some(&s), &path).await;
+        let s = t.app.login(who).await;
+        let (_, html) = t.app.page(Some(&s), &path).await;
         assert_eq!(
             html.contains("data-testid=\"threshold-form\""),
             form,
@@ -178,7 +129,7 @@ async fn scenario(db: Db) {
     }
 
     // A plain form post creates a series rule; the page lists it.
-    let tri = t.login("triager").await;
+    let tri = t.app.login("triager").await;
     let sid = t.sid.to_string();
     let to = t
         .form_post(
@@ -206,7 +157,7 @@ async fn scenario(db: Db) {
     assert!(to.trim_end_matches('?').ends_with(&path), "back: {to}");
     let ids = t.rule_ids().await;
     assert_eq!(ids.len(), 1);
-    let (_, html) = t.page(None, &path).await;
+    let (_, html) = t.app.page(None, &path).await;
     assert!(html.contains("data-testid=\"threshold-rules\""));
     assert!(html.contains("static bound: at most 150 ns"), "{html}");
     assert!(html.contains("this series"));
@@ -234,7 +185,7 @@ async fn scenario(db: Db) {
             .await
             .unwrap();
     assert_eq!(res.status().as_u16(), 200);
-    let (_, html) = t.page(Some(&tri), &path).await;
+    let (_, html) = t.app.page(Some(&tri), &path).await;
     assert!(html.contains("every series of measure time"), "{html}");
     assert!(
         html.contains("percent change against pinned baseline 100 ns (v1.0): at most +25 %"),
@@ -261,7 +212,7 @@ async fn scenario(db: Db) {
     let back = to
         .strip_prefix(&t.app.base)
         .expect("redirect to this server");
-    let (_, html) = t.page(Some(&tri), back).await;
+    let (_, html) = t.app.page(Some(&tri), back).await;
     assert!(html.contains("data-testid=\"threshold-error\""), "{html}");
     assert!(html.contains("min must not exceed max"), "{html}");
     let to = t
@@ -279,6 +230,7 @@ async fn scenario(db: Db) {
         )
         .await;
     let (_, html) = t
+        .app
         .page(Some(&tri), to.strip_prefix(&t.app.base).unwrap())
         .await;
     assert!(
@@ -301,12 +253,12 @@ async fn scenario(db: Db) {
         .await;
     assert!(!to.contains("__err"), "{to}");
     assert_eq!(t.rule_ids().await, ids);
-    let (_, html) = t.page(None, &path).await;
+    let (_, html) = t.app.page(None, &path).await;
     assert!(!html.contains("every series of measure time"));
     assert!(html.contains("static bound: at most 150 ns"));
 
     // A viewer may not delete (and nothing changes).
-    let viewer = t.login("viewer").await;
+    let viewer = t.app.login("viewer").await;
     let res =
         t.c.post(format!("{}/fn/delete_threshold", t.app.base))
             .header(header::COOKIE, format!("pw_session={viewer}"))

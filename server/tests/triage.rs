@@ -8,7 +8,7 @@ use std::time::Duration;
 use perfwatch_backend::accounts::{Right, Role};
 use perfwatch_backend::store::NewProject;
 use perfwatch_server::api::auth::MUTATING_ROUTES;
-use perfwatch_server::testing::{spawn_app_with, Db, TestApp};
+use perfwatch_server::testing::{create_role_users, spawn_app_with, Db, TestApp};
 use reqwest::header;
 use serde_json::{json, Value};
 
@@ -42,36 +42,6 @@ impl T {
         let res = r.send().await.unwrap();
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn login(&self, name: &str, password: &str) -> String {
-        let res = self
-            .c
-            .post(format!("{}/auth/login", self.app.base))
-            .header(header::ORIGIN, &self.app.base)
-            .form(&[("name", name), ("password", password), ("next", "/alerts")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status().as_u16(), 303);
-        let cookie = res
-            .headers()
-            .get(header::SET_COOKIE)
-            .expect("a session cookie")
-            .to_str()
-            .unwrap()
-            .to_string();
-        assert!(
-            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-            "{cookie}"
-        );
-        cookie
-            .split(';')
-            .next()
-            .unwrap()
-            .strip_prefix("pw_session=")
-            .unwrap()
-            .to_string()
     }
 }
 
@@ -194,22 +164,7 @@ async fn rights_matrix(db: Db) {
     let g = t.app.store.alert_group(gid).await.unwrap();
     let (aid, sid) = (g.alerts[0].id, g.alerts[0].series.id);
     let st = &t.app.store;
-    for (name, role) in [
-        ("viewer", Role::Viewer),
-        ("triager", Role::Triager),
-        ("admin", Role::Admin),
-    ] {
-        st.create_user(name, "correct horse", Some(role))
-            .await
-            .unwrap();
-    }
-    let other_triager = st
-        .create_user("drvless", "correct horse", None)
-        .await
-        .unwrap();
-    st.set_membership(other_triager, Some("other"), Role::Triager)
-        .await
-        .unwrap();
+    create_role_users(st).await;
     let (_, ingest) = st
         .create_token_with_scopes("ing", None, "ingest")
         .await
@@ -220,24 +175,20 @@ async fn rights_matrix(db: Db) {
         .unwrap();
     let actors: Vec<(&str, Who, &[Right])> = vec![
         ("anonymous", Who::Anonymous, &[]),
-        (
-            "viewer",
-            Who::Session(t.login("viewer", "correct horse").await),
-            &[],
-        ),
+        ("viewer", Who::Session(t.app.login("viewer").await), &[]),
         (
             "triager",
-            Who::Session(t.login("triager", "correct horse").await),
+            Who::Session(t.app.login("triager").await),
             &[Right::Triage],
         ),
         (
             "triager of another project",
-            Who::Session(t.login("drvless", "correct horse").await),
+            Who::Session(t.app.login("drvless").await),
             &[],
         ),
         (
             "admin",
-            Who::Session(t.login("admin", "correct horse").await),
+            Who::Session(t.app.login("admin").await),
             &[Right::Ingest, Right::Triage, Right::Admin],
         ),
         ("ingest token", Who::Bearer(ingest), &[Right::Ingest]),
@@ -291,7 +242,7 @@ async fn cross_site_posts_and_bad_logins_are_refused() {
         .create_user("admin", "correct horse", Some(Role::Admin))
         .await
         .unwrap();
-    let s = t.login("admin", "correct horse").await;
+    let s = t.app.login("admin").await;
     let url = format!("{}/api/v1/alert-groups/{gid}/state", t.app.base);
     for (h, v) in [
         ("origin", "http://evil.example"),
@@ -379,7 +330,7 @@ async fn workflow(db: Db) {
         .create_user("tri", "correct horse", Some(Role::Triager))
         .await
         .unwrap();
-    let who = Who::Session(t.login("tri", "correct horse").await);
+    let who = Who::Session(t.app.login("tri").await);
     let p = |s: &str| format!("/api/v1/alert-groups/{gid}/{s}");
     assert_eq!(
         t.req(

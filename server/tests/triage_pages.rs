@@ -4,10 +4,10 @@
 //! delivery log to admins only, and a plain (no JavaScript) form post to a server
 //! function works and returns to the page.
 
-use perfwatch_backend::accounts::{Actor, Role};
+use perfwatch_backend::accounts::Actor;
 use perfwatch_backend::store::NewProject;
 use perfwatch_core::alerts::TriageState;
-use perfwatch_server::testing::{spawn_app_with, Db, TestApp};
+use perfwatch_server::testing::{create_role_users, spawn_app_with, Db, TestApp};
 use reqwest::header;
 use serde_json::json;
 
@@ -16,40 +16,7 @@ struct T {
     c: reqwest::Client,
 }
 
-impl T {
-    async fn page(&self, session: Option<&str>, path: &str) -> (u16, String) {
-        let mut r = self.c.get(format!("{}{path}", self.app.base));
-        if let Some(s) = session {
-            r = r.header(header::COOKIE, format!("pw_session={s}"));
-        }
-        let res = r.send().await.unwrap();
-        let s = res.status().as_u16();
-        (s, res.text().await.unwrap())
-    }
-
-    async fn login(&self, name: &str) -> String {
-        let res = self
-            .c
-            .post(format!("{}/auth/login", self.app.base))
-            .header(header::ORIGIN, &self.app.base)
-            .form(&[("name", name), ("password", "correct horse")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status().as_u16(), 303);
-        let cookie = res.headers()[header::SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .to_string();
-        cookie
-            .split(';')
-            .next()
-            .unwrap()
-            .strip_prefix("pw_session=")
-            .unwrap()
-            .to_string()
-    }
-}
+impl T {}
 
 /// Projects `drv` (with a step, so an alert group) and `other`; users viewer,
 /// triager, a triager of `other` only, admin. Answers the group id.
@@ -89,22 +56,7 @@ async fn setup() -> (T, i64) {
         }
     }
     let st = &app.store;
-    for (name, role) in [
-        ("viewer", Role::Viewer),
-        ("triager", Role::Triager),
-        ("admin", Role::Admin),
-    ] {
-        st.create_user(name, "correct horse", Some(role))
-            .await
-            .unwrap();
-    }
-    let other = st
-        .create_user("drvless", "correct horse", None)
-        .await
-        .unwrap();
-    st.set_membership(other, Some("other"), Role::Triager)
-        .await
-        .unwrap();
+    create_role_users(st).await;
     let alerts = st
         .list_alerts(&perfwatch_core::alerts::AlertFilter {
             project: Some("drv".into()),
@@ -121,7 +73,7 @@ async fn setup() -> (T, i64) {
 async fn group_page_shows_triage_controls_only_to_who_may_triage() {
     let (t, gid) = setup().await;
     let path = format!("/alerts/groups/{gid}");
-    let (s, anon) = t.page(None, &path).await;
+    let (s, anon) = t.app.page(None, &path).await;
     assert_eq!(s, 200);
     assert!(anon.contains("data-testid=\"history\""), "history shown");
     assert!(anon.contains("class=\"alert-detail\""), "alerts shown");
@@ -136,8 +88,8 @@ async fn group_page_shows_triage_controls_only_to_who_may_triage() {
         ("triager", true),
         ("admin", true),
     ] {
-        let s = t.login(who).await;
-        let (_, html) = t.page(Some(&s), &path).await;
+        let s = t.app.login(who).await;
+        let (_, html) = t.app.page(Some(&s), &path).await;
         assert_eq!(
             html.contains("data-testid=\"triage-controls\""),
             controls,
@@ -158,8 +110,8 @@ async fn group_page_shows_triage_controls_only_to_who_may_triage() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 204);
-    let s = t.login("triager").await;
-    let (_, html) = t.page(Some(&s), &path).await;
+    let s = t.app.login("triager").await;
+    let (_, html) = t.app.page(Some(&s), &path).await;
     assert!(html.contains(&format!("/api/v1/alert-groups/{gid}/new-ticket?go=1")));
 
     // A plain form post (no JavaScript) runs the server function and returns to the page.
@@ -186,7 +138,7 @@ async fn group_page_shows_triage_controls_only_to_who_may_triage() {
         to.trim_end_matches('?').ends_with(&path),
         "back to the page, without an error: {to}"
     );
-    let (_, html) = t.page(None, &path).await;
+    let (_, html) = t.app.page(None, &path).await;
     assert!(html.contains("fixed by abc1234"), "state shown");
     assert!(html.contains("user:triager"), "history names who");
     // The chart marks the alerts in their state.
@@ -212,25 +164,25 @@ async fn alerts_list_filters_by_state_and_assignee_and_offers_bulk_actions() {
             .filter(|a| html.contains(&format!("<tr data-alert=\"{a}\"")))
             .collect::<Vec<_>>()
     };
-    let (_, html) = t.page(None, "/alerts?state=acknowledged").await;
+    let (_, html) = t.app.page(None, "/alerts?state=acknowledged").await;
     assert_eq!(rows(&html), vec![a1]);
     assert!(
         html.contains("<option value=\"acknowledged\" selected"),
         "filter kept"
     );
-    let (_, html) = t.page(None, "/alerts?state=untriaged").await;
+    let (_, html) = t.app.page(None, "/alerts?state=untriaged").await;
     assert_eq!(rows(&html), vec![a2]);
-    let (_, html) = t.page(None, "/alerts?assignee=ana").await;
+    let (_, html) = t.app.page(None, "/alerts?assignee=ana").await;
     assert_eq!(rows(&html).len(), 2);
     assert!(html.contains("value=\"ana\""), "assignee filter kept");
-    let (_, html) = t.page(None, "/alerts?assignee=none").await;
+    let (_, html) = t.app.page(None, "/alerts?assignee=none").await;
     assert!(rows(&html).is_empty());
     assert!(!html.contains("bulk-form"), "anonymous: no bulk actions");
-    let s = t.login("viewer").await;
-    let (_, html) = t.page(Some(&s), "/alerts").await;
+    let s = t.app.login("viewer").await;
+    let (_, html) = t.app.page(Some(&s), "/alerts").await;
     assert!(!html.contains("bulk-form"), "viewer: no bulk actions");
-    let s = t.login("triager").await;
-    let (_, html) = t.page(Some(&s), "/alerts").await;
+    let s = t.app.login("triager").await;
+    let (_, html) = t.app.page(Some(&s), "/alerts").await;
     assert!(
         html.contains("data-testid=\"bulk-form\""),
         "triager: bulk actions"
@@ -251,21 +203,21 @@ async fn alerts_list_filters_by_state_and_assignee_and_offers_bulk_actions() {
             .unwrap();
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(res.text().await.unwrap(), "2");
-    let (_, html) = t.page(None, "/alerts?state=expected").await;
+    let (_, html) = t.app.page(None, "/alerts?state=expected").await;
     assert_eq!(rows(&html).len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_pages_show_tokens_and_deliveries_to_admins_only() {
     let (t, _) = setup().await;
-    let admin = t.login("admin").await;
-    let (s, html) = t.page(Some(&admin), "/admin/tokens").await;
+    let admin = t.app.login("admin").await;
+    let (s, html) = t.app.page(Some(&admin), "/admin/tokens").await;
     assert_eq!(s, 200);
     assert!(html.contains("data-testid=\"tokens\""), "token list");
     assert!(html.contains("data-testid=\"token-form\""));
     assert!(!html.contains(&t.app.token), "never a secret");
-    for who in [None, Some(t.login("triager").await)] {
-        let (_, html) = t.page(who.as_deref(), "/admin/tokens").await;
+    for who in [None, Some(t.app.login("triager").await)] {
+        let (_, html) = t.app.page(who.as_deref(), "/admin/tokens").await;
         assert!(html.contains("not-admin"), "{who:?}");
         assert!(!html.contains("data-testid=\"tokens\""));
     }
@@ -291,11 +243,17 @@ async fn admin_pages_show_tokens_and_deliveries_to_admins_only() {
     st.set_group_state(&a, g, TriageState::Acknowledged, None)
         .await
         .unwrap();
-    let (_, html) = t.page(Some(&admin), "/admin/deliveries?project=drv").await;
+    let (_, html) = t
+        .app
+        .page(Some(&admin), "/admin/deliveries?project=drv")
+        .await;
     assert!(html.contains("data-testid=\"deliveries\""), "{html}");
     assert!(html.contains("alert_group.state_changed"));
-    let tri = t.login("triager").await;
-    let (_, html) = t.page(Some(&tri), "/admin/deliveries?project=drv").await;
+    let tri = t.app.login("triager").await;
+    let (_, html) = t
+        .app
+        .page(Some(&tri), "/admin/deliveries?project=drv")
+        .await;
     assert!(!html.contains("data-testid=\"deliveries\""));
     assert!(
         html.contains("lacks the &#x27;admin&#x27; right")
