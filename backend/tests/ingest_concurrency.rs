@@ -111,3 +111,42 @@ async fn concurrent_runs_succeed_or_fail_alone(store: Store) {
     ords.sort_unstable();
     assert_eq!(ords, (1..=40).collect::<Vec<i64>>());
 }
+
+/// A write transaction dropped half-way (an error returned mid-transaction) rolls back
+/// at once: another process can take SQLite's write lock right away, and nothing of
+/// the transaction is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_sqlite_write_releases_the_lock_at_once() {
+    use sqlx::{Connection, Executor};
+    let (url, _file) =
+        perfwatch_backend::testing::fresh_database(perfwatch_backend::testing::Db::Sqlite).await;
+    let store = Store::connect(&url).await.unwrap();
+    {
+        let mut tx = store.begin_write().await.unwrap();
+        sqlx::query("INSERT INTO projects (slug, name, main_branch, created_at) VALUES ('half', 'half', 'main', 0)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        // Dropped without commit.
+    }
+    // Another process: a separate connection that waits at most 2 s for the lock.
+    let mut other = sqlx::AnyConnection::connect(&url).await.unwrap();
+    other.execute("PRAGMA busy_timeout = 2000").await.unwrap();
+    other.execute("BEGIN IMMEDIATE").await.unwrap();
+    other.execute("ROLLBACK").await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE slug = 'half'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    // The store's own next write works too.
+    store
+        .create_project(&NewProject {
+            slug: "after".into(),
+            name: None,
+            main_branch: None,
+            repo_url: None,
+        })
+        .await
+        .unwrap();
+}

@@ -49,10 +49,38 @@ pub(crate) async fn take_turn(writer: &SqliteWriter) -> WriterTurn {
 }
 
 /// A write transaction; derefs to the connection, so `&mut *tx` executes queries.
-/// Dropping it without `commit` rolls it back (on SQLite, before the next write).
+/// Dropping it without `commit` rolls it back.
 pub enum WriteTx {
-    Sqlite(OwnedMutexGuard<WriterConn>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Any>),
+}
+
+/// The writer connection inside a transaction. Dropped while still open (an error
+/// returned half-way), it rolls back at once in a spawned task that keeps the turn
+/// until done, so the write lock is not held for other processes until this
+/// process's next write. Without a runtime to spawn on, the next writer rolls back.
+pub struct SqliteTx(Option<OwnedMutexGuard<WriterConn>>);
+
+impl SqliteTx {
+    fn writer(&mut self) -> &mut WriterConn {
+        self.0.as_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        let Some(mut w) = self.0.take() else { return };
+        if !w.open {
+            return;
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if w.conn.execute("ROLLBACK").await.is_ok() {
+                    w.open = false;
+                }
+            });
+        }
+    }
 }
 
 impl WriteTx {
@@ -65,17 +93,20 @@ impl WriteTx {
         }
         w.conn.execute("BEGIN IMMEDIATE").await?;
         w.open = true;
-        Ok(Self::Sqlite(w))
+        Ok(Self::Sqlite(SqliteTx(Some(w))))
     }
 
     /// Rolls back and begins again without giving up the turn (SQLite); on
     /// PostgreSQL a new transaction from the pool.
     pub(crate) async fn restart(self, pool: &sqlx::AnyPool) -> Result<Self> {
         match self {
-            Self::Sqlite(mut w) => {
+            Self::Sqlite(mut t) => {
+                let w = t.writer();
                 w.conn.execute("ROLLBACK").await?;
+                w.open = false;
                 w.conn.execute("BEGIN IMMEDIATE").await?;
-                Ok(Self::Sqlite(w))
+                w.open = true;
+                Ok(Self::Sqlite(t))
             }
             Self::Postgres(tx) => {
                 tx.rollback().await?;
@@ -86,7 +117,8 @@ impl WriteTx {
 
     pub async fn commit(self) -> Result<()> {
         match self {
-            Self::Sqlite(mut w) => {
+            Self::Sqlite(mut t) => {
+                let w = t.writer();
                 w.conn.execute("COMMIT").await?;
                 w.open = false;
             }
@@ -97,7 +129,8 @@ impl WriteTx {
 
     pub async fn rollback(self) -> Result<()> {
         match self {
-            Self::Sqlite(mut w) => {
+            Self::Sqlite(mut t) => {
+                let w = t.writer();
                 w.conn.execute("ROLLBACK").await?;
                 w.open = false;
             }
@@ -111,7 +144,7 @@ impl Deref for WriteTx {
     type Target = AnyConnection;
     fn deref(&self) -> &AnyConnection {
         match self {
-            Self::Sqlite(w) => &w.conn,
+            Self::Sqlite(t) => &t.0.as_ref().expect("held until dropped").conn,
             Self::Postgres(tx) => tx,
         }
     }
@@ -120,7 +153,7 @@ impl Deref for WriteTx {
 impl DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         match self {
-            Self::Sqlite(w) => &mut w.conn,
+            Self::Sqlite(t) => &mut t.writer().conn,
             Self::Postgres(tx) => tx,
         }
     }
