@@ -46,6 +46,8 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href="/">"Projects"</A>
                     <A href="/alerts">"Alerts"</A>
+                    // Tokens and webhook deliveries; the pages themselves check the role.
+                    <A href="/admin/tokens">"Admin"</A>
                     <a href="/login">"Log in"</a>
                 </nav>
             </header>

@@ -243,6 +243,9 @@ async fn admin_pages_show_tokens_and_deliveries_to_admins_only() {
     st.set_group_state(&a, g, TriageState::Acknowledged, None)
         .await
         .unwrap();
+    // Every page's navigation leads to the administration pages.
+    let (_, html) = t.app.page(Some(&admin), "/alerts").await;
+    assert!(html.contains("href=\"/admin/tokens\""), "{html}");
     let (_, html) = t
         .app
         .page(Some(&admin), "/admin/deliveries?project=drv")
