@@ -74,6 +74,22 @@ pub async fn spawn_app(db: Db) -> TestApp {
 /// The password of every user the tests create.
 pub const PASSWORD: &str = "correct horse";
 
+/// Projects `drv` and `other` (repository github.com/example/driver), the two projects
+/// the rights tests tell apart.
+pub async fn create_rights_projects(store: &Store) {
+    for slug in ["drv", "other"] {
+        store
+            .create_project(&perfwatch_backend::store::NewProject {
+                slug: slug.into(),
+                name: None,
+                main_branch: None,
+                repo_url: Some("https://github.com/example/driver".into()),
+            })
+            .await
+            .expect("create a project");
+    }
+}
+
 /// Users for the rights tests: `viewer`, `triager` and `admin` with those roles on
 /// every project, and `drvless`, a triager of project `other` only (which must exist).
 pub async fn create_role_users(store: &Store) {

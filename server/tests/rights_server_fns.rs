@@ -6,9 +6,10 @@
 //! changes, who has it succeeds.
 
 use perfwatch_backend::accounts::{Actor, Right, Role};
-use perfwatch_backend::store::NewProject;
 use perfwatch_core::alerts::TriageState;
-use perfwatch_server::testing::{create_role_users, spawn_app_with, Db, TestApp};
+use perfwatch_server::testing::{
+    create_rights_projects, create_role_users, spawn_app_with, Db, TestApp,
+};
 use reqwest::header;
 use serde_json::json;
 
@@ -152,17 +153,7 @@ async fn post(
 
 /// Projects `drv` and `other`; a step in `drv` so an alert group exists.
 async fn setup(app: &TestApp) -> Ids {
-    for slug in ["drv", "other"] {
-        app.store
-            .create_project(&NewProject {
-                slug: slug.into(),
-                name: None,
-                main_branch: None,
-                repo_url: Some("https://github.com/example/driver".into()),
-            })
-            .await
-            .unwrap();
-    }
+    create_rights_projects(&app.store).await;
     let c = reqwest::Client::new();
     for i in 1..=40u64 {
         let v = if i < 21 { 100.0 } else { 120.0 } + (i % 3) as f64 * 0.3;

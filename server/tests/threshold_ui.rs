@@ -5,9 +5,10 @@
 //! comes back with its validation error next to the form, delete removes a rule, and a
 //! run that breaches a rule created through the form raises a threshold alert.
 
-use perfwatch_backend::store::NewProject;
 use perfwatch_core::alerts::{AlertFilter, AlertKind};
-use perfwatch_server::testing::{create_role_users, spawn_app_with, Db, TestApp};
+use perfwatch_server::testing::{
+    create_rights_projects, create_role_users, spawn_app_with, Db, TestApp,
+};
 use reqwest::header;
 use serde_json::json;
 
@@ -76,17 +77,7 @@ impl T {
 /// triager of `other` only.
 async fn setup(db: Db) -> T {
     let app = spawn_app_with(db, |_| {}).await;
-    for slug in ["drv", "other"] {
-        app.store
-            .create_project(&NewProject {
-                slug: slug.into(),
-                name: None,
-                main_branch: None,
-                repo_url: None,
-            })
-            .await
-            .unwrap();
-    }
+    create_rights_projects(&app.store).await;
     let c = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

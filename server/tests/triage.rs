@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use perfwatch_backend::accounts::{Right, Role};
-use perfwatch_backend::store::NewProject;
 use perfwatch_server::api::auth::MUTATING_ROUTES;
-use perfwatch_server::testing::{create_role_users, spawn_app_with, Db, TestApp};
+use perfwatch_server::testing::{
+    create_rights_projects, create_role_users, spawn_app_with, Db, TestApp,
+};
 use reqwest::header;
 use serde_json::{json, Value};
 
@@ -47,17 +48,7 @@ impl T {
 
 async fn setup(db: Db, tweak: impl FnOnce(&mut perfwatch_server::ServerConfig)) -> T {
     let app = spawn_app_with(db, tweak).await;
-    for slug in ["drv", "other"] {
-        app.store
-            .create_project(&NewProject {
-                slug: slug.into(),
-                name: None,
-                main_branch: None,
-                repo_url: Some("https://github.com/example/driver".into()),
-            })
-            .await
-            .unwrap();
-    }
+    create_rights_projects(&app.store).await;
     let c = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

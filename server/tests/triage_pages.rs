@@ -5,9 +5,10 @@
 //! function works and returns to the page.
 
 use perfwatch_backend::accounts::Actor;
-use perfwatch_backend::store::NewProject;
 use perfwatch_core::alerts::TriageState;
-use perfwatch_server::testing::{create_role_users, spawn_app_with, Db, TestApp};
+use perfwatch_server::testing::{
+    create_rights_projects, create_role_users, spawn_app_with, Db, TestApp,
+};
 use reqwest::header;
 use serde_json::json;
 
@@ -22,17 +23,7 @@ impl T {}
 /// triager, a triager of `other` only, admin. Answers the group id.
 async fn setup() -> (T, i64) {
     let app = spawn_app_with(Db::Sqlite, |_| {}).await;
-    for slug in ["drv", "other"] {
-        app.store
-            .create_project(&NewProject {
-                slug: slug.into(),
-                name: None,
-                main_branch: None,
-                repo_url: Some("https://github.com/example/driver".into()),
-            })
-            .await
-            .unwrap();
-    }
+    create_rights_projects(&app.store).await;
     let c = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
