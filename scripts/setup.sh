@@ -2,7 +2,7 @@
 # Installs what building and testing perfwatch needs, idempotently:
 #   the wasm32 target, the wasm-bindgen CLI matching Cargo.lock (into
 #   $PERFWATCH_TOOLS, default ~/.cache/perfwatch-tools, shared by every checkout),
-#   and with --test also Chromium + ChromeDriver and PostgreSQL 15 (Debian packages).
+#   and with --test also Chromium + ChromeDriver, PostgreSQL 15 and Prometheus (Debian packages).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -41,5 +41,5 @@ apt_install() {
 }
 
 if ((want_test)); then
-  apt_install chromium chromium-driver postgresql-15
+  apt_install chromium chromium-driver postgresql-15 prometheus
 fi

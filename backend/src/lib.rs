@@ -11,6 +11,7 @@ pub mod error;
 pub mod followup;
 pub mod ingest;
 pub mod notify;
+pub mod observe;
 pub mod store;
 pub mod testing;
 pub mod tickets;

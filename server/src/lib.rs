@@ -4,6 +4,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod observe;
 pub mod router;
 pub mod state;
 pub mod testing;

@@ -42,6 +42,7 @@ pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Ro
         public_url,
         followups: (!config.detect_inline)
             .then(|| perfwatch_backend::followup::FollowUps::spawn(store.clone())),
+        metrics: Arc::new(perfwatch_backend::observe::Metrics::new()),
     };
     let routes = generate_route_list(App);
     let pkg_dir = config.site_root.join("pkg");
@@ -58,6 +59,7 @@ pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Ro
         )
         .route("/pkg/perfwatch.css", get(stylesheet))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(crate::observe::metrics))
         .route("/c/{id}", get(crate::api::compare::follow_short))
         .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_gzip())
         .leptos_routes_with_context(
@@ -75,6 +77,10 @@ pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Ro
             crate::api::auth::resolve_actor,
         ))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::observe::track,
+        ))
         .with_state(state)
 }
 

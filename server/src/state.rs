@@ -17,6 +17,15 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// The background follow-up worker; `None` when detection runs inline.
     pub followups: Option<perfwatch_backend::followup::FollowUps>,
+    /// This server's metrics (`GET /metrics`).
+    pub metrics: Arc<perfwatch_backend::observe::Metrics>,
+}
+
+/// The work queue's depth and oldest age by kind and state, for `GET /metrics`.
+pub async fn queue_gauges(
+    _state: &AppState,
+) -> Result<Vec<perfwatch_backend::observe::QueueGauge>, perfwatch_backend::StoreError> {
+    Ok(Vec::new())
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1,6 +1,6 @@
 //! API errors as JSON: `{"error": {"status", "message", "fields": [{"path", "reason"}]}}`.
-//! Database text never reaches a response: internal errors are logged with a request
-//! id and answered with that id only.
+//! Database text never reaches a response: internal errors are logged with the request
+//! id (the one in the `x-request-id` header) and answered with that id only.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -57,9 +57,7 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Forbidden(why) => Self::new(StatusCode::FORBIDDEN, why),
             other => {
-                let mut id = [0u8; 8];
-                let _ = getrandom::fill(&mut id);
-                let request_id = hex::encode(id);
+                let request_id = perfwatch_backend::observe::current_request_id();
                 tracing::error!(%request_id, error = %other, "internal error");
                 Self::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -47,6 +47,9 @@ pub async fn submit(
         },
         url: format!("{}/runs/{}", state.public_url, stored.run_id),
     };
+    state
+        .metrics
+        .observe_ingest(stored.duplicate, receipt.series);
     let status = if stored.duplicate {
         StatusCode::OK
     } else {
