@@ -10,6 +10,8 @@ pub mod chart;
 pub mod components;
 pub mod format;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod security;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -18,6 +20,8 @@ use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    security::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

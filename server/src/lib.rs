@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod observe;
 pub mod router;
+pub mod security;
 pub mod state;
 pub mod testing;
 

@@ -60,6 +60,12 @@ pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Ro
         .route("/pkg/perfwatch.css", get(stylesheet))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(crate::observe::metrics))
+        .route(
+            "/csp-report",
+            axum::routing::post(crate::security::report).layer(
+                axum::extract::DefaultBodyLimit::max(crate::security::MAX_REPORT_BYTES),
+            ),
+        )
         .route("/c/{id}", get(crate::api::compare::follow_short))
         .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_gzip())
         .leptos_routes_with_context(
@@ -77,6 +83,10 @@ pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Ro
             crate::api::auth::resolve_actor,
         ))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::security::headers,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::observe::track,

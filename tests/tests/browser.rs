@@ -1,6 +1,8 @@
 //! The series page in real headless Chromium: the chart and markers render, and the
 //! chart is interactive after hydration (hover tooltip, drag to zoom into a range that
-//! lands in the URL). Saves screenshots under target/browser/.
+//! lands in the URL), every page runs under its Content-Security-Policy without a
+//! violation, and an injected inline script is blocked and reported. Saves screenshots
+//! under target/browser/.
 
 use std::time::{Duration, Instant};
 
@@ -149,6 +151,69 @@ async fn series_page_checks(c: &Client, app: &TestApp, id: i64) -> anyhow::Resul
     Ok(())
 }
 
+/// The value of `perfwatch_csp_violations_total` summed over directives.
+async fn csp_violations(app: &TestApp) -> anyhow::Result<f64> {
+    let (_, text) = get_text(app, "/metrics").await;
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with("perfwatch_csp_violations_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum())
+}
+
+/// Every page under the policy (the series page's hydration was shown above, under the
+/// same policy): no violation reported. Then an injected inline script is refused and
+/// reported, which shows that the zero above is not silence.
+async fn csp_checks(c: &Client, app: &TestApp, series: i64) -> anyhow::Result<()> {
+    let (_, points) = get_json(app, &format!("/api/v1/series/{series}/points")).await;
+    let run = points[0]["run_id"]
+        .as_i64()
+        .ok_or_else(|| anyhow::anyhow!("no run id in {points}"))?;
+    for path in [
+        "/".to_string(),
+        "/projects/driver".into(),
+        format!("/series/{series}"),
+        format!("/runs/{run}"),
+        "/alerts".into(),
+        "/projects/driver/compare".into(),
+        "/projects/driver/releases".into(),
+        "/login".into(),
+        "/admin/tokens".into(),
+        "/admin/deliveries".into(),
+    ] {
+        c.goto(&format!("{}{path}", app.base)).await?;
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("header.top"))
+            .await?;
+        // Let the wasm bundle load and hydrate before leaving the page.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let seen = csp_violations(app).await?;
+    anyhow::ensure!(
+        seen == 0.0,
+        "{seen} CSP violations on perfwatch's own pages"
+    );
+
+    let ran = c
+        .execute(
+            "const s = document.createElement('script'); s.textContent = 'window.__injected = 1';             document.body.appendChild(s); return window.__injected === 1;",
+            vec![],
+        )
+        .await?;
+    anyhow::ensure!(ran == json!(false), "an injected inline script ran");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while csp_violations(app).await? < 1.0 {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the blocked script was not reported"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn series_chart_renders_and_is_interactive_after_hydration() {
     let pkg = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -161,7 +226,10 @@ async fn series_chart_renders_and_is_interactive_after_hydration() {
     let id = seed(&app).await;
     let mut driver = start_driver().await;
     let client = connect(&mut driver, "browser").await;
-    let result = series_page_checks(&client, &app, id).await;
+    let mut result = series_page_checks(&client, &app, id).await;
+    if result.is_ok() {
+        result = csp_checks(&client, &app, id).await;
+    }
     if result.is_err() {
         if let Ok(png) = client.screenshot().await {
             let _ = std::fs::write(screenshot_dir().join("series-failure.png"), png);

@@ -47,6 +47,11 @@ struct QueueLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DirectiveLabels {
+    directive: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VersionLabels {
     version: String,
 }
@@ -78,6 +83,7 @@ pub struct Metrics {
     queue_jobs: Family<QueueLabels, Gauge>,
     queue_oldest: Family<QueueLabels, Gauge<f64, AtomicU64>>,
     lease_expiries: Counter,
+    csp_violations: Family<DirectiveLabels, Counter>,
     /// Scrapes set the queue gauges and encode; one at a time, so a clear-and-refill
     /// of the gauges is never seen half done.
     scrape: Mutex<()>,
@@ -147,6 +153,12 @@ impl Metrics {
             "Leases that expired and were taken over by another claim (this process's claims)",
             lease_expiries.clone(),
         );
+        let csp_violations = Family::<DirectiveLabels, Counter>::default();
+        registry.register(
+            "csp_violations",
+            "Content-Security-Policy violations reported by browsers, by directive",
+            csp_violations.clone(),
+        );
         let build_info = Family::<VersionLabels, Gauge>::default();
         registry.register(
             "build_info",
@@ -168,6 +180,7 @@ impl Metrics {
             queue_jobs,
             queue_oldest,
             lease_expiries,
+            csp_violations,
             scrape: Mutex::new(()),
         }
     }
@@ -213,6 +226,15 @@ impl Metrics {
     /// A claim that took over an expired lease.
     pub fn observe_lease_expiry(&self) {
         self.lease_expiries.inc();
+    }
+
+    /// A browser reported a Content-Security-Policy violation.
+    pub fn observe_csp_violation(&self, directive: &str) {
+        self.csp_violations
+            .get_or_create(&DirectiveLabels {
+                directive: directive.into(),
+            })
+            .inc();
     }
 
     /// The exposition: queue gauges replaced by `queue` (read by the caller from the

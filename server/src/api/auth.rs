@@ -113,7 +113,7 @@ pub async fn resolve_actor(
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_string();
-    if path.starts_with("/pkg/") || path == "/healthz" {
+    if path.starts_with("/pkg/") || path == "/healthz" || path == "/csp-report" {
         return next.run(req).await;
     }
     let safe = is_safe(req.method());
