@@ -12,8 +12,9 @@
 //!   L1 Hits:                     2359|N/A     (*********)
 //! ```
 //!
-//! A line that is not indented names the benchmark (for iai-callgrind/gungraun: the
-//! module path, then the bench id, which becomes param `id`); each indented
+//! The unindented lines right above a block of indented metric lines name the benchmark
+//! (for iai-callgrind/gungraun: the module path, then the bench id, which becomes param
+//! `id`; an id with newlines spans several lines); each indented
 //! `<Metric>: <new>[|<old>] …` line under it is one measure, the new value the one sample
 //! (these counts are deterministic: one sample is the whole truth). Measures are the
 //! metric names in snake case (`instructions`, `l1_hits`, `estimated_cycles`, …),
@@ -31,27 +32,32 @@ use crate::{Format, ParseError, Parsed};
 pub(crate) fn parse(format: Format, input: &str) -> Result<Parsed, ParseError> {
     let mut series = Series::default();
     let mut bench: Option<(String, Params)> = None;
+    // Unindented lines since the last blank or indented one: the next benchmark's name
+    // (an id with newlines continues over several lines).
+    let mut header: Vec<String> = Vec::new();
     let mut section = String::new();
     for (i, raw) in input.lines().enumerate() {
         let n = i + 1;
+        let clean = strip_ansi(raw);
         // Grid mode prefixes every line with `|` or `|-`.
-        let line = raw
-            .strip_prefix('|')
-            .map(|l| l.trim_start_matches('-'))
-            .unwrap_or(raw);
+        let line = match clean.strip_prefix('|') {
+            Some(l) => l.trim_start_matches('-'),
+            None => clean.as_str(),
+        };
         if line.trim().is_empty() {
+            header.clear();
             continue;
         }
         let indented = line.starts_with(' ') || line.starts_with('\t');
         let t = line.trim();
         if !indented {
-            bench = if is_harness_line(t) {
-                None
-            } else {
-                Some(name_of(t))
-            };
-            section.clear();
+            header.push(t.to_string());
             continue;
+        }
+        if !header.is_empty() {
+            bench = Some(name_of(&header.join("\n")));
+            header.clear();
+            section.clear();
         }
         let Some((name, params)) = &bench else {
             continue;
@@ -100,15 +106,22 @@ pub(crate) fn parse(format: Format, input: &str) -> Result<Parsed, ParseError> {
     })
 }
 
-/// Unindented lines cargo and libtest print around the benchmarks.
-fn is_harness_line(t: &str) -> bool {
-    t.starts_with("running ")
-        || t.starts_with("test ")
-        || t.starts_with("Gungraun result")
-        || t.starts_with("Iai-Callgrind result")
-        || t.starts_with("warning:")
-        || t.starts_with("error:")
-        || t.contains(' ') && t.split_whitespace().count() > 2
+/// Drops ANSI colour sequences (`ESC [ … letter`), which cargo keeps when forced to.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `lib::group::bench short:10` → (`lib::group::bench`, {id: `short:10`}).
@@ -179,7 +192,8 @@ fn measure_of(section: &str, label: &str) -> (String, String, Direction) {
 pub(crate) fn detect(t: &str) -> Option<Format> {
     let mut found = None;
     for line in t.lines() {
-        let l = line.trim_start_matches(['|', '-']).trim();
+        let clean = strip_ansi(line);
+        let l = clean.trim_start_matches(['|', '-']).trim();
         if let Some(rest) = l.strip_prefix("Instructions:") {
             let v = rest.split_whitespace().next().unwrap_or("");
             if finite(v.split('|').next().unwrap_or("")).is_none() {

@@ -162,6 +162,9 @@ fn text_kind(t: &str) -> Option<Format> {
     {
         return Some(Format::Benchmarkjs);
     }
+    if crate::dart::looks_like(t) {
+        return Some(Format::Dart);
+    }
     // Only tests ran (`running 0 tests` … `test result:`): a libtest output without
     // benchmarks, refused by the libtest parser with a message that says so. Checked
     // last because every `cargo bench` output (Criterion, iai) starts with these lines.

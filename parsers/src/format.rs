@@ -60,11 +60,13 @@ pub enum Format {
     Vegeta,
     /// Goose `--report-file *.json`.
     Goose,
+    /// Dart `benchmark_harness` output (`Name(RunTime): 1.0 us.`).
+    Dart,
 }
 
 impl Format {
     /// Every format, in the order detection and documentation list them.
-    pub const ALL: [Format; 27] = [
+    pub const ALL: [Format; 28] = [
         Format::Go,
         Format::GoJson,
         Format::Libtest,
@@ -92,6 +94,7 @@ impl Format {
         Format::Oha,
         Format::Vegeta,
         Format::Goose,
+        Format::Dart,
     ];
 
     /// The name used by `--format`.
@@ -124,6 +127,7 @@ impl Format {
             Format::Oha => "oha",
             Format::Vegeta => "vegeta",
             Format::Goose => "goose",
+            Format::Dart => "dart",
         }
     }
 }
@@ -165,6 +169,7 @@ impl FromStr for Format {
             "iai-callgrind" => "gungraun",
             "dhat-json" => "dhat",
             "locust-csv" => "locust",
+            "benchmark-harness" | "dart-benchmark-harness" => "dart",
             other => other,
         };
         Format::ALL

@@ -40,6 +40,7 @@ mod catch2_xml;
 mod common;
 mod criterion;
 mod criterion_json;
+mod dart;
 mod detect;
 mod dhat;
 mod error;
@@ -127,6 +128,7 @@ pub fn parse(format: Format, input: &str) -> Result<Parsed, ParseError> {
         Format::Oha => oha::parse(input),
         Format::Vegeta => vegeta::parse(input),
         Format::Goose => goose::parse(input),
+        Format::Dart => dart::parse(input),
     }
 }
 

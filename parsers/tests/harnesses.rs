@@ -574,3 +574,72 @@ fn k6_machine_readable_summary_gives_the_same_series_as_handle_summary_data() {
     assert_eq!(find(&new, "checks", "rate", &[]).samples, vec![75.0]);
     assert_eq!(find(&new, "checks", "total", &[]).samples, vec![60.0]);
 }
+
+// ---------------------------------------------------------------- Bencher's adapter test outputs
+
+#[test]
+fn bdn_without_type_and_with_a_null_namespace_uses_the_method() {
+    let p = parse_as(Format::Bdn, &own("bencher/bdn_null_namespace.json"));
+    assert_eq!(table(&p), rows(&[("NullNamespaceMethod", "time", "ns", 1)]));
+    assert_eq!(p.results[0].samples, vec![0.0]);
+}
+
+#[test]
+fn dart_benchmark_harness_runtime_lines() {
+    let p = parse_as(Format::Dart, &own("dart/bencher_benchmark_harness_two.txt"));
+    assert_eq!(
+        table(&p),
+        rows(&[("Template", "time", "us", 1), ("ForLoop", "time", "us", 1)])
+    );
+    assert_eq!(p.results[1].samples, vec![2.0]);
+}
+
+#[test]
+fn benchmarkjs_with_decimal_rates_and_surrounding_lines() {
+    let p = parse_as(
+        Format::Benchmarkjs,
+        &own("bencher/benchmarkjs_issue_506.txt"),
+    );
+    assert_eq!(p.results.len(), 6);
+    let r = find(&p, "sha512 wasm from string utf8", "throughput", &[]);
+    assert_eq!((r.samples[0], r.iterations), (15.20, Some(7)));
+}
+
+#[test]
+fn gungraun_ids_spanning_several_lines_are_joined() {
+    let p = parse_as(
+        Format::Gungraun,
+        &own("bencher/gungraun_name_on_multiple_lines.txt"),
+    );
+    assert_eq!(p.results.len(), 12);
+    let bench = "rust_iai_callgrind::bench::multiple_lines";
+    let r = find(
+        &p,
+        bench,
+        "instructions",
+        &[("id", "id_0:string with two lines")],
+    );
+    assert_eq!(r.samples, vec![1.0]);
+    let r = find(
+        &p,
+        bench,
+        "estimated_cycles",
+        &[("id", "id_1:string with multiple lines and one more")],
+    );
+    assert_eq!(r.samples, vec![12.0]);
+}
+
+#[test]
+fn gungraun_dhat_section_measures_are_prefixed() {
+    let p = parse_as(Format::Gungraun, &own("bencher/gungraun_with_dhat.txt"));
+    let bench = "rust_iai_callgrind::bench_fibonacci_group::bench_fibonacci";
+    assert_eq!(p.results.len(), 2 * (6 + 8));
+    let id = [("id", "long:30")];
+    let r = find(&p, bench, "dhat_total_bytes", &id);
+    assert_eq!((r.unit.as_str(), r.samples[0]), ("B", 26294939.0));
+    assert_eq!(find(&p, bench, "dhat_at_t_gmax_blocks", &id).unit, "blocks");
+    assert_eq!(
+        find(&p, bench, "instructions", &id).samples,
+        vec![26214734.0]
+    );
+}

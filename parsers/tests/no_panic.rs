@@ -159,6 +159,23 @@ const FIXTURES: &[(Format, &str, bool)] = &[
         false,
     ),
     (Format::K6, "k6/k6_machine_readable_summary.json", false),
+    (
+        Format::Dart,
+        "dart/bencher_benchmark_harness_two.txt",
+        false,
+    ),
+    (Format::Bdn, "bencher/bdn_null_namespace.json", false),
+    (
+        Format::Benchmarkjs,
+        "bencher/benchmarkjs_issue_506.txt",
+        false,
+    ),
+    (
+        Format::Gungraun,
+        "bencher/gungraun_name_on_multiple_lines.txt",
+        false,
+    ),
+    (Format::Gungraun, "bencher/gungraun_with_dhat.txt", false),
 ];
 
 fn load(path: &str, shared: bool) -> String {
@@ -263,6 +280,9 @@ const TOKENS: &[&str] = &[
     "GET,/,",
     "-",
     "\"",
+    "Template(RunTime): ",
+    " us.",
+    "\u{1b}[32m",
 ];
 
 fn token_text() -> impl Strategy<Value = String> {
