@@ -12,7 +12,8 @@
 //! reports the same unit, so switching output style keeps one series too. An output that
 //! only ran tests (`running 0 tests`) is detected as libtest and refused with "no
 //! benchmarks in this libtest output". The `(+/- …)` figure is the max−min
-//! range of libtest's samples, not a spread we can use, so it is ignored.
+//! range of libtest's samples, not a spread we can use, so it is ignored. A benchmark
+//! that panicked (`test x ... FAILED`) is listed under `failed_benchmarks`.
 
 use crate::common::{at_line, Obs, Params, Series};
 use crate::{Format, ParseError, Parsed};
@@ -25,6 +26,7 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
     let f = Format::Libtest;
     let mut series = Series::default();
     let no_params = Params::new();
+    let mut failed = Vec::new();
     for (i, line) in input.lines().enumerate() {
         let n = i + 1;
         let Some(rest) = line.trim_start().strip_prefix("test ") else {
@@ -35,6 +37,10 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
             continue;
         };
         let outcome = outcome.trim();
+        if outcome == "FAILED" {
+            failed.push(serde_json::Value::from(name.trim()));
+            continue;
+        }
         let Some(result) = outcome.strip_prefix("bench:") else {
             continue;
         };
@@ -69,9 +75,14 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
                 .map_err(at_line(f, n))?;
         }
     }
+    let mut metadata = serde_json::Map::new();
+    if !failed.is_empty() {
+        metadata.insert("failed_benchmarks".into(), serde_json::Value::Array(failed));
+    }
     Ok(Parsed {
         results: series.finish(f)?,
-        ..Parsed::default()
+        metadata,
+        testbed_hint: None,
     })
 }
 

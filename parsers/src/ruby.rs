@@ -105,10 +105,15 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
                     mode = Mode::Idle;
                     continue;
                 };
+                // `Benchmark.benchmark` adds derived rows (`>total:`, `>avg:`): not measured.
+                if label.starts_with('>') {
+                    continue;
+                }
+                let label = label.trim_end_matches(':');
                 let label = if label.is_empty() {
                     format!("report {n}")
                 } else {
-                    label
+                    label.to_string()
                 };
                 for (measure, x) in [("real", real), ("user", user), ("system", system)] {
                     series

@@ -643,3 +643,40 @@ fn gungraun_dhat_section_measures_are_prefixed() {
         vec![26214734.0]
     );
 }
+
+#[test]
+fn libtest_large_decimal_values_among_ignored_tests() {
+    let p = parse_as(Format::Libtest, &own("bencher/libtest_issue_390.txt"));
+    assert_eq!(p.results.len(), 4);
+    let r = find(&p, "bleu::benchmark::bench_batch_bleu", "time", &[]);
+    assert_eq!((r.unit.as_str(), r.samples[0]), ("ns", 13_967_756.30));
+}
+
+#[test]
+fn libtest_failed_benchmarks_are_listed_not_dropped_silently() {
+    let p = parse_as(Format::Libtest, &own("bencher/libtest_failed.txt"));
+    assert_eq!(
+        table(&p),
+        rows(&[
+            ("tests::benchmark_a", "time", "ns", 1),
+            ("tests::benchmark_c", "time", "ns", 1)
+        ])
+    );
+    assert_eq!(
+        p.metadata["failed_benchmarks"],
+        serde_json::json!(["tests::benchmark_b"])
+    );
+}
+
+#[test]
+fn ruby_benchmark_labels_lose_the_colon_and_derived_rows_are_skipped() {
+    let p = parse_as(Format::Ruby, &own("bencher/ruby_benchmark_five.txt"));
+    let names: Vec<&str> = p
+        .results
+        .iter()
+        .step_by(3)
+        .map(|r| r.benchmark.as_str())
+        .collect();
+    assert_eq!(names, ["for", "times", "upto"]);
+    assert_eq!(find(&p, "upto", "real", &[]).samples, vec![0.946787]);
+}

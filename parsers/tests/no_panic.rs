@@ -176,6 +176,8 @@ const FIXTURES: &[(Format, &str, bool)] = &[
         false,
     ),
     (Format::Gungraun, "bencher/gungraun_with_dhat.txt", false),
+    (Format::Libtest, "bencher/libtest_failed.txt", false),
+    (Format::Ruby, "bencher/ruby_benchmark_five.txt", false),
 ];
 
 fn load(path: &str, shared: bool) -> String {
