@@ -38,6 +38,10 @@ pub enum UnitKind {
     Rate,
     ByteRate,
     Percent,
+    /// Event counts from instruction-level tools (callgrind/cachegrind via iai and
+    /// gungraun, dhat): instructions, cycles, cache hits and misses, heap blocks. They
+    /// are noise-free, so they get first-class names instead of free-form units.
+    Count,
     Other,
 }
 
@@ -75,6 +79,11 @@ pub fn normalize_unit(unit: &str) -> NormalizedUnit {
         canonical: "B/s".to_string(),
         factor: f,
     };
+    let count = |name: &str| NormalizedUnit {
+        kind: UnitKind::Count,
+        canonical: format!("{name}{suffix}"),
+        factor: 1.0,
+    };
     match base {
         "ns" | "nanoseconds" => time(1.0),
         "us" | "µs" | "μs" | "microseconds" => time(1e3),
@@ -110,6 +119,12 @@ pub fn normalize_unit(unit: &str) -> NormalizedUnit {
             canonical: "ops/s".to_string(),
             factor: 1e6,
         },
+        "instructions" | "instruction" | "instrs" | "instr" | "Ir" => count("instructions"),
+        "cycles" | "cycle" | "estimated cycles" => count("cycles"),
+        "hits" | "hit" => count("hits"),
+        "misses" | "miss" => count("misses"),
+        "accesses" | "access" => count("accesses"),
+        "blocks" | "block" => count("blocks"),
         "%" | "percent" => NormalizedUnit {
             kind: UnitKind::Percent,
             canonical: "%".to_string(),
@@ -186,9 +201,35 @@ pub fn format_value(value: f64, canonical_unit: &str) -> String {
             };
             return format!("{} {u}{per}{suffix}", sig(v));
         }
+        other if is_count_unit(other) => {
+            let (v, prefix) = if abs >= 1e9 {
+                (value / 1e9, "G ")
+            } else if abs >= 1e6 {
+                (value / 1e6, "M ")
+            } else if abs >= 1e3 {
+                (value / 1e3, "k ")
+            } else {
+                (value, " ")
+            };
+            return format!("{}{prefix}{other}{suffix}", sig(v));
+        }
         other => return format!("{} {other}{suffix}", sig(value)),
     };
     format!("{} {u}{suffix}", sig(v))
+}
+
+/// The canonical count units (see [`UnitKind::Count`]).
+pub const COUNT_UNITS: [&str; 6] = [
+    "instructions",
+    "cycles",
+    "hits",
+    "misses",
+    "accesses",
+    "blocks",
+];
+
+fn is_count_unit(canonical: &str) -> bool {
+    COUNT_UNITS.contains(&canonical)
 }
 
 /// Four significant digits without a trailing `.0` run.
@@ -244,5 +285,31 @@ mod tests {
         assert_eq!(format_value(1_500_000.0, "ns"), "1.5 ms");
         assert_eq!(format_value(2048.0, "B/op"), "2 KiB/op");
         assert_eq!(format_value(12.0, "allocs/op"), "12 allocs/op");
+        assert_eq!(
+            format_value(1_234_567.0, "instructions"),
+            "1.235M instructions"
+        );
+        assert_eq!(format_value(980.0, "cycles"), "980 cycles");
+    }
+
+    #[test]
+    fn instruction_level_counts_are_first_class_units() {
+        for (printed, canonical) in [
+            ("Ir", "instructions"),
+            ("instrs", "instructions"),
+            ("estimated cycles", "cycles"),
+            ("misses", "misses"),
+            ("hits", "hits"),
+            ("blocks", "blocks"),
+        ] {
+            let u = normalize_unit(printed);
+            assert_eq!((u.kind, u.canonical.as_str()), (UnitKind::Count, canonical));
+        }
+        assert_eq!(default_direction("l1_hits", "hits"), Direction::Higher);
+        assert_eq!(default_direction("ll_misses", "misses"), Direction::Lower);
+        assert_eq!(
+            default_direction("instructions", "instructions"),
+            Direction::Lower
+        );
     }
 }

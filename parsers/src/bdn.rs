@@ -110,19 +110,26 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
 }
 
 fn name_of(j: &J, e: &Map<String, Value>, path: &str) -> Result<String, ParseError> {
-    let ty = j.opt_str(e, "Type", path)?.filter(|s| !s.is_empty());
-    let method = j.opt_str(e, "Method", path)?.filter(|s| !s.is_empty());
-    if let (Some(ty), Some(method)) = (ty, method) {
-        return Ok(
-            match j.opt_str(e, "Namespace", path)?.filter(|s| !s.is_empty()) {
-                Some(ns) => format!("{ns}.{ty}.{method}"),
-                None => format!("{ty}.{method}"),
-            },
-        );
-    }
-    match j.opt_str(e, "FullName", path)? {
-        Some(f) if !f.is_empty() => Ok(f.to_string()),
-        _ => Err(j.err(path, "Type and Method, or FullName")),
+    let part = |key: &str| -> Result<Option<&str>, ParseError> {
+        Ok(j.opt_str(e, key, path)?.filter(|s| !s.is_empty()))
+    };
+    // `Namespace` is null for a class in the global namespace.
+    let (ns, ty, method) = (part("Namespace")?, part("Type")?, part("Method")?);
+    let full = part("FullName")?;
+    let joined = |parts: &[Option<&str>]| {
+        parts
+            .iter()
+            .flatten()
+            .copied()
+            .collect::<Vec<_>>()
+            .join(".")
+    };
+    match (ty, method, full) {
+        (Some(_), Some(_), _) => Ok(joined(&[ns, ty, method])),
+        (_, _, Some(f)) => Ok(f.to_string()),
+        // Some exporters leave out `Type` as well: the method (and namespace) still name it.
+        (None, Some(_), None) => Ok(joined(&[ns, method])),
+        _ => Err(j.err(path, "Method (with Namespace and Type), or FullName")),
     }
 }
 

@@ -15,7 +15,8 @@
 //!
 //! Each row gives one benchmark named `<test case>[/<section>…]/<name>` (as the XML
 //! parser does) whose one sample is the mean, converted to ns (Catch2 picks the unit per
-//! value). Names wrapped over several lines are joined. The estimated run time, bounds
+//! value). Names wrapped over several lines are joined (a word Catch2 split with a
+//! hyphen at the column edge is joined back without it). The estimated run time, bounds
 //! and standard deviation are ignored.
 
 use crate::common::{at_line, finite, Obs, Params, Series};
@@ -41,6 +42,8 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
     let mut wrapped: Vec<String> = Vec::new();
     // A row read, waiting for its mean line: (name, iterations, line).
     let mut row: Option<(String, u64, usize)> = None;
+    // The name column's width, from the header: Catch2 wraps names at width − 2.
+    let mut name_width = 0;
     for (i, line) in input.lines().enumerate() {
         let n = i + 1;
         let t = line.trim();
@@ -61,6 +64,9 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
             continue;
         }
         if t.starts_with("benchmark name") {
+            if let Some(at) = line.find("samples") {
+                name_width = line.get(..at).map_or(0, |h| h.chars().count());
+            }
             mode = Mode::TableHeader;
             continue;
         }
@@ -102,12 +108,7 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
                 }
                 if let Some((head, iters)) = row_of(line) {
                     wrapped.push(head.trim().to_string());
-                    let name = wrapped
-                        .iter()
-                        .filter(|s| !s.is_empty())
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                    let name = join_wrapped(&wrapped, name_width);
                     wrapped.clear();
                     if name.is_empty() {
                         return Err(ParseError::line(
@@ -131,6 +132,25 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
         results: series.finish(F)?,
         ..Parsed::default()
     })
+}
+
+/// Joins the lines of a wrapped name. Catch2 breaks at spaces, or inside a word too
+/// long for the column with a `-` appended: a full-width part ending in `-` continues
+/// the word.
+fn join_wrapped(parts: &[String], name_width: usize) -> String {
+    let mut name = String::new();
+    let mut hyphenated = false;
+    for part in parts.iter().filter(|s| !s.is_empty()) {
+        if hyphenated {
+            name.pop();
+        } else if !name.is_empty() {
+            name.push(' ');
+        }
+        name.push_str(part);
+        hyphenated =
+            part.ends_with('-') && name_width > 2 && part.chars().count() == name_width - 2;
+    }
+    name
 }
 
 /// `<name> <samples> <iterations> <est> <unit>` → (name, iterations).

@@ -123,7 +123,7 @@ fn no_results_expectation(format: Format) -> &'static str {
             "at least one benchmark line (\"BenchmarkName <iterations> <value> <unit> ...\")"
         }
         Format::Libtest => {
-            "at least one \"test <name> ... bench: <value> ns/iter (+/- <range>)\" line"
+            "at least one \"test <name> ... bench: <value> ns/iter (+/- <range>)\" line; there are no benchmarks in this libtest output"
         }
         Format::Criterion => "at least one \"<name> time: [<low> <estimate> <high>]\" block",
         Format::CriterionJson => "at least one <benchmark>/new/sample.json or estimates.json",

@@ -57,6 +57,24 @@ fn json_kind(v: &Value) -> Option<Format> {
             if m.contains_key("Action") {
                 return Some(Format::GoJson);
             }
+            if m.contains_key("dhatFileVersion") {
+                return Some(Format::Dhat);
+            }
+            if crate::vitest::looks_like(m) {
+                return Some(Format::Vitest);
+            }
+            if crate::asv::looks_like(m) || crate::asv::is_benchmarks_json(v) {
+                return Some(Format::Asv);
+            }
+            if crate::oha::looks_like(m) {
+                return Some(Format::Oha);
+            }
+            if crate::vegeta::looks_like(m) {
+                return Some(Format::Vegeta);
+            }
+            if crate::goose::looks_like(m) {
+                return Some(Format::Goose);
+            }
             if let Some(Value::Array(b)) = m.get("benchmarks") {
                 let first = b.first().and_then(Value::as_object);
                 if m.contains_key("machine_info") || first.is_some_and(|f| f.contains_key("stats"))
@@ -78,6 +96,14 @@ fn json_kind(v: &Value) -> Option<Format> {
                 if m.contains_key("project") || first.is_some_and(|f| f.contains_key("measure")) {
                     return Some(Format::Native);
                 }
+            }
+            if m.get("results")
+                .and_then(|r| r.get("metrics"))
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .is_some_and(|f| f.get("contains").is_some() && f.get("values").is_some())
+            {
+                return Some(Format::K6);
             }
             if matches!(m.get("metrics"), Some(Value::Object(_)))
                 && ["root_group", "state", "options"]
@@ -116,6 +142,44 @@ fn is_bmf(m: &serde_json::Map<String, Value>) -> bool {
 }
 
 fn text_kind(t: &str) -> Option<Format> {
+    if t.lines().next().is_some_and(crate::locust::looks_like) {
+        return Some(Format::Locust);
+    }
+    if let Some(f) = first_line_kind(t) {
+        return Some(f);
+    }
+    if crate::gbench_console::looks_like(t) {
+        return Some(Format::GbenchConsole);
+    }
+    if let Some(f) = crate::callgrind_text::detect(t) {
+        return Some(f);
+    }
+    if crate::ruby::looks_like(t) {
+        return Some(Format::Ruby);
+    }
+    if t.lines()
+        .any(|l| crate::benchmarkjs::cycle_line(l).is_some())
+    {
+        return Some(Format::Benchmarkjs);
+    }
+    if crate::dart::looks_like(t) {
+        return Some(Format::Dart);
+    }
+    // Only tests ran (`running 0 tests` … `test result:`): a libtest output without
+    // benchmarks, refused by the libtest parser with a message that says so. Checked
+    // last because every `cargo bench` output (Criterion, iai) starts with these lines.
+    let mut lines = t.lines().map(str::trim);
+    if lines.any(|l| l.starts_with("running ") && l.ends_with(" tests") || l.ends_with(" test"))
+        && t.lines()
+            .any(|l| l.trim_start().starts_with("test result: "))
+    {
+        return Some(Format::Libtest);
+    }
+    None
+}
+
+/// The formats told apart by one distinctive line.
+fn first_line_kind(t: &str) -> Option<Format> {
     for line in t.lines() {
         let trimmed = line.trim();
         let mut fields = trimmed.split_whitespace();

@@ -36,11 +36,37 @@ pub enum Format {
     Bmf,
     /// perfwatch's own run JSON (a run submission, or just its results).
     Native,
+    /// Google Benchmark console output (the default reporter).
+    GbenchConsole,
+    /// vitest bench JSON (`vitest bench --outputJson`).
+    Vitest,
+    /// benchmark.js console output (`String(event.target)` per cycle).
+    Benchmarkjs,
+    /// airspeed velocity (asv) results JSON, optionally with `benchmarks.json`.
+    Asv,
+    /// Ruby `benchmark-ips` and `Benchmark.bm`/`bmbm` console output.
+    Ruby,
+    /// iai (0.1) console output: instruction counts and cache accesses.
+    Iai,
+    /// iai-callgrind / gungraun console output.
+    Gungraun,
+    /// DHAT JSON profile (valgrind `--tool=dhat`, the dhat crate).
+    Dhat,
+    /// Locust `--csv` statistics (`*_stats.csv`).
+    Locust,
+    /// oha `--output-format json`.
+    Oha,
+    /// vegeta `report -type=json`.
+    Vegeta,
+    /// Goose `--report-file *.json`.
+    Goose,
+    /// Dart `benchmark_harness` output (`Name(RunTime): 1.0 us.`).
+    Dart,
 }
 
 impl Format {
     /// Every format, in the order detection and documentation list them.
-    pub const ALL: [Format; 15] = [
+    pub const ALL: [Format; 28] = [
         Format::Go,
         Format::GoJson,
         Format::Libtest,
@@ -56,6 +82,19 @@ impl Format {
         Format::Bdn,
         Format::Bmf,
         Format::Native,
+        Format::GbenchConsole,
+        Format::Vitest,
+        Format::Benchmarkjs,
+        Format::Asv,
+        Format::Ruby,
+        Format::Iai,
+        Format::Gungraun,
+        Format::Dhat,
+        Format::Locust,
+        Format::Oha,
+        Format::Vegeta,
+        Format::Goose,
+        Format::Dart,
     ];
 
     /// The name used by `--format`.
@@ -76,6 +115,19 @@ impl Format {
             Format::Bdn => "bdn",
             Format::Bmf => "bmf",
             Format::Native => "native",
+            Format::GbenchConsole => "gbench-console",
+            Format::Vitest => "vitest",
+            Format::Benchmarkjs => "benchmarkjs",
+            Format::Asv => "asv",
+            Format::Ruby => "ruby",
+            Format::Iai => "iai",
+            Format::Gungraun => "gungraun",
+            Format::Dhat => "dhat",
+            Format::Locust => "locust",
+            Format::Oha => "oha",
+            Format::Vegeta => "vegeta",
+            Format::Goose => "goose",
+            Format::Dart => "dart",
         }
     }
 }
@@ -88,8 +140,12 @@ impl fmt::Display for Format {
 
 /// A `--format` name that is not one of [`Format::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown format '{0}'; expected one of: go, go-json, libtest, criterion, criterion-json, gbench, pytest, hyperfine, jmh, catch2-xml, catch2, k6, bdn, bmf, native")]
+#[error("unknown format '{0}'; expected one of: {names}", names = format_names())]
 pub struct UnknownFormat(pub String);
+
+fn format_names() -> String {
+    Format::ALL.map(Format::name).join(", ")
+}
 
 impl FromStr for Format {
     type Err = UnknownFormat;
@@ -105,6 +161,15 @@ impl FromStr for Format {
             "pytest-benchmark" => "pytest",
             "benchmarkdotnet" => "bdn",
             "catch2-console" => "catch2",
+            "gbench-text" | "google-benchmark-console" => "gbench-console",
+            "vitest-bench" => "vitest",
+            "benchmark.js" | "benchmark-js" => "benchmarkjs",
+            "airspeed-velocity" => "asv",
+            "benchmark-ips" | "ruby-benchmark" => "ruby",
+            "iai-callgrind" => "gungraun",
+            "dhat-json" => "dhat",
+            "locust-csv" => "locust",
+            "benchmark-harness" | "dart-benchmark-harness" => "dart",
             other => other,
         };
         Format::ALL

@@ -183,7 +183,7 @@ fn add_entry(
     Ok(())
 }
 
-fn counter_unit(key: &str) -> (String, Option<Direction>) {
+pub(crate) fn counter_unit(key: &str) -> (String, Option<Direction>) {
     match key {
         "bytes_per_second" => ("B/s".to_string(), Some(Direction::Higher)),
         "items_per_second" => ("items/s".to_string(), Some(Direction::Higher)),
@@ -204,7 +204,7 @@ fn truthy(v: Option<&Value>) -> bool {
 }
 
 /// `BM_Sum/1024/repeats:3/threads:2` → (`BM_Sum/1024`, {threads: 2}).
-fn name_and_params(name: &str) -> (String, Params) {
+pub(crate) fn name_and_params(name: &str) -> (String, Params) {
     let mut kept = Vec::new();
     let mut params = Params::new();
     for (i, seg) in name.split('/').enumerate() {

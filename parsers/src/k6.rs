@@ -1,6 +1,9 @@
 //! k6 end-of-test summary JSON: the `data` object `handleSummary(data)` receives
-//! (`JSON.stringify(data)`), and the legacy `--summary-export` file (same metrics, the
-//! values inline instead of under `values`).
+//! (`JSON.stringify(data)`), the legacy `--summary-export` file (same metrics, the
+//! values inline instead of under `values`), and the machine-readable summary of
+//! `--new-machine-readable-summary` (k6 ≥ 1.5: `results.metrics` is an array of
+//! `{name, type, contains, values}`; a rate's `matches`/`total` are read as `passes`
+//! and `total`). All three give the same series.
 //!
 //! Benchmark: the metric name; a sub-metric's tags (`http_req_duration{name:POST /x}`)
 //! become params. Measure: each summary value (`avg`, `min`, `med`, `max`, `p90`,
@@ -15,7 +18,8 @@
 use serde_json::{Map, Value};
 
 use crate::common::{
-    at_path, clean_key, clean_param, key_path, parse_json, Obs, Params, Series, J,
+    at_path, clean_key, clean_param, copy_scalars, index_path, key_path, parse_json, Obs, Params,
+    Series, J,
 };
 use crate::{Format, ParseError, Parsed};
 use perfwatch_core::Direction;
@@ -26,95 +30,34 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
     let j = J { format: F };
     let v = parse_json(F, input)?;
     let root = j.obj(&v, "")?;
-    let metrics = j.obj(j.field(root, "metrics", "")?, "metrics")?;
     let mut series = Series::default();
     let mut metadata = Map::new();
     let mut failed_thresholds = Vec::new();
-    for (full_name, m) in metrics {
-        let path = key_path("metrics", full_name);
-        let m = j.obj(m, &path)?;
-        let (name, params) = split_tags(full_name);
-        let values = match m.get("values") {
-            Some(v) => j.obj(v, &key_path(&path, "values"))?,
-            None => m,
-        };
-        let kind = match j.opt_str(m, "type", &path)? {
-            Some(t) => t,
-            None => infer_type(values),
-        };
-        let contains = j
-            .opt_str(m, "contains", &path)?
-            .unwrap_or_else(|| infer_contains(name, kind));
-        let base_unit = match contains {
-            "time" => "ms",
-            "data" => "B",
-            _ => "count",
-        };
-        let bad_when_high = {
-            let l = name.to_ascii_lowercase();
-            l.contains("fail") || l.contains("error")
-        };
-        let good_way = if bad_when_high {
-            Direction::Lower
-        } else {
-            Direction::Higher
-        };
-        let values_path = if m.contains_key("values") {
-            key_path(&path, "values")
-        } else {
-            path.clone()
-        };
-        for (stat, x) in values {
-            // Legacy exports put `thresholds` and `type` next to the values.
-            if !x.is_number() {
-                continue;
+    let mut read = |full_name: &str, m: &Map<String, Value>, path: &str| {
+        read_metric(&j, &mut series, &mut failed_thresholds, full_name, m, path)
+    };
+    match root.get("results") {
+        // The machine-readable summary (`--new-machine-readable-summary`, k6 ≥ 1.5):
+        // `results.metrics` is an array of `{name, type, contains, values}`.
+        Some(results) if !root.contains_key("metrics") => {
+            let results = j.obj(results, "results")?;
+            let list = j.arr(j.field(results, "metrics", "results")?, "results.metrics")?;
+            for (i, m) in list.iter().enumerate() {
+                let path = index_path("results.metrics", i);
+                let m = j.obj(m, &path)?;
+                let name = j.req_str(m, "name", &path)?;
+                read(name, m, &path)?;
             }
-            let vp = key_path(&values_path, stat);
-            let mut x = j.num(x, &vp)?;
-            let measure = stat_name(stat);
-            let (unit, direction): (String, Option<Direction>) = match (kind, stat.as_str()) {
-                ("trend", "count") => ("count".into(), None),
-                ("trend", _) => (base_unit.into(), Some(Direction::Lower)),
-                ("counter", "rate") => (rate_unit(base_unit), Some(good_way)),
-                ("counter", _) => (base_unit.into(), Some(good_way)),
-                ("rate", "rate" | "value") => {
-                    x *= 100.0;
-                    ("%".into(), Some(good_way))
-                }
-                ("rate", "passes") => ("count".into(), Some(good_way)),
-                ("rate", "fails") => ("count".into(), Some(flip(good_way))),
-                ("rate", _) => ("count".into(), None),
-                _ => (base_unit.into(), None),
-            };
-            let measure = if kind == "rate" && stat == "value" {
-                "rate".to_string()
-            } else {
-                measure
-            };
-            series
-                .add(Obs {
-                    benchmark: name,
-                    params: &params,
-                    measure: &measure,
-                    unit: &unit,
-                    direction,
-                    samples: &[x],
-                    iterations: None,
-                })
-                .map_err(at_path(F, &vp))?;
+            if let Some(Value::Object(meta)) = root.get("metadata") {
+                copy_scalars(&mut metadata, meta, &["k6Version", "k6_version"], "");
+            }
+            copy_scalars(&mut metadata, root, &["version"], "summary_");
         }
-        if let Some(Value::Object(th)) = m.get("thresholds") {
-            for (expr, state) in th {
-                let ok = match state {
-                    Value::Object(s) => s.get("ok").and_then(Value::as_bool).unwrap_or(true),
-                    // Legacy export: `"thresholds": {"p(95)<500": false}` where the bool
-                    // is "failed".
-                    Value::Bool(failed) => !failed,
-                    _ => true,
-                };
-                if !ok {
-                    failed_thresholds.push(Value::from(format!("{full_name}: {expr}")));
-                }
+        _ => {
+            let metrics = j.obj(j.field(root, "metrics", "")?, "metrics")?;
+            for (full_name, m) in metrics {
+                let path = key_path("metrics", full_name);
+                read(full_name, j.obj(m, &path)?, &path)?;
             }
         }
     }
@@ -133,6 +76,102 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
         metadata,
         testbed_hint: None,
     })
+}
+
+fn read_metric(
+    j: &J,
+    series: &mut Series,
+    failed_thresholds: &mut Vec<Value>,
+    full_name: &str,
+    m: &Map<String, Value>,
+    path: &str,
+) -> Result<(), ParseError> {
+    let (name, params) = split_tags(full_name);
+    let values = match m.get("values") {
+        Some(v) => j.obj(v, &key_path(path, "values"))?,
+        None => m,
+    };
+    let kind = match j.opt_str(m, "type", path)? {
+        Some(t) => t,
+        None => infer_type(values),
+    };
+    let contains = j
+        .opt_str(m, "contains", path)?
+        .unwrap_or_else(|| infer_contains(name, kind));
+    let base_unit = match contains {
+        "time" => "ms",
+        "data" => "B",
+        _ => "count",
+    };
+    let bad_when_high = {
+        let l = name.to_ascii_lowercase();
+        l.contains("fail") || l.contains("error")
+    };
+    let good_way = if bad_when_high {
+        Direction::Lower
+    } else {
+        Direction::Higher
+    };
+    let values_path = if m.contains_key("values") {
+        key_path(path, "values")
+    } else {
+        path.to_string()
+    };
+    for (stat, x) in values {
+        // Legacy exports put `thresholds` and `type` next to the values.
+        if !x.is_number() {
+            continue;
+        }
+        let vp = key_path(&values_path, stat);
+        let mut x = j.num(x, &vp)?;
+        let measure = stat_name(stat);
+        let (unit, direction): (String, Option<Direction>) = match (kind, stat.as_str()) {
+            ("trend", "count") => ("count".into(), None),
+            ("trend", _) => (base_unit.into(), Some(Direction::Lower)),
+            ("counter", "rate") => (rate_unit(base_unit), Some(good_way)),
+            ("counter", _) => (base_unit.into(), Some(good_way)),
+            ("rate", "rate" | "value") => {
+                x *= 100.0;
+                ("%".into(), Some(good_way))
+            }
+            // `matches` is the new summary's name for `passes`.
+            ("rate", "passes" | "matches") => ("count".into(), Some(good_way)),
+            ("rate", "fails") => ("count".into(), Some(flip(good_way))),
+            ("rate", _) => ("count".into(), None),
+            _ => (base_unit.into(), None),
+        };
+        let measure = match (kind, stat.as_str()) {
+            ("rate", "value") => "rate".to_string(),
+            ("rate", "matches") => "passes".to_string(),
+            _ => measure,
+        };
+        series
+            .add(Obs {
+                benchmark: name,
+                params: &params,
+                measure: &measure,
+                unit: &unit,
+                direction,
+                samples: &[x],
+                iterations: None,
+            })
+            .map_err(at_path(F, &vp))?;
+    }
+    if let Some(Value::Object(th)) = m.get("thresholds") {
+        for (expr, state) in th {
+            let ok = match state {
+                Value::Object(s) => s.get("ok").and_then(Value::as_bool).unwrap_or(true),
+                // Legacy export: `"thresholds": {"p(95)<500": false}` where the bool
+                // is "failed".
+                Value::Bool(failed) => !failed,
+                _ => true,
+            };
+            if !ok {
+                failed_thresholds.push(Value::from(format!("{full_name}: {expr}")));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn flip(d: Direction) -> Direction {

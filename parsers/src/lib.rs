@@ -30,24 +30,37 @@
     )
 )]
 
+mod asv;
 mod bdn;
+mod benchmarkjs;
 mod bmf;
+mod callgrind_text;
 mod catch2;
 mod catch2_xml;
 mod common;
 mod criterion;
 mod criterion_json;
+mod dart;
 mod detect;
+mod dhat;
 mod error;
 mod format;
 mod gbench;
+mod gbench_console;
 mod go;
+mod goose;
 mod hyperfine;
 mod jmh;
 mod k6;
 mod libtest;
+mod load_common;
+mod locust;
 mod native;
+mod oha;
 mod pytest;
+mod ruby;
+mod vegeta;
+mod vitest;
 
 use perfwatch_core::{ResultInput, RunSubmission};
 
@@ -104,6 +117,18 @@ pub fn parse(format: Format, input: &str) -> Result<Parsed, ParseError> {
         Format::Bdn => bdn::parse(input),
         Format::Bmf => bmf::parse(input),
         Format::Native => native::parse(input),
+        Format::GbenchConsole => gbench_console::parse(input),
+        Format::Vitest => vitest::parse(input),
+        Format::Benchmarkjs => benchmarkjs::parse(input),
+        Format::Asv => asv::parse(input),
+        Format::Ruby => ruby::parse(input),
+        Format::Iai | Format::Gungraun => callgrind_text::parse(format, input),
+        Format::Dhat => dhat::parse(input),
+        Format::Locust => locust::parse(input),
+        Format::Oha => oha::parse(input),
+        Format::Vegeta => vegeta::parse(input),
+        Format::Goose => goose::parse(input),
+        Format::Dart => dart::parse(input),
     }
 }
 
@@ -111,11 +136,15 @@ pub fn parse(format: Format, input: &str) -> Result<Parsed, ParseError> {
 ///
 /// For `Format::CriterionJson` the pairs are the files under `target/criterion`
 /// (paths relative to it or to any parent; only `…/new/{benchmark,estimates,sample}.json`
-/// are read). For every other format each file is parsed on its own and the results
+/// are read). For `Format::Asv` a `benchmarks.json` among them names the parameters and
+/// units of the results files. For every other format each file is parsed on its own and the results
 /// merged: a series seen in two files gets the samples of both. Errors name the file.
 pub fn parse_files(format: Format, files: &[(&str, &str)]) -> Result<Parsed, ParseError> {
     if format == Format::CriterionJson {
         return criterion_json::parse_dir(files);
+    }
+    if format == Format::Asv {
+        return asv::parse_dir(files);
     }
     let mut merged = common::Series::default();
     let mut out = Parsed::default();

@@ -6,20 +6,27 @@
 //! test parse        ... bench:       1,234.56 ns/iter (+/- 7.8) = 800 MB/s
 //! ```
 //!
-//! The value is ns per iteration, emitted in unit `ns` (Criterion reports the same unit,
-//! so switching output style keeps one series). The `(+/- …)` figure is the max−min
-//! range of libtest's samples, not a spread we can use, so it is ignored.
+//! The value is time per iteration, emitted in the unit printed (`ns`, or `µs`/`ms`/`s`
+//! in harnesses that scale the value, e.g. `8.2 µs/iter`); the core converts all of them
+//! to ns, so a suite whose values cross a unit boundary keeps one series. Criterion
+//! reports the same unit, so switching output style keeps one series too. An output that
+//! only ran tests (`running 0 tests`) is detected as libtest and refused with "no
+//! benchmarks in this libtest output". The `(+/- …)` figure is the max−min
+//! range of libtest's samples, not a spread we can use, so it is ignored. A benchmark
+//! that panicked (`test x ... FAILED`) is listed under `failed_benchmarks`.
 
 use crate::common::{at_line, Obs, Params, Series};
 use crate::{Format, ParseError, Parsed};
 use perfwatch_core::Direction;
 
-const EXPECTED: &str = "\"bench: <value> ns/iter (+/- <range>)\" after the benchmark name";
+const EXPECTED: &str =
+    "\"bench: <value> ns/iter (+/- <range>)\" (or µs/iter, ms/iter, s/iter) after the benchmark name";
 
 pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
     let f = Format::Libtest;
     let mut series = Series::default();
     let no_params = Params::new();
+    let mut failed = Vec::new();
     for (i, line) in input.lines().enumerate() {
         let n = i + 1;
         let Some(rest) = line.trim_start().strip_prefix("test ") else {
@@ -30,6 +37,10 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
             continue;
         };
         let outcome = outcome.trim();
+        if outcome == "FAILED" {
+            failed.push(serde_json::Value::from(name.trim()));
+            continue;
+        }
         let Some(result) = outcome.strip_prefix("bench:") else {
             continue;
         };
@@ -64,9 +75,14 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
                 .map_err(at_line(f, n))?;
         }
     }
+    let mut metadata = serde_json::Map::new();
+    if !failed.is_empty() {
+        metadata.insert("failed_benchmarks".into(), serde_json::Value::Array(failed));
+    }
     Ok(Parsed {
         results: series.finish(f)?,
-        ..Parsed::default()
+        metadata,
+        testbed_hint: None,
     })
 }
 
@@ -76,8 +92,11 @@ type Throughput<'a> = Option<(f64, &'a str)>;
 fn bench_value(s: &str) -> Option<(f64, &'static str, Throughput<'_>)> {
     let mut it = s.split_whitespace();
     let value = number(it.next()?)?;
-    let unit = match it.next()? {
-        "ns/iter" => "ns",
+    let unit = match it.next()?.strip_suffix("/iter")? {
+        "ns" => "ns",
+        "µs" | "μs" | "us" => "µs",
+        "ms" => "ms",
+        "s" => "s",
         _ => return None,
     };
     let throughput = match s.split_once(" = ") {
@@ -108,6 +127,30 @@ mod tests {
         assert_eq!(p.results[0].samples, vec![1234.5]);
         assert_eq!(p.results[1].measure, "throughput");
         assert_eq!(p.results[1].unit, "MB/s");
+    }
+
+    #[test]
+    fn scaled_units_per_iteration_are_kept_as_printed() {
+        let p = parse(
+            "test a ... bench:           8.2 µs/iter (+/- 0.5)\ntest b ... bench: 1.5 ms/iter (+/- 0.1)\ntest c ... bench: 2 s/iter (+/- 0)\n",
+        )
+        .unwrap();
+        let units: Vec<_> = p
+            .results
+            .iter()
+            .map(|r| (r.unit.as_str(), r.samples[0]))
+            .collect();
+        assert_eq!(units, vec![("µs", 8.2), ("ms", 1.5), ("s", 2.0)]);
+    }
+
+    #[test]
+    fn a_test_only_output_says_there_are_no_benchmarks() {
+        let e = parse("running 0 tests\n\ntest result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("no benchmarks in this libtest output"),
+            "{e}"
+        );
     }
 
     #[test]

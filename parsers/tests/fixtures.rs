@@ -320,10 +320,11 @@ fn criterion_json_needs_benchmark_json() {
 // ---------------------------------------------------------------- C++
 
 #[test]
-fn gbench_console_output_is_not_a_supported_format() {
-    // Documented: use --benchmark_format=json. The table must not be mistaken for another format.
+fn gbench_console_output_is_its_own_format() {
+    // The table is read by gbench-console (tests/harnesses.rs), never mistaken for another
+    // format, and the JSON reader refuses it.
     let input = shared("google_benchmark/generated_gbench_1.7.1_console.txt");
-    assert_eq!(detect_format(&input), None);
+    assert_eq!(detect_format(&input), Some(Format::GbenchConsole));
     assert!(parse(Format::Gbench, &input).is_err());
 }
 

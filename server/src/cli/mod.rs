@@ -5,6 +5,7 @@ pub mod detect;
 pub mod git;
 pub mod import;
 pub mod ingest;
+pub mod parse;
 pub mod run;
 pub mod submit;
 pub mod user;
@@ -91,6 +92,9 @@ pub enum Command {
     /// Submit result files (any supported harness format, detected per file) as one
     /// run, filling commit details from git and CI variables.
     Submit(submit::SubmitArgs),
+    /// Show what `submit` would send for these files (formats, series, units, sample
+    /// counts) without a server.
+    Parse(parse::ParseArgs),
     /// Run a benchmark command, stream its output, parse it and submit one run.
     Run(run::RunArgs),
     /// Backfill history: submit a directory of old result files listed in a manifest.
