@@ -1,0 +1,18 @@
+//! perfwatch's load engine. Pure parts: [`scenario`] (the TOML file), [`schedule`]
+//! (arrival times), [`template`], [`taxonomy`] (error classes), [`threshold`],
+//! [`validity`], [`recorder`] (HDR histograms) and [`results`] (native runs). IO parts:
+//! [`http`], [`driver`] (external JSON-lines process), [`probe`] (procfs), [`engine`]
+//! (the tokio run loop), [`progress`] (terminal), [`calibrate`].
+
+pub mod recorder;
+pub mod report;
+pub mod scenario;
+pub mod schedule;
+pub mod taxonomy;
+pub mod template;
+pub mod threshold;
+pub mod units;
+pub mod validity;
+
+#[cfg(test)]
+mod testing;
