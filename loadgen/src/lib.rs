@@ -14,5 +14,15 @@ pub mod threshold;
 pub mod units;
 pub mod validity;
 
+#[cfg(feature = "demo-service")]
+pub mod demo;
+pub mod driver;
+pub mod engine;
+pub mod extract;
+pub mod http;
+pub mod probe;
+pub mod progress;
+pub mod results;
+pub mod summary;
 #[cfg(test)]
 mod testing;

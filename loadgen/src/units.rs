@@ -48,7 +48,7 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
         "h" => value / 3600.0,
         u => return Err(format!("unknown rate unit `/{u}` in `{t}` (/s, /m, /h)")),
     };
-    if !per_second.is_finite() || per_second < 0.0 || per_second > 10_000_000.0 {
+    if !per_second.is_finite() || !(0.0..=10_000_000.0).contains(&per_second) {
         return Err(format!("`{t}` is out of range (0 to 10,000,000/s)"));
     }
     Ok(per_second)
