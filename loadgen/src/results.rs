@@ -98,11 +98,7 @@ fn op_series(op: &OpReport, params: &BTreeMap<String, String>, out: &mut Vec<Res
         params,
         per_second(op, |s| s.response_p99, op.response.p99),
     );
-    out.push(with_percentiles(
-        r,
-        &op.response,
-        &[("99", op.response.p99)],
-    ));
+    out.push(with_percentiles(r, &[("99", op.response.p99)]));
     let r = series(
         b,
         "service_time",
@@ -189,7 +185,6 @@ pub fn to_run(report: &Report, meta: &RunMeta) -> RunSubmission {
         );
         results.push(with_percentiles(
             r,
-            &report.lag,
             &[("99", report.lag.p99), ("99.9", report.lag.p999)],
         ));
     }
