@@ -14,6 +14,7 @@ pub mod threshold;
 pub mod units;
 pub mod validity;
 
+pub mod calibrate;
 #[cfg(feature = "demo-service")]
 pub mod demo;
 pub mod driver;

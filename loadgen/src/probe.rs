@@ -215,7 +215,10 @@ mod tests {
         std::hint::black_box(x);
         let busy = p.sample().unwrap().unwrap();
         // On a loaded box the spinning thread gets a share of a core, not all of it.
-        assert!(busy.cpu_percent > 5.0 && busy.cpu_percent > idle.cpu_percent, "{idle:?} {busy:?}");
+        assert!(
+            busy.cpu_percent > 5.0 && busy.cpu_percent > idle.cpu_percent,
+            "{idle:?} {busy:?}"
+        );
         assert!(busy.rss_bytes > 1e6, "{busy:?}");
     }
 

@@ -43,6 +43,8 @@ pub fn percentiles(h: &Histogram<u64>) -> Percentiles {
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub op: usize,
+    /// The intended start of the attempt's flow iteration: decides warm-up or not.
+    pub iteration: Duration,
     pub intended: Duration,
     pub started: Duration,
     pub ended: Duration,
@@ -140,7 +142,7 @@ impl Recorder {
     }
 
     pub fn record(&mut self, a: &Attempt) {
-        if a.intended < self.warmup {
+        if a.iteration < self.warmup {
             return;
         }
         let sec = self.second_of(a.ended).unwrap_or(0);
@@ -278,6 +280,7 @@ mod tests {
         // warm-up attempt: ignored
         r.record(&Attempt {
             op: 0,
+            iteration: ms(10),
             intended: ms(10),
             started: ms(10),
             ended: ms(20),
@@ -294,6 +297,7 @@ mod tests {
             r.record_start(intended, started);
             r.record(&Attempt {
                 op: 0,
+                iteration: intended,
                 intended,
                 started,
                 ended: started + ms(2),

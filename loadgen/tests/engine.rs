@@ -255,3 +255,41 @@ done"#;
     let ok_total: u64 = f.report.ops.iter().map(|o| o.ok).sum();
     assert_eq!(ok_total, 30);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calibration_finds_a_known_capacity() {
+    use perfwatch_loadgen::calibrate::{calibrate, Search, Slo};
+    // 10 slots × 50 ms: 200 requests/s (a little less: timers round up to the next ms).
+    let base = demo(DemoConfig {
+        capacity: Some(10),
+        latency: Duration::from_millis(50),
+        ..DemoConfig::default()
+    })
+    .await;
+    let s = parse(&scenario(
+        &base,
+        "model = \"open\"\nrate = \"1/s\"",
+        "1s",
+        "{ op = \"work\", method = \"GET\", path = \"/work\" }",
+    ))
+    .unwrap();
+    let slo = Slo {
+        p99_ms: Some(150.0),
+        error_pct: Some(1.0),
+    };
+    let cal = calibrate(
+        &s,
+        Path::new("."),
+        &slo,
+        Search::new(50.0, 2000.0, 0.05),
+        Duration::from_millis(1500),
+        Duration::from_millis(300),
+        |st| println!("{:.1}/s: {:?}", st.rate, st.met),
+    )
+    .await
+    .unwrap();
+    let knee = cal.knee.unwrap();
+    println!("knee {knee:.1}/s after {} steps", cal.steps.len());
+    assert!((180.0..=220.0).contains(&knee), "knee {knee}");
+    assert!((cal.fair_rate.unwrap() - knee * 0.7).abs() < 1e-9);
+}

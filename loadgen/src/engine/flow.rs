@@ -78,6 +78,7 @@ pub async fn iteration(sh: &Shared, flow: usize, vu: u64, iter: u64, intended: I
             let failed = error.is_some();
             sh.rec().record(&Attempt {
                 op,
+                iteration: sh.offset(intended),
                 intended: sh.offset(i),
                 started: sh.offset(s),
                 ended: sh.offset(e),

@@ -190,3 +190,17 @@ proptest::proptest! {
         let _ = parse(&src);
     }
 }
+
+#[test]
+fn the_examples_parse() {
+    for (name, text) in [
+        ("groups.toml", include_str!("../../../examples/groups.toml")),
+        (
+            "groups-driver.toml",
+            include_str!("../../../examples/groups-driver.toml"),
+        ),
+    ] {
+        let s = parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!s.flows.is_empty(), "{name}");
+    }
+}
