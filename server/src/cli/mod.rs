@@ -5,6 +5,9 @@ pub mod detect;
 pub mod git;
 pub mod import;
 pub mod ingest;
+pub mod load;
+pub mod load_calibrate;
+pub mod load_demo;
 pub mod parse;
 pub mod run;
 pub mod submit;
@@ -104,6 +107,10 @@ pub enum Command {
     Detect(detect::DetectArgs),
     /// Compare two points in history (benchstat-like table) through a server's API.
     Compare(compare::CompareArgs),
+    /// Run a load scenario (docs/load.md) and write or submit the results as a run.
+    Load(load::LoadArgs),
+    /// A small identities/groups service to load-test (examples/groups.toml).
+    DemoService(load_demo::DemoServiceArgs),
 }
 
 #[derive(Debug, Subcommand)]

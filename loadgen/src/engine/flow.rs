@@ -1,0 +1,114 @@
+//! One flow iteration: its steps in order (each repeated as asked), every attempt
+//! recorded. The first attempt counts from the iteration's intended start; later ones
+//! start when the previous ends, so a delay is charged to the step that caused it. A
+//! failed step ends the iteration (later steps may need what it would have set).
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::Shared;
+use crate::recorder::Attempt;
+use crate::scenario::StepKind;
+use crate::taxonomy::Failure;
+
+/// Picks a flow by weight.
+pub fn pick(sh: &Shared, rng: &mut ChaCha8Rng) -> usize {
+    let flows = &sh.scenario.flows;
+    let total: u64 = flows.iter().map(|f| u64::from(f.weight)).sum();
+    let mut x = rng.random_range(0..total.max(1));
+    for (i, f) in flows.iter().enumerate() {
+        if x < u64::from(f.weight) {
+            return i;
+        }
+        x -= u64::from(f.weight);
+    }
+    0
+}
+
+pub async fn iteration(sh: &Shared, flow: usize, vu: u64, iter: u64, intended: Instant) {
+    let seq = sh.seq.fetch_add(1, Ordering::Relaxed);
+    sh.in_flight.fetch_add(1, Ordering::Relaxed);
+    let started = Instant::now();
+    sh.rec()
+        .record_start(sh.offset(intended), sh.offset(started));
+    let f = &sh.scenario.flows[flow];
+    let mut vars: HashMap<String, String> = sh.scenario.vars.iter().cloned().collect();
+    if !sh.feeder.is_empty() {
+        let row = &sh.feeder[(vu as usize) % sh.feeder.len()];
+        vars.extend(row.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    vars.insert("vu".into(), vu.to_string());
+    vars.insert("iter".into(), iter.to_string());
+    vars.insert("seq".into(), seq.to_string());
+    vars.insert("flow".into(), f.name.clone());
+    let mut first = true;
+    'steps: for step in &f.steps {
+        let op = sh.op_index[&step.op];
+        for _ in 0..step.repeat {
+            let s = Instant::now();
+            let i = if first { intended } else { s };
+            first = false;
+            let r = match &step.kind {
+                StepKind::Http { .. } => sh.http.run(step, &mut vars).await,
+                StepKind::Driver { vars: extra } => match &sh.driver {
+                    Some(d) => {
+                        let rendered: Result<Vec<(String, String)>, String> = extra
+                            .iter()
+                            .map(|(k, t)| t.render(&vars).map(|v| (k.clone(), v)))
+                            .collect();
+                        match rendered {
+                            Ok(x) => match d.call(&step.op, &mut vars, &x).await {
+                                Ok(()) => take_driver_vars(&step.extract, &mut vars),
+                                Err(e) => Err(e),
+                            },
+                            Err(e) => Err(Failure::Validation(e)),
+                        }
+                    }
+                    None => Err(Failure::Validation("no [driver]".into())),
+                },
+            };
+            let e = Instant::now();
+            let error = r
+                .err()
+                .map(|f| (sh.scenario.taxonomy.classify(&f), f.message().to_string()));
+            let failed = error.is_some();
+            sh.rec().record(&Attempt {
+                op,
+                iteration: sh.offset(intended),
+                intended: sh.offset(i),
+                started: sh.offset(s),
+                ended: sh.offset(e),
+                error,
+            });
+            if failed {
+                break 'steps;
+            }
+        }
+    }
+    sh.in_flight.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// A driver step's `extract = { var = "name" }` copies the answered variable `name`
+/// into `var`; a missing one is a validation failure.
+fn take_driver_vars(
+    extract: &[(String, String)],
+    vars: &mut HashMap<String, String>,
+) -> Result<(), Failure> {
+    for (var, name) in extract {
+        match vars.get(name).cloned() {
+            Some(v) => {
+                vars.insert(var.clone(), v);
+            }
+            None => {
+                return Err(Failure::Validation(format!(
+                    "extract `{var}`: the driver's answer has no `{name}`"
+                )))
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,449 @@
+//! Reading a scenario file: TOML into [`raw`] types, then checked into [`model`]
+//! types. Every error names the line and the dotted key.
+
+mod locate;
+pub mod model;
+mod raw;
+mod steps;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::IpAddr;
+use std::ops::Range;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+pub use model::*;
+use raw::*;
+
+use crate::schedule::{Arrival, RateProfile, Stage as RateStage};
+use crate::taxonomy::{Taxonomy, UserRule, BUILTIN_CLASSES};
+use crate::template::BUILTIN_VARS;
+use crate::threshold::parse_threshold;
+use crate::units::{parse_duration, parse_rate};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub line: usize,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}, key `{}`: {}",
+            self.line, self.key, self.message
+        )
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+pub(crate) struct Ctx<'a> {
+    src: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(
+        &self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ScenarioError {
+        ScenarioError {
+            line: locate::line_of(self.src, span.start),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+    fn duration(&self, v: &Spanned<String>, key: &str) -> Result<Duration, ScenarioError> {
+        parse_duration(v.get_ref()).map_err(|m| self.err(v.span(), key, m))
+    }
+}
+
+/// Parses and checks a scenario.
+pub fn parse(src: &str) -> Result<Scenario, ScenarioError> {
+    let raw: RawScenario = toml::from_str(src).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        ScenarioError {
+            line: locate::line_of(src, span.start),
+            key: locate::key_at(src, span.start),
+            message: e.message().to_string(),
+        }
+    })?;
+    let c = Ctx { src };
+    let run = &raw.run;
+    let name = run.name.get_ref().trim().to_string();
+    if name.is_empty() || name.len() > 100 {
+        return Err(c.err(run.name.span(), "run.name", "must be 1 to 100 characters"));
+    }
+    let base_url = check_base_url(&c, &run.base_url, &run.allow_hosts)?;
+    let warmup = match &run.warmup {
+        Some(w) => c.duration(w, "run.warmup")?,
+        None => Duration::ZERO,
+    };
+    let timeout = match &run.timeout {
+        Some(t) => c.duration(t, "run.timeout")?,
+        None => Duration::from_secs(10),
+    };
+    if timeout.is_zero() {
+        let t = run.timeout.as_ref().map(|t| t.span()).unwrap_or(0..0);
+        return Err(c.err(t, "run.timeout", "must be longer than 0"));
+    }
+    let version_url = match &run.version_url {
+        Some(v) => Some(check_path(&c, v, "run.version_url")?),
+        None => None,
+    };
+    let (load, duration) = check_load(&c, &raw.load, run.duration.as_ref(), warmup)?;
+    let taxonomy = check_errors(&c, &raw.errors)?;
+    let mut thresholds = Vec::new();
+    for (k, v) in &raw.thresholds {
+        let t = parse_threshold(k.get_ref(), v.get_ref())
+            .map_err(|m| c.err(v.span(), format!("thresholds.\"{}\"", k.get_ref()), m))?;
+        thresholds.push(t);
+    }
+    let driver = match &raw.driver {
+        Some(d) if d.command.get_ref().is_empty() => {
+            return Err(c.err(
+                d.command.span(),
+                "driver.command",
+                "needs the program and its arguments",
+            ))
+        }
+        Some(d) => Some(d.command.get_ref().clone()),
+        None => None,
+    };
+    let vars: Vec<(String, String)> = run.vars.clone().into_iter().collect();
+    let mut known: HashSet<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
+    known.extend(vars.iter().map(|(k, _)| k.clone()));
+    let flows = steps::check_flows(
+        &c,
+        &raw.flow,
+        &known,
+        raw.feeder.is_some(),
+        driver.is_some(),
+    )?;
+    let op_set: HashSet<&str> = flows
+        .iter()
+        .flat_map(|f| f.steps.iter().map(|s| s.op.as_str()))
+        .collect();
+    for (t, (k, _)) in thresholds.iter().zip(&raw.thresholds) {
+        if t.op != "*" && !op_set.contains(t.op.as_str()) {
+            return Err(c.err(
+                k.span(),
+                format!("thresholds.\"{}\"", t.key),
+                format!("no step has op `{}`", t.op),
+            ));
+        }
+    }
+    let sut = raw.sut.as_ref().map(|s| check_sut(&c, s)).transpose()?;
+    Ok(Scenario {
+        name,
+        base_url,
+        duration,
+        warmup,
+        seed: run.seed.unwrap_or(0),
+        version_url,
+        timeout,
+        vars,
+        load,
+        flows,
+        taxonomy,
+        thresholds,
+        sut,
+        feeder: raw.feeder.as_ref().map(|f| f.csv.get_ref().into()),
+        driver,
+        hash: hex::encode(Sha256::digest(src.as_bytes())),
+    })
+}
+
+fn check_base_url(c: &Ctx, v: &Spanned<String>, allow: &[String]) -> Result<String, ScenarioError> {
+    let key = "run.base_url";
+    let url = url::Url::parse(v.get_ref())
+        .map_err(|e| c.err(v.span(), key, format!("not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(c.err(v.span(), key, "must start with http:// or https://"));
+    }
+    let host = url
+        .host_str()
+        .unwrap_or("")
+        .trim_matches(|c| c == '[' || c == ']')
+        .to_string();
+    let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if !loopback && !allow.iter().any(|a| a.eq_ignore_ascii_case(&host)) {
+        return Err(c.err(
+            v.span(),
+            key,
+            format!("host `{host}` is not loopback; list it in run.allow_hosts to load-test it on purpose"),
+        ));
+    }
+    if url.path() != "/" || url.query().is_some() {
+        return Err(c.err(
+            v.span(),
+            key,
+            "give scheme, host and port only; paths go in the steps",
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn check_path(c: &Ctx, v: &Spanned<String>, key: &str) -> Result<String, ScenarioError> {
+    if v.get_ref().starts_with('/') {
+        Ok(v.get_ref().clone())
+    } else {
+        Err(c.err(
+            v.span(),
+            key,
+            "must be a path starting with `/` (the host is run.base_url)",
+        ))
+    }
+}
+
+fn check_load(
+    c: &Ctx,
+    l: &RawLoad,
+    duration: Option<&Spanned<String>>,
+    warmup: Duration,
+) -> Result<(Load, Duration), ScenarioError> {
+    let duration = match duration {
+        Some(d) => Some(c.duration(d, "run.duration")?),
+        None => None,
+    };
+    let not_for = |v: Option<Range<usize>>, key: &str, model: &str| match v {
+        Some(span) => Err(c.err(
+            span,
+            format!("load.{key}"),
+            format!("does not apply to the {model} model"),
+        )),
+        None => Ok(()),
+    };
+    match l.model.get_ref().as_str() {
+        "open" => {
+            not_for(l.vus.as_ref().map(|v| v.span()), "vus", "open")?;
+            not_for(l.think.as_ref().map(|v| v.span()), "think", "open")?;
+            not_for(l.pacing.as_ref().map(|v| v.span()), "pacing", "open")?;
+            let initial = match &l.rate {
+                Some(r) => parse_rate(r.get_ref()).map_err(|m| c.err(r.span(), "load.rate", m))?,
+                None => 0.0,
+            };
+            let mut stages = Vec::new();
+            let mut stage_total = Duration::ZERO;
+            for (i, s) in l.stages.iter().flatten().enumerate() {
+                let key = format!("load.stages[{i}]");
+                let st = s.get_ref();
+                let dur = |t: &str| parse_duration(t).map_err(|m| c.err(s.span(), key.clone(), m));
+                let stage = match (&st.to, &st.over, &st.hold) {
+                    (Some(to), Some(over), None) => {
+                        let to = parse_rate(to).map_err(|m| c.err(s.span(), key.clone(), m))?;
+                        let over = dur(over)?;
+                        stage_total += over;
+                        RateStage::Ramp {
+                            to,
+                            over: over.as_secs_f64(),
+                        }
+                    }
+                    (None, None, Some(hold)) => {
+                        let over = dur(hold)?;
+                        stage_total += over;
+                        RateStage::Hold {
+                            over: over.as_secs_f64(),
+                        }
+                    }
+                    _ => {
+                        return Err(c.err(
+                            s.span(),
+                            key,
+                            "a stage is {to = \"RATE\", over = \"TIME\"} or {hold = \"TIME\"}",
+                        ))
+                    }
+                };
+                stages.push(stage);
+            }
+            if l.rate.is_none() && stages.is_empty() {
+                return Err(c.err(
+                    l.model.span(),
+                    "load.rate",
+                    "the open model needs `rate` or `stages`",
+                ));
+            }
+            // Stages span warm-up and measured time together.
+            let duration = match duration {
+                Some(d) => d,
+                None if !stages.is_empty() => stage_total.saturating_sub(warmup),
+                None => {
+                    return Err(c.err(
+                        l.model.span(),
+                        "run.duration",
+                        "required with a constant rate",
+                    ))
+                }
+            };
+            if duration.is_zero() {
+                return Err(c.err(
+                    l.model.span(),
+                    "run.duration",
+                    "the measured time must be longer than 0 (stages cover warm-up plus duration)",
+                ));
+            }
+            let total = (warmup + duration).as_secs_f64();
+            let profile = RateProfile::from_stages(initial, &stages, total);
+            let arrival = match l.arrival.as_ref().map(|a| (a.get_ref().as_str(), a.span())) {
+                None | Some(("uniform", _)) => Arrival::Uniform,
+                Some(("poisson", _)) => Arrival::Poisson,
+                Some((_, span)) => {
+                    return Err(c.err(span, "load.arrival", "is `uniform` or `poisson`"))
+                }
+            };
+            let max_in_flight = match &l.max_in_flight {
+                Some(m) if !(1..=1_000_000).contains(m.get_ref()) => {
+                    return Err(c.err(m.span(), "load.max_in_flight", "must be 1 to 1,000,000"))
+                }
+                Some(m) => *m.get_ref() as usize,
+                None => 1000,
+            };
+            let when_full = match l
+                .when_full
+                .as_ref()
+                .map(|a| (a.get_ref().as_str(), a.span()))
+            {
+                None | Some(("queue", _)) => WhenFull::Queue,
+                Some(("drop", _)) => WhenFull::Drop,
+                Some((_, span)) => {
+                    return Err(c.err(span, "load.when_full", "is `queue` or `drop`"))
+                }
+            };
+            let rate_text = match (&l.rate, stages.is_empty()) {
+                (Some(r), true) => r.get_ref().clone(),
+                _ => "stages".to_string(),
+            };
+            Ok((
+                Load::Open {
+                    profile,
+                    arrival,
+                    max_in_flight,
+                    when_full,
+                    rate_text,
+                },
+                duration,
+            ))
+        }
+        "closed" => {
+            not_for(l.rate.as_ref().map(|v| v.span()), "rate", "closed")?;
+            not_for(
+                l.stages.as_ref().and_then(|s| s.first()).map(|v| v.span()),
+                "stages",
+                "closed",
+            )?;
+            not_for(
+                l.max_in_flight.as_ref().map(|v| v.span()),
+                "max_in_flight",
+                "closed",
+            )?;
+            let vus = match &l.vus {
+                Some(v) if !(1..=100_000).contains(v.get_ref()) => {
+                    return Err(c.err(v.span(), "load.vus", "must be 1 to 100,000"))
+                }
+                Some(v) => *v.get_ref() as usize,
+                None => {
+                    return Err(c.err(l.model.span(), "load.vus", "the closed model needs `vus`"))
+                }
+            };
+            let think = match &l.think {
+                Some(t) => c.duration(t, "load.think")?,
+                None => Duration::ZERO,
+            };
+            let pacing = match &l.pacing {
+                Some(p) => {
+                    let d = c.duration(p, "load.pacing")?;
+                    if d.is_zero() {
+                        return Err(c.err(p.span(), "load.pacing", "must be longer than 0"));
+                    }
+                    Some(d)
+                }
+                None => None,
+            };
+            let duration =
+                duration.ok_or_else(|| c.err(l.model.span(), "run.duration", "required"))?;
+            if duration.is_zero() {
+                return Err(c.err(l.model.span(), "run.duration", "must be longer than 0"));
+            }
+            Ok((Load::Closed { vus, think, pacing }, duration))
+        }
+        _ => Err(c.err(
+            l.model.span(),
+            "load.model",
+            "is `open` (arrival rate) or `closed` (virtual users)",
+        )),
+    }
+}
+
+fn check_errors(
+    c: &Ctx,
+    rules: &std::collections::BTreeMap<Spanned<String>, RawErrorRule>,
+) -> Result<Taxonomy, ScenarioError> {
+    let mut out = Taxonomy::default();
+    for (name, r) in rules {
+        let n = name.get_ref();
+        let key = format!("errors.{n}");
+        if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(c.err(name.span(), key, "class names are letters, digits and _"));
+        }
+        if r.status.is_empty() && r.message.is_none() {
+            return Err(c.err(
+                name.span(),
+                key,
+                "give `status = [..]` or `message = \"..\"`",
+            ));
+        }
+        if let Some(s) = r.status.iter().find(|s| !(100..=599).contains(*s)) {
+            return Err(c.err(name.span(), key, format!("{s} is not an HTTP status")));
+        }
+        out.rules.push(UserRule {
+            class: n.clone(),
+            status: r.status.clone(),
+            message: r.message.clone(),
+        });
+    }
+    debug_assert!(BUILTIN_CLASSES.contains(&"other"));
+    Ok(out)
+}
+
+fn check_sut(c: &Ctx, s: &Spanned<RawSut>) -> Result<SutTarget, ScenarioError> {
+    let r = s.get_ref();
+    let children = r.children.unwrap_or(true);
+    let given = [
+        r.pid.is_some(),
+        r.pid_file.is_some(),
+        r.process.is_some(),
+        r.cgroup.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() != 1 {
+        return Err(c.err(
+            s.span(),
+            "sut",
+            "give exactly one of pid, pid_file, process, cgroup",
+        ));
+    }
+    Ok(if let Some(pid) = r.pid {
+        if pid <= 0 {
+            return Err(c.err(s.span(), "sut.pid", "must be a positive process id"));
+        }
+        SutTarget::Pid { pid, children }
+    } else if let Some(p) = &r.pid_file {
+        SutTarget::PidFile {
+            path: p.into(),
+            children,
+        }
+    } else if let Some(p) = &r.process {
+        SutTarget::Process(p.clone())
+    } else {
+        SutTarget::Cgroup(r.cgroup.clone().unwrap_or_default().into())
+    })
+}
+
+#[cfg(test)]
+mod tests;
