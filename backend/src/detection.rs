@@ -101,7 +101,7 @@ pub async fn detect_project(
                 summary.too_short += 1;
                 vec![]
             }
-            Detection::Done { change_points } => change_points,
+            Detection::Done { change_points, .. } => change_points,
         };
         summary.change_points_found += change_points.len();
         data.push(SeriesData {

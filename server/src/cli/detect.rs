@@ -156,10 +156,10 @@ pub fn report(table: &Table, cfg: &DetectConfig) -> anyhow::Result<(String, serd
             Detection::TooShort { needed, got } => {
                 out.push_str(&format!("  too short: needs {needed} points, has {got}\n"));
             }
-            Detection::Done { change_points } if change_points.is_empty() => {
+            Detection::Done { change_points, .. } if change_points.is_empty() => {
                 out.push_str("  no change points\n");
             }
-            Detection::Done { change_points } => {
+            Detection::Done { change_points, .. } => {
                 out.push_str(&format!(
                     "  {:>7}  {:<16} {:>14} {:>14} {:>9} {:>10}\n",
                     "index", "label", "before", "after", "change", "p-value"
