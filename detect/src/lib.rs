@@ -5,7 +5,9 @@
 //! - [`detect_incremental`]: re-examines only the tail that new points can change.
 //! - [`fdr`]: Benjamini–Hochberg across the change points of many series.
 //! - [`threshold`]: static, percentage-vs-baseline and z-score rules.
-//! - [`corpus`], [`score`]: the labelled quality corpus and TCPDBench-style scoring.
+//! - [`corpus`], [`corpus_trend`], [`score`]: the labelled quality corpora and
+//!   TCPDBench-style scoring.
+//! - [`table`], [`detect_with_gaps`]: series files (CSV/JSON) with missing points.
 //!
 //! The algorithm, defaults and measured quality are in docs/detection.md.
 
@@ -18,15 +20,18 @@ mod edivisive;
 mod energy;
 pub mod fdr;
 mod fenwick;
+mod gaps;
 mod incremental;
 mod ranks;
 pub mod rng;
 pub mod score;
 mod significance;
+pub mod table;
 pub mod threshold;
 
 pub use adjacent::relative_change;
 pub use config::{ChangePoint, DetectConfig, DetectError, Detection, Drift, EnergyInput};
+pub use gaps::detect_with_gaps;
 pub use incremental::{detect_incremental, incremental_window_start};
 pub use significance::SignificanceTest;
 

@@ -190,3 +190,48 @@ proptest! {
         prop_assert!((got - sign * slope).abs() <= 0.1 * slope, "slope {} want {}", got, sign * slope);
     }
 }
+
+#[test]
+fn gaps_are_skipped_and_indices_are_rows() {
+    use perfwatch_detect::detect_with_gaps;
+    // A 20 % step at row 40; rows 10, 38 and 39 are missing.
+    let mut v: Vec<Option<f64>> = series(80, 0.01, Noise::Gaussian, 9, |i| {
+        if i >= 40 {
+            120.0
+        } else {
+            100.0
+        }
+    })
+    .into_iter()
+    .map(Some)
+    .collect();
+    for i in [10, 38, 39] {
+        v[i] = None;
+    }
+    let d = detect_with_gaps(&v, &DetectConfig::default()).unwrap();
+    let cp = &d.change_points()[0];
+    assert_eq!((cp.before_start, cp.index, cp.after_end), (0, 40, 80));
+    // A step at row 38 while rows 38 and 39 are missing: the first point seen of the new
+    // level is row 40, and that is where it is reported.
+    let mut w: Vec<Option<f64>> = series(80, 0.01, Noise::Gaussian, 9, |i| {
+        if i >= 38 {
+            120.0
+        } else {
+            100.0
+        }
+    })
+    .into_iter()
+    .map(Some)
+    .collect();
+    w[38] = None;
+    w[39] = None;
+    let d = detect_with_gaps(&w, &DetectConfig::default()).unwrap();
+    assert_eq!(d.change_points()[0].index, 40);
+    // Too short counts present points; gaps only: too short, not an error.
+    let few = [Some(1.0), None, Some(2.0)];
+    assert_eq!(
+        detect_with_gaps(&few, &DetectConfig::default()).unwrap(),
+        perfwatch_detect::Detection::TooShort { needed: 10, got: 2 }
+    );
+    assert!(detect_with_gaps(&[None; 5], &DetectConfig::default()).is_ok());
+}
