@@ -16,7 +16,7 @@ use perfwatch_core::units::Direction;
 use perfwatch_core::view::SeriesInfo;
 use perfwatch_detect::threshold::{Breach, Side, ThresholdRule};
 use perfwatch_detect::{
-    detect, fdr::fdr_filter, relative_change, ChangePoint, DetectConfig, Detection,
+    detect, fdr::fdr_mask, relative_change, ChangePoint, DetectConfig, Detection, Drift,
 };
 
 use crate::error::{Result, StoreError};
@@ -61,6 +61,7 @@ struct SeriesData {
     axis: RangeAxis,
     points: Vec<DetectPoint>,
     change_points: Vec<ChangePoint>,
+    drifts: Vec<Drift>,
 }
 
 /// Runs one detection pass over a project (by slug).
@@ -94,34 +95,57 @@ pub async fn detect_project(
         if let Some(m) = learned.get(&info.id) {
             config.min_relative_change = config.min_relative_change.max(*m);
         }
-        let change_points = match detect(&values, &config)
+        let (change_points, drifts) = match detect(&values, &config)
             .map_err(|e| StoreError::Data(format!("detection on series {}: {e}", info.id)))?
         {
             Detection::TooShort { .. } => {
                 summary.too_short += 1;
-                vec![]
+                (vec![], vec![])
             }
-            Detection::Done { change_points } => change_points,
+            Detection::Done {
+                change_points,
+                drifts,
+            } => (change_points, drifts),
         };
-        summary.change_points_found += change_points.len();
+        summary.change_points_found += change_points.len() + drifts.len();
         data.push(SeriesData {
             info,
             axis,
             points,
             change_points,
+            drifts,
         });
     }
-    let lists: Vec<&[ChangePoint]> = data.iter().map(|d| d.change_points.as_slice()).collect();
-    let kept = fdr_filter(&lists, settings.fdr_q);
+    // A drift is one hypothesis like a change point: its trend test's p-value joins the
+    // Benjamini–Hochberg pool (as a change point at its start, for the mask).
+    let lists: Vec<Vec<ChangePoint>> = data
+        .iter()
+        .map(|d| {
+            let mut all = d.change_points.clone();
+            all.extend(d.drifts.iter().map(drift_as_hypothesis));
+            all
+        })
+        .collect();
+    let masks = fdr_mask(&lists, settings.fdr_q);
 
     // Write.
-    for (d, kept) in data.iter().zip(kept) {
-        summary.change_points_kept += kept.len();
-        let alerts: Vec<NewAlert> = kept
-            .iter()
-            .filter_map(|cp| changepoint_alert(&d.info, d.axis, &d.points, cp))
+    for (d, mask) in data.iter().zip(masks) {
+        let (cp_mask, drift_mask) = mask.split_at(d.change_points.len());
+        let kept_cps = d.change_points.iter().zip(cp_mask).filter(|(_, k)| **k);
+        let kept_drifts = d.drifts.iter().zip(drift_mask).filter(|(_, k)| **k);
+        let mut alerts: Vec<NewAlert> = kept_cps
+            .filter_map(|(cp, _)| changepoint_alert(&d.info, d.axis, &d.points, cp))
             .collect();
-        let supported: Vec<usize> = d.change_points.iter().map(|c| c.index).collect();
+        alerts
+            .extend(kept_drifts.filter_map(|(dr, _)| drift_alert(&d.info, d.axis, &d.points, dr)));
+        alerts.sort_by_key(|a| a.index);
+        summary.change_points_kept += alerts.len();
+        let supported: Vec<usize> = d
+            .change_points
+            .iter()
+            .map(|c| c.index)
+            .chain(d.drifts.iter().map(|dr| dr.start))
+            .collect();
         let c = store
             .upsert_changepoint_alerts(
                 project.id,
@@ -236,6 +260,65 @@ pub fn changepoint_alert(
         absolute_change: cp.absolute_change,
         p_value: Some(cp.p_value),
         details: None,
+    })
+}
+
+/// A drift as the hypothesis Benjamini–Hochberg counts: its start and its p-value.
+fn drift_as_hypothesis(d: &Drift) -> ChangePoint {
+    ChangePoint {
+        index: d.start,
+        before_start: d.start,
+        after_end: d.end,
+        before_median: d.start_level,
+        after_median: d.end_level,
+        before_mean: d.start_level,
+        after_mean: d.end_level,
+        relative_change: d.relative_change,
+        absolute_change: d.absolute_change,
+        p_value: d.p_value,
+        energy: 0.0,
+    }
+}
+
+/// What a drift alert stores in `details`: the drift as found (start, end, slope per
+/// point, levels, p-value), with `"kind": "drift"`, plus whether it is still going on.
+fn drift_details(d: &Drift, len: usize) -> Option<String> {
+    let mut v = serde_json::to_value(d).ok()?;
+    let o = v.as_object_mut()?;
+    o.insert("kind".into(), "drift".into());
+    o.insert("ongoing".into(), (d.end >= len).into());
+    Some(v.to_string())
+}
+
+/// Maps a drift to the alert it raises: its suspect range is where the creep started
+/// (last point before the ramp, first point on it); before/after are the fitted levels
+/// at the ramp's start and end, and `details` has the slope and span.
+pub fn drift_alert(
+    s: &SeriesInfo,
+    axis: RangeAxis,
+    points: &[DetectPoint],
+    d: &Drift,
+) -> Option<NewAlert> {
+    let (bad, good, range) = locate(axis, points, d.start)?;
+    Some(NewAlert {
+        series_id: s.id,
+        kind: AlertKind::Drift,
+        rule_id: None,
+        direction: AlertDirection::of_change(d.absolute_change, s.direction),
+        axis,
+        range,
+        index: d.start,
+        first_bad_run_id: bad.run_id,
+        last_good_run_id: good.map(|g| g.run_id),
+        first_bad_commit_id: bad.commit_id,
+        last_good_commit_id: good.and_then(|g| g.commit_id),
+        first_bad_at: bad.time,
+        before_median: d.start_level,
+        after_median: d.end_level,
+        relative_change: finite_or_zero(d.relative_change),
+        absolute_change: d.absolute_change,
+        p_value: Some(d.p_value),
+        details: drift_details(d, points.len()),
     })
 }
 
@@ -362,6 +445,36 @@ mod tests {
         .unwrap();
         assert_eq!(a.direction, AlertDirection::Improvement);
         assert_eq!(a.range, SuspectRange { lo: 1000, hi: 2000 });
+    }
+
+    #[test]
+    fn drift_maps_to_a_drift_alert_at_its_start_with_slope_and_span() {
+        let d = Drift {
+            start: 2,
+            end: 6,
+            slope: 0.5,
+            start_level: 10.0,
+            end_level: 12.0,
+            relative_change: 0.2,
+            absolute_change: 2.0,
+            p_value: 1e-5,
+            replaced: 3,
+        };
+        let a = drift_alert(&info(Direction::Lower), RangeAxis::Commit, &pts(), &d).unwrap();
+        assert_eq!(a.kind, AlertKind::Drift);
+        assert_eq!((a.first_bad_run_id, a.last_good_run_id), (102, Some(101)));
+        assert_eq!(a.range, SuspectRange { lo: 12, hi: 14 });
+        assert_eq!(a.direction, AlertDirection::Regression);
+        assert_eq!((a.before_median, a.after_median), (10.0, 12.0));
+        let details: serde_json::Value = serde_json::from_str(&a.details.unwrap()).unwrap();
+        assert_eq!(details["kind"], "drift");
+        assert_eq!(details["slope"], 0.5);
+        assert_eq!(
+            (details["start"].as_u64(), details["end"].as_u64()),
+            (Some(2), Some(6))
+        );
+        // It runs to the last point read: still going on.
+        assert_eq!(details["ongoing"], true);
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub enum AlertKind {
     Changepoint,
     /// A point outside a threshold rule's limits.
     Threshold,
+    /// A gradual change (a ramp or a steady trend) found by detection's trend pass; the
+    /// alert's `details` hold its span and slope.
+    Drift,
 }
 
 impl AlertKind {
@@ -56,12 +59,14 @@ impl AlertKind {
         match self {
             Self::Changepoint => "changepoint",
             Self::Threshold => "threshold",
+            Self::Drift => "drift",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "changepoint" => Some(Self::Changepoint),
             "threshold" => Some(Self::Threshold),
+            "drift" => Some(Self::Drift),
             _ => None,
         }
     }

@@ -66,6 +66,45 @@ fn main() {
             ms(max)
         );
     }
+    // A steady trend (memory creeping up by 30 % over the series, 2 % noise): the
+    // segmentation cuts it into many steps that the trend pass then fits as one ramp.
+    for (n, reps) in [(10_000, 21), (100_000, 7)] {
+        let mut rng = Rng::new(13);
+        let v: Vec<f64> = (0..n)
+            .map(|i| 100.0 * (1.0 + 0.3 * i as f64 / n as f64) * (1.0 + 0.02 * rng.normal()))
+            .collect();
+        let (med, min, max, found) = time(reps, || {
+            let d = detect(&v, &cfg).unwrap();
+            d.change_points().len() + d.drifts().len()
+        });
+        println!(
+            "  trend, n = {n:>7}: median {:>8.3} ms  (min {:.3}, max {:.3}, {reps} runs, {found} findings)",
+            ms(med),
+            ms(min),
+            ms(max)
+        );
+    }
+    let no_trends = DetectConfig {
+        trends: false,
+        ..cfg.clone()
+    };
+    let v: Vec<f64> = {
+        let mut rng = Rng::new(13);
+        (0..100_000)
+            .map(|i| 100.0 * (1.0 + 0.3 * i as f64 / 1e5) * (1.0 + 0.02 * rng.normal()))
+            .collect()
+    };
+    let (med, _, _, found) = time(7, || detect(&v, &no_trends).unwrap().change_points().len());
+    println!(
+        "  trend, n =  100000, trends: false: median {:>8.3} ms ({found} change points)",
+        ms(med)
+    );
+    let v = series(100_000, 7);
+    let (med, _, _, found) = time(7, || detect(&v, &no_trends).unwrap().change_points().len());
+    println!(
+        "  n =  100000, trends: false: median {:>8.3} ms ({found} change points)",
+        ms(med)
+    );
     // Incremental: a 10k series already analysed, 10 new points appended.
     let v = series(10_010, 11);
     let previous = detect(&v[..10_000], &cfg).unwrap().change_points().to_vec();

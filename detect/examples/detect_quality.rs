@@ -1,12 +1,14 @@
-//! Detection quality on the seeded corpus, per stratum and overall.
+//! Detection quality on the seeded corpora (steps and trends), per stratum and overall.
 //!
 //! cargo run --release -p perfwatch-detect --example detect_quality
 //! Options: --seed N, --min-segment N, --p X, --rel X, --energy ranks|values,
-//! --test mann_whitney|welch, --sweep (grid of settings, one summary line each).
+//! --test mann_whitney|welch, --sweep (grid of settings, one summary line each),
+//! --compare (report nothing / change points only / with trends, on both corpora).
 
 use std::time::{Duration, Instant};
 
 use perfwatch_detect::corpus::{generate, CorpusSize, LabelledSeries, Noise, Shape};
+use perfwatch_detect::corpus_trend::{generate_trends, TrendCorpusSize};
 use perfwatch_detect::score::Tally;
 use perfwatch_detect::{detect, DetectConfig, EnergyInput, SignificanceTest};
 
@@ -34,11 +36,38 @@ fn noise_name(n: Noise) -> &'static str {
         Noise::HeavyTailed => "heavy_t3",
         Noise::Outliers => "outliers",
         Noise::Bimodal => "bimodal",
+        Noise::Poisson => "poisson",
+    }
+}
+
+/// What a detector predicts for a series: the indices scored as change points.
+type Predictor<'a> = &'a dyn Fn(&[f64]) -> Vec<usize>;
+
+/// The detector as configured: change points, plus where each drift starts and ends.
+fn detector(cfg: &DetectConfig) -> impl Fn(&[f64]) -> Vec<usize> + '_ {
+    move |v: &[f64]| {
+        detect(v, cfg)
+            .expect("corpus values are finite")
+            .scored_indices(v.len())
+    }
+}
+
+fn shape_name(s: Shape) -> &'static str {
+    match s {
+        Shape::Trend => "trend (no label)",
+        Shape::Ramp => "ramp 40-150 pts",
+        Shape::TrendStep => "price: trend+step",
+        Shape::Growth => "growth counts (no label)",
+        Shape::Seasonal => "weekly counts",
+        Shape::Steps => "steps",
+        Shape::Drift => "drift",
+        Shape::RecentStep => "recent step",
+        Shape::ChangeFree => "change-free",
     }
 }
 
 /// Runs detection on every series and files the result under each stratum it belongs to.
-fn evaluate(corpus: &[LabelledSeries], cfg: &DetectConfig) -> Vec<(String, Row)> {
+fn evaluate(corpus: &[LabelledSeries], predict: Predictor) -> Vec<(String, Row)> {
     let mut rows: Vec<(String, Row)> = Vec::new();
     let mut add = |name: String, s: &LabelledSeries, pred: &[usize], t: Duration| {
         let i = match rows.iter().position(|(n, _)| *n == name) {
@@ -56,11 +85,17 @@ fn evaluate(corpus: &[LabelledSeries], cfg: &DetectConfig) -> Vec<(String, Row)>
     };
     for s in corpus {
         let start = Instant::now();
-        let det = detect(&s.values, cfg).expect("corpus values are finite");
+        let pred = predict(&s.values);
         let t = start.elapsed();
-        let pred: Vec<usize> = det.change_points().iter().map(|c| c.index).collect();
         let noise = noise_name(s.noise);
         match s.shape {
+            Shape::Trend | Shape::Ramp | Shape::TrendStep | Shape::Growth | Shape::Seasonal => {
+                let shape = shape_name(s.shape);
+                add(format!("{shape} {noise}"), s, &pred, t);
+                add(format!("{shape} all"), s, &pred, t);
+                add("TRENDS OVERALL".to_string(), s, &pred, t);
+                continue;
+            }
             Shape::Steps => {
                 add(format!("steps {noise} (all sizes)"), s, &pred, t);
                 add(format!("steps {noise} {}", bucket(s.min_snr)), s, &pred, t);
@@ -98,7 +133,7 @@ fn evaluate(corpus: &[LabelledSeries], cfg: &DetectConfig) -> Vec<(String, Row)>
                 add("change-free all noises".to_string(), s, &pred, t);
             }
         }
-        add("OVERALL".to_string(), s, &pred, t);
+        add("LAB OVERALL".to_string(), s, &pred, t);
     }
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     rows
@@ -163,7 +198,7 @@ fn summary_line(label: &str, rows: &[(String, Row)]) {
     let free = find(rows, "change-free all noises");
     let long = find(rows, "change-free long all noises");
     let recent = find(rows, "recent step all noises >=3σ");
-    let all = find(rows, "OVERALL");
+    let all = find(rows, "LAB OVERALL");
     println!(
         "{label:<44} F1>=3σ {:.3} evF1>=3σ {:.3} | F1 1-3σ {:.3} | recent>=3σ evR {:.3} | FA/10k {:.2} long {:.2} | overall F1 {:.3} cover {:.3}",
         big.tcpd().2,
@@ -211,11 +246,14 @@ fn main() {
         };
     }
     let corpus = generate(seed, CorpusSize::default());
-    let points: usize = corpus.iter().map(|s| s.values.len()).sum();
-    println!(
-        "corpus: seed {seed}, {} series, {points} points, F1 margin {MARGIN}",
-        corpus.len()
-    );
+    let trends = generate_trends(seed, TrendCorpusSize::default());
+    for (name, c) in [("steps", &corpus), ("trends", &trends)] {
+        let points: usize = c.iter().map(|s| s.values.len()).sum();
+        println!(
+            "{name} corpus: seed {seed}, {} series, {points} points, F1 margin {MARGIN}",
+            c.len()
+        );
+    }
     if args.iter().any(|a| a == "--sweep") {
         for energy in [EnergyInput::Ranks, EnergyInput::Values] {
             for test in [SignificanceTest::MannWhitney, SignificanceTest::Welch] {
@@ -232,11 +270,30 @@ fn main() {
                             };
                             let label =
                                 format!("{energy:?} {test:?} seg {min_segment} p {p:e} rel {rel}");
-                            summary_line(&label, &evaluate(&corpus, &c));
+                            summary_line(&label, &evaluate(&corpus, &detector(&c)));
                         }
                     }
                 }
             }
+        }
+        return;
+    }
+    if args.iter().any(|a| a == "--compare") {
+        let nothing = |_: &[f64]| Vec::new();
+        let steps_only = DetectConfig {
+            trends: false,
+            ..cfg.clone()
+        };
+        let with_steps = detector(&steps_only);
+        let with_trends = detector(&cfg);
+        let predictors: [(&str, Predictor); 3] = [
+            ("report nothing", &nothing),
+            ("change points only (trends: false)", &with_steps),
+            ("with trends (default)", &with_trends),
+        ];
+        for (label, p) in predictors {
+            summary_line(label, &evaluate(&corpus, p));
+            trend_line(label, &evaluate(&trends, p));
         }
         return;
     }
@@ -245,7 +302,7 @@ fn main() {
         serde_json::to_string(&cfg).expect("config serializes")
     );
     let start = Instant::now();
-    let rows = evaluate(&corpus, &cfg);
+    let rows = evaluate(&corpus, &detector(&cfg));
     let elapsed = start.elapsed();
     print_table(&rows);
     summary_line("summary", &rows);
@@ -253,4 +310,27 @@ fn main() {
         "total time (detect + scoring): {:.1} ms",
         elapsed.as_secs_f64() * 1e3
     );
+    let rows = evaluate(&trends, &detector(&cfg));
+    print_table(&rows);
+    trend_line("summary", &rows);
+}
+
+/// One line per predictor on the trend corpus: F1 and covering per shape and overall.
+fn trend_line(label: &str, rows: &[(String, Row)]) {
+    let mut line = format!("{label:<44} trends:");
+    for shape in [
+        Shape::Trend,
+        Shape::Ramp,
+        Shape::TrendStep,
+        Shape::Growth,
+        Shape::Seasonal,
+    ] {
+        let (_, _, f1, cover) = find(rows, &format!("{} all", shape_name(shape))).tcpd();
+        line.push_str(&format!(
+            " {} F1 {f1:.3} cov {cover:.3} |",
+            shape_name(shape)
+        ));
+    }
+    let (_, _, f1, cover) = find(rows, "TRENDS OVERALL").tcpd();
+    println!("{line} overall F1 {f1:.3} cover {cover:.3}");
 }

@@ -82,5 +82,9 @@ fn energy(xs: &[f64], ys: &[f64], input: EnergyInput) -> f64 {
 
 /// Whether a described change point survives the configured filters.
 pub(crate) fn passes(cp: &ChangePoint, cfg: &DetectConfig) -> bool {
-    cp.p_value <= cfg.max_p_value && cp.relative_change.abs() >= cfg.min_relative_change
+    // Segmentation keeps segments ≥ min_segment; a drift edge placed later might not.
+    cp.index - cp.before_start >= cfg.min_segment
+        && cp.after_end - cp.index >= cfg.min_segment
+        && cp.p_value <= cfg.max_p_value
+        && cp.relative_change.abs() >= cfg.min_relative_change
 }

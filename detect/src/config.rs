@@ -34,6 +34,13 @@ pub struct DetectConfig {
     /// Incremental runs re-examine from the last confirmed regime boundary at least this
     /// many points before the newest change point (see [`crate::detect_incremental`]).
     pub incremental_margin: usize,
+    /// Explain runs of same-direction change points by a linear ramp where that fits
+    /// better, reporting one [`Drift`] (or one change point for a short ramp) instead of
+    /// a staircase (docs/detection.md, "Trends and ramps").
+    pub trends: bool,
+    /// Shortest ramp, in points, reported as a [`Drift`]; a shorter ramp is one change
+    /// point at its middle (where the level has moved half-way).
+    pub min_drift_span: usize,
 }
 
 impl Default for DetectConfig {
@@ -45,6 +52,8 @@ impl Default for DetectConfig {
             energy_input: EnergyInput::Ranks,
             test: SignificanceTest::MannWhitney,
             incremental_margin: 100,
+            trends: true,
+            min_drift_span: 30,
         }
     }
 }
@@ -67,6 +76,9 @@ impl DetectConfig {
         }
         if !(self.min_relative_change >= 0.0 && self.min_relative_change.is_finite()) {
             return bad("min_relative_change", "must be finite and >= 0");
+        }
+        if self.min_drift_span < 2 {
+            return bad("min_drift_span", "must be at least 2");
         }
         Ok(())
     }
@@ -99,14 +111,44 @@ pub struct ChangePoint {
     pub energy: f64,
 }
 
+/// A gradual change: the level moves steadily from `start` to `end` instead of jumping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    /// First index of the ramp (the first point that has moved).
+    pub start: usize,
+    /// End (exclusive) of the ramp: the level is flat again from here, or this is the
+    /// series length when the drift is still going on.
+    pub end: usize,
+    /// Change per point, in the series' unit (median of pairwise slopes, robust to
+    /// outliers).
+    pub slope: f64,
+    /// Fitted level at `start` and at `end` (= start_level + slope · (end − start)).
+    pub start_level: f64,
+    pub end_level: f64,
+    /// (end_level − start_level) / |start_level|, saturating like
+    /// [`ChangePoint::relative_change`].
+    pub relative_change: f64,
+    /// end_level − start_level.
+    pub absolute_change: f64,
+    /// Two-sided p-value of a rank trend test (Spearman) over the ramp.
+    pub p_value: f64,
+    /// How many change points of the segmentation the drift replaced.
+    pub replaced: usize,
+}
+
 /// Outcome of a detection run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Detection {
     /// The series is shorter than `needed` points; nothing was examined.
     TooShort { needed: usize, got: usize },
-    /// Change points in increasing index order (possibly none).
-    Done { change_points: Vec<ChangePoint> },
+    /// Change points in increasing index order (possibly none), and the drifts found
+    /// where a staircase of change points was better explained by a ramp.
+    Done {
+        change_points: Vec<ChangePoint>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        drifts: Vec<Drift>,
+    },
 }
 
 impl Detection {
@@ -114,8 +156,29 @@ impl Detection {
     pub fn change_points(&self) -> &[ChangePoint] {
         match self {
             Detection::TooShort { .. } => &[],
-            Detection::Done { change_points } => change_points,
+            Detection::Done { change_points, .. } => change_points,
         }
+    }
+
+    /// The drifts found, empty when the series was too short.
+    pub fn drifts(&self) -> &[Drift] {
+        match self {
+            Detection::TooShort { .. } => &[],
+            Detection::Done { drifts, .. } => drifts,
+        }
+    }
+
+    /// The indices a change-point scorer should see, sorted: every change point, and the
+    /// start and end of every drift that lie inside the series of `len` points (a drift
+    /// from the first point or to the last one changes nothing there).
+    pub fn scored_indices(&self, len: usize) -> Vec<usize> {
+        let mut v: Vec<usize> = self.change_points().iter().map(|c| c.index).collect();
+        for d in self.drifts() {
+            v.extend([d.start, d.end].into_iter().filter(|&i| i > 0 && i < len));
+        }
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 }
 

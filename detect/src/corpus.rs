@@ -22,8 +22,11 @@ pub enum Noise {
     Outliers,
     /// Two modes (70 % / 30 %) 2.5 mode-widths apart, as with GC pauses or cache effects.
     Bimodal,
+    /// Counts drawn from a Poisson distribution around the level (trend corpus only).
+    Poisson,
 }
 
+/// The noise models of measurement series (counts use [`Noise::Poisson`]).
 pub const NOISES: [Noise; 4] = [
     Noise::Gaussian,
     Noise::HeavyTailed,
@@ -45,6 +48,19 @@ pub enum Shape {
     RecentStep,
     /// No change at all: every detection is a false alert.
     ChangeFree,
+    /// Trend corpus ([`crate::corpus_trend`]): a linear trend over the whole series.
+    /// No label.
+    Trend,
+    /// Trend corpus: flat, a ramp of 40–150 points, flat again (or the ramp runs to the
+    /// end). Labels: the ramp's start and end.
+    Ramp,
+    /// Trend corpus: a price with inflation and one repricing step. Label: the step.
+    TrendStep,
+    /// Trend corpus: counts growing at a constant rate. No label.
+    Growth,
+    /// Trend corpus: daily counts with a weekly cycle and sometimes one shift. Label: the
+    /// shift.
+    Seasonal,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -156,6 +172,9 @@ pub fn series_of_len(rng: &mut Rng, noise: Noise, shape: Shape, n: usize) -> Lab
             cps.push(at);
             level[at..].fill(to);
         }
+        Shape::Trend | Shape::Ramp | Shape::TrendStep | Shape::Growth | Shape::Seasonal => {
+            unreachable!("trend shapes come from corpus_trend")
+        }
         Shape::Drift => {
             let ramp = rng.int(10, 30);
             let start = rng.int(GAP, n - GAP - ramp);
@@ -198,8 +217,14 @@ fn spaced_positions(rng: &mut Rng, n: usize, k: usize) -> Vec<usize> {
     }
 }
 
+/// [`unit_noise`] for tests that build their own series with the corpus' noise models.
+#[doc(hidden)]
+pub fn unit_noise_for_tests(rng: &mut Rng, noise: Noise, prev_spike: &mut bool) -> f64 {
+    unit_noise(rng, noise, prev_spike)
+}
+
 /// One draw of unit-standard-deviation noise.
-fn unit_noise(rng: &mut Rng, noise: Noise, prev_spike: &mut bool) -> f64 {
+pub(crate) fn unit_noise(rng: &mut Rng, noise: Noise, prev_spike: &mut bool) -> f64 {
     match noise {
         Noise::Gaussian => rng.normal(),
         // Var(t3) = 3.
@@ -225,5 +250,7 @@ fn unit_noise(rng: &mut Rng, noise: Noise, prev_spike: &mut bool) -> f64 {
             let mode = if rng.chance(0.3) { d } else { 0.0 };
             mode - 0.3 * d + s * rng.normal()
         }
+        // Counts get their noise from the Poisson draw itself.
+        Noise::Poisson => 0.0,
     }
 }

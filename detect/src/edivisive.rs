@@ -72,13 +72,25 @@ fn split_p_value(x: &[f64], y: &[f64], test: SignificanceTest) -> f64 {
     }
 }
 
-/// Describes the candidates and drops the weakest failing one until all pass.
-pub(crate) fn prune(values: &[f64], mut idx: Vec<usize>, cfg: &DetectConfig) -> Vec<ChangePoint> {
+/// Describes the candidates and drops the weakest failing one until all pass. Each is
+/// described against its nearest boundaries among the other candidates and `fixed`
+/// (drift edges, never dropped).
+pub(crate) fn prune(
+    values: &[f64],
+    mut idx: Vec<usize>,
+    fixed: &[usize],
+    cfg: &DetectConfig,
+) -> Vec<ChangePoint> {
     let n = values.len();
     let bounds = |idx: &[usize], i: usize| {
-        let start = if i == 0 { 0 } else { idx[i - 1] };
-        let end = idx.get(i + 1).copied().unwrap_or(n);
-        (start, end)
+        let below = fixed.iter().copied().filter(|&f| f < idx[i]).max();
+        let above = fixed.iter().copied().filter(|&f| f > idx[i]).min();
+        let prev = if i == 0 { 0 } else { idx[i - 1] };
+        let next = idx.get(i + 1).copied().unwrap_or(n);
+        (
+            below.map_or(prev, |b| b.max(prev)),
+            above.map_or(next, |a| a.min(next)),
+        )
     };
     let mut cps: Vec<ChangePoint> = (0..idx.len())
         .map(|i| {

@@ -62,7 +62,19 @@ pub fn detect_incremental(
         cp.after_end += start;
         kept.push(cp);
     }
+    // Drifts of the window are reported; those before it were reported by earlier runs.
+    let drifts = window
+        .drifts()
+        .iter()
+        .cloned()
+        .map(|mut d| {
+            d.start += start;
+            d.end += start;
+            d
+        })
+        .collect();
     Ok(Detection::Done {
         change_points: kept,
+        drifts,
     })
 }

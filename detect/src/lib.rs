@@ -5,26 +5,33 @@
 //! - [`detect_incremental`]: re-examines only the tail that new points can change.
 //! - [`fdr`]: Benjamini–Hochberg across the change points of many series.
 //! - [`threshold`]: static, percentage-vs-baseline and z-score rules.
-//! - [`corpus`], [`score`]: the labelled quality corpus and TCPDBench-style scoring.
+//! - [`corpus`], [`corpus_trend`], [`score`]: the labelled quality corpora and
+//!   TCPDBench-style scoring.
+//! - [`table`], [`detect_with_gaps`]: series files (CSV/JSON) with missing points.
 //!
 //! The algorithm, defaults and measured quality are in docs/detection.md.
 
 mod adjacent;
 mod config;
 pub mod corpus;
+pub mod corpus_trend;
+mod drift;
 mod edivisive;
 mod energy;
 pub mod fdr;
 mod fenwick;
+mod gaps;
 mod incremental;
 mod ranks;
 pub mod rng;
 pub mod score;
 mod significance;
+pub mod table;
 pub mod threshold;
 
 pub use adjacent::relative_change;
-pub use config::{ChangePoint, DetectConfig, DetectError, Detection, EnergyInput};
+pub use config::{ChangePoint, DetectConfig, DetectError, Detection, Drift, EnergyInput};
+pub use gaps::detect_with_gaps;
 pub use incremental::{detect_incremental, incremental_window_start};
 pub use significance::SignificanceTest;
 
@@ -50,11 +57,22 @@ pub fn detect(values: &[f64], cfg: &DetectConfig) -> Result<Detection, DetectErr
     let scale = power_of_two_scale(values);
     let scaled: Vec<f64> = values.iter().map(|v| v / scale).collect();
     let candidates = edivisive::segment(&scaled, cfg);
-    let mut change_points = edivisive::prune(&scaled, candidates, cfg);
+    let change_points = edivisive::prune(&scaled, candidates, &[], cfg);
+    let (mut change_points, mut drifts) = drift::explain_trends(&scaled, change_points, cfg);
     for cp in &mut change_points {
         unscale(cp, scale, cfg.energy_input);
     }
-    Ok(Detection::Done { change_points })
+    for d in &mut drifts {
+        let back = |v: f64| (v * scale).clamp(f64::MIN, f64::MAX);
+        d.slope = back(d.slope);
+        d.start_level = back(d.start_level);
+        d.end_level = back(d.end_level);
+        d.absolute_change = back(d.absolute_change);
+    }
+    Ok(Detection::Done {
+        change_points,
+        drifts,
+    })
 }
 
 /// A power of two ≥ max |v| (1 for an all-zero series).

@@ -68,6 +68,23 @@ impl Rng {
         z / (chi2 / f64::from(df)).sqrt()
     }
 
+    /// Poisson with mean `lambda` ≥ 0: Knuth's product method up to 30, above that the
+    /// normal approximation rounded (close enough for a corpus of counts).
+    pub fn poisson(&mut self, lambda: f64) -> f64 {
+        if lambda <= 30.0 {
+            let limit = (-lambda).exp();
+            let mut k = 0.0;
+            let mut p = self.uniform();
+            while p > limit {
+                k += 1.0;
+                p *= self.uniform();
+            }
+            k
+        } else {
+            (lambda + lambda.sqrt() * self.normal()).round().max(0.0)
+        }
+    }
+
     pub fn chance(&mut self, p: f64) -> bool {
         self.uniform() < p
     }

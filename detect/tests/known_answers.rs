@@ -67,7 +67,8 @@ fn constant_series_has_no_change_points_and_no_nan() {
         assert_eq!(
             detect(&v, &cfg).unwrap(),
             Detection::Done {
-                change_points: vec![]
+                change_points: vec![],
+                drifts: vec![]
             }
         );
     }

@@ -25,6 +25,27 @@ fn stepped() -> impl Strategy<Value = Vec<f64>> {
         })
 }
 
+/// Piecewise-linear levels (ramps and plateaus) plus bounded noise, for the trend pass.
+fn ramped() -> impl Strategy<Value = Vec<f64>> {
+    (
+        1.0f64..100.0,
+        prop::collection::vec((-2.0f64..2.0, 5usize..120), 1..5),
+        prop::collection::vec(-1.0f64..1.0, 300),
+        0.0f64..3.0,
+    )
+        .prop_map(|(start, pieces, noise, sd)| {
+            let mut v = Vec::new();
+            let mut level = start;
+            for (slope, len) in pieces {
+                for _ in 0..len {
+                    level += slope;
+                    v.push(level + sd * noise[v.len() % noise.len()]);
+                }
+            }
+            v
+        })
+}
+
 fn any_config() -> impl Strategy<Value = DetectConfig> {
     (3usize..12, prop::bool::ANY, prop::bool::ANY, 0.0f64..0.05).prop_map(
         |(seg, ranks, mw, rel)| DetectConfig {
@@ -51,11 +72,44 @@ fn check_structure(values: &[f64], d: &Detection, cfg: &DetectConfig) -> Result<
             prop_assert_eq!(*got, values.len());
             prop_assert!(values.len() < *needed);
         }
-        Detection::Done { change_points } => {
+        Detection::Done {
+            change_points,
+            drifts,
+        } => {
             let mut prev = 0;
+            for d in drifts {
+                prop_assert!(d.start < d.end && d.end <= values.len());
+                prop_assert!(d.end - d.start >= cfg.min_drift_span);
+                prop_assert!(d.p_value <= cfg.max_p_value);
+                prop_assert!(d.relative_change.abs() >= cfg.min_relative_change);
+                prop_assert!(
+                    d.slope.is_finite() && d.start_level.is_finite() && d.end_level.is_finite()
+                );
+                prop_assert!((d.absolute_change > 0.0) == (d.slope > 0.0));
+                prop_assert!(
+                    !change_points
+                        .iter()
+                        .any(|c| c.index > d.start && c.index < d.end),
+                    "a change point inside a drift"
+                );
+            }
+            let edges: Vec<usize> = drifts.iter().flat_map(|d| [d.start, d.end]).collect();
             for cp in change_points {
-                prop_assert!(cp.index >= prev + cfg.min_segment, "segment too short");
-                prop_assert_eq!(cp.before_start, prev);
+                // A segment ends at the previous change point or at a drift's edge.
+                let bound = edges
+                    .iter()
+                    .copied()
+                    .filter(|&e| e < cp.index)
+                    .fold(prev, usize::max);
+                prop_assert!(
+                    cp.index >= cp.before_start + cfg.min_segment,
+                    "segment too short"
+                );
+                prop_assert!(
+                    cp.after_end >= cp.index + cfg.min_segment,
+                    "segment too short"
+                );
+                prop_assert_eq!(cp.before_start, bound);
                 prop_assert!(cp.p_value <= cfg.max_p_value);
                 prop_assert!(cp.relative_change.abs() >= cfg.min_relative_change);
                 prop_assert!(cp.p_value.is_finite() && cp.energy.is_finite());
@@ -64,7 +118,9 @@ fn check_structure(values: &[f64], d: &Detection, cfg: &DetectConfig) -> Result<
             }
             if let Some(last) = change_points.last() {
                 prop_assert!(last.index + cfg.min_segment <= values.len());
-                prop_assert_eq!(last.after_end, values.len());
+                if !edges.iter().any(|&e| e > last.index && e < values.len()) {
+                    prop_assert_eq!(last.after_end, values.len());
+                }
             }
         }
     }
@@ -86,6 +142,12 @@ proptest! {
 
     #[test]
     fn stepped_series_are_well_formed(values in stepped(), cfg in any_config()) {
+        let d = detect(&values, &cfg).unwrap();
+        check_structure(&values, &d, &cfg)?;
+    }
+
+    #[test]
+    fn ramped_series_are_well_formed(values in ramped(), cfg in any_config()) {
         let d = detect(&values, &cfg).unwrap();
         check_structure(&values, &d, &cfg)?;
     }
@@ -119,14 +181,20 @@ proptest! {
             prop_assert_eq!(inc, detect(&all, &cfg).unwrap());
         } else {
             let mut expected: Vec<_> = previous.iter().filter(|c| c.index <= start).cloned().collect();
-            for mut cp in detect(&all[start..], &cfg).unwrap().change_points().iter().cloned() {
+            let window = detect(&all[start..], &cfg).unwrap();
+            for mut cp in window.change_points().iter().cloned() {
                 cp.index += start;
                 cp.before_start += start;
                 cp.after_end += start;
                 expected.push(cp);
             }
+            let drifts = window.drifts().iter().cloned().map(|mut d| {
+                d.start += start;
+                d.end += start;
+                d
+            }).collect();
             prop_assert!(previous.iter().any(|c| c.index == start));
-            prop_assert_eq!(inc, Detection::Done { change_points: expected });
+            prop_assert_eq!(inc, Detection::Done { change_points: expected, drifts });
         }
     }
 }

@@ -84,6 +84,7 @@ fn filter_form(f: &AlertFilter, projects: Vec<String>) -> impl IntoView {
                     <option value="" selected=kind.is_empty()>"all"</option>
                     <option value="changepoint" selected=kind == "changepoint">"change points"</option>
                     <option value="threshold" selected=kind == "threshold">"thresholds"</option>
+                    <option value="drift" selected=kind == "drift">"drifts"</option>
                 </select>
             </label>
             <label>"Min size % " <input type="number" name="min_change" min="0" step="any" value=min size="5" /></label>
@@ -207,6 +208,7 @@ fn alert_row(a: AlertView, selected: Option<RwSignal<Vec<i64>>>) -> impl IntoVie
     let kind = match a.kind {
         AlertKind::Changepoint => "",
         AlertKind::Threshold => " · threshold",
+        AlertKind::Drift => " · drift",
     };
     let unit = a.series.unit.clone();
     view! {

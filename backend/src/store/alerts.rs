@@ -97,6 +97,10 @@ struct Existing {
     p_value: Option<f64>,
     group_id: Option<i64>,
     status: String,
+    /// `changepoint` or `drift`: a staircase of change points can become a drift (and
+    /// back) as history grows; the alert stays one alert and takes the new kind.
+    kind: String,
+    details: Option<String>,
 }
 
 const ALERT_COLUMNS: &str = "a.id, a.group_id, a.kind, a.direction, a.relative_change, a.absolute_change,
@@ -206,7 +210,7 @@ impl Store {
     ) -> Result<UpsertCounts> {
         if alerts.is_empty() {
             let n: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM alerts WHERE series_id = $1 AND kind = 'changepoint'",
+                "SELECT COUNT(*) FROM alerts WHERE series_id = $1 AND kind IN ('changepoint', 'drift')",
             )
             .bind(series_id)
             .fetch_one(&self.pool)
@@ -219,8 +223,8 @@ impl Store {
         lock_project(&mut tx, project_id).await?;
         let rows = sqlx::query(
             "SELECT id, first_bad_run_id, last_good_run_id, range_lo, range_hi, direction, before_median,
-                    after_median, p_value, group_id, status
-             FROM alerts WHERE series_id = $1 AND kind = 'changepoint' ORDER BY id",
+                    after_median, p_value, group_id, status, kind, details
+             FROM alerts WHERE series_id = $1 AND kind IN ('changepoint', 'drift') ORDER BY id",
         )
         .bind(series_id)
         .fetch_all(&mut *tx)
@@ -242,6 +246,8 @@ impl Store {
                     p_value: r.try_get(8)?,
                     group_id: r.try_get(9)?,
                     status: r.try_get(10)?,
+                    kind: r.try_get(11)?,
+                    details: r.try_get(12)?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -282,7 +288,9 @@ impl Store {
                         && e.direction == a.direction.as_str()
                         && same(e.before_median, a.before_median)
                         && same(e.after_median, a.after_median)
-                        && e.p_value.zip(a.p_value).is_none_or(|(x, y)| same(x, y));
+                        && e.p_value.zip(a.p_value).is_none_or(|(x, y)| same(x, y))
+                        && e.kind == a.kind.as_str()
+                        && e.details == a.details;
                     if unchanged {
                         counts.unchanged += 1;
                         continue;
@@ -794,7 +802,7 @@ async fn update_alert(tx: &mut WriteTx, id: i64, a: &NewAlert, now: i64) -> Resu
         "UPDATE alerts SET direction = $2, axis = $3, range_lo = $4, range_hi = $5, first_bad_run_id = $6,
              last_good_run_id = $7, first_bad_commit_id = $8, last_good_commit_id = $9, first_bad_at = $10,
              before_median = $11, after_median = $12, relative_change = $13, absolute_change = $14,
-             p_value = $15, updated_at = $16
+             p_value = $15, updated_at = $16, kind = $17, details = $18
          WHERE id = $1",
     )
     .bind(id)
@@ -813,6 +821,8 @@ async fn update_alert(tx: &mut WriteTx, id: i64, a: &NewAlert, now: i64) -> Resu
     .bind(a.absolute_change)
     .bind(a.p_value)
     .bind(now)
+    .bind(a.kind.as_str())
+    .bind(a.details.clone())
     .execute(&mut **tx)
     .await?;
     Ok(())

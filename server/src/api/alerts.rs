@@ -59,7 +59,7 @@ impl AlertsQuery {
             None => None,
             Some(k) => Some(
                 AlertKind::parse(k)
-                    .ok_or_else(|| bad("kind", "must be 'changepoint' or 'threshold'"))?,
+                    .ok_or_else(|| bad("kind", "must be 'changepoint', 'threshold' or 'drift'"))?,
             ),
         };
         if self

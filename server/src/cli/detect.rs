@@ -1,15 +1,16 @@
 //! `perfwatch detect FILE`: change points of series in a CSV or JSON file, offline.
 //! `perfwatch detect --project SLUG`: one detection pass against the database.
 //!
-//! CSV: a header row, then one row per point; every numeric column is a series; a first
-//! column that is not numeric holds labels (commit, date) printed next to the change.
-//! JSON: an array of numbers, or an object of name → array of numbers.
+//! The file formats (empty cells are gaps, a first column named index/time/date/commit
+//! or not numeric is the x axis) are parsed by `perfwatch_detect::table`; detection skips
+//! the gaps and reports rows of the file.
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Args;
-use perfwatch_backend::detection::engine::{detect, DetectConfig, Detection};
+use perfwatch_backend::detection::engine::table::{parse_csv, parse_json, SeriesTable};
+use perfwatch_backend::detection::engine::{detect_with_gaps, DetectConfig, Detection, Drift};
 use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
 
 use super::DbArgs;
@@ -38,99 +39,6 @@ pub struct DetectArgs {
     pub json: bool,
 }
 
-/// Series read from a file: labels (possibly empty) and named columns.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Table {
-    pub labels: Vec<String>,
-    pub columns: Vec<(String, Vec<f64>)>,
-}
-
-pub fn parse_csv(text: &str) -> anyhow::Result<Table> {
-    let mut lines = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'));
-    let header: Vec<String> = lines
-        .next()
-        .context("the CSV file is empty")?
-        .split(',')
-        .map(|h| h.trim().trim_matches('"').to_string())
-        .collect();
-    let rows: Vec<Vec<String>> = lines
-        .map(|l| {
-            l.split(',')
-                .map(|c| c.trim().trim_matches('"').to_string())
-                .collect()
-        })
-        .collect();
-    for (i, r) in rows.iter().enumerate() {
-        if r.len() != header.len() {
-            bail!(
-                "CSV row {} has {} fields, the header {}",
-                i + 2,
-                r.len(),
-                header.len()
-            );
-        }
-    }
-    let numeric = |c: usize| rows.iter().all(|r| r[c].parse::<f64>().is_ok());
-    let label_col = !header.is_empty() && !rows.is_empty() && !numeric(0);
-    let first = usize::from(label_col);
-    let mut columns = Vec::new();
-    for (c, name) in header.iter().enumerate().skip(first) {
-        let mut values = Vec::with_capacity(rows.len());
-        for (i, r) in rows.iter().enumerate() {
-            let v: f64 = r[c].parse().with_context(|| {
-                format!(
-                    "CSV row {}, column '{name}': '{}' is not a number",
-                    i + 2,
-                    r[c]
-                )
-            })?;
-            if !v.is_finite() {
-                bail!("CSV row {}, column '{name}': value is not finite", i + 2);
-            }
-            values.push(v);
-        }
-        columns.push((name.clone(), values));
-    }
-    let labels = if label_col {
-        rows.iter().map(|r| r[0].clone()).collect()
-    } else {
-        vec![]
-    };
-    Ok(Table { labels, columns })
-}
-
-pub fn parse_json(text: &str) -> anyhow::Result<Table> {
-    let v: serde_json::Value = serde_json::from_str(text).context("invalid JSON")?;
-    let numbers = |name: &str, v: &serde_json::Value| -> anyhow::Result<Vec<f64>> {
-        let arr = v
-            .as_array()
-            .with_context(|| format!("'{name}' must be an array of numbers"))?;
-        arr.iter()
-            .enumerate()
-            .map(|(i, x)| {
-                x.as_f64()
-                    .filter(|f| f.is_finite())
-                    .with_context(|| format!("'{name}'[{i}] is not a finite number"))
-            })
-            .collect()
-    };
-    let columns = match &v {
-        serde_json::Value::Array(_) => vec![("values".to_string(), numbers("values", &v)?)],
-        serde_json::Value::Object(m) => m
-            .iter()
-            .map(|(k, x)| Ok((k.clone(), numbers(k, x)?)))
-            .collect::<anyhow::Result<_>>()?,
-        _ => bail!("expected an array of numbers or an object of name → array"),
-    };
-    Ok(Table {
-        labels: vec![],
-        columns,
-    })
-}
-
 fn config(args: &DetectArgs) -> anyhow::Result<DetectConfig> {
     let mut cfg = DetectConfig::default();
     if let Some(m) = args.min_change {
@@ -145,42 +53,92 @@ fn config(args: &DetectArgs) -> anyhow::Result<DetectConfig> {
     Ok(cfg)
 }
 
-/// The report for a table, as printed.
-pub fn report(table: &Table, cfg: &DetectConfig) -> anyhow::Result<(String, serde_json::Value)> {
+/// The report for a table, as printed and as JSON (per column: the detection, with
+/// `gaps`, the rows of missing points).
+pub fn report(
+    table: &SeriesTable,
+    cfg: &DetectConfig,
+) -> anyhow::Result<(String, serde_json::Value)> {
     let mut out = String::new();
     let mut json = serde_json::Map::new();
-    for (name, values) in &table.columns {
-        let d = detect(values, cfg).map_err(|e| anyhow::anyhow!("column '{name}': {e}"))?;
-        out.push_str(&format!("{name} ({} points)\n", values.len()));
+    let label = |i: usize| table.labels.get(i).map(String::as_str).unwrap_or("");
+    for col in &table.columns {
+        let name = &col.name;
+        let d = detect_with_gaps(&col.values, cfg)
+            .map_err(|e| anyhow::anyhow!("column '{name}': {e}"))?;
+        let gaps = col.gaps();
+        out.push_str(&format!("{name} ({} points", col.values.len() - gaps.len()));
+        if !gaps.is_empty() {
+            let rows: Vec<String> = gaps.iter().map(usize::to_string).collect();
+            out.push_str(&format!(
+                ", {} missing at rows {}",
+                gaps.len(),
+                rows.join(", ")
+            ));
+        }
+        out.push_str(")\n");
         match &d {
             Detection::TooShort { needed, got } => {
                 out.push_str(&format!("  too short: needs {needed} points, has {got}\n"));
             }
-            Detection::Done { change_points } if change_points.is_empty() => {
-                out.push_str("  no change points\n");
-            }
-            Detection::Done { change_points } => {
-                out.push_str(&format!(
-                    "  {:>7}  {:<16} {:>14} {:>14} {:>9} {:>10}\n",
-                    "index", "label", "before", "after", "change", "p-value"
-                ));
+            Detection::Done {
+                change_points,
+                drifts,
+            } => {
+                if change_points.is_empty() && drifts.is_empty() {
+                    out.push_str("  no change points\n");
+                }
+                if !change_points.is_empty() {
+                    out.push_str(&format!(
+                        "  {:>7}  {:<16} {:>14} {:>14} {:>9} {:>10}\n",
+                        "index", "label", "before", "after", "change", "p-value"
+                    ));
+                }
                 for cp in change_points {
-                    let label = table.labels.get(cp.index).map(String::as_str).unwrap_or("");
                     out.push_str(&format!(
                         "  {:>7}  {:<16} {:>14} {:>14} {:>+8.2}% {:>10.2e}\n",
                         cp.index,
-                        label,
+                        label(cp.index),
                         perfwatch_core::units::sig(cp.before_median),
                         perfwatch_core::units::sig(cp.after_median),
                         cp.relative_change * 100.0,
                         cp.p_value
                     ));
                 }
+                for dr in drifts {
+                    out.push_str(&drift_line(dr, col.values.len(), &label));
+                }
             }
         }
-        json.insert(name.clone(), serde_json::to_value(&d)?);
+        let mut v = serde_json::to_value(&d)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("gaps".into(), serde_json::to_value(&gaps)?);
+        }
+        json.insert(name.clone(), v);
     }
     Ok((out, serde_json::Value::Object(json)))
+}
+
+/// "drift rows 60–140 (a → b): +0.5 per point, 100 → 140 (+40.00 %), p 1.2e-9".
+fn drift_line<'a>(d: &Drift, len: usize, label: &impl Fn(usize) -> &'a str) -> String {
+    let end = if d.end >= len {
+        "end (still going)".to_string()
+    } else {
+        d.end.to_string()
+    };
+    let labels = match (label(d.start), label(d.end.min(len.saturating_sub(1)))) {
+        ("", _) | (_, "") => String::new(),
+        (a, b) => format!(" ({a} → {b})"),
+    };
+    format!(
+        "  drift from row {} to {end}{labels}: {:+} per point, {} → {} ({:+.2}%), p {:.2e}\n",
+        d.start,
+        perfwatch_core::units::sig(d.slope),
+        perfwatch_core::units::sig(d.start_level),
+        perfwatch_core::units::sig(d.end_level),
+        d.relative_change * 100.0,
+        d.p_value
+    )
 }
 
 pub async fn run(args: DetectArgs) -> anyhow::Result<()> {
@@ -237,49 +195,67 @@ pub async fn run(args: DetectArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use perfwatch_backend::detection::engine::table::SeriesColumn;
 
-    #[test]
-    fn csv_with_label_column_and_many_series() {
-        let t = parse_csv("commit,a,b\nc1,1,2\nc2,1.5,2\n\"c3\",1,3e0\n").unwrap();
-        assert_eq!(t.labels, vec!["c1", "c2", "c3"]);
-        assert_eq!(t.columns[0], ("a".to_string(), vec![1.0, 1.5, 1.0]));
-        assert_eq!(t.columns[1].1, vec![2.0, 2.0, 3.0]);
-    }
-
-    #[test]
-    fn csv_without_labels_and_bad_values() {
-        let t = parse_csv("x\n1\n2\n").unwrap();
-        assert!(t.labels.is_empty());
-        assert_eq!(t.columns.len(), 1);
-        assert!(parse_csv("a,b\n1,x\n").is_err());
-        assert!(parse_csv("a,b\n1\n").is_err());
-        assert!(parse_csv("a\nNaN\n").is_err());
-    }
-
-    #[test]
-    fn json_array_or_object() {
-        assert_eq!(
-            parse_json("[1, 2.5]").unwrap().columns,
-            vec![("values".to_string(), vec![1.0, 2.5])]
-        );
-        let t = parse_json(r#"{"p99": [1, 2], "p50": [3, 4]}"#).unwrap();
-        assert_eq!(t.columns.len(), 2);
-        assert!(parse_json(r#"{"a": [1, "x"]}"#).is_err());
-        assert!(parse_json("3").is_err());
+    fn column(name: &str, values: Vec<f64>) -> SeriesColumn {
+        SeriesColumn {
+            name: name.into(),
+            values: values.into_iter().map(Some).collect(),
+        }
     }
 
     #[test]
     fn report_prints_the_step() {
         let mut values: Vec<f64> = (0..40).map(|i| 100.0 + (i % 3) as f64 * 0.1).collect();
         values.extend((0..40).map(|i| 120.0 + (i % 3) as f64 * 0.1));
-        let table = Table {
+        let table = SeriesTable {
+            x_name: Some("commit".into()),
             labels: (0..80).map(|i| format!("c{i}")).collect(),
-            columns: vec![("t".into(), values), ("short".into(), vec![1.0, 2.0])],
+            columns: vec![column("t", values), column("short", vec![1.0, 2.0])],
         };
         let (text, json) = report(&table, &DetectConfig::default()).unwrap();
         assert!(text.contains("     40  c40"), "{text}");
         assert!(text.contains("+19.9"), "{text}");
         assert!(text.contains("too short"), "{text}");
         assert_eq!(json["t"]["change_points"][0]["index"], 40);
+        assert_eq!(json["t"]["gaps"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn report_names_gap_rows_and_drifts() {
+        // Memory creeping from 100 to 160 over rows 40–100, flat around it; rows 5, 6 missing.
+        let mut values: Vec<Option<f64>> = (0..160)
+            .map(|i: usize| {
+                let level = 100.0 + (i.clamp(40, 100) - 40) as f64;
+                Some(level + [0.3, -0.2, 0.1, -0.4, 0.25][i % 5])
+            })
+            .collect();
+        values[5] = None;
+        values[6] = None;
+        let table = SeriesTable {
+            x_name: None,
+            labels: vec![],
+            columns: vec![SeriesColumn {
+                name: "rss".into(),
+                values,
+            }],
+        };
+        let (text, json) = report(&table, &DetectConfig::default()).unwrap();
+        assert!(
+            text.contains("rss (158 points, 2 missing at rows 5, 6)"),
+            "{text}"
+        );
+        assert!(text.contains("drift from row"), "{text}");
+        assert_eq!(json["rss"]["gaps"], serde_json::json!([5, 6]));
+        let drift = &json["rss"]["drifts"][0];
+        assert!(
+            (drift["slope"].as_f64().unwrap() - 1.0).abs() < 0.05,
+            "{drift}"
+        );
+        assert!(
+            drift["start"].as_u64().unwrap().abs_diff(40) <= 3,
+            "{drift}"
+        );
+        assert_eq!(json["rss"]["change_points"], serde_json::json!([]));
     }
 }
