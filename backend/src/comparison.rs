@@ -12,13 +12,17 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use perfwatch_compare::{compare_all, CompareConfig, Geomean, SeriesInput, Verdict};
+use perfwatch_compare::verdict::testable;
+use perfwatch_compare::{
+    compare_all_with_history, CompareConfig, Geomean, RunLevels, SeriesInput, Verdict,
+};
 use perfwatch_core::comparison::{
     CompareRow, CompareSpec, CompareSummary, ComparisonView, GeomeanSummary, ReleasePoint,
-    ReleaseStep, ReleasesView, RowVerdict, SideInfo, SideSpec, SideSummary,
+    ReleaseStep, ReleasesView, RowVerdict, RunBasis, SideInfo, SideSpec, SideSummary,
 };
 use perfwatch_core::view::{ProjectInfo, SeriesInfo};
 
+use crate::comparison_history::{release_side, release_sides, MainHistory};
 use crate::error::{Result, StoreError};
 use crate::store::SideRun;
 use crate::Store;
@@ -28,6 +32,8 @@ use crate::Store;
 pub struct ResolvedSide {
     pub info: SideInfo,
     pub samples: HashMap<i64, Vec<f64>>,
+    /// Run levels (medians) per series, one per run of the side.
+    pub levels: HashMap<i64, Vec<f64>>,
 }
 
 /// The suite a benchmark belongs to: its name up to the first `/`.
@@ -41,22 +47,39 @@ pub async fn compare(store: &Store, slug: &str, spec: &CompareSpec) -> Result<Co
     let head_spec = spec.head.clone().ok_or_else(|| {
         StoreError::invalid("head", "required: what to compare (e.g. branch:my-pr)")
     })?;
-    let head = resolve_side(store, &project, &head_spec, "head").await?;
+    let history = MainHistory::load(store, &project).await?;
+    let head = side(store, &project, &history, &head_spec, "head").await?;
     let (base, base_defaulted) = match &spec.base {
-        Some(b) => (resolve_side(store, &project, b, "base").await?, false),
+        Some(b) => (side(store, &project, &history, b, "base").await?, false),
         None => (default_base(store, &project, &head_spec).await?, true),
     };
     let mut spec = spec.clone();
     spec.base = Some(base.info.spec.clone());
     let series = store.list_series(project.id).await?;
-    Ok(build_view(
+    let releases = matches!(base.info.spec, SideSpec::Release(_))
+        || matches!(head.info.spec, SideSpec::Release(_));
+    Ok(build_view_with_history(
         &project,
         spec,
         base_defaulted,
-        base,
-        head,
+        (base, head),
         &series,
+        Some((&history, releases)),
     ))
+}
+
+/// A side, with a release read as its window on main (see `comparison_history`).
+async fn side(
+    store: &Store,
+    project: &ProjectInfo,
+    history: &MainHistory,
+    spec: &SideSpec,
+    field: &str,
+) -> Result<ResolvedSide> {
+    match spec {
+        SideSpec::Release(name) => release_side(store, project, history, name, field).await,
+        _ => resolve_side(store, project, spec, field).await,
+    }
 }
 
 /// The master baseline of a branch head (see the module docs).
@@ -133,6 +156,7 @@ pub async fn resolve_side(
 async fn side_from_runs(store: &Store, spec: SideSpec, runs: Vec<SideRun>) -> Result<ResolvedSide> {
     let ids: Vec<i64> = runs.iter().map(|r| r.run_id).collect();
     let samples = store.pooled_samples(&ids).await?;
+    let levels = store.run_levels(&ids).await?;
     let commits: Vec<String> = runs
         .iter()
         .filter_map(|r| r.sha.clone())
@@ -162,6 +186,7 @@ async fn side_from_runs(store: &Store, spec: SideSpec, runs: Vec<SideRun>) -> Re
             branch,
         },
         samples,
+        levels,
     })
 }
 
@@ -170,10 +195,25 @@ pub fn build_view(
     project: &ProjectInfo,
     spec: CompareSpec,
     base_defaulted: bool,
-    mut base: ResolvedSide,
-    mut head: ResolvedSide,
+    base: ResolvedSide,
+    head: ResolvedSide,
     series: &[SeriesInfo],
 ) -> ComparisonView {
+    build_view_with_history(project, spec, base_defaulted, (base, head), series, None)
+}
+
+/// [`build_view`] with the main branch's history: each row shows its series' noise,
+/// and a series is decided on its run levels against that noise when `runs` is set (a
+/// release side) or when its samples alone could never be significant.
+pub fn build_view_with_history(
+    project: &ProjectInfo,
+    spec: CompareSpec,
+    base_defaulted: bool,
+    (mut base, mut head): (ResolvedSide, ResolvedSide),
+    series: &[SeriesInfo],
+    history: Option<(&MainHistory, bool)>,
+) -> ComparisonView {
+    let cfg = CompareConfig::default();
     let by_id: HashMap<i64, &SeriesInfo> = series.iter().map(|s| (s.id, s)).collect();
     let mut inputs = Vec::new();
     let mut ids: Vec<i64> = base
@@ -186,19 +226,42 @@ pub fn build_view(
         .filter(|id| by_id.contains_key(id))
         .collect();
     ids.sort_unstable();
+    let mut noise = HashMap::new();
     for id in ids {
         let s = by_id[&id];
-        inputs.push(SeriesInput {
+        let input = SeriesInput {
             key: id,
             group: suite(&s.benchmark),
             direction: s.direction,
             base: base.samples.remove(&id),
             head: head.samples.remove(&id),
-        });
+        };
+        let series_noise = history.and_then(|(h, _)| h.noise(id));
+        if let Some(n) = series_noise {
+            noise.insert(id, n.pct());
+        }
+        let few = |v: &Option<Vec<f64>>| v.as_ref().map_or(0, |v| v.len());
+        let use_runs = history.is_some_and(|(_, releases)| releases)
+            || !testable(few(&input.base), few(&input.head), &cfg);
+        let levels = match (
+            series_noise,
+            base.levels.remove(&id),
+            head.levels.remove(&id),
+        ) {
+            (Some(noise), Some(b), Some(h)) if use_runs && !b.is_empty() && !h.is_empty() => {
+                Some(RunLevels {
+                    base: b,
+                    head: h,
+                    noise,
+                })
+            }
+            _ => None,
+        };
+        inputs.push((input, levels));
     }
     let raw: HashMap<i64, (Vec<f64>, Vec<f64>)> = inputs
         .iter()
-        .map(|i| {
+        .map(|(i, _)| {
             (
                 i.key,
                 (
@@ -209,7 +272,7 @@ pub fn build_view(
         })
         .collect();
     let (results, summary) =
-        compare_all(inputs, &CompareConfig::default()).expect("the default settings are valid");
+        compare_all_with_history(inputs, &cfg).expect("the default settings are valid");
     let mut raw = raw;
     let mut rows: Vec<CompareRow> = results
         .into_iter()
@@ -258,6 +321,12 @@ pub fn build_view(
                     .collect(),
                 base_samples,
                 head_samples,
+                noise_pct: noise.get(&c.key).copied(),
+                run_basis: c.run_test.map(|t| RunBasis {
+                    base_runs: t.base_runs,
+                    head_runs: t.head_runs,
+                    fence_pct: t.noise.scale.to_pct(t.fence),
+                }),
             }
         })
         .collect();
@@ -308,21 +377,12 @@ pub async fn releases(store: &Store, slug: &str, series_id: Option<i64>) -> Resu
         .and_then(|id| series.iter().find(|s| s.id == id))
         .or(series.first())
         .cloned();
-    let mut resolved = Vec::new();
-    for r in &releases {
-        let side = resolve_side(
-            store,
-            &project,
-            &SideSpec::Release(r.name.clone()),
-            "release",
-        )
-        .await;
-        resolved.push(side);
-    }
+    let history = MainHistory::load(store, &project).await?;
+    let resolved: Vec<Option<ResolvedSide>> = release_sides(store, &history, &releases).await?;
     let mut steps = Vec::new();
     let mut points = Vec::new();
     for (i, r) in releases.iter().enumerate() {
-        if let (Some(s), Ok(side)) = (&chosen, &resolved[i]) {
+        if let (Some(s), Some(side)) = (&chosen, &resolved[i]) {
             if let Some(samples) = side.samples.get(&s.id) {
                 let mut v: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
                 if !v.is_empty() {
@@ -350,17 +410,24 @@ pub async fn releases(store: &Store, slug: &str, series_id: Option<i64>) -> Resu
         };
         match (i.checked_sub(1).map(|p| &resolved[p]), &resolved[i]) {
             (None, _) => step.note = Some("first release".into()),
-            (Some(Err(_)), _) | (_, Err(_)) => {
+            (Some(None), _) | (_, None) => {
                 step.note = Some("no results at one of the two release commits".into())
             }
-            (Some(Ok(base)), Ok(head)) => {
+            (Some(Some(base)), Some(head)) => {
                 let spec = CompareSpec {
                     base: Some(base.info.spec.clone()),
                     head: Some(head.info.spec.clone()),
                     ..Default::default()
                 };
                 step.query = Some(spec.to_query_string());
-                let view = build_view(&project, spec, false, base.clone(), head.clone(), &series);
+                let view = build_view_with_history(
+                    &project,
+                    spec,
+                    false,
+                    (base.clone(), head.clone()),
+                    &series,
+                    Some((&history, true)),
+                );
                 step.summary = Some(view.summary);
             }
         }

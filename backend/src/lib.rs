@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod baseline;
 pub mod charts;
 pub mod comparison;
+pub mod comparison_history;
 pub mod demo;
 pub mod detection;
 pub mod error;

@@ -9,10 +9,12 @@ use crate::hodges_lehmann::{
 };
 use crate::mann_whitney::{mann_whitney_sorted, PMethod, UDistribution, MAX_EXACT_PRODUCT};
 use crate::median_ci::median_ci_sorted;
+use crate::noise::Scale;
+use crate::run_level::{run_test, RunLevels};
 use crate::types::{
     ChangeMethod, ComparisonSummary, Interval, Note, SeriesComparison, SeriesInput, SideStats,
 };
-use crate::verdict::{decide, samples_needed, testable, Effect, Evidence, Verdict};
+use crate::verdict::{decide, samples_needed, Effect, Evidence, Verdict};
 use perfwatch_core::fdr::bh_adjusted;
 use std::collections::BTreeMap;
 
@@ -25,18 +27,34 @@ pub fn compare_all<K>(
     inputs: Vec<SeriesInput<K>>,
     cfg: &CompareConfig,
 ) -> Result<(Vec<SeriesComparison<K>>, ComparisonSummary), CompareError> {
+    compare_all_with_history(inputs.into_iter().map(|i| (i, None)).collect(), cfg)
+}
+
+/// [`compare_all`] where some series also bring their run levels and run-to-run
+/// noise: those are decided by the run-level rule of [`crate::run_level`] (p, change
+/// and interval are then that test's); the others by the samples as usual.
+pub fn compare_all_with_history<K>(
+    inputs: Vec<(SeriesInput<K>, Option<RunLevels>)>,
+    cfg: &CompareConfig,
+) -> Result<(Vec<SeriesComparison<K>>, ComparisonSummary), CompareError> {
     cfg.validate()?;
     let mut cache = ExactCache::default();
     let mut rows: Vec<(SeriesComparison<K>, Option<Evidence>)> = inputs
         .into_iter()
-        .map(|input| analyse(input, cfg, &mut cache))
+        .map(|(input, runs)| {
+            let (mut row, mut ev) = analyse(input, cfg, &mut cache);
+            if let (Some(levels), Some(e)) = (runs, ev.as_mut()) {
+                apply_run_test(&mut row, e, &levels, cfg);
+            }
+            (row, ev)
+        })
         .collect();
 
     // The BH family: series that could be significant at all. Dropping untestable ones
     // (too few samples) is valid because that filter does not look at the values, and
     // it keeps them from diluting the others' power.
     let family: Vec<usize> = (0..rows.len())
-        .filter(|&i| rows[i].1.is_some_and(|e| testable(e.n_base, e.n_head, cfg)))
+        .filter(|&i| rows[i].1.is_some_and(|e| e.testable(cfg)))
         .collect();
     let raw: Vec<f64> = family.iter().map(|&i| rows[i].1.unwrap().p_value).collect();
     for (&i, q) in family.iter().zip(bh_adjusted(&raw)) {
@@ -164,6 +182,7 @@ fn analyse<K>(
             _ => Verdict::NoChange,
         },
         notes,
+        run_test: None,
     };
     let low_conf = |c: f64| c < cfg.confidence - 1e-9;
     if [base_stats, head_stats]
@@ -266,8 +285,53 @@ fn analyse<K>(
         p_value: mw.p_value,
         p_adjusted: None,
         effect,
+        run: None,
     };
     (row, Some(evidence))
+}
+
+/// Replaces the sample-based p, change and interval by the run-level test's.
+fn apply_run_test<K>(
+    row: &mut SeriesComparison<K>,
+    ev: &mut Evidence,
+    levels: &RunLevels,
+    cfg: &CompareConfig,
+) {
+    let Some(t) = run_test(levels, cfg) else {
+        return;
+    };
+    let scale = t.noise.scale;
+    row.p_value = Some(t.p_value);
+    row.p_method = Some(PMethod::Normal);
+    row.change_pct = finite(scale.to_pct(t.estimate));
+    row.change_ci = match (finite(scale.to_pct(t.low)), finite(scale.to_pct(t.high))) {
+        (Some(low), Some(high)) => Some(Interval {
+            low,
+            high,
+            confidence: t.confidence,
+        }),
+        _ => None,
+    };
+    match scale {
+        Scale::Log => {
+            row.ratio = finite(t.estimate.exp());
+            row.change_method = Some(ChangeMethod::LogRatio);
+        }
+        Scale::Relative { .. } => {
+            row.ratio = Some(1.0 + t.estimate);
+            row.change_method = Some(ChangeMethod::ShiftOverBaseMedian);
+        }
+    }
+    // The run-level interval is at the requested level; the sample intervals' shortfall
+    // no longer bears on the verdict.
+    row.notes.retain(|n| *n != Note::LowConfidenceInterval);
+    row.notes.push(Note::RunLevel);
+    if t.within_fence() {
+        row.notes.push(Note::WithinNoise);
+    }
+    row.run_test = Some(t);
+    ev.p_value = t.p_value;
+    ev.run = Some(t);
 }
 
 /// Counts by verdict and geomeans per group and overall.

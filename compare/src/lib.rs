@@ -14,15 +14,19 @@ pub mod geomean;
 pub mod hodges_lehmann;
 pub mod mann_whitney;
 pub mod median_ci;
+pub mod noise;
 pub mod pairwise;
+pub mod run_level;
 pub mod types;
 pub mod verdict;
 
-pub use compare::compare_all;
+pub use compare::{compare_all, compare_all_with_history};
 pub use config::{CompareConfig, CompareError};
 pub use geomean::{Geomean, GroupGeomean};
 pub use hodges_lehmann::ShiftEstimate;
 pub use mann_whitney::PMethod;
+pub use noise::{level_window, run_noise, Noise, Scale};
+pub use run_level::{RunLevels, RunTest};
 pub use types::{
     ChangeMethod, ComparisonSummary, Interval, Note, SeriesComparison, SeriesInput, SideStats,
 };

@@ -5,6 +5,7 @@
 use crate::geomean::{Geomean, GroupGeomean};
 use crate::hodges_lehmann::ShiftEstimate;
 use crate::mann_whitney::PMethod;
+use crate::run_level::RunTest;
 use crate::verdict::Verdict;
 use perfwatch_core::Direction;
 use serde::{Deserialize, Serialize};
@@ -67,6 +68,13 @@ pub enum Note {
     /// An interval could not reach the requested confidence with these sample sizes;
     /// its `confidence` field gives what it does reach.
     LowConfidenceInterval,
+    /// The verdict compares run levels against the series' run-to-run noise on the
+    /// main branch (see `SeriesComparison::run_test`); p, change and its interval
+    /// are that test's.
+    RunLevel,
+    /// The change is smaller than the noise fence (twice the run-to-run variation, or
+    /// the minimum change): no change, however many runs.
+    WithinNoise,
 }
 
 /// The comparison of one series.
@@ -99,6 +107,8 @@ pub struct SeriesComparison<K> {
     pub significant: bool,
     pub verdict: Verdict,
     pub notes: Vec<Note>,
+    /// The run-level test, when the series' history was given.
+    pub run_test: Option<RunTest>,
 }
 
 /// Totals and geomeans of a whole comparison.

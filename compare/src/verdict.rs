@@ -15,6 +15,7 @@
 
 use crate::config::CompareConfig;
 use crate::mann_whitney::{min_p_value, samples_needed_per_side};
+use crate::run_level::{runs_needed, RunTest};
 use perfwatch_core::Direction;
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +83,16 @@ pub struct Evidence {
     /// BH-adjusted p; `None` when the series is not in the FDR family (too few samples).
     pub p_adjusted: Option<f64>,
     pub effect: Effect,
+    /// The run-level test, when the series' history was given: it then decides (see
+    /// [`crate::run_level`]) and `p_value` is its p.
+    pub run: Option<RunTest>,
+}
+
+impl Evidence {
+    /// Whether this series takes part in the FDR family (could be significant at all).
+    pub fn testable(&self, cfg: &CompareConfig) -> bool {
+        self.run.is_some() || testable(self.n_base, self.n_head, cfg)
+    }
 }
 
 /// Whether sizes `n`, `m` can ever be significant under `cfg`.
@@ -96,6 +107,9 @@ pub fn samples_needed(cfg: &CompareConfig) -> usize {
 
 /// Verdict and "statistically significant" flag (the latter regardless of size).
 pub fn decide(direction: Direction, ev: &Evidence, cfg: &CompareConfig) -> (Verdict, bool) {
+    if let Some(t) = ev.run {
+        return decide_runs(direction, &t, ev.p_adjusted, cfg);
+    }
     if !testable(ev.n_base, ev.n_head, cfg) {
         let needed = samples_needed(cfg);
         return (Verdict::NotEnoughSamples { needed }, false);
@@ -105,17 +119,39 @@ pub fn decide(direction: Direction, ev: &Evidence, cfg: &CompareConfig) -> (Verd
     if !(significant && large) || sign == 0.0 {
         return (Verdict::NoChange, significant);
     }
-    let head_larger = sign > 0.0;
+    (by_direction(direction, sign > 0.0), significant)
+}
+
+/// The run-level rule: within the noise fence → no change; beyond it and significant
+/// → by direction; beyond it but not significant → inconclusive, needing
+/// [`runs_needed`] runs per side.
+fn decide_runs(
+    direction: Direction,
+    t: &RunTest,
+    p_adjusted: Option<f64>,
+    cfg: &CompareConfig,
+) -> (Verdict, bool) {
+    let significant = t.p_value <= cfg.alpha && p_adjusted.is_some_and(|q| q <= cfg.fdr_q);
+    if t.within_fence() || t.estimate == 0.0 {
+        return (Verdict::NoChange, significant);
+    }
+    if !significant {
+        let needed = runs_needed(t, cfg);
+        return (Verdict::NotEnoughSamples { needed }, false);
+    }
+    (by_direction(direction, t.estimate > 0.0), significant)
+}
+
+fn by_direction(direction: Direction, head_larger: bool) -> Verdict {
     let worse = match direction {
         Direction::Lower => head_larger,
         Direction::Higher => !head_larger,
     };
-    let v = if worse {
+    if worse {
         Verdict::Regression
     } else {
         Verdict::Improvement
-    };
-    (v, significant)
+    }
 }
 
 #[cfg(test)]
@@ -129,6 +165,7 @@ mod tests {
             p_value: p,
             p_adjusted: Some(p),
             effect,
+            run: None,
         }
     }
 

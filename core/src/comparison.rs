@@ -406,6 +406,23 @@ pub struct CompareRow {
     /// Raw pooled samples (for the dot strip).
     pub base_samples: Vec<f64>,
     pub head_samples: Vec<f64>,
+    /// Typical run-to-run variation of the series on the main branch, ±% (σ of one
+    /// run's level), when its history is long enough.
+    #[serde(default)]
+    pub noise_pct: Option<f64>,
+    /// When the verdict compares run levels against that noise: runs per side and the
+    /// smallest change that counts (%); `needed` then counts runs per side.
+    #[serde(default)]
+    pub run_basis: Option<RunBasis>,
+}
+
+/// How a run-level verdict was reached (see docs/statistics.md, "Few samples").
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RunBasis {
+    pub base_runs: usize,
+    pub head_runs: usize,
+    /// Noise fence: max(minimum change, 1.5 × run-to-run variation), in %.
+    pub fence_pct: f64,
 }
 
 /// Geometric mean of head/base median ratios.

@@ -19,6 +19,17 @@ pub struct SideRun {
     pub branch: Option<String>,
 }
 
+/// One run's level (its median) of one series on the main branch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MainLevel {
+    pub series_id: i64,
+    pub run_id: i64,
+    pub ord: Option<i64>,
+    pub started_at: i64,
+    pub median: f64,
+    pub sha: Option<String>,
+}
+
 /// A release annotation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReleaseRow {
@@ -29,6 +40,14 @@ pub struct ReleaseRow {
 
 const RUN_COLUMNS: &str = "SELECT r.id, r.started_at, c.sha, b.name FROM runs r
      LEFT JOIN commits c ON c.id = r.commit_id LEFT JOIN branches b ON b.id = r.branch_id";
+
+/// `$1, $2, …, $n`.
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 fn side_runs(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<SideRun>> {
     rows.iter()
@@ -235,6 +254,82 @@ impl Store {
                 let samples: String = r.try_get(1)?;
                 let v: Vec<f64> = serde_json::from_str(&samples)?;
                 out.entry(r.try_get(0)?).or_default().extend(v);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every run level of every series of the project on branch `branch_id`, in
+    /// commit order (then start time, run id) per series.
+    pub async fn main_levels(&self, project_id: i64, branch_id: i64) -> Result<Vec<MainLevel>> {
+        let rows = sqlx::query(
+            "SELECT m.series_id, m.run_id, m.ord, m.started_at, m.median, c.sha
+             FROM measurements m JOIN series s ON s.id = m.series_id JOIN runs r ON r.id = m.run_id
+             LEFT JOIN commits c ON c.id = r.commit_id
+             WHERE s.project_id = $1 AND m.branch_id = $2",
+        )
+        .bind(project_id)
+        .bind(branch_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                Ok(MainLevel {
+                    series_id: r.try_get(0)?,
+                    run_id: r.try_get(1)?,
+                    ord: r.try_get(2)?,
+                    started_at: r.try_get(3)?,
+                    median: r.try_get(4)?,
+                    sha: r.try_get(5)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // Sorted here: one order on both databases without a database-side sort.
+        out.sort_by_key(|l| (l.series_id, l.ord, l.started_at, l.run_id));
+        Ok(out)
+    }
+
+    /// Run levels (medians) per series over `run_ids`, in run-id order.
+    pub async fn run_levels(&self, run_ids: &[i64]) -> Result<HashMap<i64, Vec<f64>>> {
+        let mut rows: Vec<(i64, i64, f64)> = Vec::new();
+        for chunk in run_ids.chunks(200) {
+            let sql = format!(
+                "SELECT series_id, run_id, median FROM measurements WHERE run_id IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                rows.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+            }
+        }
+        rows.sort_by_key(|r| (r.0, r.1));
+        let mut out: HashMap<i64, Vec<f64>> = HashMap::new();
+        for (series, _, median) in rows {
+            out.entry(series).or_default().push(median);
+        }
+        Ok(out)
+    }
+
+    /// Raw samples per (series, run) over `run_ids`.
+    pub async fn samples_by_run(&self, run_ids: &[i64]) -> Result<HashMap<(i64, i64), Vec<f64>>> {
+        let mut out = HashMap::new();
+        for chunk in run_ids.chunks(200) {
+            let sql = format!(
+                "SELECT series_id, run_id, samples FROM measurement_samples WHERE run_id IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let samples: String = r.try_get(2)?;
+                let v: Vec<f64> = serde_json::from_str(&samples)?;
+                out.insert((r.try_get(0)?, r.try_get(1)?), v);
             }
         }
         Ok(out)

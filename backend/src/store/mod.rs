@@ -26,7 +26,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use alerts::{AlertMark, DetectPoint, NewAlert, StoredRule, UpsertCounts};
 pub use chart_read::LinePoints;
-pub use compare::{ReleaseRow, SideRun};
+pub use compare::{MainLevel, ReleaseRow, SideRun};
 pub use ingest::{IngestOptions, StoredRun};
 pub use projects::NewProject;
 pub use read::PointFilter;
