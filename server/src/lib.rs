@@ -5,9 +5,10 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod router;
+pub mod shutdown;
 pub mod state;
 pub mod testing;
 
 pub use config::ServerConfig;
-pub use router::{build_router, serve};
+pub use router::{build_router, serve, serve_until};
 pub use state::AppState;
