@@ -72,11 +72,7 @@ pub(crate) async fn announce_comparison(
         return Ok(0);
     }
     let verdict = compare_run_to_baseline(store, run_id).await?;
-    let head_url = store
-        .run_detail(run_id)
-        .await?
-        .commit
-        .and_then(|c| c.url);
+    let head_url = store.run_detail(run_id).await?.commit.and_then(|c| c.url);
     match comparison_event(&verdict, head_url) {
         Some(event) => store.enqueue_event(project_id, event).await,
         None => Ok(0),

@@ -5,9 +5,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use perfwatch_backend::queue::{
-    Clock, JobFailure, JobState, NewJob, Queue, QueueError,
-};
+use perfwatch_backend::queue::{Clock, JobFailure, JobState, NewJob, Queue, QueueError};
 use perfwatch_backend::testing::{fresh_database, fresh_store, Db};
 use perfwatch_backend::Store;
 
@@ -39,7 +37,10 @@ async fn claim_leases_the_job_to_one_worker(db: Db) {
     assert_eq!((lease.job_id, lease.attempt, lease.fence), (id, 1, 1));
     assert_eq!(lease.payload, r#"{"n":1}"#);
     assert_eq!(lease.expires_at, T0 + 1_000);
-    assert!(a.claim(&["k"]).await.unwrap().is_none(), "leased, not claimable");
+    assert!(
+        a.claim(&["k"]).await.unwrap().is_none(),
+        "leased, not claimable"
+    );
     assert!(
         a.claim(&["other"]).await.unwrap().is_none(),
         "claims only its kinds"
@@ -68,7 +69,11 @@ async fn expired_lease_is_taken_over_and_the_stale_worker_refused(db: Db) {
         "the heartbeat extended the lease"
     );
     clock.advance(401);
-    let new = b.claim(&["k"]).await.unwrap().expect("expired lease taken over");
+    let new = b
+        .claim(&["k"])
+        .await
+        .unwrap()
+        .expect("expired lease taken over");
     assert_eq!(new.job_id, id);
     assert_eq!(new.fence, old.fence + 1);
     assert_eq!(new.attempt, 2, "the lost attempt counts");
@@ -92,7 +97,10 @@ async fn expired_lease_is_taken_over_and_the_stale_worker_refused(db: Db) {
     assert_eq!(row.takeovers, 1);
     b.complete(&new).await.unwrap();
     assert_eq!(store.queue_job(id).await.unwrap().state, JobState::Done);
-    assert_eq!(store.queue_takeovers().await.unwrap(), vec![("k".into(), 1)]);
+    assert_eq!(
+        store.queue_takeovers().await.unwrap(),
+        vec![("k".into(), 1)]
+    );
 }
 
 async fn job_is_dead_after_its_last_attempt_and_admins_can_requeue_it(db: Db) {
@@ -119,7 +127,10 @@ async fn job_is_dead_after_its_last_attempt_and_admins_can_requeue_it(db: Db) {
     assert_eq!(row.state, JobState::Dead);
     assert_eq!(row.attempts, 3);
     assert_eq!(row.last_error.as_deref(), Some("boom 3"));
-    assert!(w.claim(&["k"]).await.unwrap().is_none(), "dead is not claimed");
+    assert!(
+        w.claim(&["k"]).await.unwrap().is_none(),
+        "dead is not claimed"
+    );
     let dead = store.queue_jobs(JobState::Dead, 10).await.unwrap();
     assert_eq!(dead.iter().map(|j| j.id).collect::<Vec<_>>(), vec![id]);
     assert!(store.queue_requeue_dead(id, clock.now_ms()).await.unwrap());
@@ -139,7 +150,10 @@ async fn job_is_dead_after_its_last_attempt_and_admins_can_requeue_it(db: Db) {
 async fn failed_job_waits_out_an_exponential_backoff(db: Db) {
     let store = fresh_store(db).await;
     let clock = Clock::manual(T0);
-    store.queue_insert(&job("k", 0, 5, 1_000), T0).await.unwrap();
+    store
+        .queue_insert(&job("k", 0, 5, 1_000), T0)
+        .await
+        .unwrap();
     let w = worker(&store, "w", &clock);
     for wait in [1_000, 2_000, 4_000] {
         let lease = w.claim(&["k"]).await.unwrap().expect("due");
@@ -168,7 +182,12 @@ async fn higher_priority_first_then_oldest(db: Db) {
     let clock = Clock::manual(T0);
     let mut ids = vec![];
     for (i, p) in [0, 5, 5, 0, 9].into_iter().enumerate() {
-        ids.push(store.queue_insert(&job("k", p, 1, 0), T0 + i as i64).await.unwrap());
+        ids.push(
+            store
+                .queue_insert(&job("k", p, 1, 0), T0 + i as i64)
+                .await
+                .unwrap(),
+        );
     }
     clock.advance(10);
     let w = worker(&store, "w", &clock);
@@ -187,7 +206,10 @@ async fn released_job_is_claimable_at_once_without_counting_the_attempt(db: Db) 
     let lease = a.claim(&["k"]).await.unwrap().unwrap();
     a.release(&lease).await.unwrap();
     let row = store.queue_job(id).await.unwrap();
-    assert_eq!((row.state, row.attempts, row.lease_owner), (JobState::Queued, 0, None));
+    assert_eq!(
+        (row.state, row.attempts, row.lease_owner),
+        (JobState::Queued, 0, None)
+    );
     let again = b.claim(&["k"]).await.unwrap().expect("claimable at once");
     assert_eq!(again.attempt, 1);
 }
@@ -201,14 +223,23 @@ async fn coalesced_jobs_merge_while_queued(db: Db) {
         move |old: &str| Ok::<_, perfwatch_backend::StoreError>(format!("{old}+{add}"))
     };
     j.payload = "a".into();
-    let first = store.queue_enqueue_coalesced(&j, T0, merge("a")).await.unwrap();
-    let second = store.queue_enqueue_coalesced(&j, T0, merge("b")).await.unwrap();
+    let first = store
+        .queue_enqueue_coalesced(&j, T0, merge("a"))
+        .await
+        .unwrap();
+    let second = store
+        .queue_enqueue_coalesced(&j, T0, merge("b"))
+        .await
+        .unwrap();
     assert_eq!(first, second, "one queued job per key");
     assert_eq!(store.queue_job(first).await.unwrap().payload, "a+b");
     let w = worker(&store, "w", &clock);
     w.claim(&["k"]).await.unwrap().unwrap();
     j.payload = "c".into();
-    let third = store.queue_enqueue_coalesced(&j, T0, merge("c")).await.unwrap();
+    let third = store
+        .queue_enqueue_coalesced(&j, T0, merge("c"))
+        .await
+        .unwrap();
     assert_ne!(third, first, "a claimed job is not merged into");
     assert_eq!(store.queue_job(third).await.unwrap().payload, "c");
     let depth = store.queue_depth().await.unwrap();
@@ -286,5 +317,8 @@ on_both!(
 #[test]
 fn unknown_state_text_is_an_error_naming_table_and_column() {
     let e = JobState::from_db("paused").unwrap_err().to_string();
-    assert!(e.contains("work_queue.state") && e.contains("paused"), "{e}");
+    assert!(
+        e.contains("work_queue.state") && e.contains("paused"),
+        "{e}"
+    );
 }

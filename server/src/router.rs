@@ -16,8 +16,8 @@ use perfwatch_app::{shell, App};
 use perfwatch_backend::followup::FollowUps;
 use perfwatch_backend::queue::lifecycle::{self, WorkersConfig};
 use perfwatch_backend::Store;
-use tower_http::compression::CompressionLayer;
 use tokio_util::sync::CancellationToken;
+use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 
 use crate::config::ServerConfig;

@@ -91,7 +91,12 @@ async fn alerts(c: &reqwest::Client, base: &str) -> Vec<Value> {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
-    res.json::<Value>().await.unwrap().as_array().unwrap().clone()
+    res.json::<Value>()
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 async fn follow_up_work_survives_a_killed_server(db: Db) {

@@ -9,10 +9,10 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::kinds;
 use super::lease::Queue;
 use super::retry::RetryPolicy;
 use super::worker::{Worker, WorkerOptions};
-use super::kinds;
 use crate::delivery::DeliveryHandler;
 use crate::followup::{CompareHandler, DetectHandler, FollowUps};
 use crate::notify::NotifyConfig;

@@ -25,8 +25,7 @@ pub enum Outcome {
     Finished,
 }
 
-pub type HandlerFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<Outcome, JobFailure>> + Send + 'a>>;
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<Outcome, JobFailure>> + Send + 'a>>;
 
 /// Runs the jobs of one kind.
 pub trait Handler: Send + Sync {
@@ -143,7 +142,11 @@ impl Worker {
             }
         };
         let end = match result {
-            None => self.queue.release(&lease).await.map(|_| "released at shutdown"),
+            None => self
+                .queue
+                .release(&lease)
+                .await
+                .map(|_| "released at shutdown"),
             Some(Ok(Outcome::Done)) => self.queue.complete(&lease).await.map(|_| "done"),
             Some(Ok(Outcome::Finished)) => Ok("done"),
             Some(Err(why)) => self.queue.fail(&lease, &why).await.map(|state| {

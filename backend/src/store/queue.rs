@@ -87,8 +87,13 @@ pub struct ClaimedRow {
 pub enum Finish {
     Done,
     /// Back to the queue, claimable from `not_before`.
-    Retry { not_before: i64, error: String },
-    Dead { error: String },
+    Retry {
+        not_before: i64,
+        error: String,
+    },
+    Dead {
+        error: String,
+    },
     /// Given back unattempted (shutdown): the attempt is not counted.
     Release,
 }
