@@ -1,115 +1,194 @@
-//! Background follow-up work after ingest: change-point detection and pull-request
-//! comparisons, off the request path.
+//! Follow-up work after ingest — change-point detection and pull-request comparisons —
+//! as jobs of the persistent work queue (`crate::queue`), off the request path.
 //!
-//! Why: detection reads every point of each touched series, so doing it inside the
-//! request makes a burst of N runs cost N full passes. The worker drains everything
-//! queued since its last pass and runs one detection pass per project over the union
-//! of touched series, so a burst costs a few passes and the submitter's answer never
-//! waits for detection. Work lives in memory: if the process stops with jobs queued,
-//! the next run on those series (or `POST /projects/{slug}/detect`) catches up, since
-//! every pass re-examines the whole series.
+//! Why a queue: detection reads every point of each touched series, so doing it
+//! inside the request makes a burst of N runs cost N full passes; and work held in
+//! memory was lost when the process stopped. A main-branch run now adds its series to
+//! the one queued "detect project P" job (coalesce key `detect:P`), whose start waits
+//! half a second for the rest of a burst (a CI matrix, a backfill); once a worker has
+//! claimed it, new runs make the next one. A burst therefore costs a few passes, the
+//! submitter never waits for detection, and queued work survives a restart.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
 
 use crate::detection::{detect_project, DetectSettings, Scope};
-use crate::ingest::follow_up;
+use crate::error::{Result, StoreError};
+use crate::ingest::announce_comparison;
+use crate::queue::{kinds, Handler, HandlerFuture, JobFailure, Lease, NewJob, Outcome, Queue};
 use crate::store::StoredRun;
+use crate::time::now_ms;
 use crate::Store;
 
-struct Job {
-    stored: StoredRun,
-    has_commit: bool,
+/// How long a new detection job waits for more runs of the burst.
+pub const GATHER_MS: i64 = 500;
+
+/// Payload of a [`kinds::DETECT`] job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectJob {
+    pub project: String,
+    pub series: BTreeSet<i64>,
 }
 
-/// Handle on the follow-up worker. Cheap to clone.
+/// Payload of a [`kinds::COMPARE`] job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareJob {
+    pub run_id: i64,
+    pub project_id: i64,
+}
+
+/// Queues the follow-up work of stored runs. Cheap to clone.
 #[derive(Clone)]
 pub struct FollowUps {
-    tx: mpsc::UnboundedSender<Job>,
-    pending: Arc<AtomicUsize>,
+    store: Store,
+    /// Rung after each enqueue: the follow-up worker of this process claims at once.
+    wake: Arc<Notify>,
 }
 
 impl FollowUps {
-    /// Starts the worker on the current tokio runtime.
-    pub fn spawn(store: Store) -> Self {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let pending = Arc::new(AtomicUsize::new(0));
-        tokio::spawn(worker(store, rx, pending.clone()));
-        Self { tx, pending }
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            wake: Arc::default(),
+        }
     }
 
-    pub fn enqueue(&self, stored: &StoredRun, has_commit: bool) {
+    /// What the follow-up worker waits on besides its poll.
+    pub fn wake_handle(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Queues detection (main-branch and time-indexed runs) or the baseline comparison
+    /// (pull-request runs with a commit) of a stored run. A duplicate run needs none.
+    pub async fn enqueue(&self, stored: &StoredRun, has_commit: bool) -> Result<()> {
         if stored.duplicate {
-            return;
+            return Ok(());
         }
-        self.pending.fetch_add(1, Ordering::SeqCst);
-        let job = Job {
-            stored: stored.clone(),
-            has_commit,
-        };
-        if self.tx.send(job).is_err() {
-            self.pending.fetch_sub(1, Ordering::SeqCst);
-            tracing::error!(
-                run_id = stored.run_id,
-                "follow-up worker is gone; run stored without detection"
-            );
+        let now = now_ms();
+        if stored.on_main_branch || stored.branch_id.is_none() {
+            let add = DetectJob {
+                project: stored.project.clone(),
+                series: stored.series_ids.iter().copied().collect(),
+            };
+            let job = NewJob {
+                kind: kinds::DETECT.into(),
+                payload: serde_json::to_string(&add)?,
+                priority: 10,
+                not_before: now + GATHER_MS,
+                max_attempts: 5,
+                backoff_ms: 5_000,
+                coalesce_key: Some(format!("detect:{}", stored.project)),
+            };
+            self.store
+                .queue_enqueue_coalesced(&job, now, |old| merge_detect(old, &add))
+                .await?;
+        } else if has_commit {
+            let job = NewJob {
+                kind: kinds::COMPARE.into(),
+                payload: serde_json::to_string(&CompareJob {
+                    run_id: stored.run_id,
+                    project_id: stored.project_id,
+                })?,
+                priority: 5,
+                not_before: now,
+                max_attempts: 3,
+                backoff_ms: 10_000,
+                coalesce_key: None,
+            };
+            self.store.queue_insert(&job, now).await?;
         }
+        self.wake.notify_waiters();
+        Ok(())
     }
 
-    /// Jobs queued and not finished yet.
-    pub fn pending(&self) -> usize {
-        self.pending.load(Ordering::SeqCst)
+    /// Follow-up jobs queued or running (in the database, from any process).
+    pub async fn pending(&self) -> Result<i64> {
+        self.store
+            .queue_unfinished(&[kinds::DETECT, kinds::COMPARE])
+            .await
     }
 
-    /// Waits until every job queued so far is done, or `timeout` passes.
+    /// Waits until no follow-up job is queued or running, or `timeout` passes.
     pub async fn idle(&self, timeout: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
-        while self.pending() > 0 {
+        loop {
+            if matches!(self.pending().await, Ok(0)) {
+                return true;
+            }
             if tokio::time::Instant::now() >= deadline {
                 return false;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        true
     }
 }
 
-async fn worker(store: Store, mut rx: mpsc::UnboundedReceiver<Job>, pending: Arc<AtomicUsize>) {
-    while let Some(first) = rx.recv().await {
-        // Let a burst of submissions (a CI matrix, a backfill) gather, so it costs one
-        // pass instead of one per run; half a second is invisible to people.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let mut batch = vec![first];
-        while let Ok(more) = rx.try_recv() {
-            batch.push(more);
-        }
-        let n = batch.len();
-        // One detection pass per project over the union of the series the batch touched.
-        let mut detect: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
-        for job in &batch {
-            let s = &job.stored;
-            if s.on_main_branch || s.branch_id.is_none() {
-                detect
-                    .entry(s.project.clone())
-                    .or_default()
-                    .extend(&s.series_ids);
-            } else {
-                // Pull-request runs: the baseline comparison (and its webhook).
-                follow_up(&store, s, job.has_commit).await;
-            }
-        }
-        for (project, ids) in detect {
-            let scope = Scope::Series(ids.into_iter().collect());
-            if let Err(e) =
-                detect_project(&store, &project, scope, &DetectSettings::default()).await
-            {
-                tracing::error!(%project, error = %e, "background detection failed");
-            }
-        }
-        pending.fetch_sub(n, Ordering::SeqCst);
+/// The queued job's payload with `add`'s series joined in.
+fn merge_detect(old: &str, add: &DetectJob) -> Result<String> {
+    let mut job: DetectJob = serde_json::from_str(old)
+        .map_err(|e| StoreError::Data(format!("work_queue.payload of a detect job: {e}")))?;
+    job.series.extend(&add.series);
+    Ok(serde_json::to_string(&job)?)
+}
+
+/// A payload that does not decode will never decode: the job is dead at once.
+fn decode<T: serde::de::DeserializeOwned>(lease: &Lease) -> Result<T, JobFailure> {
+    serde_json::from_str(&lease.payload)
+        .map_err(|e| JobFailure::Permanent(format!("payload of {}: {e}", lease.kind)))
+}
+
+/// A missing project or run will stay missing; anything else may pass.
+fn failure(e: StoreError) -> JobFailure {
+    match e {
+        StoreError::NotFound(_) => JobFailure::Permanent(e.to_string()),
+        e => JobFailure::Retry(e.to_string()),
+    }
+}
+
+/// Runs [`kinds::DETECT`] jobs: one detection pass over the job's series.
+pub struct DetectHandler {
+    pub store: Store,
+}
+
+impl Handler for DetectHandler {
+    fn kind(&self) -> &'static str {
+        kinds::DETECT
+    }
+
+    fn run<'a>(&'a self, _: &'a Queue, lease: &'a Lease) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let job: DetectJob = decode(lease)?;
+            let scope = Scope::Series(job.series.into_iter().collect());
+            detect_project(&self.store, &job.project, scope, &DetectSettings::default())
+                .await
+                .map_err(failure)?;
+            Ok(Outcome::Done)
+        })
+    }
+}
+
+/// Runs [`kinds::COMPARE`] jobs: a pull-request run against its baseline, announced to
+/// the `comparison.finished` subscribers.
+pub struct CompareHandler {
+    pub store: Store,
+}
+
+impl Handler for CompareHandler {
+    fn kind(&self) -> &'static str {
+        kinds::COMPARE
+    }
+
+    fn run<'a>(&'a self, _: &'a Queue, lease: &'a Lease) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let job: CompareJob = decode(lease)?;
+            announce_comparison(&self.store, job.project_id, job.run_id)
+                .await
+                .map_err(failure)?;
+            Ok(Outcome::Done)
+        })
     }
 }

@@ -20,9 +20,9 @@ pub async fn ingest_run(store: &Store, run: &ValidRun, opts: &IngestOptions) -> 
     Ok(stored)
 }
 
-/// Stores a run and hands its follow-up work to the background worker: the answer to
-/// the submitter does not wait for detection, and a burst of runs is detected in a few
-/// coalesced passes instead of one pass per run (see `followup.rs`).
+/// Stores a run and queues its follow-up work (a job of the persistent work queue):
+/// the answer to the submitter does not wait for detection, and a burst of runs is
+/// detected in a few coalesced passes instead of one pass per run (see `followup.rs`).
 pub async fn ingest_run_deferred(
     store: &Store,
     run: &ValidRun,
@@ -30,7 +30,10 @@ pub async fn ingest_run_deferred(
     followups: &crate::followup::FollowUps,
 ) -> Result<StoredRun> {
     let stored = store.store_run(run, opts).await?;
-    followups.enqueue(&stored, run.commit.is_some());
+    if let Err(e) = followups.enqueue(&stored, run.commit.is_some()).await {
+        // The run is stored; the next run on its series (or `POST …/detect`) catches up.
+        tracing::error!(run_id = stored.run_id, error = %e, "queueing the follow-up work failed");
+    }
     Ok(stored)
 }
 
@@ -51,7 +54,7 @@ pub(crate) async fn follow_up(store: &Store, stored: &StoredRun, has_commit: boo
     // A pull-request run: compare it with its baseline and tell the subscribers. Never
     // fails the ingest: the run is stored, the comparison can be had on the compare page.
     if !stored.duplicate && !stored.on_main_branch && stored.branch_id.is_some() && has_commit {
-        if let Err(e) = announce_comparison(store, stored).await {
+        if let Err(e) = announce_comparison(store, stored.project_id, stored.run_id).await {
             tracing::error!(run_id = stored.run_id, error = %e, "comparison after ingest failed");
         }
     }
@@ -59,19 +62,19 @@ pub(crate) async fn follow_up(store: &Store, stored: &StoredRun, has_commit: boo
 
 /// Compares a stored run with its main-branch baseline and queues `comparison.finished`
 /// for the subscribers; skipped (nothing computed) when nobody subscribes.
-async fn announce_comparison(store: &Store, stored: &StoredRun) -> Result<usize> {
+pub(crate) async fn announce_comparison(
+    store: &Store,
+    project_id: i64,
+    run_id: i64,
+) -> Result<usize> {
     let name = EVENTS[2];
-    if !store.wants_event(stored.project_id, name).await? {
+    if !store.wants_event(project_id, name).await? {
         return Ok(0);
     }
-    let verdict = compare_run_to_baseline(store, stored.run_id).await?;
-    let head_url = store
-        .run_detail(stored.run_id)
-        .await?
-        .commit
-        .and_then(|c| c.url);
+    let verdict = compare_run_to_baseline(store, run_id).await?;
+    let head_url = store.run_detail(run_id).await?.commit.and_then(|c| c.url);
     match comparison_event(&verdict, head_url) {
-        Some(event) => store.enqueue_event(stored.project_id, event).await,
+        Some(event) => store.enqueue_event(project_id, event).await,
         None => Ok(0),
     }
 }

@@ -1,5 +1,6 @@
-//! Notifications: per-project webhook subscriptions, a delivery table and a worker that
-//! sends due deliveries with retries and exponential backoff.
+//! Notifications: per-project webhook subscriptions and their delivery log. Each
+//! delivery is a job of the work queue, sent by `delivery.rs` with retries and
+//! exponential backoff.
 //!
 //! A delivery stores the event (kind and ids); the worker renders the message when it
 //! sends, in the subscription's format (`json`: a generic document; `slack`: a
@@ -133,7 +134,8 @@ pub struct Delivery {
     pub delivered_at: Option<i64>,
 }
 
-/// Worker settings; tests shorten them.
+/// Delivery settings (the queue's retry policy for deliveries, the HTTP timeout, the
+/// worker's poll); tests shorten them.
 #[derive(Debug, Clone)]
 pub struct NotifyConfig {
     pub poll: Duration,
@@ -499,37 +501,15 @@ impl Store {
         Ok(rows.iter().any(|e| e.split(',').any(|e| e == name)))
     }
 
-    /// Queues one delivery per subscription of the project that wants this event.
+    /// Queues one delivery per subscription of the project that wants this event: a
+    /// row of the delivery log and a job of the work queue (`delivery.rs` sends it).
     pub async fn enqueue_event(&self, project_id: i64, event: Event) -> Result<usize> {
-        let hooks = sqlx::query("SELECT id, events FROM webhooks WHERE project_id = $1")
-            .bind(project_id)
-            .fetch_all(&self.pool)
-            .await?;
         let payload = serde_json::to_string(&event)?;
-        let now = now_ms();
-        let mut n = 0;
-        for h in hooks {
-            let events: String = h.try_get(1)?;
-            if !events.split(',').any(|e| e == event.name()) {
-                continue;
-            }
-            let id: i64 = h.try_get(0)?;
-            sqlx::query(
-                "INSERT INTO webhook_deliveries (webhook_id, event, payload, status, attempts, next_attempt_at, created_at)
-                 VALUES ($1, $2, $3, 'pending', 0, $4, $4)",
-            )
-            .bind(id)
-            .bind(event.name())
-            .bind(&payload)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-            n += 1;
-        }
-        Ok(n)
+        self.queue_deliveries(project_id, event.name(), &payload, now_ms())
+            .await
     }
 
-    async fn render_delivery(
+    pub(crate) async fn render_delivery(
         &self,
         project_id: i64,
         format: &str,
@@ -552,102 +532,6 @@ impl Store {
         };
         let doc = render_event(&slug, format, event, group.as_ref(), base);
         Ok(doc.to_string())
-    }
-
-    /// Sends every due delivery once; returns how many were attempted.
-    pub async fn deliver_due(
-        &self,
-        client: &reqwest::Client,
-        base: &str,
-        cfg: &NotifyConfig,
-    ) -> Result<usize> {
-        let now = now_ms();
-        let rows = sqlx::query(
-            "SELECT d.id, d.payload, d.attempts, w.url, w.format, w.secret, w.project_id
-             FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 ORDER BY d.id LIMIT 50",
-        )
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut n = 0;
-        for r in rows {
-            let id: i64 = r.try_get(0)?;
-            let attempts: i64 = r.try_get(2)?;
-            // Claim it, so that a second worker does not send it too.
-            let claimed = sqlx::query(
-                "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2 AND status = 'pending' AND attempts = $3",
-            )
-            .bind(now + 3_600_000)
-            .bind(id)
-            .bind(attempts)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-            if claimed != 1 {
-                continue;
-            }
-            n += 1;
-            let payload: String = r.try_get(1)?;
-            let url: String = r.try_get(3)?;
-            let format: String = r.try_get(4)?;
-            let secret: String = r.try_get(5)?;
-            let project_id: i64 = r.try_get(6)?;
-            let event: Event = serde_json::from_str(&payload)?;
-            let body = self
-                .render_delivery(project_id, &format, &event, base)
-                .await?;
-            let sig = hmac_sha256_hex(secret.as_bytes(), body.as_bytes());
-            let sent = client
-                .post(&url)
-                .timeout(cfg.timeout)
-                .header("content-type", "application/json")
-                .header("x-perfwatch-event", event.name())
-                .header("x-perfwatch-delivery", id.to_string())
-                .header("x-perfwatch-signature", format!("sha256={sig}"))
-                .body(body)
-                .send()
-                .await;
-            let (ok, status, error) = match sent {
-                Ok(resp) if resp.status().is_success() => {
-                    (true, Some(resp.status().as_u16() as i64), None)
-                }
-                Ok(resp) => (
-                    false,
-                    Some(resp.status().as_u16() as i64),
-                    Some(format!("HTTP {}", resp.status())),
-                ),
-                Err(e) => (false, None, Some(e.to_string())),
-            };
-            let attempts = attempts + 1;
-            let done_at = now_ms();
-            if ok {
-                sqlx::query(
-                    "UPDATE webhook_deliveries SET status = 'delivered', attempts = $1, last_status = $2, last_error = NULL, delivered_at = $3 WHERE id = $4",
-                )
-                .bind(attempts)
-                .bind(status)
-                .bind(done_at)
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-            } else {
-                let gave_up = attempts >= cfg.max_attempts;
-                let wait = cfg.backoff.as_millis() as i64 * (1i64 << (attempts - 1).clamp(0, 20));
-                sqlx::query(
-                    "UPDATE webhook_deliveries SET status = $1, attempts = $2, last_status = $3, last_error = $4, next_attempt_at = $5 WHERE id = $6",
-                )
-                .bind(if gave_up { "failed" } else { "pending" })
-                .bind(attempts)
-                .bind(status)
-                .bind(error)
-                .bind(done_at + wait)
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-            }
-        }
-        Ok(n)
     }
 }
 
@@ -1002,19 +886,6 @@ fn slack_message(
         }));
     }
     json!({ "text": text, "blocks": blocks })
-}
-
-/// The background worker: polls for due deliveries until the process ends.
-pub fn spawn_worker(store: Store, base: String, cfg: NotifyConfig) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let client = reqwest::Client::new();
-        loop {
-            if let Err(e) = store.deliver_due(&client, &base, &cfg).await {
-                tracing::warn!(error = %e, "webhook deliveries failed");
-            }
-            tokio::time::sleep(cfg.poll).await;
-        }
-    })
 }
 
 #[cfg(test)]

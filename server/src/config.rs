@@ -27,6 +27,10 @@ pub struct ServerConfig {
     /// the background worker. The server default is the background; tests that read
     /// alerts right after a submission use inline.
     pub detect_inline: bool,
+    /// Background workers start claiming jobs only after this delay. A test and
+    /// operations knob (`--worker-start-delay-ms`): queued work waits in the database,
+    /// e.g. to prove it survives a restart, or to let a fresh replica warm up.
+    pub worker_start_delay: std::time::Duration,
 }
 
 impl ServerConfig {
@@ -44,6 +48,7 @@ impl ServerConfig {
             secure_cookies: false,
             notify: Default::default(),
             detect_inline: true,
+            worker_start_delay: std::time::Duration::ZERO,
         }
     }
 }

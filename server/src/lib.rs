@@ -7,9 +7,10 @@ pub mod config;
 pub mod observe;
 pub mod router;
 pub mod security;
+pub mod shutdown;
 pub mod state;
 pub mod testing;
 
 pub use config::ServerConfig;
-pub use router::{build_router, serve};
+pub use router::{build_router, serve, serve_until};
 pub use state::AppState;

@@ -49,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
             body_limit,
             secure_cookies,
             detect_inline,
+            worker_start_delay_ms,
         } => {
             ensure_sqlite_dir(&db.database_url);
             let config = ServerConfig {
@@ -63,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
                 secure_cookies,
                 notify: Default::default(),
                 detect_inline,
+                worker_start_delay: std::time::Duration::from_millis(worker_start_delay_ms),
             };
             perfwatch_server::serve(config, |bound| {
                 println!("perfwatch listening on http://{bound}");

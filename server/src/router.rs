@@ -1,6 +1,7 @@
 //! Router assembly: REST API under `/api/v1`, Leptos pages and server functions,
 //! the stylesheet and the wasm bundle.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -12,17 +13,36 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use perfwatch_app::{shell, App};
+use perfwatch_backend::followup::FollowUps;
+use perfwatch_backend::queue::lifecycle::{self, WorkersConfig};
 use perfwatch_backend::Store;
+use tokio_util::sync::CancellationToken;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 
 use crate::config::ServerConfig;
 use crate::state::AppState;
 
+/// After the shutdown signal, how long in-flight requests may still run.
+pub const REQUEST_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// Then how long the background workers may take to finish or give back their jobs.
+pub const WORKER_GRACE: std::time::Duration = std::time::Duration::from_secs(4);
+
 const CSS: &str = include_str!("../../style/perfwatch.css");
 
 /// Builds the whole application on an open store.
 pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Router {
+    let followups = (!config.detect_inline).then(|| FollowUps::new(store.clone()));
+    build_app(config, store, bound, followups)
+}
+
+/// The application, queueing follow-up work through `followups` (`None`: inline).
+fn build_app(
+    config: ServerConfig,
+    store: Store,
+    bound: SocketAddr,
+    followups: Option<FollowUps>,
+) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name("perfwatch")
         .site_root(config.site_root.to_string_lossy().to_string())
@@ -40,8 +60,7 @@ pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Ro
         store: store.clone(),
         config: Arc::new(config.clone()),
         public_url,
-        followups: (!config.detect_inline)
-            .then(|| perfwatch_backend::followup::FollowUps::spawn(store.clone())),
+        followups,
         metrics: Arc::new(perfwatch_backend::observe::Metrics::new()),
     };
     let routes = generate_route_list(App);
@@ -108,9 +127,23 @@ async fn not_found() -> impl IntoResponse {
     (StatusCode::NOT_FOUND, "not found")
 }
 
-/// Opens the store, loads the demo into an empty database when asked, binds and serves
-/// until the process ends. `on_bound` hears the bound address (port 0 picks one).
+/// Opens the store, loads the demo data into an empty database when asked, binds and
+/// serves until SIGTERM or Ctrl-C (see [`serve_until`]). `on_bound` hears the bound
+/// address (port 0 picks one).
 pub async fn serve(config: ServerConfig, on_bound: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+    let stop = CancellationToken::new();
+    tokio::spawn(crate::shutdown::on_signal(stop.clone()));
+    serve_until(config, on_bound, stop).await
+}
+
+/// Serves until `stop` is cancelled, then shuts down in order: stop accepting, let
+/// in-flight requests finish (at most [`REQUEST_GRACE`]), let the background workers
+/// finish their jobs or give their leases back (at most [`WORKER_GRACE`] more).
+pub async fn serve_until(
+    config: ServerConfig,
+    on_bound: impl FnOnce(SocketAddr),
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
     let store = Store::connect(&config.database_url).await?;
     if config.demo_if_empty && store.list_projects().await?.is_empty() {
         tracing::info!("empty database: loading the demo data set");
@@ -124,9 +157,39 @@ pub async fn serve(config: ServerConfig, on_bound: impl FnOnce(SocketAddr)) -> a
         .unwrap_or_else(|| format!("http://{bound}"))
         .trim_end_matches('/')
         .to_string();
-    perfwatch_backend::notify::spawn_worker(store.clone(), base, config.notify.clone());
-    let app = build_router(config, store, bound);
+    let mut workers_cfg = WorkersConfig::new(base, config.notify.clone());
+    workers_cfg.start_delay = config.worker_start_delay;
+    let followups = (!config.detect_inline).then(|| FollowUps::new(store.clone()));
+    let workers =
+        lifecycle::spawn_all(&store, &workers_cfg, followups.as_ref(), stop.child_token());
+    let app = build_app(config, store.clone(), bound, followups);
     on_bound(bound);
-    axum::serve(listener, app.into_make_service()).await?;
-    Ok(())
+    let server = axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(stop.clone().cancelled_owned());
+    let mut server = tokio::spawn(server.into_future());
+    let served = tokio::select! {
+        r = &mut server => Some(r),
+        _ = stop.cancelled() => None,
+    };
+    let served = match served {
+        Some(r) => Some(r),
+        None => match tokio::time::timeout(REQUEST_GRACE, &mut server).await {
+            Ok(r) => Some(r),
+            Err(_) => {
+                tracing::warn!("requests still running after the grace period; closing");
+                server.abort();
+                None
+            }
+        },
+    };
+    if !workers.shutdown(WORKER_GRACE).await {
+        tracing::warn!("background workers did not stop in time");
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    match served {
+        Some(Ok(r)) => Ok(r?),
+        Some(Err(e)) if !e.is_cancelled() => Err(e.into()),
+        _ => Ok(()),
+    }
 }

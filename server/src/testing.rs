@@ -21,11 +21,14 @@ pub struct TestApp {
     pub token: String,
     pub database_url: String,
     server: tokio::task::JoinHandle<()>,
+    /// Stops the server's background workers when the test ends.
+    stop: tokio_util::sync::CancellationToken,
     sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        self.stop.cancel();
         self.server.abort();
         if let Some(f) = &self.sqlite_file {
             for suffix in ["", "-wal", "-shm"] {
@@ -46,10 +49,16 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut ServerConfig)) -> Te
     let mut config = ServerConfig::for_database(&url);
     tweak(&mut config);
     let (tx, rx) = tokio::sync::oneshot::channel();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let serve_stop = stop.clone();
     let server = tokio::spawn(async move {
-        if let Err(e) = crate::serve(config, move |addr| {
-            let _ = tx.send(addr);
-        })
+        if let Err(e) = crate::serve_until(
+            config,
+            move |addr| {
+                let _ = tx.send(addr);
+            },
+            serve_stop,
+        )
         .await
         {
             eprintln!("test server stopped: {e:#}");
@@ -63,6 +72,7 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut ServerConfig)) -> Te
         token,
         database_url: url,
         server,
+        stop,
         sqlite_file,
     }
 }

@@ -14,6 +14,8 @@ mod id_cache;
 mod ingest;
 mod ingest_batch;
 mod projects;
+pub mod queue;
+mod queue_delivery;
 mod read;
 mod rows;
 mod write_tx;
@@ -29,6 +31,7 @@ pub use chart_read::LinePoints;
 pub use compare::{MainLevel, ReleaseRow, SideRun};
 pub use ingest::{IngestOptions, StoredRun};
 pub use projects::NewProject;
+pub use queue_delivery::{AttemptRecord, DeliveryTarget};
 pub use read::PointFilter;
 pub use write_tx::WriteTx;
 use write_tx::{sqlite_writer, take_turn, SqliteWriter};
@@ -56,6 +59,8 @@ pub struct Store {
     ids: Arc<IdCache>,
     /// Submissions waiting to be written together on SQLite (`ingest_batch.rs`).
     ingest_queue: Arc<IngestQueue>,
+    /// Retry policies of job kinds, set at start-up (`crate::queue::retry`).
+    retry_policies: Arc<crate::queue::retry::Policies>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -104,6 +109,7 @@ impl Store {
             dialect,
             ids: Arc::default(),
             ingest_queue: Arc::default(),
+            retry_policies: Arc::default(),
         })
     }
 
@@ -117,6 +123,20 @@ impl Store {
             Some(w) => WriteTx::begin_sqlite(take_turn(w).await).await,
             None => Ok(WriteTx::Postgres(self.pool.begin().await?)),
         }
+    }
+
+    /// Sets how jobs of `kind` queued from now on are retried (the server applies its
+    /// webhook settings here).
+    pub fn set_retry_policy(&self, kind: &str, p: crate::queue::retry::RetryPolicy) {
+        self.retry_policies.set(kind, p);
+    }
+
+    pub(crate) fn retry_policy(
+        &self,
+        kind: &str,
+        default: crate::queue::retry::RetryPolicy,
+    ) -> crate::queue::retry::RetryPolicy {
+        self.retry_policies.get(kind, default)
     }
 
     pub fn dialect(&self) -> Dialect {

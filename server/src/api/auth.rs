@@ -226,6 +226,7 @@ pub const MUTATING_ROUTES: &[Need] = &[
     need("DELETE", "/tokens/{id}", &[Right::Admin], true),
     need("POST", "/users", &[Right::Admin], true),
     need("POST", "/users/{name}/memberships", &[Right::Admin], true),
+    need("POST", "/admin/jobs/{id}/requeue", &[Right::Admin], true),
 ];
 
 /// Route layer of `/api/v1`: checks [`MUTATING_ROUTES`] before any mutating handler.

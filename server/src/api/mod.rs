@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod chart_image;
 pub mod compare;
 pub mod error;
+pub mod jobs;
 pub mod projects;
 pub mod runs;
 pub mod series;
@@ -74,6 +75,8 @@ pub fn routes(config: &ServerConfig, state: &AppState) -> Router<AppState> {
         .route("/tokens/{id}", delete(admin::revoke_token))
         .route("/users", get(admin::list_users).post(admin::create_user))
         .route("/users/{name}/memberships", post(admin::set_membership))
+        .route("/admin/jobs", get(jobs::list))
+        .route("/admin/jobs/{id}/requeue", post(jobs::requeue))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_rights,

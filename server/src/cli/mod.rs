@@ -70,6 +70,10 @@ pub enum Command {
         /// background worker (slower submissions; alerts exist when the answer arrives).
         #[arg(long, env = "PERFWATCH_DETECT_INLINE")]
         detect_inline: bool,
+        /// Start the background workers (detection, comparisons, webhooks) only after
+        /// this many milliseconds; queued work waits in the database (test/ops knob).
+        #[arg(long, env = "PERFWATCH_WORKER_START_DELAY_MS", default_value_t = 0)]
+        worker_start_delay_ms: u64,
     },
     /// Load the seeded demo data set (three projects) into the database.
     Demo {

@@ -1,0 +1,32 @@
+//! The persistent work queue: every piece of background work (detection passes,
+//! pull-request comparisons, webhook deliveries) is a row in `work_queue`, claimed
+//! under a lease with a fencing token, retried with exponential backoff, dead after
+//! its last attempt. Work survives restarts and is shared safely between several
+//! server processes on one database. docs/architecture.md ("Work queue") describes the
+//! states; the SQL is in `store/queue.rs`.
+//!
+//! - [`Queue`]: claim / heartbeat / complete / fail / release for one worker identity.
+//! - [`retry`]: the pure rule deciding what a failed attempt becomes.
+//! - [`worker`]: the loop that claims jobs of some kinds and runs their [`Handler`].
+//! - [`lifecycle`]: starts every background worker of a server, with one shutdown signal.
+
+mod clock;
+mod lease;
+pub mod lifecycle;
+pub mod retry;
+pub mod worker;
+
+pub use crate::store::queue::{JobRow, JobState, NewJob, QueueDepth};
+pub use clock::Clock;
+pub use lease::{JobFailure, Lease, Queue, QueueError};
+pub use worker::{Handler, HandlerFuture, Outcome};
+
+/// Job kinds, as stored in `work_queue.kind`.
+pub mod kinds {
+    /// A detection pass over some series of one project (payload: `DetectJob`).
+    pub const DETECT: &str = "detect.series";
+    /// The baseline comparison of a pull-request run (payload: `CompareJob`).
+    pub const COMPARE: &str = "compare.run";
+    /// One webhook delivery (payload: `{"delivery_id": …}`).
+    pub const WEBHOOK: &str = "webhook.delivery";
+}

@@ -1,0 +1,172 @@
+//! The worker loop: claims jobs of the kinds it has handlers for, runs each under a
+//! heartbeat, and ends the attempt from the handler's answer. On shutdown it stops
+//! claiming, lets the job in hand finish for a grace period, then releases its lease
+//! (the attempt is not counted) so another process can take the job at once.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::lease::{JobFailure, Lease, Queue, QueueError};
+
+/// How a handler's attempt ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The worker completes the job.
+    Done,
+    /// The handler already ended the attempt itself, in the transaction that wrote its
+    /// effects (through a fenced store method).
+    Finished,
+}
+
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<Outcome, JobFailure>> + Send + 'a>>;
+
+/// Runs the jobs of one kind.
+pub trait Handler: Send + Sync {
+    fn kind(&self) -> &'static str;
+    fn run<'a>(&'a self, queue: &'a Queue, lease: &'a Lease) -> HandlerFuture<'a>;
+}
+
+/// Worker settings.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Wait between claims when the queue has nothing due.
+    pub poll: Duration,
+    /// After the shutdown signal, how long the job in hand may still run.
+    pub grace: Duration,
+}
+
+/// One claiming loop over a set of handlers.
+pub struct Worker {
+    queue: Queue,
+    handlers: HashMap<&'static str, Arc<dyn Handler>>,
+    opts: WorkerOptions,
+    /// Rung by local enqueuers so a new job is claimed without waiting for the poll.
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    pub fn new(queue: Queue, opts: WorkerOptions, wake: Arc<Notify>) -> Self {
+        Self {
+            queue,
+            handlers: HashMap::new(),
+            opts,
+            wake,
+        }
+    }
+
+    pub fn handle(mut self, h: Arc<dyn Handler>) -> Self {
+        self.handlers.insert(h.kind(), h);
+        self
+    }
+
+    /// Claims and runs jobs until `stop` is cancelled.
+    pub async fn run(self, stop: CancellationToken) {
+        let kinds: Vec<&str> = self.handlers.keys().copied().collect();
+        let mut last_sweep = 0i64;
+        while !stop.is_cancelled() {
+            let now = self.queue.now_ms();
+            if now - last_sweep > 10_000 {
+                last_sweep = now;
+                self.sweep(now).await;
+            }
+            match self.queue.claim(&kinds).await {
+                Ok(Some(lease)) => self.run_one(lease, &stop).await,
+                Ok(None) => self.idle(&stop).await,
+                Err(e) => {
+                    tracing::warn!(owner = self.queue.owner(), error = %e, "claiming a job failed");
+                    self.idle(&stop).await;
+                }
+            }
+        }
+    }
+
+    async fn idle(&self, stop: &CancellationToken) {
+        tokio::select! {
+            _ = stop.cancelled() => {}
+            _ = self.wake.notified() => {}
+            _ = tokio::time::sleep(self.opts.poll) => {}
+        }
+    }
+
+    /// Housekeeping: expired last attempts become dead; finished jobs older than a day
+    /// are deleted.
+    async fn sweep(&self, now: i64) {
+        let store = self.queue.store();
+        if let Err(e) = store.queue_bury_expired(now).await {
+            tracing::warn!(error = %e, "marking expired jobs dead failed");
+        }
+        if let Err(e) = store.queue_prune_done(now - 86_400_000).await {
+            tracing::warn!(error = %e, "deleting finished jobs failed");
+        }
+    }
+
+    async fn run_one(&self, lease: Lease, stop: &CancellationToken) {
+        let Some(handler) = self.handlers.get(lease.kind.as_str()) else {
+            return;
+        };
+        let span = tracing::info_span!("job", id = lease.job_id, kind = %lease.kind, attempt = lease.attempt);
+        self.attempt(handler.as_ref(), &lease, stop)
+            .instrument(span)
+            .await;
+    }
+
+    async fn attempt(&self, handler: &dyn Handler, lease: &Lease, stop: &CancellationToken) {
+        let lease = lease.clone();
+        let run = handler.run(&self.queue, &lease);
+        tokio::pin!(run);
+        let beat = (self.queue.lease_duration() / 3).max(Duration::from_millis(10));
+        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
+        let mut deadline: Option<tokio::time::Instant> = None;
+        let result = loop {
+            tokio::select! {
+                r = &mut run => break Some(r),
+                _ = heartbeat.tick() => {
+                    if let Err(e) = self.queue.heartbeat(&lease).await {
+                        // Taken over (or the database is gone): whatever this attempt
+                        // writes from now on would be refused, so stop it.
+                        tracing::warn!(error = %e, "lost the lease; abandoning the job");
+                        return;
+                    }
+                }
+                _ = stop.cancelled(), if deadline.is_none() => {
+                    deadline = Some(tokio::time::Instant::now() + self.opts.grace);
+                }
+                _ = sleep_until(deadline), if deadline.is_some() => break None,
+            }
+        };
+        let end = match result {
+            None => self
+                .queue
+                .release(&lease)
+                .await
+                .map(|_| "released at shutdown"),
+            Some(Ok(Outcome::Done)) => self.queue.complete(&lease).await.map(|_| "done"),
+            Some(Ok(Outcome::Finished)) => Ok("done"),
+            Some(Err(why)) => self.queue.fail(&lease, &why).await.map(|state| {
+                tracing::warn!(error = why.message(), next = state.as_str(), "job failed");
+                "failed"
+            }),
+        };
+        match end {
+            Ok(how) => tracing::debug!(how, "job ended"),
+            Err(QueueError::StaleLease { .. }) => {
+                tracing::warn!("job taken over before it ended; its result was refused")
+            }
+            Err(e) => tracing::error!(error = %e, "ending the job failed"),
+        }
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,498 @@
+//! The work queue's SQL (`work_queue`, migration 0006). The rules — when a job is
+//! retried, when it is dead, how long a lease lasts — live in `crate::queue`; this file
+//! only reads and writes rows.
+//!
+//! Claim is one statement: on SQLite inside `BEGIN IMMEDIATE` on the one writer
+//! connection (`write_tx.rs`), so two claimers in this process or another one take
+//! turns; on PostgreSQL the candidate row is picked with `FOR UPDATE SKIP LOCKED`, so
+//! concurrent claimers skip each other's rows instead of waiting or sharing them.
+//! Every write after the claim names the fence the claim returned: once a lease has
+//! been taken over (fence bumped), the old worker's writes match no row.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{Dialect, Store, WriteTx};
+use crate::error::{Result, StoreError};
+
+/// The state of a job (column `work_queue.state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    /// Waiting for `not_before`, or claimable.
+    Queued,
+    /// Claimed by a worker until `lease_expires_at`.
+    Leased,
+    Done,
+    /// Gave up (attempts exhausted or a permanent error); admins may re-queue it.
+    Dead,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Leased => "leased",
+            Self::Done => "done",
+            Self::Dead => "dead",
+        }
+    }
+
+    /// Checked decode: unknown text in the database is an error naming the column.
+    pub fn from_db(s: &str) -> Result<Self> {
+        match s {
+            "queued" => Ok(Self::Queued),
+            "leased" => Ok(Self::Leased),
+            "done" => Ok(Self::Done),
+            "dead" => Ok(Self::Dead),
+            other => Err(StoreError::Data(format!(
+                "work_queue.state holds unknown value {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A job to insert.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: String,
+    /// JSON text.
+    pub payload: String,
+    pub priority: i64,
+    pub not_before: i64,
+    pub max_attempts: i64,
+    pub backoff_ms: i64,
+    /// Jobs with the same key coalesce while queued (see [`Store::queue_enqueue_coalesced`]).
+    pub coalesce_key: Option<String>,
+}
+
+/// What a claim returns: the job as of the claim and the fence that authorises the
+/// claimer's later writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedRow {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    /// Including this one.
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub backoff_ms: i64,
+    pub fence: i64,
+    pub lease_owner: String,
+    pub lease_expires_at: i64,
+}
+
+/// How a leased job ends its attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    Done,
+    /// Back to the queue, claimable from `not_before`.
+    Retry {
+        not_before: i64,
+        error: String,
+    },
+    Dead {
+        error: String,
+    },
+    /// Given back unattempted (shutdown): the attempt is not counted.
+    Release,
+}
+
+/// A job as admins see it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub priority: i64,
+    pub state: JobState,
+    pub not_before: i64,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub backoff_ms: i64,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<i64>,
+    pub fence: i64,
+    pub heartbeat_at: Option<i64>,
+    pub takeovers: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Queue depth of one kind in one state (for metrics).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct QueueDepth {
+    pub kind: String,
+    pub state: JobState,
+    pub jobs: i64,
+    /// Creation time of the oldest job, ms since the epoch.
+    pub oldest_created_at: i64,
+}
+
+const JOB_COLUMNS: &str = "id, kind, payload, priority, state, not_before, attempts, max_attempts,
+    backoff_ms, lease_owner, lease_expires_at, fence, heartbeat_at, takeovers, last_error,
+    created_at, updated_at";
+
+fn job_from_row(r: &AnyRow) -> Result<JobRow> {
+    let state: String = r.try_get("state")?;
+    Ok(JobRow {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        payload: r.try_get("payload")?,
+        priority: r.try_get("priority")?,
+        state: JobState::from_db(&state)?,
+        not_before: r.try_get("not_before")?,
+        attempts: r.try_get("attempts")?,
+        max_attempts: r.try_get("max_attempts")?,
+        backoff_ms: r.try_get("backoff_ms")?,
+        lease_owner: r.try_get("lease_owner")?,
+        lease_expires_at: r.try_get("lease_expires_at")?,
+        fence: r.try_get("fence")?,
+        heartbeat_at: r.try_get("heartbeat_at")?,
+        takeovers: r.try_get("takeovers")?,
+        last_error: r.try_get("last_error")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// `$first, $first+1, …` for `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Store {
+    /// Inserts a job; returns its id.
+    pub async fn queue_insert(&self, job: &NewJob, now: i64) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id = insert_job(&mut tx, job, now).await?;
+        tx.commit().await?;
+        id.ok_or_else(|| StoreError::Conflict {
+            field: "coalesce_key".into(),
+            reason: "a queued job with this key exists".into(),
+        })
+    }
+
+    /// Inserts a job, or — when a queued job with the same `coalesce_key` exists —
+    /// replaces that job's payload by `merge(old payload)`, so a burst of requests for
+    /// the same work makes one job. A job already claimed is not touched: the work it
+    /// holds has started, so new requests make a new queued job.
+    pub async fn queue_enqueue_coalesced(
+        &self,
+        job: &NewJob,
+        now: i64,
+        merge: impl Fn(&str) -> Result<String>,
+    ) -> Result<i64> {
+        let key = job
+            .coalesce_key
+            .as_deref()
+            .ok_or_else(|| StoreError::invalid("coalesce_key", "required to coalesce"))?;
+        let lock = match self.dialect {
+            Dialect::Postgres => " FOR UPDATE",
+            Dialect::Sqlite => "",
+        };
+        // A concurrent enqueuer (PostgreSQL) may insert between our read and insert:
+        // the unique index then refuses ours and the next round merges into theirs.
+        for _ in 0..5 {
+            let mut tx = self.begin_write().await?;
+            let sql = format!(
+                "SELECT id, payload FROM work_queue WHERE coalesce_key = $1 AND state = 'queued'{lock}"
+            );
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(row) = row {
+                let id: i64 = row.try_get("id")?;
+                let old: String = row.try_get("payload")?;
+                sqlx::query("UPDATE work_queue SET payload = $1, updated_at = $2 WHERE id = $3")
+                    .bind(merge(&old)?)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return Ok(id);
+            }
+            if let Some(id) = insert_job(&mut tx, job, now).await? {
+                tx.commit().await?;
+                return Ok(id);
+            }
+            tx.rollback().await?;
+        }
+        Err(StoreError::Conflict {
+            field: "coalesce_key".into(),
+            reason: "could not insert or merge the job".into(),
+        })
+    }
+
+    /// Claims the next due job of one of `kinds` — highest priority first, then oldest —
+    /// or a leased one whose lease expired (a takeover): one statement that sets the
+    /// lease, counts the attempt and bumps the fence.
+    pub async fn queue_claim(
+        &self,
+        kinds: &[&str],
+        owner: &str,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Option<ClaimedRow>> {
+        if kinds.is_empty() {
+            return Ok(None);
+        }
+        let skip_locked = match self.dialect {
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE work_queue SET state = 'leased', lease_owner = $2, lease_expires_at = $3,
+                 heartbeat_at = $1, fence = fence + 1, attempts = attempts + 1,
+                 takeovers = takeovers + CASE WHEN state = 'leased' THEN 1 ELSE 0 END,
+                 updated_at = $1
+             WHERE id = (
+                 SELECT id FROM work_queue
+                 WHERE kind IN ({kinds})
+                   AND ((state = 'queued' AND not_before <= $1)
+                        OR (state = 'leased' AND lease_expires_at <= $1 AND attempts < max_attempts))
+                 ORDER BY priority DESC, created_at, id
+                 LIMIT 1{skip_locked})
+             RETURNING id, kind, payload, attempts, max_attempts, backoff_ms, fence,
+                 lease_owner, lease_expires_at",
+            kinds = placeholders(4, kinds.len()),
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now)
+            .bind(owner)
+            .bind(now + lease_ms);
+        for k in kinds {
+            q = q.bind(*k);
+        }
+        let mut tx = self.begin_write().await?;
+        let row = q.fetch_optional(&mut *tx).await?;
+        tx.commit().await?;
+        row.map(|r| {
+            Ok(ClaimedRow {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                payload: r.try_get("payload")?,
+                attempts: r.try_get("attempts")?,
+                max_attempts: r.try_get("max_attempts")?,
+                backoff_ms: r.try_get("backoff_ms")?,
+                fence: r.try_get("fence")?,
+                lease_owner: r.try_get("lease_owner")?,
+                lease_expires_at: r.try_get("lease_expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Extends a lease; `false` when the fence is stale (the job was taken over or
+    /// finished).
+    pub async fn queue_heartbeat(
+        &self,
+        id: i64,
+        fence: i64,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE work_queue SET heartbeat_at = $1, lease_expires_at = $2, updated_at = $1
+             WHERE id = $3 AND fence = $4 AND state = 'leased'",
+        )
+        .bind(now)
+        .bind(now + lease_ms)
+        .bind(id)
+        .bind(fence)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    /// Ends an attempt; `false` when the fence is stale (nothing written).
+    pub async fn queue_finish(&self, id: i64, fence: i64, how: &Finish, now: i64) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let ok = queue_finish_in(&mut tx, id, fence, how, now).await?;
+        tx.commit().await?;
+        Ok(ok)
+    }
+
+    /// Marks dead the jobs whose lease expired after their last allowed attempt (a
+    /// worker died on each of them): takeover would exceed `max_attempts`.
+    pub async fn queue_bury_expired(&self, now: i64) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE work_queue SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL,
+                 last_error = 'the lease of the last attempt expired', updated_at = $1
+             WHERE state = 'leased' AND lease_expires_at <= $1 AND attempts >= max_attempts",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Puts a dead job back in the queue with its attempts reset; `false` when the job
+    /// is not dead.
+    pub async fn queue_requeue_dead(&self, id: i64, now: i64) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE work_queue SET state = 'queued', attempts = 0, not_before = $1, updated_at = $1
+             WHERE id = $2 AND state = 'dead'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    /// Deletes finished jobs last updated before `before`.
+    pub async fn queue_prune_done(&self, before: i64) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("DELETE FROM work_queue WHERE state = 'done' AND updated_at < $1")
+            .bind(before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// One job.
+    pub async fn queue_job(&self, id: i64) -> Result<JobRow> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM work_queue WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("job {id}")))?;
+        job_from_row(&row)
+    }
+
+    /// Jobs in one state, newest first (at most `limit`).
+    pub async fn queue_jobs(&self, state: JobState, limit: i64) -> Result<Vec<JobRow>> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM work_queue WHERE state = $1 ORDER BY updated_at DESC, id DESC LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(state.as_str())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    /// Jobs of these kinds still to do (queued or leased).
+    pub async fn queue_unfinished(&self, kinds: &[&str]) -> Result<i64> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM work_queue WHERE state IN ('queued', 'leased') AND kind IN ({})",
+            placeholders(1, kinds.len())
+        );
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        for k in kinds {
+            q = q.bind(*k);
+        }
+        Ok(q.fetch_one(&self.pool).await?)
+    }
+
+    /// Depth and oldest job by kind and state, finished jobs left out (for metrics).
+    pub async fn queue_depth(&self) -> Result<Vec<QueueDepth>> {
+        let rows = sqlx::query(
+            "SELECT kind, state, COUNT(*) AS jobs, MIN(created_at) AS oldest
+             FROM work_queue WHERE state <> 'done' GROUP BY kind, state ORDER BY kind, state",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.try_get("state")?;
+                Ok(QueueDepth {
+                    kind: r.try_get("kind")?,
+                    state: JobState::from_db(&state)?,
+                    jobs: r.try_get("jobs")?,
+                    oldest_created_at: r.try_get("oldest")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Lease takeovers (claims of a job whose lease had expired) by kind, over the jobs
+    /// still in the table.
+    pub async fn queue_takeovers(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT kind, CAST(SUM(takeovers) AS BIGINT) AS n FROM work_queue GROUP BY kind ORDER BY kind",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("kind")?, r.try_get("n")?)))
+            .collect()
+    }
+}
+
+/// Inserts a job; `None` when a queued job with the same coalesce key exists.
+async fn insert_job(tx: &mut WriteTx, job: &NewJob, now: i64) -> Result<Option<i64>> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO work_queue (kind, payload, coalesce_key, priority, state, not_before,
+             attempts, max_attempts, backoff_ms, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $8, $8)
+         ON CONFLICT (coalesce_key) WHERE state = 'queued' AND coalesce_key IS NOT NULL
+         DO NOTHING RETURNING id",
+    )
+    .bind(&job.kind)
+    .bind(&job.payload)
+    .bind(&job.coalesce_key)
+    .bind(job.priority)
+    .bind(job.not_before)
+    .bind(job.max_attempts.max(1))
+    .bind(job.backoff_ms.max(0))
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Ends an attempt inside a transaction the caller also writes the job's effects in
+/// (e.g. a delivery's outcome), so effects and the end of the lease commit together or
+/// not at all; `false` when the fence is stale.
+pub(crate) async fn queue_finish_in(
+    tx: &mut WriteTx,
+    id: i64,
+    fence: i64,
+    how: &Finish,
+    now: i64,
+) -> Result<bool> {
+    let (state, not_before, error, uncount): (&str, Option<i64>, Option<&str>, i64) = match how {
+        Finish::Done => ("done", None, None, 0),
+        Finish::Retry { not_before, error } => ("queued", Some(*not_before), Some(error), 0),
+        Finish::Dead { error } => ("dead", None, Some(error), 0),
+        Finish::Release => ("queued", None, None, 1),
+    };
+    let n = sqlx::query(
+        "UPDATE work_queue SET state = $1, not_before = COALESCE($2, not_before),
+             last_error = COALESCE($3, last_error), attempts = attempts - $4,
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = $5
+         WHERE id = $6 AND fence = $7 AND state = 'leased'",
+    )
+    .bind(state)
+    .bind(not_before)
+    .bind(error)
+    .bind(uncount)
+    .bind(now)
+    .bind(id)
+    .bind(fence)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
