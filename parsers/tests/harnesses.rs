@@ -734,3 +734,19 @@ fn julia_trials_keep_every_sample() {
     assert_eq!(r.iterations, Some(10));
     assert_eq!(find(&p, "sum", "memory", &[]).samples, vec![64.0]);
 }
+
+#[test]
+fn catch2_console_with_a_wider_name_column_and_punctuation_in_names() {
+    let p = parse_as(Format::Catch2, &own("catch2/gab_catch2_output_v3.txt"));
+    assert_eq!(
+        table(&p),
+        rows(&[
+            ("Fibonacci/Fibonacci 10", "time", "ns", 1),
+            ("Fibonacci/Fibonacci 20", "time", "ns", 1),
+            ("More Fibonacci/Fibonacci~ 5!", "time", "ns", 1),
+            ("More Fibonacci/Fibonacci-15_bench", "time", "ns", 1),
+        ])
+    );
+    assert_eq!(p.results[1].samples, vec![41731.0]);
+    assert_eq!(p.results[2].iterations, Some(1961));
+}
