@@ -42,6 +42,9 @@ fn by_content(input: &str) -> Option<Format> {
 fn json_kind(v: &Value) -> Option<Format> {
     match v {
         Value::Array(items) => {
+            if crate::julia::looks_like(items) {
+                return Some(Format::Julia);
+            }
             let first = items.first()?.as_object()?;
             if first.contains_key("primaryMetric")
                 || (first.contains_key("benchmark") && first.contains_key("mode"))

@@ -62,11 +62,13 @@ pub enum Format {
     Goose,
     /// Dart `benchmark_harness` output (`Name(RunTime): 1.0 us.`).
     Dart,
+    /// Julia BenchmarkTools JSON (`BenchmarkTools.save`).
+    Julia,
 }
 
 impl Format {
     /// Every format, in the order detection and documentation list them.
-    pub const ALL: [Format; 28] = [
+    pub const ALL: [Format; 29] = [
         Format::Go,
         Format::GoJson,
         Format::Libtest,
@@ -95,6 +97,7 @@ impl Format {
         Format::Vegeta,
         Format::Goose,
         Format::Dart,
+        Format::Julia,
     ];
 
     /// The name used by `--format`.
@@ -128,6 +131,7 @@ impl Format {
             Format::Vegeta => "vegeta",
             Format::Goose => "goose",
             Format::Dart => "dart",
+            Format::Julia => "julia",
         }
     }
 }
@@ -170,6 +174,7 @@ impl FromStr for Format {
             "dhat-json" => "dhat",
             "locust-csv" => "locust",
             "benchmark-harness" | "dart-benchmark-harness" => "dart",
+            "benchmarktools" | "julia-benchmarktools" => "julia",
             other => other,
         };
         Format::ALL

@@ -51,6 +51,7 @@ mod go;
 mod goose;
 mod hyperfine;
 mod jmh;
+mod julia;
 mod k6;
 mod libtest;
 mod load_common;
@@ -129,6 +130,7 @@ pub fn parse(format: Format, input: &str) -> Result<Parsed, ParseError> {
         Format::Vegeta => vegeta::parse(input),
         Format::Goose => goose::parse(input),
         Format::Dart => dart::parse(input),
+        Format::Julia => julia::parse(input),
     }
 }
 

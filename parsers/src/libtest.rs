@@ -6,6 +6,9 @@
 //! test parse        ... bench:       1,234.56 ns/iter (+/- 7.8) = 800 MB/s
 //! ```
 //!
+//! Custom measurements print their own unit: `2835 cycles/iter` is measure `cycles` in
+//! unit `cycles`, `1911 MS/s` is measure `throughput` in `MS/s`.
+//!
 //! The value is time per iteration, emitted in the unit printed (`ns`, or `µs`/`ms`/`s`
 //! in harnesses that scale the value, e.g. `8.2 µs/iter`); the core converts all of them
 //! to ns, so a suite whose values cross a unit boundary keeps one series. Criterion
@@ -50,13 +53,20 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
         }
         let (value, unit, throughput) =
             bench_value(result).ok_or_else(|| ParseError::line(f, n, EXPECTED))?;
+        // Custom measurements print their own unit per iteration (`cycles/iter`) or a
+        // rate (`MS/s`); time units are measure `time`.
+        let (measure, direction) = match unit {
+            "ns" | "µs" | "ms" | "s" => ("time", Direction::Lower),
+            u if u.ends_with("/s") => ("throughput", Direction::Higher),
+            u => (u, Direction::Lower),
+        };
         series
             .add(Obs {
                 benchmark: name,
                 params: &no_params,
-                measure: "time",
+                measure,
                 unit,
-                direction: Some(Direction::Lower),
+                direction: Some(direction),
                 samples: &[value],
                 iterations: None,
             })
@@ -89,14 +99,17 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
 type Throughput<'a> = Option<(f64, &'a str)>;
 
 /// `  1,234.5 ns/iter (+/- 56) = 800 MB/s` → (1234.5, "ns", Some((800, "MB/s"))).
-fn bench_value(s: &str) -> Option<(f64, &'static str, Throughput<'_>)> {
+fn bench_value(s: &str) -> Option<(f64, &str, Throughput<'_>)> {
     let mut it = s.split_whitespace();
     let value = number(it.next()?)?;
-    let unit = match it.next()?.strip_suffix("/iter")? {
-        "ns" => "ns",
-        "µs" | "μs" | "us" => "µs",
-        "ms" => "ms",
-        "s" => "s",
+    let token = it.next()?;
+    let unit = match token.strip_suffix("/iter") {
+        Some("ns") => "ns",
+        Some("µs" | "μs" | "us") => "µs",
+        Some("ms") => "ms",
+        Some("s") => "s",
+        Some(other) if is_unit_word(other) => other,
+        None if token.ends_with("/s") && is_unit_word(token.trim_end_matches("/s")) => token,
         _ => return None,
     };
     let throughput = match s.split_once(" = ") {
@@ -108,6 +121,11 @@ fn bench_value(s: &str) -> Option<(f64, &'static str, Throughput<'_>)> {
         None => None,
     };
     Some((value, unit, throughput))
+}
+
+/// A custom measurement's unit: letters only (`cycles`, `MS`), never a number.
+fn is_unit_word(u: &str) -> bool {
+    !u.is_empty() && u.len() <= 32 && u.chars().all(|c| c.is_alphabetic())
 }
 
 /// libtest groups digits with commas (`18,149`); newer versions print decimals.

@@ -680,3 +680,73 @@ fn ruby_benchmark_labels_lose_the_colon_and_derived_rows_are_skipped() {
     assert_eq!(names, ["for", "times", "upto"]);
     assert_eq!(find(&p, "upto", "real", &[]).samples, vec![0.946787]);
 }
+
+#[test]
+fn libtest_custom_measurement_units() {
+    let p = parse_as(Format::Libtest, &own("libtest/gab_cargo_output_units.txt"));
+    assert_eq!(
+        table(&p),
+        rows(&[
+            ("cmov", "cycles", "cycles", 1),
+            ("cmov2", "cycles", "cycles", 1),
+            ("mov", "cycles", "cycles", 1),
+            ("upload", "throughput", "MS/s", 1),
+            ("download", "throughput", "MS/s", 1),
+        ])
+    );
+    assert_eq!(p.results[0].samples, vec![2835.0]);
+    assert_eq!(p.results[4].direction, Some(Direction::Higher));
+}
+
+#[test]
+fn julia_benchmarktools_groups_become_names() {
+    let p = parse_as(Format::Julia, &own("julia/gab_julia_output.json"));
+    let mut t = table(&p);
+    t.sort();
+    assert_eq!(
+        t,
+        rows(&[
+            ("fib/10", "allocs", "count", 1),
+            ("fib/10", "gc_time", "ns", 1),
+            ("fib/10", "memory", "B", 1),
+            ("fib/10", "time", "ns", 1),
+            ("fib/20", "allocs", "count", 1),
+            ("fib/20", "gc_time", "ns", 1),
+            ("fib/20", "memory", "B", 1),
+            ("fib/20", "time", "ns", 1),
+        ])
+    );
+    let r = find(&p, "fib/10", "time", &[]);
+    assert_eq!(
+        (r.samples[0], r.iterations),
+        (246.03846153846155, Some(390))
+    );
+    assert_eq!(p.metadata["BenchmarkTools"], "1.0.0");
+}
+
+#[test]
+fn julia_trials_keep_every_sample() {
+    let json = r#"[{"Julia":"1.10.0","BenchmarkTools":"1.4.0"},[["BenchmarkGroup",{"data":{
+        "sum":["Trial",{"allocs":1,"gctimes":[0.0,0.0,10.0],"memory":64,"params":["Parameters",{"evals":10}],"times":[100.0,101.5,99.0]}]},"tags":[]}]]]"#;
+    let p = parse_as(Format::Julia, json);
+    let r = find(&p, "sum", "time", &[]);
+    assert_eq!(r.samples, vec![100.0, 101.5, 99.0]);
+    assert_eq!(r.iterations, Some(10));
+    assert_eq!(find(&p, "sum", "memory", &[]).samples, vec![64.0]);
+}
+
+#[test]
+fn catch2_console_with_a_wider_name_column_and_punctuation_in_names() {
+    let p = parse_as(Format::Catch2, &own("catch2/gab_catch2_output_v3.txt"));
+    assert_eq!(
+        table(&p),
+        rows(&[
+            ("Fibonacci/Fibonacci 10", "time", "ns", 1),
+            ("Fibonacci/Fibonacci 20", "time", "ns", 1),
+            ("More Fibonacci/Fibonacci~ 5!", "time", "ns", 1),
+            ("More Fibonacci/Fibonacci-15_bench", "time", "ns", 1),
+        ])
+    );
+    assert_eq!(p.results[1].samples, vec![41731.0]);
+    assert_eq!(p.results[2].iterations, Some(1961));
+}

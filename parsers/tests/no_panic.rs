@@ -178,6 +178,8 @@ const FIXTURES: &[(Format, &str, bool)] = &[
     (Format::Gungraun, "bencher/gungraun_with_dhat.txt", false),
     (Format::Libtest, "bencher/libtest_failed.txt", false),
     (Format::Ruby, "bencher/ruby_benchmark_five.txt", false),
+    (Format::Julia, "julia/gab_julia_output.json", false),
+    (Format::Libtest, "libtest/gab_cargo_output_units.txt", false),
 ];
 
 fn load(path: &str, shared: bool) -> String {
@@ -385,6 +387,12 @@ fn json_noise() -> impl Strategy<Value = String> {
         "percentile_50",
         "matches",
         "total",
+        "BenchmarkTools",
+        "BenchmarkGroup",
+        "Trial",
+        "TrialEstimate",
+        "gctimes",
+        "evals",
     ];
     let leaf = prop_oneof![
         Just(serde_json::Value::Null),
