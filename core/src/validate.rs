@@ -250,7 +250,8 @@ pub fn validate_run(run: RunSubmission) -> Result<ValidRun, ValidationErrors> {
             );
         }
         let unit = normalize_unit(&r.unit);
-        let nonneg = matches!(unit.kind, UnitKind::Time | UnitKind::Bytes);
+        // Durations, sizes and counts (instructions, cache misses) cannot be negative.
+        let nonneg = matches!(unit.kind, UnitKind::Time | UnitKind::Bytes | UnitKind::Count);
         for (j, v) in r.samples.iter().enumerate() {
             if !v.is_finite() {
                 c.push(
@@ -423,6 +424,15 @@ mod tests {
             paths,
             vec!["results[0].samples", "results[1].samples[0]", "results[3]"]
         );
+    }
+
+    #[test]
+    fn rejects_negative_instruction_counts() {
+        let e = errs(&run_json(
+            r#"[{"benchmark":"B","measure":"instructions","unit":"instructions","samples":[12,-3]}]"#,
+        ));
+        assert_eq!(e[0].path, "results[0].samples[1]");
+        assert!(e[0].reason.contains("negative"), "{e:?}");
     }
 
     #[test]
