@@ -161,6 +161,7 @@ fn judge_whole(values: &[f64], run: &[ChangePoint], cfg: &DetectConfig) -> Optio
     if s >= run[0].index + m || e + m <= run[run.len() - 1].index {
         return None;
     }
+
     if e - s >= cfg.min_drift_span {
         let d = describe_drift(values, s, e, run.len());
         let passes = d.p_value <= cfg.max_p_value
@@ -168,7 +169,11 @@ fn judge_whole(values: &[f64], run: &[ChangePoint], cfg: &DetectConfig) -> Optio
             && (d.absolute_change > 0.0) == up;
         return passes.then_some(Verdict::Drift(d));
     }
-    (run.len() >= 2).then_some(Verdict::OneStep(s + (e - s) / 2))
+    // Merging a short run into one step: on a ramp the segments between the run's
+    // change points slope too; on a staircase (even one whose change points are a little
+    // off, which can make a short ramp fit better) they are flat.
+    (run.len() >= 2 && inner_segments_trend(values, run, up))
+        .then_some(Verdict::OneStep(s + (e - s) / 2))
 }
 
 /// The values with outliers pulled in to 3 robust standard deviations of a running
@@ -212,6 +217,10 @@ fn staircase_sse(y: &[f64], inner: &[usize]) -> f64 {
         })
         .sum()
 }
+
+/// Points per side of the first, coarse (s, e) grid; each later level is 4× finer around
+/// the best so far.
+const COARSE_GRID: usize = 16;
 
 struct Ramp {
     s: usize,
@@ -275,7 +284,7 @@ fn best_ramp(y: &[f64], min_segment: usize, up: bool) -> [Option<Ramp>; 3] {
         }
     };
     // Coarse grid, then finer grids around each class's best, down to single points.
-    let mut stride = (len / 48).max(1);
+    let mut stride = (len / COARSE_GRID).max(1);
     let grid: Vec<usize> = (0..=len).step_by(stride).chain([len]).collect();
     for &s in &grid {
         for &e in &grid {
@@ -338,12 +347,24 @@ fn describe_drift(values: &[f64], s: usize, e: usize, replaced: usize) -> Drift 
     }
 }
 
-/// Two-sided p-value of Spearman's ρ between position and value (normal approximation,
-/// z = ρ·√(n − 1)); 1 when the values are all equal.
-fn spearman_trend_p(v: &[f64]) -> f64 {
+/// Whether the segments between consecutive change points of the run trend the run's
+/// way: Stouffer's combination of their Spearman z-scores, one-sided at 1 %.
+fn inner_segments_trend(values: &[f64], run: &[ChangePoint], up: bool) -> bool {
+    let zs: Vec<f64> = run
+        .windows(2)
+        .map(|w| spearman_z(&values[w[0].index..w[1].index]))
+        .collect();
+    let z = zs.iter().sum::<f64>() / (zs.len() as f64).sqrt();
+    let z = if up { z } else { -z };
+    z >= 2.326
+}
+
+/// Spearman's ρ between position and value as a z-score, ρ·√(n − 1); 0 for fewer than
+/// 3 points or all-equal values.
+fn spearman_z(v: &[f64]) -> f64 {
     let n = v.len();
     if n < 3 {
-        return 1.0;
+        return 0.0;
     }
     let r = rank(v);
     let nf = n as f64;
@@ -354,12 +375,20 @@ fn spearman_trend_p(v: &[f64]) -> f64 {
         sxy += (t as f64 + 1.0 - mean) * y;
         syy += y * y;
     }
-    let sxx = nf * (nf * nf - 1.0) / 12.0;
     if syy <= 0.0 {
+        return 0.0;
+    }
+    let sxx = nf * (nf * nf - 1.0) / 12.0;
+    sxy / (sxx * syy).sqrt() * (nf - 1.0).sqrt()
+}
+
+/// Two-sided p-value of Spearman's ρ between position and value (normal approximation,
+/// z = ρ·√(n − 1)); 1 when the values are all equal.
+fn spearman_trend_p(v: &[f64]) -> f64 {
+    if v.len() < 3 || v.iter().all(|x| *x == v[0]) {
         return 1.0;
     }
-    let rho = sxy / (sxx * syy).sqrt();
-    normal_two_sided_p(rho * (nf - 1.0).sqrt())
+    normal_two_sided_p(spearman_z(v))
 }
 
 #[cfg(test)]

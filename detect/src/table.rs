@@ -82,8 +82,8 @@ pub fn parse_csv(text: &str) -> Result<SeriesTable, TableError> {
             line: e.position().map_or(0, |p| p.line()),
             message: e.to_string(),
         })?;
-        // A line of only separators or spaces carries nothing.
-        if r.iter().all(str::is_empty) {
+        // A line of only spaces carries nothing; one of separators is a row of gaps.
+        if r.len() == 1 && r[0].is_empty() {
             continue;
         }
         let line = r.position().map_or(0, |p| p.line());
@@ -231,9 +231,10 @@ mod tests {
 
     #[test]
     fn quoting_comments_and_blank_lines() {
-        let t = parse_csv("# exported\nlabel,v\n\n\"a, b\",1\n ,\nc,2\n").unwrap();
-        assert_eq!(t.labels, vec!["a, b", "c"]);
-        assert_eq!(t.columns[0].values, vec![Some(1.0), Some(2.0)]);
+        let t = parse_csv("# exported\nlabel,v\n\n\"a, b\",1\n   \n ,\nc,2\n").unwrap();
+        assert_eq!(t.labels, vec!["a, b", "", "c"]);
+        assert_eq!(t.columns[0].values, vec![Some(1.0), None, Some(2.0)]);
+        assert_eq!(t.columns[0].gaps(), vec![1]);
     }
 
     #[test]

@@ -128,6 +128,27 @@ fn step_on_a_trend_stays_a_step() {
 }
 
 #[test]
+fn staircase_with_a_misplaced_change_point_is_not_merged() {
+    // Found by the staircase property: four 10 % steps 16 points apart, where the
+    // segmentation puts the third step 4 points early. A short ramp then fits that
+    // stretch better than the misplaced staircase, but the plateau between the change
+    // points is flat, so the steps stay.
+    let v = series(80, 0.01, Noise::Gaussian, 10_283_673_486_254_043_363, |i| {
+        100.0 * 1.1f64.powi((i / 16) as i32)
+    });
+    let d = detect(&v, &DetectConfig::default()).unwrap();
+    let without = DetectConfig {
+        trends: false,
+        ..DetectConfig::default()
+    };
+    assert_eq!(
+        d.change_points(),
+        detect(&v, &without).unwrap().change_points()
+    );
+    assert_eq!(d.change_points().len(), 4);
+}
+
+#[test]
 fn no_drift_without_change_points_and_none_in_the_json() {
     let v = series(300, 0.02, Noise::Gaussian, 1, |_| 100.0);
     let d = detect(&v, &DetectConfig::default()).unwrap();
@@ -165,11 +186,16 @@ proptest! {
         });
         let d = detect(&v, &DetectConfig::default()).unwrap();
         prop_assert!(d.drifts().is_empty(), "{:?}", d);
-        // Exactly what the segmentation found, which is one change per step.
+        // Exactly what the segmentation found, and every step within the scoring margin.
         let without = DetectConfig { trends: false, ..DetectConfig::default() };
         let plain = detect(&v, &without).unwrap();
         prop_assert_eq!(d.change_points(), plain.change_points());
-        prop_assert_eq!(d.change_points().len(), steps);
+        for k in 1..=steps {
+            prop_assert!(
+                d.change_points().iter().any(|c| c.index.abs_diff(k * len) <= 5),
+                "step {} missing: {:?}", k * len, d.change_points()
+            );
+        }
     }
 
     #[test]
