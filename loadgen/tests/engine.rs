@@ -259,10 +259,11 @@ done"#;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calibration_finds_a_known_capacity() {
     use perfwatch_loadgen::calibrate::{calibrate, Search, Slo};
-    // 10 slots × 50 ms: 200 requests/s (a little less: timers round up to the next ms).
+    // 10 slots × 100 ms: 100 requests/s (a little less: timers round up to the next ms).
+    // Above it the queue grows without bound, so p99 passes the SLO within a step.
     let base = demo(DemoConfig {
         capacity: Some(10),
-        latency: Duration::from_millis(50),
+        latency: Duration::from_millis(100),
         ..DemoConfig::default()
     })
     .await;
@@ -274,7 +275,7 @@ async fn calibration_finds_a_known_capacity() {
     ))
     .unwrap();
     let slo = Slo {
-        p99_ms: Some(150.0),
+        p99_ms: Some(250.0),
         error_pct: Some(1.0),
     };
     let cal = calibrate(
@@ -282,7 +283,7 @@ async fn calibration_finds_a_known_capacity() {
         Path::new("."),
         &slo,
         Search::new(50.0, 2000.0, 0.05),
-        Duration::from_millis(1500),
+        Duration::from_millis(2000),
         Duration::from_millis(300),
         |st| println!("{:.1}/s: {:?}", st.rate, st.met),
     )
@@ -290,6 +291,6 @@ async fn calibration_finds_a_known_capacity() {
     .unwrap();
     let knee = cal.knee.unwrap();
     println!("knee {knee:.1}/s after {} steps", cal.steps.len());
-    assert!((180.0..=220.0).contains(&knee), "knee {knee}");
+    assert!((90.0..=110.0).contains(&knee), "knee {knee}");
     assert!((cal.fair_rate.unwrap() - knee * 0.7).abs() < 1e-9);
 }

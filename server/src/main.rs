@@ -144,7 +144,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Submit(args) => exit_on(perfwatch_server::cli::submit::run(args).await?),
         Command::Parse(args) => exit_on(perfwatch_server::cli::parse::run(args)?),
         Command::Run(args) => exit_on(perfwatch_server::cli::run::run(args).await?),
-        Command::Load(args) => exit_on(perfwatch_server::cli::load::run(args).await?),
+        Command::Load(args) => exit_on(perfwatch_server::cli::load::run(*args).await?),
         Command::DemoService(args) => perfwatch_server::cli::load_demo::run(args).await?,
         Command::Import(args) => exit_on(perfwatch_server::cli::import::run(args).await?),
         Command::Detect(args) => {

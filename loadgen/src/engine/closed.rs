@@ -35,7 +35,11 @@ pub async fn run(sh: Arc<Shared>, vus: usize, think: Duration, pacing: Option<Du
                 if intended >= end {
                     break;
                 }
-                tokio::time::sleep_until(intended.into()).await;
+                // Only sleep for a future start: tokio's timer fires on the next
+                // millisecond tick even for a deadline already passed.
+                if intended > Instant::now() {
+                    tokio::time::sleep_until(intended.into()).await;
+                }
                 let f = flow::pick(&sh, &mut rng);
                 flow::iteration(&sh, f, vu as u64, iter, intended).await;
                 match pacing {

@@ -29,7 +29,10 @@ pub async fn run(
             break;
         }
         let intended = sh.t0 + offset;
-        tokio::time::sleep_until(intended.into()).await;
+        // A late arrival starts at once (tokio's timer would wait for its next tick).
+        if intended > std::time::Instant::now() {
+            tokio::time::sleep_until(intended.into()).await;
+        }
         let permit = match when_full {
             WhenFull::Queue => match slots.clone().acquire_owned().await {
                 Ok(p) => p,

@@ -112,7 +112,7 @@ pub enum Command {
     /// Compare two points in history (benchstat-like table) through a server's API.
     Compare(compare::CompareArgs),
     /// Run a load scenario (docs/load.md) and write or submit the results as a run.
-    Load(load::LoadArgs),
+    Load(Box<load::LoadArgs>),
     /// A small identities/groups service to load-test (examples/groups.toml).
     DemoService(load_demo::DemoServiceArgs),
 }
