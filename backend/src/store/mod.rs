@@ -16,6 +16,7 @@ mod ingest_batch;
 mod projects;
 pub mod queue;
 mod queue_delivery;
+mod queue_read;
 mod read;
 mod rows;
 mod write_tx;
