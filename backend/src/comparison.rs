@@ -13,9 +13,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use perfwatch_compare::verdict::testable;
-use perfwatch_compare::{
-    compare_all_with_history, CompareConfig, Geomean, RunLevels, SeriesInput, Verdict,
-};
+pub use perfwatch_compare::CompareConfig;
+use perfwatch_compare::{compare_all_with_history, Geomean, RunLevels, SeriesInput, Verdict};
 use perfwatch_core::comparison::{
     CompareRow, CompareSpec, CompareSummary, ComparisonView, GeomeanSummary, ReleasePoint,
     ReleaseStep, ReleasesView, RowVerdict, RunBasis, SideInfo, SideSpec, SideSummary,
@@ -65,6 +64,7 @@ pub async fn compare(store: &Store, slug: &str, spec: &CompareSpec) -> Result<Co
         (base, head),
         &series,
         Some((&history, releases)),
+        &CompareConfig::default(),
     ))
 }
 
@@ -199,7 +199,16 @@ pub fn build_view(
     head: ResolvedSide,
     series: &[SeriesInfo],
 ) -> ComparisonView {
-    build_view_with_history(project, spec, base_defaulted, (base, head), series, None)
+    let cfg = CompareConfig::default();
+    build_view_with_history(
+        project,
+        spec,
+        base_defaulted,
+        (base, head),
+        series,
+        None,
+        &cfg,
+    )
 }
 
 /// [`build_view`] with the main branch's history: each row shows its series' noise,
@@ -212,8 +221,8 @@ pub fn build_view_with_history(
     (mut base, mut head): (ResolvedSide, ResolvedSide),
     series: &[SeriesInfo],
     history: Option<(&MainHistory, bool)>,
+    cfg: &CompareConfig,
 ) -> ComparisonView {
-    let cfg = CompareConfig::default();
     let by_id: HashMap<i64, &SeriesInfo> = series.iter().map(|s| (s.id, s)).collect();
     let mut inputs = Vec::new();
     let mut ids: Vec<i64> = base
@@ -242,7 +251,7 @@ pub fn build_view_with_history(
         }
         let few = |v: &Option<Vec<f64>>| v.as_ref().map_or(0, |v| v.len());
         let use_runs = history.is_some_and(|(_, releases)| releases)
-            || !testable(few(&input.base), few(&input.head), &cfg);
+            || !testable(few(&input.base), few(&input.head), cfg);
         let levels = match (
             series_noise,
             base.levels.remove(&id),
@@ -272,7 +281,7 @@ pub fn build_view_with_history(
         })
         .collect();
     let (results, summary) =
-        compare_all_with_history(inputs, &cfg).expect("the default settings are valid");
+        compare_all_with_history(inputs, cfg).expect("the caller validated the settings");
     let mut raw = raw;
     let mut rows: Vec<CompareRow> = results
         .into_iter()
@@ -427,6 +436,7 @@ pub async fn releases(store: &Store, slug: &str, series_id: Option<i64>) -> Resu
                     (base.clone(), head.clone()),
                     &series,
                     Some((&history, true)),
+                    &CompareConfig::default(),
                 );
                 step.summary = Some(view.summary);
             }

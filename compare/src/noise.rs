@@ -99,12 +99,8 @@ pub fn run_noise(levels: &[f64], scale: Scale) -> Option<Noise> {
     if x.len() < MIN_HISTORY {
         return None;
     }
-    let mut d: Vec<f64> = x.windows(2).map(|w| w[1] - w[0]).collect();
-    d.sort_by(f64::total_cmp);
-    let centre = median_sorted(&d);
-    let mut dev: Vec<f64> = d.iter().map(|v| (v - centre).abs()).collect();
-    dev.sort_by(f64::total_cmp);
-    let sigma = 1.4826 * median_sorted(&dev) / std::f64::consts::SQRT_2;
+    // The estimator is core's, so the pages' "±x % run to run" is the same number.
+    let sigma = perfwatch_core::confidence::adjacent_sigma(&x)?;
     sigma.is_finite().then_some(Noise {
         scale,
         sigma,

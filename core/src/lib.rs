@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod baseline;
 pub mod chart;
 pub mod comparison;
+pub mod confidence;
 pub mod dist;
 pub mod downsample;
 pub mod fdr;

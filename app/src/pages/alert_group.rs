@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use perfwatch_core::alerts::{AlertView, GroupTriage, RangeAxis, TriageState};
 use perfwatch_core::chart::SeriesChart;
+use perfwatch_core::confidence::{explain_alert, run_to_run_pct};
 
 use super::alerts::{direction_class, size, suspect_range};
 use crate::api_alerts::fetch_alert_group_page;
@@ -221,6 +222,13 @@ fn history_table(g: &perfwatch_core::alerts::AlertGroupView) -> impl IntoView {
 
 fn alert_section(a: AlertView, chart: Option<SeriesChart>) -> impl IntoView {
     let unit = a.series.unit.clone();
+    // Typical run-to-run variation from the charted points of the series' own line.
+    let levels: Vec<f64> = chart
+        .as_ref()
+        .and_then(|c| c.lines.iter().find(|l| l.series_id == a.series.id))
+        .map(|l| l.points.iter().map(|p| p.y).collect())
+        .unwrap_or_default();
+    let why = explain_alert(&a, run_to_run_pct(&levels));
     let more = (a.suspect_total > a.suspect_commits.len() as i64).then(|| {
         format!(
             "… and {} more",
@@ -248,8 +256,11 @@ fn alert_section(a: AlertView, chart: Option<SeriesChart>) -> impl IntoView {
                 <span class=direction_class(a.direction)>{format!("{} {}", a.direction.as_str(), size(&a))}</span>
                 {format!(" · {} → {}", format_value(a.before_median, &unit), format_value(a.after_median, &unit))}
                 {a.p_value.map(|p| format!(" · p = {p:.1e}"))}
+                {why.likelihood.map(|l| view! { " " <small class=format!("likely {}", l.as_str()) data-testid="likelihood">{format!("({})", l.words())}</small> })}
+                {why.variation.clone().map(|v| view! { <span class="muted" data-testid="variation">{format!(" · {v}")}</span> })}
                 {format!(" · {} · detected {} · {}", a.kind.as_str(), datetime(a.detected_at), a.status)}
             </p>
+            <p class="why" data-testid="why">{why.why.clone()}</p>
             <p>"Suspects: "{suspect_range(&a)}</p>
             {chart.map(|c| view! { <TrendChart chart=c /> })}
             <ul class="suspect-commits" data-testid="suspect-commits">{commits}</ul>

@@ -205,6 +205,8 @@ fn bulk_form(bulk: ServerAction<BulkSetAlertState>, selected: RwSignal<Vec<i64>>
 
 fn alert_row(a: AlertView, selected: Option<RwSignal<Vec<i64>>>) -> impl IntoView {
     let cls = direction_class(a.direction);
+    // The list has no history at hand: the words and the reason, without the variation.
+    let why = perfwatch_core::confidence::explain_alert(&a, None);
     let kind = match a.kind {
         AlertKind::Changepoint => "",
         AlertKind::Threshold => " · threshold",
@@ -231,7 +233,8 @@ fn alert_row(a: AlertView, selected: Option<RwSignal<Vec<i64>>>) -> impl IntoVie
                 <span class="muted">{format!(" {}", a.project)}</span></td>
             <td class=cls>{format!("{} {}", a.direction.as_str(), size(&a))}<span class="muted">{kind}</span></td>
             <td>{format!("{} → {}", format_value(a.before_median, &unit), format_value(a.after_median, &unit))}</td>
-            <td>{a.p_value.map(|p| format!("{p:.1e}")).unwrap_or_default()}</td>
+            <td title=why.why.clone()>{a.p_value.map(|p| format!("{p:.1e}")).unwrap_or_default()}
+                {why.likelihood.map(|l| view! { <br /><small class=format!("likely {}", l.as_str()) data-testid="likelihood">{l.words()}</small> })}</td>
             <td>{suspect_range(&a)}</td>
             <td>{a.group_id.map(|g| view! { <a href=format!("/alerts/groups/{g}")>{format!("#{g}")}</a> })}</td>
             <td>{datetime(a.detected_at)}</td>

@@ -9,6 +9,7 @@ use perfwatch_core::chart::encode;
 use perfwatch_core::comparison::{
     CompareRow, CompareSpec, ComparisonView, RowVerdict, SideSummary, SortKey,
 };
+use perfwatch_core::confidence::explain_row;
 
 use crate::api_compare::{fetch_comparison, ComparePageData};
 use crate::format::{format_value, pct};
@@ -79,9 +80,12 @@ fn DotStrip(base: Vec<f64>, head: Vec<f64>) -> impl IntoView {
 }
 
 fn verdict_cell(r: &CompareRow) -> String {
-    match (r.verdict, r.needed) {
-        (RowVerdict::NotEnoughSamples, Some(n)) => format!("inconclusive (needs {n}/side)"),
-        (v, _) => v.label().to_string(),
+    match (r.verdict, r.needed, r.run_basis) {
+        (RowVerdict::NotEnoughSamples, Some(n), Some(_)) => {
+            format!("inconclusive (needs {n} runs/side)")
+        }
+        (RowVerdict::NotEnoughSamples, Some(n), None) => format!("inconclusive (needs {n}/side)"),
+        (v, _, _) => v.label().to_string(),
     }
 }
 
@@ -103,6 +107,15 @@ fn row_view(v: &ComparisonView, r: CompareRow) -> AnyView {
         (None, Some(p)) => format!("{p:.3}"),
         _ => "–".into(),
     };
+    // The words come from core so every page (and the CLI) says the same thing.
+    let why = explain_row(&r);
+    let likely = why.likelihood.map(|l| {
+        view! { <small class=format!("likely {}", l.as_str()) data-testid="likelihood">{l.words()}</small> }
+    });
+    let variation = why
+        .variation
+        .clone()
+        .map(|v| view! { <small class="muted variation" data-testid="variation">{v}</small> });
     let verdict = r.verdict.as_str();
     view! {
         <tr data-verdict=verdict data-series=r.series.id>
@@ -111,9 +124,10 @@ fn row_view(v: &ComparisonView, r: CompareRow) -> AnyView {
             <td>{r.series.testbed.clone()}</td>
             <td title=side_title(&r.base, &unit)>{side_cell(&r.base, &unit)}</td>
             <td title=side_title(&r.head, &unit)>{side_cell(&r.head, &unit)}</td>
-            <td class="num">{change}</td>
-            <td class="num">{p}</td>
-            <td><span class=format!("verdict {verdict}")>{verdict_cell(&r)}</span></td>
+            <td class="num">{change}<br />{variation}</td>
+            <td class="num">{p}<br />{likely}</td>
+            <td><span class=format!("verdict {verdict}")>{verdict_cell(&r)}</span>
+                <br /><small class="why" data-testid="why">{why.why.clone()}</small></td>
             <td><DotStrip base=r.base_samples.clone() head=r.head_samples.clone() /></td>
         </tr>
     }

@@ -1,6 +1,10 @@
 //! `perfwatch compare BASE HEAD --project P`: asks a server for the comparison and
 //! prints a benchstat-like table; `--fail-on regression` exits 1 when any series
 //! regressed (for CI gates).
+//!
+//! When BASE and HEAD are both existing files or directories, the comparison runs
+//! offline on their harness output instead (`compare_offline`), with no server and no
+//! `--project`.
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
@@ -8,6 +12,11 @@ use perfwatch_core::comparison::{
     CompareRow, CompareSpec, ComparisonView, RowVerdict, SideSpec, SideSummary,
 };
 use perfwatch_core::units::format_value;
+use perfwatch_parsers::Format;
+
+use super::compare_offline::compare_paths;
+use super::ingest::parse_format;
+use perfwatch_backend::comparison::CompareConfig;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
@@ -17,12 +26,14 @@ pub enum FailOn {
 #[derive(Debug, Args, Clone)]
 pub struct CompareArgs {
     /// Base side: commit:SHA, branch:NAME, run:ID, release:NAME, time:FROM..TO, or
-    /// `default` (main branch at the merge-base of a branch HEAD).
+    /// `default` (main branch at the merge-base of a branch HEAD). Or, offline, a
+    /// harness output file or directory (then HEAD is one too).
     pub base: String,
-    /// Head side, same syntax.
+    /// Head side, same syntax (or a file or directory).
     pub head: String,
+    /// The project on the server (not used offline).
     #[arg(long)]
-    pub project: String,
+    pub project: Option<String>,
     #[arg(
         long,
         env = "PERFWATCH_SERVER",
@@ -39,13 +50,97 @@ pub struct CompareArgs {
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
     /// Print the JSON instead of the table.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["csv", "markdown"])]
     pub json: bool,
+    /// Print CSV (one line per series) instead of the table.
+    #[arg(long, conflicts_with = "markdown")]
+    pub csv: bool,
+    /// Print a Markdown pull-request comment instead of the table.
+    #[arg(long)]
+    pub markdown: bool,
+    /// Offline: the input format (default: detected per file).
+    #[arg(long, value_parser = parse_format)]
+    pub format: Option<Format>,
+    /// Offline: Benjamini–Hochberg false-discovery rate across series, in (0, 1]; 1
+    /// turns it off (a plain test per series, as benchstat does).
+    #[arg(long, default_value_t = 0.05)]
+    pub fdr_q: f64,
+    /// Offline: smallest change that counts, in % (0 = any significant change).
+    #[arg(long, default_value_t = 1.0)]
+    pub min_change: f64,
+}
+
+/// Whether the arguments name two files/directories (offline) rather than sides.
+pub fn is_offline(args: &CompareArgs) -> anyhow::Result<bool> {
+    let (b, h) = (
+        std::path::Path::new(&args.base).exists(),
+        std::path::Path::new(&args.head).exists(),
+    );
+    match (b, h) {
+        (true, true) => Ok(true),
+        (false, false) => Ok(false),
+        (true, false) | (false, true) => {
+            let (file, other) = if b {
+                (&args.base, &args.head)
+            } else {
+                (&args.head, &args.base)
+            };
+            bail!(
+                "'{file}' is a file or directory but '{other}' is not: give two paths to compare \
+                 offline, or two sides (commit:…, branch:…, release:…) with --project"
+            )
+        }
+    }
+}
+
+/// Offline comparison of two paths; `Ok(true)` = fail the process.
+fn run_offline(args: &CompareArgs) -> anyhow::Result<bool> {
+    let cfg = CompareConfig {
+        fdr_q: args.fdr_q,
+        min_change: args.min_change / 100.0,
+        ..Default::default()
+    };
+    let view = compare_paths(
+        args.base.as_ref(),
+        args.head.as_ref(),
+        args.format,
+        &cfg,
+        args.only_significant,
+    )?;
+    print!("{}", render(args, &view, None)?);
+    Ok(args.fail_on == Some(FailOn::Regression) && view.summary.regressions > 0)
+}
+
+/// The view in the chosen output format.
+fn render(args: &CompareArgs, view: &ComparisonView, raw: Option<&str>) -> anyhow::Result<String> {
+    Ok(if args.json {
+        match raw {
+            Some(t) => format!("{t}\n"),
+            None => serde_json::to_string_pretty(view)? + "\n",
+        }
+    } else if args.csv {
+        crate::api::compare::to_csv(view)
+    } else if args.markdown {
+        let md = crate::api::compare::to_markdown(view, "");
+        // Offline there is no permalink page to link to.
+        md.replace("[Full comparison]()\n", "")
+    } else {
+        table(view)
+    })
 }
 
 /// Runs the command; `Ok(true)` means "fail the process" (a regression under
 /// `--fail-on regression`).
 pub async fn run(args: CompareArgs) -> anyhow::Result<bool> {
+    if is_offline(&args)? {
+        return run_offline(&args);
+    }
+    let Some(project) = args.project.clone() else {
+        bail!(
+            "--project is required to compare sides on a server (or give two existing files \
+             or directories to compare offline)"
+        );
+    };
     let base = if args.base == "default" {
         None
     } else {
@@ -61,7 +156,7 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<bool> {
     let url = format!(
         "{}/api/v1/projects/{}/compare?{}",
         args.server.trim_end_matches('/'),
-        args.project,
+        project,
         spec.to_query_string()
     );
     let mut req = reqwest::Client::new().get(&url);
@@ -75,11 +170,8 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<bool> {
         bail!("the server answered {status}: {text}");
     }
     let view: ComparisonView = serde_json::from_str(&text).context("reading the comparison")?;
-    if args.json {
-        println!("{text}");
-    } else {
-        print!("{}", table(&view));
-    }
+    let out = render(&args, &view, Some(&text))?;
+    print!("{out}");
     Ok(args.fail_on == Some(FailOn::Regression) && view.summary.regressions > 0)
 }
 
@@ -99,17 +191,17 @@ fn side(s: &Option<SideSummary>, unit: &str) -> String {
 }
 
 fn row_cells(r: &CompareRow) -> [String; 6] {
-    let name = if r.series.params.is_empty() {
-        format!(
-            "{} {} {}",
-            r.series.benchmark, r.series.measure, r.series.testbed
-        )
+    let params = if r.series.params.is_empty() {
+        String::new()
     } else {
-        format!(
-            "{} [{}] {} {}",
-            r.series.benchmark, r.series.params, r.series.measure, r.series.testbed
-        )
+        format!(" [{}]", r.series.params)
     };
+    let name = format!(
+        "{}{params} {} {}",
+        r.series.benchmark, r.series.measure, r.series.testbed
+    )
+    .trim_end()
+    .to_string();
     let delta = match r.change_pct {
         Some(c) => format!("{}{:.2}%", if c >= 0.0 { "+" } else { "" }, c),
         None => "~".into(),

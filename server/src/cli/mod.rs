@@ -1,6 +1,7 @@
 //! Command-line interface: the subcommands of `perfwatch`.
 
 pub mod compare;
+pub mod compare_offline;
 pub mod detect;
 pub mod git;
 pub mod import;
@@ -109,7 +110,8 @@ pub enum Command {
     /// Change points of series in a CSV or JSON file (offline), or one detection pass
     /// over a project in the database (`--project SLUG`).
     Detect(detect::DetectArgs),
-    /// Compare two points in history (benchstat-like table) through a server's API.
+    /// Compare two points in history (benchstat-like table) through a server's API, or
+    /// two result files/directories offline.
     Compare(compare::CompareArgs),
     /// Run a load scenario (docs/load.md) and write or submit the results as a run.
     Load(Box<load::LoadArgs>),
