@@ -226,6 +226,19 @@ pub fn explain_alert(a: &AlertView, noise_pct: Option<f64>) -> Explanation {
             }
             s
         }
+        AlertKind::Drift => {
+            let span = a.details.as_ref().and_then(|d| {
+                Some(d["end"].as_u64()?.saturating_sub(d["start"].as_u64()?))
+            });
+            match span {
+                Some(n) => format!(
+                    "an alert because the trend pass found a gradual drift of {change} spread over {n} points, not one step; look for a series of commits rather than one"
+                ),
+                None => format!(
+                    "an alert because the trend pass found a gradual drift of {change}, not one step; look for a series of commits rather than one"
+                ),
+            }
+        }
     };
     Explanation {
         likelihood: a.p_value.map(Likelihood::of),

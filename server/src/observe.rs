@@ -8,7 +8,9 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use perfwatch_backend::observe::{new_request_id, with_request_id, OPENMETRICS_CONTENT_TYPE};
+use perfwatch_backend::observe::{
+    new_request_id, read_queue_gauges, with_request_id, OPENMETRICS_CONTENT_TYPE,
+};
 use tracing::Instrument;
 
 use crate::api::error::ApiResult;
@@ -47,9 +49,10 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 /// by anyone, or with `--private-reads` by a token (Prometheus: `authorization` in the
 /// scrape config) or a logged-in user.
 pub async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
-    let queue = crate::state::queue_gauges(&state).await?;
+    let now = perfwatch_backend::time::now_ms();
+    let (queue, takeovers) = read_queue_gauges(&state.store, now).await?;
     Ok((
         [(header::CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE)],
-        state.metrics.render(&queue),
+        state.metrics.render(&queue, &takeovers),
     ))
 }

@@ -21,13 +21,6 @@ pub struct AppState {
     pub metrics: Arc<perfwatch_backend::observe::Metrics>,
 }
 
-/// The work queue's depth and oldest age by kind and state, for `GET /metrics`.
-pub async fn queue_gauges(
-    _state: &AppState,
-) -> Result<Vec<perfwatch_backend::observe::QueueGauge>, perfwatch_backend::StoreError> {
-    Ok(Vec::new())
-}
-
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(s: &AppState) -> Self {
         s.leptos_options.clone()

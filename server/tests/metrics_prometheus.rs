@@ -245,3 +245,39 @@ async fn private_reads_keep_metrics_behind_a_token() {
     );
     assert!(!text.contains("/no/such"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_follow_ups_show_in_the_queue_gauges() {
+    // Workers held back, so the detection pass the run queues stays queued.
+    let app = spawn_app_with(Db::Sqlite, |c| {
+        c.detect_inline = false;
+        c.worker_start_delay = Duration::from_secs(600);
+    })
+    .await;
+    create_rights_projects(&app.store).await;
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{}/api/v1/runs", app.base))
+        .bearer_auth(&app.token)
+        .json(&run(1))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(res.status().as_u16(), 201);
+    let text = client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        text.contains(r#"perfwatch_queue_jobs{kind="detect.series",state="queued"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"perfwatch_queue_oldest_age_seconds{kind="detect.series",state="queued"}"#),
+        "{text}"
+    );
+}

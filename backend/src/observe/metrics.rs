@@ -41,6 +41,17 @@ struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    kind: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct QueueLabels {
     kind: String,
     state: String,
@@ -79,10 +90,10 @@ pub struct Metrics {
     http_duration: DurationFamily,
     ingest_runs: Family<OutcomeLabels, Counter>,
     ingest_points: Counter,
-    webhook_deliveries: Family<OutcomeLabels, Counter>,
+    job_outcomes: Family<JobLabels, Counter>,
     queue_jobs: Family<QueueLabels, Gauge>,
     queue_oldest: Family<QueueLabels, Gauge<f64, AtomicU64>>,
-    lease_expiries: Counter,
+    queue_takeovers: Family<KindLabels, Gauge>,
     csp_violations: Family<DirectiveLabels, Counter>,
     /// Scrapes set the queue gauges and encode; one at a time, so a clear-and-refill
     /// of the gauges is never seen half done.
@@ -129,11 +140,11 @@ impl Metrics {
             "Measurements (series x run) stored; rate() of it is the ingest points/s",
             ingest_points.clone(),
         );
-        let webhook_deliveries = Family::<OutcomeLabels, Counter>::default();
+        let job_outcomes = Family::<JobLabels, Counter>::default();
         registry.register(
-            "webhook_deliveries",
-            "Webhook delivery attempts, by outcome (delivered, retry, dead)",
-            webhook_deliveries.clone(),
+            "queue_job_outcomes",
+            "Attempts of this process's workers, by job kind and outcome (done, retry, dead, released, refused); kind=\"webhook\" are webhook deliveries",
+            job_outcomes.clone(),
         );
         let queue_jobs = Family::<QueueLabels, Gauge>::default();
         registry.register(
@@ -147,11 +158,11 @@ impl Metrics {
             "Age of the oldest job in the work queue, by kind and state",
             queue_oldest.clone(),
         );
-        let lease_expiries = Counter::default();
+        let queue_takeovers = Family::<KindLabels, Gauge>::default();
         registry.register(
-            "queue_lease_expiries",
-            "Leases that expired and were taken over by another claim (this process's claims)",
-            lease_expiries.clone(),
+            "queue_takeovers",
+            "Claims that took over an expired lease (a worker died or stalled), summed over the jobs still in the queue table, by kind",
+            queue_takeovers.clone(),
         );
         let csp_violations = Family::<DirectiveLabels, Counter>::default();
         registry.register(
@@ -176,10 +187,10 @@ impl Metrics {
             http_duration,
             ingest_runs,
             ingest_points,
-            webhook_deliveries,
+            job_outcomes,
             queue_jobs,
             queue_oldest,
-            lease_expiries,
+            queue_takeovers,
             csp_violations,
             scrape: Mutex::new(()),
         }
@@ -214,18 +225,15 @@ impl Metrics {
         self.ingest_points.inc_by(points as u64);
     }
 
-    /// One webhook delivery attempt: `delivered`, `retry` or `dead`.
-    pub fn observe_delivery(&self, outcome: &str) {
-        self.webhook_deliveries
-            .get_or_create(&OutcomeLabels {
+    /// How one attempt of a job of `kind` ended: `done`, `retry`, `dead`, `released`
+    /// (given back at shutdown) or `refused` (its lease had been taken over).
+    pub fn observe_job(&self, kind: &str, outcome: &str) {
+        self.job_outcomes
+            .get_or_create(&JobLabels {
+                kind: kind.into(),
                 outcome: outcome.into(),
             })
             .inc();
-    }
-
-    /// A claim that took over an expired lease.
-    pub fn observe_lease_expiry(&self) {
-        self.lease_expiries.inc();
     }
 
     /// A browser reported a Content-Security-Policy violation.
@@ -237,15 +245,22 @@ impl Metrics {
             .inc();
     }
 
-    /// The exposition: queue gauges replaced by `queue` (read by the caller from the
-    /// database just before), then every metric in OpenMetrics text.
-    pub fn render(&self, queue: &[QueueGauge]) -> String {
+    /// The exposition: queue gauges replaced by `queue` and `takeovers` (kind, count),
+    /// read by the caller from the database just before, then every metric in
+    /// OpenMetrics text.
+    pub fn render(&self, queue: &[QueueGauge], takeovers: &[(String, i64)]) -> String {
         let _one_at_a_time = self
             .scrape
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.queue_jobs.clear();
         self.queue_oldest.clear();
+        self.queue_takeovers.clear();
+        for (kind, n) in takeovers {
+            self.queue_takeovers
+                .get_or_create(&KindLabels { kind: kind.clone() })
+                .set(*n);
+        }
         for q in queue {
             let labels = QueueLabels {
                 kind: q.kind.clone(),
@@ -277,24 +292,26 @@ mod tests {
         m.observe_request("GET", "/series/{id}", 200, Duration::from_millis(5));
         m.observe_ingest(false, 100);
         m.observe_ingest(true, 0);
-        m.observe_delivery("dead");
-        m.observe_lease_expiry();
-        let text = m.render(&[QueueGauge {
-            kind: "detect".into(),
-            state: "queued".into(),
-            jobs: 3,
-            oldest_age_seconds: 1.5,
-        }]);
+        m.observe_job("webhook", "dead");
+        let text = m.render(
+            &[QueueGauge {
+                kind: "detect".into(),
+                state: "queued".into(),
+                jobs: 3,
+                oldest_age_seconds: 1.5,
+            }],
+            &[("webhook".into(), 2)],
+        );
         for line in [
             r#"perfwatch_http_requests_total{method="GET",route="/series/{id}",status="200"} 2"#,
             r#"perfwatch_http_request_duration_seconds_count{method="GET",route="/series/{id}"} 2"#,
             r#"perfwatch_ingest_runs_total{outcome="stored"} 1"#,
             r#"perfwatch_ingest_runs_total{outcome="duplicate"} 1"#,
             "perfwatch_ingest_points_total 100",
-            r#"perfwatch_webhook_deliveries_total{outcome="dead"} 1"#,
+            r#"perfwatch_queue_job_outcomes_total{kind="webhook",outcome="dead"} 1"#,
             r#"perfwatch_queue_jobs{kind="detect",state="queued"} 3"#,
             r#"perfwatch_queue_oldest_age_seconds{kind="detect",state="queued"} 1.5"#,
-            "perfwatch_queue_lease_expiries_total 1",
+            r#"perfwatch_queue_takeovers{kind="webhook"} 2"#,
             "# EOF",
         ] {
             assert!(text.contains(line), "missing {line:?} in\n{text}");
@@ -316,7 +333,7 @@ mod tests {
             jobs: 3,
             oldest_age_seconds: 1.0,
         }];
-        assert!(m.render(&busy).contains("perfwatch_queue_jobs{"));
-        assert!(!m.render(&[]).contains("perfwatch_queue_jobs{"));
+        assert!(m.render(&busy, &[]).contains("perfwatch_queue_jobs{"));
+        assert!(!m.render(&[], &[]).contains("perfwatch_queue_jobs{"));
     }
 }
