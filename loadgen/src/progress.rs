@@ -23,7 +23,7 @@ pub fn line(rate: u64, in_flight: u64, live: &Live) -> String {
             .join(", ")
     };
     format!(
-        "{rate}/s · {in_flight} in flight · p99 {:.1} ms · {errors}",
+        "{rate}/s · {in_flight} in flight · slowest p99 {:.1} ms · {errors}",
         live.response_p99_ms
     )
 }
