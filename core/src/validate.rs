@@ -251,7 +251,10 @@ pub fn validate_run(run: RunSubmission) -> Result<ValidRun, ValidationErrors> {
         }
         let unit = normalize_unit(&r.unit);
         // Durations, sizes and counts (instructions, cache misses) cannot be negative.
-        let nonneg = matches!(unit.kind, UnitKind::Time | UnitKind::Bytes | UnitKind::Count);
+        let nonneg = matches!(
+            unit.kind,
+            UnitKind::Time | UnitKind::Bytes | UnitKind::Count
+        );
         for (j, v) in r.samples.iter().enumerate() {
             if !v.is_finite() {
                 c.push(

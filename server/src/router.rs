@@ -33,7 +33,7 @@ const CSS: &str = include_str!("../../style/perfwatch.css");
 /// Builds the whole application on an open store.
 pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Router {
     let followups = (!config.detect_inline).then(|| FollowUps::new(store.clone()));
-    build_app(config, store, bound, followups)
+    build_app(config, store, bound, followups, Arc::default())
 }
 
 /// The application, queueing follow-up work through `followups` (`None`: inline).
@@ -42,6 +42,7 @@ fn build_app(
     store: Store,
     bound: SocketAddr,
     followups: Option<FollowUps>,
+    metrics: Arc<perfwatch_backend::observe::Metrics>,
 ) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name("perfwatch")
@@ -61,7 +62,7 @@ fn build_app(
         config: Arc::new(config.clone()),
         public_url,
         followups,
-        metrics: Arc::new(perfwatch_backend::observe::Metrics::new()),
+        metrics,
     };
     let routes = generate_route_list(App);
     let pkg_dir = config.site_root.join("pkg");
@@ -162,7 +163,13 @@ pub async fn serve_until(
     let followups = (!config.detect_inline).then(|| FollowUps::new(store.clone()));
     let workers =
         lifecycle::spawn_all(&store, &workers_cfg, followups.as_ref(), stop.child_token());
-    let app = build_app(config, store.clone(), bound, followups);
+    let app = build_app(
+        config,
+        store.clone(),
+        bound,
+        followups,
+        workers_cfg.metrics.clone(),
+    );
     on_bound(bound);
     let server = axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(stop.clone().cancelled_owned());

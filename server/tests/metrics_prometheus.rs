@@ -281,3 +281,39 @@ async fn queued_follow_ups_show_in_the_queue_gauges() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_jobs_are_counted_by_kind_and_outcome() {
+    let app = spawn_app_with(Db::Sqlite, |c| c.detect_inline = false).await;
+    create_rights_projects(&app.store).await;
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{}/api/v1/runs", app.base))
+        .bearer_auth(&app.token)
+        .json(&run(1))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(res.status().as_u16(), 201);
+    let want = r#"perfwatch_queue_job_outcomes_total{kind="detect.series",outcome="done"} 1"#;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = client
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("body");
+        if text.contains(want) {
+            assert!(
+                !text.contains(r#"perfwatch_queue_jobs{kind="detect.series",state="queued"}"#),
+                "{text}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no {want:?} in\n{text}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -143,7 +143,7 @@ impl Metrics {
         let job_outcomes = Family::<JobLabels, Counter>::default();
         registry.register(
             "queue_job_outcomes",
-            "Attempts of this process's workers, by job kind and outcome (done, retry, dead, released, refused); kind=\"webhook\" are webhook deliveries",
+            "Attempts of this process's workers, by job kind and outcome (done, retry, dead, released, refused); kind=\"webhook.delivery\" are webhook deliveries",
             job_outcomes.clone(),
         );
         let queue_jobs = Family::<QueueLabels, Gauge>::default();

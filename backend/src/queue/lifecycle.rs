@@ -16,6 +16,7 @@ use super::worker::{Worker, WorkerOptions};
 use crate::delivery::DeliveryHandler;
 use crate::followup::{CompareHandler, DetectHandler, FollowUps};
 use crate::notify::NotifyConfig;
+use crate::observe::Metrics;
 use crate::Store;
 
 /// What the workers need from the server's configuration.
@@ -31,6 +32,8 @@ pub struct WorkersConfig {
     /// Workers start claiming only after this delay (a test and operations knob:
     /// `--worker-start-delay-ms`; queued work waits in the database meanwhile).
     pub start_delay: Duration,
+    /// Where the workers count how their attempts end (`GET /metrics`).
+    pub metrics: Arc<Metrics>,
 }
 
 impl WorkersConfig {
@@ -41,6 +44,7 @@ impl WorkersConfig {
             lease: Duration::from_secs(30),
             grace: Duration::from_secs(3),
             start_delay: Duration::ZERO,
+            metrics: Arc::default(),
         }
     }
 }
@@ -85,6 +89,7 @@ pub fn spawn_all(
         opts(Duration::from_millis(200)),
         wake,
     )
+    .observed_by(cfg.metrics.clone())
     .handle(Arc::new(DetectHandler {
         store: store.clone(),
     }))
@@ -96,6 +101,7 @@ pub fn spawn_all(
         opts(cfg.notify.poll),
         Arc::default(),
     )
+    .observed_by(cfg.metrics.clone())
     .handle(Arc::new(DeliveryHandler {
         store: store.clone(),
         client: reqwest::Client::new(),

@@ -14,6 +14,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::lease::{JobFailure, Lease, Queue, QueueError};
+use crate::observe::Metrics;
+use crate::store::queue::JobState;
 
 /// How a handler's attempt ended, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +51,7 @@ pub struct Worker {
     opts: WorkerOptions,
     /// Rung by local enqueuers so a new job is claimed without waiting for the poll.
     wake: Arc<Notify>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Worker {
@@ -58,7 +61,14 @@ impl Worker {
             handlers: HashMap::new(),
             opts,
             wake,
+            metrics: None,
         }
+    }
+
+    /// Counts how each attempt ends in `metrics`.
+    pub fn observed_by(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn handle(mut self, h: Arc<dyn Handler>) -> Self {
@@ -142,24 +152,34 @@ impl Worker {
             }
         };
         let end = match result {
-            None => self
-                .queue
-                .release(&lease)
-                .await
-                .map(|_| "released at shutdown"),
+            None => self.queue.release(&lease).await.map(|_| "released"),
             Some(Ok(Outcome::Done)) => self.queue.complete(&lease).await.map(|_| "done"),
             Some(Ok(Outcome::Finished)) => Ok("done"),
             Some(Err(why)) => self.queue.fail(&lease, &why).await.map(|state| {
                 tracing::warn!(error = why.message(), next = state.as_str(), "job failed");
-                "failed"
+                if state == JobState::Dead {
+                    "dead"
+                } else {
+                    "retry"
+                }
             }),
         };
-        match end {
-            Ok(how) => tracing::debug!(how, "job ended"),
-            Err(QueueError::StaleLease { .. }) => {
-                tracing::warn!("job taken over before it ended; its result was refused")
+        let outcome = match end {
+            Ok(how) => {
+                tracing::debug!(how, "job ended");
+                Some(how)
             }
-            Err(e) => tracing::error!(error = %e, "ending the job failed"),
+            Err(QueueError::StaleLease { .. }) => {
+                tracing::warn!("job taken over before it ended; its result was refused");
+                Some("refused")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "ending the job failed");
+                None
+            }
+        };
+        if let (Some(m), Some(outcome)) = (&self.metrics, outcome) {
+            m.observe_job(&lease.kind, outcome);
         }
     }
 }
