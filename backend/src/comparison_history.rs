@@ -35,6 +35,8 @@ pub struct MainHistory {
     by_series: HashMap<i64, Vec<MainLevel>>,
     /// Commit order on main of each sha with results.
     ord_of_sha: HashMap<String, i64>,
+    /// Start time of each main-branch run, for the time span of a release side.
+    started_of_run: HashMap<i64, i64>,
 }
 
 impl MainHistory {
@@ -47,6 +49,7 @@ impl MainHistory {
             if let (Some(sha), Some(ord)) = (&l.sha, l.ord) {
                 h.ord_of_sha.entry(sha.clone()).or_insert(ord);
             }
+            h.started_of_run.insert(l.run_id, l.started_at);
             h.by_series.entry(l.series_id).or_default().push(l);
         }
         Ok(h)
@@ -155,7 +158,7 @@ async fn release_at(
             windows.insert(series, w);
         }
     }
-    Ok(Some(side_of(store, &releases[i], windows).await?))
+    Ok(Some(side_of(store, history, &releases[i], windows).await?))
 }
 
 /// The release named `name` as a side (see [`release_sides`]).
@@ -184,6 +187,7 @@ pub async fn release_side(
 
 async fn side_of(
     store: &Store,
+    history: &MainHistory,
     r: &ReleaseRow,
     windows: HashMap<i64, Vec<(i64, f64)>>,
 ) -> Result<ResolvedSide> {
@@ -216,8 +220,17 @@ async fn side_of(
         info: SideInfo {
             spec: SideSpec::Release(r.name.clone()),
             label,
-            from_time: None,
-            to_time: None,
+            // The span of the runs the side pools, so its chart link frames them.
+            from_time: runs
+                .iter()
+                .filter_map(|r| history.started_of_run.get(r))
+                .min()
+                .copied(),
+            to_time: runs
+                .iter()
+                .filter_map(|r| history.started_of_run.get(r))
+                .max()
+                .copied(),
             runs,
             commits: commits.into_iter().collect(),
             branch: None,
