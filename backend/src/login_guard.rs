@@ -60,7 +60,7 @@ pub fn wait_after(failures: u32, free: u32, base: Duration, max: Duration) -> Du
 }
 
 /// What a throttle key stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyKind {
     Account,
     Address,
