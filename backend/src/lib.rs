@@ -12,6 +12,7 @@ pub mod detection;
 pub mod error;
 pub mod followup;
 pub mod ingest;
+pub mod login_guard;
 pub mod notify;
 pub mod observe;
 pub mod queue;

@@ -376,9 +376,32 @@ pub(crate) fn at_path(format: Format, path: &str) -> impl Fn(String) -> ParseErr
     move |e| ParseError::path(format, path, e)
 }
 
+/// The fields of one CSV line (RFC 4180 quoting: `"a,b"`, `""` inside quotes), for the
+/// line-oriented readers that report errors by line number. An unterminated quote runs
+/// to the end of the line.
+pub fn csv_line(line: &str) -> Vec<String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes());
+    match reader.records().next() {
+        Some(Ok(record)) => record.iter().map(str::to_string).collect(),
+        // The csv crate only fails a record on invalid UTF-8, which a &str cannot hold.
+        Some(Err(_)) | None => vec![String::new()],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_lines_honour_quotes_and_doubled_quotes() {
+        assert_eq!(csv_line(r#"GET,"/a,b",12"#), ["GET", "/a,b", "12"]);
+        assert_eq!(csv_line(r#""say ""hi""",x"#), [r#"say "hi""#, "x"]);
+        assert_eq!(csv_line(""), [""]);
+        assert_eq!(csv_line("a,,b"), ["a", "", "b"]);
+    }
 
     #[test]
     fn splits_key_value_segments_into_params() {

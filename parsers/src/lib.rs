@@ -65,6 +65,7 @@ mod vitest;
 
 use perfwatch_core::{ResultInput, RunSubmission};
 
+pub use common::csv_line;
 pub use detect::{detect_format, detect_format_with_hint};
 pub use error::{Location, ParseError};
 pub use format::{Format, UnknownFormat};

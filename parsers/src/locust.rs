@@ -48,7 +48,7 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
         if line.trim().is_empty() {
             continue;
         }
-        let cells = split_csv(line);
+        let cells = crate::csv_line(line);
         let cell = |c: usize| cells.get(c).map(|s| s.trim()).unwrap_or("");
         let num = |c: usize, what: &str| {
             finite(cell(c))
@@ -89,27 +89,6 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
         results: series.finish(F)?,
         ..Parsed::default()
     })
-}
-
-/// Splits one CSV line, honouring double quotes (request names may hold commas).
-fn split_csv(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
 }
 
 /// The stats header Locust writes.

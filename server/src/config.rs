@@ -27,6 +27,8 @@ pub struct ServerConfig {
     /// the background worker. The server default is the background; tests that read
     /// alerts right after a submission use inline.
     pub detect_inline: bool,
+    /// Login throttling and the cap on concurrent password checks.
+    pub login: perfwatch_backend::login_guard::LoginPolicy,
     /// Background workers start claiming jobs only after this delay. A test and
     /// operations knob (`--worker-start-delay-ms`): queued work waits in the database,
     /// e.g. to prove it survives a restart, or to let a fresh replica warm up.
@@ -48,6 +50,7 @@ impl ServerConfig {
             secure_cookies: false,
             notify: Default::default(),
             detect_inline: true,
+            login: Default::default(),
             worker_start_delay: std::time::Duration::ZERO,
         }
     }

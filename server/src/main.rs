@@ -65,6 +65,7 @@ async fn main() -> anyhow::Result<()> {
                 notify: Default::default(),
                 detect_inline,
                 worker_start_delay: std::time::Duration::from_millis(worker_start_delay_ms),
+                login: Default::default(),
             };
             perfwatch_server::serve(config, |bound| {
                 println!("perfwatch listening on http://{bound}");

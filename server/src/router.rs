@@ -63,6 +63,9 @@ fn build_app(
         public_url,
         followups,
         metrics,
+        login_guard: Arc::new(perfwatch_backend::login_guard::LoginGuard::new(
+            config.login.clone(),
+        )),
     };
     let routes = generate_route_list(App);
     let pkg_dir = config.site_root.join("pkg");
@@ -171,8 +174,12 @@ pub async fn serve_until(
         workers_cfg.metrics.clone(),
     );
     on_bound(bound);
-    let server = axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(stop.clone().cancelled_owned());
+    // The peer address feeds login throttling per client.
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(stop.clone().cancelled_owned());
     let mut server = tokio::spawn(server.into_future());
     let served = tokio::select! {
         r = &mut server => Some(r),

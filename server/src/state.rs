@@ -17,6 +17,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// The background follow-up worker; `None` when detection runs inline.
     pub followups: Option<perfwatch_backend::followup::FollowUps>,
+    /// Failed-login counts and the password-check slots.
+    pub login_guard: Arc<perfwatch_backend::login_guard::LoginGuard>,
     /// This server's metrics (`GET /metrics`).
     pub metrics: Arc<perfwatch_backend::observe::Metrics>,
 }

@@ -4,7 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use perfwatch_server::testing::{create_rights_projects, spawn_app, spawn_app_with, Db};
+use perfwatch_server::testing::{create_rights_projects, spawn_app, spawn_app_with, Db, TestApp};
 use serde_json::{json, Value};
 
 /// The Prometheus process; killed when dropped, also when the test fails.
@@ -111,6 +111,35 @@ async fn wait_for(prom: &Prometheus, q: &str, want: f64) {
     panic!("{q}: wanted {want}, Prometheus has {last:?}");
 }
 
+/// Submits `body` with the app's token; the status and the answer's `x-request-id`.
+async fn submit(app: &TestApp, body: &Value) -> (u16, String) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/runs", app.base))
+        .bearer_auth(&app.token)
+        .json(body)
+        .send()
+        .await
+        .expect("submit");
+    let id = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    (res.status().as_u16(), id)
+}
+
+/// `GET /metrics`, with the app's token when `token`; the status and the text.
+async fn scrape(app: &TestApp, token: bool) -> (u16, String) {
+    let mut req = reqwest::Client::new().get(format!("{}/metrics", app.base));
+    if token {
+        req = req.bearer_auth(&app.token);
+    }
+    let res = req.send().await.expect("metrics");
+    let status = res.status().as_u16();
+    (status, res.text().await.expect("body"))
+}
+
 fn run(i: u64) -> Value {
     json!({
         "project": "drv",
@@ -128,46 +157,27 @@ fn run(i: u64) -> Value {
 async fn prometheus_scrapes_request_ingest_and_build_metrics() {
     let app = spawn_app(Db::Sqlite).await;
     create_rights_projects(&app.store).await;
-    let client = reqwest::Client::new();
     for i in 0..4 {
-        let res = client
-            .post(format!("{}/api/v1/runs", app.base))
-            .bearer_auth(&app.token)
-            .json(&run(i))
-            .send()
-            .await
-            .expect("submit");
-        assert_eq!(res.status().as_u16(), 201);
-        let id = res.headers()["x-request-id"].to_str().expect("ascii id");
-        assert_eq!(id.len(), 16, "request id {id}");
+        let (status, id) = submit(&app, &run(i)).await;
+        assert_eq!(status, 201);
+        assert_eq!(id.len(), 16, "request id {id:?}");
     }
     // A repeat of a run key is a duplicate: counted as such, no points.
-    let res = client
-        .post(format!("{}/api/v1/runs", app.base))
-        .bearer_auth(&app.token)
-        .json(&run(0))
-        .send()
-        .await
-        .expect("submit");
-    assert_eq!(res.status().as_u16(), 200);
-    let page = client
-        .get(format!("{}/projects/drv", app.base))
-        .send()
+    assert_eq!(submit(&app, &run(0)).await.0, 200);
+    let page = reqwest::get(format!("{}/projects/drv", app.base))
         .await
         .expect("page");
     assert_eq!(page.status().as_u16(), 200);
 
-    let res = client
-        .get(format!("{}/metrics", app.base))
-        .send()
+    let res = reqwest::get(format!("{}/metrics", app.base))
         .await
         .expect("metrics");
-    assert_eq!(res.status().as_u16(), 200);
     assert!(res.headers()["content-type"]
         .to_str()
         .expect("ascii")
         .starts_with("application/openmetrics-text"));
-    let text = res.text().await.expect("body");
+    let (status, text) = scrape(&app, false).await;
+    assert_eq!(status, 200);
     for line in [
         r#"perfwatch_http_requests_total{method="POST",route="/api/v1/runs",status="201"} 4"#,
         r#"perfwatch_http_requests_total{method="POST",route="/api/v1/runs",status="200"} 1"#,
@@ -202,41 +212,18 @@ async fn prometheus_scrapes_request_ingest_and_build_metrics() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_reads_keep_metrics_behind_a_token() {
     let app = spawn_app_with(Db::Sqlite, |c| c.private_reads = true).await;
-    let client = reqwest::Client::new();
-    let anon = client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("metrics");
-    assert_eq!(anon.status().as_u16(), 401);
-    let with_token = client
-        .get(format!("{}/metrics", app.base))
-        .bearer_auth(&app.token)
-        .send()
-        .await
-        .expect("metrics");
-    assert_eq!(with_token.status().as_u16(), 200);
-    assert!(with_token
-        .text()
-        .await
-        .expect("body")
-        .contains("perfwatch_build_info"));
+    assert_eq!(scrape(&app, false).await.0, 401);
+    let (status, text) = scrape(&app, true).await;
+    assert_eq!(status, 200);
+    assert!(text.contains("perfwatch_build_info"));
     // Unknown paths share one label instead of growing the label space.
-    let _ = client
+    let _ = reqwest::Client::new()
         .get(format!("{}/no/such/{}", app.base, "x".repeat(20)))
         .bearer_auth(&app.token)
         .send()
         .await
         .expect("unknown path");
-    let text = client
-        .get(format!("{}/metrics", app.base))
-        .bearer_auth(&app.token)
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("body");
+    let (_, text) = scrape(&app, true).await;
     assert!(
         text.contains(
             r#"perfwatch_http_requests_total{method="GET",route="unmatched",status="404"} 1"#
@@ -255,23 +242,8 @@ async fn queued_follow_ups_show_in_the_queue_gauges() {
     })
     .await;
     create_rights_projects(&app.store).await;
-    let client = reqwest::Client::new();
-    let res = client
-        .post(format!("{}/api/v1/runs", app.base))
-        .bearer_auth(&app.token)
-        .json(&run(1))
-        .send()
-        .await
-        .expect("submit");
-    assert_eq!(res.status().as_u16(), 201);
-    let text = client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("body");
+    assert_eq!(submit(&app, &run(1)).await.0, 201);
+    let (_, text) = scrape(&app, false).await;
     assert!(
         text.contains(r#"perfwatch_queue_jobs{kind="detect.series",state="queued"} 1"#),
         "{text}"
@@ -286,26 +258,11 @@ async fn queued_follow_ups_show_in_the_queue_gauges() {
 async fn finished_jobs_are_counted_by_kind_and_outcome() {
     let app = spawn_app_with(Db::Sqlite, |c| c.detect_inline = false).await;
     create_rights_projects(&app.store).await;
-    let client = reqwest::Client::new();
-    let res = client
-        .post(format!("{}/api/v1/runs", app.base))
-        .bearer_auth(&app.token)
-        .json(&run(1))
-        .send()
-        .await
-        .expect("submit");
-    assert_eq!(res.status().as_u16(), 201);
+    assert_eq!(submit(&app, &run(1)).await.0, 201);
     let want = r#"perfwatch_queue_job_outcomes_total{kind="detect.series",outcome="done"} 1"#;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let text = client
-            .get(format!("{}/metrics", app.base))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("body");
+        let (_, text) = scrape(&app, false).await;
         if text.contains(want) {
             assert!(
                 !text.contains(r#"perfwatch_queue_jobs{kind="detect.series",state="queued"}"#),

@@ -9,11 +9,24 @@ use leptos_router::hooks::use_query_map;
 pub fn LoginPage() -> impl IntoView {
     let q = use_query_map();
     let next = move || q.read().get("next").unwrap_or_else(|| "/".into());
-    let failed = move || q.read().get("error").is_some();
+    let error = move || q.read().get("error");
+    let retry = move || q.read().get("retry").unwrap_or_else(|| "a few".into());
+    let message = move || {
+        error().map(|e| {
+            if e == "throttled" {
+                format!(
+                    "Too many failed attempts: try again in {} seconds.",
+                    retry()
+                )
+            } else {
+                "Wrong name or password.".to_string()
+            }
+        })
+    };
     view! {
         <Title text="Log in · perfwatch" />
         <h1>"Log in"</h1>
-        {move || failed().then(|| view! { <p class="error" data-testid="login-error">"Wrong name or password."</p> })}
+        {move || message().map(|m| view! { <p class="error" data-testid="login-error">{m}</p> })}
         <form method="post" action="/auth/login" class="login">
             <input type="hidden" name="next" value=next />
             <label>"Name "<input name="name" autocomplete="username" required /></label>

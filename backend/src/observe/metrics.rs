@@ -95,6 +95,7 @@ pub struct Metrics {
     queue_oldest: Family<QueueLabels, Gauge<f64, AtomicU64>>,
     queue_takeovers: Family<KindLabels, Gauge>,
     csp_violations: Family<DirectiveLabels, Counter>,
+    logins: Family<OutcomeLabels, Counter>,
     /// Scrapes set the queue gauges and encode; one at a time, so a clear-and-refill
     /// of the gauges is never seen half done.
     scrape: Mutex<()>,
@@ -170,6 +171,12 @@ impl Metrics {
             "Content-Security-Policy violations reported by browsers, by directive",
             csp_violations.clone(),
         );
+        let logins = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "login_attempts",
+            "Login attempts, by outcome (ok, wrong, throttled, busy)",
+            logins.clone(),
+        );
         let build_info = Family::<VersionLabels, Gauge>::default();
         registry.register(
             "build_info",
@@ -192,6 +199,7 @@ impl Metrics {
             queue_oldest,
             queue_takeovers,
             csp_violations,
+            logins,
             scrape: Mutex::new(()),
         }
     }
@@ -231,6 +239,15 @@ impl Metrics {
         self.job_outcomes
             .get_or_create(&JobLabels {
                 kind: kind.into(),
+                outcome: outcome.into(),
+            })
+            .inc();
+    }
+
+    /// One login attempt: `ok`, `wrong` (name or password), `throttled`, `busy`.
+    pub fn observe_login(&self, outcome: &str) {
+        self.logins
+            .get_or_create(&OutcomeLabels {
                 outcome: outcome.into(),
             })
             .inc();

@@ -3,10 +3,15 @@
 //! `POST /auth/logout` ends the session. Both are plain form posts (work without
 //! JavaScript) and pass the CSRF origin check of `resolve_actor` first.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
 use axum::Form;
+use perfwatch_backend::login_guard::{account_key, address_key};
 use serde::Deserialize;
 
 use super::auth::{session_cookie, SESSION_COOKIE};
@@ -36,17 +41,53 @@ fn cookie(state: &AppState, value: &str, max_age: i64) -> String {
     )
 }
 
+/// Back to the login form with `error` (and what else the page should say).
+fn back_to_form(next: &str, error: &str) -> Response {
+    let to = format!(
+        "/login?error={error}&next={}",
+        perfwatch_core::chart::encode(next)
+    );
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
+}
+
+/// Checks the password under the login guard: a name or address still waiting after
+/// failed attempts is refused before any check (the page says how long), and at most a
+/// few checks run at once.
 pub async fn login(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
     let next = safe_next(f.next.as_deref());
+    let guard = &state.login_guard;
+    let mut keys = vec![account_key(&f.name)];
+    if let Some(Extension(ConnectInfo(addr))) = peer {
+        keys.push(address_key(addr.ip()));
+    }
+    let wait = guard.wait(&keys, Instant::now());
+    if !wait.is_zero() {
+        state.metrics.observe_login("throttled");
+        let secs = wait.as_secs_f64().ceil() as u64;
+        let mut resp = back_to_form(&next, &format!("throttled&retry={secs}"));
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        return Ok(resp);
+    }
+    let Some(_slot) = guard.hash_slot().await else {
+        state.metrics.observe_login("busy");
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many logins at once: try again in a few seconds",
+        ));
+    };
     match state
         .store
         .check_password(f.name.trim(), &f.password)
         .await?
     {
         Some(user_id) => {
+            guard.succeeded(&keys[0]);
+            state.metrics.observe_login("ok");
             let secret = state.store.create_session(user_id).await?;
             let max_age = perfwatch_backend::accounts::SESSION_TTL_MS / 1000;
             Ok((
@@ -56,11 +97,9 @@ pub async fn login(
                 .into_response())
         }
         None => {
-            let to = format!(
-                "/login?error=1&next={}",
-                perfwatch_core::chart::encode(&next)
-            );
-            Ok((StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response())
+            guard.failed(&keys, Instant::now());
+            state.metrics.observe_login("wrong");
+            Ok(back_to_form(&next, "1"))
         }
     }
 }

@@ -132,27 +132,6 @@ fn check_row(place: String, get: &dyn Fn(&str) -> Option<String>) -> anyhow::Res
     })
 }
 
-/// Splits one CSV line; fields may be quoted with `"` (and `""` inside quotes).
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
-}
-
 /// Reads and checks every row of a manifest (CSV with a header, or a JSON array).
 pub fn parse_manifest(text: &str) -> anyhow::Result<Vec<Row>> {
     let t = text.trim_start_matches('\u{feff}').trim_start();
@@ -179,7 +158,7 @@ pub fn parse_manifest(text: &str) -> anyhow::Result<Vec<Row>> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
     let (_, header) = lines.next().context("manifest: empty")?;
-    let header: Vec<String> = csv_fields(header.trim_start_matches('\u{feff}'))
+    let header: Vec<String> = perfwatch_parsers::csv_line(header.trim_start_matches('\u{feff}'))
         .into_iter()
         .map(|h| h.trim().to_ascii_lowercase())
         .collect();
@@ -192,7 +171,7 @@ pub fn parse_manifest(text: &str) -> anyhow::Result<Vec<Row>> {
         .enumerate()
         .map(|(i, (line_no, line))| {
             let place = format!("row {} (line {})", i + 1, line_no + 1);
-            let fields = csv_fields(line);
+            let fields = perfwatch_parsers::csv_line(line);
             if fields.len() > header.len() {
                 bail!(
                     "manifest {place}: {} fields, the header has {}",
