@@ -20,8 +20,9 @@ pub struct SubmitArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Input format (default: detected per file): go, go-json, libtest, criterion,
-    /// criterion-json, gbench, pytest, hyperfine, jmh, catch2-xml, catch2, k6, bdn, bmf,
-    /// native.
+    /// criterion-json, gbench, gbench-console, pytest, hyperfine, jmh, catch2-xml, catch2,
+    /// k6, bdn, bmf, vitest, benchmarkjs, asv, ruby, dart, julia, iai, gungraun, dhat,
+    /// locust, oha, vegeta, goose, native (docs/ingest-formats.md).
     #[arg(long, value_parser = parse_format)]
     pub format: Option<Format>,
     #[command(flatten)]
