@@ -60,14 +60,23 @@ pub fn median_ci_rank(n: usize, confidence: f64) -> (usize, f64) {
 }
 
 /// Median of a sorted, non-empty slice. Like `perfwatch_core::summary::median_sorted`
-/// but halves before adding, so two values near f64::MAX cannot overflow to ∞.
+/// but the midpoint of the two middle values never overflows (two values near
+/// f64::MAX) nor underflows out of their range (halving 5e-324 gives 0), so it always
+/// lies between them.
 pub fn median_of_sorted(sorted: &[f64]) -> f64 {
     let n = sorted.len();
     if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        sorted[n / 2 - 1] / 2.0 + sorted[n / 2] / 2.0
+        return sorted[n / 2];
     }
+    let (a, b) = (sorted[n / 2 - 1], sorted[n / 2]);
+    let mid = if (a < 0.0) == (b < 0.0) {
+        // Same sign: b − a cannot overflow.
+        a + (b - a) / 2.0
+    } else {
+        // Opposite signs: a + b cannot overflow.
+        (a + b) / 2.0
+    };
+    mid.clamp(a, b)
 }
 
 /// Median and interval of an already sorted, non-empty, finite sample.
@@ -87,6 +96,16 @@ pub fn median_ci_sorted(sorted: &[f64], confidence: f64) -> MedianCi {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_median_of_two_middle_values_stays_between_them() {
+        let tiny = f64::from_bits(1); // 5e-324, the smallest subnormal
+        assert_eq!(median_of_sorted(&[tiny, tiny]), tiny);
+        assert_eq!(median_of_sorted(&[f64::MAX, f64::MAX]), f64::MAX);
+        assert_eq!(median_of_sorted(&[-f64::MAX, f64::MAX]), 0.0);
+        assert_eq!(median_of_sorted(&[1.0, 2.0]), 1.5);
+        assert_eq!(median_of_sorted(&[-3.0, -1.0]), -2.0);
+    }
 
     #[test]
     fn ranks_for_ten_samples_match_binomial_tables() {
