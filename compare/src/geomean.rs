@@ -84,9 +84,10 @@ impl GeomeanAcc {
             series: self.series,
             excluded: self.excluded,
             ratio,
-            change_pct: ratio.map(|r| (r - 1.0) * 100.0),
+            // A finite ratio near f64::MAX still overflows when scaled to percent.
+            change_pct: ratio.and_then(|r| finite((r - 1.0) * 100.0)),
             better_ratio: better,
-            better_pct: better.map(|r| (r - 1.0) * 100.0),
+            better_pct: better.and_then(|r| finite((r - 1.0) * 100.0)),
         }
     }
 }

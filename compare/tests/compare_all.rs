@@ -419,3 +419,23 @@ proptest! {
         prop_assert_eq!(one.verdict, two.verdict);
     }
 }
+
+#[test]
+fn a_ratio_too_large_for_percent_leaves_the_geomean_percent_empty() {
+    let inputs = vec![SeriesInput {
+        key: 0usize,
+        group: "g0".into(),
+        direction: Direction::Lower,
+        base: Some(vec![3.1566524307877543e-302]),
+        head: Some(vec![878468.9656582308]),
+    }];
+    let (rows, sum) = compare_all(inputs, &CompareConfig::default()).unwrap();
+    assert_eq!(sum.overall.change_pct, None);
+    // What is written can be read back: no ∞ became a JSON null in an f64 field.
+    let json = serde_json::to_string(&(&rows, &sum)).unwrap();
+    let back: (
+        Vec<SeriesComparison<usize>>,
+        perfwatch_compare::ComparisonSummary,
+    ) = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.1, sum);
+}
