@@ -1,0 +1,1 @@
+//! GitHub for perfwatch jobs (see Cargo.toml description).

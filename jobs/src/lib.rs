@@ -1,0 +1,1 @@
+//! Performance job execution (see Cargo.toml description).
