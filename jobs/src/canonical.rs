@@ -24,7 +24,11 @@ impl JobDefinition {
     pub fn canonical(&self) -> String {
         let mut out = String::new();
         line(&mut out, "interleave", &Value::Boolean(self.interleave));
-        line(&mut out, "repeats", &Value::Integer(i64::from(self.repeats)));
+        line(
+            &mut out,
+            "repeats",
+            &Value::Integer(i64::from(self.repeats)),
+        );
         if let Some(t) = &self.testbed {
             line(&mut out, "testbed", &Value::String(t.clone()));
         }

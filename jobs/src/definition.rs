@@ -251,7 +251,9 @@ fn check_relative(p: &str) -> Result<(), String> {
             Component::Normal(_) | Component::CurDir => {}
             Component::ParentDir => return Err(format!("`{p}` leaves the checkout (`..`)")),
             Component::RootDir | Component::Prefix(_) => {
-                return Err(format!("`{p}` is absolute; give a path inside the repository"))
+                return Err(format!(
+                    "`{p}` is absolute; give a path inside the repository"
+                ))
             }
         }
     }
@@ -285,7 +287,11 @@ pub fn parse(text: &str) -> Result<JobDefinition, DefinitionError> {
     let testbed = match &raw.testbed {
         None => None,
         Some(t) if t.get_ref().trim().is_empty() => {
-            return Err(c.err("testbed", t, "the testbed is empty; leave the key out instead"))
+            return Err(c.err(
+                "testbed",
+                t,
+                "the testbed is empty; leave the key out instead",
+            ))
         }
         Some(t) => Some(t.get_ref().trim().to_string()),
     };
@@ -383,11 +389,18 @@ fn load(c: &Ctx<'_>, l: &Spanned<RawLoad>) -> Result<LoadStep, DefinitionError> 
     match (&r.scenario, &r.bench) {
         (Some(path), None) => {
             let bench_only = [("load.format", &r.format), ("load.output", &r.output)];
-            if let Some((key, v)) = bench_only.iter().find_map(|(k, v)| v.as_ref().map(|v| (k, v))) {
+            if let Some((key, v)) = bench_only
+                .iter()
+                .find_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+            {
                 return Err(c.err(key, v, "applies only to `bench`, not to `scenario`"));
             }
             if let Some((_, v)) = r.env.as_ref().and_then(|e| e.iter().next()) {
-                return Err(c.err("load.env", v, "applies only to `bench`; a scenario sets its own variables"));
+                return Err(c.err(
+                    "load.env",
+                    v,
+                    "applies only to `bench`; a scenario sets its own variables",
+                ));
             }
             Ok(LoadStep::Scenario {
                 path: c.path("load.scenario", path)?,
@@ -409,7 +422,11 @@ fn load(c: &Ctx<'_>, l: &Spanned<RawLoad>) -> Result<LoadStep, DefinitionError> 
             Ok(LoadStep::Bench {
                 command: c.command("load.bench", cmd)?,
                 format,
-                output: r.output.as_ref().map(|o| c.path("load.output", o)).transpose()?,
+                output: r
+                    .output
+                    .as_ref()
+                    .map(|o| c.path("load.output", o))
+                    .transpose()?,
                 timeout,
                 env: c.env("load.env", r.env.as_ref())?,
             })

@@ -21,7 +21,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     // Rank of the last unit seen: units must go from largest to smallest, once each.
     let mut last_rank = 0u8;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(format!(
                 "`{t}` is not a duration; write e.g. `90s`, `5m` or `1h30m`"
@@ -99,7 +101,19 @@ mod tests {
         assert_eq!(parse("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(format(Duration::from_secs(90)), "1m30s");
         assert_eq!(format(Duration::from_millis(3_600_250)), "1h250ms");
-        for bad in ["", "10", "s", "5x", "1m1h", "1s1s", "0s", "25h", "99999999999999999999s", "-1s", "1.5s"] {
+        for bad in [
+            "",
+            "10",
+            "s",
+            "5x",
+            "1m1h",
+            "1s1s",
+            "0s",
+            "25h",
+            "99999999999999999999s",
+            "-1s",
+            "1.5s",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

@@ -7,12 +7,22 @@
 mod canonical;
 pub mod definition;
 pub mod duration;
+pub mod git;
 mod group;
+mod load;
 mod locate;
 mod output;
 pub mod process;
+pub mod runner;
 pub mod service;
+pub mod sides;
+mod spec;
+mod workdir;
 
 pub use definition::{parse, DefinitionError, JobDefinition, LoadStep, ServiceStep, Step};
+pub use git::{CommitMeta, GitError, Mirror};
 pub use process::{run_step, LogSink, StepError, StepRun, Stream};
+pub use runner::{
+    run_job, JobError, JobOutput, JobSpec, MetricsCollector, Side, SideRun, StepRecord,
+};
 pub use service::{start_service, ServiceHandle};

@@ -169,7 +169,11 @@ pub async fn run_step(
             _ = cancel.cancelled() => Err(StepError::Canceled { step: name.to_string() }),
         };
         if let Err(e) = &end {
-            sink.line(name, Stream::System, &format!("{}; killing its process group", e.outcome()));
+            sink.line(
+                name,
+                Stream::System,
+                &format!("{}; killing its process group", e.outcome()),
+            );
             group.terminate(&mut child, STEP_GRACE).await;
         }
         // Stragglers (background jobs the command left) go with the step.

@@ -78,8 +78,11 @@ impl ServiceHandle {
             // The group is dead; its pipes close at once unless something escaped it.
             let _ = tokio::time::timeout(Duration::from_secs(1), p).await;
         }
-        self.sink
-            .line(&self.name, Stream::System, &format!("stopped (exit {code})"));
+        self.sink.line(
+            &self.name,
+            Stream::System,
+            &format!("stopped (exit {code})"),
+        );
         code
     }
 }
