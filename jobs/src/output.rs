@@ -85,11 +85,7 @@ pub(crate) async fn pump<R: AsyncRead + Unpin>(
 ) {
     let mut r = BufReader::new(r);
     let mut line: Vec<u8> = Vec::new();
-    loop {
-        let buf = match r.fill_buf().await {
-            Ok(b) => b,
-            Err(_) => break,
-        };
+    while let Ok(buf) = r.fill_buf().await {
         if buf.is_empty() {
             break;
         }
