@@ -2,13 +2,21 @@
 //! commands, the sticky PR comment and a REST client; with the `fake` feature, a
 //! recording fake GitHub server for tests. No storage: the backend owns all state.
 
+mod api_types;
+mod app_auth;
+pub mod client;
+mod client_error;
 pub mod commands;
 pub mod comment;
 pub mod events;
 mod json_path;
+mod link;
 pub mod signature;
 
-pub use commands::{may_command, parse_comment, Command, CommandError};
+pub use api_types::{CheckRunReq, IssueCommentInfo, PullInfo, StatusReq};
+pub use client::{Client, Credentials};
+pub use client_error::ClientError;
+pub use commands::{may_command, parse_comment, Command, CommandError, HELP};
 pub use comment::{is_sticky, sticky_body, MARKER};
 pub use events::{
     parse, repository_of, CheckRun, Event, EventError, IssueComment, PullRequest, Push,

@@ -1,0 +1,500 @@
+//! A small GitHub REST client: the calls perfwatch makes to report on commits and
+//! pull requests, with errors classified for the outbox that retries them.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION};
+use reqwest::{Method, StatusCode, Url};
+use serde_json::{json, Value};
+
+use crate::api_types::{
+    array_of, branch_sha, id_of, CheckRunReq, IssueCommentInfo, PullInfo, StatusReq,
+};
+use crate::app_auth::AppAuth;
+use crate::client_error::{classify, ClientError};
+use crate::link::next_link;
+
+/// Whole-request timeout: a report that hangs is better retried by the outbox.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// GitHub's largest page.
+const PER_PAGE: &str = "100";
+/// Stop following `next` links after this many pages (10,000 items), so a server
+/// that keeps linking onwards cannot keep a worker busy forever.
+const MAX_PAGES: usize = 100;
+/// Path segment encoding: everything but unreserved characters, `/` included, so a
+/// branch `feature/x` stays one segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// How the client authenticates.
+#[derive(Clone)]
+pub enum Credentials {
+    /// A personal access or other token, sent as `Authorization: Bearer <token>`.
+    Token(String),
+    /// A GitHub App installation: installation tokens are minted from the private key.
+    App {
+        /// The App's id.
+        app_id: u64,
+        /// The installation on the repository's owner.
+        installation_id: u64,
+        /// The App's RSA private key, PEM.
+        private_key_pem: String,
+    },
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::Token(_) => f.write_str("Credentials::Token(<redacted>)"),
+            Credentials::App {
+                app_id,
+                installation_id,
+                ..
+            } => f
+                .debug_struct("Credentials::App")
+                .field("app_id", app_id)
+                .field("installation_id", installation_id)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+enum Auth {
+    Token(HeaderValue),
+    App(AppAuth),
+}
+
+/// The GitHub REST client. Cheap to share behind an `Arc`; one per integration.
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    auth: Auth,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match &self.auth {
+            Auth::Token(_) => "token".to_string(),
+            Auth::App(app) => format!("{app:?}"),
+        };
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .field("auth", &kind)
+            .finish()
+    }
+}
+
+fn bearer(token: &str) -> Result<HeaderValue, ClientError> {
+    let mut v = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        ClientError::Invalid("token contains characters not allowed in a header".into())
+    })?;
+    // Keeps the value out of hyper's and reqwest's debug output.
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+fn check_repo(repo: &str) -> Result<&str, ClientError> {
+    let ok_part = |p: &str| {
+        !p.is_empty()
+            && p != "."
+            && p != ".."
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
+    match repo.split_once('/') {
+        Some((owner, name)) if ok_part(owner) && ok_part(name) => Ok(repo),
+        _ => Err(ClientError::Invalid(format!(
+            "repository must be owner/name, got {repo:?}"
+        ))),
+    }
+}
+
+fn check_sha(sha: &str) -> Result<&str, ClientError> {
+    if !sha.is_empty() && sha.len() <= 64 && sha.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(sha)
+    } else {
+        Err(ClientError::Invalid(format!("not a commit SHA: {sha:?}")))
+    }
+}
+
+impl Client {
+    /// A client for `api_base` (`https://api.github.com`, a GitHub Enterprise
+    /// `https://host/api/v3`, or a test server's `http://127.0.0.1:PORT`).
+    pub fn new(api_base: &str, creds: Credentials) -> Result<Client, ClientError> {
+        let base = Url::parse(api_base.trim_end_matches('/'))
+            .map_err(|e| ClientError::Invalid(format!("API base URL {api_base:?}: {e}")))?;
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(ClientError::Invalid(format!(
+                "API base URL {api_base:?} is not http(s)"
+            )));
+        }
+        let auth = match creds {
+            Credentials::Token(token) => Auth::Token(bearer(&token)?),
+            Credentials::App {
+                app_id,
+                installation_id,
+                private_key_pem,
+            } => Auth::App(AppAuth::new(app_id, installation_id, &private_key_pem)?),
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            ACCEPT,
+            HeaderValue::from_static("application/vnd.github+json"),
+        );
+        headers.insert(
+            "x-github-api-version",
+            HeaderValue::from_static("2022-11-28"),
+        );
+        let http = reqwest::Client::builder()
+            .user_agent("perfwatch")
+            .default_headers(headers)
+            .timeout(TIMEOUT)
+            .build()
+            .map_err(|e| ClientError::Invalid(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client { http, base, auth })
+    }
+
+    /// `base` + `path` (already encoded) + query.
+    fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<Url, ClientError> {
+        let base = self.base.as_str().trim_end_matches('/');
+        let mut url = Url::parse(&format!("{base}{path}"))
+            .map_err(|e| ClientError::Invalid(format!("bad request path {path:?}: {e}")))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(url)
+    }
+
+    async fn authorization(&self) -> Result<HeaderValue, ClientError> {
+        match &self.auth {
+            Auth::Token(v) => Ok(v.clone()),
+            Auth::App(app) => {
+                let token = app
+                    .token(|jwt| self.exchange(app.installation_id(), jwt))
+                    .await?;
+                bearer(&token)
+            }
+        }
+    }
+
+    /// Trades an App JWT for an installation token and its expiry.
+    async fn exchange(
+        &self,
+        installation_id: u64,
+        jwt: String,
+    ) -> Result<(String, DateTime<Utc>), ClientError> {
+        let url = self.url(
+            &format!("/app/installations/{installation_id}/access_tokens"),
+            &[],
+        )?;
+        let (_, v) = self.send(Method::POST, url, None, bearer(&jwt)?).await?;
+        let what = "installation token";
+        let token = v["token"]
+            .as_str()
+            .ok_or_else(|| ClientError::Decode(format!("{what}: field `token` is missing")))?;
+        let expires_at = v["expires_at"]
+            .as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .ok_or_else(|| {
+                ClientError::Decode(format!(
+                    "{what}: field `expires_at` is missing or not a date"
+                ))
+            })?;
+        Ok((token.to_string(), expires_at.with_timezone(&Utc)))
+    }
+
+    /// One authenticated call; the JSON answer (Null when the body is empty).
+    async fn call(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<(HeaderMap, Value), ClientError> {
+        let auth = self.authorization().await?;
+        let result = self.send(method, url, body, auth).await;
+        if let (Err(ClientError::Permanent { status: 401, .. }), Auth::App(app)) =
+            (&result, &self.auth)
+        {
+            // The installation token was revoked or the installation changed: the
+            // next attempt mints a new one instead of failing until expiry.
+            app.invalidate().await;
+        }
+        result
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        auth: HeaderValue,
+    ) -> Result<(HeaderMap, Value), ClientError> {
+        let mut req = self.http.request(method, url).header(AUTHORIZATION, auth);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| ClientError::from_reqwest(&e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ClientError::from_reqwest(&e))?;
+        if !status.is_success() {
+            return Err(classify(status, &headers, &bytes, Utc::now()));
+        }
+        if bytes.is_empty() || status == StatusCode::NO_CONTENT {
+            return Ok((headers, Value::Null));
+        }
+        let v = serde_json::from_slice(&bytes)
+            .map_err(|e| ClientError::Decode(format!("answer is not JSON: {e}")))?;
+        Ok((headers, v))
+    }
+
+    /// All items of a list endpoint, following `Link: rel="next"`.
+    async fn paginate(&self, mut url: Url, what: &str) -> Result<Vec<Value>, ClientError> {
+        let mut items = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let (headers, v) = self.call(Method::GET, url, None).await?;
+            items.extend(array_of(what, v)?);
+            match next_link(&headers) {
+                None => return Ok(items),
+                Some(next) => url = self.same_origin(&next)?,
+            }
+        }
+        Err(ClientError::Decode(format!(
+            "{what}: more than {MAX_PAGES} pages"
+        )))
+    }
+
+    /// A `next` link, only when it points at the API we were configured with: the
+    /// token must never be sent to another host named in a response header.
+    fn same_origin(&self, link: &str) -> Result<Url, ClientError> {
+        let url =
+            Url::parse(link).map_err(|e| ClientError::Decode(format!("bad next link: {e}")))?;
+        if url.origin() == self.base.origin() {
+            Ok(url)
+        } else {
+            Err(ClientError::Decode(format!(
+                "next link leaves the API host: {link}"
+            )))
+        }
+    }
+
+    /// Sets a commit status (`POST /repos/{repo}/statuses/{sha}`).
+    pub async fn create_status(
+        &self,
+        repo: &str,
+        sha: &str,
+        status: &StatusReq,
+    ) -> Result<(), ClientError> {
+        if !["pending", "success", "failure", "error"].contains(&status.state.as_str()) {
+            return Err(ClientError::Invalid(format!(
+                "unknown status state {:?}",
+                status.state
+            )));
+        }
+        let url = self.url(
+            &format!("/repos/{}/statuses/{}", check_repo(repo)?, check_sha(sha)?),
+            &[],
+        )?;
+        self.call(Method::POST, url, Some(&status.to_json()))
+            .await
+            .map(drop)
+    }
+
+    /// Creates a check run; its id.
+    pub async fn create_check_run(
+        &self,
+        repo: &str,
+        check: &CheckRunReq,
+    ) -> Result<u64, ClientError> {
+        check_sha(&check.head_sha)?;
+        let url = self.url(&format!("/repos/{}/check-runs", check_repo(repo)?), &[])?;
+        let (_, v) = self
+            .call(Method::POST, url, Some(&check.to_json(true)))
+            .await?;
+        id_of("check run", &v)
+    }
+
+    /// Updates a check run (`PATCH /repos/{repo}/check-runs/{id}`).
+    pub async fn update_check_run(
+        &self,
+        repo: &str,
+        id: u64,
+        check: &CheckRunReq,
+    ) -> Result<(), ClientError> {
+        let url = self.url(
+            &format!("/repos/{}/check-runs/{id}", check_repo(repo)?),
+            &[],
+        )?;
+        self.call(Method::PATCH, url, Some(&check.to_json(false)))
+            .await
+            .map(drop)
+    }
+
+    /// Every comment of an issue or pull request, oldest first.
+    pub async fn list_issue_comments(
+        &self,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<IssueCommentInfo>, ClientError> {
+        let url = self.url(
+            &format!("/repos/{}/issues/{number}/comments", check_repo(repo)?),
+            &[("per_page", PER_PAGE)],
+        )?;
+        let items = self.paginate(url, "issue comments").await?;
+        items.iter().map(IssueCommentInfo::from_github).collect()
+    }
+
+    /// Posts a comment; its id.
+    pub async fn create_issue_comment(
+        &self,
+        repo: &str,
+        number: u64,
+        body: &str,
+    ) -> Result<u64, ClientError> {
+        let url = self.url(
+            &format!("/repos/{}/issues/{number}/comments", check_repo(repo)?),
+            &[],
+        )?;
+        let (_, v) = self
+            .call(Method::POST, url, Some(&json!({ "body": body })))
+            .await?;
+        id_of("issue comment", &v)
+    }
+
+    /// Replaces a comment's body (edits notify nobody, unlike new comments).
+    pub async fn update_issue_comment(
+        &self,
+        repo: &str,
+        comment_id: u64,
+        body: &str,
+    ) -> Result<(), ClientError> {
+        let url = self.url(
+            &format!("/repos/{}/issues/comments/{comment_id}", check_repo(repo)?),
+            &[],
+        )?;
+        self.call(Method::PATCH, url, Some(&json!({ "body": body })))
+            .await
+            .map(drop)
+    }
+
+    /// One pull request.
+    pub async fn get_pull(&self, repo: &str, number: u64) -> Result<PullInfo, ClientError> {
+        let url = self.url(&format!("/repos/{}/pulls/{number}", check_repo(repo)?), &[])?;
+        let (_, v) = self.call(Method::GET, url, None).await?;
+        PullInfo::from_github(&v)
+    }
+
+    /// Every open pull request.
+    pub async fn list_open_pulls(&self, repo: &str) -> Result<Vec<PullInfo>, ClientError> {
+        let url = self.url(
+            &format!("/repos/{}/pulls", check_repo(repo)?),
+            &[("state", "open"), ("per_page", PER_PAGE)],
+        )?;
+        let items = self.paginate(url, "pull requests").await?;
+        items.iter().map(PullInfo::from_github).collect()
+    }
+
+    /// The head commit SHA of a branch.
+    pub async fn branch_head(&self, repo: &str, branch: &str) -> Result<String, ClientError> {
+        // "." and ".." would be resolved as dot segments by the URL parser even when
+        // encoded; git forbids them as branch names anyway.
+        if branch.is_empty() || branch == "." || branch == ".." {
+            return Err(ClientError::Invalid(format!(
+                "not a branch name: {branch:?}"
+            )));
+        }
+        let encoded = utf8_percent_encode(branch, SEGMENT);
+        let url = self.url(
+            &format!("/repos/{}/branches/{encoded}", check_repo(repo)?),
+            &[],
+        )?;
+        let (_, v) = self.call(Method::GET, url, None).await?;
+        branch_sha(&v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn construction_and_redaction() {
+        let c = Client::new(
+            "http://127.0.0.1:1/",
+            Credentials::Token("ghp_secret".into()),
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("ghp_secret"));
+        assert!(!format!("{:?}", Credentials::Token("ghp_secret".into())).contains("ghp_secret"));
+        assert_eq!(
+            c.url("/x", &[("a", "b c")]).unwrap().as_str(),
+            "http://127.0.0.1:1/x?a=b+c"
+        );
+        let ghe =
+            Client::new("https://ghe.example/api/v3", Credentials::Token("t".into())).unwrap();
+        assert_eq!(
+            ghe.url("/repos/o/r", &[]).unwrap().as_str(),
+            "https://ghe.example/api/v3/repos/o/r"
+        );
+        for bad in ["", "ftp://x", "not a url", "mailto:a@b"] {
+            assert!(
+                matches!(
+                    Client::new(bad, Credentials::Token("t".into())),
+                    Err(ClientError::Invalid(_))
+                ),
+                "{bad}"
+            );
+        }
+        assert!(Client::new("http://x", Credentials::Token("a\nb".into())).is_err());
+    }
+
+    #[test]
+    fn repo_and_sha_checks() {
+        assert!(check_repo("o/r.rs").is_ok());
+        for bad in ["o", "o/", "/r", "o/r/x", "../r", "o/..", "o r/x", "o/r?x"] {
+            assert!(check_repo(bad).is_err(), "{bad}");
+        }
+        assert!(check_sha("abc123").is_ok());
+        assert!(check_sha("").is_err() && check_sha("xyz").is_err() && check_sha("a/b").is_err());
+    }
+
+    #[tokio::test]
+    async fn bad_arguments_fail_before_any_request() {
+        // Port 1 is closed: reaching the network would give Transient, not Invalid.
+        let c = Client::new("http://127.0.0.1:1", Credentials::Token("t".into())).unwrap();
+        assert!(matches!(
+            c.branch_head("o/r", "..").await,
+            Err(ClientError::Invalid(_))
+        ));
+        assert!(matches!(
+            c.get_pull("../x", 1).await,
+            Err(ClientError::Invalid(_))
+        ));
+        let s = StatusReq {
+            state: "green".into(),
+            context: "c".into(),
+            description: String::new(),
+            target_url: None,
+        };
+        assert!(matches!(
+            c.create_status("o/r", "abc", &s).await,
+            Err(ClientError::Invalid(_))
+        ));
+        assert!(matches!(
+            c.get_pull("o/r", 1).await,
+            Err(ClientError::Transient(_))
+        ));
+    }
+}
