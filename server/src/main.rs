@@ -50,11 +50,13 @@ async fn main() -> anyhow::Result<()> {
             secure_cookies,
             detect_inline,
             worker_start_delay_ms,
+            runner,
+            workers,
         } => {
             ensure_sqlite_dir(&db.database_url);
-            let config = ServerConfig {
+            let mut config = ServerConfig {
                 addr,
-                database_url: db.database_url,
+                database_url: db.database_url.clone(),
                 site_root: site_root.unwrap_or_else(default_site_root),
                 public_url,
                 auto_create_projects,
@@ -66,7 +68,10 @@ async fn main() -> anyhow::Result<()> {
                 detect_inline,
                 worker_start_delay: std::time::Duration::from_millis(worker_start_delay_ms),
                 login: Default::default(),
+                ..ServerConfig::for_database(&db.database_url)
             };
+            runner.apply(&mut config);
+            config.runner_slots = workers;
             perfwatch_server::serve(config, |bound| {
                 println!("perfwatch listening on http://{bound}");
             })
@@ -154,6 +159,15 @@ async fn main() -> anyhow::Result<()> {
             }
             perfwatch_server::cli::detect::run(args).await?
         }
+        Command::Worker(args) => {
+            ensure_sqlite_dir(&args.db.database_url);
+            perfwatch_server::cli::jobs::worker(args).await?
+        }
+        Command::Github(args) => {
+            ensure_sqlite_dir(&args.db.database_url);
+            perfwatch_server::cli::jobs::github(args).await?
+        }
+        Command::Job(args) => perfwatch_server::cli::jobs::job(args).await?,
         Command::Compare(args) => {
             if perfwatch_server::cli::compare::run(args).await? {
                 std::process::exit(1);

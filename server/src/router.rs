@@ -15,6 +15,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use perfwatch_app::{shell, App};
 use perfwatch_backend::followup::FollowUps;
 use perfwatch_backend::queue::lifecycle::{self, WorkersConfig};
+use perfwatch_backend::secrets::SealKey;
 use perfwatch_backend::Store;
 use tokio_util::sync::CancellationToken;
 use tower_http::compression::CompressionLayer;
@@ -33,7 +34,8 @@ const CSS: &str = include_str!("../../style/perfwatch.css");
 /// Builds the whole application on an open store.
 pub fn build_router(config: ServerConfig, store: Store, bound: SocketAddr) -> Router {
     let followups = (!config.detect_inline).then(|| FollowUps::new(store.clone()));
-    build_app(config, store, bound, followups, Arc::default())
+    let seal = config.seal_key().unwrap_or_else(|_| SealKey::generate());
+    build_app(config, store, bound, followups, Arc::default(), seal)
 }
 
 /// The application, queueing follow-up work through `followups` (`None`: inline).
@@ -43,6 +45,7 @@ fn build_app(
     bound: SocketAddr,
     followups: Option<FollowUps>,
     metrics: Arc<perfwatch_backend::observe::Metrics>,
+    seal: SealKey,
 ) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name("perfwatch")
@@ -66,12 +69,18 @@ fn build_app(
         login_guard: Arc::new(perfwatch_backend::login_guard::LoginGuard::new(
             config.login.clone(),
         )),
+        seal: seal.clone(),
     };
     let routes = generate_route_list(App);
     let pkg_dir = config.site_root.join("pkg");
     let ctx_store = store.clone();
     Router::new()
         .nest("/api/v1", crate::api::routes(&config, &state))
+        .route(
+            "/api/v1/github/webhook",
+            axum::routing::post(crate::api::github::webhook)
+                .layer(axum::extract::DefaultBodyLimit::max(config.body_limit)),
+        )
         .route(
             "/auth/login",
             axum::routing::post(crate::api::session::login),
@@ -161,17 +170,23 @@ pub async fn serve_until(
         .unwrap_or_else(|| format!("http://{bound}"))
         .trim_end_matches('/')
         .to_string();
-    let mut workers_cfg = WorkersConfig::new(base, config.notify.clone());
+    let mut workers_cfg = WorkersConfig::new(base.clone(), config.notify.clone());
     workers_cfg.start_delay = config.worker_start_delay;
     let followups = (!config.detect_inline).then(|| FollowUps::new(store.clone()));
     let workers =
         lifecycle::spawn_all(&store, &workers_cfg, followups.as_ref(), stop.child_token());
+    let seal = config.seal_key()?;
+    let perf_cfg = config.perf_config(seal.clone(), base.clone(), workers_cfg.metrics.clone(), true);
+    let perf_stop = stop.child_token();
+    let perf_lanes =
+        perfwatch_backend::perf::spawn_perf_workers(&store, &perf_cfg, perf_stop.clone()).await;
     let app = build_app(
         config,
         store.clone(),
         bound,
         followups,
         workers_cfg.metrics.clone(),
+        seal,
     );
     on_bound(bound);
     // The peer address feeds login throttling per client.
@@ -196,7 +211,17 @@ pub async fn serve_until(
             }
         },
     };
-    if !workers.shutdown(WORKER_GRACE).await {
+    perf_stop.cancel();
+    let perf_done = async {
+        for l in perf_lanes {
+            let _ = l.await;
+        }
+    };
+    let (workers_ok, perf_ok) = tokio::join!(
+        workers.shutdown(WORKER_GRACE),
+        tokio::time::timeout(WORKER_GRACE, perf_done)
+    );
+    if !workers_ok || perf_ok.is_err() {
         tracing::warn!("background workers did not stop in time");
     }
     store.close().await;

@@ -21,6 +21,8 @@ pub struct AppState {
     pub login_guard: Arc<perfwatch_backend::login_guard::LoginGuard>,
     /// This server's metrics (`GET /metrics`).
     pub metrics: Arc<perfwatch_backend::observe::Metrics>,
+    /// Seals and opens integration secrets at rest.
+    pub seal: perfwatch_backend::secrets::SealKey,
 }
 
 impl FromRef<AppState> for LeptosOptions {

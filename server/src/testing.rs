@@ -46,7 +46,17 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut ServerConfig)) -> Te
         .create_token("test", None)
         .await
         .expect("create a token");
-    let mut config = ServerConfig::for_database(&url);
+    let mut app = spawn_on(&url, tweak).await;
+    app.token = token;
+    app.sqlite_file = sqlite_file;
+    app
+}
+
+/// Starts another server on an existing database (several servers, one database).
+/// Its `token` is empty: use the first server's.
+pub async fn spawn_on(url: &str, tweak: impl FnOnce(&mut ServerConfig)) -> TestApp {
+    let store = Store::connect(url).await.expect("open the test database");
+    let mut config = ServerConfig::for_database(url);
     tweak(&mut config);
     let (tx, rx) = tokio::sync::oneshot::channel();
     let stop = tokio_util::sync::CancellationToken::new();
@@ -69,11 +79,11 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut ServerConfig)) -> Te
         addr,
         base: format!("http://{addr}"),
         store,
-        token,
-        database_url: url,
+        token: String::new(),
+        database_url: url.to_string(),
         server,
         stop,
-        sqlite_file,
+        sqlite_file: None,
     }
 }
 

@@ -29,4 +29,14 @@ pub mod kinds {
     pub const COMPARE: &str = "compare.run";
     /// One webhook delivery (payload: `{"delivery_id": …}`).
     pub const WEBHOOK: &str = "webhook.delivery";
+    /// Processing of one stored GitHub webhook delivery (payload: `{"delivery_id": …}`).
+    pub const GITHUB_DELIVERY: &str = "github.delivery";
+    /// Executing one performance job (payload: `{"job": id}`); runs on a runner slot.
+    pub const PERF_RUN: &str = "perf.run";
+    /// Storing and comparing the results of an executed job (payload: `{"job": id}`).
+    pub const PERF_STORE: &str = "perf.store";
+    /// One report to GitHub from the outbox (payload: `Report`).
+    pub const GITHUB_REPORT: &str = "github.report";
+    /// Asking GitHub for master and PR heads that have no job (payload: `{"project_id": …}`).
+    pub const GITHUB_RECONCILE: &str = "github.reconcile";
 }

@@ -342,7 +342,7 @@ impl Store {
 }
 
 /// Inserts a job; `None` when a queued job with the same coalesce key exists.
-async fn insert_job(tx: &mut WriteTx, job: &NewJob, now: i64) -> Result<Option<i64>> {
+pub(super) async fn insert_job(tx: &mut WriteTx, job: &NewJob, now: i64) -> Result<Option<i64>> {
     let id = sqlx::query_scalar(
         "INSERT INTO work_queue (kind, payload, coalesce_key, priority, state, not_before,
              attempts, max_attempts, backoff_ms, created_at, updated_at)

@@ -227,6 +227,15 @@ pub const MUTATING_ROUTES: &[Need] = &[
     need("POST", "/users", &[Right::Admin], true),
     need("POST", "/users/{name}/memberships", &[Right::Admin], true),
     need("POST", "/admin/jobs/{id}/requeue", &[Right::Admin], true),
+    need("PUT", "/projects/{slug}/github", &[Right::Admin], false),
+    need(
+        "POST",
+        "/projects/{slug}/jobs",
+        &[Right::Admin, Right::Triage],
+        false,
+    ),
+    need("POST", "/jobs/{id}/cancel", &[Right::Triage], false),
+    need("POST", "/jobs/{id}/rerun", &[Right::Triage], false),
 ];
 
 /// Route layer of `/api/v1`: checks [`MUTATING_ROUTES`] before any mutating handler.

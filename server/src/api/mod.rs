@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod chart_image;
 pub mod compare;
 pub mod error;
+pub mod github;
 pub mod jobs;
 pub mod projects;
 pub mod runs;
@@ -77,6 +78,18 @@ pub fn routes(config: &ServerConfig, state: &AppState) -> Router<AppState> {
         .route("/users/{name}/memberships", post(admin::set_membership))
         .route("/admin/jobs", get(jobs::list))
         .route("/admin/jobs/{id}/requeue", post(jobs::requeue))
+        .route(
+            "/projects/{slug}/github",
+            get(github::get_integration).put(github::put_integration),
+        )
+        .route(
+            "/projects/{slug}/jobs",
+            get(github::list_jobs).post(github::enqueue),
+        )
+        .route("/jobs/{id}", get(github::get_job))
+        .route("/jobs/{id}/cancel", post(github::cancel))
+        .route("/jobs/{id}/rerun", post(github::rerun))
+        .route("/queue", get(github::queue))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_rights,

@@ -5,6 +5,7 @@ pub mod compare_offline;
 pub mod detect;
 pub mod git;
 pub mod import;
+pub mod jobs;
 pub mod ingest;
 pub mod load;
 pub mod load_calibrate;
@@ -75,7 +76,20 @@ pub enum Command {
         /// this many milliseconds; queued work waits in the database (test/ops knob).
         #[arg(long, env = "PERFWATCH_WORKER_START_DELAY_MS", default_value_t = 0)]
         worker_start_delay_ms: u64,
+        #[command(flatten)]
+        runner: jobs::RunnerArgs,
+        /// Runner slots of the embedded job worker (0: this server runs no jobs;
+        /// start `perfwatch worker` processes instead).
+        #[arg(long, env = "PERFWATCH_WORKERS", default_value_t = 1)]
+        workers: usize,
     },
+    /// Run performance jobs from the queue (docs/jobs.md): any number of processes,
+    /// on one host with SQLite or across hosts with PostgreSQL.
+    Worker(jobs::WorkerArgs),
+    /// A project's GitHub integration (docs/jobs.md).
+    Github(jobs::GithubArgs),
+    /// Performance jobs: queue one for a commit, list them.
+    Job(jobs::JobArgs),
     /// Load the seeded demo data set (three projects) into the database.
     Demo {
         #[command(flatten)]

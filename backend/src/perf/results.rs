@@ -1,0 +1,258 @@
+//! Storing an executed job (`perf.store` work items): each measured run becomes a
+//! perfwatch run (branch, commit, PR, job id, trigger `job`; idempotent by run key, so
+//! a crash while storing repeats nothing), master-set runs feed detection, and a PR's
+//! head is compared with its baseline — the base side of the same job when it
+//! interleaved, else the master set at the merge-base with the same definition. A run
+//! whose load or metrics step produced no data is invalid, never "no change".
+
+use perfwatch_core::comparison::{CompareSpec, RowVerdict, SideSpec};
+use perfwatch_core::model::{CommitInput, RunSubmission};
+use perfwatch_jobs::runner::Side;
+use serde::Deserialize;
+
+use super::enqueue::{report_item, Report};
+use super::run::StoredOutput;
+use super::summary::{render, Verdict};
+use crate::comparison::{build_view, side_from_runs};
+use crate::error::{Result, StoreError};
+use crate::followup::FollowUps;
+use crate::queue::{Handler, HandlerFuture, JobFailure, Lease, Outcome, Queue};
+use crate::store::perf_jobs::{Fence, PerfJobRow, PerfState, Purpose};
+use crate::store::IngestOptions;
+use crate::time::now_ms;
+use crate::Store;
+
+/// Runs `perf.store` work items.
+pub struct StoreHandler {
+    pub store: Store,
+    /// Base URL of links in reports.
+    pub public_url: String,
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    job: i64,
+}
+
+impl Handler for StoreHandler {
+    fn kind(&self) -> &'static str {
+        crate::queue::kinds::PERF_STORE
+    }
+
+    fn run<'a>(&'a self, _queue: &'a Queue, lease: &'a Lease) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let p: Payload = serde_json::from_str(&lease.payload)
+                .map_err(|e| JobFailure::Permanent(format!("payload: {e}")))?;
+            let job = self.store.perf_job(p.job).await?;
+            if job.state != PerfState::Completed {
+                return Ok(Outcome::Done);
+            }
+            let f = Fence {
+                work_id: lease.job_id,
+                fence: lease.fence,
+            };
+            let (run_ids, verdict, report) = store_and_compare(&self.store, &job, &self.public_url)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Invalid(_) | StoreError::Data(_) => JobFailure::Permanent(e.to_string()),
+                    other => JobFailure::Retry(other.to_string()),
+                })?;
+            let now = now_ms();
+            let reports = [report_item(&Report::Finished { job: job.id }, now)];
+            self.store
+                .perf_job_processed(job.id, f, &run_ids, &verdict, &report, &reports, now)
+                .await?;
+            Ok(Outcome::Finished)
+        })
+    }
+}
+
+/// Stores the runs of `job` and decides its verdict; returns the run ids, the verdict
+/// word and the Markdown report.
+pub async fn store_and_compare(
+    store: &Store,
+    job: &PerfJobRow,
+    public_url: &str,
+) -> Result<(Vec<i64>, String, String)> {
+    let text = job
+        .output
+        .as_deref()
+        .ok_or_else(|| StoreError::Data(format!("job {} has no output", job.id)))?;
+    let out: StoredOutput = serde_json::from_str(text)
+        .map_err(|e| StoreError::Data(format!("job {} output: {e}", job.id)))?;
+    let project = store.project_slug_of(job.project_id).await?;
+    let integ = store.github_integration(job.project_id).await?;
+    let master = integ
+        .as_ref()
+        .and_then(|i| i.master_branches.first().cloned())
+        .unwrap_or_else(|| "main".into());
+    let followups = FollowUps::new(store.clone());
+    let (mut head, mut base, mut all, mut invalid) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for r in &out.output.runs {
+        let side = match r.side {
+            Side::Head => "head",
+            Side::Base => "base",
+        };
+        for why in &r.invalid {
+            invalid.push(format!("{side} run {} ({}): {why}", r.repeat + 1, short(&r.sha)));
+        }
+        if r.results.is_empty() {
+            if r.invalid.is_empty() {
+                invalid.push(format!("{side} run {}: no results", r.repeat + 1));
+            }
+            continue;
+        }
+        let branch = match (r.side, job.purpose) {
+            (Side::Head, _) => job.branch.clone().unwrap_or_else(|| master.clone()),
+            (Side::Base, Purpose::Master | Purpose::Backfill) => master.clone(),
+            (Side::Base, _) => format!("{}@base", job.head_ref.as_deref().unwrap_or("pr")),
+        };
+        let meta = out.commits.get(&r.sha);
+        let mut metadata = r.metadata.clone();
+        metadata.insert("perfwatch_job".into(), job.id.into());
+        metadata.insert("definition_hash".into(), out.output.definition_hash.clone().into());
+        metadata.insert("side".into(), side.into());
+        metadata.insert("repeat".into(), (r.repeat + 1).into());
+        if let Some(pr) = job.pr_number {
+            metadata.insert("pr".into(), pr.into());
+        }
+        if !r.invalid.is_empty() {
+            metadata.insert("invalid".into(), serde_json::json!(r.invalid));
+        }
+        let sub = RunSubmission {
+            project: project.clone(),
+            branch: Some(branch),
+            commit: Some(CommitInput {
+                sha: r.sha.clone(),
+                parent: meta.and_then(|m| m.parent.clone()),
+                author: meta.and_then(|m| m.author.clone()),
+                message: meta.and_then(|m| m.message.clone()),
+                time: meta.and_then(|m| m.time),
+            }),
+            testbed: Some(out.output.testbed.clone().unwrap_or_else(|| "perfwatch-runner".into())),
+            run_key: Some(format!("perfwatch-job-{}-{side}-{}", job.id, r.repeat)),
+            started_at: Some(r.started_at),
+            finished_at: Some(r.finished_at),
+            trigger: Some("job".into()),
+            metadata,
+            results: r.results.clone(),
+        };
+        let valid = perfwatch_core::validate::validate_run(sub)
+            .map_err(|e| StoreError::Data(format!("{side} run {}: {e}", r.repeat + 1)))?;
+        let stored = store.store_run(&valid, &IngestOptions::default()).await?;
+        if job.purpose.is_master_set() && r.side == Side::Head {
+            let _ = followups.enqueue(&stored, true).await;
+        }
+        all.push(stored.run_id);
+        if r.invalid.is_empty() {
+            match r.side {
+                Side::Head => head.push(stored.run_id),
+                Side::Base => base.push(stored.run_id),
+            }
+        }
+    }
+    let ctx = Context { store, job, project: &project, public_url, invalid: &invalid };
+    if job.purpose.is_master_set() || (job.base_sha.is_none() && !out.interleaved) {
+        let v = if head.is_empty() { Verdict::Invalid } else { Verdict::Baseline };
+        return Ok((all, v.as_str().into(), render(&ctx.report(v, None))));
+    }
+    if !out.interleaved {
+        base = master_set_runs(store, job, &out.output.definition_hash).await?;
+    }
+    let (verdict, view) = if head.is_empty() {
+        (Verdict::Invalid, None)
+    } else if base.is_empty() {
+        let comparable = match &job.base_sha {
+            Some(b) => store.perf_master_pending(job.project_id, b).await?.is_none()
+                && any_master_set(store, job, b).await?,
+            None => false,
+        };
+        (if comparable { Verdict::NotComparable } else { Verdict::NoBaseline }, None)
+    } else {
+        let view = compare(store, job, &project, &base, &head).await?;
+        (verdict_of(&view.rows, !invalid.is_empty()), Some(view))
+    };
+    Ok((all, verdict.as_str().into(), render(&ctx.report(verdict, view.as_ref()))))
+}
+
+/// The pieces a report is rendered from.
+pub struct Context<'a> {
+    pub store: &'a Store,
+    pub job: &'a PerfJobRow,
+    pub project: &'a str,
+    pub public_url: &'a str,
+    pub invalid: &'a [String],
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(10)]
+}
+
+/// Head runs of the newest processed master-set job at the job's base with the same
+/// definition (and so the same testbed).
+async fn master_set_runs(store: &Store, job: &PerfJobRow, hash: &str) -> Result<Vec<i64>> {
+    let Some(base) = &job.base_sha else {
+        return Ok(Vec::new());
+    };
+    Ok(store
+        .perf_master_set(job.project_id, base, hash)
+        .await?
+        .map(|m| m.run_ids)
+        .unwrap_or_default())
+}
+
+/// Whether any master set (any definition) exists at `sha`: then a missing match
+/// means the definitions differ.
+async fn any_master_set(store: &Store, job: &PerfJobRow, sha: &str) -> Result<bool> {
+    let done = store
+        .perf_jobs(Some(job.project_id), None, &[PerfState::Processed], 200)
+        .await?;
+    Ok(done
+        .iter()
+        .any(|j| j.purpose.is_master_set() && j.sha == sha && !j.run_ids.is_empty()))
+}
+
+async fn compare(
+    store: &Store,
+    job: &PerfJobRow,
+    slug: &str,
+    base: &[i64],
+    head: &[i64],
+) -> Result<perfwatch_core::comparison::ComparisonView> {
+    let project = store.project(slug).await?;
+    let mut base_runs = Vec::new();
+    for id in base {
+        base_runs.extend(store.run_of_project(job.project_id, *id).await?);
+    }
+    let mut head_runs = Vec::new();
+    for id in head {
+        head_runs.extend(store.run_of_project(job.project_id, *id).await?);
+    }
+    let base_sha = base_runs.iter().find_map(|r| r.sha.clone()).unwrap_or_default();
+    let b = side_from_runs(store, SideSpec::Commit(base_sha), base_runs).await?;
+    let h = side_from_runs(store, SideSpec::Commit(job.sha.clone()), head_runs).await?;
+    let spec = CompareSpec {
+        base: Some(b.info.spec.clone()),
+        head: Some(h.info.spec.clone()),
+        ..CompareSpec::default()
+    };
+    let series = store.list_series(job.project_id).await?;
+    Ok(build_view(&project, spec, false, b, h, &series))
+}
+
+/// One word for the whole comparison: any regression wins, then improvements; a
+/// comparison with invalid runs is invalid, never "no change".
+pub fn verdict_of(rows: &[perfwatch_core::comparison::CompareRow], any_invalid: bool) -> Verdict {
+    let has = |v: RowVerdict| rows.iter().any(|r| r.verdict == v);
+    if has(RowVerdict::Regression) {
+        Verdict::Regression
+    } else if any_invalid {
+        Verdict::Invalid
+    } else if has(RowVerdict::Improvement) {
+        Verdict::Improvement
+    } else if rows.iter().any(|r| r.verdict == RowVerdict::NoChange) {
+        Verdict::NoChange
+    } else {
+        Verdict::Inconclusive
+    }
+}

@@ -1,0 +1,186 @@
+//! The job system over REST: the GitHub webhook inbox (authenticated by its signature,
+//! not by a token), a project's integration settings (admins), and performance jobs:
+//! list, one job with its log tail, manual enqueue, cancel, re-run, the queue.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use perfwatch_backend::accounts::{Actor, Right};
+use perfwatch_backend::perf::enqueue::{manual, ManualRequest};
+use perfwatch_backend::perf::inbox::{accept, Accepted, InboxError};
+use perfwatch_backend::perf::{integration, IntegrationInput, IntegrationView};
+use perfwatch_backend::store::perf_jobs::{PerfJobRow, PerfState};
+use perfwatch_backend::StoreError;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Who;
+use super::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `POST /api/v1/github/webhook`: 401 and nothing stored unless the signature
+/// verifies against the secret of the repository the payload names; a replayed
+/// delivery id stores nothing (200 with `replay: true`); processing happens later.
+pub async fn webhook(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let event = header(&headers, "x-github-event").unwrap_or_default();
+    let delivery = header(&headers, "x-github-delivery").unwrap_or_default();
+    let sig = header(&headers, "x-hub-signature-256");
+    match accept(&st.store, &st.seal, event, delivery, sig, &body).await {
+        Ok(Accepted::Stored) => Ok((StatusCode::ACCEPTED, Json(json!({ "stored": true })))),
+        Ok(Accepted::Replay) => Ok((StatusCode::OK, Json(json!({ "replay": true })))),
+        Err(InboxError::Unauthorized) => Err(ApiError::unauthorized(
+            "X-Hub-Signature-256 does not verify for this repository",
+        )),
+        Err(InboxError::BadRequest(m)) => Err(ApiError::new(StatusCode::BAD_REQUEST, m)),
+        Err(InboxError::Store(e)) => Err(e.into()),
+    }
+}
+
+async fn project_id(st: &AppState, slug: &str) -> Result<i64, StoreError> {
+    Ok(st.store.project(slug).await?.id)
+}
+
+/// `GET /api/v1/projects/{slug}/github` (admins of the project): settings, no secret.
+pub async fn get_integration(
+    State(st): State<AppState>,
+    Who(actor): Who,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Option<IntegrationView>>> {
+    let id = project_id(&st, &slug).await?;
+    actor.require(Right::Admin, Some(id))?;
+    Ok(Json(integration::view(&st.store, &slug).await?))
+}
+
+/// `PUT /api/v1/projects/{slug}/github` (admins): secrets are sealed and never shown again.
+pub async fn put_integration(
+    State(st): State<AppState>,
+    Path(slug): Path<String>,
+    Json(b): Json<IntegrationInput>,
+) -> ApiResult<Json<IntegrationView>> {
+    Ok(Json(integration::put(&st.store, &st.seal, &slug, b).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsQuery {
+    #[serde(default)]
+    pub pr: Option<i64>,
+    /// Comma-separated states.
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+fn states(q: &Option<String>) -> Result<Vec<PerfState>, StoreError> {
+    q.as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            PerfState::from_db(s.trim()).map_err(|_| {
+                StoreError::invalid("state", "queued, running, completed, processed, failed, dead, canceled or superseded")
+            })
+        })
+        .collect()
+}
+
+/// `GET /api/v1/projects/{slug}/jobs`
+pub async fn list_jobs(
+    State(st): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<JobsQuery>,
+) -> ApiResult<Json<Vec<PerfJobRow>>> {
+    let id = project_id(&st, &slug).await?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    Ok(Json(st.store.perf_jobs(Some(id), q.pr, &states(&q.state)?, limit).await?))
+}
+
+/// `POST /api/v1/projects/{slug}/jobs`: queue a job for any commit.
+pub async fn enqueue(
+    State(st): State<AppState>,
+    Who(actor): Who,
+    Path(slug): Path<String>,
+    Json(b): Json<ManualRequest>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let id = manual(&st.store, &slug, &b, &actor.label()).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "url": format!("{}/jobs/{id}", st.public_url) }))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogQuery {
+    #[serde(default)]
+    pub after: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// `GET /api/v1/jobs/{id}`: the job, its report and the log lines after `after`.
+pub async fn get_job(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<LogQuery>,
+) -> ApiResult<Json<Value>> {
+    let job = st.store.perf_job(id).await?;
+    let slug = st.store.project_slug_of(job.project_id).await?;
+    let log = st
+        .store
+        .perf_job_logs(id, q.after.unwrap_or(0), q.limit.unwrap_or(500).clamp(1, 5000))
+        .await?;
+    let steps = job
+        .output
+        .as_deref()
+        .and_then(|o| serde_json::from_str::<Value>(o).ok())
+        .and_then(|v| v.pointer("/output/steps").cloned());
+    Ok(Json(json!({
+        "job": job,
+        "project": slug,
+        "report": job.report,
+        "steps": steps,
+        "log": log,
+    })))
+}
+
+async fn job_project(st: &AppState, actor: &Actor, id: i64, right: Right) -> Result<PerfJobRow, StoreError> {
+    let job = st.store.perf_job(id).await?;
+    actor.require(right, Some(job.project_id))?;
+    Ok(job)
+}
+
+/// `POST /api/v1/jobs/{id}/cancel`
+pub async fn cancel(
+    State(st): State<AppState>,
+    Who(actor): Who,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let job = job_project(&st, &actor, id, Right::Triage).await?;
+    let n = perfwatch_backend::perf::enqueue::cancel_job(&st.store, &job, &actor.label()).await?;
+    Ok(Json(json!({ "canceled": n })))
+}
+
+/// `POST /api/v1/jobs/{id}/rerun`: a new job doing the same.
+pub async fn rerun(
+    State(st): State<AppState>,
+    Who(actor): Who,
+    Path(id): Path<i64>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let job = job_project(&st, &actor, id, Right::Triage).await?;
+    let new = perfwatch_backend::perf::deliveries::rerun(&st.store, &job, &actor.label()).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": new }))))
+}
+
+/// `GET /api/v1/queue`: queued jobs in claim order with position and an ETA from
+/// recent durations, running jobs, and when a runner last heartbeated.
+pub async fn queue(State(st): State<AppState>) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(perfwatch_backend::perf::enqueue::queue_view(&st.store).await?)))
+}
