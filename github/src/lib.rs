@@ -9,9 +9,12 @@ mod client_error;
 pub mod commands;
 pub mod comment;
 pub mod events;
+#[cfg(feature = "fake")]
+pub mod fake;
 mod json_path;
 mod link;
 pub mod signature;
+mod transport;
 
 pub use api_types::{CheckRunReq, IssueCommentInfo, PullInfo, StatusReq};
 pub use client::{Client, Credentials};
