@@ -6,13 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Component, Path};
 use std::time::Duration;
 
-use serde::Deserialize;
 use toml::Spanned;
 
-use crate::{duration, locate};
+use crate::locate;
+use crate::raw::{Ctx, RawDef, RawLoad, RawService, RawStep};
 
 /// Default for `timeout` at the top level: the whole job.
 pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -123,141 +122,6 @@ impl DefinitionError {
             message: message.into(),
         }
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDef {
-    repeats: Option<Spanned<i64>>,
-    interleave: Option<bool>,
-    testbed: Option<Spanned<String>>,
-    timeout: Option<Spanned<String>>,
-    build: Option<RawStep>,
-    service: Option<RawService>,
-    load: Option<Spanned<RawLoad>>,
-    metrics: Option<toml::Table>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawStep {
-    command: Spanned<String>,
-    timeout: Option<Spanned<String>>,
-    env: Option<BTreeMap<String, Spanned<String>>>,
-    workdir: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawService {
-    command: Spanned<String>,
-    ready_url: Option<Spanned<String>>,
-    ready_port: Option<Spanned<i64>>,
-    ready_timeout: Option<Spanned<String>>,
-    stop_timeout: Option<Spanned<String>>,
-    env: Option<BTreeMap<String, Spanned<String>>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLoad {
-    scenario: Option<Spanned<String>>,
-    bench: Option<Spanned<String>>,
-    format: Option<Spanned<String>>,
-    output: Option<Spanned<String>>,
-    timeout: Option<Spanned<String>>,
-    env: Option<BTreeMap<String, Spanned<String>>>,
-}
-
-/// Turns spans into errors with lines.
-struct Ctx<'a> {
-    text: &'a str,
-}
-
-impl Ctx<'_> {
-    fn err<T>(&self, key: &str, v: &Spanned<T>, message: impl Into<String>) -> DefinitionError {
-        DefinitionError {
-            key: key.to_string(),
-            line: Some(locate::line_of(self.text, v.span().start)),
-            message: message.into(),
-        }
-    }
-
-    fn duration(
-        &self,
-        key: &str,
-        v: Option<&Spanned<String>>,
-        default: Duration,
-    ) -> Result<Duration, DefinitionError> {
-        match v {
-            None => Ok(default),
-            Some(s) => duration::parse(s.get_ref()).map_err(|m| self.err(key, s, m)),
-        }
-    }
-
-    fn command(&self, key: &str, v: &Spanned<String>) -> Result<String, DefinitionError> {
-        let c = v.get_ref();
-        if c.trim().is_empty() {
-            return Err(self.err(key, v, "the command is empty"));
-        }
-        if c.contains('\0') {
-            return Err(self.err(key, v, "the command contains a NUL character"));
-        }
-        Ok(c.clone())
-    }
-
-    fn path(&self, key: &str, v: &Spanned<String>) -> Result<String, DefinitionError> {
-        check_relative(v.get_ref())
-            .map(|()| v.get_ref().clone())
-            .map_err(|m| self.err(key, v, m))
-    }
-
-    fn env(
-        &self,
-        key: &str,
-        v: Option<&BTreeMap<String, Spanned<String>>>,
-    ) -> Result<BTreeMap<String, String>, DefinitionError> {
-        let mut out = BTreeMap::new();
-        for (name, value) in v.into_iter().flatten() {
-            let k = format!("{key}.{name}");
-            let valid_name = !name.is_empty()
-                && !name.starts_with(|c: char| c.is_ascii_digit())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !valid_name {
-                return Err(self.err(&k, value, "not a valid variable name (letters, digits, _)"));
-            }
-            if name == "PORT" || name.starts_with("PERFWATCH_") {
-                return Err(self.err(&k, value, "PORT and PERFWATCH_* are set by the runner"));
-            }
-            if value.get_ref().contains('\0') {
-                return Err(self.err(&k, value, "the value contains a NUL character"));
-            }
-            out.insert(name.clone(), value.get_ref().clone());
-        }
-        Ok(out)
-    }
-}
-
-/// A path inside the checkout: relative, no `..`, no NUL.
-fn check_relative(p: &str) -> Result<(), String> {
-    if p.trim().is_empty() {
-        return Err("the path is empty".into());
-    }
-    if p.contains('\0') {
-        return Err("the path contains a NUL character".into());
-    }
-    for c in Path::new(p).components() {
-        match c {
-            Component::Normal(_) | Component::CurDir => {}
-            Component::ParentDir => return Err(format!("`{p}` leaves the checkout (`..`)")),
-            Component::RootDir | Component::Prefix(_) => {
-                return Err(format!(
-                    "`{p}` is absolute; give a path inside the repository"
-                ))
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Parses and checks a `.perfwatch.toml`. Unknown keys are errors.

@@ -13,6 +13,7 @@ mod load;
 mod locate;
 mod output;
 pub mod process;
+mod raw;
 pub mod runner;
 pub mod service;
 pub mod sides;

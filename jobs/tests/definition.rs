@@ -55,7 +55,10 @@ fn reads_a_full_file() {
             timeout: Duration::from_secs(300)
         }
     );
-    assert_eq!(d.metrics.as_ref().unwrap()["source"].as_str(), Some("prometheus"));
+    assert_eq!(
+        d.metrics.as_ref().unwrap()["source"].as_str(),
+        Some("prometheus")
+    );
 }
 
 #[test]
@@ -65,14 +68,24 @@ fn defaults_apply() {
     assert!(!d.interleave);
     assert_eq!(d.timeout, Duration::from_secs(30 * 60));
     assert!(d.build.is_none() && d.service.is_none() && d.metrics.is_none());
-    let LoadStep::Bench { timeout, format, output, .. } = &d.load else {
+    let LoadStep::Bench {
+        timeout,
+        format,
+        output,
+        ..
+    } = &d.load
+    else {
         panic!("bench expected")
     };
     assert_eq!(*timeout, Duration::from_secs(600));
     assert!(format.is_none() && output.is_none());
-    let d = parse("[service]\ncommand = \"x\"\nready_port = 8080\n[load]\nbench = \"b\"\n").unwrap();
+    let d =
+        parse("[service]\ncommand = \"x\"\nready_port = 8080\n[load]\nbench = \"b\"\n").unwrap();
     let s = d.service.unwrap();
-    assert_eq!((s.ready_timeout, s.stop_timeout), (Duration::from_secs(60), Duration::from_secs(10)));
+    assert_eq!(
+        (s.ready_timeout, s.stop_timeout),
+        (Duration::from_secs(60), Duration::from_secs(10))
+    );
 }
 
 /// (file, key, line, a word the message must contain)
@@ -127,7 +140,8 @@ fn equal_definitions_hash_alike() {
     assert_eq!(a, b);
     assert_eq!(a.hash(), b.hash());
     assert_eq!(a.hash().len(), 64);
-    let c = parse("repeats = 2\n[load]\nbench = \"b\"\ntimeout = \"90s\"\nformat = \"go\"\n").unwrap();
+    let c =
+        parse("repeats = 2\n[load]\nbench = \"b\"\ntimeout = \"90s\"\nformat = \"go\"\n").unwrap();
     assert_ne!(a.hash(), c.hash());
     assert_eq!(parse(&a.canonical()).unwrap(), a);
     let full = parse(FULL).unwrap();
@@ -157,7 +171,11 @@ fn definition_text() -> impl Strategy<Value = String> {
         prop::option::of("[a-z0-9 -]{1,10}"),
         prop::option::of(("[ -~]{1,20}", prop::option::of("[a-z]{1,5}(/[a-z]{1,5})?"))),
         prop::option::of((any::<bool>(), 1u16..=65535, 1u32..100_000)),
-        prop::option::of(prop::collection::btree_map("[a-z]{1,5}", metric_value(), 0..4)),
+        prop::option::of(prop::collection::btree_map(
+            "[a-z]{1,5}",
+            metric_value(),
+            0..4,
+        )),
         (1u32..86_400, "[A-Z][A-Z_]{0,5}", "[ -~]{0,10}"),
     )
         .prop_map(|(rep, il, tb, build, svc, metrics, (secs, ek, ev))| {
@@ -167,7 +185,11 @@ fn definition_text() -> impl Strategy<Value = String> {
                 t += &format!("testbed = {}\n", q(tb.trim()));
             }
             if let Some((cmd, wd)) = build.filter(|(c, _)| !c.trim().is_empty()) {
-                t += &format!("[build]\ncommand = {}\nenv = {{ {ek} = {} }}\n", q(&cmd), q(&ev));
+                t += &format!(
+                    "[build]\ncommand = {}\nenv = {{ {ek} = {} }}\n",
+                    q(&cmd),
+                    q(&ev)
+                );
                 if let Some(w) = wd {
                     t += &format!("workdir = {}\n", q(&w));
                 }
@@ -184,10 +206,17 @@ fn definition_text() -> impl Strategy<Value = String> {
             t += "[load]\nbench = \"make bench\"\nformat = \"go\"\n";
             if let Some(m) = metrics {
                 let mut root = toml::Table::new();
-                root.insert("metrics".into(), toml::Value::Table(m.into_iter().collect()));
+                root.insert(
+                    "metrics".into(),
+                    toml::Value::Table(m.into_iter().collect()),
+                );
                 // An empty [metrics] table renders as nothing; write its header anyway.
                 let rendered = root.to_string();
-                t += if rendered.trim().is_empty() { "[metrics]\n" } else { &rendered };
+                t += if rendered.trim().is_empty() {
+                    "[metrics]\n"
+                } else {
+                    &rendered
+                };
             }
             t
         })

@@ -27,18 +27,27 @@ fn mirror_reads_commits_files_and_checkouts() {
     assert_eq!(m.file_at(&b, "dir/b.txt").unwrap().as_deref(), Some("b\n"));
     assert_eq!(m.file_at(&a, "dir/b.txt").unwrap(), None);
     assert_eq!(m.file_at(&b, "dir").unwrap(), None, "a tree is not a file");
-    assert!(matches!(m.file_at(&b, "../x"), Err(GitError::InvalidPath(_))));
+    assert!(matches!(
+        m.file_at(&b, "../x"),
+        Err(GitError::InvalidPath(_))
+    ));
 
     let info = m.commit_info(&b).unwrap();
     assert_eq!(info.sha, b);
     assert_eq!(info.parent.as_deref(), Some(a.as_str()));
-    assert_eq!((info.author.as_str(), info.message.as_str()), ("Test", "second"));
+    assert_eq!(
+        (info.author.as_str(), info.message.as_str()),
+        ("Test", "second")
+    );
     assert_eq!(m.commit_info(&a).unwrap().parent, None);
     assert_eq!(m.commit_info(&a).unwrap().message, "first commit");
 
     let dest = tmp.path().join("work/head");
     m.checkout(&b, &dest).unwrap();
-    assert_eq!(std::fs::read_to_string(dest.join("a.txt")).unwrap(), "two\n");
+    assert_eq!(
+        std::fs::read_to_string(dest.join("a.txt")).unwrap(),
+        "two\n"
+    );
     assert_eq!(git(&dest, &["rev-parse", "HEAD"]), b);
     std::fs::remove_dir_all(&dest).unwrap();
 
@@ -57,14 +66,33 @@ fn bad_ids_and_unknown_commits_are_refused() {
     init_repo(&repo);
     let a = commit(&repo, &[("a.txt", "a")], "a");
     let m = Mirror::open(&tmp.path().join("m"), repo.to_str().unwrap()).unwrap();
-    for bad in ["--upload-pack=x", "HEAD", "abc", "g123456", &"a".repeat(41), "1234567 "] {
-        assert!(matches!(m.has_commit(bad), Err(GitError::InvalidSha(_))), "{bad}");
-        assert!(matches!(m.checkout(bad, &tmp.path().join("x")), Err(GitError::InvalidSha(_))));
+    for bad in [
+        "--upload-pack=x",
+        "HEAD",
+        "abc",
+        "g123456",
+        &"a".repeat(41),
+        "1234567 ",
+    ] {
+        assert!(
+            matches!(m.has_commit(bad), Err(GitError::InvalidSha(_))),
+            "{bad}"
+        );
+        assert!(matches!(
+            m.checkout(bad, &tmp.path().join("x")),
+            Err(GitError::InvalidSha(_))
+        ));
     }
     let missing = "0123456789abcdef0123456789abcdef01234567";
     assert!(!m.has_commit(missing).unwrap());
-    assert_eq!(m.resolve(missing), Err(GitError::UnknownCommit(missing.into())));
-    assert!(matches!(m.commit_info(missing), Err(GitError::UnknownCommit(_))));
+    assert_eq!(
+        m.resolve(missing),
+        Err(GitError::UnknownCommit(missing.into()))
+    );
+    assert!(matches!(
+        m.commit_info(missing),
+        Err(GitError::UnknownCommit(_))
+    ));
     assert!(m.has_commit(&a).unwrap());
     assert!(matches!(
         Mirror::open(&tmp.path().join("m"), "-oProxyCommand=x"),

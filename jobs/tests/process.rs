@@ -39,7 +39,10 @@ async fn streams_output_and_keeps_stdout() {
     let env = [("PORT".to_string(), "1234".to_string())];
     let run = run_step(
         "build",
-        &step("echo $GREETING $PORT; echo oops >&2; printf 'no newline'", 5000),
+        &step(
+            "echo $GREETING $PORT; echo oops >&2; printf 'no newline'",
+            5000,
+        ),
         dir.path(),
         &env,
         &sink,
@@ -61,18 +64,37 @@ async fn failure_carries_exit_code_and_tail() {
     std::fs::create_dir(dir.path().join("sub")).unwrap();
     let mut s = step("pwd; echo broken >&2; exit 3", 5000);
     s.workdir = Some("sub".into());
-    let e = run_step("build", &s, dir.path(), &[], &Lines::default(), &CancellationToken::new())
-        .await
-        .unwrap_err();
-    let StepError::Failed { step, exit_code, tail } = &e else {
+    let e = run_step(
+        "build",
+        &s,
+        dir.path(),
+        &[],
+        &Lines::default(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    let StepError::Failed {
+        step,
+        exit_code,
+        tail,
+    } = &e
+    else {
         panic!("{e:?}")
     };
     assert_eq!((step.as_str(), *exit_code), ("build", 3));
     assert!(tail.contains("broken") && tail.contains("/sub"), "{tail}");
     s.workdir = Some("missing".into());
-    let e = run_step("build", &s, dir.path(), &[], &Lines::default(), &CancellationToken::new())
-        .await
-        .unwrap_err();
+    let e = run_step(
+        "build",
+        &s,
+        dir.path(),
+        &[],
+        &Lines::default(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, StepError::Spawn { .. }), "{e:?}");
 }
 
@@ -83,11 +105,22 @@ async fn timeout_kills_the_grandchildren() {
     // The grandchild ignores nothing, but a plain kill of `sh` would leave it running.
     let cmd = format!("sleep 1000 & echo $! > {}; wait", pidfile.display());
     let started = Instant::now();
-    let e = run_step("load", &step(&cmd, 500), dir.path(), &[], &Lines::default(), &CancellationToken::new())
-        .await
-        .unwrap_err();
+    let e = run_step(
+        "load",
+        &step(&cmd, 500),
+        dir.path(),
+        &[],
+        &Lines::default(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, StepError::TimedOut { .. }), "{e:?}");
-    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
     let pid = read_pid(&pidfile);
     assert!(gone_within(pid, 2000), "grandchild {pid} still alive");
 }
@@ -96,10 +129,20 @@ async fn timeout_kills_the_grandchildren() {
 async fn background_leftovers_die_with_a_finished_step() {
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("bg.pid");
-    let cmd = format!("(sleep 1000 >/dev/null 2>&1 &  echo $! > {}); echo done", pidfile.display());
-    let run = run_step("build", &step(&cmd, 5000), dir.path(), &[], &Lines::default(), &CancellationToken::new())
-        .await
-        .unwrap();
+    let cmd = format!(
+        "(sleep 1000 >/dev/null 2>&1 &  echo $! > {}); echo done",
+        pidfile.display()
+    );
+    let run = run_step(
+        "build",
+        &step(&cmd, 5000),
+        dir.path(),
+        &[],
+        &Lines::default(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(run.stdout, "done\n");
     let pid = read_pid(&pidfile);
     assert!(gone_within(pid, 2000), "leftover {pid} still alive");
@@ -117,11 +160,22 @@ async fn cancel_ends_the_step_within_a_second() {
         c2.cancel();
     });
     let started = Instant::now();
-    let e = run_step("load", &step(&cmd, 60_000), dir.path(), &[], &Lines::default(), &cancel)
-        .await
-        .unwrap_err();
+    let e = run_step(
+        "load",
+        &step(&cmd, 60_000),
+        dir.path(),
+        &[],
+        &Lines::default(),
+        &cancel,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, StepError::Canceled { .. }), "{e:?}");
-    assert!(started.elapsed() < Duration::from_millis(1300), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(1300),
+        "{:?}",
+        started.elapsed()
+    );
     let pid = read_pid(&pidfile);
     assert!(gone_within(pid, 1000), "grandchild {pid} still alive");
 }
@@ -138,7 +192,11 @@ fn service(command: &str) -> ServiceStep {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test]
@@ -150,13 +208,28 @@ async fn service_ready_by_url_and_stopped_by_group() {
     svc.ready_url = Some("http://127.0.0.1:${PORT}/health".into());
     let sink = Arc::new(Lines::default());
     let env = [("PORT".to_string(), port.to_string())];
-    let h = start_service(&svc, dir.path(), &env, sink.clone(), &CancellationToken::new())
-        .await
-        .unwrap();
+    let h = start_service(
+        &svc,
+        dir.path(),
+        &env,
+        sink.clone(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
     let pid = h.pid() as i32;
     assert!(alive(pid));
-    let body = reqwest::Client::builder().no_proxy().build().unwrap()
-        .get(format!("http://127.0.0.1:{port}/")).send().await.unwrap().text().await.unwrap();
+    let body = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("http://127.0.0.1:{port}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(body, "ok");
     h.stop().await;
     assert!(gone_within(pid, 1000));
@@ -171,9 +244,15 @@ async fn service_ready_by_port_and_killed_on_drop() {
     let mut svc = service("exec python3 service.py");
     svc.ready_port = Some(port);
     let env = [("PORT".to_string(), port.to_string())];
-    let h = start_service(&svc, dir.path(), &env, Arc::new(Lines::default()), &CancellationToken::new())
-        .await
-        .unwrap();
+    let h = start_service(
+        &svc,
+        dir.path(),
+        &env,
+        Arc::new(Lines::default()),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
     assert!(h.ready_after() < Duration::from_secs(10));
     let pid = h.pid() as i32;
     drop(h);
@@ -185,11 +264,22 @@ async fn service_that_dies_before_ready_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let mut svc = service("echo 'cannot bind' >&2; exit 7");
     svc.ready_port = Some(free_port());
-    let e = start_service(&svc, dir.path(), &[], Arc::new(Lines::default()), &CancellationToken::new())
-        .await
-        .unwrap_err();
-    let StepError::NotReady { reason, .. } = &e else { panic!("{e:?}") };
-    assert!(reason.contains("exited with code 7") && reason.contains("cannot bind"), "{reason}");
+    let e = start_service(
+        &svc,
+        dir.path(),
+        &[],
+        Arc::new(Lines::default()),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    let StepError::NotReady { reason, .. } = &e else {
+        panic!("{e:?}")
+    };
+    assert!(
+        reason.contains("exited with code 7") && reason.contains("cannot bind"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]
@@ -200,11 +290,19 @@ async fn service_that_never_answers_times_out_and_dies() {
     svc.ready_url = Some(format!("http://127.0.0.1:{}/", free_port()));
     svc.ready_timeout = Duration::from_millis(600);
     let started = Instant::now();
-    let e = start_service(&svc, dir.path(), &[], Arc::new(Lines::default()), &CancellationToken::new())
-        .await
-        .unwrap_err();
+    let e = start_service(
+        &svc,
+        dir.path(),
+        &[],
+        Arc::new(Lines::default()),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(4));
-    let StepError::NotReady { reason, .. } = &e else { panic!("{e:?}") };
+    let StepError::NotReady { reason, .. } = &e else {
+        panic!("{e:?}")
+    };
     assert!(reason.contains("no answer after 600ms"), "{reason}");
     let pid = read_pid(&pidfile);
     assert!(gone_within(pid, 2000), "unready service {pid} left running");

@@ -8,14 +8,11 @@ use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use common::{commit, init_repo, Lines, SERVICE_PY};
 use perfwatch_core::model::ResultInput;
-use perfwatch_jobs::{
-    run_job, GitError, JobError, JobSpec, MetricsCollector, Side, StepError,
-};
+use perfwatch_jobs::{run_job, GitError, JobError, JobSpec, MetricsCollector, Side};
 use tokio_util::sync::CancellationToken;
 
 const DEFINITION: &str = r#"
@@ -90,7 +87,9 @@ fn spec(tmp: &Path, repo: &Path, head: &str) -> JobSpec {
 }
 
 fn empty(dir: &Path) -> bool {
-    std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(true)
+    std::fs::read_dir(dir)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(true)
 }
 
 #[tokio::test]
@@ -100,7 +99,11 @@ async fn interleaved_job_runs_both_sides_in_alternating_order() {
     init_repo(&repo);
     let base = commit(
         &repo,
-        &[(".perfwatch.toml", DEFINITION), ("service.py", SERVICE_PY), ("bench.sh", &bench_sh(2000))],
+        &[
+            (".perfwatch.toml", DEFINITION),
+            ("service.py", SERVICE_PY),
+            ("bench.sh", &bench_sh(2000)),
+        ],
         "base",
     );
     let head = commit(&repo, &[("bench.sh", &bench_sh(1234))], "faster");
@@ -108,19 +111,32 @@ async fn interleaved_job_runs_both_sides_in_alternating_order() {
     s.base_sha = Some(base[..12].to_string());
     let sink = Arc::new(Lines::default());
     let metrics = Arc::new(FakeMetrics::default());
-    let fut = run_job(&s, sink.clone(), Some(metrics.clone()), CancellationToken::new());
+    let fut = run_job(
+        &s,
+        sink.clone(),
+        Some(metrics.clone()),
+        CancellationToken::new(),
+    );
     fn is_send<T: Send>(_: &T) {}
     is_send(&fut);
     let out = fut.await.unwrap_or_else(|e| panic!("{e}\n{}", sink.text()));
 
     assert_eq!(out.repeats, 2);
     assert_eq!(out.testbed.as_deref(), Some("ci-small"));
-    assert_eq!(out.definition_hash, perfwatch_jobs::parse(DEFINITION).unwrap().hash());
+    assert_eq!(
+        out.definition_hash,
+        perfwatch_jobs::parse(DEFINITION).unwrap().hash()
+    );
     assert_eq!(out.definition_source, ".perfwatch.toml");
     let order: Vec<(Side, u32)> = out.runs.iter().map(|r| (r.side, r.repeat)).collect();
     assert_eq!(
         order,
-        [(Side::Head, 0), (Side::Base, 0), (Side::Base, 1), (Side::Head, 1)]
+        [
+            (Side::Head, 0),
+            (Side::Base, 0),
+            (Side::Base, 1),
+            (Side::Head, 1)
+        ]
     );
     for r in &out.runs {
         let (sha, ns) = match r.side {
@@ -129,24 +145,50 @@ async fn interleaved_job_runs_both_sides_in_alternating_order() {
         };
         assert_eq!(&r.sha, sha);
         assert!(r.invalid.is_empty(), "{:?}", r.invalid);
-        let x = r.results.iter().find(|x| x.benchmark == "BenchmarkX").unwrap();
+        let x = r
+            .results
+            .iter()
+            .find(|x| x.benchmark == "BenchmarkX")
+            .unwrap();
         assert_eq!(x.samples, [ns]);
-        assert!(r.results.iter().any(|x| x.benchmark == "process_resident_memory_bytes"));
+        assert!(r
+            .results
+            .iter()
+            .any(|x| x.benchmark == "process_resident_memory_bytes"));
         assert!(r.started_at <= r.finished_at);
         assert_eq!(r.metadata["job_side"], r.side.as_str());
-        let env_line = format!("side={} repeat={} sha={sha} pid=", r.side.as_str(), r.repeat);
-        assert!(sink.text().contains(&env_line), "{env_line}\n{}", sink.text());
+        let env_line = format!(
+            "side={} repeat={} sha={sha} pid=",
+            r.side.as_str(),
+            r.repeat
+        );
+        assert!(
+            sink.text().contains(&env_line),
+            "{env_line}\n{}",
+            sink.text()
+        );
     }
     let windows = metrics.0.lock().unwrap().clone();
-    let run_windows: Vec<_> = out.runs.iter().map(|r| (r.started_at, r.finished_at)).collect();
+    let run_windows: Vec<_> = out
+        .runs
+        .iter()
+        .map(|r| (r.started_at, r.finished_at))
+        .collect();
     assert_eq!(windows, run_windows);
     let names: Vec<&str> = out.steps.iter().map(|s| s.step.as_str()).collect();
     assert_eq!(&names[..4], ["checkout", "checkout", "build", "build"]);
     assert_eq!(names.iter().filter(|n| **n == "load").count(), 4);
-    assert!(out.steps.iter().all(|s| s.outcome == "ok"), "{:?}", out.steps);
+    assert!(
+        out.steps.iter().all(|s| s.outcome == "ok"),
+        "{:?}",
+        out.steps
+    );
     assert!(empty(&tmp.path().join("work")), "work dirs left behind");
     let json = serde_json::to_string(&out).unwrap();
-    assert_eq!(serde_json::from_str::<perfwatch_jobs::JobOutput>(&json).unwrap(), out);
+    assert_eq!(
+        serde_json::from_str::<perfwatch_jobs::JobOutput>(&json).unwrap(),
+        out
+    );
 }
 
 #[tokio::test]
@@ -157,35 +199,66 @@ async fn commit_without_definition_uses_the_fallback_or_fails_permanently() {
     let head = commit(&repo, &[("README", "no definition here")], "bare");
     let mut s = spec(tmp.path(), &repo, &head);
     s.repeats_override = Some(3);
-    let e = run_job(&s, Arc::new(Lines::default()), None, CancellationToken::new())
-        .await
-        .unwrap_err();
-    assert!(matches!(&e, JobError::Definition(d) if d.message.contains("no .perfwatch.toml")), "{e}");
+    let e = run_job(
+        &s,
+        Arc::new(Lines::default()),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, JobError::Definition(d) if d.message.contains("no .perfwatch.toml")),
+        "{e}"
+    );
     assert!(e.is_permanent());
 
     s.fallback_definition =
         Some("[load]\nbench = \"printf 'BenchmarkY-2 10 5 ns/op\\n'\"\n".into());
-    let out = run_job(&s, Arc::new(Lines::default()), None, CancellationToken::new())
-        .await
-        .unwrap();
+    let out = run_job(
+        &s,
+        Arc::new(Lines::default()),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(out.definition_source, "fallback");
     assert_eq!(out.runs.len(), 3);
-    assert!(out.runs.iter().all(|r| r.side == Side::Head && r.sha == head));
+    assert!(out
+        .runs
+        .iter()
+        .all(|r| r.side == Side::Head && r.sha == head));
     assert_eq!(out.runs[0].results[0].benchmark, "BenchmarkY");
     assert_eq!(out.runs[0].metadata["load_format"], "go");
 
     s.fallback_definition = Some("[load]\nbench = \"echo nothing to see\"\n".into());
-    let out = run_job(&s, Arc::new(Lines::default()), None, CancellationToken::new())
-        .await
-        .unwrap();
+    let out = run_job(
+        &s,
+        Arc::new(Lines::default()),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
     assert!(out.runs.iter().all(|r| r.results.is_empty()
-        && r.invalid.iter().any(|i| i.contains("load produced no data"))));
+        && r.invalid
+            .iter()
+            .any(|i| i.contains("load produced no data"))));
 
     s.head_sha = "0123456789abcdef0123456789abcdef01234567".into();
-    let e = run_job(&s, Arc::new(Lines::default()), None, CancellationToken::new())
-        .await
-        .unwrap_err();
-    assert!(matches!(e, JobError::Git(GitError::UnknownCommit(_))), "{e}");
+    let e = run_job(
+        &s,
+        Arc::new(Lines::default()),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e, JobError::Git(GitError::UnknownCommit(_))),
+        "{e}"
+    );
     assert!(e.is_permanent());
     assert!(empty(&tmp.path().join("work")));
 }
@@ -216,80 +289,31 @@ async fn scenario_load_against_the_service() {
     let def = "[service]\ncommand = \"exec python3 service.py\"\nready_url = \"http://127.0.0.1:${PORT}/\"\n\n[load]\nscenario = \"perf/tiny.toml\"\ntimeout = \"30s\"\n";
     let head = commit(
         &repo,
-        &[(".perfwatch.toml", def), ("service.py", SERVICE_PY), ("perf/tiny.toml", SCENARIO)],
+        &[
+            (".perfwatch.toml", def),
+            ("service.py", SERVICE_PY),
+            ("perf/tiny.toml", SCENARIO),
+        ],
         "scenario",
     );
     let sink = Arc::new(Lines::default());
-    let out = run_job(&spec(tmp.path(), &repo, &head), sink.clone(), None, CancellationToken::new())
-        .await
-        .unwrap_or_else(|e| panic!("{e}\n{}", sink.text()));
+    let out = run_job(
+        &spec(tmp.path(), &repo, &head),
+        sink.clone(),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", sink.text()));
     let r = &out.runs[0];
-    assert!(r.results.iter().any(|x| x.benchmark.contains("get_root")), "{:?}", r.results);
+    assert!(
+        r.results.iter().any(|x| x.benchmark.contains("get_root")),
+        "{:?}",
+        r.results
+    );
     let window = r.finished_at - r.started_at;
     assert!(window >= chrono::Duration::milliseconds(900), "{window}");
     assert!(window < chrono::Duration::seconds(10), "{window}");
     assert!(r.metadata.contains_key("job_side"));
     println!("invalid: {:?}", r.invalid);
-}
-
-#[tokio::test]
-async fn failing_build_is_permanent_and_cleans_up() {
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("origin");
-    init_repo(&repo);
-    let def = "[build]\ncommand = \"echo compile error >&2; exit 2\"\n[load]\nbench = \"true\"\n";
-    let head = commit(&repo, &[(".perfwatch.toml", def)], "broken");
-    let e = run_job(&spec(tmp.path(), &repo, &head), Arc::new(Lines::default()), None, CancellationToken::new())
-        .await
-        .unwrap_err();
-    assert!(matches!(&e, JobError::Step(StepError::Failed { exit_code: 2, tail, .. }) if tail.contains("compile error")), "{e}");
-    assert_eq!(e.step(), Some("build head"));
-    assert!(e.is_permanent());
-    assert!(empty(&tmp.path().join("work")));
-}
-
-#[tokio::test]
-async fn job_timeout_and_cancel_stop_everything() {
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("origin");
-    init_repo(&repo);
-    let def = "timeout = \"1s\"\n[service]\ncommand = \"echo $$ > ../../svc.pid; exec python3 service.py\"\nready_port = 1\n[load]\nbench = \"sleep 1000\"\n";
-    let def = def.replace("ready_port = 1", "ready_url = \"http://127.0.0.1:${PORT}/\"");
-    let head = commit(&repo, &[(".perfwatch.toml", &def), ("service.py", SERVICE_PY)], "slow");
-    let s = spec(tmp.path(), &repo, &head);
-    let started = Instant::now();
-    let e = run_job(&s, Arc::new(Lines::default()), None, CancellationToken::new())
-        .await
-        .unwrap_err();
-    assert!(matches!(e, JobError::TimedOut), "{e}");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
-    let pid: i32 = std::fs::read_to_string(tmp.path().join("work").join("svc.pid"))
-        .ok()
-        .and_then(|t| t.trim().parse().ok())
-        .unwrap_or(0);
-    assert!(pid == 0 || common::gone_within(pid, 2000), "service {pid} survived the timeout");
-
-    let def = def.replace("timeout = \"1s\"", "timeout = \"10m\"");
-    let head = commit(&repo, &[(".perfwatch.toml", &def)], "slow, long timeout");
-    let s = spec(tmp.path(), &repo, &head);
-    let cancel = CancellationToken::new();
-    let c2 = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        c2.cancel();
-    });
-    let started = Instant::now();
-    let e = run_job(&s, Arc::new(Lines::default()), None, cancel).await.unwrap_err();
-    assert!(matches!(e, JobError::Canceled), "{e}");
-    assert!(!e.is_permanent());
-    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
-    let pid: i32 = std::fs::read_to_string(tmp.path().join("work").join("svc.pid"))
-        .ok()
-        .and_then(|t| t.trim().parse().ok())
-        .unwrap_or(0);
-    assert!(pid > 0, "the service never started");
-    assert!(common::gone_within(pid, 2000), "service {pid} survived the cancel");
-    let left: Vec<_> = std::fs::read_dir(tmp.path().join("work")).unwrap().flatten()
-        .filter(|e| e.file_name() != "svc.pid").collect();
-    assert!(left.is_empty(), "{left:?}");
 }
