@@ -17,7 +17,7 @@ async fn project(store: &Store) -> i64 {
     store
         .create_project(&NewProject {
             slug: "svc".into(),
-            name: "svc".into(),
+            name: Some("svc".into()),
             main_branch: Some("master".into()),
             repo_url: None,
         })
@@ -113,6 +113,7 @@ async fn a_new_head_supersedes_queued_and_stops_running_but_never_master(db: Db)
     assert_eq!(store.perf_job(master).await.unwrap().state, PerfState::Running);
     assert_eq!(store.perf_job_stop_requested(master).await.unwrap(), None);
     // The superseded job's work item is gone from the queue: the next claim is `third`.
+    clock.advance(10);
     let next = r.claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
     assert_eq!(next.payload, format!(r#"{{"job":{third}}}"#));
     // Closing the PR cancels what is left; master stays.
@@ -191,6 +192,7 @@ async fn waiting_for_a_baseline_costs_no_attempt(db: Db) {
     let next = r.claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
     assert_eq!(next.payload, format!(r#"{{"job":{backfill}}}"#), "the baseline runs first");
     assert_eq!(store.perf_master_pending(p, &"a".repeat(40)).await.unwrap(), Some(backfill));
+    r.complete(&next).await.unwrap();
     clock.advance(5_000);
     let again = r.claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
     assert_eq!(again.job_id, l.job_id);

@@ -339,23 +339,36 @@ impl Store {
         states: &[PerfState],
         limit: i64,
     ) -> Result<Vec<PerfJobRow>> {
-        let mut q = sqlx::QueryBuilder::new(format!("SELECT {COLS} FROM perf_jobs WHERE 1 = 1"));
-        if let Some(p) = project_id {
-            q.push(" AND project_id = ").push_bind(p);
+        // sqlx's QueryBuilder writes `?` placeholders for `Any`, which PostgreSQL
+        // refuses; the filters are few, so number them here.
+        let mut sql = format!("SELECT {COLS} FROM perf_jobs WHERE 1 = 1");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if project_id.is_some() {
+            sql.push_str(&format!(" AND project_id = {}", next()));
         }
-        if let Some(n) = pr {
-            q.push(" AND pr_number = ").push_bind(n);
+        if pr.is_some() {
+            sql.push_str(&format!(" AND pr_number = {}", next()));
         }
         if !states.is_empty() {
-            q.push(" AND state IN (");
-            let mut sep = q.separated(", ");
-            for s in states {
-                sep.push_bind(s.as_str());
-            }
-            q.push(")");
+            let ph: Vec<String> = states.iter().map(|_| next()).collect();
+            sql.push_str(&format!(" AND state IN ({})", ph.join(", ")));
         }
-        q.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
-        let rows = q.build().fetch_all(&self.pool).await?;
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", next()));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(p) = project_id {
+            q = q.bind(p);
+        }
+        if let Some(p) = pr {
+            q = q.bind(p);
+        }
+        for s in states {
+            q = q.bind(s.as_str());
+        }
+        let rows = q.bind(limit).fetch_all(&self.pool).await?;
         rows.iter().map(job).collect()
     }
 
@@ -820,7 +833,7 @@ impl Store {
             "SELECT {} FROM perf_jobs j WHERE j.state = 'queued'
              ORDER BY (SELECT w.priority FROM work_queue w WHERE w.id = j.work_id) DESC, j.created_at, j.id
              LIMIT 500",
-            COLS.replace("id, project_id", "j.id, j.project_id")
+            COLS
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
         rows.iter().map(job).collect()
