@@ -35,8 +35,11 @@ fn labels(pairs: &[(&str, &str)]) -> Labels {
         .collect()
 }
 
+/// Labels of a test series and the seconds it has no point at.
+type TestSeries<'a> = (&'a [(&'a str, &'a str)], &'a [i64]);
+
 /// A matrix with points at every second of `0..=10` except `missing`.
-fn matrix(series: &[(&[(&str, &str)], &[i64])]) -> QueryData {
+fn matrix(series: &[TestSeries<'_>]) -> QueryData {
     QueryData::Matrix(
         series
             .iter()
