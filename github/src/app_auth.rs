@@ -24,7 +24,8 @@ const REFRESH_MARGIN: Duration = Duration::minutes(5);
 struct Claims {
     iat: i64,
     exp: i64,
-    iss: u64,
+    /// A string, as RFC 7519 has it (StringOrURI); GitHub takes the App id so.
+    iss: String,
 }
 
 struct Cached {
@@ -79,7 +80,7 @@ impl AppAuth {
         let claims = Claims {
             iat: (now - JWT_BACKDATE).timestamp(),
             exp: (now + JWT_LIFETIME).timestamp(),
-            iss: self.app_id,
+            iss: self.app_id.to_string(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &self.key)
             .map_err(|e| ClientError::Invalid(format!("cannot sign the GitHub App JWT: {e}")))
@@ -134,7 +135,7 @@ mod tests {
             &v,
         )
         .unwrap();
-        assert_eq!(data.claims["iss"], 1234);
+        assert_eq!(data.claims["iss"], "1234");
         assert_eq!(data.claims["iat"], (now - JWT_BACKDATE).timestamp());
         assert_eq!(data.claims["exp"], (now + JWT_LIFETIME).timestamp());
         assert!(!format!("{auth:?}").contains("PRIVATE"));

@@ -20,6 +20,18 @@ pub struct Call {
     pub body: Value,
     /// The `Authorization` header as sent.
     pub authorization: Option<String>,
+    /// All request headers (names lower-case), to check what the client sends.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Call {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// The GitHub App the fake verifies JWTs for.
