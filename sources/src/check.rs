@@ -34,6 +34,29 @@ pub fn check_template(template: &str) -> Result<(), TemplateError> {
     walk(&expr, false)
 }
 
+/// For a `by = "label"` query: the outermost aggregation must keep `label`, or every
+/// value would land under an empty label. Assumes [`check_template`] passed.
+pub fn check_keeps_label(template: &str, label: &str) -> Result<(), TemplateError> {
+    let text = expand(template, &sample_vars())?;
+    let expr = std::panic::catch_unwind(|| parser::parse(&text))
+        .ok()
+        .and_then(Result::ok);
+    let Some(expr) = expr else { return Ok(()) };
+    let keeps = match find_aggregation(&expr) {
+        None => true,
+        Some(None) => false,
+        Some(Some(LabelModifier::Include(l))) => l.labels.iter().any(|x| x == label),
+        Some(Some(LabelModifier::Exclude(l))) => !l.labels.iter().any(|x| x == label),
+    };
+    if keeps {
+        Ok(())
+    } else {
+        Err(TemplateError::DropsLabel {
+            label: label.to_string(),
+        })
+    }
+}
+
 /// Sample values: a 93 s window with a run id and commit, so every placeholder expands.
 fn sample_vars() -> WindowVars {
     let start = Utc

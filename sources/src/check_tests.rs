@@ -108,6 +108,31 @@ fn histogram_quantile_must_keep_le() {
 }
 
 #[test]
+fn by_label_queries_must_keep_the_label() {
+    let ok = [
+        "sum by (endpoint) (rate(x_total[{{window}}]))",
+        "sum without (instance) (rate(x_total[{{window}}]))",
+        "rate(x_total[{{window}}])",
+    ];
+    for t in ok {
+        assert_eq!(check_keeps_label(t, "endpoint"), Ok(()), "{t}");
+    }
+    for t in [
+        "sum(rate(x_total[{{window}}]))",
+        "sum by (job) (rate(x_total[{{window}}]))",
+        "sum without (endpoint) (rate(x_total[{{window}}]))",
+    ] {
+        assert!(
+            matches!(
+                check_keeps_label(t, "endpoint"),
+                Err(TemplateError::DropsLabel { .. })
+            ),
+            "{t}"
+        );
+    }
+}
+
+#[test]
 fn masking_keeps_positions() {
     assert_eq!(mask_placeholders("a[{{window}}]b"), "a[xxxxxxxxxx]b");
     assert_eq!(mask_placeholders("{{x"), "{{x");

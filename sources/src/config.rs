@@ -9,7 +9,7 @@ use std::time::Duration;
 use perfwatch_core::units::Direction;
 use toml::{Table, Value};
 
-use crate::check::check_template;
+use crate::check::{check_keeps_label, check_template};
 use crate::duration::parse_duration;
 
 /// A Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics).
@@ -215,7 +215,11 @@ fn query(q: &Table, path: &str) -> Result<QuerySpec, ConfigError> {
     check_template(&template).map_err(|e| err(format!("{path}.query"), e.to_string()))?;
     let mode = match opt_str(q, "by", path)? {
         None => Mode::Single,
-        Some(l) if is_label_name(l) => Mode::ByLabel(l.to_string()),
+        Some(l) if is_label_name(l) => {
+            check_keeps_label(&template, l)
+                .map_err(|e| err(format!("{path}.by"), e.to_string()))?;
+            Mode::ByLabel(l.to_string())
+        }
         Some(l) => {
             return Err(err(
                 format!("{path}.by"),

@@ -80,6 +80,9 @@ fn errors_name_the_key() {
     assert_eq!(e.key, "metrics.query[1].empty");
     let e = error_of(&EXAMPLE.replace("by = \"endpoint\"", "by = \"end point\""));
     assert_eq!(e.key, "metrics.query[1].by");
+    let e = error_of(&EXAMPLE.replace("by = \"endpoint\"", "by = \"job\""));
+    assert_eq!(e.key, "metrics.query[1].by");
+    assert!(e.reason.contains("does not keep job"), "{e}");
     let e = error_of(&EXAMPLE.replace("name = \"cpu\"", "name = \"p99_latency\""));
     assert_eq!(e.key, "metrics.query[1].name");
     assert!(e.reason.contains("twice"));

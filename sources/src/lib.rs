@@ -22,7 +22,7 @@ pub mod prometheus;
 pub mod results;
 pub mod template;
 
-pub use check::check_template;
+pub use check::{check_keeps_label, check_template};
 pub use collect::{collect_window, not_before, CollectedValue, Collection};
 pub use config::{parse_metrics_table, Auth, ConfigError, Mode, OnEmpty, PromSource, QuerySpec};
 pub use prometheus::{PromClient, SourceError};

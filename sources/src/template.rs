@@ -45,6 +45,8 @@ pub enum TemplateError {
     CounterWithoutRate { metric: String, suffix: String },
     #[error("histogram_quantile: {0}")]
     Quantile(String),
+    #[error("by = \"{label}\", but the query's outer aggregation does not keep {label}: write e.g. sum by ({label}) (…)")]
+    DropsLabel { label: String },
 }
 
 /// Expands every placeholder. The window must be positive.
