@@ -307,3 +307,25 @@ async fn service_that_never_answers_times_out_and_dies() {
     let pid = read_pid(&pidfile);
     assert!(gone_within(pid, 2000), "unready service {pid} left running");
 }
+
+#[tokio::test]
+async fn stdout_is_capped_but_streamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Lines::default();
+    let cmd = "head -c 9000000 /dev/zero | tr '\\0' 'a'; echo; echo end";
+    let run = run_step(
+        "bench",
+        &step(cmd, 20_000),
+        dir.path(),
+        &[],
+        &sink,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(run.stdout.len(), perfwatch_jobs::process::STDOUT_CAP);
+    assert!(run.stdout_truncated);
+    let lines = sink.0.lock().unwrap();
+    assert!(lines.iter().all(|(_, _, t)| t.len() <= 64 * 1024));
+    assert_eq!(lines.last().map(|l| l.2.as_str()), Some("end"));
+}

@@ -129,3 +129,75 @@ async fn job_timeout_and_cancel_stop_everything() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[tokio::test]
+async fn service_dying_mid_load_and_missing_metrics_make_runs_invalid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("origin");
+    init_repo(&repo);
+    // The service is ready at once, then dies while the bench still runs.
+    let def = "[service]\ncommand = \"python3 service.py & sleep 1; kill $!; exit 3\"\nready_url = \"http://127.0.0.1:${PORT}/\"\n[load]\nbench = \"sleep 2; echo 'BenchmarkZ 1 2 ns/op'\"\n[metrics]\nquery = \"up\"\n";
+    let head = commit(
+        &repo,
+        &[(".perfwatch.toml", def), ("service.py", SERVICE_PY)],
+        "flaky",
+    );
+    let sink = Arc::new(Lines::default());
+    let out = run_job(
+        &spec(tmp.path(), &repo, &head),
+        sink.clone(),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", sink.text()));
+    let r = &out.runs[0];
+    assert_eq!(r.results.len(), 1, "{:?}", r.results);
+    assert!(
+        r.invalid
+            .iter()
+            .any(|i| i.contains("service exited (code 3)")),
+        "{:?}",
+        r.invalid
+    );
+    assert!(
+        r.invalid.iter().any(|i| i.contains("no metrics collector")),
+        "{:?}",
+        r.invalid
+    );
+    let metrics_step = out.steps.iter().find(|s| s.step == "metrics").unwrap();
+    assert_eq!(metrics_step.outcome, "failed");
+}
+
+#[tokio::test]
+async fn unreachable_origin_is_transient() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("origin");
+    init_repo(&repo);
+    let head = commit(&repo, &[("a", "a")], "a");
+    let mut s = spec(tmp.path(), &repo, &head);
+    s.repo_url = tmp.path().join("no-such-repo").display().to_string();
+    let e = run_job(
+        &s,
+        Arc::new(Lines::default()),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e, JobError::Git(perfwatch_jobs::GitError::Command { .. })),
+        "{e}"
+    );
+    assert!(!e.is_permanent());
+    s.head_sha = "not-a-sha".into();
+    let e = run_job(
+        &s,
+        Arc::new(Lines::default()),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.is_permanent(), "{e}");
+}
