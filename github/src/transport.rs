@@ -150,3 +150,28 @@ impl Client {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::client::{Client, Credentials};
+    use crate::client_error::ClientError;
+
+    #[test]
+    fn next_links_must_stay_on_the_api_host() {
+        let c = Client::new("https://api.github.com", Credentials::Token("t".into())).unwrap();
+        assert!(c
+            .same_origin("https://api.github.com/repos/o/r/pulls?page=2")
+            .is_ok());
+        for evil in [
+            "https://evil.example/repos?page=2",
+            "http://api.github.com/repos?page=2",
+            "https://api.github.com:444/x",
+            "/relative",
+        ] {
+            assert!(
+                matches!(c.same_origin(evil), Err(ClientError::Decode(_))),
+                "{evil}"
+            );
+        }
+    }
+}
