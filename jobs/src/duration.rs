@@ -1,6 +1,6 @@
 //! Durations as written in `.perfwatch.toml`: `"90s"`, `"5m"`, `"1h30m"`, `"250ms"`.
 //!
-//! Whole numbers only, so the canonical rendering ([`format`]) reads back exactly and
+//! Whole numbers only, so the canonical rendering ([`format()`]) reads back exactly and
 //! two spellings of one duration (`"90s"`, `"1m30s"`) hash alike.
 
 use std::time::Duration;
