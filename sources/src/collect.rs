@@ -64,6 +64,13 @@ pub async fn collect_window(
     queries: &[QuerySpec],
     vars: &WindowVars,
 ) -> Result<Collection, SourceError> {
+    if vars.end <= vars.start {
+        return Err(SourceError::Window(format!(
+            "end {} is not after start {}",
+            vars.end.to_rfc3339(),
+            vars.start.to_rfc3339()
+        )));
+    }
     let nb = not_before(src, vars.end);
     if Utc::now() < nb {
         return Err(SourceError::NotSettled { not_before: nb });

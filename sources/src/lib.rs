@@ -12,7 +12,8 @@
 //! - [`check`]: save-time checks of a template with the `promql-parser` crate,
 //! - [`prometheus`]: the HTTP API client and its typed errors,
 //! - [`collect`]: instant value + coverage per query over one window,
-//! - [`results`]: collected values → native results and run metadata.
+//! - [`results`]: collected values → native results and run metadata,
+//! - [`source`]: the trait that source kinds implement.
 
 pub mod check;
 pub mod collect;
@@ -20,11 +21,13 @@ pub mod config;
 pub mod duration;
 pub mod prometheus;
 pub mod results;
+pub mod source;
 pub mod template;
 
 pub use check::{check_keeps_label, check_template};
 pub use collect::{collect_window, not_before, CollectedValue, Collection};
 pub use config::{parse_metrics_table, Auth, ConfigError, Mode, OnEmpty, PromSource, QuerySpec};
-pub use prometheus::{PromClient, SourceError};
+pub use prometheus::{PromClient, QueryData, SourceError};
 pub use results::to_results;
+pub use source::MetricSource;
 pub use template::{expand, TemplateError, WindowVars};

@@ -39,6 +39,9 @@ pub enum SourceError {
     /// The window is not settled yet: retry at `not_before`.
     #[error("window not settled: query after {}", not_before.to_rfc3339())]
     NotSettled { not_before: DateTime<Utc> },
+    /// The run's window is empty or reversed.
+    #[error("run window: {0}")]
+    Window(String),
     /// The source settings cannot make a client (bad URL or header).
     #[error("metrics source settings: {0}")]
     Config(String),

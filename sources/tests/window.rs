@@ -231,6 +231,20 @@ async fn errors(src: &PromSource) {
         .unwrap_err();
     assert!(matches!(err, SourceError::NotSettled { .. }) && err.is_retryable());
 
+    // A reversed window is refused before any request.
+    let reversed = WindowVars {
+        start: at(400),
+        end: at(100),
+        ..window()
+    };
+    let err = collect_window(src, &[spec("x", "up")], &reversed)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SourceError::Window(_)) && !err.is_retryable(),
+        "{err:?}"
+    );
+
     // The client speaks to the same API directly too.
     let client = PromClient::new(src).expect("client");
     let data = client.instant("1 + 1", at(0)).await.expect("scalar");
