@@ -73,6 +73,7 @@ impl Mirror {
         }
         std::fs::create_dir_all(dir).map_err(|e| io("creating", dir, e))?;
         let path = dir.join(mirror_name(url));
+        let _lock = MirrorLock::take(&path)?;
         let m = Mirror {
             path: path.clone(),
             url: url.to_string(),
@@ -105,6 +106,7 @@ impl Mirror {
 
     /// Updates every ref from the origin (pruning deleted ones).
     pub fn fetch(&self) -> Result<(), GitError> {
+        let _lock = MirrorLock::take(&self.path)?;
         self.git(&["fetch", "--prune", "--quiet", "origin"])
             .map(|_| ())
     }
@@ -232,6 +234,31 @@ impl Mirror {
         } else {
             Err(command_error(args, &out))
         }
+    }
+}
+
+/// An exclusive `flock` on `<mirror>.lock` while cloning or fetching: workers in one
+/// process or several on one host update a mirror one at a time instead of failing on
+/// git's ref locks. Released when dropped (the file is closed).
+struct MirrorLock {
+    _file: std::fs::File,
+}
+
+impl MirrorLock {
+    fn take(mirror: &Path) -> Result<MirrorLock, GitError> {
+        use std::os::fd::AsRawFd;
+        let p = mirror.with_extension("lock");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(|e| io("opening", &p, e))?;
+        // SAFETY: flock(2) on a descriptor this function owns; no memory is shared.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(io("locking", &p, std::io::Error::last_os_error()));
+        }
+        Ok(MirrorLock { _file: f })
     }
 }
 

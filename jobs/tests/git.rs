@@ -101,3 +101,32 @@ fn bad_ids_and_unknown_commits_are_refused() {
     let e = Mirror::open(&tmp.path().join("m"), "/nonexistent/repo").unwrap_err();
     assert!(matches!(e, GitError::Command { .. }), "{e:?}");
 }
+
+#[test]
+fn concurrent_workers_share_one_mirror() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("origin");
+    init_repo(&repo);
+    let a = commit(&repo, &[("a", "a")], "a");
+    let mirrors = tmp.path().join("mirrors");
+    let url = repo.display().to_string();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (mirrors, url, a) = (mirrors.clone(), url.clone(), a.clone());
+            std::thread::spawn(move || {
+                let m = Mirror::open(&mirrors, &url)?;
+                m.fetch()?;
+                m.has_commit(&a)
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), Ok(true));
+    }
+    let repos = std::fs::read_dir(&mirrors)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "git"))
+        .count();
+    assert_eq!(repos, 1);
+}
