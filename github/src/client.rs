@@ -116,6 +116,23 @@ fn check_sha(sha: &str) -> Result<&str, ClientError> {
     }
 }
 
+/// GitHub answers 422 to these; refusing them here keeps a bad report from being
+/// retried by the outbox as if GitHub were at fault.
+fn check_check_run(check: &CheckRunReq) -> Result<(), ClientError> {
+    if !["queued", "in_progress", "completed"].contains(&check.status.as_str()) {
+        return Err(ClientError::Invalid(format!(
+            "unknown check run status {:?}",
+            check.status
+        )));
+    }
+    if check.status == "completed" && check.conclusion.is_none() {
+        return Err(ClientError::Invalid(
+            "a completed check run needs a conclusion".into(),
+        ));
+    }
+    Ok(())
+}
+
 impl Client {
     /// A client for `api_base` (`https://api.github.com`, a GitHub Enterprise
     /// `https://host/api/v3`, or a test server's `http://127.0.0.1:PORT`).
@@ -182,6 +199,7 @@ impl Client {
         check: &CheckRunReq,
     ) -> Result<u64, ClientError> {
         check_sha(&check.head_sha)?;
+        check_check_run(check)?;
         let url = self.url(&format!("/repos/{}/check-runs", check_repo(repo)?), &[])?;
         let (_, v) = self
             .call(Method::POST, url, Some(&check.to_json(true)))
@@ -196,6 +214,7 @@ impl Client {
         id: u64,
         check: &CheckRunReq,
     ) -> Result<(), ClientError> {
+        check_check_run(check)?;
         let url = self.url(
             &format!("/repos/{}/check-runs/{id}", check_repo(repo)?),
             &[],
@@ -353,6 +372,25 @@ mod tests {
         };
         assert!(matches!(
             c.create_status("o/r", "abc", &s).await,
+            Err(ClientError::Invalid(_))
+        ));
+        let mut check = CheckRunReq {
+            name: "perfwatch".into(),
+            head_sha: "abc".into(),
+            status: "completed".into(),
+            conclusion: None,
+            external_id: None,
+            details_url: None,
+            title: String::new(),
+            summary: String::new(),
+        };
+        assert!(matches!(
+            c.create_check_run("o/r", &check).await,
+            Err(ClientError::Invalid(_))
+        ));
+        check.status = "done".into();
+        assert!(matches!(
+            c.update_check_run("o/r", 1, &check).await,
             Err(ClientError::Invalid(_))
         ));
         assert!(matches!(

@@ -122,6 +122,23 @@ mod tests {
         assert!(b.contains("```\n\n… truncated"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn always_sticky_and_within_the_limit(
+            line in "(\\PC{0,40}|```|\n){1,8}",
+            repeat in 1usize..6000,
+            url in "\\PC{0,80}",
+        ) {
+            let md = line.repeat(repeat);
+            let b = sticky_body(&md, &url);
+            proptest::prop_assert!(is_sticky(&b));
+            proptest::prop_assert!(b.chars().count() <= MAX_COMMENT_CHARS);
+            if md.chars().count() + MARKER.len() < MAX_COMMENT_CHARS {
+                proptest::prop_assert_eq!(b, format!("{MARKER}\n{md}"));
+            }
+        }
+    }
+
     #[test]
     fn one_huge_line_and_huge_url() {
         let b = sticky_body(&"é".repeat(100_000), URL);

@@ -196,3 +196,26 @@ fn check_run_and_others() {
     );
     assert_eq!(parse("star", b"garbage"), Ok(Event::Other("star".into())));
 }
+
+proptest::proptest! {
+    #[test]
+    fn parse_never_panics_on_bytes(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+        for event in ["ping", "push", "pull_request", "issue_comment", "check_run"] {
+            let _ = parse(event, &body);
+        }
+        let _ = repository_of(&body);
+    }
+
+    #[test]
+    fn parse_never_panics_on_mangled_payloads(path in proptest::collection::vec("[a-z_]{1,12}", 1..4), value in proptest::prelude::any::<i64>()) {
+        // Replace one nested field of a valid payload with a number or null.
+        let mut v = pr_payload();
+        let mut cur = &mut v;
+        for key in &path {
+            if !cur.is_object() { break; }
+            cur = cur.as_object_mut().unwrap().entry(key.clone()).or_insert(Value::Null);
+        }
+        *cur = if value % 2 == 0 { json!(value) } else { Value::Null };
+        let _ = parse("pull_request", &bytes(&v));
+    }
+}

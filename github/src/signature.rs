@@ -126,6 +126,19 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn sign_verifies_and_garbage_never_panics(
+            secret in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100),
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            header in "\\PC{0,80}",
+        ) {
+            let sig = sign(&secret, &body);
+            proptest::prop_assert_eq!(verify(&secret, &body, Some(&sig)), Ok(()));
+            proptest::prop_assert!(verify(&secret, &body, Some(&header)).is_err() || header.trim() == sig);
+        }
+    }
+
     #[test]
     fn empty_secret_and_body_work() {
         let sig = sign(b"", b"");

@@ -340,3 +340,7 @@ pub(crate) fn pull_json(repo: &str, p: &PullInfo) -> Value {
         "base": {"ref": p.base_ref, "sha": p.base_sha, "repo": {"full_name": repo}},
     })
 }
+
+#[cfg(test)]
+#[path = "routes_tests.rs"]
+mod tests;
