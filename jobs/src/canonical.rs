@@ -4,6 +4,11 @@
 //! reordered, `90s` vs `1m30s`, defaults spelled out or not, comments) must hash alike.
 //! Rendering is deterministic TOML with every key written, tables and keys sorted,
 //! durations in [`duration::format`] form; it parses back to the same definition.
+//!
+//! The hash leaves out what cannot change a measurement: how many runs (`repeats`),
+//! whether base runs in the same job (`interleave`), time limits and how readiness is
+//! probed. Otherwise a pull request asking for more repeats, or a longer build timeout,
+//! would turn its comparison into "not comparable".
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -15,9 +20,27 @@ use crate::definition::{JobDefinition, LoadStep};
 use crate::duration;
 
 impl JobDefinition {
-    /// Hex SHA-256 of [`JobDefinition::canonical`].
+    /// Hex SHA-256 of [`JobDefinition::canonical`] with the keys that do not affect
+    /// results set to fixed values (see the module docs).
     pub fn hash(&self) -> String {
-        hex::encode(Sha256::digest(self.canonical().as_bytes()))
+        let mut d = self.clone();
+        let zero = std::time::Duration::ZERO;
+        d.repeats = 1;
+        d.interleave = false;
+        d.timeout = zero;
+        if let Some(b) = &mut d.build {
+            b.timeout = zero;
+        }
+        if let Some(s) = &mut d.service {
+            s.ready_url = None;
+            s.ready_port = None;
+            s.ready_timeout = zero;
+            s.stop_timeout = zero;
+        }
+        match &mut d.load {
+            LoadStep::Scenario { timeout, .. } | LoadStep::Bench { timeout, .. } => *timeout = zero,
+        }
+        hex::encode(Sha256::digest(d.canonical().as_bytes()))
     }
 
     /// The canonical TOML text of this definition (see the module docs).
