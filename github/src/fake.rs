@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::Value;
-use tokio::task::JoinHandle;
+use tokio::sync::watch;
 
 pub use payloads::webhook_request;
 pub use state::Call;
@@ -33,16 +33,14 @@ fn lock(shared: &Shared) -> MutexGuard<'_, St> {
 struct Server {
     addr: SocketAddr,
     state: Shared,
-    task: Mutex<Option<JoinHandle<()>>>,
+    /// Tells the server to shut down; sending twice is harmless.
+    shutdown: watch::Sender<bool>,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        // The last clone is gone: stop accepting connections.
-        let task = self.task.get_mut().unwrap_or_else(PoisonError::into_inner);
-        if let Some(task) = task.take() {
-            task.abort();
-        }
+        // The last clone is gone: stop the server.
+        self.shutdown.send_replace(true);
     }
 }
 
@@ -76,16 +74,23 @@ impl FakeGitHub {
         let state: Shared = Arc::new(Mutex::new(St::new()));
         lock(&state).base_url = format!("http://{addr}");
         let app = Router::new().fallback(handle).with_state(state.clone());
-        let task = tokio::spawn(async move {
-            // Ends only on abort (stop or drop); a serve error leaves the port closed,
-            // which the test sees as connection refused.
-            let _ = axum::serve(listener, app).await;
+        let (shutdown, mut stopped) = watch::channel(false);
+        tokio::spawn(async move {
+            // Graceful shutdown, not abort: it also closes idle keep-alive connections,
+            // which a client's pool would otherwise go on using after `stop`. A serve
+            // error leaves the port closed, which the test sees as connection refused.
+            let signal = async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            };
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(signal)
+                .await;
         });
         Ok(FakeGitHub {
             server: Arc::new(Server {
                 addr,
                 state,
-                task: Mutex::new(Some(task)),
+                shutdown,
             }),
         })
     }
@@ -96,15 +101,7 @@ impl FakeGitHub {
 
     /// Stops the server now (clones see connection refused from then on).
     pub fn stop(&self) {
-        let task = self
-            .server
-            .task
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(task) = task {
-            task.abort();
-        }
+        self.server.shutdown.send_replace(true);
     }
 
     /// Base URL, `http://127.0.0.1:PORT`, to use as the client's API base.
