@@ -13,8 +13,20 @@ const COUNTER_SUFFIXES: &[&str] = &["_total", "_count", "_sum", "_bucket"];
 /// Functions that turn a counter's running total into a per-window measurement.
 const COUNTER_FUNCTIONS: &[&str] = &["rate", "irate", "increase"];
 
+/// Longest template accepted: real queries are far shorter, and the bound keeps
+/// parsing and walking deeply nested text within the stack of the checking thread.
+pub const MAX_TEMPLATE_BYTES: usize = 16 * 1024;
+/// Stack of the thread that parses: the parser and the tree's drop recurse per level.
+const PARSE_STACK_BYTES: usize = 64 * 1024 * 1024;
+
 /// Checks a template; the error says what is wrong and where when it can.
 pub fn check_template(template: &str) -> Result<(), TemplateError> {
+    if template.len() > MAX_TEMPLATE_BYTES {
+        return Err(TemplateError::TooLong {
+            len: template.len(),
+            max: MAX_TEMPLATE_BYTES,
+        });
+    }
     let vars = sample_vars();
     let text = expand(template, &vars)?;
     // Scanned on the template with placeholders masked, so positions are the user's.
@@ -24,37 +36,51 @@ pub fn check_template(template: &str) -> Result<(), TemplateError> {
             message,
         });
     }
-    // The parser is third-party code; a panic on odd input must not take the caller down.
-    let parsed =
-        std::panic::catch_unwind(|| parser::parse(&text)).map_err(|_| TemplateError::Syntax {
-            pos: None,
-            message: "the PromQL parser failed on this text".into(),
-        })?;
-    let expr = parsed.map_err(|message| TemplateError::Syntax { pos: None, message })?;
-    walk(&expr, false)
+    with_parsed(text, |expr| walk(expr, false))
+}
+
+/// Parses `text` and runs `f` on the tree in a thread with a large stack: the parser is
+/// third-party code that recurses per nesting level, and a panic in it must come back
+/// as an error, not take the caller down.
+fn with_parsed<F>(text: String, f: F) -> Result<(), TemplateError>
+where
+    F: FnOnce(&Expr) -> Result<(), TemplateError> + Send + 'static,
+{
+    let failed = |what: &str| TemplateError::Syntax {
+        pos: None,
+        message: format!("the PromQL parser {what} on this text"),
+    };
+    let handle = std::thread::Builder::new()
+        .name("promql-check".into())
+        .stack_size(PARSE_STACK_BYTES)
+        .spawn(move || {
+            let expr = parser::parse(&text)
+                .map_err(|message| TemplateError::Syntax { pos: None, message })?;
+            f(&expr)
+        })
+        .map_err(|_| failed("could not start"))?;
+    handle.join().map_err(|_| failed("failed"))?
 }
 
 /// For a `by = "label"` query: the outermost aggregation must keep `label`, or every
-/// value would land under an empty label. Assumes [`check_template`] passed.
+/// value would land under an empty label. Runs [`check_template`] first.
 pub fn check_keeps_label(template: &str, label: &str) -> Result<(), TemplateError> {
+    check_template(template)?;
     let text = expand(template, &sample_vars())?;
-    let expr = std::panic::catch_unwind(|| parser::parse(&text))
-        .ok()
-        .and_then(Result::ok);
-    let Some(expr) = expr else { return Ok(()) };
-    let keeps = match find_aggregation(&expr) {
-        None => true,
-        Some(None) => false,
-        Some(Some(LabelModifier::Include(l))) => l.labels.iter().any(|x| x == label),
-        Some(Some(LabelModifier::Exclude(l))) => !l.labels.iter().any(|x| x == label),
-    };
-    if keeps {
-        Ok(())
-    } else {
-        Err(TemplateError::DropsLabel {
-            label: label.to_string(),
-        })
-    }
+    let label = label.to_string();
+    with_parsed(text, move |expr| {
+        let keeps = match find_aggregation(expr) {
+            None => true,
+            Some(None) => false,
+            Some(Some(LabelModifier::Include(l))) => l.labels.iter().any(|x| *x == label),
+            Some(Some(LabelModifier::Exclude(l))) => !l.labels.iter().any(|x| *x == label),
+        };
+        if keeps {
+            Ok(())
+        } else {
+            Err(TemplateError::DropsLabel { label })
+        }
+    })
 }
 
 /// Sample values: a 93 s window with a run id and commit, so every placeholder expands.

@@ -157,3 +157,25 @@ mod props {
         }
     }
 }
+
+#[test]
+fn deep_or_long_text_is_refused_without_overflowing() {
+    for n in [1000usize, 3000, 8000] {
+        for t in [
+            format!("1{}", "+1".repeat(n)),
+            format!("{}1", "-".repeat(n)),
+            format!("{}1{}", "(".repeat(n), ")".repeat(n)),
+        ] {
+            let r = check_template(&t);
+            if t.len() > MAX_TEMPLATE_BYTES {
+                assert!(matches!(r, Err(TemplateError::TooLong { .. })), "{n}");
+            }
+        }
+    }
+    // The deepest nesting that fits the length limit still parses on the check thread.
+    let deepest = format!("{}1", "-".repeat(MAX_TEMPLATE_BYTES - 1));
+    assert_eq!(check_template(&deepest), Ok(()));
+    let parens = MAX_TEMPLATE_BYTES / 2 - 1;
+    let deepest = format!("{}1{}", "(".repeat(parens), ")".repeat(parens));
+    assert_eq!(check_template(&deepest), Ok(()));
+}

@@ -37,6 +37,8 @@ pub enum TemplateError {
     Unquoted { name: String, pos: usize },
     #[error("{{{{{name}}}}}: the value contains a backtick, which a `raw string` cannot hold")]
     Unescapable { name: String },
+    #[error("the template is {len} bytes; at most {max} are accepted")]
+    TooLong { len: usize, max: usize },
     #[error("window: {0}")]
     Window(String),
     #[error("PromQL syntax error{}: {message}", pos.map(|p| format!(" at byte {p}")).unwrap_or_default())]
