@@ -72,8 +72,8 @@ pub fn check_keeps_label(template: &str, label: &str) -> Result<(), TemplateErro
         let keeps = match find_aggregation(expr) {
             None => true,
             Some(None) => false,
-            Some(Some(LabelModifier::Include(l))) => l.labels.iter().any(|x| *x == label),
-            Some(Some(LabelModifier::Exclude(l))) => !l.labels.iter().any(|x| *x == label),
+            Some(Some(LabelModifier::Include(l))) => l.labels.contains(&label),
+            Some(Some(LabelModifier::Exclude(l))) => !l.labels.contains(&label),
         };
         if keeps {
             Ok(())
