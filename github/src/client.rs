@@ -116,8 +116,8 @@ fn check_sha(sha: &str) -> Result<&str, ClientError> {
     }
 }
 
-/// GitHub answers 422 to these; refusing them here keeps a bad report from being
-/// retried by the outbox as if GitHub were at fault.
+/// GitHub answers these with a bare 422; refusing them here, before a request is
+/// spent, tells the caller exactly which field was wrong.
 fn check_check_run(check: &CheckRunReq) -> Result<(), ClientError> {
     if !["queued", "in_progress", "completed"].contains(&check.status.as_str()) {
         return Err(ClientError::Invalid(format!(
