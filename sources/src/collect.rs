@@ -79,7 +79,7 @@ pub async fn collect_window(
     let (step, expected) = coverage_step(src.scrape_interval, vars.window_ms());
     // Four scrape intervals hold at least two samples for rate() even with jitter,
     // yet are short enough that a gap in the data shows as missing steps.
-    let coverage_range = src.scrape_interval * 4;
+    let coverage_range = src.scrape_interval.checked_mul(4).unwrap_or(Duration::MAX);
     let mut values = Vec::new();
     for spec in queries {
         let template_err = |e: crate::template::TemplateError| SourceError::Template {

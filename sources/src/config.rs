@@ -143,16 +143,11 @@ pub fn parse_metrics_table(t: &Table) -> Result<(PromSource, Vec<QuerySpec>), Co
     reject_unknown(t, SOURCE_KEYS, "metrics")?;
     let url = req_str(t, "url", "metrics")?;
     let mut src = PromSource::new(check_url(url)?);
-    src.timeout = opt_duration(t, "timeout", "metrics")?.unwrap_or(src.timeout);
-    src.scrape_interval =
-        opt_duration(t, "scrape_interval", "metrics")?.unwrap_or(src.scrape_interval);
-    if src.scrape_interval.is_zero() {
-        return Err(err("metrics.scrape_interval", "must be above zero"));
-    }
-    if src.timeout.is_zero() {
-        return Err(err("metrics.timeout", "must be above zero"));
-    }
-    src.settle = opt_duration(t, "settle", "metrics")?.unwrap_or(src.scrape_interval * 2);
+    src.timeout = bounded(t, "timeout", Duration::from_millis(1), 600)?.unwrap_or(src.timeout);
+    src.scrape_interval = bounded(t, "scrape_interval", Duration::from_millis(1), 86_400)?
+        .unwrap_or(src.scrape_interval);
+    src.settle = bounded(t, "settle", Duration::ZERO, 7 * 86_400)?
+        .unwrap_or(src.scrape_interval.saturating_mul(2));
     src.headers = headers(t)?;
     src.auth = auth(t)?;
 
@@ -379,6 +374,24 @@ fn opt_duration(t: &Table, key: &str, path: &str) -> Result<Option<Duration>, Co
         Some(s) => parse_duration(s)
             .map(Some)
             .map_err(|reason| err(format!("{path}.{key}"), reason)),
+    }
+}
+
+/// An optional duration within `[min, max_s seconds]`: a typo like `15h` for a scrape
+/// interval is caught here rather than producing a useless coverage query.
+fn bounded(
+    t: &Table,
+    key: &str,
+    min: Duration,
+    max_s: u64,
+) -> Result<Option<Duration>, ConfigError> {
+    let d = opt_duration(t, key, "metrics")?;
+    match d {
+        Some(d) if d < min => Err(err(format!("metrics.{key}"), "must be above zero")),
+        Some(d) if d > Duration::from_secs(max_s) => {
+            Err(err(format!("metrics.{key}"), format!("at most {max_s} s")))
+        }
+        other => Ok(other),
     }
 }
 

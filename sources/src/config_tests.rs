@@ -74,6 +74,11 @@ fn errors_name_the_key() {
 
     let e = error_of(&EXAMPLE.replace("settle = \"5s\"", "settle = \"5 parsecs\""));
     assert_eq!(e.key, "metrics.settle");
+    let e = error_of(&EXAMPLE.replace("scrape_interval = \"1s\"", "scrape_interval = \"0s\""));
+    assert_eq!(e.key, "metrics.scrape_interval");
+    let e = error_of(&EXAMPLE.replace("settle = \"5s\"", "settle = \"30d\""));
+    assert_eq!(e.key, "metrics.settle");
+    assert!(e.reason.contains("at most"), "{e}");
     let e = error_of(&EXAMPLE.replace("direction = \"lower\"", "direction = \"down\""));
     assert_eq!(e.key, "metrics.query[0].direction");
     let e = error_of(&EXAMPLE.replace("empty = \"no_data\"", "empty = \"nothing\""));
