@@ -4,6 +4,7 @@
 pub mod api;
 pub mod api_alerts;
 pub mod api_compare;
+pub mod api_jobs;
 pub mod api_thresholds;
 pub mod api_triage;
 pub mod chart;
@@ -50,6 +51,7 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href="/">"Projects"</A>
                     <A href="/alerts">"Alerts"</A>
+                    <A href="/queue">"Queue"</A>
                     // Tokens and webhook deliveries; the pages themselves check the role.
                     <A href="/admin/tokens">"Admin"</A>
                     <a href="/login">"Log in"</a>
@@ -61,6 +63,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects/:slug") view=pages::project::ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:slug/compare") view=pages::compare::ComparePage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:slug/releases") view=pages::releases::ReleasesPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:slug/integration") view=pages::integration::IntegrationPage ssr=SsrMode::Async />
+                    <Route path=path!("/queue") view=pages::queue::QueuePage ssr=SsrMode::Async />
+                    <Route path=path!("/jobs/:id") view=pages::job::JobPage ssr=SsrMode::Async />
                     <Route path=path!("/series/:id") view=pages::series::SeriesPage ssr=SsrMode::Async />
                     <Route path=path!("/runs/:id") view=pages::run::RunPage ssr=SsrMode::Async />
                     <Route path=path!("/alerts") view=pages::alerts::AlertsPage ssr=SsrMode::Async />

@@ -103,7 +103,11 @@ fn build_app(
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(ctx_store.clone()),
+            move || {
+                provide_context(ctx_store.clone());
+                // The integration page seals the secrets it saves.
+                provide_context(seal.clone());
+            },
             {
                 let opts = leptos_options.clone();
                 move || shell(opts.clone())

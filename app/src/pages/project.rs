@@ -9,7 +9,9 @@ use leptos_router::hooks::use_params_map;
 use perfwatch_core::units::Direction;
 use perfwatch_core::view::SeriesOverview;
 
+use super::job::{job_link, state_class, verdict_view};
 use crate::api::fetch_project_overview;
+use crate::api_jobs::fetch_project_jobs;
 use crate::components::Sparkline;
 use crate::format::{format_value, pct};
 
@@ -46,6 +48,7 @@ pub fn ProjectPage() -> impl IntoView {
                             <p class="controls"><a class="chip" data-testid="compare-link" href=format!("/projects/{}/compare", o.project.slug)>"Compare"</a><a class="chip" href=format!("/projects/{}/releases", o.project.slug)>"Releases"</a></p>
                             <p class="muted">{format!("{} benchmarks · {} series · {} runs · main branch {}",
                                 count, o.project.series_count, o.project.run_count, o.project.main_branch)}</p>
+                            <JobsPanel slug=o.project.slug.clone() />
                             {groups.into_iter().map(|(bench, rows)| view! {
                                 <section class="bench">
                                     <h2>{bench}</h2>
@@ -75,6 +78,59 @@ pub fn ProjectPage() -> impl IntoView {
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
+        </Suspense>
+    }
+}
+
+/// The project's performance jobs in brief: the last master job and the newest job of
+/// each open pull request, and, for admins, the way to the integration settings.
+#[component]
+fn JobsPanel(slug: String) -> impl IntoView {
+    let key = slug.clone();
+    let data = Resource::new(move || key.clone(), fetch_project_jobs);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || { let slug = slug.clone(); Suspend::new(async move {
+                let Ok(p) = data.await else { return ().into_any() };
+                if !p.has_integration && p.last_master.is_none() && p.prs.is_empty() && !p.is_admin {
+                    return ().into_any();
+                }
+                let master = match p.last_master {
+                    Some(j) => view! {
+                        <p data-testid="last-master">"Last master job: "{job_link(&j)}" "
+                            <span class=state_class(&j.state)>{j.state.clone()}</span>" "{verdict_view(j.verdict.clone())}
+                            <span class="muted">{format!(" {}", crate::format::short_sha(&j.sha))}</span></p>
+                    }.into_any(),
+                    None => view! { <p class="muted">"No master job yet."</p> }.into_any(),
+                };
+                let prs = (!p.prs.is_empty()).then(|| view! {
+                    <table class="list" data-testid="pr-jobs">
+                        <thead><tr><th>"PR"</th><th>"Job"</th><th>"State"</th><th>"Verdict"</th></tr></thead>
+                        <tbody>
+                            {p.prs.iter().map(|j| view! {
+                                <tr>
+                                    <td>{j.pr_number.map(|n| format!("#{n}")).unwrap_or_default()}</td>
+                                    <td>{job_link(j)}</td>
+                                    <td><span class=state_class(&j.state)>{j.state.clone()}</span></td>
+                                    <td>{verdict_view(j.verdict.clone())}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                });
+                let admin = p.is_admin.then(|| view! {
+                    <a class="chip" data-testid="integration-link" href=format!("/projects/{slug}/integration")>
+                        {if p.has_integration { "GitHub integration" } else { "Link a GitHub repository" }}</a>
+                });
+                view! {
+                    <section class="jobs-panel" data-testid="jobs-panel">
+                        <h2>"Performance jobs"</h2>
+                        {master}
+                        {prs}
+                        <p class="controls"><a class="chip" href="/queue">"Job queue"</a>{admin}</p>
+                    </section>
+                }.into_any()
+            })}}
         </Suspense>
     }
 }
