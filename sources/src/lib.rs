@@ -19,6 +19,7 @@ pub mod check;
 pub mod collect;
 pub mod config;
 pub mod duration;
+mod keys;
 pub mod prometheus;
 pub mod results;
 pub mod source;
