@@ -153,7 +153,11 @@ pub async fn resolve_side(
     side_from_runs(store, side.clone(), runs).await
 }
 
-pub async fn side_from_runs(store: &Store, spec: SideSpec, runs: Vec<SideRun>) -> Result<ResolvedSide> {
+pub async fn side_from_runs(
+    store: &Store,
+    spec: SideSpec,
+    runs: Vec<SideRun>,
+) -> Result<ResolvedSide> {
     let ids: Vec<i64> = runs.iter().map(|r| r.run_id).collect();
     let samples = store.pooled_samples(&ids).await?;
     let levels = store.run_levels(&ids).await?;

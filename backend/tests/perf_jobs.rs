@@ -55,9 +55,17 @@ async fn creation_is_replay_proof_and_master_goes_first(db: Db) {
         .perf_job_create(&job(p, Purpose::Pr, &"b".repeat(40), Some(7)), false, T0)
         .await
         .unwrap();
-    assert_eq!((again, created), (pr_id, false), "the same head asks again: no new job");
+    assert_eq!(
+        (again, created),
+        (pr_id, false),
+        "the same head asks again: no new job"
+    );
     let (master, _) = store
-        .perf_job_create(&job(p, Purpose::Master, &"c".repeat(40), None), false, T0 + 1)
+        .perf_job_create(
+            &job(p, Purpose::Master, &"c".repeat(40), None),
+            false,
+            T0 + 1,
+        )
         .await
         .unwrap();
     let clock = Clock::manual(T0 + 10);
@@ -91,35 +99,69 @@ async fn a_new_head_supersedes_queued_and_stops_running_but_never_master(db: Db)
     // The master job runs; then the PR's first job runs on a second slot.
     let r = runner(&store, "r", &clock);
     let m = r.claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
-    let mf = Fence { work_id: m.job_id, fence: m.fence };
+    let mf = Fence {
+        work_id: m.job_id,
+        fence: m.fence,
+    };
     assert!(store.perf_job_start(master, mf, T0).await.unwrap());
     let l = r.claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
-    let f = Fence { work_id: l.job_id, fence: l.fence };
+    let f = Fence {
+        work_id: l.job_id,
+        fence: l.fence,
+    };
     assert!(store.perf_job_start(first, f, T0).await.unwrap());
     let (second, _) = store
-        .perf_job_create(&job(p, Purpose::Pr, &"2".repeat(40), Some(9)), false, T0 + 1)
+        .perf_job_create(
+            &job(p, Purpose::Pr, &"2".repeat(40), Some(9)),
+            false,
+            T0 + 1,
+        )
         .await
         .unwrap();
     let (third, _) = store
-        .perf_job_create(&job(p, Purpose::Pr, &"3".repeat(40), Some(9)), false, T0 + 2)
+        .perf_job_create(
+            &job(p, Purpose::Pr, &"3".repeat(40), Some(9)),
+            false,
+            T0 + 2,
+        )
         .await
         .unwrap();
     assert!(
-        store.perf_job_stop_requested(first).await.unwrap().unwrap().starts_with("superseded"),
+        store
+            .perf_job_stop_requested(first)
+            .await
+            .unwrap()
+            .unwrap()
+            .starts_with("superseded"),
         "the running job is asked to stop"
     );
-    assert_eq!(store.perf_job(second).await.unwrap().state, PerfState::Superseded);
-    assert_eq!(store.perf_job(third).await.unwrap().state, PerfState::Queued);
-    assert_eq!(store.perf_job(master).await.unwrap().state, PerfState::Running);
+    assert_eq!(
+        store.perf_job(second).await.unwrap().state,
+        PerfState::Superseded
+    );
+    assert_eq!(
+        store.perf_job(third).await.unwrap().state,
+        PerfState::Queued
+    );
+    assert_eq!(
+        store.perf_job(master).await.unwrap().state,
+        PerfState::Running
+    );
     assert_eq!(store.perf_job_stop_requested(master).await.unwrap(), None);
     // The superseded job's work item is gone from the queue: the next claim is `third`.
     clock.advance(10);
     let next = r.claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
     assert_eq!(next.payload, format!(r#"{{"job":{third}}}"#));
     // Closing the PR cancels what is left; master stays.
-    let n = store.perf_jobs_cancel_pr(p, 9, "closed", T0 + 3).await.unwrap();
+    let n = store
+        .perf_jobs_cancel_pr(p, 9, "closed", T0 + 3)
+        .await
+        .unwrap();
     assert!(n >= 1);
-    assert_eq!(store.perf_job(master).await.unwrap().state, PerfState::Running);
+    assert_eq!(
+        store.perf_job(master).await.unwrap().state,
+        PerfState::Running
+    );
 }
 
 async fn a_taken_over_worker_is_refused(db: Db) {
@@ -130,18 +172,41 @@ async fn a_taken_over_worker_is_refused(db: Db) {
         .perf_job_create(&job(p, Purpose::Manual, &"d".repeat(40), None), false, T0)
         .await
         .unwrap();
-    let a = runner(&store, "a", &clock).claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
-    let old = Fence { work_id: a.job_id, fence: a.fence };
+    let a = runner(&store, "a", &clock)
+        .claim(&[kinds::PERF_RUN])
+        .await
+        .unwrap()
+        .unwrap();
+    let old = Fence {
+        work_id: a.job_id,
+        fence: a.fence,
+    };
     assert!(store.perf_job_start(id, old, T0).await.unwrap());
     let line = |t: &str| vec![("load".to_string(), "stdout".to_string(), t.to_string(), T0)];
-    assert!(store.perf_job_log_append(id, old, &line("one")).await.unwrap());
+    assert!(store
+        .perf_job_log_append(id, old, &line("one"))
+        .await
+        .unwrap());
     // a's lease expires (it was killed); b takes the job over.
     clock.advance(1_500);
-    let b = runner(&store, "b", &clock).claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
+    let b = runner(&store, "b", &clock)
+        .claim(&[kinds::PERF_RUN])
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(b.job_id, a.job_id);
-    let new = Fence { work_id: b.job_id, fence: b.fence };
+    let new = Fence {
+        work_id: b.job_id,
+        fence: b.fence,
+    };
     assert!(store.perf_job_start(id, new, T0 + 1_500).await.unwrap());
-    assert!(!store.perf_job_log_append(id, old, &line("stale")).await.unwrap(), "stale log refused");
+    assert!(
+        !store
+            .perf_job_log_append(id, old, &line("stale"))
+            .await
+            .unwrap(),
+        "stale log refused"
+    );
     let then = NewJob {
         kind: kinds::PERF_STORE.into(),
         payload: format!(r#"{{"job":{id}}}"#),
@@ -152,22 +217,50 @@ async fn a_taken_over_worker_is_refused(db: Db) {
         coalesce_key: None,
     };
     assert!(
-        !store.perf_job_executed(id, old, "{}", "h", None, &then, T0 + 2_000).await.unwrap(),
+        !store
+            .perf_job_executed(id, old, "{}", "h", None, &then, T0 + 2_000)
+            .await
+            .unwrap(),
         "the stale worker's output is refused"
     );
-    assert!(store.perf_job_executed(id, new, "{}", "h", Some("tb"), &then, T0 + 2_000).await.unwrap());
+    assert!(store
+        .perf_job_executed(id, new, "{}", "h", Some("tb"), &then, T0 + 2_000)
+        .await
+        .unwrap());
     let row = store.perf_job(id).await.unwrap();
     assert_eq!(row.state, PerfState::Completed);
     assert_eq!(row.definition_hash.as_deref(), Some("h"));
     let log = store.perf_job_logs(id, 0, 10).await.unwrap();
-    assert_eq!(log.iter().map(|l| l.line.as_str()).collect::<Vec<_>>(), ["one"]);
+    assert_eq!(
+        log.iter().map(|l| l.line.as_str()).collect::<Vec<_>>(),
+        ["one"]
+    );
     // The storing step is its own work item; processing ends it with the reports.
-    let s = runner(&store, "s", &clock).claim(&[kinds::PERF_STORE]).await.unwrap().unwrap();
-    let sf = Fence { work_id: s.job_id, fence: s.fence };
-    assert!(store.perf_job_processed(id, sf, &[1, 2], "no change", "report", &[], T0 + 3_000).await.unwrap());
+    let s = runner(&store, "s", &clock)
+        .claim(&[kinds::PERF_STORE])
+        .await
+        .unwrap()
+        .unwrap();
+    let sf = Fence {
+        work_id: s.job_id,
+        fence: s.fence,
+    };
+    assert!(store
+        .perf_job_processed(id, sf, &[1, 2], "no change", "report", &[], T0 + 3_000)
+        .await
+        .unwrap());
     let row = store.perf_job(id).await.unwrap();
-    assert_eq!((row.state, row.run_ids.clone()), (PerfState::Processed, vec![1, 2]));
-    assert!(!store.perf_job_processed(id, sf, &[3], "x", "y", &[], T0 + 4_000).await.unwrap(), "only once");
+    assert_eq!(
+        (row.state, row.run_ids.clone()),
+        (PerfState::Processed, vec![1, 2])
+    );
+    assert!(
+        !store
+            .perf_job_processed(id, sf, &[3], "x", "y", &[], T0 + 4_000)
+            .await
+            .unwrap(),
+        "only once"
+    );
 }
 
 async fn waiting_for_a_baseline_costs_no_attempt(db: Db) {
@@ -180,32 +273,65 @@ async fn waiting_for_a_baseline_costs_no_attempt(db: Db) {
         .unwrap();
     let r = runner(&store, "r", &clock);
     let l = r.claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
-    let f = Fence { work_id: l.job_id, fence: l.fence };
+    let f = Fence {
+        work_id: l.job_id,
+        fence: l.fence,
+    };
     assert!(store.perf_job_start(id, f, T0).await.unwrap());
     let (backfill, _) = store
         .perf_job_create(&job(p, Purpose::Backfill, &"a".repeat(40), None), false, T0)
         .await
         .unwrap();
-    assert!(store.perf_job_defer(id, f, backfill, T0 + 5_000, T0).await.unwrap());
+    assert!(store
+        .perf_job_defer(id, f, backfill, T0 + 5_000, T0)
+        .await
+        .unwrap());
     let row = store.perf_job(id).await.unwrap();
-    assert_eq!((row.state, row.waits_for), (PerfState::Queued, Some(backfill)));
+    assert_eq!(
+        (row.state, row.waits_for),
+        (PerfState::Queued, Some(backfill))
+    );
     let next = r.claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
-    assert_eq!(next.payload, format!(r#"{{"job":{backfill}}}"#), "the baseline runs first");
-    assert_eq!(store.perf_master_pending(p, &"a".repeat(40)).await.unwrap(), Some(backfill));
+    assert_eq!(
+        next.payload,
+        format!(r#"{{"job":{backfill}}}"#),
+        "the baseline runs first"
+    );
+    assert_eq!(
+        store.perf_master_pending(p, &"a".repeat(40)).await.unwrap(),
+        Some(backfill)
+    );
     r.complete(&next).await.unwrap();
     clock.advance(5_000);
     let again = r.claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
     assert_eq!(again.job_id, l.job_id);
     assert_eq!(again.attempt, 1, "deferring did not count an attempt");
     // A failure with attempts left sends the job back to the queue with its error.
-    let f2 = Fence { work_id: again.job_id, fence: again.fence };
-    let retry = Finish::Retry { not_before: T0 + 9_000, error: "git fetch".into() };
+    let f2 = Fence {
+        work_id: again.job_id,
+        fence: again.fence,
+    };
+    let retry = Finish::Retry {
+        not_before: T0 + 9_000,
+        error: "git fetch".into(),
+    };
     assert!(store
-        .perf_job_end(id, f2, PerfState::Queued, Some(("transient", "git fetch")), &retry, &[], T0 + 5_000)
+        .perf_job_end(
+            id,
+            f2,
+            PerfState::Queued,
+            Some(("transient", "git fetch")),
+            &retry,
+            &[],
+            T0 + 5_000
+        )
         .await
         .unwrap());
     let row = store.perf_job(id).await.unwrap();
-    assert_eq!((row.state, row.error_class.as_deref()), (PerfState::Queued, Some("transient")));
+    assert_eq!(
+        (row.state, row.error_class.as_deref()),
+        (PerfState::Queued, Some("transient"))
+    );
 }
 
 macro_rules! both {

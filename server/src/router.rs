@@ -180,7 +180,12 @@ pub async fn serve_until(
     let workers =
         lifecycle::spawn_all(&store, &workers_cfg, followups.as_ref(), stop.child_token());
     let seal = config.seal_key()?;
-    let perf_cfg = config.perf_config(seal.clone(), base.clone(), workers_cfg.metrics.clone(), true);
+    let perf_cfg = config.perf_config(
+        seal.clone(),
+        base.clone(),
+        workers_cfg.metrics.clone(),
+        true,
+    );
     let perf_stop = stop.child_token();
     let perf_lanes =
         perfwatch_backend::perf::spawn_perf_workers(&store, &perf_cfg, perf_stop.clone()).await;

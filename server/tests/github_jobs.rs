@@ -38,7 +38,11 @@ fn run_git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_EMAIL", "ada@example.com")
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -124,7 +128,11 @@ struct WorkerProc {
 }
 
 async fn start_worker(db_url: &str, lease_ms: u64) -> WorkerProc {
-    let dir = std::env::temp_dir().join(format!("pw-worker-{}-{}", std::process::id(), rand_suffix()));
+    let dir = std::env::temp_dir().join(format!(
+        "pw-worker-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
     let mut cmd = Command::new(BIN);
     cmd.args(["worker", "--database-url", db_url])
         .args(["--data-dir", dir.to_str().unwrap()])
@@ -198,7 +206,10 @@ impl World {
         let body: Value = r.json().await.unwrap();
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["webhook_secret_set"], true);
-        assert!(!body.to_string().contains(SECRET), "the secret is never shown");
+        assert!(
+            !body.to_string().contains(SECRET),
+            "the secret is never shown"
+        );
         World { app, fake, http }
     }
 
@@ -272,8 +283,18 @@ async fn github_flow(db: Db) {
 
     // A bad signature is refused and stores nothing.
     let push = payloads::push(REPO, "master", &"0".repeat(40), &a);
-    assert_eq!(w.webhook("not-the-secret-at-all", "push", "d-bad", &push).await, 401);
-    assert!(w.app.store.github_deliveries(project, 10).await.unwrap().is_empty());
+    assert_eq!(
+        w.webhook("not-the-secret-at-all", "push", "d-bad", &push)
+            .await,
+        401
+    );
+    assert!(w
+        .app
+        .store
+        .github_deliveries(project, 10)
+        .await
+        .unwrap()
+        .is_empty());
 
     // A push to master makes one master job; a replay makes nothing.
     assert_eq!(w.webhook(SECRET, "push", "d-1", &push).await, 202);
@@ -283,9 +304,17 @@ async fn github_flow(db: Db) {
     let m = w.ended(master, 90).await;
     assert_eq!(m["job"]["state"], "processed", "{m}");
     assert_eq!(m["job"]["verdict"], "baseline");
-    assert_eq!(m["job"]["run_ids"].as_array().unwrap().len(), 2, "two repeats stored");
+    assert_eq!(
+        m["job"]["run_ids"].as_array().unwrap().len(),
+        2,
+        "two repeats stored"
+    );
     assert!(
-        m["log"].as_array().unwrap().iter().any(|l| l["line"].as_str().unwrap_or("").contains("building")),
+        m["log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["line"].as_str().unwrap_or("").contains("building")),
         "the build step's output is in the log: {m}"
     );
     assert_eq!(w.jobs().await.len(), 1, "the replay queued nothing");
@@ -356,7 +385,10 @@ async fn github_flow(db: Db) {
     // A stranger's command is refused politely and runs nothing.
     let n_jobs = w.jobs().await.len();
     let stranger = payloads::issue_comment(REPO, 5, "/perfwatch run", "mallory", "NONE");
-    assert_eq!(w.webhook(SECRET, "issue_comment", "d-4", &stranger).await, 202);
+    assert_eq!(
+        w.webhook(SECRET, "issue_comment", "d-4", &stranger).await,
+        202
+    );
     let c = eventually("the refusal", 30, async || {
         let c = w.fake.comments(REPO, 5);
         (c.len() == 3).then_some(c)
@@ -384,7 +416,10 @@ async fn killed_worker_job_completes_once() {
     // Two repeats of 3 s each: long enough to kill the worker in the middle.
     let definition = DEFINITION.replace(
         "bench = \"sh bench.sh\"",
-        &format!("bench = \"sh bench.sh\"\nenv = {{ RUNLOG = \"{}\" }}", runlog.display()),
+        &format!(
+            "bench = \"sh bench.sh\"\nenv = {{ RUNLOG = \"{}\" }}",
+            runlog.display()
+        ),
     );
     std::fs::write(repo.dir.join(".perfwatch.toml"), &definition).unwrap();
     let a = repo.commit(1000, 3, "slow bench");
@@ -403,7 +438,9 @@ async fn killed_worker_job_completes_once() {
     let id = r["id"].as_i64().expect("a job id");
     let mut first = start_worker(&w.app.database_url, 2_000).await;
     eventually("the first worker to be in the load step", 60, async || {
-        std::fs::read_to_string(&runlog).ok().filter(|t| !t.is_empty())
+        std::fs::read_to_string(&runlog)
+            .ok()
+            .filter(|t| !t.is_empty())
     })
     .await;
     first.child.start_kill().unwrap();
@@ -411,9 +448,21 @@ async fn killed_worker_job_completes_once() {
     let _second = start_worker(&w.app.database_url, 2_000).await;
     let j = w.ended(id, 120).await;
     assert_eq!(j["job"]["state"], "processed", "{j}");
-    assert_eq!(j["job"]["run_ids"].as_array().unwrap().len(), 2, "stored once: two repeats");
-    let work = w.app.store.queue_job(j["job"]["work_id"].as_i64().unwrap()).await.unwrap();
-    assert!(work.takeovers >= 1, "the second worker took the lease over: {work:?}");
+    assert_eq!(
+        j["job"]["run_ids"].as_array().unwrap().len(),
+        2,
+        "stored once: two repeats"
+    );
+    let work = w
+        .app
+        .store
+        .queue_job(j["job"]["work_id"].as_i64().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        work.takeovers >= 1,
+        "the second worker took the lease over: {work:?}"
+    );
     let runs = w.app.store.perf_job(id).await.unwrap().run_ids;
     assert_eq!(runs.len(), 2);
     let _ = std::fs::remove_file(&runlog);
@@ -423,17 +472,21 @@ async fn killed_worker_job_completes_once() {
 async fn two_servers_two_workers_forty_jobs() {
     let repo = Repo::new(&DEFINITION.replace("repeats = 2", "repeats = 1"));
     let runlog = std::env::temp_dir().join(format!("pw-runlog40-{}", rand_suffix()));
-    let definition = DEFINITION
-        .replace("repeats = 2", "repeats = 1")
-        .replace(
-            "bench = \"sh bench.sh\"",
-            &format!("bench = \"sh bench.sh\"\nenv = {{ RUNLOG = \"{}\" }}", runlog.display()),
-        );
+    let definition = DEFINITION.replace("repeats = 2", "repeats = 1").replace(
+        "bench = \"sh bench.sh\"",
+        &format!(
+            "bench = \"sh bench.sh\"\nenv = {{ RUNLOG = \"{}\" }}",
+            runlog.display()
+        ),
+    );
     std::fs::write(repo.dir.join(".perfwatch.toml"), &definition).unwrap();
-    let shas: Vec<String> = (0..40).map(|i| repo.commit(1000 + i, 0, &format!("c{i}"))).collect();
+    let shas: Vec<String> = (0..40)
+        .map(|i| repo.commit(1000 + i, 0, &format!("c{i}")))
+        .collect();
     let w = World::new(Db::Postgres, &repo).await;
     // A second server on the same database.
-    let second = perfwatch_server::testing::spawn_on(&w.app.database_url, |c| c.runner_slots = 0).await;
+    let second =
+        perfwatch_server::testing::spawn_on(&w.app.database_url, |c| c.runner_slots = 0).await;
     let servers = [w.app.base.clone(), second.base.clone()];
     for (i, sha) in shas.iter().enumerate() {
         let r = w

@@ -60,12 +60,26 @@ pub async fn on_comment(
             let n = store
                 .perf_jobs_cancel_pr(project, pr, &format!("canceled by @{}", c.user), now_ms())
                 .await?;
-            reply(store, project, pr, format!("Canceled {n} job(s) of this pull request.")).await?;
+            reply(
+                store,
+                project,
+                pr,
+                format!("Canceled {n} job(s) of this pull request."),
+            )
+            .await?;
             Ok(format!("canceled {n} job(s)"))
         }
         Command::Run { repeats } => {
             let head = current_head(key, integ, pr).await?;
-            let (id, _) = pr_job(store, integ, &head, repeats.map_or(0, i64::from), &who, true).await?;
+            let (id, _) = pr_job(
+                store,
+                integ,
+                &head,
+                repeats.map_or(0, i64::from),
+                &who,
+                true,
+            )
+            .await?;
             Ok(format!("queued job {id}"))
         }
         Command::Rerun | Command::Retry => {

@@ -131,7 +131,8 @@ async fn pull_request(store: &Store, integ: &IntegrationRow, pr: &PullRequest) -
                     "ignored: PR #{n} comes from a fork; a maintainer can run it with /perfwatch run"
                 ));
             }
-            let (id, created) = pr_job(store, integ, pr, 0, &format!("@{}", pr.author), false).await?;
+            let (id, created) =
+                pr_job(store, integ, pr, 0, &format!("@{}", pr.author), false).await?;
             Ok(if created {
                 format!("queued job {id} for PR #{n}")
             } else {
@@ -172,7 +173,11 @@ pub async fn pr_job(
 }
 
 /// A new job doing what `old` did.
-pub async fn rerun(store: &Store, old: &crate::store::perf_jobs::PerfJobRow, who: &str) -> Result<i64> {
+pub async fn rerun(
+    store: &Store,
+    old: &crate::store::perf_jobs::PerfJobRow,
+    who: &str,
+) -> Result<i64> {
     let new = NewPerfJob {
         project_id: old.project_id,
         purpose: old.purpose,
@@ -192,6 +197,16 @@ pub async fn rerun(store: &Store, old: &crate::store::perf_jobs::PerfJobRow, who
 pub async fn reply(store: &Store, project_id: i64, pr: i64, body: String) -> Result<()> {
     let now = now_ms();
     store
-        .perf_enqueue(&[report_item(&Report::Reply { project_id, pr, body }, now)], now)
+        .perf_enqueue(
+            &[report_item(
+                &Report::Reply {
+                    project_id,
+                    pr,
+                    body,
+                },
+                now,
+            )],
+            now,
+        )
         .await
 }

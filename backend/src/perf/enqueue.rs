@@ -60,7 +60,10 @@ fn check_sha(field: &str, sha: &str) -> Result<String> {
     if ok {
         Ok(sha.to_ascii_lowercase())
     } else {
-        Err(StoreError::invalid(field, "expected a commit sha (7 to 40 hex digits)"))
+        Err(StoreError::invalid(
+            field,
+            "expected a commit sha (7 to 40 hex digits)",
+        ))
     }
 }
 
@@ -74,7 +77,11 @@ pub async fn manual(store: &Store, slug: &str, req: &ManualRequest, who: &str) -
         ));
     }
     let sha = check_sha("commit", &req.commit)?;
-    let base = req.base.as_deref().map(|b| check_sha("base", b)).transpose()?;
+    let base = req
+        .base
+        .as_deref()
+        .map(|b| check_sha("base", b))
+        .transpose()?;
     if let Some(r) = req.repeats {
         if !(1..=50).contains(&r) {
             return Err(StoreError::invalid("repeats", "1 to 50"));
@@ -135,7 +142,9 @@ pub async fn queue_view(store: &Store) -> Result<QueueView> {
     let mut d = store.perf_recent_durations(20).await?;
     d.sort_unstable();
     let typical_ms = d.get(d.len() / 2).copied();
-    let running = store.perf_jobs(None, None, &[PerfState::Running], 100).await?;
+    let running = store
+        .perf_jobs(None, None, &[PerfState::Running], 100)
+        .await?;
     let queued = store
         .perf_queue_order()
         .await?

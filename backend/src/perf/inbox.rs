@@ -50,8 +50,13 @@ pub async fn accept(
             "X-GitHub-Delivery: expected GitHub's delivery id".into(),
         ));
     }
-    if event.is_empty() || event.len() > 64 || !event.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-        return Err(InboxError::BadRequest("X-GitHub-Event: expected an event name".into()));
+    if event.is_empty()
+        || event.len() > 64
+        || !event.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+    {
+        return Err(InboxError::BadRequest(
+            "X-GitHub-Event: expected an event name".into(),
+        ));
     }
     let repo =
         perfwatch_github::events::repository_of(body).map_err(|_| InboxError::Unauthorized)?;

@@ -109,7 +109,12 @@ fn check_http(field: &str, url: &str) -> Result<()> {
 }
 
 /// Creates or updates the integration of project `slug`; secrets are sealed.
-pub async fn put(store: &Store, key: &SealKey, slug: &str, inp: IntegrationInput) -> Result<IntegrationView> {
+pub async fn put(
+    store: &Store,
+    key: &SealKey,
+    slug: &str,
+    inp: IntegrationInput,
+) -> Result<IntegrationView> {
     let project = store.project(slug).await?;
     let old = store.github_integration(project.id).await?;
     let repo = check_repo(&inp.repo)?;
@@ -136,7 +141,10 @@ pub async fn put(store: &Store, key: &SealKey, slug: &str, inp: IntegrationInput
     };
     let app_key = match &inp.app_private_key {
         Some(k) if !k.contains("PRIVATE KEY") => {
-            return Err(StoreError::invalid("app_private_key", "expected a PEM private key"))
+            return Err(StoreError::invalid(
+                "app_private_key",
+                "expected a PEM private key",
+            ))
         }
         Some(k) => Some(key.seal(k)),
         None => old.as_ref().and_then(|o| o.app_key.clone()),
@@ -160,7 +168,10 @@ pub async fn put(store: &Store, key: &SealKey, slug: &str, inp: IntegrationInput
         .or_else(|| old.as_ref().map(|o| o.master_branches.clone()))
         .unwrap_or_else(|| vec![project.main_branch.clone()]);
     if master_branches.is_empty() || master_branches.iter().any(|b| b.trim().is_empty()) {
-        return Err(StoreError::invalid("master_branches", "at least one branch name"));
+        return Err(StoreError::invalid(
+            "master_branches",
+            "at least one branch name",
+        ));
     }
     let definition = match inp.definition {
         Some(d) if d.trim().is_empty() => None,
@@ -171,7 +182,10 @@ pub async fn put(store: &Store, key: &SealKey, slug: &str, inp: IntegrationInput
         }
         None => old.as_ref().and_then(|o| o.definition.clone()),
     };
-    let concurrency = inp.concurrency.or(old.as_ref().map(|o| o.concurrency)).unwrap_or(1);
+    let concurrency = inp
+        .concurrency
+        .or(old.as_ref().map(|o| o.concurrency))
+        .unwrap_or(1);
     if !(1..=64).contains(&concurrency) {
         return Err(StoreError::invalid("concurrency", "1 to 64"));
     }
@@ -180,7 +194,10 @@ pub async fn put(store: &Store, key: &SealKey, slug: &str, inp: IntegrationInput
         .or(old.as_ref().map(|o| o.reconcile_every_s))
         .unwrap_or(300);
     if reconcile_every_s < 0 {
-        return Err(StoreError::invalid("reconcile_every_s", "0 (off) or more seconds"));
+        return Err(StoreError::invalid(
+            "reconcile_every_s",
+            "0 (off) or more seconds",
+        ));
     }
     let row = IntegrationRow {
         project_id: project.id,

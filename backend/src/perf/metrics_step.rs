@@ -46,7 +46,11 @@ impl MetricsCollector for PromCollector {
             if results.is_empty() {
                 return Err(format!(
                     "the metrics step produced no data{}",
-                    if invalid.is_empty() { String::new() } else { format!(" ({})", invalid.join("; ")) }
+                    if invalid.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", invalid.join("; "))
+                    }
                 ));
             }
             Ok(results)

@@ -61,7 +61,11 @@ impl Handler for ReconcileHandler {
                 .map_err(|e| JobFailure::Permanent(format!("payload: {e}")))?;
             let queued = reconcile(&self.store, &self.key, p.project_id).await?;
             if queued > 0 {
-                tracing::info!(project = p.project_id, queued, "reconciler queued missed commits");
+                tracing::info!(
+                    project = p.project_id,
+                    queued,
+                    "reconciler queued missed commits"
+                );
             }
             if let Some(i) = self.store.github_integration(p.project_id).await? {
                 if i.reconcile_every_s > 0 {
@@ -106,7 +110,11 @@ pub async fn reconcile(store: &Store, key: &SealKey, project_id: i64) -> Result<
     }
     for p in gh.list_open_pulls(&integ.repo).await.map_err(gh_err)? {
         let fork = p.head_repo.as_deref() != Some(integ.repo.as_str());
-        if fork || store.perf_job_exists(project_id, &p.head_sha, Some(p.number as i64)).await? {
+        if fork
+            || store
+                .perf_job_exists(project_id, &p.head_sha, Some(p.number as i64))
+                .await?
+        {
             continue;
         }
         let pr = PullRequest {

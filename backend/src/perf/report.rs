@@ -5,8 +5,8 @@
 //! and replies to commands. Retried with backoff; GitHub's rate-limit reset is waited
 //! for; queued reports survive restarts.
 
-use perfwatch_github::{CheckRunReq, Client, ClientError, StatusReq};
 use perfwatch_github::comment::{is_sticky, sticky_body};
+use perfwatch_github::{CheckRunReq, Client, ClientError, StatusReq};
 
 use super::enqueue::Report;
 use super::integration::client;
@@ -15,8 +15,8 @@ use crate::error::StoreError;
 use crate::queue::{Handler, HandlerFuture, JobFailure, Lease, Outcome, Queue};
 use crate::secrets::SealKey;
 use crate::store::github::IntegrationRow;
-use crate::store::queue::Finish;
 use crate::store::perf_jobs::{PerfJobRow, PerfState};
+use crate::store::queue::Finish;
 use crate::Store;
 
 /// The status context and check-run name.
@@ -80,11 +80,16 @@ impl Handler for ReportHandler {
 impl ReportHandler {
     async fn send(&self, report: &Report) -> Result<(), Fail> {
         match report {
-            Report::Reply { project_id, pr, body } => {
+            Report::Reply {
+                project_id,
+                pr,
+                body,
+            } => {
                 let Some((integ, gh)) = self.client_for(*project_id).await? else {
                     return Ok(());
                 };
-                gh.create_issue_comment(&integ.repo, *pr as u64, body).await?;
+                gh.create_issue_comment(&integ.repo, *pr as u64, body)
+                    .await?;
                 Ok(())
             }
             Report::Started { job } => {
@@ -96,7 +101,8 @@ impl ReportHandler {
                     return Ok(()); // the end was reported already
                 }
                 let text = format!("job {} running", job.id);
-                self.set_state(&gh, &integ, &job, "in_progress", None, &text, "").await
+                self.set_state(&gh, &integ, &job, "in_progress", None, &text, "")
+                    .await
             }
             Report::Finished { job } => {
                 let job = self.store.perf_job(*job).await?;
@@ -120,7 +126,10 @@ impl ReportHandler {
     }
 
     /// A check run when the integration is an App, else a commit status.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the check run and the status take the same facts"
+    )]
     async fn set_state(
         &self,
         gh: &Client,
@@ -167,7 +176,12 @@ impl ReportHandler {
         Ok(())
     }
 
-    async fn finished(&self, gh: &Client, integ: &IntegrationRow, job: &PerfJobRow) -> Result<(), Fail> {
+    async fn finished(
+        &self,
+        gh: &Client,
+        integ: &IntegrationRow,
+        job: &PerfJobRow,
+    ) -> Result<(), Fail> {
         let verdict = job.verdict.as_deref().and_then(Verdict::parse);
         let (conclusion, title) = match (job.state, verdict) {
             (PerfState::Processed, Some(v)) => (
@@ -176,11 +190,13 @@ impl ReportHandler {
                     Verdict::Improvement | Verdict::NoChange | Verdict::Baseline => "success",
                     _ => "neutral",
                 },
-                format!("{}", v.as_str()),
+                v.as_str().to_string(),
             ),
             (PerfState::Canceled | PerfState::Superseded, _) => (
                 "cancelled",
-                job.error.clone().unwrap_or_else(|| job.state.as_str().into()),
+                job.error
+                    .clone()
+                    .unwrap_or_else(|| job.state.as_str().into()),
             ),
             _ => (
                 "failure",
@@ -198,7 +214,10 @@ impl ReportHandler {
                 job.id,
                 &job.sha[..job.sha.len().min(10)],
                 job.state.as_str(),
-                job.error.as_deref().unwrap_or("no details").replace('\n', " "),
+                job.error
+                    .as_deref()
+                    .unwrap_or("no details")
+                    .replace('\n', " "),
                 job.id,
                 self.job_url(job)
             ),
@@ -234,14 +253,21 @@ impl ReportHandler {
         };
         if id.is_none() {
             let comments = gh.list_issue_comments(&integ.repo, pr as u64).await?;
-            id = comments.iter().find(|c| is_sticky(&c.body)).map(|c| c.id as i64);
+            id = comments
+                .iter()
+                .find(|c| is_sticky(&c.body))
+                .map(|c| c.id as i64);
         }
         let id = match id {
             Some(id) => {
-                gh.update_issue_comment(&integ.repo, id as u64, &text).await?;
+                gh.update_issue_comment(&integ.repo, id as u64, &text)
+                    .await?;
                 id
             }
-            None => gh.create_issue_comment(&integ.repo, pr as u64, &text).await? as i64,
+            None => {
+                gh.create_issue_comment(&integ.repo, pr as u64, &text)
+                    .await? as i64
+            }
         };
         let word = verdict.map_or(job.state.as_str(), Verdict::as_str);
         // Remember the comment before the mention, so a retry never makes a second one.
@@ -261,7 +287,8 @@ impl ReportHandler {
                 job.id,
                 self.job_url(job)
             );
-            gh.create_issue_comment(&integ.repo, pr as u64, &note).await?;
+            gh.create_issue_comment(&integ.repo, pr as u64, &note)
+                .await?;
         }
         self.store
             .github_pr_comment_set(job.project_id, pr, id, word)

@@ -54,7 +54,9 @@ impl Handler for StoreHandler {
             let (run_ids, verdict, report) = store_and_compare(&self.store, &job, &self.public_url)
                 .await
                 .map_err(|e| match e {
-                    StoreError::Invalid(_) | StoreError::Data(_) => JobFailure::Permanent(e.to_string()),
+                    StoreError::Invalid(_) | StoreError::Data(_) => {
+                        JobFailure::Permanent(e.to_string())
+                    }
                     other => JobFailure::Retry(other.to_string()),
                 })?;
             let now = now_ms();
@@ -87,14 +89,19 @@ pub async fn store_and_compare(
         .and_then(|i| i.master_branches.first().cloned())
         .unwrap_or_else(|| "main".into());
     let followups = FollowUps::new(store.clone());
-    let (mut head, mut base, mut all, mut invalid) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut head, mut base, mut all, mut invalid) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for r in &out.output.runs {
         let side = match r.side {
             Side::Head => "head",
             Side::Base => "base",
         };
         for why in &r.invalid {
-            invalid.push(format!("{side} run {} ({}): {why}", r.repeat + 1, short(&r.sha)));
+            invalid.push(format!(
+                "{side} run {} ({}): {why}",
+                r.repeat + 1,
+                short(&r.sha)
+            ));
         }
         if r.results.is_empty() {
             if r.invalid.is_empty() {
@@ -110,7 +117,10 @@ pub async fn store_and_compare(
         let meta = out.commits.get(&r.sha);
         let mut metadata = r.metadata.clone();
         metadata.insert("perfwatch_job".into(), job.id.into());
-        metadata.insert("definition_hash".into(), out.output.definition_hash.clone().into());
+        metadata.insert(
+            "definition_hash".into(),
+            out.output.definition_hash.clone().into(),
+        );
         metadata.insert("side".into(), side.into());
         metadata.insert("repeat".into(), (r.repeat + 1).into());
         if let Some(pr) = job.pr_number {
@@ -129,7 +139,12 @@ pub async fn store_and_compare(
                 message: meta.and_then(|m| m.message.clone()),
                 time: meta.and_then(|m| m.time),
             }),
-            testbed: Some(out.output.testbed.clone().unwrap_or_else(|| "perfwatch-runner".into())),
+            testbed: Some(
+                out.output
+                    .testbed
+                    .clone()
+                    .unwrap_or_else(|| "perfwatch-runner".into()),
+            ),
             run_key: Some(format!("perfwatch-job-{}-{side}-{}", job.id, r.repeat)),
             started_at: Some(r.started_at),
             finished_at: Some(r.finished_at),
@@ -151,9 +166,19 @@ pub async fn store_and_compare(
             }
         }
     }
-    let ctx = Context { store, job, project: &project, public_url, invalid: &invalid };
+    let ctx = Context {
+        store,
+        job,
+        project: &project,
+        public_url,
+        invalid: &invalid,
+    };
     if job.purpose.is_master_set() || (job.base_sha.is_none() && !out.interleaved) {
-        let v = if head.is_empty() { Verdict::Invalid } else { Verdict::Baseline };
+        let v = if head.is_empty() {
+            Verdict::Invalid
+        } else {
+            Verdict::Baseline
+        };
         return Ok((all, v.as_str().into(), render(&ctx.report(v, None))));
     }
     if !out.interleaved {
@@ -163,16 +188,32 @@ pub async fn store_and_compare(
         (Verdict::Invalid, None)
     } else if base.is_empty() {
         let comparable = match &job.base_sha {
-            Some(b) => store.perf_master_pending(job.project_id, b).await?.is_none()
-                && any_master_set(store, job, b).await?,
+            Some(b) => {
+                store
+                    .perf_master_pending(job.project_id, b)
+                    .await?
+                    .is_none()
+                    && any_master_set(store, job, b).await?
+            }
             None => false,
         };
-        (if comparable { Verdict::NotComparable } else { Verdict::NoBaseline }, None)
+        (
+            if comparable {
+                Verdict::NotComparable
+            } else {
+                Verdict::NoBaseline
+            },
+            None,
+        )
     } else {
         let view = compare(store, job, &project, &base, &head).await?;
         (verdict_of(&view.rows, !invalid.is_empty()), Some(view))
     };
-    Ok((all, verdict.as_str().into(), render(&ctx.report(verdict, view.as_ref()))))
+    Ok((
+        all,
+        verdict.as_str().into(),
+        render(&ctx.report(verdict, view.as_ref())),
+    ))
 }
 
 /// The pieces a report is rendered from.
@@ -228,7 +269,10 @@ async fn compare(
     for id in head {
         head_runs.extend(store.run_of_project(job.project_id, *id).await?);
     }
-    let base_sha = base_runs.iter().find_map(|r| r.sha.clone()).unwrap_or_default();
+    let base_sha = base_runs
+        .iter()
+        .find_map(|r| r.sha.clone())
+        .unwrap_or_default();
     let b = side_from_runs(store, SideSpec::Commit(base_sha), base_runs).await?;
     let h = side_from_runs(store, SideSpec::Commit(job.sha.clone()), head_runs).await?;
     let spec = CompareSpec {

@@ -19,8 +19,8 @@ use super::logs::DbLogSink;
 use super::metrics_step::PromCollector;
 use crate::queue::{Handler, HandlerFuture, JobFailure, Lease, NewJob, Outcome, Queue};
 use crate::store::github::IntegrationRow;
-use crate::store::queue::Finish;
 use crate::store::perf_jobs::{Fence, NewPerfJob, PerfJobRow, PerfState, Purpose};
+use crate::store::queue::Finish;
 use crate::time::now_ms;
 use crate::Store;
 
@@ -111,7 +111,10 @@ struct Execution<'a> {
 
 /// What to measure the head against, decided before anything runs.
 enum Plan {
-    Run { base: Option<String>, interleave: bool },
+    Run {
+        base: Option<String>,
+        interleave: bool,
+    },
     /// Wait for the master-set job `0` at the merge-base.
     Wait(i64),
 }
@@ -123,7 +126,10 @@ impl Execution<'_> {
                 .end_failed("permanent", "the project has no repository linked")
                 .await;
         };
-        let mirror_dir = self.dirs.mirrors.join(format!("project-{}", self.job.project_id));
+        let mirror_dir = self
+            .dirs
+            .mirrors
+            .join(format!("project-{}", self.job.project_id));
         let plan = match self.plan(&integ, &mirror_dir).await {
             Ok(p) => p,
             Err(JobError::Git(e)) => {
@@ -135,7 +141,13 @@ impl Execution<'_> {
             Plan::Wait(backfill) => {
                 let ok = self
                     .store
-                    .perf_job_defer(self.job.id, self.fence, backfill, now_ms() + 1_000, now_ms())
+                    .perf_job_defer(
+                        self.job.id,
+                        self.fence,
+                        backfill,
+                        now_ms() + 1_000,
+                        now_ms(),
+                    )
                     .await?;
                 tracing::info!(job = self.job.id, backfill, ok, "waiting for the baseline");
                 return Ok(Outcome::Finished);
@@ -143,10 +155,14 @@ impl Execution<'_> {
             Plan::Run { base, interleave } => (base, interleave),
         };
         self.store
-            .perf_enqueue(&[report_item(&Report::Started { job: self.job.id }, now_ms())], now_ms())
+            .perf_enqueue(
+                &[report_item(&Report::Started { job: self.job.id }, now_ms())],
+                now_ms(),
+            )
             .await?;
         let cancel = CancellationToken::new();
-        let (sink, flusher) = DbLogSink::start(self.store.clone(), self.job.id, self.fence, cancel.clone());
+        let (sink, flusher) =
+            DbLogSink::start(self.store.clone(), self.job.id, self.fence, cancel.clone());
         let watcher = self.watch_stop(cancel.clone());
         let spec = JobSpec {
             repo_url: integ.clone_url.clone(),
@@ -161,13 +177,19 @@ impl Execution<'_> {
             repeats_override: (self.job.repeats > 0).then_some(self.job.repeats as u32),
         };
         let collector: Arc<dyn perfwatch_jobs::runner::MetricsCollector> =
-            Arc::new(PromCollector { commit: Some(self.job.sha.clone()), job: self.job.id });
+            Arc::new(PromCollector {
+                commit: Some(self.job.sha.clone()),
+                job: self.job.id,
+            });
         let result = run_job(&spec, sink.clone(), Some(collector), cancel.clone()).await;
         let stop_reason = watcher.finish().await;
         drop(sink);
         let _ = flusher.await;
         match result {
-            Ok(output) => self.executed(output, &mirror_dir, &integ.clone_url, interleave).await,
+            Ok(output) => {
+                self.executed(output, &mirror_dir, &integ.clone_url, interleave)
+                    .await
+            }
             Err(JobError::Canceled) if stop_reason.is_some() => {
                 let why = stop_reason.unwrap_or_default();
                 let state = if why.starts_with("superseded") {
@@ -175,7 +197,8 @@ impl Execution<'_> {
                 } else {
                     PerfState::Canceled
                 };
-                self.end(state, Some(("canceled", &why)), &Finish::Done, true).await
+                self.end(state, Some(("canceled", &why)), &Finish::Done, true)
+                    .await
             }
             Err(e) => self.end_error(&e).await,
         }
@@ -183,9 +206,18 @@ impl Execution<'_> {
 
     /// Decides the baseline. PR jobs compare with the master set at the merge-base
     /// unless the definition interleaves the base in the job itself.
-    async fn plan(&self, integ: &IntegrationRow, mirror_dir: &std::path::Path) -> std::result::Result<Plan, JobError> {
-        let wants_base = matches!(self.job.purpose, Purpose::Pr | Purpose::Manual) && self.job.base_sha.is_some();
-        let (dir, url, sha) = (mirror_dir.to_path_buf(), integ.clone_url.clone(), self.job.sha.clone());
+    async fn plan(
+        &self,
+        integ: &IntegrationRow,
+        mirror_dir: &std::path::Path,
+    ) -> std::result::Result<Plan, JobError> {
+        let wants_base = matches!(self.job.purpose, Purpose::Pr | Purpose::Manual)
+            && self.job.base_sha.is_some();
+        let (dir, url, sha) = (
+            mirror_dir.to_path_buf(),
+            integ.clone_url.clone(),
+            self.job.sha.clone(),
+        );
         let given = self.job.base_sha.clone().filter(|_| wants_base);
         let (file, merge_base) = tokio::task::spawn_blocking(move || {
             let mirror = Mirror::open(&dir, &url)?;
@@ -211,20 +243,38 @@ impl Execution<'_> {
         };
         let def = perfwatch_jobs::definition::parse(&text).map_err(JobError::Definition)?;
         let Some(base) = merge_base else {
-            return Ok(Plan::Run { base: None, interleave: false });
+            return Ok(Plan::Run {
+                base: None,
+                interleave: false,
+            });
         };
         if def.interleave {
-            return Ok(Plan::Run { base: Some(base), interleave: true });
+            return Ok(Plan::Run {
+                base: Some(base),
+                interleave: true,
+            });
         }
         if self.job.base_sha.as_deref() != Some(base.as_str()) {
             let _ = self.store.perf_job_set_base(self.job.id, &base).await;
         }
         let hash = def.hash();
-        let have = self.store.perf_master_set(self.job.project_id, &base, &hash).await.ok().flatten();
+        let have = self
+            .store
+            .perf_master_set(self.job.project_id, &base, &hash)
+            .await
+            .ok()
+            .flatten();
         if have.is_some() {
-            return Ok(Plan::Run { base: Some(base), interleave: false });
+            return Ok(Plan::Run {
+                base: Some(base),
+                interleave: false,
+            });
         }
-        if let Ok(Some(pending)) = self.store.perf_master_pending(self.job.project_id, &base).await {
+        if let Ok(Some(pending)) = self
+            .store
+            .perf_master_pending(self.job.project_id, &base)
+            .await
+        {
             return Ok(Plan::Wait(pending));
         }
         // A backfill that already ended without results: run anyway; the verdict says
@@ -232,7 +282,10 @@ impl Execution<'_> {
         if let Some(w) = self.job.waits_for {
             if let Ok(j) = self.store.perf_job(w).await {
                 if j.sha == base && j.state.is_final() {
-                    return Ok(Plan::Run { base: Some(base), interleave: false });
+                    return Ok(Plan::Run {
+                        base: Some(base),
+                        interleave: false,
+                    });
                 }
             }
         }
@@ -253,7 +306,13 @@ impl Execution<'_> {
         }
     }
 
-    async fn executed(self, output: JobOutput, mirror_dir: &std::path::Path, url: &str, interleaved: bool) -> std::result::Result<Outcome, JobFailure> {
+    async fn executed(
+        self,
+        output: JobOutput,
+        mirror_dir: &std::path::Path,
+        url: &str,
+        interleaved: bool,
+    ) -> std::result::Result<Outcome, JobFailure> {
         let shas: Vec<String> = output.runs.iter().map(|r| r.sha.clone()).collect();
         let (dir, url) = (mirror_dir.to_path_buf(), url.to_string());
         let commits = tokio::task::spawn_blocking(move || {
@@ -282,8 +341,13 @@ impl Execution<'_> {
         .unwrap_or_default();
         let hash = output.definition_hash.clone();
         let testbed = output.testbed.clone();
-        let stored = StoredOutput { output, commits, interleaved };
-        let text = serde_json::to_string(&stored).map_err(|e| JobFailure::Permanent(e.to_string()))?;
+        let stored = StoredOutput {
+            output,
+            commits,
+            interleaved,
+        };
+        let text =
+            serde_json::to_string(&stored).map_err(|e| JobFailure::Permanent(e.to_string()))?;
         let then = NewJob {
             kind: crate::queue::kinds::PERF_STORE.into(),
             payload: serde_json::json!({ "job": self.job.id }).to_string(),
@@ -295,10 +359,21 @@ impl Execution<'_> {
         };
         let ok = self
             .store
-            .perf_job_executed(self.job.id, self.fence, &text, &hash, testbed.as_deref(), &then, now_ms())
+            .perf_job_executed(
+                self.job.id,
+                self.fence,
+                &text,
+                &hash,
+                testbed.as_deref(),
+                &then,
+                now_ms(),
+            )
             .await?;
         if !ok {
-            tracing::warn!(job = self.job.id, "the job's lease was taken over; its output was refused");
+            tracing::warn!(
+                job = self.job.id,
+                "the job's lease was taken over; its output was refused"
+            );
         }
         Ok(Outcome::Finished)
     }
@@ -313,17 +388,23 @@ impl Execution<'_> {
     }
 
     async fn end_failed(self, class: &str, msg: &str) -> std::result::Result<Outcome, JobFailure> {
-        let finish = Finish::Dead { error: msg.to_string() };
-        self.end(PerfState::Failed, Some((class, msg)), &finish, true).await
+        let finish = Finish::Dead {
+            error: msg.to_string(),
+        };
+        self.end(PerfState::Failed, Some((class, msg)), &finish, true)
+            .await
     }
 
     async fn end_transient_or_dead(self, msg: &str) -> std::result::Result<Outcome, JobFailure> {
-        let finish = self.queue.after(self.lease, &JobFailure::Retry(msg.to_string()));
+        let finish = self
+            .queue
+            .after(self.lease, &JobFailure::Retry(msg.to_string()));
         let (state, report) = match finish {
             Finish::Dead { .. } => (PerfState::Dead, true),
             _ => (PerfState::Queued, false),
         };
-        self.end(state, Some(("transient", msg)), &finish, report).await
+        self.end(state, Some(("transient", msg)), &finish, report)
+            .await
     }
 
     async fn end(

@@ -99,7 +99,11 @@ impl Context<'_> {
     pub fn report(&self, verdict: Verdict, view: Option<&ComparisonView>) -> ReportModel {
         let base = self.public_url.trim_end_matches('/');
         let job = self.job;
-        let mut title = format!("perfwatch job {} at `{}`", job.id, &job.sha[..job.sha.len().min(10)]);
+        let mut title = format!(
+            "perfwatch job {} at `{}`",
+            job.id,
+            &job.sha[..job.sha.len().min(10)]
+        );
         if let Some(b) = &job.base_sha {
             title.push_str(&format!(" vs `{}`", &b[..b.len().min(10)]));
         }
@@ -107,7 +111,12 @@ impl Context<'_> {
             Some(v) => {
                 let mut sorted: Vec<&CompareRow> = v.rows.iter().collect();
                 sorted.sort_by(|a, b| {
-                    let key = |r: &CompareRow| (r.verdict.is_significant(), r.change_pct.map_or(0.0, f64::abs));
+                    let key = |r: &CompareRow| {
+                        (
+                            r.verdict.is_significant(),
+                            r.change_pct.map_or(0.0, f64::abs),
+                        )
+                    };
                     let (ka, kb) = (key(a), key(b));
                     kb.0.cmp(&ka.0).then(kb.1.total_cmp(&ka.1))
                 });
@@ -152,8 +161,9 @@ fn num(v: f64) -> String {
 fn row_line(r: &CompareRow) -> RowLine {
     let unit = &r.series.display_unit;
     let side = |s: &Option<perfwatch_core::comparison::SideSummary>| {
-        s.as_ref()
-            .map_or("—".to_string(), |s| format!("{} {unit} (n={})", num(s.median), s.n))
+        s.as_ref().map_or("—".to_string(), |s| {
+            format!("{} {unit} (n={})", num(s.median), s.n)
+        })
     };
     let change = match (r.change_pct, r.change_low, r.change_high) {
         (Some(c), Some(lo), Some(hi)) => format!("{c:+.1}% [{lo:+.1}%, {hi:+.1}%]"),
@@ -187,7 +197,9 @@ pub fn render(m: &ReportModel) -> String {
         ));
     }
     if !m.rows.is_empty() {
-        out.push_str("| series | base | head | change [95% CI] | verdict |\n|---|---|---|---|---|\n");
+        out.push_str(
+            "| series | base | head | change [95% CI] | verdict |\n|---|---|---|---|---|\n",
+        );
         for r in &m.rows {
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} |\n",
@@ -199,7 +211,10 @@ pub fn render(m: &ReportModel) -> String {
             ));
         }
         if m.omitted > 0 {
-            out.push_str(&format!("\n…and {} more series on the compare page.\n", m.omitted));
+            out.push_str(&format!(
+                "\n…and {} more series on the compare page.\n",
+                m.omitted
+            ));
         }
         out.push('\n');
     }
@@ -210,7 +225,11 @@ pub fn render(m: &ReportModel) -> String {
         }
         out.push('\n');
     }
-    out.push_str(&format!("[Job {}]({})", m.job_url.rsplit('/').next().unwrap_or(""), m.job_url));
+    out.push_str(&format!(
+        "[Job {}]({})",
+        m.job_url.rsplit('/').next().unwrap_or(""),
+        m.job_url
+    ));
     if let Some(c) = &m.compare_url {
         out.push_str(&format!(" · [compare]({c})"));
     }

@@ -59,16 +59,29 @@ pub async fn spawn_perf_workers(
         if let Err(e) = schedule_all(store).await {
             tracing::warn!(error = %e, "scheduling reconcile passes failed");
         }
-        let w = Worker::new(Queue::new(store.clone(), owner("github"), cfg.lease), opts.clone(), Arc::default())
-            .observed_by(cfg.metrics.clone())
-            .handle(Arc::new(DeliveryProcessor { store: store.clone(), key: cfg.key.clone() }))
-            .handle(Arc::new(StoreHandler { store: store.clone(), public_url: cfg.public_url.clone() }))
-            .handle(Arc::new(ReportHandler {
-                store: store.clone(),
-                key: cfg.key.clone(),
-                public_url: cfg.public_url.clone(),
-            }))
-            .handle(Arc::new(ReconcileHandler { store: store.clone(), key: cfg.key.clone() }));
+        let w = Worker::new(
+            Queue::new(store.clone(), owner("github"), cfg.lease),
+            opts.clone(),
+            Arc::default(),
+        )
+        .observed_by(cfg.metrics.clone())
+        .handle(Arc::new(DeliveryProcessor {
+            store: store.clone(),
+            key: cfg.key.clone(),
+        }))
+        .handle(Arc::new(StoreHandler {
+            store: store.clone(),
+            public_url: cfg.public_url.clone(),
+        }))
+        .handle(Arc::new(ReportHandler {
+            store: store.clone(),
+            key: cfg.key.clone(),
+            public_url: cfg.public_url.clone(),
+        }))
+        .handle(Arc::new(ReconcileHandler {
+            store: store.clone(),
+            key: cfg.key.clone(),
+        }));
         lanes.push(w);
     }
     for slot in 0..cfg.slots {
@@ -83,7 +96,10 @@ pub async fn spawn_perf_workers(
             Arc::default(),
         )
         .observed_by(cfg.metrics.clone())
-        .handle(Arc::new(RunHandler { store: store.clone(), dirs }));
+        .handle(Arc::new(RunHandler {
+            store: store.clone(),
+            dirs,
+        }));
         lanes.push(w);
     }
     lanes

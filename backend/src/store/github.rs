@@ -49,9 +49,8 @@ pub struct DeliveryRow {
 fn integration(r: &sqlx::any::AnyRow) -> Result<IntegrationRow> {
     let list = |col: &str| -> Result<Vec<String>> {
         let text: String = r.try_get(col)?;
-        serde_json::from_str(&text).map_err(|_| {
-            StoreError::Data(format!("github_integrations.{col} is not a JSON list"))
-        })
+        serde_json::from_str(&text)
+            .map_err(|_| StoreError::Data(format!("github_integrations.{col} is not a JSON list")))
     };
     Ok(IntegrationRow {
         project_id: r.try_get("project_id")?,
@@ -111,7 +110,7 @@ impl Store {
         .execute(&mut *tx)
         .await;
         match res {
-            Ok(_) => Ok(tx.commit().await?),
+            Ok(_) => tx.commit().await,
             Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict {
                 field: "repo".into(),
                 reason: format!("{} is linked to another project", row.repo),
@@ -121,7 +120,8 @@ impl Store {
     }
 
     pub async fn github_integration(&self, project_id: i64) -> Result<Option<IntegrationRow>> {
-        let sql = format!("SELECT {INTEGRATION_COLS} FROM github_integrations WHERE project_id = $1");
+        let sql =
+            format!("SELECT {INTEGRATION_COLS} FROM github_integrations WHERE project_id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(project_id)
             .fetch_optional(self.pool())
@@ -149,11 +149,7 @@ impl Store {
     /// Stores a verified delivery and queues its processing, in one transaction.
     /// `false` when a delivery with this id was stored before (a replay): nothing is
     /// written.
-    pub async fn github_delivery_insert(
-        &self,
-        d: &DeliveryRow,
-        process: &NewJob,
-    ) -> Result<bool> {
+    pub async fn github_delivery_insert(&self, d: &DeliveryRow, process: &NewJob) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let res = sqlx::query(
             "INSERT INTO github_deliveries (delivery_id, project_id, event, body, received_at)
@@ -237,7 +233,7 @@ impl Store {
         .bind(delivery_id)
         .execute(&mut *tx)
         .await?;
-        Ok(tx.commit().await?)
+        tx.commit().await
     }
 
     /// The remembered sticky comment of a PR and the verdict it last showed.
@@ -278,6 +274,6 @@ impl Store {
         .bind(verdict)
         .execute(&mut *tx)
         .await?;
-        Ok(tx.commit().await?)
+        tx.commit().await
     }
 }

@@ -292,7 +292,16 @@ impl Store {
         .await?;
         if let (Purpose::Pr, Some(pr)) = (new.purpose, new.pr_number) {
             let why = format!("superseded by job {id}");
-            stop_pr_jobs(&mut tx, new.project_id, pr, Some(id), "superseded", &why, now).await?;
+            stop_pr_jobs(
+                &mut tx,
+                new.project_id,
+                pr,
+                Some(id),
+                "superseded",
+                &why,
+                now,
+            )
+            .await?;
         }
         let work = insert_job(&mut tx, &run_item(id, new.purpose.priority(), now), now)
             .await?
@@ -373,7 +382,12 @@ impl Store {
     }
 
     /// Whether any job exists for this commit and purpose (the reconciler's question).
-    pub async fn perf_job_exists(&self, project_id: i64, sha: &str, pr: Option<i64>) -> Result<bool> {
+    pub async fn perf_job_exists(
+        &self,
+        project_id: i64,
+        sha: &str,
+        pr: Option<i64>,
+    ) -> Result<bool> {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM perf_jobs WHERE project_id = $1 AND sha = $2
                AND COALESCE(pr_number, -1) = COALESCE($3, -1)",
@@ -459,7 +473,10 @@ impl Store {
             return Ok(true);
         }
         let mut tx = self.begin_write().await?;
-        let sql = format!("SELECT COUNT(*) FROM perf_jobs WHERE id = $1 AND {}", holds(2));
+        let sql = format!(
+            "SELECT COUNT(*) FROM perf_jobs WHERE id = $1 AND {}",
+            holds(2)
+        );
         let holds: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .bind(f.work_id)
@@ -521,6 +538,10 @@ impl Store {
     /// The execution finished: keeps its output, ends the work item and queues the
     /// storing of results (`then`), all in one transaction under `fence`. Storing is a
     /// job of its own, so a crash while storing never repeats a long run.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one fenced transaction: every value is written together"
+    )]
     pub async fn perf_job_executed(
         &self,
         id: i64,
@@ -557,7 +578,10 @@ impl Store {
     /// Ends a job's attempt without results: `state` is `queued` (a transient failure,
     /// retried), `failed`/`dead`, `canceled` or `superseded`; the work item ends as
     /// `finish` says. `reports` are queued with it (the outbox). `false` when stale.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one fenced transaction: every value is written together"
+    )]
     pub async fn perf_job_end(
         &self,
         id: i64,
@@ -636,7 +660,10 @@ impl Store {
 
     /// Results stored: the run ids, verdict and report of the job, the `perf.store`
     /// item ended and the reports queued, in one transaction under `fence`.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one fenced transaction: every value is written together"
+    )]
     pub async fn perf_job_processed(
         &self,
         id: i64,
@@ -680,7 +707,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        Ok(tx.commit().await?)
+        tx.commit().await
     }
 
     /// Queues any job (reports, reconcile passes) in its own transaction.
@@ -689,7 +716,7 @@ impl Store {
         for j in jobs {
             insert_job(&mut tx, j, now).await?;
         }
-        Ok(tx.commit().await?)
+        tx.commit().await
     }
 }
 
@@ -777,16 +804,16 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        Ok(tx.commit().await?)
+        tx.commit().await
     }
 
     /// When a worker of any kind last heartbeated a perf job (for "no worker online").
     pub async fn perf_last_worker_beat(&self) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT MAX(heartbeat_at) FROM work_queue WHERE kind = 'perf.run'",
+        Ok(
+            sqlx::query_scalar("SELECT MAX(heartbeat_at) FROM work_queue WHERE kind = 'perf.run'")
+                .fetch_one(&self.pool)
+                .await?,
         )
-        .fetch_one(&self.pool)
-        .await?)
     }
 }
 
@@ -835,7 +862,9 @@ impl Store {
              LIMIT 500",
             COLS
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(job).collect()
     }
 

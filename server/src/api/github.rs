@@ -88,7 +88,10 @@ fn states(q: &Option<String>) -> Result<Vec<PerfState>, StoreError> {
         .filter(|s| !s.trim().is_empty())
         .map(|s| {
             PerfState::from_db(s.trim()).map_err(|_| {
-                StoreError::invalid("state", "queued, running, completed, processed, failed, dead, canceled or superseded")
+                StoreError::invalid(
+                    "state",
+                    "queued, running, completed, processed, failed, dead, canceled or superseded",
+                )
             })
         })
         .collect()
@@ -102,7 +105,11 @@ pub async fn list_jobs(
 ) -> ApiResult<Json<Vec<PerfJobRow>>> {
     let id = project_id(&st, &slug).await?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    Ok(Json(st.store.perf_jobs(Some(id), q.pr, &states(&q.state)?, limit).await?))
+    Ok(Json(
+        st.store
+            .perf_jobs(Some(id), q.pr, &states(&q.state)?, limit)
+            .await?,
+    ))
 }
 
 /// `POST /api/v1/projects/{slug}/jobs`: queue a job for any commit.
@@ -113,7 +120,10 @@ pub async fn enqueue(
     Json(b): Json<ManualRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let id = manual(&st.store, &slug, &b, &actor.label()).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "url": format!("{}/jobs/{id}", st.public_url) }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "url": format!("{}/jobs/{id}", st.public_url) })),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,7 +145,11 @@ pub async fn get_job(
     let slug = st.store.project_slug_of(job.project_id).await?;
     let log = st
         .store
-        .perf_job_logs(id, q.after.unwrap_or(0), q.limit.unwrap_or(500).clamp(1, 5000))
+        .perf_job_logs(
+            id,
+            q.after.unwrap_or(0),
+            q.limit.unwrap_or(500).clamp(1, 5000),
+        )
         .await?;
     let steps = job
         .output
@@ -151,7 +165,12 @@ pub async fn get_job(
     })))
 }
 
-async fn job_project(st: &AppState, actor: &Actor, id: i64, right: Right) -> Result<PerfJobRow, StoreError> {
+async fn job_project(
+    st: &AppState,
+    actor: &Actor,
+    id: i64,
+    right: Right,
+) -> Result<PerfJobRow, StoreError> {
     let job = st.store.perf_job(id).await?;
     actor.require(right, Some(job.project_id))?;
     Ok(job)
@@ -182,5 +201,7 @@ pub async fn rerun(
 /// `GET /api/v1/queue`: queued jobs in claim order with position and an ETA from
 /// recent durations, running jobs, and when a runner last heartbeated.
 pub async fn queue(State(st): State<AppState>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(perfwatch_backend::perf::enqueue::queue_view(&st.store).await?)))
+    Ok(Json(json!(
+        perfwatch_backend::perf::enqueue::queue_view(&st.store).await?
+    )))
 }

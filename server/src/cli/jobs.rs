@@ -51,7 +51,11 @@ pub struct WorkerArgs {
     #[arg(long, default_value_t = 1)]
     pub slots: usize,
     /// Base URL of links in reports.
-    #[arg(long, env = "PERFWATCH_PUBLIC_URL", default_value = "http://127.0.0.1:3000")]
+    #[arg(
+        long,
+        env = "PERFWATCH_PUBLIC_URL",
+        default_value = "http://127.0.0.1:3000"
+    )]
     pub public_url: String,
 }
 
@@ -62,7 +66,12 @@ pub async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
     args.runner.apply(&mut config);
     config.runner_slots = args.slots.max(1);
     let store = Store::connect(&config.database_url).await?;
-    let cfg = config.perf_config(config.seal_key()?, args.public_url, Default::default(), false);
+    let cfg = config.perf_config(
+        config.seal_key()?,
+        args.public_url,
+        Default::default(),
+        false,
+    );
     let stop = CancellationToken::new();
     tokio::spawn(crate::shutdown::on_signal(stop.clone()));
     let lanes = perfwatch_backend::perf::spawn_perf_workers(&store, &cfg, stop.clone()).await;
@@ -224,7 +233,10 @@ pub async fn job(args: JobArgs) -> anyhow::Result<()> {
                 base,
                 repeats,
             };
-            let who = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+            let who = format!(
+                "cli:{}",
+                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+            );
             let id = manual(&store, &project, &req, &who).await?;
             println!("queued job {id}");
         }
