@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use perfwatch_core::limits::{MAX_MEASURE, MAX_UNIT};
 use perfwatch_core::units::Direction;
 use toml::{Table, Value};
 
@@ -192,11 +193,11 @@ pub fn parse_metrics_table(t: &Table) -> Result<(PromSource, Vec<QuerySpec>), Co
 
 fn query(q: &Table, path: &str) -> Result<QuerySpec, ConfigError> {
     reject_unknown(q, QUERY_KEYS, path)?;
+    // The name and unit become a result's benchmark, measure and unit: same limits.
     let name = req_str(q, "name", path)?.trim().to_string();
-    if name.is_empty() {
-        return Err(err(format!("{path}.name"), "must not be empty"));
-    }
-    let unit = req_str(q, "unit", path)?.to_string();
+    check_text(&name, MAX_MEASURE, &format!("{path}.name"))?;
+    let unit = req_str(q, "unit", path)?.trim().to_string();
+    check_text(&unit, MAX_UNIT, &format!("{path}.unit"))?;
     let direction = match opt_str(q, "direction", path)? {
         None => None,
         Some(d) => Some(Direction::parse(d).ok_or_else(|| {
@@ -247,6 +248,18 @@ fn query(q: &Table, path: &str) -> Result<QuerySpec, ConfigError> {
         on_empty,
         required,
     })
+}
+
+fn check_text(value: &str, max: usize, key: &str) -> Result<(), ConfigError> {
+    if value.is_empty() {
+        Err(err(key, "must not be empty"))
+    } else if value.chars().count() > max {
+        Err(err(key, format!("longer than {max} characters")))
+    } else if value.chars().any(char::is_control) {
+        Err(err(key, "must not contain control characters"))
+    } else {
+        Ok(())
+    }
 }
 
 fn check_url(url: &str) -> Result<String, ConfigError> {

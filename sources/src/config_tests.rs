@@ -74,6 +74,11 @@ fn errors_name_the_key() {
 
     let e = error_of(&EXAMPLE.replace("settle = \"5s\"", "settle = \"5 parsecs\""));
     assert_eq!(e.key, "metrics.settle");
+    let e = error_of(&EXAMPLE.replace("unit = \"cores\"", "unit = \"\""));
+    assert_eq!(e.key, "metrics.query[1].unit");
+    let long = "n".repeat(101);
+    let e = error_of(&EXAMPLE.replace("name = \"cpu\"", &format!("name = \"{long}\"")));
+    assert_eq!(e.key, "metrics.query[1].name");
     let e = error_of(&EXAMPLE.replace("scrape_interval = \"1s\"", "scrape_interval = \"0s\""));
     assert_eq!(e.key, "metrics.scrape_interval");
     let e = error_of(&EXAMPLE.replace("settle = \"5s\"", "settle = \"30d\""));

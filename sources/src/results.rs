@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use perfwatch_core::model::ResultInput;
+use perfwatch_core::model::{ResultInput, RunSubmission};
+use perfwatch_core::validate::validate_run;
 use serde_json::{json, Map, Value};
 
 use crate::collect::{CollectedValue, Collection};
@@ -21,12 +22,15 @@ pub fn to_results(c: &Collection, specs: &[QuerySpec]) -> (Vec<ResultInput>, Map
     let mut invalid = Vec::new();
     for v in &c.values {
         described.push(describe(v));
-        if let Some(reason) = &v.invalid {
-            invalid.push(json!({
+        let invalid_entry = |reason: &str| {
+            json!({
                 "query": v.query,
                 "label": label_json(v),
                 "reason": reason,
-            }));
+            })
+        };
+        if let Some(reason) = &v.invalid {
+            invalid.push(invalid_entry(reason));
             continue;
         }
         let (Some(value), Some(spec)) = (v.value, specs.iter().find(|s| s.name == v.query)) else {
@@ -37,7 +41,7 @@ pub fn to_results(c: &Collection, specs: &[QuerySpec]) -> (Vec<ResultInput>, Map
         if let Some((k, val)) = &v.label {
             params.insert(k.clone(), val.clone());
         }
-        results.push(ResultInput {
+        let result = ResultInput {
             benchmark: spec.name.clone(),
             measure: spec.name.clone(),
             unit: spec.unit.clone(),
@@ -46,7 +50,13 @@ pub fn to_results(c: &Collection, specs: &[QuerySpec]) -> (Vec<ResultInput>, Map
             samples: vec![value],
             percentiles: BTreeMap::new(),
             iterations: None,
-        });
+        };
+        // A label value with a comma, or a negative duration, would make the whole
+        // run's submission fail validation: such a value is reported, not submitted.
+        match ingest_problem(&result) {
+            Some(reason) => invalid.push(invalid_entry(&reason)),
+            None => results.push(result),
+        }
     }
     let mut meta = Map::new();
     meta.insert(
@@ -60,6 +70,25 @@ pub fn to_results(c: &Collection, specs: &[QuerySpec]) -> (Vec<ResultInput>, Map
     meta.insert("metrics".into(), Value::Array(described));
     meta.insert("invalid_metrics".into(), Value::Array(invalid));
     (results, meta)
+}
+
+/// Why ingest would refuse this result (the same rules as `POST /api/v1/runs`).
+fn ingest_problem(r: &ResultInput) -> Option<String> {
+    let run = RunSubmission {
+        project: "metrics".into(),
+        results: vec![r.clone()],
+        ..RunSubmission::default()
+    };
+    validate_run(run).err().map(|e| {
+        e.errors
+            .iter()
+            .map(|f| {
+                let field = f.path.strip_prefix("results[0].").unwrap_or(&f.path);
+                format!("{field}: {}", f.reason)
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
 }
 
 fn label_json(v: &CollectedValue) -> Value {

@@ -84,3 +84,46 @@ fn valid_values_become_results_and_every_value_is_described() {
     assert_eq!(invalid[0]["reason"], "coverage 0.6 < 0.95");
     assert_eq!(invalid[0]["label"]["endpoint"], "b");
 }
+
+#[test]
+fn values_ingest_would_refuse_are_reported_instead() {
+    let c = Collection {
+        start: Utc
+            .timestamp_opt(1_796_000_000, 0)
+            .single()
+            .unwrap_or_default(),
+        end: Utc
+            .timestamp_opt(1_796_000_093, 0)
+            .single()
+            .unwrap_or_default(),
+        values: vec![
+            value("cpu", Some("GET /a,b"), Some(1.0), None),
+            value("lat", None, Some(-2.0), None),
+        ],
+    };
+    let specs = [
+        spec("cpu", Mode::ByLabel("endpoint".into())),
+        spec("lat", Mode::Single),
+    ];
+    let (results, meta) = to_results(&c, &specs);
+    assert!(results.is_empty(), "{results:?}");
+    let invalid = meta["invalid_metrics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(invalid.len(), 2);
+    assert!(
+        invalid[0]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("params.endpoint"),
+        "{invalid:?}"
+    );
+    assert!(
+        invalid[1]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("samples"),
+        "{invalid:?}"
+    );
+}
