@@ -106,6 +106,9 @@ impl PromClient {
             .timeout(src.timeout)
             .connect_timeout(src.timeout.min(Duration::from_secs(5)))
             .default_headers(headers)
+            // A redirect would turn the POST into a GET without the query (and could
+            // carry the credentials elsewhere): report it instead of following it.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| SourceError::Config(format!("HTTP client: {}", e.without_url())))?;
         Ok(Self { http, base })
@@ -157,6 +160,18 @@ impl PromClient {
             .await
             .map_err(transport)?;
         let status = resp.status().as_u16();
+        if resp.status().is_redirection() {
+            let to = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(|l| excerpt(l.split(['?', '#']).next().unwrap_or_default()))
+                .unwrap_or_default();
+            return Err(SourceError::Http {
+                status,
+                body_excerpt: format!("redirects to `{to}`: set the URL to the final address"),
+            });
+        }
         let bytes = resp.bytes().await.map_err(transport)?;
         decode(status, &bytes)
     }

@@ -177,3 +177,34 @@ async fn errors_never_carry_credentials() {
         .expect("server")
         .starts_with("POST /prefix/api/v1/query_range "));
 }
+
+#[tokio::test]
+async fn redirects_are_reported_not_followed() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.expect("accept");
+        let mut buf = [0u8; 4096];
+        let _ = sock.read(&mut buf).await;
+        let resp = "HTTP/1.1 301 Moved Permanently\r\nlocation: https://prom.internal/api/v1/query?x=1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+        sock.write_all(resp.as_bytes()).await.expect("write");
+    });
+    let client = PromClient::new(&PromSource::new(url)).expect("client");
+    let e = client.instant("up", Utc::now()).await.unwrap_err();
+    match &e {
+        SourceError::Http {
+            status: 301,
+            body_excerpt,
+        } => {
+            assert!(
+                body_excerpt.contains("https://prom.internal/api/v1/query`"),
+                "{body_excerpt}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!e.is_retryable());
+    server.await.expect("server");
+}
