@@ -2,6 +2,7 @@
 //! a free 127.0.0.1 port, killed when the guard drops (also when a test panics).
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -54,7 +55,10 @@ pub fn available() -> bool {
             std::env::var_os("PERFWATCH_REQUIRE_PROMETHEUS").is_none(),
             "PERFWATCH_REQUIRE_PROMETHEUS is set but prometheus/promtool are not installed"
         );
-        eprintln!(
+        // Written to the stderr handle directly: libtest captures eprintln! of passing
+        // tests, and a skip must be seen.
+        let _ = writeln!(
+            std::io::stderr(),
             "\n*** SKIPPED: prometheus/promtool not installed (apt-get install prometheus) ***\n"
         );
     }
