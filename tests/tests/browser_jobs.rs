@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use perfwatch_backend::accounts::Role;
-use perfwatch_backend::queue::{kinds, Clock, Queue};
-use perfwatch_backend::store::perf_jobs::{Fence, NewPerfJob, Purpose};
+use perfwatch_backend::queue::{kinds, Clock, Finish, Queue};
+use perfwatch_backend::store::perf_jobs::{Fence, NewPerfJob, PerfState, Purpose};
 use perfwatch_backend::time::now_ms;
 use perfwatch_server::testing::PASSWORD;
 use perfwatch_tests::browser::*;
@@ -204,6 +204,25 @@ async fn job_page_checks(c: &Client, app: &TestApp, s: &Seeded) -> anyhow::Resul
         .await?;
     wait_contains(c, "[data-testid=log]", "second live line", 15).await?;
     std::fs::write(screenshot_dir().join("jobs-job.png"), c.screenshot().await?)?;
+    // The job ends while the page is open: its state changes and the page reads the
+    // job again (the error shows).
+    let ended = app
+        .store
+        .perf_job_end(
+            s.running,
+            s.fence,
+            PerfState::Failed,
+            Some(("permanent", "build failed: exit 2")),
+            &Finish::Dead {
+                error: "build failed".into(),
+            },
+            &[],
+            now_ms(),
+        )
+        .await?;
+    anyhow::ensure!(ended, "the job did not end");
+    wait_contains(c, "[data-testid=job-state]", "failed", 15).await?;
+    wait_contains(c, "[data-testid=job-error]", "build failed: exit 2", 15).await?;
 
     // The queued PR job: links to the pull request and to the comparison with its base.
     c.goto(&format!("{}/jobs/{}", app.base, s.queued)).await?;

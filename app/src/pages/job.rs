@@ -69,6 +69,7 @@ pub fn LiveLog(
     #[prop(default = 0)] keep: i64,
     #[prop(optional)] state: Option<RwSignal<String>>,
 ) -> impl IntoView {
+    let log_class = if keep > 0 { "log tail" } else { "log" };
     let lines = RwSignal::new(initial);
     let polling = StoredValue::new(live);
     let busy = StoredValue::new(false);
@@ -113,7 +114,7 @@ pub fn LiveLog(
         }
     });
     view! {
-        <pre class="log" data-testid="log" data-live=live.to_string()>
+        <pre class=log_class data-testid="log">
             <For each=move || lines.get() key=|l| l.seq let:l>
                 <span class=format!("ll {}", l.stream)>
                     <span class="muted">{format!("{:>5} {:<8} ", l.seq, l.step)}</span>
@@ -145,15 +146,18 @@ pub fn JobPage() -> impl IntoView {
     };
     let cancel = ServerAction::<CancelPerfJob>::new();
     let rerun = ServerAction::<RerunPerfJob>::new();
+    // Bumped when the live log sees the job change state: the page is read again
+    // (verdict, steps, report).
+    let refresh = RwSignal::new(0u32);
     let data = Resource::new(
-        move || (id(), cancel.version().get()),
-        |(id, _)| fetch_job_page(id),
+        move || (id(), cancel.version().get(), refresh.get()),
+        |(id, _, _)| fetch_job_page(id),
     );
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(p) => job_view(p, cancel, rerun),
+                    Ok(p) => job_view(p, cancel, rerun, refresh),
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
@@ -165,9 +169,16 @@ fn job_view(
     p: JobData,
     cancel: ServerAction<CancelPerfJob>,
     rerun: ServerAction<RerunPerfJob>,
+    refresh: RwSignal<u32>,
 ) -> AnyView {
     let j = p.job.clone();
     let state = RwSignal::new(j.state.clone());
+    let loaded = j.state.clone();
+    Effect::new(move |_| {
+        if state.with(|s| *s != loaded) {
+            refresh.update(|n| *n += 1);
+        }
+    });
     let live = !j.is_final();
     let id = j.id;
     let took = match (j.started_at, j.finished_at) {

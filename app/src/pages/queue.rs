@@ -2,6 +2,8 @@
 //! with position and an expected start from recent run times, the running jobs with a
 //! live tail of their logs, and a warning when jobs wait and no runner is online.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -11,18 +13,27 @@ use crate::format::{datetime, short_sha};
 
 #[component]
 pub fn QueuePage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| fetch_queue());
+    // Positions, expected starts and the running set are read again every 30 s (the
+    // running jobs' logs follow every 2 s on their own).
+    let refresh = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        let tick = move || refresh.update(|n| *n += 1);
+        if let Ok(h) = set_interval_with_handle(tick, Duration::from_secs(30)) {
+            on_cleanup(move || h.clear());
+        }
+    });
+    let data = Resource::new(move || refresh.get(), |_| fetch_queue());
     view! {
         <Title text="Job queue · perfwatch" />
         <h1>"Job queue"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(q) => queue_view(q),
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -55,17 +66,18 @@ fn queue_view(q: QueueData) -> AnyView {
             .into_iter()
             .map(|r| {
                 let j = r.job;
+                let state = RwSignal::new(j.state.clone());
                 let since = j
                     .started_at
                     .map(|s| format!(" · running for {}", duration(q.now - s)))
                     .unwrap_or_default();
                 view! {
                     <section class="job-running" data-testid="running-job" data-job=j.id>
-                        <h3>{job_link(&j)}" "<span class=state_class(&j.state)>{j.state.clone()}</span>" "
+                        <h3>{job_link(&j)}" "<span class=move || state_class(&state.get())>{move || state.get()}</span>" "
                             <a href=format!("/projects/{}", j.project)>{j.project.clone()}</a>
                             {format!(" · {} · {}", j.pr_number.map(|n| format!("PR #{n}")).unwrap_or_else(|| j.purpose.clone()), short_sha(&j.sha))}
                             <span class="muted">{since}</span></h3>
-                        <LiveLog job=j.id initial=r.tail live=true keep=QUEUE_TAIL />
+                        <LiveLog job=j.id initial=r.tail live=true keep=QUEUE_TAIL state=state />
                     </section>
                 }
             })
