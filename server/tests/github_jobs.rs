@@ -11,6 +11,10 @@
 //! - `killed_worker_job_completes_once` (SQLite): kill -9 of a worker mid-job → the
 //!   job is re-leased after the lease expires and completes exactly once.
 //! - `two_servers_two_workers_forty_jobs` (PostgreSQL): every job runs exactly once.
+//! - `reconciler_supersede_and_bad_definition` (SQLite): without any webhook the
+//!   reconciler queues the master head and the open PR; a new head supersedes the
+//!   running PR job within a poll; a broken `.perfwatch.toml` fails the job with the
+//!   line and key, on the job and in the PR comment.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -145,7 +149,10 @@ async fn start_worker(db_url: &str, lease_ms: u64) -> WorkerProc {
             cmd.env_remove(k);
         }
     }
-    cmd.env("RUST_LOG", "warn");
+    cmd.env(
+        "RUST_LOG",
+        std::env::var("PW_TEST_WORKER_LOG").unwrap_or_else(|_| "warn".into()),
+    );
     WorkerProc {
         child: cmd.spawn().expect("start perfwatch worker"),
         _dir: dir,
@@ -171,6 +178,10 @@ struct World {
 
 impl World {
     async fn new(db: Db, repo: &Repo) -> World {
+        World::with_reconcile(db, repo, 0).await
+    }
+
+    async fn with_reconcile(db: Db, repo: &Repo, reconcile_every_s: i64) -> World {
         let fake = FakeGitHub::start().await;
         fake.require_token(GH_TOKEN);
         let app = spawn_app_with(db, |c| {
@@ -197,7 +208,7 @@ impl World {
                 "api_base": fake.url(),
                 "clone_url": repo.dir.to_str().unwrap(),
                 "master_branches": ["master"],
-                "reconcile_every_s": 0,
+                "reconcile_every_s": reconcile_every_s,
             }))
             .send()
             .await
@@ -513,4 +524,92 @@ async fn two_servers_two_workers_forty_jobs() {
     want.sort_unstable();
     assert_eq!(seen, want, "every commit measured exactly once");
     let _ = std::fs::remove_file(&runlog);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reconciler_supersede_and_bad_definition() {
+    let repo = Repo::new(DEFINITION);
+    let a = repo.commit(1000, 0, "base");
+    repo.checkout(&["-b", "feature"]);
+    let b = repo.commit(1000, 30, "a slow one");
+    std::fs::write(
+        repo.dir.join(".perfwatch.toml"),
+        "repeats = 1\n[load]\nbench = \"sh bench.sh\"\nwarmup = 3\n",
+    )
+    .unwrap();
+    let c = repo.commit(1000, 0, "broken definition");
+    repo.checkout(&["master"]);
+    let w = World::with_reconcile(Db::Sqlite, &repo, 1).await;
+    w.fake.set_branch(REPO, "master", &a);
+    let pull = |head: &str| PullInfo {
+        number: 8,
+        state: "open".into(),
+        head_sha: head.to_string(),
+        head_ref: "feature".into(),
+        head_repo: Some(REPO.into()),
+        base_ref: "master".into(),
+        base_sha: a.clone(),
+    };
+    w.fake.set_pull(REPO, pull(&b));
+    let _worker = start_worker(&w.app.database_url, 3_000).await;
+    // No webhook at all: the reconciler finds the master head and the PR's head.
+    let jobs = eventually("the reconciler's jobs", 30, async || {
+        let j = w.jobs().await;
+        (j.len() >= 2).then_some(j)
+    })
+    .await;
+    let pr_job = jobs.iter().find(|j| j["pr_number"] == 8).expect("a PR job");
+    assert!(jobs
+        .iter()
+        .any(|j| j["sha"] == a.as_str() && j["purpose"] == "master"));
+    assert_eq!(pr_job["requested_by"], "reconciler");
+    let first = pr_job["id"].as_i64().unwrap();
+    eventually("the PR job to be in its load step", 60, async || {
+        let j: Value = w
+            .http
+            .get(format!("{}/api/v1/jobs/{first}", w.app.base))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        j["log"]
+            .as_array()?
+            .iter()
+            .any(|l| l["step"].as_str().unwrap_or("").starts_with("load"))
+            .then_some(())
+    })
+    .await;
+    // A new head supersedes the running job: it stops long before its 30 s sleep.
+    w.fake.set_pull(REPO, pull(&c));
+    let sync = payloads::pull_request(REPO, "synchronize", 8, &c, "feature", &a, Some(REPO));
+    let pushed = Instant::now();
+    assert_eq!(w.webhook(SECRET, "pull_request", "s-1", &sync).await, 202);
+    let old = w.ended(first, 30).await;
+    assert_eq!(old["job"]["state"], "superseded", "{old}");
+    assert!(
+        pushed.elapsed() < Duration::from_secs(15),
+        "stopped within a poll, not after the sleep"
+    );
+    // The new head's definition is broken: the job fails with the line and the key.
+    let second = eventually("the new head's job", 20, async || {
+        let j = w.jobs().await;
+        j.iter()
+            .find(|j| j["sha"] == c.as_str())
+            .and_then(|j| j["id"].as_i64())
+    })
+    .await;
+    let failed = w.ended(second, 60).await;
+    assert_eq!(failed["job"]["state"], "failed", "{failed}");
+    let err = failed["job"]["error"].as_str().unwrap();
+    assert!(err.contains("line 4") && err.contains("warmup"), "{err}");
+    let comment = eventually("the PR comment with the error", 30, async || {
+        w.fake
+            .comments(REPO, 8)
+            .into_iter()
+            .find(|c| c.body.contains("warmup"))
+    })
+    .await;
+    assert!(perfwatch_github::comment::is_sticky(&comment.body));
 }

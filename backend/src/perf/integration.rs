@@ -218,7 +218,14 @@ pub async fn put(
         concurrency,
         reconcile_every_s,
     };
-    store.github_integration_put(&row, now_ms()).await?;
+    let now = now_ms();
+    store.github_integration_put(&row, now).await?;
+    if row.reconcile_every_s > 0 {
+        // The first pass of a new (or re-timed) integration; a queued one is kept.
+        let first =
+            super::reconcile::reconcile_item(row.project_id, now + row.reconcile_every_s * 1000);
+        store.perf_enqueue(&[first], now).await?;
+    }
     Ok(IntegrationView::from(&row))
 }
 

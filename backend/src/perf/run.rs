@@ -184,13 +184,17 @@ impl Execution<'_> {
         let result = run_job(&spec, sink.clone(), Some(collector), cancel.clone()).await;
         let stop_reason = watcher.finish().await;
         drop(sink);
-        let _ = flusher.await;
+        // A step's reader task may still hold the sink (a killed process group whose
+        // pipe closes late): wait a little for the last lines, not for ever.
+        let _ = tokio::time::timeout(Duration::from_secs(3), flusher).await;
         match result {
             Ok(output) => {
                 self.executed(output, &mirror_dir, &integ.clone_url, interleave)
                     .await
             }
-            Err(JobError::Canceled) if stop_reason.is_some() => {
+            // Asked to stop: however the steps ended (a canceled step, the whole job),
+            // the job ends as canceled or superseded, never retried.
+            Err(_) if stop_reason.is_some() => {
                 let why = stop_reason.unwrap_or_default();
                 let state = if why.starts_with("superseded") {
                     PerfState::Superseded

@@ -602,7 +602,8 @@ impl Store {
         let q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .bind(state.as_str())
-            .bind(error.map(|e| e.0.to_string()))
+            // A stop is no failure: the reason is kept, the class stays empty.
+            .bind(error.map(|e| e.0.to_string()).filter(|c| c != "canceled"))
             .bind(error.map(|e| e.1.to_string()))
             .bind(now);
         let n = fenced(q, f).execute(&mut *tx).await?.rows_affected();
