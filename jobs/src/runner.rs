@@ -207,7 +207,7 @@ async fn execute(
             )))
         }
     };
-    let base = match (&spec.base_sha, def.interleave) {
+    let base = match (&spec.base_sha, def.interleave || spec.force_interleave) {
         (Some(b), true) => Some(resolve(&mirror, b).await?),
         _ => None,
     };

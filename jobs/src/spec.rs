@@ -21,4 +21,7 @@ pub struct JobSpec {
     pub fallback_definition: Option<String>,
     /// `repeats` from a command (`/perfwatch run repeats=N`), 1..=50.
     pub repeats_override: Option<u32>,
+    /// Run the base side in this job even when the definition does not interleave
+    /// (confirming a master regression re-runs both sides together).
+    pub force_interleave: bool,
 }

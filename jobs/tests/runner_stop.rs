@@ -20,6 +20,7 @@ fn spec(tmp: &Path, repo: &Path, head: &str) -> JobSpec {
         base_sha: None,
         fallback_definition: None,
         repeats_override: None,
+        force_interleave: false,
     }
 }
 

@@ -44,7 +44,7 @@ CREATE TABLE github_deliveries (
 CREATE TABLE perf_jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-    purpose TEXT NOT NULL CHECK (purpose IN ('master', 'pr', 'backfill', 'manual')),
+    purpose TEXT NOT NULL CHECK (purpose IN ('master', 'pr', 'backfill', 'manual', 'confirm')),
     state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'completed', 'processed',
                                          'failed', 'dead', 'canceled', 'superseded')),
     sha TEXT NOT NULL,

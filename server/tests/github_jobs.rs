@@ -613,3 +613,55 @@ async fn reconciler_supersede_and_bad_definition() {
     .await;
     assert!(perfwatch_github::comment::is_sticky(&comment.body));
 }
+
+/// A master commit slower than the previous master set is not reported as a
+/// regression at once: a confirmation job re-runs both commits together (ABAB) and its
+/// verdict is the one on the commit's status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn master_regression_is_confirmed_by_a_rerun_of_both_sides() {
+    let repo = Repo::new(DEFINITION);
+    let a = repo.commit(1000, 0, "base");
+    let b = repo.commit(1500, 0, "slower on master");
+    let w = World::new(Db::Sqlite, &repo).await;
+    let _worker = start_worker(&w.app.database_url, 5_000).await;
+    let push_a = payloads::push(REPO, "master", &"0".repeat(40), &a);
+    assert_eq!(w.webhook(SECRET, "push", "m-1", &push_a).await, 202);
+    let first = w.newest_job_id(1).await;
+    assert_eq!(w.ended(first, 90).await["job"]["verdict"], "baseline");
+    let push_b = payloads::push(REPO, "master", &a, &b);
+    assert_eq!(w.webhook(SECRET, "push", "m-2", &push_b).await, 202);
+    let second = w.newest_job_id(2).await;
+    let j = w.ended(second, 90).await;
+    assert_eq!(
+        j["job"]["verdict"], "unconfirmed regression",
+        "{}",
+        j["report"]
+    );
+    let confirm = eventually("the confirmation job", 20, async || {
+        w.jobs()
+            .await
+            .into_iter()
+            .find(|j| j["purpose"] == "confirm")
+    })
+    .await;
+    assert_eq!(confirm["sha"], b.as_str());
+    assert_eq!(confirm["base_sha"], a.as_str());
+    let c = w.ended(confirm["id"].as_i64().unwrap(), 90).await;
+    assert_eq!(c["job"]["verdict"], "regression", "{c}");
+    assert_eq!(
+        c["job"]["run_ids"].as_array().unwrap().len(),
+        4,
+        "both commits ran twice in the same job"
+    );
+    let last = eventually("the confirmed status on the commit", 60, async || {
+        let s = w.fake.statuses(REPO, &b);
+        let last = s.last()?["state"].as_str()?.to_string();
+        (last == "failure").then_some(s)
+    })
+    .await;
+    assert!(last.iter().all(|s| s["state"] != "failure"
+        || s["description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("regression")));
+}

@@ -37,23 +37,47 @@ impl MetricsCollector for PromCollector {
             let collection = collect_window(&source, &queries, &vars)
                 .await
                 .map_err(|e| format!("metrics: {e}"))?;
-            let (results, _meta) = to_results(&collection, &queries);
-            let invalid: Vec<String> = collection
-                .values
-                .iter()
-                .filter_map(|v| v.invalid.as_ref().map(|why| format!("{}: {why}", v.query)))
-                .collect();
+            let (results, meta) = to_results(&collection, &queries);
+            // Every value that cannot be trusted (low coverage, a required query
+            // without data, NaN, a value ingest would refuse) makes the run invalid:
+            // dropping it and keeping the others would compare the run without that
+            // series, and the job would say "no change" or "baseline" with a metric
+            // silently missing.
+            let invalid = invalid_values(&meta);
+            if !invalid.is_empty() {
+                return Err(format!("invalid metric values: {}", invalid.join("; ")));
+            }
             if results.is_empty() {
-                return Err(format!(
-                    "the metrics step produced no data{}",
-                    if invalid.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", invalid.join("; "))
-                    }
-                ));
+                return Err("the metrics step produced no data".into());
             }
             Ok(results)
         })
     }
+}
+
+/// `query{label=value}: reason` for every entry of the collection's `invalid_metrics`.
+fn invalid_values(meta: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
+    let Some(list) = meta.get("invalid_metrics").and_then(|v| v.as_array()) else {
+        return Vec::new();
+    };
+    list.iter()
+        .map(|e| {
+            let query = e["query"].as_str().unwrap_or("?");
+            let label = match &e["label"] {
+                serde_json::Value::Object(m) => m
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                serde_json::Value::String(s) => s.clone(),
+                _ => String::new(),
+            };
+            let reason = e["reason"].as_str().unwrap_or("invalid");
+            if label.is_empty() {
+                format!("{query}: {reason}")
+            } else {
+                format!("{query}{{{label}}}: {reason}")
+            }
+        })
+        .collect()
 }

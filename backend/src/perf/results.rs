@@ -91,6 +91,7 @@ pub async fn store_and_compare(
     let followups = FollowUps::new(store.clone());
     let (mut head, mut base, mut all, mut invalid) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut to_detect = Vec::new();
     for r in &out.output.runs {
         let side = match r.side {
             Side::Head => "head",
@@ -111,7 +112,7 @@ pub async fn store_and_compare(
         }
         let branch = match (r.side, job.purpose) {
             (Side::Head, _) => job.branch.clone().unwrap_or_else(|| master.clone()),
-            (Side::Base, Purpose::Master | Purpose::Backfill) => master.clone(),
+            (Side::Base, Purpose::Master | Purpose::Backfill | Purpose::Confirm) => master.clone(),
             (Side::Base, _) => format!("{}@base", job.head_ref.as_deref().unwrap_or("pr")),
         };
         let meta = out.commits.get(&r.sha);
@@ -155,14 +156,18 @@ pub async fn store_and_compare(
         let valid = perfwatch_core::validate::validate_run(sub)
             .map_err(|e| StoreError::Data(format!("{side} run {}: {e}", r.repeat + 1)))?;
         let stored = store.store_run(&valid, &IngestOptions::default()).await?;
-        if job.purpose.is_master_set() && r.side == Side::Head {
-            let _ = followups.enqueue(&stored, true).await;
-        }
         all.push(stored.run_id);
+        let run_id = stored.run_id;
+        if matches!(
+            job.purpose,
+            Purpose::Master | Purpose::Backfill | Purpose::Confirm
+        ) {
+            to_detect.push(stored);
+        }
         if r.invalid.is_empty() {
             match r.side {
-                Side::Head => head.push(stored.run_id),
-                Side::Base => base.push(stored.run_id),
+                Side::Head => head.push(run_id),
+                Side::Base => base.push(run_id),
             }
         }
     }
@@ -173,7 +178,27 @@ pub async fn store_and_compare(
         public_url,
         invalid: &invalid,
     };
-    if job.purpose.is_master_set() || (job.base_sha.is_none() && !out.interleaved) {
+    let hash = &out.output.definition_hash;
+    let master_like = matches!(
+        job.purpose,
+        Purpose::Master | Purpose::Backfill | Purpose::Confirm
+    );
+    if master_like {
+        let (verdict, view) = master_verdict(store, job, &project, hash, &head, &base).await?;
+        // Master results reach detection (and so alerts and notifications) only once
+        // a regression is confirmed by the re-run of both sides, or there is none.
+        if verdict != Verdict::Unconfirmed {
+            for stored in &to_detect {
+                let _ = followups.enqueue(stored, true).await;
+            }
+        }
+        return Ok((
+            all,
+            verdict.as_str().into(),
+            render(&ctx.report(verdict, view.as_ref())),
+        ));
+    }
+    if job.base_sha.is_none() && !out.interleaved {
         let v = if head.is_empty() {
             Verdict::Invalid
         } else {
@@ -298,5 +323,59 @@ pub fn verdict_of(rows: &[perfwatch_core::comparison::CompareRow], any_invalid: 
         Verdict::NoChange
     } else {
         Verdict::Inconclusive
+    }
+}
+
+/// The verdict of a master-set job. A master commit is compared with the previous
+/// master set of the same definition; a regression there is not reported as such but
+/// queues a confirmation job that re-runs both commits together (ABAB), whose own
+/// verdict is the one that counts. Backfills are baselines only.
+async fn master_verdict(
+    store: &Store,
+    job: &PerfJobRow,
+    project: &str,
+    hash: &str,
+    head: &[i64],
+    base: &[i64],
+) -> Result<(Verdict, Option<perfwatch_core::comparison::ComparisonView>)> {
+    if head.is_empty() {
+        return Ok((Verdict::Invalid, None));
+    }
+    match job.purpose {
+        Purpose::Confirm => {
+            if base.is_empty() {
+                return Ok((Verdict::Invalid, None));
+            }
+            let view = compare(store, job, project, base, head).await?;
+            Ok((verdict_of(&view.rows, false), Some(view)))
+        }
+        Purpose::Master => {
+            let prev = store
+                .perf_previous_master(job.project_id, job.id, &job.sha, hash)
+                .await?
+                .filter(|p| !p.run_ids.is_empty());
+            let Some(prev) = prev else {
+                return Ok((Verdict::Baseline, None));
+            };
+            let view = compare(store, job, project, &prev.run_ids, head).await?;
+            let verdict = verdict_of(&view.rows, false);
+            if verdict != Verdict::Regression {
+                return Ok((verdict, Some(view)));
+            }
+            let confirm = crate::store::perf_jobs::NewPerfJob {
+                project_id: job.project_id,
+                purpose: Purpose::Confirm,
+                sha: job.sha.clone(),
+                branch: job.branch.clone(),
+                head_ref: job.head_ref.clone(),
+                pr_number: None,
+                base_sha: Some(prev.sha.clone()),
+                repeats: 0,
+                requested_by: format!("confirmation of job {}", job.id),
+            };
+            store.perf_job_create(&confirm, false, now_ms()).await?;
+            Ok((Verdict::Unconfirmed, Some(view)))
+        }
+        _ => Ok((Verdict::Baseline, None)),
     }
 }

@@ -175,6 +175,7 @@ impl Execution<'_> {
             base_sha: if interleave { base.clone() } else { None },
             fallback_definition: integ.definition.clone(),
             repeats_override: (self.job.repeats > 0).then_some(self.job.repeats as u32),
+            force_interleave: self.job.purpose == Purpose::Confirm,
         };
         let collector: Arc<dyn perfwatch_jobs::runner::MetricsCollector> =
             Arc::new(PromCollector {
@@ -215,6 +216,13 @@ impl Execution<'_> {
         integ: &IntegrationRow,
         mirror_dir: &std::path::Path,
     ) -> std::result::Result<Plan, JobError> {
+        if self.job.purpose == Purpose::Confirm {
+            // Both sides run here, interleaved: no merge-base, no master set to wait for.
+            return Ok(Plan::Run {
+                base: self.job.base_sha.clone(),
+                interleave: true,
+            });
+        }
         let wants_base = matches!(self.job.purpose, Purpose::Pr | Purpose::Manual)
             && self.job.base_sha.is_some();
         let (dir, url, sha) = (

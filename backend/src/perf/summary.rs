@@ -23,6 +23,9 @@ pub enum Verdict {
     NoBaseline,
     /// A master set exists, but from another job definition or testbed.
     NotComparable,
+    /// A master commit slower than the previous master set: a confirmation job re-runs
+    /// both sides before anyone is told.
+    Unconfirmed,
 }
 
 impl Verdict {
@@ -36,6 +39,7 @@ impl Verdict {
             Self::Baseline => "baseline",
             Self::NoBaseline => "no baseline",
             Self::NotComparable => "not comparable",
+            Self::Unconfirmed => "unconfirmed regression",
         }
     }
 
@@ -49,6 +53,7 @@ impl Verdict {
             Self::Baseline,
             Self::NoBaseline,
             Self::NotComparable,
+            Self::Unconfirmed,
         ]
         .into_iter()
         .find(|v| v.as_str() == s)
@@ -65,6 +70,7 @@ impl Verdict {
             Self::Baseline => "📏 Stored as the master baseline.",
             Self::NoBaseline => "⚪ **No baseline**: the master commit at the merge-base could not be measured.",
             Self::NotComparable => "⚪ **Not comparable**: the baseline was measured with another job definition or testbed.",
+            Self::Unconfirmed => "⏳ **Slower than the previous master commit**: re-running both sides together to confirm before anyone is told.",
         }
     }
 }

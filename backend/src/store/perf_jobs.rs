@@ -21,6 +21,9 @@ pub enum Purpose {
     Backfill,
     /// Asked for by hand (UI, API, CLI).
     Manual,
+    /// Re-runs a master commit that looked like a regression together with the
+    /// previous master commit (ABAB), before anyone is told.
+    Confirm,
 }
 
 impl Purpose {
@@ -30,6 +33,7 @@ impl Purpose {
             Self::Pr => "pr",
             Self::Backfill => "backfill",
             Self::Manual => "manual",
+            Self::Confirm => "confirm",
         }
     }
     pub fn from_db(s: &str) -> Result<Self> {
@@ -38,13 +42,14 @@ impl Purpose {
             "pr" => Self::Pr,
             "backfill" => Self::Backfill,
             "manual" => Self::Manual,
+            "confirm" => Self::Confirm,
             other => return Err(unknown("purpose", other)),
         })
     }
     /// Master and backfill jobs go first: PRs wait for their baselines.
     pub fn priority(self) -> i64 {
         match self {
-            Self::Master | Self::Backfill => 20,
+            Self::Master | Self::Backfill | Self::Confirm => 20,
             Self::Manual => 15,
             Self::Pr => 10,
         }
@@ -879,5 +884,32 @@ impl Store {
         .bind(n)
         .fetch_all(&self.pool)
         .await?)
+    }
+}
+
+impl Store {
+    /// The newest processed master or backfill job of another commit with this
+    /// definition, created before job `before`: the master set a new master commit is
+    /// compared with.
+    pub async fn perf_previous_master(
+        &self,
+        project_id: i64,
+        before: i64,
+        sha: &str,
+        definition_hash: &str,
+    ) -> Result<Option<PerfJobRow>> {
+        let sql = format!(
+            "SELECT {COLS} FROM perf_jobs WHERE project_id = $1 AND id < $2 AND sha <> $3
+               AND purpose IN ('master', 'backfill') AND state = 'processed'
+               AND definition_hash = $4 ORDER BY id DESC LIMIT 1"
+        );
+        let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(project_id)
+            .bind(before)
+            .bind(sha)
+            .bind(definition_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.as_ref().map(job).transpose()
     }
 }
