@@ -99,6 +99,7 @@ impl ServerConfig {
             poll: std::time::Duration::from_millis(250),
             stop_poll: (self.lease / 3).max(std::time::Duration::from_millis(200)),
             metrics,
+            start_delay: self.worker_start_delay,
         }
     }
 }

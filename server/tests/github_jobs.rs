@@ -11,6 +11,9 @@
 //! - `killed_worker_job_completes_once` (SQLite): kill -9 of a worker mid-job → the
 //!   job is re-leased after the lease expires and completes exactly once.
 //! - `two_servers_two_workers_forty_jobs` (PostgreSQL): every job runs exactly once.
+//! - `restarts_keep_the_inbox_and_the_outbox` (PostgreSQL): a delivery stored by a
+//!   server that stopped before processing it is processed after the restart; reports
+//!   that GitHub refused (502) before another restart arrive once it recovers.
 //! - `reconciler_supersede_and_bad_definition` (SQLite): without any webhook the
 //!   reconciler queues the master head and the open PR; a new head supersedes the
 //!   running PR job within a poll; a broken `.perfwatch.toml` fails the job with the
@@ -182,10 +185,15 @@ impl World {
     }
 
     async fn with_reconcile(db: Db, repo: &Repo, reconcile_every_s: i64) -> World {
+        World::with(db, repo, reconcile_every_s, Duration::ZERO).await
+    }
+
+    async fn with(db: Db, repo: &Repo, reconcile_every_s: i64, start_delay: Duration) -> World {
         let fake = FakeGitHub::start().await;
         fake.require_token(GH_TOKEN);
         let app = spawn_app_with(db, |c| {
             c.runner_slots = 0;
+            c.worker_start_delay = start_delay;
         })
         .await;
         app.store
@@ -664,4 +672,55 @@ async fn master_regression_is_confirmed_by_a_rerun_of_both_sides() {
             .as_str()
             .unwrap_or("")
             .contains("regression")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn restarts_keep_the_inbox_and_the_outbox() {
+    let repo = Repo::new(DEFINITION);
+    let a = repo.commit(1000, 0, "base");
+    // The first server stores deliveries but processes nothing (its workers wait).
+    let mut w = World::with(Db::Postgres, &repo, 0, Duration::from_secs(3_600)).await;
+    let project = w.app.store.project("svc").await.unwrap().id;
+    let push = payloads::push(REPO, "master", &"0".repeat(40), &a);
+    assert_eq!(w.webhook(SECRET, "push", "r-1", &push).await, 202);
+    let stored = w.app.store.github_deliveries(project, 10).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].processed_at.is_none());
+    assert!(w.jobs().await.is_empty());
+    // Restart: the delivery is processed by the new server; GitHub is down meanwhile.
+    let (url, token) = (w.app.database_url.clone(), w.app.token.clone());
+    w.app = perfwatch_server::testing::spawn_on(&url, |c| c.runner_slots = 0).await;
+    w.app.token = token.clone();
+    w.fake.fail_next(1_000, 502);
+    let _worker = start_worker(&url, 5_000).await;
+    let id = w.newest_job_id(1).await;
+    assert_eq!(w.ended(id, 90).await["job"]["verdict"], "baseline");
+    eventually("a refused report waiting in the outbox", 30, async || {
+        let queued = w
+            .app
+            .store
+            .queue_jobs(perfwatch_backend::queue::JobState::Queued, 100)
+            .await
+            .ok()?;
+        queued
+            .iter()
+            .any(|j| j.kind == "github.report" && j.attempts >= 1)
+            .then_some(())
+    })
+    .await;
+    // Restart again; GitHub recovers; the reports arrive.
+    w.app = perfwatch_server::testing::spawn_on(&url, |c| c.runner_slots = 0).await;
+    w.app.token = token;
+    w.fake.fail_next(0, 502);
+    let states = eventually("the statuses after the outage", 60, async || {
+        let s: Vec<String> = w
+            .fake
+            .statuses(REPO, &a)
+            .iter()
+            .filter_map(|s| s["state"].as_str().map(str::to_string))
+            .collect();
+        s.contains(&"success".to_string()).then_some(s)
+    })
+    .await;
+    assert!(!states.is_empty());
 }

@@ -35,6 +35,8 @@ pub struct PerfConfig {
     pub poll: Duration,
     pub stop_poll: Duration,
     pub metrics: Arc<Metrics>,
+    /// Lanes start claiming only after this delay (`--worker-start-delay-ms`).
+    pub start_delay: Duration,
 }
 
 fn owner(lane: &str) -> String {
@@ -106,7 +108,14 @@ pub async fn spawn_perf_workers(
         .into_iter()
         .map(|w| {
             let stop = stop.clone();
-            tokio::spawn(async move { w.run(stop).await })
+            let delay = cfg.start_delay;
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                w.run(stop).await
+            })
         })
         .collect()
 }
