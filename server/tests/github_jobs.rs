@@ -724,3 +724,57 @@ async fn restarts_keep_the_inbox_and_the_outbox() {
     .await;
     assert!(!states.is_empty());
 }
+
+/// With a GitHub App instead of a token: installation tokens are minted from the App's
+/// key, jobs report as check runs (in progress, then completed with the verdict), and
+/// re-requesting the check run on GitHub runs its job again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn github_app_check_runs_and_rerequest() {
+    let repo = Repo::new(DEFINITION);
+    let a = repo.commit(1000, 0, "base");
+    let w = World::new(Db::Sqlite, &repo).await;
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../github/tests/data");
+    let key = std::fs::read_to_string(format!("{data}/test_app_key.pem")).unwrap();
+    let public = std::fs::read_to_string(format!("{data}/test_app_key.pub.pem")).unwrap();
+    w.fake.set_app(4242, Some(&public));
+    let r = w
+        .http
+        .put(format!("{}/api/v1/projects/svc/github", w.app.base))
+        .bearer_auth(&w.app.token)
+        .json(&json!({
+            "repo": REPO, "app_id": 4242, "installation_id": 77,
+            "app_private_key": key, "token": "",
+        }))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["reporting"], "app", "{v}");
+    assert!(!v.to_string().contains("PRIVATE KEY"));
+    let _worker = start_worker(&w.app.database_url, 5_000).await;
+    let push = payloads::push(REPO, "master", &"0".repeat(40), &a);
+    assert_eq!(w.webhook(SECRET, "push", "app-1", &push).await, 202);
+    let first = w.newest_job_id(1).await;
+    assert_eq!(w.ended(first, 90).await["job"]["verdict"], "baseline");
+    let runs = eventually("a completed check run", 60, async || {
+        let runs = w.fake.check_runs(REPO);
+        runs.iter()
+            .any(|r| r["status"] == "completed" && r["conclusion"] == "success")
+            .then_some(runs)
+    })
+    .await;
+    assert_eq!(runs.len(), 1, "one check run, updated in place: {runs:?}");
+    assert_eq!(runs[0]["external_id"], format!("perfwatch-job-{first}"));
+    assert!(
+        !w.fake.issued_tokens().is_empty(),
+        "an installation token was minted"
+    );
+    let again = payloads::check_run_rerequested(REPO, &a, &format!("perfwatch-job-{first}"));
+    assert_eq!(w.webhook(SECRET, "check_run", "app-2", &again).await, 202);
+    let second = eventually("the re-run", 20, async || {
+        let id = w.jobs().await[0]["id"].as_i64()?;
+        (id != first).then_some(id)
+    })
+    .await;
+    assert_eq!(w.ended(second, 90).await["job"]["state"], "processed");
+}
