@@ -56,4 +56,6 @@ echo "== browser bundle"
 scripts/build-site.sh
 
 echo "== tests"
+# setup.sh installed Prometheus: tests that need it must run, never skip.
+export PERFWATCH_REQUIRE_PROMETHEUS=1
 cargo test --workspace --no-fail-fast
