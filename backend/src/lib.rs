@@ -24,6 +24,7 @@ pub mod tickets;
 pub mod time;
 pub mod tokens;
 pub mod triage;
+pub mod window_metrics;
 
 pub use error::StoreError;
 pub use store::Store;

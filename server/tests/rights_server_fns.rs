@@ -21,6 +21,11 @@ const READS: &[&str] = &[
     "/fn/is_admin",
     "/fn/list_tokens",
     "/fn/list_deliveries",
+    "/fn/jobs_queue",
+    "/fn/job_page",
+    "/fn/job_live",
+    "/fn/project_jobs",
+    "/fn/integration_page",
 ];
 
 /// Every mutating server function: its path, the right it needs, and whether it needs
@@ -36,6 +41,11 @@ const MUTATING_FNS: &[(&str, Right, bool)] = &[
     // token with the triage scope.
     ("/fn/create_threshold", Right::Triage, false),
     ("/fn/delete_threshold", Right::Triage, false),
+    // Performance jobs (job page): triagers of the job's project; the integration
+    // settings: admins of the project.
+    ("/fn/cancel_perf_job", Right::Triage, false),
+    ("/fn/rerun_perf_job", Right::Triage, false),
+    ("/fn/save_integration", Right::Admin, false),
     ("/fn/create_token", Right::Admin, true),
     ("/fn/revoke_token", Right::Admin, true),
 ];
@@ -124,6 +134,23 @@ async fn body_for(app: &TestApp, path: &str, ids: &Ids, n: usize) -> String {
                 .unwrap();
             format!("id={id}")
         }
+        "/fn/cancel_perf_job" | "/fn/rerun_perf_job" => {
+            let project = app.store.project("drv").await.unwrap();
+            let new = perfwatch_backend::store::perf_jobs::NewPerfJob {
+                project_id: project.id,
+                purpose: perfwatch_backend::store::perf_jobs::Purpose::Manual,
+                sha: format!("{n:040x}"),
+                branch: None,
+                head_ref: None,
+                pr_number: None,
+                base_sha: None,
+                repeats: 0,
+                requested_by: "matrix".into(),
+            };
+            let (id, _) = app.store.perf_job_create(&new, true, 0).await.unwrap();
+            format!("id={id}")
+        }
+        "/fn/save_integration" => "slug=drv&repo=example%2Fdriver&webhook_secret=0123456789abcdef0&token=&app_id=&installation_id=&app_private_key=&api_base=&clone_url=&master_branches=&commanders=&definition=&concurrency=&reconcile_every_s=0".to_string(),
         other => panic!("the server-function rights matrix does not know {other}: add it"),
     }
 }

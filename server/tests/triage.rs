@@ -122,6 +122,15 @@ fn request_for(method: &str, route: &str, gid: i64, aid: i64, sid: i64) -> (Stri
         }
         ("POST", "/users/{name}/memberships") => Some(json!({"role": "viewer"})),
         ("POST", "/admin/jobs/{id}/requeue") => None,
+        ("PUT", "/projects/{slug}/github") => Some(
+            json!({"repo": format!("example/r{}", rand_tag()), "webhook_secret": "0123456789abcdef0", "reconcile_every_s": 0}),
+        ),
+        ("POST", "/projects/{slug}/jobs") => Some(json!({"commit": "ab".repeat(20)})),
+        ("POST", "/jobs/{id}/cancel") | ("POST", "/jobs/{id}/rerun") => None,
+        ("PUT", "/projects/{slug}/metric-sources/{name}") => Some(json!({
+            "config": "url = \"http://127.0.0.1:9\"\n[[query]]\nname = \"up\"\nunit = \"count\"\nquery = \"up\"\n"
+        })),
+        ("POST", "/runs/{id}/metrics") => Some(json!({"source": "viewer"})),
         other => panic!("the rights matrix does not know {other:?}: add it"),
     };
     let id = if route.starts_with("/alert-groups") {
@@ -189,6 +198,23 @@ async fn rights_matrix(db: Db) {
     for n in MUTATING_ROUTES {
         for (label, who, rights) in &actors {
             let (mut path, body) = request_for(n.method, n.path, gid, aid, sid);
+            if n.path.starts_with("/jobs/{id}") {
+                // A real job of this project each time, so the check is on its project.
+                let project = st.project("drv").await.unwrap();
+                let new = perfwatch_backend::store::perf_jobs::NewPerfJob {
+                    project_id: project.id,
+                    purpose: perfwatch_backend::store::perf_jobs::Purpose::Manual,
+                    sha: "cd".repeat(20),
+                    branch: None,
+                    head_ref: None,
+                    pr_number: None,
+                    base_sha: None,
+                    repeats: 0,
+                    requested_by: "matrix".into(),
+                };
+                let (id, _) = st.perf_job_create(&new, true, 0).await.unwrap();
+                path = path.replace("999999", &id.to_string());
+            }
             if n.path == "/thresholds/{id}" {
                 // A real rule of this project each time, so the check is on its project.
                 let project = st.project("drv").await.unwrap();

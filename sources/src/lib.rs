@@ -24,6 +24,8 @@ pub mod prometheus;
 pub mod results;
 pub mod source;
 pub mod template;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use check::{check_keeps_label, check_template};
 pub use collect::{collect_window, not_before, CollectedValue, Collection};

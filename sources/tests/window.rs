@@ -1,16 +1,14 @@
 //! Window collection against a real Prometheus over backfilled data with known rates.
 //! One Prometheus serves every case (started once, killed by its guard).
 
-mod support;
-
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
+use perfwatch_sources::testing::*;
 use perfwatch_sources::{
     collect_window, to_results, Mode, OnEmpty, PromClient, PromSource, QuerySpec, SourceError,
     WindowVars,
 };
-use support::*;
 
 fn at(offset: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(T0 + offset, 0)

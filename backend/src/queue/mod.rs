@@ -39,4 +39,7 @@ pub mod kinds {
     pub const GITHUB_REPORT: &str = "github.report";
     /// Asking GitHub for master and PR heads that have no job (payload: `{"project_id": …}`).
     pub const GITHUB_RECONCILE: &str = "github.reconcile";
+    /// Metric values over a run's window from a project's metric source (payload:
+    /// `CollectJob`).
+    pub const METRICS_COLLECT: &str = "metrics.collect";
 }

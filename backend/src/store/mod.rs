@@ -14,6 +14,7 @@ pub mod github;
 mod id_cache;
 mod ingest;
 mod ingest_batch;
+pub mod metric_sources;
 pub mod perf_jobs;
 mod projects;
 pub mod queue;

@@ -236,6 +236,13 @@ pub const MUTATING_ROUTES: &[Need] = &[
     ),
     need("POST", "/jobs/{id}/cancel", &[Right::Triage], false),
     need("POST", "/jobs/{id}/rerun", &[Right::Triage], false),
+    need(
+        "PUT",
+        "/projects/{slug}/metric-sources/{name}",
+        &[Right::Admin],
+        false,
+    ),
+    need("POST", "/runs/{id}/metrics", &[Right::Ingest], false),
 ];
 
 /// Route layer of `/api/v1`: checks [`MUTATING_ROUTES`] before any mutating handler.

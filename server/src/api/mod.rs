@@ -11,6 +11,7 @@ pub mod compare;
 pub mod error;
 pub mod github;
 pub mod jobs;
+pub mod metric_sources;
 pub mod projects;
 pub mod runs;
 pub mod series;
@@ -90,6 +91,12 @@ pub fn routes(config: &ServerConfig, state: &AppState) -> Router<AppState> {
         .route("/jobs/{id}/cancel", post(github::cancel))
         .route("/jobs/{id}/rerun", post(github::rerun))
         .route("/queue", get(github::queue))
+        .route("/projects/{slug}/metric-sources", get(metric_sources::list))
+        .route(
+            "/projects/{slug}/metric-sources/{name}",
+            put(metric_sources::put),
+        )
+        .route("/runs/{id}/metrics", post(metric_sources::collect))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_rights,

@@ -1,0 +1,105 @@
+//! Metric sources of projects (`metric_sources`, migration 0009). The bearer token
+//! arrives sealed (`crate::secrets`).
+
+use sqlx::Row;
+
+use super::Store;
+use crate::error::{Result, StoreError};
+
+/// One stored source.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MetricSourceRow {
+    pub id: i64,
+    pub project_id: i64,
+    pub name: String,
+    pub kind: String,
+    /// The `[metrics]` table as TOML text.
+    pub config: String,
+    /// Sealed.
+    #[serde(skip)]
+    pub bearer_token: Option<String>,
+    pub updated_at: i64,
+}
+
+fn row(r: &sqlx::any::AnyRow) -> Result<MetricSourceRow> {
+    let kind: String = r.try_get("kind")?;
+    if kind != "prometheus" {
+        return Err(StoreError::Data(format!(
+            "metric_sources.kind holds unknown value {kind:?}"
+        )));
+    }
+    Ok(MetricSourceRow {
+        id: r.try_get("id")?,
+        project_id: r.try_get("project_id")?,
+        name: r.try_get("name")?,
+        kind,
+        config: r.try_get("config")?,
+        bearer_token: r.try_get("bearer_token")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+const COLS: &str = "id, project_id, name, kind, config, bearer_token, updated_at";
+
+impl Store {
+    /// Creates or replaces source `name` of a project; `bearer_token` `None` keeps the
+    /// stored one. Returns its id.
+    pub async fn metric_source_put(
+        &self,
+        project_id: i64,
+        name: &str,
+        config: &str,
+        bearer_token: Option<&str>,
+        now: i64,
+    ) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO metric_sources (project_id, name, kind, config, bearer_token,
+                 created_at, updated_at)
+             VALUES ($1, $2, 'prometheus', $3, $4, $5, $5)
+             ON CONFLICT (project_id, name) DO UPDATE SET config = excluded.config,
+                 bearer_token = COALESCE(excluded.bearer_token, metric_sources.bearer_token),
+                 updated_at = excluded.updated_at
+             RETURNING id",
+        )
+        .bind(project_id)
+        .bind(name)
+        .bind(config)
+        .bind(bearer_token.map(str::to_string))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn metric_source(&self, project_id: i64, name: &str) -> Result<MetricSourceRow> {
+        let sql = format!("SELECT {COLS} FROM metric_sources WHERE project_id = $1 AND name = $2");
+        let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(project_id)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("metric source '{name}'")))?;
+        row(&r)
+    }
+
+    pub async fn metric_source_by_id(&self, id: i64) -> Result<MetricSourceRow> {
+        let sql = format!("SELECT {COLS} FROM metric_sources WHERE id = $1");
+        let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("metric source {id}")))?;
+        row(&r)
+    }
+
+    pub async fn metric_sources(&self, project_id: i64) -> Result<Vec<MetricSourceRow>> {
+        let sql = format!("SELECT {COLS} FROM metric_sources WHERE project_id = $1 ORDER BY name");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(project_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(row).collect()
+    }
+}
