@@ -10,7 +10,9 @@
 //! - `empty = "error"` on a series that does not exist: the run is stored invalid with
 //!   the reason and the verdict is `invalid`;
 //! - a required query without data beside a valid one: the run is invalid too, never a
-//!   silent `baseline` with a metric missing.
+//!   silent `baseline` with a metric missing;
+//! - the metrics source down for the whole step: retried, then the run is invalid with
+//!   "unreachable" as the reason.
 //!
 //! The runner picks `$PORT` per run, but Prometheus must know its target in advance,
 //! so the service listens on a fixed free port chosen here and written literally into
@@ -98,7 +100,14 @@ if rest > 0:
 print("BenchmarkWork-2   %d   %d ns/op" % (n, int((time.monotonic() - t0) * 1e9 / n)))
 "#;
 
-fn definition(port: u16, prom: &str, requests: u32, secs: u32, queries: &str) -> String {
+fn definition(
+    port: u16,
+    prom: &str,
+    settle: &str,
+    requests: u32,
+    secs: u32,
+    queries: &str,
+) -> String {
     format!(
         r#"[service]
 command = "exec python3 svc.py {port}"
@@ -113,7 +122,7 @@ timeout = "30s"
 
 [metrics]
 url = "{prom}"
-settle = "3s"
+settle = "{settle}"
 scrape_interval = "1s"
 timeout = "5s"
 {queries}"#
@@ -472,18 +481,31 @@ async fn metrics_step_against_live_prometheus() {
     run_git(&repo.0, &["init", "-q", "-b", "master"]);
     let good = commit(
         &repo.0,
-        &definition(port, &prom.url, REQUESTS, LOAD_SECS, GOOD_QUERIES),
+        &definition(port, &prom.url, "3s", REQUESTS, LOAD_SECS, GOOD_QUERIES),
         "metrics",
     );
     let error = commit(
         &repo.0,
-        &definition(port, &prom.url, 10, 1, ERROR_QUERIES),
+        &definition(port, &prom.url, "1s", 10, 1, ERROR_QUERIES),
         "a series nobody exports, empty = error",
     );
     let no_data = commit(
         &repo.0,
-        &definition(port, &prom.url, 10, 1, NO_DATA_QUERIES),
+        &definition(port, &prom.url, "1s", 10, 1, NO_DATA_QUERIES),
         "a required series nobody exports",
+    );
+    // Nothing listens here: a Prometheus that is down for the whole step.
+    let down = commit(
+        &repo.0,
+        &definition(
+            port,
+            &format!("http://127.0.0.1:{}", free_port()),
+            "1s",
+            10,
+            1,
+            NO_DATA_QUERIES,
+        ),
+        "the metrics source is down",
     );
 
     let w = World::new(&repo.0).await;
@@ -491,6 +513,7 @@ async fn metrics_step_against_live_prometheus() {
         w.queue(&good).await,
         w.queue(&error).await,
         w.queue(&no_data).await,
+        w.queue(&down).await,
     ];
     let _worker = start_worker(&w.app.database_url);
 
@@ -578,6 +601,19 @@ async fn metrics_step_against_live_prometheus() {
         "the reason names the query: {why}"
     );
     assert_eq!(value_of(&run, "svc_missing"), None);
+
+    // 4. The source is down: retried (a blip must not cost the run), then the run is
+    // invalid with the reason.
+    let j = w.ended(ids[3], 30).await;
+    assert_eq!(j["job"]["state"], "processed", "{j}");
+    assert_eq!(j["job"]["verdict"], "invalid", "{j}");
+    let run = w.only_run(&j).await;
+    let why = invalid_reasons(&run);
+    assert!(
+        why.contains("unreachable") && why.contains("after 4 attempts"),
+        "the reason says the source was unreachable: {why}"
+    );
+    assert_eq!(value_of(&run, "svc_queue_depth"), None);
 
     let _ = std::io::Write::write_all(
         &mut std::io::stderr(),

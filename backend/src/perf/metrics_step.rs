@@ -4,11 +4,20 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use perfwatch_core::model::ResultInput;
 use perfwatch_jobs::runner::MetricsCollector;
-use perfwatch_sources::{collect_window, not_before, parse_metrics_table, to_results, WindowVars};
+use perfwatch_sources::{
+    collect_window, not_before, parse_metrics_table, to_results, Collection, PromSource, QuerySpec,
+    SourceError, WindowVars,
+};
+
+/// Attempts at a collection whose errors are retryable (an unreachable source, 5xx,
+/// 429, an unsettled window), and the pause before the first retry (doubling).
+const ATTEMPTS: u32 = 4;
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
 /// Collects a job's metrics from a Prometheus-compatible source.
 pub struct PromCollector {
@@ -34,9 +43,7 @@ impl MetricsCollector for PromCollector {
                 run_id: Some(format!("job-{}", self.job)),
                 commit: self.commit.clone(),
             };
-            let collection = collect_window(&source, &queries, &vars)
-                .await
-                .map_err(|e| format!("metrics: {e}"))?;
+            let collection = collect_retrying(&source, &queries, &vars).await?;
             let (results, meta) = to_results(&collection, &queries);
             // Every value that cannot be trusted (low coverage, a required query
             // without data, NaN, a value ingest would refuse) makes the run invalid:
@@ -52,6 +59,40 @@ impl MetricsCollector for PromCollector {
             }
             Ok(results)
         })
+    }
+}
+
+/// [`collect_window`], tried again while its error is retryable (a Prometheus
+/// restarting, a 503 from a busy Thanos): a blip must not make a 20-minute run invalid.
+/// An unsettled window is waited for until the time it names.
+async fn collect_retrying(
+    source: &PromSource,
+    queries: &[QuerySpec],
+    vars: &WindowVars,
+) -> Result<Collection, String> {
+    let mut backoff = FIRST_BACKOFF;
+    let mut attempt = 1;
+    loop {
+        match collect_window(source, queries, vars).await {
+            Ok(c) => return Ok(c),
+            Err(e) if e.is_retryable() && attempt < ATTEMPTS => {
+                let pause = match &e {
+                    SourceError::NotSettled { not_before } => (*not_before - Utc::now())
+                        .to_std()
+                        .unwrap_or_default()
+                        .max(Duration::from_millis(100)),
+                    _ => backoff,
+                };
+                tracing::info!(attempt, error = %e, "metrics: retrying after {pause:?}");
+                tokio::time::sleep(pause).await;
+                backoff *= 2;
+                attempt += 1;
+            }
+            Err(e) if e.is_retryable() => {
+                return Err(format!("metrics: {e} (after {attempt} attempts)"));
+            }
+            Err(e) => return Err(format!("metrics: {e}")),
+        }
     }
 }
 
