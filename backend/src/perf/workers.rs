@@ -80,6 +80,10 @@ pub async fn spawn_perf_workers(
             key: cfg.key.clone(),
             public_url: cfg.public_url.clone(),
         }))
+        .handle(Arc::new(crate::window_metrics::CollectHandler {
+            store: store.clone(),
+            key: cfg.key.clone(),
+        }))
         .handle(Arc::new(ReconcileHandler {
             store: store.clone(),
             key: cfg.key.clone(),

@@ -1,0 +1,127 @@
+//! Window collection from a project's metric source, against a real Prometheus over
+//! backfilled data (perfwatch-sources' test support): a source is checked when saved
+//! (a bad template is refused with the key), `POST /api/v1/runs/{id}/metrics` queues
+//! the collection of that run's window, and a worker stores a linked run at the same
+//! commit with the exact rates and p99, while a series with a gap in the window is
+//! listed as invalid instead of being stored as a value.
+
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use perfwatch_server::testing::{spawn_app_with, Db};
+use perfwatch_sources::testing::{self as prom, EXPECTED_P99, RATE_A, T0};
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runs_window_is_collected_into_a_linked_run() {
+    if !prom::available() {
+        return;
+    }
+    let p = prom::start().await;
+    let app = spawn_app_with(Db::Sqlite, |c| c.auto_create_projects = true).await;
+    let http = reqwest::Client::new();
+    let at = |s: i64| Utc.timestamp_opt(s, 0).unwrap().to_rfc3339();
+    let run: Value = http
+        .post(format!("{}/api/v1/runs", app.base))
+        .bearer_auth(&app.token)
+        .json(&json!({
+            "project": "svc", "commit": {"sha": "ab".repeat(20)},
+            "started_at": at(T0 + 100), "finished_at": at(T0 + 400),
+            "results": [{"benchmark": "load", "measure": "time", "unit": "ms", "samples": [1.0, 2.0]}],
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let run_id = run["run_id"].as_i64().expect("a run id");
+
+    let put = |config: String| {
+        let (http, base, token) = (http.clone(), app.base.clone(), app.token.clone());
+        async move {
+            http.put(format!("{base}/api/v1/projects/svc/metric-sources/prom"))
+                .bearer_auth(token)
+                .json(&json!({ "config": config, "bearer_token": "secret-token-1" }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A histogram_quantile without `by (le)` is refused at save time, naming the key.
+    let bad = format!(
+        "url = \"{}\"\n[[query]]\nname = \"p99\"\nunit = \"s\"\nquery = 'histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket[{{{{window}}}}])))'\n",
+        p.url
+    );
+    let r = put(bad).await;
+    assert_eq!(r.status(), 422);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("query[0].query"), "{text}");
+
+    let good = format!(
+        r#"url = "{}"
+settle = "0s"
+scrape_interval = "1s"
+
+[[query]]
+name = "requests_a"
+unit = "ops/s"
+direction = "higher"
+query = 'sum(rate(http_requests_total{{endpoint="a"}}[{{{{window}}}}]))'
+
+[[query]]
+name = "requests_b"
+unit = "ops/s"
+query = 'sum(rate(http_requests_total{{endpoint="b"}}[{{{{window}}}}]))'
+
+[[query]]
+name = "latency_p99"
+unit = "s"
+query = 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[{{{{window}}}}])))'
+"#,
+        p.url
+    );
+    let r = put(good).await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["bearer_token_set"], true, "{v}");
+    assert!(!v.to_string().contains("secret-token-1"));
+
+    let r = http
+        .post(format!("{}/api/v1/runs/{run_id}/metrics", app.base))
+        .bearer_auth(&app.token)
+        .json(&json!({ "source": "prom" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    // The linked run is the next one stored.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let linked = loop {
+        if let Ok(d) = app.store.run_detail(run_id + 1).await {
+            break d;
+        }
+        assert!(Instant::now() < deadline, "no linked run stored");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(linked.metadata["linked_run"], run_id);
+    assert_eq!(linked.trigger.as_deref(), Some("metrics"));
+    assert_eq!(linked.commit.as_ref().unwrap().sha, "ab".repeat(20));
+    let value = |name: &str| {
+        linked
+            .measurements
+            .iter()
+            .find(|m| m.series.benchmark == name)
+            .map(|m| m.median)
+    };
+    let a = value("requests_a").expect("requests_a stored");
+    assert!((a - RATE_A).abs() / RATE_A < 0.01, "rate of a: {a}");
+    // Stored in the canonical time unit, nanoseconds.
+    let p99 = value("latency_p99").expect("p99 stored") / 1e9;
+    assert!((p99 - EXPECTED_P99).abs() < 0.01, "p99: {p99} s");
+    assert!(
+        value("requests_b").is_none(),
+        "b has a gap in the window: not a value"
+    );
+    let invalid = linked.metadata["invalid_metrics"].to_string();
+    assert!(invalid.contains("requests_b"), "{invalid}");
+}
