@@ -24,6 +24,6 @@ pub use definition::{parse, DefinitionError, JobDefinition, LoadStep, ServiceSte
 pub use git::{CommitMeta, GitError, Mirror};
 pub use process::{run_step, LogSink, StepError, StepRun, Stream};
 pub use runner::{
-    run_job, JobError, JobOutput, JobSpec, MetricsCollector, Side, SideRun, StepRecord,
+    run_job, Collected, JobError, JobOutput, JobSpec, MetricsCollector, Side, SideRun, StepRecord,
 };
 pub use service::{start_service, ServiceHandle};

@@ -48,7 +48,17 @@ pub trait MetricsCollector: Send + Sync {
         table: &'a toml::Table,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<ResultInput>, String>> + Send + 'a>>;
+    ) -> Pin<Box<dyn Future<Output = Result<Collected, String>> + Send + 'a>>;
+}
+
+/// What a metrics step brought back: values that can be trusted, what the run should
+/// keep about them (query texts, coverage), and the values that could not be trusted
+/// — any of those makes the run invalid, while the good values are still kept.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Collected {
+    pub results: Vec<ResultInput>,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    pub invalid: Vec<String>,
 }
 
 /// One run of one side: a load and its metrics.

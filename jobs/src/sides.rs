@@ -181,13 +181,17 @@ impl Plan<'_> {
                 },
             };
             let o = match result {
-                Ok(v) if v.is_empty() => {
+                Ok(c) if c.results.is_empty() && c.invalid.is_empty() => {
                     out.invalid.push("metrics produced no data".into());
                     "no data".to_string()
                 }
-                Ok(v) => {
-                    out.results.extend(v);
-                    "ok".to_string()
+                Ok(c) => {
+                    let ok = c.invalid.is_empty();
+                    out.results.extend(c.results);
+                    out.metadata.extend(c.metadata);
+                    out.invalid
+                        .extend(c.invalid.into_iter().map(|why| format!("metrics: {why}")));
+                    if ok { "ok" } else { "invalid values" }.to_string()
                 }
                 Err(e) => {
                     self.note(&format!("metrics {tag}"), &e);

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use common::{commit, init_repo, Lines, SERVICE_PY};
 use perfwatch_core::model::ResultInput;
+use perfwatch_jobs::Collected;
 use perfwatch_jobs::{run_job, GitError, JobError, JobSpec, MetricsCollector, Side};
 use tokio_util::sync::CancellationToken;
 
@@ -60,16 +61,19 @@ impl MetricsCollector for FakeMetrics {
         table: &'a toml::Table,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<ResultInput>, String>> + Send + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Result<Collected, String>> + Send + 'a>> {
         Box::pin(async move {
             self.0.lock().unwrap().push((start, end));
-            Ok(vec![ResultInput {
-                benchmark: table["query"].as_str().unwrap_or("?").into(),
-                measure: "rss".into(),
-                unit: "B".into(),
-                samples: vec![1.0],
-                ..ResultInput::default()
-            }])
+            Ok(Collected {
+                results: vec![ResultInput {
+                    benchmark: table["query"].as_str().unwrap_or("?").into(),
+                    measure: "rss".into(),
+                    unit: "B".into(),
+                    samples: vec![1.0],
+                    ..ResultInput::default()
+                }],
+                ..Collected::default()
+            })
         })
     }
 }

@@ -523,6 +523,12 @@ async fn metrics_step_against_live_prometheus() {
     assert_eq!(j["job"]["verdict"], "baseline", "{j}");
     let run = w.only_run(&j).await;
     assert!(run["metadata"]["invalid"].is_null(), "a valid run: {run}");
+    // Each value keeps its exact query text, window and coverage with the run.
+    let metrics = run["metadata"]["metrics"].to_string();
+    assert!(
+        metrics.contains("svc_requests_total") && metrics.contains("coverage"),
+        "{metrics}"
+    );
     let window_s = (run["finished_at"].as_i64().unwrap() - run["started_at"].as_i64().unwrap())
         as f64
         / 1000.0;
@@ -601,6 +607,11 @@ async fn metrics_step_against_live_prometheus() {
         "the reason names the query: {why}"
     );
     assert_eq!(value_of(&run, "svc_missing"), None);
+    assert_eq!(
+        value_of(&run, "svc_queue_depth"),
+        Some(7.0),
+        "the trustworthy value beside it is kept with the invalid run"
+    );
 
     // 4. The source is down: retried (a blip must not cost the run), then the run is
     // invalid with the reason.

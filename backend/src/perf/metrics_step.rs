@@ -7,8 +7,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use perfwatch_core::model::ResultInput;
-use perfwatch_jobs::runner::MetricsCollector;
+use perfwatch_jobs::runner::{Collected, MetricsCollector};
 use perfwatch_sources::{
     collect_window, not_before, parse_metrics_table, to_results, Collection, PromSource, QuerySpec,
     SourceError, WindowVars,
@@ -31,7 +30,7 @@ impl MetricsCollector for PromCollector {
         table: &'a toml::Table,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<ResultInput>, String>> + Send + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Result<Collected, String>> + Send + 'a>> {
         Box::pin(async move {
             let (source, queries) = parse_metrics_table(table).map_err(|e| e.to_string())?;
             let ready = not_before(&source, end);
@@ -44,20 +43,19 @@ impl MetricsCollector for PromCollector {
                 commit: self.commit.clone(),
             };
             let collection = collect_retrying(&source, &queries, &vars).await?;
-            let (results, meta) = to_results(&collection, &queries);
+            let (results, metadata) = to_results(&collection, &queries);
             // Every value that cannot be trusted (low coverage, a required query
-            // without data, NaN, a value ingest would refuse) makes the run invalid:
-            // dropping it and keeping the others would compare the run without that
-            // series, and the job would say "no change" or "baseline" with a metric
-            // silently missing.
-            let invalid = invalid_values(&meta);
-            if !invalid.is_empty() {
-                return Err(format!("invalid metric values: {}", invalid.join("; ")));
-            }
-            if results.is_empty() {
+            // without data, NaN, a value ingest would refuse) makes the run invalid;
+            // the good values and the coverage of every query are kept with the run.
+            let invalid = invalid_values(&metadata);
+            if results.is_empty() && invalid.is_empty() {
                 return Err("the metrics step produced no data".into());
             }
-            Ok(results)
+            Ok(Collected {
+                results,
+                metadata,
+                invalid,
+            })
         })
     }
 }
