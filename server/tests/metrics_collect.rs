@@ -1,6 +1,7 @@
 //! Window collection from a project's metric source, against a real Prometheus over
 //! backfilled data (perfwatch-sources' test support): a source is checked when saved
-//! (a bad template is refused with the key), `POST /api/v1/runs/{id}/metrics` queues
+//! (a bad template is refused with the key), `perfwatch metrics collect` (`POST
+//! /api/v1/runs/{id}/metrics`) queues
 //! the collection of that run's window, and a worker stores a linked run at the same
 //! commit with the exact rates and p99, while a series with a gap in the window is
 //! listed as invalid instead of being stored as a value.
@@ -86,14 +87,21 @@ query = 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_second
     assert_eq!(v["bearer_token_set"], true, "{v}");
     assert!(!v.to_string().contains("secret-token-1"));
 
-    let r = http
-        .post(format!("{}/api/v1/runs/{run_id}/metrics", app.base))
-        .bearer_auth(&app.token)
-        .json(&json!({ "source": "prom" }))
-        .send()
+    // Queued through the CLI (`POST /api/v1/runs/{id}/metrics` underneath).
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_perfwatch"))
+        .args(["metrics", "--server", &app.base, "--token", &app.token])
+        .args(["collect", &run_id.to_string(), "--source", "prom"])
+        .env_remove("PERFWATCH_URL")
+        .env_remove("PERFWATCH_TOKEN")
+        .output()
         .await
         .unwrap();
-    assert_eq!(r.status(), 202);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("queued"));
     // The linked run is the next one stored.
     let deadline = Instant::now() + Duration::from_secs(30);
     let linked = loop {

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod load;
 pub mod load_calibrate;
 pub mod load_demo;
+pub mod metrics;
 pub mod parse;
 pub mod run;
 pub mod submit;
@@ -90,6 +91,8 @@ pub enum Command {
     Github(jobs::GithubArgs),
     /// Performance jobs: queue one for a commit, list them.
     Job(jobs::JobArgs),
+    /// Metric sources and window collection (docs/metrics.md).
+    Metrics(metrics::MetricsArgs),
     /// Load the seeded demo data set (three projects) into the database.
     Demo {
         #[command(flatten)]
