@@ -6,7 +6,7 @@
 use perfwatch_github::commands::{may_command, parse_comment, Command, HELP};
 use perfwatch_github::events::{IssueComment, PullRequest};
 
-use super::deliveries::{pr_job, reply};
+use super::deliveries::{pr_job, pull_as_event, reply};
 use super::integration::client;
 use crate::error::{Result, StoreError};
 use crate::secrets::SealKey;
@@ -108,18 +108,5 @@ async fn current_head(key: &SealKey, integ: &IntegrationRow, pr: i64) -> Result<
         .get_pull(&integ.repo, pr as u64)
         .await
         .map_err(|e| StoreError::Data(format!("reading PR #{pr} from GitHub: {e}")))?;
-    Ok(PullRequest {
-        action: "command".into(),
-        number: p.number,
-        head_sha: p.head_sha,
-        head_ref: p.head_ref,
-        head_repo: p.head_repo,
-        base_ref: p.base_ref,
-        base_sha: p.base_sha,
-        base_repo: integ.repo.clone(),
-        author: String::new(),
-        author_association: String::new(),
-        merged: false,
-        draft: false,
-    })
+    Ok(pull_as_event(p, &integ.repo, "command"))
 }

@@ -210,3 +210,22 @@ pub async fn reply(store: &Store, project_id: i64, pr: i64, body: String) -> Res
         )
         .await
 }
+
+/// A PR as GitHub's API has it now, in the shape its webhook events have (commands and
+/// the reconciler act on the current head, not on an event).
+pub fn pull_as_event(p: perfwatch_github::PullInfo, repo: &str, action: &str) -> PullRequest {
+    PullRequest {
+        action: action.into(),
+        number: p.number,
+        head_sha: p.head_sha,
+        head_ref: p.head_ref,
+        head_repo: p.head_repo,
+        base_ref: p.base_ref,
+        base_sha: p.base_sha,
+        base_repo: repo.to_string(),
+        author: String::new(),
+        author_association: String::new(),
+        merged: false,
+        draft: false,
+    }
+}

@@ -2,9 +2,7 @@
 //! GitHub for the heads of the master branches and of the open PRs and queues what has
 //! no job yet, so a lost webhook costs minutes, not data. Each pass queues the next.
 
-use perfwatch_github::events::PullRequest;
-
-use super::deliveries::pr_job;
+use super::deliveries::{pr_job, pull_as_event};
 use super::integration::client;
 use crate::error::{Result, StoreError};
 use crate::queue::{kinds, Handler, HandlerFuture, JobFailure, Lease, NewJob, Outcome, Queue};
@@ -117,20 +115,7 @@ pub async fn reconcile(store: &Store, key: &SealKey, project_id: i64) -> Result<
         {
             continue;
         }
-        let pr = PullRequest {
-            action: "reconcile".into(),
-            number: p.number,
-            head_sha: p.head_sha,
-            head_ref: p.head_ref,
-            head_repo: p.head_repo,
-            base_ref: p.base_ref,
-            base_sha: p.base_sha,
-            base_repo: integ.repo.clone(),
-            author: String::new(),
-            author_association: String::new(),
-            merged: false,
-            draft: false,
-        };
+        let pr = pull_as_event(p, &integ.repo, "reconcile");
         if pr_job(store, &integ, &pr, 0, "reconciler", false).await?.1 {
             queued += 1;
         }

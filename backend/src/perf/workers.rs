@@ -15,6 +15,7 @@ use super::report::ReportHandler;
 use super::results::StoreHandler;
 use super::run::{RunHandler, RunnerDirs};
 use crate::observe::Metrics;
+use crate::queue::lifecycle::owner;
 use crate::queue::worker::{Worker, WorkerOptions};
 use crate::queue::Queue;
 use crate::secrets::SealKey;
@@ -37,13 +38,6 @@ pub struct PerfConfig {
     pub metrics: Arc<Metrics>,
     /// Lanes start claiming only after this delay (`--worker-start-delay-ms`).
     pub start_delay: Duration,
-}
-
-fn owner(lane: &str) -> String {
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
-    let mut r = [0u8; 4];
-    let _ = getrandom::fill(&mut r);
-    format!("{host}:{}:{lane}:{}", std::process::id(), hex::encode(r))
 }
 
 /// Starts the lanes; they stop when `stop` is cancelled.

@@ -56,7 +56,7 @@ pub struct Workers {
 }
 
 /// A worker identity unique to this process and lane: host, pid, lane, random.
-fn owner(lane: &str) -> String {
+pub(crate) fn owner(lane: &str) -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
     let mut r = [0u8; 4];
     let _ = getrandom::fill(&mut r);

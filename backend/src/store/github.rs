@@ -70,6 +70,18 @@ fn integration(r: &sqlx::any::AnyRow) -> Result<IntegrationRow> {
     })
 }
 
+fn delivery(r: &sqlx::any::AnyRow) -> Result<DeliveryRow> {
+    Ok(DeliveryRow {
+        delivery_id: r.try_get("delivery_id")?,
+        project_id: r.try_get("project_id")?,
+        event: r.try_get("event")?,
+        body: r.try_get("body")?,
+        received_at: r.try_get("received_at")?,
+        processed_at: r.try_get("processed_at")?,
+        outcome: r.try_get("outcome")?,
+    })
+}
+
 const INTEGRATION_COLS: &str = "project_id, repo, webhook_secret, token, app_id, installation_id,
     app_key, api_base, clone_url, master_branches, commanders, definition, concurrency,
     reconcile_every_s";
@@ -181,15 +193,7 @@ impl Store {
         .fetch_optional(self.pool())
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("delivery {delivery_id}")))?;
-        Ok(DeliveryRow {
-            delivery_id: r.try_get("delivery_id")?,
-            project_id: r.try_get("project_id")?,
-            event: r.try_get("event")?,
-            body: r.try_get("body")?,
-            received_at: r.try_get("received_at")?,
-            processed_at: r.try_get("processed_at")?,
-            outcome: r.try_get("outcome")?,
-        })
+        delivery(&r)
     }
 
     /// Deliveries of a project, newest first (without bodies' processing state lost).
@@ -203,19 +207,7 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DeliveryRow {
-                    delivery_id: r.try_get("delivery_id")?,
-                    project_id: r.try_get("project_id")?,
-                    event: r.try_get("event")?,
-                    body: r.try_get("body")?,
-                    received_at: r.try_get("received_at")?,
-                    processed_at: r.try_get("processed_at")?,
-                    outcome: r.try_get("outcome")?,
-                })
-            })
-            .collect()
+        rows.iter().map(delivery).collect()
     }
 
     pub async fn github_delivery_processed(
