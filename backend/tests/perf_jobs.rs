@@ -334,6 +334,54 @@ async fn waiting_for_a_baseline_costs_no_attempt(db: Db) {
     );
 }
 
+async fn a_dead_job_put_back_by_an_admin_runs_again(db: Db) {
+    let store = fresh_store(db).await;
+    let p = project(&store).await;
+    let clock = Clock::manual(T0);
+    let (id, _) = store
+        .perf_job_create(&job(p, Purpose::Master, &"f".repeat(40), None), false, T0)
+        .await
+        .unwrap();
+    let r = runner(&store, "r", &clock);
+    let l = r.claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
+    let f = Fence {
+        work_id: l.job_id,
+        fence: l.fence,
+    };
+    assert!(store.perf_job_start(id, f, T0).await.unwrap());
+    let dead = Finish::Dead {
+        error: "git unreachable".into(),
+    };
+    assert!(store
+        .perf_job_end(
+            id,
+            f,
+            PerfState::Dead,
+            Some(("transient", "git unreachable")),
+            &dead,
+            &[],
+            T0
+        )
+        .await
+        .unwrap());
+    assert_eq!(store.perf_job(id).await.unwrap().state, PerfState::Dead);
+    assert!(store.queue_requeue_dead(l.job_id, T0).await.unwrap());
+    let again = r
+        .claim(&[kinds::PERF_RUN])
+        .await
+        .unwrap()
+        .expect("re-queued");
+    let f2 = Fence {
+        work_id: again.job_id,
+        fence: again.fence,
+    };
+    assert!(
+        store.perf_job_start(id, f2, T0).await.unwrap(),
+        "the dead job runs again"
+    );
+    assert_eq!(store.perf_job(id).await.unwrap().state, PerfState::Running);
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod sqlite { $( #[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await } )* }
@@ -346,4 +394,5 @@ both!(
     a_new_head_supersedes_queued_and_stops_running_but_never_master,
     a_taken_over_worker_is_refused,
     waiting_for_a_baseline_costs_no_attempt,
+    a_dead_job_put_back_by_an_admin_runs_again,
 );

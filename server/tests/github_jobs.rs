@@ -368,6 +368,11 @@ async fn github_flow(db: Db) {
     .await;
     assert!(perfwatch_github::comment::is_sticky(&comments[0].body));
     assert!(comments[0].body.contains("Slower"), "{}", comments[0].body);
+    assert!(
+        comments[0].body.contains("/chart.png") && comments[0].body.contains("compare?"),
+        "chart images of the largest changes and the compare permalink: {}",
+        comments[0].body
+    );
     assert!(comments[1].body.contains("slower"), "{}", comments[1].body);
     let states: Vec<String> = eventually("the final status", 60, async || {
         let s: Vec<String> = w

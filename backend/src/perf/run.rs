@@ -72,7 +72,9 @@ impl Handler for RunHandler {
             let p: Payload = serde_json::from_str(&lease.payload)
                 .map_err(|e| JobFailure::Permanent(format!("payload: {e}")))?;
             let job = self.store.perf_job(p.job).await?;
-            if job.state.is_final() {
+            // A dead job's work item put back by an admin runs again; every other
+            // ended job stays ended.
+            if job.state.is_final() && job.state != PerfState::Dead {
                 return Ok(Outcome::Done);
             }
             let f = Fence {

@@ -79,6 +79,8 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowLine {
     pub name: String,
+    /// The series' chart image (PNG), for the largest changes.
+    pub chart: Option<String>,
     pub base: String,
     pub head: String,
     pub change: String,
@@ -100,6 +102,8 @@ pub struct ReportModel {
 
 /// Rows shown in the table; the rest are counted and linked.
 const SHOWN: usize = 20;
+/// Chart images shown under the table: the largest significant changes.
+const CHARTS: usize = 3;
 
 impl Context<'_> {
     pub fn report(&self, verdict: Verdict, view: Option<&ComparisonView>) -> ReportModel {
@@ -136,7 +140,19 @@ impl Context<'_> {
                         - count(RowVerdict::Improvement)
                         - count(RowVerdict::NoChange),
                 );
-                let lines = sorted.iter().take(SHOWN).map(|r| row_line(r)).collect();
+                let lines = sorted
+                    .iter()
+                    .take(SHOWN)
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let mut line = row_line(r);
+                        if i < CHARTS && r.verdict.is_significant() {
+                            line.chart =
+                                Some(format!("{base}/api/v1/series/{}/chart.png", r.series.id));
+                        }
+                        line
+                    })
+                    .collect();
                 (lines, v.rows.len().saturating_sub(SHOWN), Some(counts))
             }
             None => (Vec::new(), 0, None),
@@ -185,6 +201,7 @@ fn row_line(r: &CompareRow) -> RowLine {
         name.push_str(&format!(" [{}]", r.series.params));
     }
     RowLine {
+        chart: None,
         name: format!("{name} · {}", r.series.measure),
         base: side(&r.base),
         head: side(&r.head),
@@ -215,6 +232,11 @@ pub fn render(m: &ReportModel) -> String {
                 esc(&r.change),
                 esc(&r.verdict)
             ));
+        }
+        for r in m.rows.iter().filter(|r| r.chart.is_some()) {
+            if let Some(c) = &r.chart {
+                out.push_str(&format!("\n![{}]({c})\n", esc(&r.name)));
+            }
         }
         if m.omitted > 0 {
             out.push_str(&format!(

@@ -439,14 +439,15 @@ impl Store {
         .await?)
     }
 
-    /// Marks the job running under `fence`; `false` when the fence is stale or the job
-    /// was canceled or superseded meanwhile.
+    /// Marks the job running under `fence` (also a dead job whose work item an admin
+    /// put back); `false` when the fence is stale or the job was canceled or
+    /// superseded meanwhile.
     pub async fn perf_job_start(&self, id: i64, f: Fence, now: i64) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let sql = format!(
             "UPDATE perf_jobs SET state = 'running', work_id = $3,
                  started_at = COALESCE(started_at, $2), updated_at = $2, error = NULL
-             WHERE id = $1 AND state IN ('queued', 'running') AND {}",
+             WHERE id = $1 AND state IN ('queued', 'running', 'dead') AND {}",
             holds(3)
         );
         let n = fenced(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(now), f)
