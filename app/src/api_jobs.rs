@@ -467,6 +467,43 @@ pub async fn cancel_perf_job(id: i64) -> Result<bool, ServerFnError> {
         .map_err(server::map_err)
 }
 
+/// Queues a job for any commit of a project (triage right on it), as a PR's
+/// head when `pr` is given; answers its id.
+#[server(prefix = "/fn", endpoint = "queue_perf_job")]
+pub async fn queue_perf_job(
+    project: String,
+    commit: String,
+    pr: String,
+) -> Result<i64, ServerFnError> {
+    use perfwatch_backend::accounts::Right;
+    use perfwatch_backend::perf::enqueue::{manual, ManualRequest};
+    let store = server::store()?;
+    let p = store
+        .project(project.trim())
+        .await
+        .map_err(server::map_err)?;
+    let actor = server::actor();
+    actor
+        .require(Right::Triage, Some(p.id))
+        .map_err(server::map_err)?;
+    let pr = match pr.trim() {
+        "" => None,
+        n => Some(
+            n.trim_start_matches('#')
+                .parse::<i64>()
+                .map_err(|_| ServerFnError::new("pr: expected a pull request number"))?,
+        ),
+    };
+    let req = ManualRequest {
+        commit: commit.trim().to_string(),
+        pr,
+        ..ManualRequest::default()
+    };
+    manual(&store, &p.slug, &req, &actor.label())
+        .await
+        .map_err(server::map_err)
+}
+
 /// Queues a new job doing the same (triage right on its project); answers its id.
 #[server(prefix = "/fn", endpoint = "rerun_perf_job")]
 pub async fn rerun_perf_job(id: i64) -> Result<i64, ServerFnError> {

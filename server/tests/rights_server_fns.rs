@@ -43,6 +43,7 @@ const MUTATING_FNS: &[(&str, Right, bool)] = &[
     ("/fn/delete_threshold", Right::Triage, false),
     // Performance jobs (job page): triagers of the job's project; the integration
     // settings: admins of the project.
+    ("/fn/queue_perf_job", Right::Triage, false),
     ("/fn/cancel_perf_job", Right::Triage, false),
     ("/fn/rerun_perf_job", Right::Triage, false),
     ("/fn/save_integration", Right::Admin, false),
@@ -149,6 +150,23 @@ async fn body_for(app: &TestApp, path: &str, ids: &Ids, n: usize) -> String {
             };
             let (id, _) = app.store.perf_job_create(&new, true, 0).await.unwrap();
             format!("id={id}")
+        }
+        "/fn/queue_perf_job" => {
+            // Manual jobs need a linked repository.
+            let project = app.store.project("drv").await.unwrap();
+            if app.store.github_integration(project.id).await.unwrap().is_none() {
+                let key = perfwatch_backend::secrets::SealKey::generate();
+                let input = perfwatch_backend::perf::IntegrationInput {
+                    repo: "example/driver".into(),
+                    webhook_secret: Some("0123456789abcdef0".into()),
+                    reconcile_every_s: Some(0),
+                    ..Default::default()
+                };
+                perfwatch_backend::perf::integration::put(&app.store, &key, "drv", input)
+                    .await
+                    .unwrap();
+            }
+            format!("project=drv&commit={n:040x}&pr=")
         }
         "/fn/save_integration" => "slug=drv&repo=example%2Fdriver&webhook_secret=0123456789abcdef0&token=&app_id=&installation_id=&app_private_key=&api_base=&clone_url=&master_branches=&commanders=&definition=&concurrency=&reconcile_every_s=0".to_string(),
         other => panic!("the server-function rights matrix does not know {other}: add it"),

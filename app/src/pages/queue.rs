@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::job::{duration, job_link, state_class, LiveLog};
-use crate::api_jobs::{fetch_queue, QueuePage as QueueData, QUEUE_TAIL};
+use crate::api_jobs::{fetch_queue, QueuePage as QueueData, QueuePerfJob, QUEUE_TAIL};
 use crate::format::{datetime, short_sha};
 
 #[component]
@@ -23,9 +23,32 @@ pub fn QueuePage() -> impl IntoView {
         }
     });
     let data = Resource::new(move || refresh.get(), |_| fetch_queue());
+    let queue = ServerAction::<QueuePerfJob>::new();
+    // A queued job shows up at once.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = queue.value().get() {
+            refresh.update(|n| *n += 1);
+        }
+    });
+    let queued = move || {
+        queue.value().get().map(|r| match r {
+            Ok(id) => view! { <span class="note" data-testid="queued-job">{format!("queued job {id}")}</span> }.into_any(),
+            Err(e) => view! { <span class="error">{super::load_error(&e)}</span> }.into_any(),
+        })
+    };
     view! {
         <Title text="Job queue · perfwatch" />
         <h1>"Job queue"</h1>
+        <details class="queue-form">
+            <summary>"Queue a job for a commit"</summary>
+            <ActionForm action=queue attr:class="inline-form">
+                <input name="project" placeholder="project" required=true />
+                <input name="commit" placeholder="commit sha" required=true />
+                <input name="pr" placeholder="PR # (optional)" />
+                <button type="submit" data-testid="queue-job">"Queue"</button>
+            </ActionForm>
+            {queued}
+        </details>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
