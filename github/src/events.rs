@@ -41,6 +41,10 @@ pub enum Event {
     IssueComment(IssueComment),
     /// `check_run`.
     CheckRun(CheckRun),
+    /// `release` (a release marker).
+    Release(Release),
+    /// `deployment_status` (a deploy marker when a deployment succeeded).
+    DeploymentStatus(DeploymentStatus),
     /// Any other event, by name; acknowledged and ignored.
     Other(String),
 }
@@ -139,6 +143,56 @@ pub struct CheckRun {
     pub pull_requests: Vec<u64>,
 }
 
+/// A `release` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    /// `published`, `released`, `created`, `edited`, `deleted`, …
+    pub action: String,
+    /// `release.tag_name`.
+    pub tag: String,
+    /// `release.name` when set.
+    pub name: Option<String>,
+    /// `release.published_at` (RFC 3339) when published.
+    pub published_at: Option<String>,
+    /// `release.prerelease`.
+    pub prerelease: bool,
+}
+
+/// A `deployment_status` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentStatus {
+    /// `deployment_status.state`: `success`, `failure`, `in_progress`, …
+    pub state: String,
+    /// `deployment.sha`: the commit deployed.
+    pub sha: String,
+    /// `deployment.environment`.
+    pub environment: String,
+    /// `deployment.ref`: the branch, tag or sha asked for.
+    pub git_ref: Option<String>,
+    /// `deployment_status.created_at` (RFC 3339).
+    pub at: Option<String>,
+}
+
+fn release(v: &Value) -> Result<Release, EventError> {
+    Ok(Release {
+        action: string(v, "action")?,
+        tag: string(v, "release.tag_name")?,
+        name: opt_string(v, "release.name")?,
+        published_at: opt_string(v, "release.published_at")?,
+        prerelease: flag(v, "release.prerelease")?,
+    })
+}
+
+fn deployment_status(v: &Value) -> Result<DeploymentStatus, EventError> {
+    Ok(DeploymentStatus {
+        state: string(v, "deployment_status.state")?,
+        sha: string(v, "deployment.sha")?.to_lowercase(),
+        environment: string(v, "deployment.environment")?,
+        git_ref: opt_string(v, "deployment.ref")?,
+        at: opt_string(v, "deployment_status.created_at")?,
+    })
+}
+
 fn json(body: &[u8]) -> Result<Value, EventError> {
     serde_json::from_slice(body).map_err(|e| EventError::NotJson(e.to_string()))
 }
@@ -163,6 +217,8 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Event, EventError> {
         "pull_request" => |v| pull_request(v).map(Event::PullRequest),
         "issue_comment" => |v| issue_comment(v).map(Event::IssueComment),
         "check_run" => |v| check_run(v).map(Event::CheckRun),
+        "release" => |v| release(v).map(Event::Release),
+        "deployment_status" => |v| deployment_status(v).map(Event::DeploymentStatus),
         other => return Ok(Event::Other(other.to_string())),
     };
     parser(&json(body)?)

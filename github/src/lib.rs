@@ -40,6 +40,7 @@ pub use client_error::ClientError;
 pub use commands::{may_command, parse_comment, Command, CommandError, HELP};
 pub use comment::{is_sticky, sticky_body, MARKER};
 pub use events::{
-    parse, repository_of, CheckRun, Event, EventError, IssueComment, PullRequest, Push,
+    parse, repository_of, CheckRun, DeploymentStatus, Event, EventError, IssueComment, PullRequest,
+    Push, Release,
 };
 pub use signature::{sign, verify, SignatureError};

@@ -783,3 +783,51 @@ async fn github_app_check_runs_and_rerequest() {
     .await;
     assert_eq!(w.ended(second, 90).await["job"]["state"], "processed");
 }
+
+/// GitHub's `release` (published) and `deployment_status` (success) events become
+/// release and deploy markers of the project; a failed deployment marks nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn releases_and_deployments_become_markers() {
+    let repo = Repo::new(DEFINITION);
+    let a = repo.commit(1000, 0, "base");
+    let w = World::new(Db::Sqlite, &repo).await;
+    let rel = payloads::release(REPO, "v2.0.0", "2026-12-01T10:00:00Z");
+    assert_eq!(w.webhook(SECRET, "release", "rel-1", &rel).await, 202);
+    let ok = payloads::deployment_status(REPO, &a, "production", "success", "2026-12-01T11:00:00Z");
+    assert_eq!(
+        w.webhook(SECRET, "deployment_status", "dep-1", &ok).await,
+        202
+    );
+    let bad = payloads::deployment_status(REPO, &a, "staging", "failure", "2026-12-01T12:00:00Z");
+    assert_eq!(
+        w.webhook(SECRET, "deployment_status", "dep-2", &bad).await,
+        202
+    );
+    let marks = eventually("the release and deploy markers", 30, async || {
+        let v: Value = w
+            .http
+            .get(format!("{}/api/v1/projects/svc/annotations", w.app.base))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        let list = v
+            .as_array()
+            .cloned()
+            .or_else(|| v["annotations"].as_array().cloned())?;
+        (list.len() >= 2).then_some(list)
+    })
+    .await;
+    let text = serde_json::to_string(&marks).unwrap();
+    assert!(
+        text.contains("v2.0.0") && text.contains("production"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("staging"),
+        "a failed deployment is no marker: {text}"
+    );
+    assert_eq!(marks.len(), 2);
+}

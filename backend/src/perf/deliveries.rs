@@ -89,6 +89,8 @@ pub async fn process(
             Ok(format!("queued job {id} (re-run of job {job})"))
         }
         Event::CheckRun(c) => Ok(format!("ignored: check_run {}", c.action)),
+        Event::Release(r) => super::markers::release(store, integ, &r).await,
+        Event::DeploymentStatus(d) => super::markers::deployment(store, integ, &d).await,
         Event::Other(name) => Ok(format!("ignored: event {name}")),
     }
 }

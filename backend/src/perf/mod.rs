@@ -11,6 +11,7 @@ pub mod enqueue;
 pub mod inbox;
 pub mod integration;
 mod logs;
+pub mod markers;
 mod metrics_step;
 pub mod reconcile;
 pub mod report;

@@ -234,3 +234,32 @@ pub fn ping(repo: &str) -> Value {
         "sender": user("member"),
     })
 }
+
+/// A `release` event (`published`).
+pub fn release(repo: &str, tag: &str, published_at: &str) -> Value {
+    json!({
+        "action": "published",
+        "release": {
+            "id": next_id(),
+            "tag_name": tag,
+            "name": tag,
+            "target_commitish": "main",
+            "draft": false,
+            "prerelease": false,
+            "published_at": published_at,
+        },
+        "repository": repository(repo),
+        "sender": {"login": "octocat", "type": "User"},
+    })
+}
+
+/// A `deployment_status` event.
+pub fn deployment_status(repo: &str, sha: &str, environment: &str, state: &str, at: &str) -> Value {
+    json!({
+        "action": "created",
+        "deployment_status": {"id": next_id(), "state": state, "created_at": at, "environment": environment},
+        "deployment": {"id": next_id(), "sha": sha, "ref": "main", "environment": environment, "task": "deploy"},
+        "repository": repository(repo),
+        "sender": {"login": "octocat", "type": "User"},
+    })
+}
