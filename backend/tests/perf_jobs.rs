@@ -382,6 +382,65 @@ async fn a_dead_job_put_back_by_an_admin_runs_again(db: Db) {
     assert_eq!(store.perf_job(id).await.unwrap().state, PerfState::Running);
 }
 
+async fn a_project_runs_at_most_its_concurrency(db: Db) {
+    let store = fresh_store(db).await;
+    let p = project(&store).await;
+    let clock = Clock::manual(T0);
+    let (a, _) = store
+        .perf_job_create(&job(p, Purpose::Master, &"1".repeat(40), None), false, T0)
+        .await
+        .unwrap();
+    let (b, _) = store
+        .perf_job_create(&job(p, Purpose::Master, &"2".repeat(40), None), false, T0)
+        .await
+        .unwrap();
+    let r1 = runner(&store, "r1", &clock);
+    let r2 = runner(&store, "r2", &clock);
+    let l1 = r1.claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
+    let l2 = r2.claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
+    let f1 = Fence {
+        work_id: l1.job_id,
+        fence: l1.fence,
+    };
+    let f2 = Fence {
+        work_id: l2.job_id,
+        fence: l2.fence,
+    };
+    let (first, second) = if l1.payload.contains(&a.to_string()) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    assert!(store.perf_job_start_within(first, f1, T0, 1).await.unwrap());
+    assert!(
+        !store
+            .perf_job_start_within(second, f2, T0, 1)
+            .await
+            .unwrap(),
+        "one job of the project is running: the second waits"
+    );
+    assert!(store.perf_work_later(f2, T0 + 2_000, T0).await.unwrap());
+    assert_eq!(
+        store.perf_job(second).await.unwrap().state,
+        PerfState::Queued
+    );
+    clock.advance(2_000);
+    r1.heartbeat(&l1).await.unwrap(); // the first job is still running
+    let again = r2.claim(&[kinds::PERF_RUN]).await.unwrap().unwrap();
+    assert_eq!(again.attempt, 1, "waiting cost no attempt");
+    let f3 = Fence {
+        work_id: again.job_id,
+        fence: again.fence,
+    };
+    assert!(
+        store
+            .perf_job_start_within(second, f3, T0 + 2_000, 2)
+            .await
+            .unwrap(),
+        "a limit of 2 lets it run"
+    );
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod sqlite { $( #[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await } )* }
@@ -395,4 +454,5 @@ both!(
     a_taken_over_worker_is_refused,
     waiting_for_a_baseline_costs_no_attempt,
     a_dead_job_put_back_by_an_admin_runs_again,
+    a_project_runs_at_most_its_concurrency,
 );

@@ -508,6 +508,16 @@ async fn two_servers_two_workers_forty_jobs() {
         .map(|i| repo.commit(1000 + i, 0, &format!("c{i}")))
         .collect();
     let w = World::new(Db::Postgres, &repo).await;
+    // Two jobs of the project may run at once (one per worker).
+    let r = w
+        .http
+        .put(format!("{}/api/v1/projects/svc/github", w.app.base))
+        .bearer_auth(&w.app.token)
+        .json(&json!({ "repo": REPO, "concurrency": 2 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     // A second server on the same database.
     let second =
         perfwatch_server::testing::spawn_on(&w.app.database_url, |c| c.runner_slots = 0).await;

@@ -81,13 +81,27 @@ impl Handler for RunHandler {
                 work_id: lease.job_id,
                 fence: lease.fence,
             };
-            if !self.store.perf_job_start(job.id, f, now_ms()).await? {
+            // The integration's concurrency: how many jobs of the project may run at
+            // once across every runner (default 1, so load tests never overlap).
+            let limit = match self.store.github_integration(job.project_id).await? {
+                Some(i) => i.concurrency.max(1),
+                None => i64::MAX,
+            };
+            if !self
+                .store
+                .perf_job_start_within(job.id, f, now_ms(), limit)
+                .await?
+            {
                 let again = self.store.perf_job(job.id).await?;
-                return if again.state.is_final() {
-                    Ok(Outcome::Done)
-                } else {
-                    Ok(Outcome::Finished)
-                };
+                if again.state.is_final() && again.state != PerfState::Dead {
+                    return Ok(Outcome::Done);
+                }
+                // At the limit (or the lease is gone, then this write is refused too).
+                let _ = self
+                    .store
+                    .perf_work_later(f, now_ms() + 2_000, now_ms())
+                    .await;
+                return Ok(Outcome::Finished);
             }
             let run = Execution {
                 store: &self.store,

@@ -443,17 +443,53 @@ impl Store {
     /// put back); `false` when the fence is stale or the job was canceled or
     /// superseded meanwhile.
     pub async fn perf_job_start(&self, id: i64, f: Fence, now: i64) -> Result<bool> {
+        self.perf_job_start_within(id, f, now, i64::MAX).await
+    }
+
+    /// [`perf_job_start`](Self::perf_job_start), unless `limit` other jobs of the same
+    /// project are running already (the integration's concurrency). The count is part
+    /// of the update: on SQLite's single writer two runners never both pass it.
+    pub async fn perf_job_start_within(
+        &self,
+        id: i64,
+        f: Fence,
+        now: i64,
+        limit: i64,
+    ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let sql = format!(
             "UPDATE perf_jobs SET state = 'running', work_id = $3,
                  started_at = COALESCE(started_at, $2), updated_at = $2, error = NULL
-             WHERE id = $1 AND state IN ('queued', 'running', 'dead') AND {}",
+             WHERE id = $1 AND state IN ('queued', 'running', 'dead') AND {}
+               AND (SELECT COUNT(*) FROM perf_jobs o WHERE o.project_id = perf_jobs.project_id
+                      AND o.state = 'running' AND o.id <> $1) < $5",
             holds(3)
         );
         let n = fenced(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(now), f)
+            .bind(limit)
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    /// Gives a work item back without counting the attempt, due again at `not_before`
+    /// (a project at its concurrency limit); `false` when the fence is stale.
+    pub async fn perf_work_later(&self, f: Fence, not_before: i64, now: i64) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE work_queue SET state = 'queued', attempts = attempts - 1, not_before = $1,
+                 lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
+             WHERE id = $3 AND fence = $4 AND state = 'leased'",
+        )
+        .bind(not_before)
+        .bind(now)
+        .bind(f.work_id)
+        .bind(f.fence)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         tx.commit().await?;
         Ok(n == 1)
     }
