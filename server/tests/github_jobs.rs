@@ -840,4 +840,36 @@ async fn releases_and_deployments_become_markers() {
         "a failed deployment is no marker: {text}"
     );
     assert_eq!(marks.len(), 2);
+    // And from a deploy script, by the CLI.
+    let out = tokio::process::Command::new(BIN)
+        .args([
+            "annotate",
+            "deploy",
+            "--version",
+            "v2.0.1",
+            "--project",
+            "svc",
+        ])
+        .args(["--server", &w.app.base, "--token", &w.app.token])
+        .env_remove("PERFWATCH_URL")
+        .env_remove("PERFWATCH_TOKEN")
+        .env_remove("PERFWATCH_PROJECT")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = w
+        .http
+        .get(format!("{}/api/v1/projects/svc/annotations", w.app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(v.to_string().contains("v2.0.1"), "{v}");
 }

@@ -1,5 +1,6 @@
 //! Command-line interface: the subcommands of `perfwatch`.
 
+pub mod annotate;
 pub mod compare;
 pub mod compare_offline;
 pub mod detect;
@@ -93,6 +94,8 @@ pub enum Command {
     Job(jobs::JobArgs),
     /// Metric sources and window collection (docs/metrics.md).
     Metrics(metrics::MetricsArgs),
+    /// Mark a release, deploy, infrastructure change or note (`deploy --version v2.0`).
+    Annotate(annotate::AnnotateArgs),
     /// Load the seeded demo data set (three projects) into the database.
     Demo {
         #[command(flatten)]
