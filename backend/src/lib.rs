@@ -13,6 +13,7 @@ pub mod error;
 pub mod followup;
 pub mod ingest;
 pub mod login_guard;
+pub mod metric_schedules;
 pub mod notify;
 pub mod observe;
 pub mod perf;

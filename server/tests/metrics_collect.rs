@@ -132,4 +132,54 @@ query = 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_second
     );
     let invalid = linked.metadata["invalid_metrics"].to_string();
     assert!(invalid.contains("requests_b"), "{invalid}");
+
+    // A production series: `requests_a` every 10 s from T0 − 300, backfilled in chunks
+    // up to now − settle into time-indexed runs.
+    let r = http
+        .put(format!(
+            "{}/api/v1/projects/svc/metric-sources/prom/schedule",
+            app.base
+        ))
+        .bearer_auth(&app.token)
+        .json(&json!({ "query": "requests_a", "step_s": 10, "from": at(T0 - 300) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let project = app.store.project("svc").await.unwrap().id;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let points = loop {
+        let series = app.store.list_series(project).await.unwrap();
+        let id = series
+            .iter()
+            .find(|s| s.benchmark == "requests_a" && s.testbed == "prometheus:prom")
+            .map(|s| s.id);
+        let pts = match id {
+            Some(id) => app.store.points(id, &Default::default()).await.unwrap(),
+            None => Vec::new(),
+        };
+        // Caught up: the watermark has passed the data's end.
+        let caught_up = app
+            .store
+            .metric_schedules()
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.watermark > (T0 + 600) * 1000);
+        if caught_up && pts.len() >= 80 {
+            break pts;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the series was not backfilled: {} points",
+            pts.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // 10 s points with data from T0 − 290 to T0 + 590, each the rate over its step.
+    assert!((85..=91).contains(&points.len()), "{} points", points.len());
+    assert!(
+        points.iter().all(|p| (p.median - RATE_A).abs() < 0.2),
+        "every point ≈ {RATE_A}/s"
+    );
 }

@@ -55,6 +55,9 @@ pub async fn spawn_perf_workers(
         if let Err(e) = schedule_all(store).await {
             tracing::warn!(error = %e, "scheduling reconcile passes failed");
         }
+        if let Err(e) = crate::metric_schedules::schedule_all(store).await {
+            tracing::warn!(error = %e, "scheduling production series passes failed");
+        }
         let w = Worker::new(
             Queue::new(store.clone(), owner("github"), cfg.lease),
             opts.clone(),
@@ -75,6 +78,10 @@ pub async fn spawn_perf_workers(
             public_url: cfg.public_url.clone(),
         }))
         .handle(Arc::new(crate::window_metrics::CollectHandler {
+            store: store.clone(),
+            key: cfg.key.clone(),
+        }))
+        .handle(Arc::new(crate::metric_schedules::ScheduleHandler {
             store: store.clone(),
             key: cfg.key.clone(),
         }))

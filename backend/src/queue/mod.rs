@@ -42,4 +42,6 @@ pub mod kinds {
     /// Metric values over a run's window from a project's metric source (payload:
     /// `CollectJob`).
     pub const METRICS_COLLECT: &str = "metrics.collect";
+    /// One pass of a scheduled production series (payload: `SchedulePass`).
+    pub const METRICS_SCHEDULE: &str = "metrics.schedule";
 }

@@ -103,3 +103,91 @@ impl Store {
         rows.iter().map(row).collect()
     }
 }
+
+/// A scheduled production series.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ScheduleRow {
+    pub id: i64,
+    pub source_id: i64,
+    pub query_name: String,
+    pub step_s: i64,
+    /// The time of the last point stored (ms); the next chunk starts one step later.
+    pub watermark: i64,
+}
+
+fn schedule(r: &sqlx::any::AnyRow) -> Result<ScheduleRow> {
+    Ok(ScheduleRow {
+        id: r.try_get("id")?,
+        source_id: r.try_get("source_id")?,
+        query_name: r.try_get("query_name")?,
+        step_s: r.try_get("step_s")?,
+        watermark: r.try_get("watermark")?,
+    })
+}
+
+impl Store {
+    /// Creates a schedule, or changes its step (the watermark of an existing one is
+    /// kept, so nothing is read twice). Returns its id.
+    pub async fn metric_schedule_put(
+        &self,
+        source_id: i64,
+        query_name: &str,
+        step_s: i64,
+        watermark: i64,
+        now: i64,
+    ) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO metric_schedules (source_id, query_name, step_s, watermark,
+                 created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $5)
+             ON CONFLICT (source_id, query_name) DO UPDATE SET step_s = excluded.step_s,
+                 updated_at = excluded.updated_at
+             RETURNING id",
+        )
+        .bind(source_id)
+        .bind(query_name)
+        .bind(step_s)
+        .bind(watermark)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn metric_schedule(&self, id: i64) -> Result<ScheduleRow> {
+        let r = sqlx::query(
+            "SELECT id, source_id, query_name, step_s, watermark FROM metric_schedules WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("schedule {id}")))?;
+        schedule(&r)
+    }
+
+    pub async fn metric_schedules(&self) -> Result<Vec<ScheduleRow>> {
+        let rows = sqlx::query(
+            "SELECT id, source_id, query_name, step_s, watermark FROM metric_schedules ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(schedule).collect()
+    }
+
+    /// Moves the watermark forward (never back).
+    pub async fn metric_schedule_advance(&self, id: i64, watermark: i64, now: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE metric_schedules SET watermark = $1, updated_at = $2
+             WHERE id = $3 AND watermark < $1",
+        )
+        .bind(watermark)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+}

@@ -243,6 +243,12 @@ pub const MUTATING_ROUTES: &[Need] = &[
         false,
     ),
     need("POST", "/runs/{id}/metrics", &[Right::Ingest], false),
+    need(
+        "PUT",
+        "/projects/{slug}/metric-sources/{name}/schedule",
+        &[Right::Admin],
+        false,
+    ),
 ];
 
 /// Route layer of `/api/v1`: checks [`MUTATING_ROUTES`] before any mutating handler.

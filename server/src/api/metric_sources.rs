@@ -59,3 +59,14 @@ pub async fn collect(
         Json(json!({ "queued": job, "not_before": due })),
     ))
 }
+
+/// `PUT /api/v1/projects/{slug}/metric-sources/{name}/schedule`: read one query of the
+/// source every `step_s` seconds into time-indexed runs, backfilled from `from`.
+pub async fn schedule(
+    State(st): State<AppState>,
+    Path((slug, name)): Path<(String, String)>,
+    Json(b): Json<perfwatch_backend::metric_schedules::ScheduleInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let id = perfwatch_backend::metric_schedules::put(&st.store, &slug, &name, &b).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "schedule": id }))))
+}

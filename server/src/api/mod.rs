@@ -97,6 +97,10 @@ pub fn routes(config: &ServerConfig, state: &AppState) -> Router<AppState> {
             put(metric_sources::put),
         )
         .route("/runs/{id}/metrics", post(metric_sources::collect))
+        .route(
+            "/projects/{slug}/metric-sources/{name}/schedule",
+            put(metric_sources::schedule),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_rights,
