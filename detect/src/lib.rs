@@ -25,6 +25,7 @@ mod incremental;
 mod ranks;
 pub mod rng;
 pub mod score;
+pub mod seasonal;
 mod significance;
 pub mod table;
 pub mod threshold;

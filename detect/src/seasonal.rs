@@ -1,0 +1,716 @@
+//! Seasonal deploy verdicts: did a production series move when a deploy landed, given
+//! that it has daily and weekly cycles and grows?
+//!
+//! Pure: points in, one [`DeployVerdict`] out. No clock, no timezone database, no IO.
+//!
+//! # Method
+//!
+//! Let `d` be the deploy time, `W` one week (7 × 24 h in ms, timezone-free).
+//!
+//! - **Observed**: the median of the finite points in `[d, d + window)`.
+//! - **Past weeks** `k = 1..=weeks`: the same window shifted back, `[d − kW, d − kW + window)`,
+//!   with median `m_k`, and its level window `[d − kW − level, d − kW)` with median `L_k`.
+//!   The current level `L_0` is the median of `[d − level, d)`. A week is *used* when both
+//!   its window and its level window have data.
+//! - **Expected**: `e_k = m_k × L_0 / L_k` (growth and any level shift since week `k` are
+//!   absorbed; when `L_0` or `L_k` is missing or ≤ 0 the week is used unscaled), and
+//!   `expected = median(e_k)`.
+//! - **Week-to-week variation**: for every used week `k` with at least two other used
+//!   weeks, the leave-one-out log-ratio `r_k = ln(m_k / median_{j≠k}(m_j × L_k / L_j))`:
+//!   how far a normal week lands from the seasonal expectation the other weeks give it.
+//!   `σ = b_n × 1.4826 × MAD(r)`, where `b_n` is the small-sample correction of the MAD
+//!   (Croux & Rousseeuw 1992: 1.495 for 3 values, 1.363 for 4, 1.206 for 5, …,
+//!   `n/(n − 0.8)` above 9), floored at [`SIGMA_FLOOR`] (0.5 %) so that a perfectly
+//!   regular synthetic series still gives a finite z.
+//! - **Test**: `z = ln(observed / expected) / σ`, two-sided p from the standard normal;
+//!   the 95 % interval of the change is `exp(ln ratio ± 1.96 σ) − 1`, in %.
+//! - **Verdict**: [`DeployVerdictKind::NoData`] when the post-deploy window is empty;
+//!   [`DeployVerdictKind::Inconclusive`] when fewer than two weeks are used (no past week
+//!   at all included), when fewer than three leave-one-out ratios exist (then the change
+//!   is still reported, without a p-value), or when the expected value is ≤ 0 (a relative
+//!   change is undefined); [`DeployVerdictKind::Higher`] / [`DeployVerdictKind::Lower`]
+//!   when `p < alpha` and `|change| ≥ min_effect_pct`; else [`DeployVerdictKind::Pass`].
+//!
+//! With the default 4 weeks a verdict needs at least 3 weeks with data (the leave-one-out
+//! set needs two other weeks per week).
+//!
+//! The weekly shift is a fixed 168 h: a DST change of one hour between the deploy and a
+//! past week moves that week's window by an hour. The window medians absorb most of it,
+//! but it is not modelled (left for later, together with holidays).
+//!
+//! Non-finite values are skipped; the function never panics (empty input, NaN, ±1e308,
+//! negative or huge times, a deploy outside the data).
+
+use perfwatch_core::dist::normal_two_sided_p;
+use serde::{Deserialize, Serialize};
+
+/// One week, ms (timezone-free: 7 × 24 h).
+pub const WEEK_MS: i64 = 7 * 24 * 3_600_000;
+
+/// Smallest σ of the weekly log-ratios (0.5 %).
+pub const SIGMA_FLOOR: f64 = 0.005;
+
+/// Most past weeks looked at, whatever the configuration says (5 years).
+pub const MAX_WEEKS: usize = 260;
+
+/// Settings of a deploy verdict.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeasonalConfig {
+    /// Length of the post-deploy window judged, ms (default 6 h).
+    pub window_ms: i64,
+    /// Past weeks used for the expectation (default 4; at least 2 are needed, else Inconclusive).
+    pub weeks: usize,
+    /// Length of the pre-deploy window giving the current level, ms (default 6 h).
+    pub level_ms: i64,
+    /// Significance before any many-metrics correction (default 0.05).
+    pub alpha: f64,
+    /// Smallest change that counts, % (default 5.0).
+    pub min_effect_pct: f64,
+}
+
+impl Default for SeasonalConfig {
+    fn default() -> Self {
+        Self {
+            window_ms: 6 * 3_600_000,
+            weeks: 4,
+            level_ms: 6 * 3_600_000,
+            alpha: 0.05,
+            min_effect_pct: 5.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployVerdictKind {
+    Pass,
+    Higher,
+    Lower,
+    NoData,
+    Inconclusive,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeployVerdict {
+    pub verdict: DeployVerdictKind,
+    /// Median of the points in the post-deploy window.
+    pub observed: Option<f64>,
+    /// What the same hours of the week in past weeks predict, scaled by the level just before the deploy.
+    pub expected: Option<f64>,
+    /// observed vs expected, %, with a 95 % interval from the series' own week-to-week variation.
+    pub change_pct: Option<f64>,
+    pub low_pct: Option<f64>,
+    pub high_pct: Option<f64>,
+    /// Two-sided p-value of the change against the week-to-week variation (None when not computed).
+    pub p_value: Option<f64>,
+    /// Past weeks that had data in both their window and their level window.
+    pub weeks_used: usize,
+    /// One sentence: why this verdict.
+    pub reason: String,
+}
+
+/// Finite points sorted by time.
+struct Sorted {
+    t: Vec<i64>,
+    v: Vec<f64>,
+}
+
+impl Sorted {
+    fn new(points: &[(i64, f64)]) -> Self {
+        let mut p: Vec<(i64, f64)> = points.iter().copied().filter(|p| p.1.is_finite()).collect();
+        p.sort_by_key(|p| p.0);
+        Self {
+            t: p.iter().map(|p| p.0).collect(),
+            v: p.iter().map(|p| p.1).collect(),
+        }
+    }
+
+    /// Median of the values with time in `[start, end)` (bounds in i128: no overflow).
+    fn median_in(&self, start: i128, end: i128) -> Option<f64> {
+        if end <= start {
+            return None;
+        }
+        let lo = self.t.partition_point(|&t| (t as i128) < start);
+        let hi = self.t.partition_point(|&t| (t as i128) < end);
+        if hi <= lo {
+            return None;
+        }
+        median(self.v[lo..hi].to_vec())
+    }
+}
+
+/// Median of finite values (mean of the middle two for an even count); None when empty.
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let m = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        // Halve first: no overflow near f64::MAX.
+        v[n / 2 - 1] / 2.0 + v[n / 2] / 2.0
+    };
+    Some(m)
+}
+
+/// Small-sample correction factor of the MAD (Croux & Rousseeuw 1992).
+fn mad_correction(n: usize) -> f64 {
+    match n {
+        0 | 1 => 1.0,
+        2 => 1.196,
+        3 => 1.495,
+        4 => 1.363,
+        5 => 1.206,
+        6 => 1.200,
+        7 => 1.140,
+        8 => 1.129,
+        9 => 1.107,
+        _ => n as f64 / (n as f64 - 0.8),
+    }
+}
+
+/// Robust σ of `r` (at least three values), floored at [`SIGMA_FLOOR`].
+fn robust_sigma(r: &[f64]) -> Option<f64> {
+    if r.len() < 3 {
+        return None;
+    }
+    let med = median(r.to_vec())?;
+    let mad = median(r.iter().map(|x| (x - med).abs()).collect())?;
+    let s = mad_correction(r.len()) * 1.4826 * mad;
+    if s.is_finite() {
+        Some(s.max(SIGMA_FLOOR))
+    } else {
+        None
+    }
+}
+
+/// `a / b` when both are finite and > 0 and the ratio is finite.
+fn level_scale(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if a > 0.0 && b > 0.0 => {
+            Some(a / b).filter(|s| s.is_finite() && *s > 0.0)
+        }
+        _ => None,
+    }
+}
+
+struct Week {
+    /// Median of the week's window.
+    m: f64,
+    /// Median of the week's level window.
+    level: f64,
+}
+
+/// `points`: (time ms since the epoch, value), any order, may have gaps; `deploy_ms`: the marker's time.
+pub fn deploy_verdict(
+    points: &[(i64, f64)],
+    deploy_ms: i64,
+    cfg: &SeasonalConfig,
+) -> DeployVerdict {
+    let s = Sorted::new(points);
+    let d = deploy_ms as i128;
+    let window = cfg.window_ms as i128;
+    let level = cfg.level_ms as i128;
+    let week = WEEK_MS as i128;
+    let observed = s.median_in(d, d + window);
+    let level_now = s.median_in(d - level, d);
+    let earliest = s.t.first().map(|&t| t as i128);
+
+    let mut weeks: Vec<Week> = Vec::new();
+    for k in 1..=cfg.weeks.min(MAX_WEEKS) {
+        let shifted = d - k as i128 * week;
+        match earliest {
+            Some(e) if shifted + window.max(0) > e => {}
+            _ => break, // this week and all older ones are before the first point
+        }
+        let (Some(m), Some(l)) = (
+            s.median_in(shifted, shifted + window),
+            s.median_in(shifted - level, shifted),
+        ) else {
+            continue;
+        };
+        weeks.push(Week { m, level: l });
+    }
+
+    // Expected value from each used week, scaled by the level when possible.
+    let scaled = level_now.is_some_and(|l| l > 0.0);
+    let scale_of = |w: &Week| -> Option<f64> {
+        if scaled {
+            level_scale(level_now, Some(w.level))
+        } else {
+            None
+        }
+    };
+    let mut expected_k = Vec::new();
+    let mut scales = Vec::new();
+    let mut used: Vec<&Week> = Vec::new();
+    for w in &weeks {
+        let sc = scale_of(w);
+        let e = w.m * sc.unwrap_or(1.0);
+        let e = if e.is_finite() { e } else { w.m };
+        expected_k.push(e);
+        scales.push(sc.unwrap_or(1.0));
+        used.push(w);
+    }
+    let weeks_used = used.len();
+    let expected = median(expected_k);
+    let median_scale = median(scales);
+
+    // Leave-one-out log-ratios.
+    let mut loo = Vec::new();
+    if weeks_used >= 3 {
+        for (k, wk) in used.iter().enumerate() {
+            let others: Vec<f64> = used
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != k)
+                .map(|(_, wj)| {
+                    let sc = if scaled {
+                        level_scale(Some(wk.level), Some(wj.level))
+                    } else {
+                        None
+                    };
+                    let e = wj.m * sc.unwrap_or(1.0);
+                    if e.is_finite() {
+                        e
+                    } else {
+                        wj.m
+                    }
+                })
+                .collect();
+            let Some(e) = median(others) else { continue };
+            if wk.m > 0.0 && e > 0.0 {
+                let r = wk.m.ln() - e.ln();
+                if r.is_finite() {
+                    loo.push(r);
+                }
+            }
+        }
+    }
+    let sigma = robust_sigma(&loo);
+
+    let basis = Basis {
+        weeks_used,
+        scaled,
+        median_scale,
+        level_ms: cfg.level_ms,
+    };
+
+    let mut v = DeployVerdict {
+        verdict: DeployVerdictKind::Inconclusive,
+        observed,
+        expected,
+        change_pct: None,
+        low_pct: None,
+        high_pct: None,
+        p_value: None,
+        weeks_used,
+        reason: String::new(),
+    };
+
+    let Some(obs) = observed else {
+        v.verdict = DeployVerdictKind::NoData;
+        v.reason = format!(
+            "no data in the {} after the deploy",
+            fmt_duration(cfg.window_ms)
+        );
+        return v;
+    };
+    let Some(exp) = expected else {
+        v.reason = "no past week has data at the same hours of the week and in its level window; \
+                    no seasonal expectation"
+            .to_string();
+        return v;
+    };
+    if exp <= 0.0 {
+        v.reason = format!(
+            "the expected value is {} ({}); a relative change is undefined",
+            fmt_num(exp),
+            basis.describe()
+        );
+        return v;
+    }
+
+    // ln(observed / expected); −∞ when observed ≤ 0.
+    let lr = if obs > 0.0 {
+        obs.ln() - exp.ln()
+    } else {
+        f64::NEG_INFINITY
+    };
+    let change = if lr.is_finite() {
+        clamp_pct(lr.exp_m1() * 100.0)
+    } else {
+        clamp_pct((obs / exp - 1.0) * 100.0)
+    };
+    v.change_pct = Some(change);
+
+    if weeks_used < 2 {
+        v.reason = format!(
+            "{} the expected {} ({}); at least 2 past weeks are needed for a verdict",
+            fmt_change(change),
+            fmt_num(exp),
+            basis.describe()
+        );
+        return v;
+    }
+    let Some(sigma) = sigma else {
+        v.reason = format!(
+            "{} the expected {} ({}); the week-to-week variation needs at least 3 past weeks \
+             with data",
+            fmt_change(change),
+            fmt_num(exp),
+            basis.describe()
+        );
+        return v;
+    };
+
+    let (low, high) = if lr.is_finite() {
+        (
+            clamp_pct((lr - 1.96 * sigma).exp_m1() * 100.0),
+            clamp_pct((lr + 1.96 * sigma).exp_m1() * 100.0),
+        )
+    } else {
+        (change, change)
+    };
+    v.low_pct = Some(low);
+    v.high_pct = Some(high);
+    let p = normal_two_sided_p(lr / sigma);
+    v.p_value = Some(p);
+    let variation = (1.96 * sigma).exp_m1() * 100.0;
+    decide(&mut v, p, cfg, &basis.describe(), variation);
+    v
+}
+
+/// Verdict again after a many-metrics correction: `p_adjusted` replaces the p-value when
+/// deciding Higher/Lower (Pass if it is no longer significant). Pure helper the backend
+/// calls after Benjamini–Hochberg across one deploy's metrics.
+///
+/// NoData and Inconclusive verdicts are returned unchanged. Otherwise the returned
+/// `p_value` is `p_adjusted` (a NaN counts as 1) and the reason is rewritten.
+pub fn with_adjusted_p(v: &DeployVerdict, p_adjusted: f64, cfg: &SeasonalConfig) -> DeployVerdict {
+    let mut out = v.clone();
+    match v.verdict {
+        DeployVerdictKind::NoData | DeployVerdictKind::Inconclusive => return out,
+        DeployVerdictKind::Pass | DeployVerdictKind::Higher | DeployVerdictKind::Lower => {}
+    }
+    if v.change_pct.is_none() || v.expected.is_none() {
+        return out;
+    }
+    let p = if p_adjusted.is_nan() {
+        1.0
+    } else {
+        p_adjusted.clamp(0.0, 1.0)
+    };
+    out.p_value = Some(p);
+    // The basis and variation are recovered from the original reason when possible.
+    let basis = between(&v.reason, "(", ")").unwrap_or_else(|| "seasonal expectation".into());
+    let variation = match (v.change_pct, v.low_pct, v.high_pct) {
+        (Some(c), Some(l), Some(h)) => {
+            // Half-width of the interval in log space.
+            let (lc, ll, lh) = (ln1p_pct(c), ln1p_pct(l), ln1p_pct(h));
+            let hw = ((lh - lc).max(lc - ll)).max(0.0);
+            if hw.is_finite() {
+                hw.exp_m1() * 100.0
+            } else {
+                f64::NAN
+            }
+        }
+        _ => f64::NAN,
+    };
+    decide(&mut out, p, cfg, &basis, variation);
+    out.reason = format!("{} (p adjusted across the deploy's metrics)", out.reason);
+    out
+}
+
+fn ln1p_pct(pct: f64) -> f64 {
+    (pct / 100.0).ln_1p()
+}
+
+fn between(s: &str, open: &str, close: &str) -> Option<String> {
+    let a = s.find(open)? + open.len();
+    let b = a + s[a..].rfind(close)?;
+    Some(s[a..b].to_string())
+}
+
+/// Sets the verdict and reason from `p`, the change and the effect gate.
+fn decide(v: &mut DeployVerdict, p: f64, cfg: &SeasonalConfig, basis: &str, variation: f64) {
+    let (Some(change), Some(exp)) = (v.change_pct, v.expected) else {
+        return;
+    };
+    let significant = p < cfg.alpha;
+    let big = change.abs() >= cfg.min_effect_pct;
+    let var = if variation.is_finite() {
+        format!("; the weekly variation is ±{} %", fmt_num(variation))
+    } else {
+        String::new()
+    };
+    let head = format!(
+        "{} the expected {} ({}){}",
+        fmt_change(change),
+        fmt_num(exp),
+        basis,
+        var
+    );
+    if significant && big {
+        v.verdict = if change > 0.0 {
+            DeployVerdictKind::Higher
+        } else {
+            DeployVerdictKind::Lower
+        };
+        v.reason = format!("{head}; p = {}", fmt_p(p));
+    } else if !significant {
+        v.verdict = DeployVerdictKind::Pass;
+        v.reason = format!(
+            "{head}; within the week-to-week variation (p = {})",
+            fmt_p(p)
+        );
+    } else {
+        v.verdict = DeployVerdictKind::Pass;
+        v.reason = format!(
+            "{head}; significant (p = {}) but under the {} % minimum effect",
+            fmt_p(p),
+            fmt_num(cfg.min_effect_pct)
+        );
+    }
+}
+
+struct Basis {
+    weeks_used: usize,
+    scaled: bool,
+    median_scale: Option<f64>,
+    level_ms: i64,
+}
+
+impl Basis {
+    fn describe(&self) -> String {
+        let weeks = if self.weeks_used == 1 {
+            "same hours of 1 past week".to_string()
+        } else {
+            format!("same hours of the last {} weeks", self.weeks_used)
+        };
+        match (self.scaled, self.median_scale) {
+            (true, Some(s)) => format!(
+                "{weeks}, scaled ×{} by the level before the deploy",
+                fmt_scale(s)
+            ),
+            _ => format!(
+                "{weeks}, unscaled: no level in the {} before the deploy",
+                fmt_duration(self.level_ms)
+            ),
+        }
+    }
+}
+
+fn clamp_pct(x: f64) -> f64 {
+    if x.is_nan() {
+        0.0
+    } else {
+        x.clamp(-f64::MAX, f64::MAX)
+    }
+}
+
+fn fmt_change(pct: f64) -> String {
+    let a = pct.abs();
+    if a < 0.05 {
+        "equal to".to_string()
+    } else if pct > 0.0 {
+        format!("{} % above", fmt_num(a))
+    } else {
+        format!("{} % below", fmt_num(a))
+    }
+}
+
+/// A number for a sentence: about three significant digits.
+fn fmt_num(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    let a = x.abs();
+    if a >= 1e6 || (a < 1e-3 && a > 0.0) {
+        format!("{x:.3e}")
+    } else if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else if a >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+fn fmt_scale(s: f64) -> String {
+    if (0.01..100.0).contains(&s) {
+        format!("{s:.2}")
+    } else {
+        fmt_num(s)
+    }
+}
+
+fn fmt_p(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".to_string()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+fn fmt_duration(ms: i64) -> String {
+    if ms > 0 && ms % 3_600_000 == 0 {
+        format!("{} h", ms / 3_600_000)
+    } else if ms > 0 && ms % 60_000 == 0 {
+        format!("{} min", ms / 60_000)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    const HOUR: i64 = 3_600_000;
+    const DAY: i64 = 24 * HOUR;
+    /// Monday 2026-11-02 00:00 UTC.
+    const MONDAY: i64 = 20_395 * DAY;
+
+    /// Hourly points over `weeks_before` weeks before the Friday 20:00 of the last week,
+    /// and 2 days after; `after` multiplies the points from the deploy on.
+    fn series(weeks_before: i64, seed: u64, after: f64) -> (Vec<(i64, f64)>, i64) {
+        let start = MONDAY;
+        let deploy = start + weeks_before * WEEK_MS + 4 * DAY + 20 * HOUR;
+        let mut rng = Rng::new(seed);
+        let mut pts = Vec::new();
+        let mut t = start;
+        while t < deploy + 2 * DAY {
+            let hour = ((t % DAY) / HOUR) as f64;
+            let dow = ((t / DAY) + 3) % 7; // 0 = Monday
+            let daily =
+                0.3 + 0.7 * (1.0 - (2.0 * std::f64::consts::PI * (hour - 4.0) / 24.0).cos()) / 2.0;
+            let weekend = if dow >= 5 { 0.6 } else { 1.0 };
+            let growth = 1.01f64.powf((t - start) as f64 / WEEK_MS as f64);
+            let noise = 1.0 + rng.range(-0.03, 0.03);
+            let mut v = 400.0 * daily * weekend * growth * noise;
+            if t >= deploy {
+                v *= after;
+            }
+            pts.push((t, v));
+            t += HOUR;
+        }
+        (pts, deploy)
+    }
+
+    #[test]
+    fn monday_constant_is_a_monday() {
+        assert_eq!(((MONDAY / DAY) + 3) % 7, 0);
+    }
+
+    #[test]
+    fn friday_evening_without_change_passes() {
+        let (pts, d) = series(5, 1, 1.0);
+        let v = deploy_verdict(&pts, d, &SeasonalConfig::default());
+        assert_eq!(v.verdict, DeployVerdictKind::Pass, "{v:?}");
+        assert_eq!(v.weeks_used, 4);
+        assert!(v.change_pct.unwrap().abs() < 5.0, "{v:?}");
+        // The window dips well under the level before the deploy, and that is expected.
+        assert!(v.observed.unwrap() < 0.8 * v.expected.unwrap().max(1.0) + 100.0);
+    }
+
+    #[test]
+    fn a_quarter_drop_is_lower() {
+        let (pts, d) = series(5, 2, 0.75);
+        let v = deploy_verdict(&pts, d, &SeasonalConfig::default());
+        assert_eq!(v.verdict, DeployVerdictKind::Lower, "{v:?}");
+        let c = v.change_pct.unwrap();
+        assert!((c + 25.0).abs() <= 5.0, "{v:?}");
+        assert!(v.low_pct.unwrap() <= c && c <= v.high_pct.unwrap(), "{v:?}");
+        assert!(v.reason.contains("below"), "{}", v.reason);
+    }
+
+    #[test]
+    fn a_doubling_is_higher() {
+        let (pts, d) = series(5, 3, 2.0);
+        let v = deploy_verdict(&pts, d, &SeasonalConfig::default());
+        assert_eq!(v.verdict, DeployVerdictKind::Higher, "{v:?}");
+        assert!((v.change_pct.unwrap() - 100.0).abs() < 15.0, "{v:?}");
+    }
+
+    #[test]
+    fn one_week_of_history_is_inconclusive() {
+        let (pts, d) = series(1, 4, 1.0);
+        let v = deploy_verdict(&pts, d, &SeasonalConfig::default());
+        assert_eq!(v.verdict, DeployVerdictKind::Inconclusive, "{v:?}");
+        assert_eq!(v.weeks_used, 1);
+        assert!(v.change_pct.is_some() && v.p_value.is_none());
+    }
+
+    #[test]
+    fn two_weeks_give_a_change_without_p() {
+        let (pts, d) = series(2, 5, 0.75);
+        let v = deploy_verdict(&pts, d, &SeasonalConfig::default());
+        assert_eq!(v.verdict, DeployVerdictKind::Inconclusive, "{v:?}");
+        assert_eq!(v.weeks_used, 2);
+        assert!(v.change_pct.is_some() && v.p_value.is_none());
+    }
+
+    #[test]
+    fn nothing_after_the_deploy_is_no_data() {
+        let (pts, d) = series(5, 6, 1.0);
+        let before: Vec<_> = pts.into_iter().filter(|p| p.0 < d).collect();
+        let v = deploy_verdict(&before, d, &SeasonalConfig::default());
+        assert_eq!(v.verdict, DeployVerdictKind::NoData, "{v:?}");
+        assert!(v.observed.is_none() && v.expected.is_some());
+    }
+
+    #[test]
+    fn empty_and_degenerate_inputs() {
+        let cfg = SeasonalConfig::default();
+        assert_eq!(
+            deploy_verdict(&[], 0, &cfg).verdict,
+            DeployVerdictKind::NoData
+        );
+        let v = deploy_verdict(&[(5, f64::NAN), (6, 1.0)], 0, &cfg);
+        assert_eq!(v.verdict, DeployVerdictKind::Inconclusive);
+        for d in [i64::MIN, i64::MAX, 0, -1] {
+            let pts = [
+                (i64::MIN, 1.0),
+                (i64::MAX, f64::MAX),
+                (0, -f64::MAX),
+                (1, f64::INFINITY),
+            ];
+            let _ = deploy_verdict(&pts, d, &cfg);
+        }
+    }
+
+    #[test]
+    fn adjusted_p_turns_lower_into_pass() {
+        let cfg = SeasonalConfig::default();
+        let v = DeployVerdict {
+            verdict: DeployVerdictKind::Lower,
+            observed: Some(300.0),
+            expected: Some(412.0),
+            change_pct: Some(-27.2),
+            low_pct: Some(-35.0),
+            high_pct: Some(-18.0),
+            p_value: Some(0.01),
+            weeks_used: 4,
+            reason: "27.2 % below the expected 412 (same hours of the last 4 weeks, scaled ×1.03 by the level before the deploy); p = 0.010".into(),
+        };
+        let a = with_adjusted_p(&v, 0.2, &cfg);
+        assert_eq!(a.verdict, DeployVerdictKind::Pass, "{a:?}");
+        assert_eq!(a.p_value, Some(0.2));
+        assert!(a.reason.contains("scaled ×1.03"), "{}", a.reason);
+        let b = with_adjusted_p(&v, 0.02, &cfg);
+        assert_eq!(b.verdict, DeployVerdictKind::Lower);
+    }
+
+    #[test]
+    fn serde_names() {
+        let s = serde_json::to_string(&DeployVerdictKind::NoData).unwrap();
+        assert_eq!(s, "\"no_data\"");
+    }
+}
