@@ -15,7 +15,7 @@ pub struct ProjectOverview {
 }
 
 #[cfg(feature = "ssr")]
-mod ctx {
+pub(crate) mod ctx {
     use leptos::prelude::*;
     use perfwatch_backend::{Store, StoreError};
 

@@ -8,6 +8,7 @@ pub mod comparison;
 pub mod comparison_history;
 pub mod delivery;
 pub mod demo;
+pub mod deploy_verdicts;
 pub mod detection;
 pub mod error;
 pub mod followup;

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod alert_group;
 pub mod alerts;
 pub mod compare;
+pub mod deploy;
 pub mod integration;
 pub mod job;
 pub mod login;

@@ -70,3 +70,41 @@ pub async fn schedule(
     let id = perfwatch_backend::metric_schedules::put(&st.store, &slug, &name, &b).await?;
     Ok((StatusCode::CREATED, Json(json!({ "schedule": id }))))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployQuery {
+    /// Post-deploy window judged, hours (default 6).
+    #[serde(default)]
+    pub window_h: Option<i64>,
+    /// Past weeks the expectation comes from (default 4).
+    #[serde(default)]
+    pub weeks: Option<usize>,
+}
+
+/// `GET /api/v1/projects/{slug}/deploys/{id}`: the verdict of every production series
+/// at a release or deploy marker, against its seasonal expectation.
+pub async fn deploy(
+    State(st): State<AppState>,
+    Path((slug, id)): Path<(String, i64)>,
+    axum::extract::Query(q): axum::extract::Query<DeployQuery>,
+) -> ApiResult<Json<perfwatch_backend::deploy_verdicts::DeployView>> {
+    let mut cfg = perfwatch_detect::seasonal::SeasonalConfig::default();
+    if let Some(h) = q.window_h {
+        if !(1..=24 * 14).contains(&h) {
+            return Err(
+                perfwatch_backend::StoreError::invalid("window_h", "1 to 336 hours").into(),
+            );
+        }
+        cfg.window_ms = h * 3_600_000;
+    }
+    if let Some(w) = q.weeks {
+        if !(2..=52).contains(&w) {
+            return Err(perfwatch_backend::StoreError::invalid("weeks", "2 to 52").into());
+        }
+        cfg.weeks = w;
+    }
+    Ok(Json(
+        perfwatch_backend::deploy_verdicts::deploy_verdicts(&st.store, &slug, id, &cfg).await?,
+    ))
+}

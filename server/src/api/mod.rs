@@ -101,6 +101,7 @@ pub fn routes(config: &ServerConfig, state: &AppState) -> Router<AppState> {
             "/projects/{slug}/metric-sources/{name}/schedule",
             put(metric_sources::schedule),
         )
+        .route("/projects/{slug}/deploys/{id}", get(metric_sources::deploy))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_rights,

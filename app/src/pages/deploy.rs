@@ -1,0 +1,71 @@
+//! `/projects/:slug/deploys/:id`: a release or deploy marker and, per production
+//! series, the value after it against its seasonal expectation (same hours of the week
+//! in past weeks, scaled by the level before the deploy), the change with its 95 %
+//! interval, the verdict after the many-metrics correction, and why.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api_deploys::{fetch_deploy, DeployRow};
+use crate::format::{datetime, format_value};
+
+#[component]
+pub fn DeployPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || {
+        let p = params.read();
+        (
+            p.get("slug").unwrap_or_default(),
+            p.get("id")
+                .and_then(|s| s.parse::<i64>().ok())
+                .unwrap_or(-1),
+        )
+    };
+    let data = Resource::new(key, |(slug, id)| fetch_deploy(slug, id));
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! {
+                        <Title text=format!("{} {} · perfwatch", d.kind, d.name) />
+                        <h1>{format!("{} {}", d.kind, d.name)}</h1>
+                        <p class="muted">
+                            <a href=format!("/projects/{}", d.project)>{d.project.clone()}</a>
+                            {format!(" · {} (UTC) · the {} h after it against the same hours of the last {} weeks, scaled by the level before it", datetime(d.time), d.window_h, d.weeks)}
+                        </p>
+                        <table class="list" data-testid="deploy-verdicts">
+                            <thead><tr><th>"Series"</th><th>"Expected"</th><th>"After"</th><th>"Change [95% CI]"</th><th>"Verdict"</th><th>"Why"</th></tr></thead>
+                            <tbody>{d.rows.into_iter().map(row).collect_view()}</tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn row(r: DeployRow) -> impl IntoView {
+    let value = |v: Option<f64>| v.map_or("—".to_string(), |v| format_value(v, &r.unit));
+    let change = match (r.change_pct, r.low_pct, r.high_pct) {
+        (Some(c), Some(lo), Some(hi)) => format!("{c:+.1}% [{lo:+.1}%, {hi:+.1}%]"),
+        (Some(c), _, _) => format!("{c:+.1}%"),
+        _ => "—".into(),
+    };
+    let class = match r.verdict.as_str() {
+        "higher" | "lower" => "verdict regression",
+        "pass" => "verdict no-change",
+        _ => "verdict",
+    };
+    view! {
+        <tr data-verdict=r.verdict.clone()>
+            <td><a href=format!("/series/{}", r.series_id)>{r.name.clone()}</a></td>
+            <td>{value(r.expected)}</td>
+            <td>{value(r.observed)}</td>
+            <td>{change}</td>
+            <td class=class>{r.verdict.replace('_', " ")}</td>
+            <td class="muted">{r.reason.clone()}</td>
+        </tr>
+    }
+}
