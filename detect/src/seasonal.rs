@@ -431,7 +431,7 @@ fn ln1p_pct(pct: f64) -> f64 {
 
 fn between(s: &str, open: &str, close: &str) -> Option<String> {
     let a = s.find(open)? + open.len();
-    let b = a + s[a..].rfind(close)?;
+    let b = a + s[a..].find(close)?;
     Some(s[a..b].to_string())
 }
 
@@ -443,7 +443,7 @@ fn decide(v: &mut DeployVerdict, p: f64, cfg: &SeasonalConfig, basis: &str, vari
     let significant = p < cfg.alpha;
     let big = change.abs() >= cfg.min_effect_pct;
     let var = if variation.is_finite() {
-        format!("; the weekly variation is ±{} %", fmt_num(variation))
+        format!("; the weekly variation is ±{} %", fmt_pct(variation))
     } else {
         String::new()
     };
@@ -460,17 +460,14 @@ fn decide(v: &mut DeployVerdict, p: f64, cfg: &SeasonalConfig, basis: &str, vari
         } else {
             DeployVerdictKind::Lower
         };
-        v.reason = format!("{head}; p = {}", fmt_p(p));
+        v.reason = format!("{head}; {}", fmt_p(p));
     } else if !significant {
         v.verdict = DeployVerdictKind::Pass;
-        v.reason = format!(
-            "{head}; within the week-to-week variation (p = {})",
-            fmt_p(p)
-        );
+        v.reason = format!("{head}; within the week-to-week variation ({})", fmt_p(p));
     } else {
         v.verdict = DeployVerdictKind::Pass;
         v.reason = format!(
-            "{head}; significant (p = {}) but under the {} % minimum effect",
+            "{head}; significant ({}) but under the {} % minimum effect",
             fmt_p(p),
             fmt_num(cfg.min_effect_pct)
         );
@@ -517,9 +514,20 @@ fn fmt_change(pct: f64) -> String {
     if a < 0.05 {
         "equal to".to_string()
     } else if pct > 0.0 {
-        format!("{} % above", fmt_num(a))
+        format!("{} % above", fmt_pct(a))
     } else {
-        format!("{} % below", fmt_num(a))
+        format!("{} % below", fmt_pct(a))
+    }
+}
+
+/// A percentage for a sentence: whole numbers from 10 %, one decimal below.
+fn fmt_pct(a: f64) -> String {
+    if a >= 1e6 {
+        fmt_num(a)
+    } else if a >= 10.0 {
+        format!("{a:.0}")
+    } else {
+        format!("{a:.1}")
     }
 }
 
@@ -550,11 +558,12 @@ fn fmt_scale(s: f64) -> String {
     }
 }
 
+/// "p = 0.012" or "p < 0.001".
 fn fmt_p(p: f64) -> String {
     if p < 0.001 {
-        "< 0.001".to_string()
+        "p < 0.001".to_string()
     } else {
-        format!("{p:.3}")
+        format!("p = {p:.3}")
     }
 }
 
@@ -706,6 +715,44 @@ mod tests {
         assert!(a.reason.contains("scaled ×1.03"), "{}", a.reason);
         let b = with_adjusted_p(&v, 0.02, &cfg);
         assert_eq!(b.verdict, DeployVerdictKind::Lower);
+    }
+
+    #[test]
+    fn adjusted_p_keeps_the_basis_of_a_pass() {
+        let (pts, d) = series(5, 8, 1.0);
+        let cfg = SeasonalConfig::default();
+        let v = deploy_verdict(&pts, d, &cfg);
+        assert_eq!(v.verdict, DeployVerdictKind::Pass, "{v:?}");
+        let a = with_adjusted_p(&v, 0.9, &cfg);
+        assert_eq!(a.verdict, DeployVerdictKind::Pass);
+        assert!(
+            a.reason
+                .contains("(same hours of the last 4 weeks, scaled ×"),
+            "{}",
+            a.reason
+        );
+        assert!(
+            !a.reason.contains("p = 0.") || a.reason.contains("p = 0.900"),
+            "{}",
+            a.reason
+        );
+    }
+
+    #[test]
+    fn print_reasons() {
+        let cfg = SeasonalConfig::default();
+        for (seed, after) in [(1, 1.0), (2, 0.72), (3, 2.0)] {
+            let (pts, d) = series(5, seed, after);
+            eprintln!("{}", deploy_verdict(&pts, d, &cfg).reason);
+        }
+        let (pts, d) = series(1, 4, 1.0);
+        eprintln!("{}", deploy_verdict(&pts, d, &cfg).reason);
+        let (pts, d) = series(5, 4, 1.0);
+        let no_level: Vec<_> = pts
+            .into_iter()
+            .filter(|p| p.0 < d - 6 * HOUR || p.0 >= d)
+            .collect();
+        eprintln!("{}", deploy_verdict(&no_level, d, &cfg).reason);
     }
 
     #[test]

@@ -180,41 +180,45 @@ fn adjusted_p_turns_a_lower_into_a_pass() {
 }
 
 /// False alarms on series without a change: 200 seeds, each a random hour of the deploy
-/// week, noise ±3 %. Prints the measured rate.
+/// week, noise ±3 % (the asserted case) and ±10 % (reported). Prints the measured rates.
 #[test]
 fn false_alarm_rate_without_change() {
     let cfg = SeasonalConfig::default();
     let runs = 200u64;
-    let mut alarms = 0;
-    let mut rejections = 0; // p < alpha, before the effect gate
-    for seed in 0..runs {
-        let mut rng = Rng::new(1_000 + seed);
-        let offset = rng.int(0, 7 * 24 - 1) as i64 * HOUR;
-        let (pts, d) = series(5, offset, 2_000 + seed, 0.03, 1.0);
-        let v = deploy_verdict(&pts, d, &cfg);
-        assert!(
-            matches!(
+    for noise in [0.03, 0.10] {
+        let mut alarms = 0;
+        let mut rejections = 0; // p < alpha, before the effect gate
+        for seed in 0..runs {
+            let mut rng = Rng::new(1_000 + seed);
+            let offset = rng.int(0, 7 * 24 - 1) as i64 * HOUR;
+            let (pts, d) = series(5, offset, 2_000 + seed, noise, 1.0);
+            let v = deploy_verdict(&pts, d, &cfg);
+            assert!(
+                matches!(
+                    v.verdict,
+                    DeployVerdictKind::Pass | DeployVerdictKind::Higher | DeployVerdictKind::Lower
+                ),
+                "{v:?}"
+            );
+            if matches!(
                 v.verdict,
-                DeployVerdictKind::Pass | DeployVerdictKind::Higher | DeployVerdictKind::Lower
-            ),
-            "{v:?}"
+                DeployVerdictKind::Higher | DeployVerdictKind::Lower
+            ) {
+                alarms += 1;
+            }
+            if v.p_value.is_some_and(|p| p < cfg.alpha) {
+                rejections += 1;
+            }
+        }
+        let rate = alarms as f64 / runs as f64;
+        eprintln!(
+            "seasonal false alarms, noise ±{:.0} %: {alarms}/{runs} = {:.1} % \
+             (p < alpha alone: {rejections}/{runs})",
+            noise * 100.0,
+            rate * 100.0
         );
-        if matches!(
-            v.verdict,
-            DeployVerdictKind::Higher | DeployVerdictKind::Lower
-        ) {
-            alarms += 1;
-        }
-        if v.p_value.is_some_and(|p| p < cfg.alpha) {
-            rejections += 1;
-        }
+        assert!(rate <= 0.10, "noise {noise}: false-alarm rate {rate}");
     }
-    let rate = alarms as f64 / runs as f64;
-    eprintln!(
-        "seasonal false alarms: {alarms}/{runs} = {:.1} % (p < alpha alone: {rejections}/{runs})",
-        rate * 100.0
-    );
-    assert!(rate <= 0.10, "false-alarm rate {rate}");
 }
 
 /// Recall of a 15 % drop at random hours (printed; asserted loosely).
