@@ -80,3 +80,38 @@ pub async fn fetch_deploy(slug: String, id: i64) -> Result<DeployPage, ServerFnE
             .collect(),
     })
 }
+
+/// A release or deploy marker, for the list of deploys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeployMarker {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub time: i64,
+    pub description: Option<String>,
+}
+
+#[server(prefix = "/fn")]
+pub async fn fetch_deploy_markers(slug: String) -> Result<Vec<DeployMarker>, ServerFnError> {
+    let store = crate::api::ctx::store()?;
+    let project = store
+        .project(&slug)
+        .await
+        .map_err(crate::api::ctx::map_err)?;
+    let mut markers: Vec<DeployMarker> = store
+        .markers(project.id, None)
+        .await
+        .map_err(crate::api::ctx::map_err)?
+        .into_iter()
+        .filter(|m| m.kind == "deploy" || m.kind == "release")
+        .map(|m| DeployMarker {
+            id: m.id,
+            name: m.name,
+            kind: m.kind,
+            time: m.time,
+            description: m.description,
+        })
+        .collect();
+    markers.reverse();
+    Ok(markers)
+}

@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects/:slug/releases") view=pages::releases::ReleasesPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:slug/integration") view=pages::integration::IntegrationPage ssr=SsrMode::Async />
                     <Route path=path!("/queue") view=pages::queue::QueuePage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:slug/deploys") view=pages::deploy::DeploysPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:slug/deploys/:id") view=pages::deploy::DeployPage ssr=SsrMode::Async />
                     <Route path=path!("/jobs/:id") view=pages::job::JobPage ssr=SsrMode::Async />
                     <Route path=path!("/series/:id") view=pages::series::SeriesPage ssr=SsrMode::Async />

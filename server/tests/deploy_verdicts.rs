@@ -136,6 +136,16 @@ async fn a_deploy_drop_is_found_and_the_nightly_dip_is_not() {
     assert!(html.contains("data-testid=\"deploy-verdicts\""), "{html}");
     assert!(html.contains("data-verdict=\"lower\"") && html.contains("jobs_per_min"));
     assert!(html.contains("data-verdict=\"pass\""));
+    let list = reqwest::get(format!("{}/projects/shop/deploys", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains(&format!("/projects/shop/deploys/{marker}")),
+        "{list}"
+    );
     // A history longer than the API allows is refused, naming the field.
     let r = reqwest::get(format!(
         "{}/api/v1/projects/shop/deploys/{marker}?weeks=60",

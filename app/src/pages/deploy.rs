@@ -69,3 +69,38 @@ fn row(r: DeployRow) -> impl IntoView {
         </tr>
     }
 }
+
+/// `/projects/:slug/deploys`: the project's release and deploy markers, newest first,
+/// each linking to its verdicts.
+#[component]
+pub fn DeploysPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let data = Resource::new(slug, crate::api_deploys::fetch_deploy_markers);
+    view! {
+        <Title text="Deploys · perfwatch" />
+        <h1>"Deploys and releases"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let s = slug();
+                match data.await {
+                    Ok(list) if list.is_empty() => view! { <p class="note">"No deploy or release marker yet (perfwatch annotate deploy --version …, or GitHub deployments)."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="list" data-testid="deploy-list">
+                            <thead><tr><th>"When (UTC)"</th><th>"Kind"</th><th>"Name"</th><th>"Note"</th></tr></thead>
+                            <tbody>{list.into_iter().map(|m| view! {
+                                <tr>
+                                    <td>{datetime(m.time)}</td>
+                                    <td>{m.kind.clone()}</td>
+                                    <td><a href=format!("/projects/{s}/deploys/{}", m.id)>{m.name.clone()}</a></td>
+                                    <td class="muted">{m.description.clone().unwrap_or_default()}</td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -45,7 +45,7 @@ pub fn ProjectPage() -> impl IntoView {
                         view! {
                             <Title text=format!("{} · perfwatch", o.project.name) />
                             <h1>{o.project.name.clone()}</h1>
-                            <p class="controls"><a class="chip" data-testid="compare-link" href=format!("/projects/{}/compare", o.project.slug)>"Compare"</a><a class="chip" href=format!("/projects/{}/releases", o.project.slug)>"Releases"</a></p>
+                            <p class="controls"><a class="chip" data-testid="compare-link" href=format!("/projects/{}/compare", o.project.slug)>"Compare"</a><a class="chip" href=format!("/projects/{}/releases", o.project.slug)>"Releases"</a><a class="chip" href=format!("/projects/{}/deploys", o.project.slug)>"Deploys"</a></p>
                             <p class="muted">{format!("{} benchmarks · {} series · {} runs · main branch {}",
                                 count, o.project.series_count, o.project.run_count, o.project.main_branch)}</p>
                             <JobsPanel slug=o.project.slug.clone() />
