@@ -139,6 +139,32 @@ impl Mirror {
         Ok(full)
     }
 
+    /// The commit a branch of the mirror points at (a PR queued by hand is compared
+    /// at its merge-base with the master branch). Branch names are checked before they
+    /// reach git: no option-like or path-escaping names.
+    pub fn branch_head(&self, branch: &str) -> Result<String, GitError> {
+        let ok = !branch.is_empty()
+            && !branch.starts_with('-')
+            && !branch.contains("..")
+            && branch
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'));
+        if !ok {
+            return Err(GitError::InvalidPath(branch.to_string()));
+        }
+        let out = self.run(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}^{{commit}}"),
+        ])?;
+        let full = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !out.status.success() || full.len() != 40 {
+            return Err(GitError::UnknownCommit(format!("refs/heads/{branch}")));
+        }
+        Ok(full)
+    }
+
     /// The best common ancestor of `a` and `b`.
     pub fn merge_base(&self, a: &str, b: &str) -> Result<String, GitError> {
         let (a, b) = (self.resolve(a)?, self.resolve(b)?);

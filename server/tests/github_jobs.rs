@@ -420,6 +420,47 @@ async fn github_flow(db: Db) {
     .await;
     assert!(c[2].body.contains("only maintainers"), "{}", c[2].body);
     assert_eq!(w.jobs().await.len(), n_jobs);
+
+    // `/perfwatch compare <sha>`: the head against exactly that commit, on this PR.
+    let cmd = payloads::issue_comment(
+        REPO,
+        5,
+        &format!("/perfwatch compare {a}"),
+        "grace",
+        "MEMBER",
+    );
+    assert_eq!(w.webhook(SECRET, "issue_comment", "d-5", &cmd).await, 202);
+    let third = eventually("the compare job", 20, async || {
+        let j = w.jobs().await;
+        (j.len() > n_jobs).then(|| j[0]["id"].as_i64()).flatten()
+    })
+    .await;
+    let j3 = w.ended(third, 90).await;
+    assert_eq!(j3["job"]["purpose"], "manual");
+    assert_eq!(j3["job"]["base_sha"], a.as_str());
+    assert_eq!(j3["job"]["verdict"], "regression", "{}", j3["report"]);
+
+    // A PR's head queued by hand, without a base: compared at its merge-base with the
+    // master branch, like a PR job from a webhook.
+    let r: Value = w
+        .http
+        .post(format!("{}/api/v1/projects/svc/jobs", w.app.base))
+        .bearer_auth(&w.app.token)
+        .json(&json!({ "commit": b, "pr": 5 }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let j4 = w.ended(r["id"].as_i64().expect("a job id"), 90).await;
+    assert_eq!(j4["job"]["purpose"], "pr");
+    assert_eq!(
+        j4["job"]["base_sha"],
+        a.as_str(),
+        "the merge-base with master"
+    );
+    assert_eq!(j4["job"]["verdict"], "regression", "{}", j4["report"]);
     drop(worker);
 }
 

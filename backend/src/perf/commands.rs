@@ -11,6 +11,7 @@ use super::integration::client;
 use crate::error::{Result, StoreError};
 use crate::secrets::SealKey;
 use crate::store::github::IntegrationRow;
+use crate::store::perf_jobs::{NewPerfJob, Purpose};
 use crate::time::now_ms;
 use crate::Store;
 
@@ -88,10 +89,22 @@ pub async fn on_comment(
             Ok(format!("queued job {id}"))
         }
         Command::Compare { sha } => {
-            let mut head = current_head(key, integ, pr).await?;
-            head.base_sha = sha;
-            let (id, _) = pr_job(store, integ, &head, 0, &who, true).await?;
-            Ok(format!("queued job {id} against {}", head.base_sha))
+            // Head against exactly that commit: a manual job reported on this PR, which
+            // a new head does not supersede.
+            let head = current_head(key, integ, pr).await?;
+            let new = NewPerfJob {
+                project_id: project,
+                purpose: Purpose::Manual,
+                sha: head.head_sha.to_ascii_lowercase(),
+                branch: Some(head.head_ref.clone()),
+                head_ref: Some(head.head_ref.clone()),
+                pr_number: Some(pr),
+                base_sha: Some(sha.to_ascii_lowercase()),
+                repeats: 0,
+                requested_by: who,
+            };
+            let (id, _) = store.perf_job_create(&new, true, now_ms()).await?;
+            Ok(format!("queued job {id} against {sha}"))
         }
     }
 }

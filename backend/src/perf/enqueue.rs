@@ -87,7 +87,9 @@ pub async fn manual(store: &Store, slug: &str, req: &ManualRequest, who: &str) -
             return Err(StoreError::invalid("repeats", "1 to 50"));
         }
     }
-    let purpose = if req.pr.is_some() {
+    // A PR's head without a base is a PR job (compared at its merge-base, superseded by
+    // a newer head); with a base it is compared with exactly that commit.
+    let purpose = if req.pr.is_some() && base.is_none() {
         Purpose::Pr
     } else {
         Purpose::Manual

@@ -241,17 +241,38 @@ impl Execution<'_> {
         }
         let wants_base = matches!(self.job.purpose, Purpose::Pr | Purpose::Manual)
             && self.job.base_sha.is_some();
+        // A PR queued by hand without its base: compared at the merge-base with the
+        // first master branch.
+        let master_head = (self.job.purpose == Purpose::Pr && self.job.base_sha.is_none())
+            .then(|| integ.master_branches.first().cloned())
+            .flatten();
         let (dir, url, sha) = (
             mirror_dir.to_path_buf(),
             integ.clone_url.clone(),
             self.job.sha.clone(),
         );
         let given = self.job.base_sha.clone().filter(|_| wants_base);
+        // A PR is compared where it branched off; a manual job (`/perfwatch compare
+        // <sha>`, the API's `base`) with exactly the commit asked for.
+        let exact = self.job.purpose == Purpose::Manual;
         let (file, merge_base) = tokio::task::spawn_blocking(move || {
             let mirror = Mirror::open(&dir, &url)?;
             mirror.fetch()?;
             let file = mirror.file_at(&sha, ".perfwatch.toml")?;
-            let mb = given.map(|b| mirror.merge_base(&sha, &b)).transpose()?;
+            let given = match (given, master_head) {
+                (Some(b), _) => Some(b),
+                (None, Some(branch)) => Some(mirror.branch_head(&branch)?),
+                (None, None) => None,
+            };
+            let mb = given
+                .map(|b| {
+                    if exact {
+                        mirror.resolve(&b)
+                    } else {
+                        mirror.merge_base(&sha, &b)
+                    }
+                })
+                .transpose()?;
             Ok::<_, perfwatch_jobs::GitError>((file, mb))
         })
         .await
