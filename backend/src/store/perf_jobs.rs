@@ -478,20 +478,9 @@ impl Store {
     /// (a project at its concurrency limit); `false` when the fence is stale.
     pub async fn perf_work_later(&self, f: Fence, not_before: i64, now: i64) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "UPDATE work_queue SET state = 'queued', attempts = attempts - 1, not_before = $1,
-                 lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
-             WHERE id = $3 AND fence = $4 AND state = 'leased'",
-        )
-        .bind(not_before)
-        .bind(now)
-        .bind(f.work_id)
-        .bind(f.fence)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let ok = give_back(&mut tx, f, not_before, now).await?;
         tx.commit().await?;
-        Ok(n == 1)
+        Ok(ok)
     }
 
     /// What the job was asked to stop for, if anything.
@@ -681,19 +670,7 @@ impl Store {
             .bind(waits_for)
             .bind(now);
         let n = fenced(q, f).execute(&mut *tx).await?.rows_affected();
-        let back = sqlx::query(
-            "UPDATE work_queue SET state = 'queued', attempts = attempts - 1, not_before = $1,
-                 lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
-             WHERE id = $3 AND fence = $4 AND state = 'leased'",
-        )
-        .bind(not_before)
-        .bind(now)
-        .bind(f.work_id)
-        .bind(f.fence)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n != 1 || back != 1 {
+        if n != 1 || !give_back(&mut tx, f, not_before, now).await? {
             tx.rollback().await?;
             return Ok(false);
         }
@@ -761,6 +738,25 @@ impl Store {
         }
         tx.commit().await
     }
+}
+
+/// Puts a leased work item back in the queue, due at `not_before`, without counting
+/// the attempt (waiting for a baseline or a free slot is no failure); `false` when the
+/// fence is stale.
+async fn give_back(tx: &mut WriteTx, f: Fence, not_before: i64, now: i64) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE work_queue SET state = 'queued', attempts = attempts - 1, not_before = $1,
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
+         WHERE id = $3 AND fence = $4 AND state = 'leased'",
+    )
+    .bind(not_before)
+    .bind(now)
+    .bind(f.work_id)
+    .bind(f.fence)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }
 
 /// Binds a fence's two values after the statement's other parameters ([`holds`]).
