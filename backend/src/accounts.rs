@@ -20,6 +20,7 @@ use crate::Store;
 pub const SESSION_TTL_MS: i64 = 14 * 86_400_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
@@ -54,6 +55,7 @@ impl Role {
 
 /// What an entry point needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Right {
     Read,
@@ -99,6 +101,7 @@ pub fn parse_scopes(s: &str) -> Result<Vec<Right>> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Membership {
     /// `None`: every project.
     pub project_id: Option<i64>,
@@ -107,6 +110,7 @@ pub struct Membership {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     pub id: i64,
     pub name: String,

@@ -22,6 +22,7 @@ use crate::Store;
 
 /// The verdict of one run against its baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunVerdict {
     pub run_id: i64,
     pub project: String,

@@ -18,6 +18,7 @@ use crate::Store;
 
 /// One metric's verdict at a deploy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricVerdict {
     pub series: SeriesInfo,
     pub verdict: DeployVerdict,
@@ -27,6 +28,7 @@ pub struct MetricVerdict {
 
 /// A deploy (or release) marker and its verdict per production series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeployView {
     pub project: String,
     pub marker: Marker,

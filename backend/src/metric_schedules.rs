@@ -48,6 +48,7 @@ fn pass_item(id: i64, at: i64) -> NewJob {
 /// What an admin asks for: read `query` of source `source` every `step_s` seconds,
 /// starting at `from` (backfilled).
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleInput {
     pub query: String,

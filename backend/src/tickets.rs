@@ -11,6 +11,7 @@ use crate::notify::group_summary;
 use crate::Store;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketTemplate {
     /// `github` or `jira`.
     pub kind: String,

@@ -12,6 +12,7 @@ use crate::time::now_ms;
 use crate::Store;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     pub id: i64,
     pub name: String,

@@ -24,6 +24,7 @@ use crate::Store;
 
 /// What an admin sends (`PUT /api/v1/projects/{slug}/metric-sources/{name}`).
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SourceInput {
     /// The `[metrics]` table's body as TOML: `url`, `settle`, `scrape_interval`,
@@ -36,6 +37,7 @@ pub struct SourceInput {
 
 /// A source as anyone with read access sees it (no token).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourceView {
     pub name: String,
     pub kind: String,

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 /// Geometric-mean summary of one set of series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Geomean {
     /// Series that contributed.
     pub series: usize,
@@ -37,6 +38,7 @@ pub struct Geomean {
 
 /// Geomean of one benchmark suite (the caller's group key).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupGeomean {
     pub group: String,
     pub geomean: Geomean,

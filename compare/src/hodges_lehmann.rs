@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 /// A point estimate with an interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShiftEstimate {
     pub estimate: f64,
     pub low: f64,

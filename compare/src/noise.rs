@@ -21,6 +21,7 @@ pub const SPLIT_Z: f64 = 4.0;
 
 /// How run levels are put on a common, unit-free scale.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Scale {
     /// `ln(x)`: every value is positive; differences are log-ratios.
@@ -66,6 +67,7 @@ impl Scale {
 /// Run-to-run noise of a series: the standard deviation of one run's level, on its
 /// [`Scale`], estimated robustly from adjacent differences.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Noise {
     pub scale: Scale,
     /// σ of one run's level (on the log scale: ≈ the relative spread, 0.01 = ±1 %).

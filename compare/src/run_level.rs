@@ -50,6 +50,7 @@ pub struct RunLevels {
 
 /// The run-level test of one series.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunTest {
     pub base_runs: usize,
     pub head_runs: usize,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 /// One series to compare. `None` on a side means the series does not exist there
 /// (→ Added / Removed); `Some(vec![])` means it exists without usable samples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeriesInput<K> {
     pub key: K,
     /// Benchmark suite (or any caller-chosen key) for the per-group geomean.
@@ -24,6 +25,7 @@ pub struct SeriesInput<K> {
 
 /// Median of one side with its order-statistic interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SideStats {
     /// Finite samples used.
     pub n: usize,
@@ -37,6 +39,7 @@ pub struct SideStats {
 
 /// A two-sided interval with its coverage.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Interval {
     pub low: f64,
     pub high: f64,
@@ -45,6 +48,7 @@ pub struct Interval {
 
 /// How the relative change was estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeMethod {
     /// Hodges–Lehmann on ln values: ratio = exp(median of ln head_j − ln base_i).
@@ -56,6 +60,7 @@ pub enum ChangeMethod {
 
 /// Something the reader should know about a series' figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Note {
     /// NaN/±∞ samples were skipped.
@@ -79,6 +84,7 @@ pub enum Note {
 
 /// The comparison of one series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeriesComparison<K> {
     pub key: K,
     pub group: String,
@@ -113,6 +119,7 @@ pub struct SeriesComparison<K> {
 
 /// Totals and geomeans of a whole comparison.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComparisonSummary {
     pub total: usize,
     pub regressions: usize,

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 /// Outcome for one series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Verdict {
     /// Significantly worse, by at least the minimum change.

@@ -12,9 +12,11 @@
 //! The algorithm, defaults and measured quality are in docs/detection.md.
 
 mod adjacent;
+pub mod calendar;
 mod config;
 pub mod corpus;
 pub mod corpus_trend;
+pub mod deseason;
 mod drift;
 mod edivisive;
 mod energy;

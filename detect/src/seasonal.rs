@@ -34,9 +34,10 @@
 //! With the default 4 weeks a verdict needs at least 3 weeks with data (the leave-one-out
 //! set needs two other weeks per week).
 //!
-//! The weekly shift is a fixed 168 h: a DST change of one hour between the deploy and a
-//! past week moves that week's window by an hour. The window medians absorb most of it,
-//! but it is not modelled (left for later, together with holidays).
+//! Weeks are local calendar weeks in the configured timezone ([`SeasonalConfig::tz`],
+//! [`crate::calendar::weeks_before`]): a deploy on Monday 09:00 Amsterdam time is compared
+//! with Mondays 09:00 local, 168 h apart in winter and 169 h across the autumn change.
+//! In UTC (the default) a week is exactly 168 h. Holidays are not modelled.
 //!
 //! Non-finite values are skipped; the function never panics (empty input, NaN, ±1e308,
 //! negative or huge times, a deploy outside the data).
@@ -66,6 +67,9 @@ pub struct SeasonalConfig {
     pub alpha: f64,
     /// Smallest change that counts, % (default 5.0).
     pub min_effect_pct: f64,
+    /// Timezone of the series' users: "the same hours of the week" are local hours
+    /// (default UTC).
+    pub tz: crate::calendar::Tz,
 }
 
 impl Default for SeasonalConfig {
@@ -76,6 +80,7 @@ impl Default for SeasonalConfig {
             level_ms: 6 * 3_600_000,
             alpha: 0.05,
             min_effect_pct: 5.0,
+            tz: crate::calendar::Tz::UTC,
         }
     }
 }
@@ -214,14 +219,16 @@ pub fn deploy_verdict(
     let d = deploy_ms as i128;
     let window = cfg.window_ms as i128;
     let level = cfg.level_ms as i128;
-    let week = WEEK_MS as i128;
     let observed = s.median_in(d, d + window);
     let level_now = s.median_in(d - level, d);
     let earliest = s.t.first().map(|&t| t as i128);
 
     let mut weeks: Vec<Week> = Vec::new();
     for k in 1..=cfg.weeks.min(MAX_WEEKS) {
-        let shifted = d - k as i128 * week;
+        let Some(shifted) = crate::calendar::weeks_before(deploy_ms, k as i64, cfg.tz) else {
+            break; // out of the calendar's range: so are all older weeks
+        };
+        let shifted = shifted as i128;
         match earliest {
             Some(e) if shifted + window.max(0) > e => {}
             _ => break, // this week and all older ones are before the first point

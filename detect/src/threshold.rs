@@ -18,6 +18,7 @@ use crate::adjacent::relative_change;
 
 /// Which deviations count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     Increase,
@@ -28,6 +29,7 @@ pub enum Side {
 
 /// Reference value for `percent_change`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Baseline {
     /// Median of the `n` points before the evaluated one.
@@ -41,6 +43,7 @@ pub enum Baseline {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ThresholdRule {
     Static {

@@ -41,6 +41,7 @@ pub fn report_item(report: &Report, now: i64) -> NewJob {
 
 /// A manual request (UI, API, CLI): a commit, optionally as a PR's head.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ManualRequest {
     pub commit: String,
@@ -122,6 +123,7 @@ pub async fn cancel_job(
 
 /// The queue as the queue page shows it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueView {
     pub queued: Vec<QueuedJob>,
     pub running: Vec<crate::store::perf_jobs::PerfJobRow>,
@@ -132,6 +134,7 @@ pub struct QueueView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueuedJob {
     pub position: usize,
     /// Expected start, ms from now (one runner slot assumed).

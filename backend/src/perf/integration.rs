@@ -12,6 +12,7 @@ use crate::Store;
 
 /// What an admin sends (API `PUT /api/v1/projects/{slug}/github`, CLI `perfwatch github set`).
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationInput {
     /// `owner/name`.
@@ -48,6 +49,7 @@ pub struct IntegrationInput {
 
 /// What anyone with read access sees: no secret, only whether one is set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntegrationView {
     pub repo: String,
     pub api_base: String,

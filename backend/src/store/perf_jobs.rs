@@ -11,6 +11,7 @@ use crate::error::{Result, StoreError};
 
 /// Why a job exists (column `perf_jobs.purpose`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Purpose {
     /// A push to a master branch: part of the master set.
@@ -62,6 +63,7 @@ impl Purpose {
 
 /// Where a job is (column `perf_jobs.state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PerfState {
     Queued,
@@ -133,6 +135,7 @@ pub struct NewPerfJob {
 
 /// One job as users see it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PerfJobRow {
     pub id: i64,
     pub project_id: i64,
@@ -174,6 +177,7 @@ pub struct Fence {
 
 /// One line of a step's log.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogLine {
     pub seq: i64,
     pub step: String,

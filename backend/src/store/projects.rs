@@ -10,6 +10,7 @@ use crate::error::{Result, StoreError};
 use crate::time::now_ms;
 
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewProject {
     pub slug: String,

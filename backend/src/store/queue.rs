@@ -16,6 +16,7 @@ use crate::error::{Result, StoreError};
 
 /// The state of a job (column `work_queue.state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
     /// Waiting for `not_before`, or claimable.
@@ -99,6 +100,7 @@ pub enum Finish {
 
 /// A job as admins see it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobRow {
     pub id: i64,
     pub kind: String,
