@@ -9,6 +9,7 @@ use crate::view::{CommitInfo, SeriesInfo};
 
 /// Whether a change made things worse or better, given the measure's direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AlertDirection {
     Regression,
@@ -43,6 +44,7 @@ impl AlertDirection {
 
 /// What raised the alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AlertKind {
     /// A change point found by E-Divisive detection.
@@ -74,6 +76,7 @@ impl AlertKind {
 
 /// The x axis a suspect range is measured on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum RangeAxis {
     /// Commit order on the project's main branch.
@@ -101,6 +104,7 @@ impl RangeAxis {
 /// A suspect range `(lo, hi]`: after the last good point, up to and including the
 /// first bad one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SuspectRange {
     pub lo: i64,
     pub hi: i64,
@@ -130,6 +134,7 @@ impl SuspectRange {
 
 /// One point that bounds a suspect range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertPoint {
     pub run_id: i64,
     pub sha: Option<String>,
@@ -143,6 +148,7 @@ pub struct AlertPoint {
 
 /// An alert as the API returns it and the pages show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertView {
     pub id: i64,
     pub group_id: Option<i64>,
@@ -193,6 +199,7 @@ pub const MAX_SUSPECT_COMMITS: usize = 50;
 
 /// Alerts that share one suspect push.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertGroupView {
     pub id: i64,
     pub project: String,
@@ -214,6 +221,7 @@ pub struct AlertGroupView {
 
 /// A mark on a trend chart where an alert's change happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChartAlert {
     pub id: i64,
     pub x: f64,
@@ -228,6 +236,7 @@ pub struct ChartAlert {
 
 /// What one detection pass did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DetectSummary {
     pub series: usize,
     /// Series too short to test.
@@ -246,6 +255,7 @@ pub struct DetectSummary {
 
 /// A stored threshold rule. `rule` is the JSON of `perfwatch_detect::threshold::ThresholdRule`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ThresholdRuleView {
     pub id: i64,
     pub project: String,
@@ -259,6 +269,7 @@ pub struct ThresholdRuleView {
 
 /// Filters of the alerts list; every one is in the alerts page's URL.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct AlertFilter {
     pub project: Option<String>,
@@ -336,6 +347,7 @@ impl AlertFilter {
 
 /// Where an alert or alert group is in the triage workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TriageState {
     /// Nobody has looked at it yet.
@@ -408,6 +420,7 @@ pub fn group_state(set: Option<TriageState>, alerts: &[TriageState]) -> TriageSt
 
 /// The triage fields of an alert group.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupTriage {
     /// Effective state (see [`group_state`]).
     pub state: TriageState,
@@ -421,6 +434,7 @@ pub struct GroupTriage {
 
 /// One recorded triage change: who, when, what, from and to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     pub id: i64,
     pub group_id: Option<i64>,
@@ -435,6 +449,7 @@ pub struct HistoryEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TriageNote {
     pub id: i64,
     pub author: String,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// How the baseline commit of a run was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BaselineRule {
     /// The run is on the main branch: the commits before it on main.
@@ -22,6 +23,7 @@ pub enum BaselineRule {
 
 /// Where the base samples of a run's comparison come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BaselineInfo {
     /// The project's main branch.
     pub branch: String,
@@ -37,6 +39,7 @@ pub struct BaselineInfo {
 
 /// The series one row of a baseline comparison is about, and where its base came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BaselineKey {
     pub series_id: i64,
     pub benchmark: String,

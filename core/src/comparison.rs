@@ -11,6 +11,7 @@ use crate::view::SeriesInfo;
 
 /// One side of a comparison, as written in a URL or on the command line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum SideSpec {
     /// `commit:<sha or unique prefix>` — every run at that commit.
@@ -109,6 +110,7 @@ fn parse_time(s: &str) -> Option<i64> {
 
 /// Row order of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SortKey {
     /// Regressions, then improvements, then the rest; each by size of change.
@@ -144,6 +146,7 @@ impl SortKey {
 
 /// Everything the compare page shows, as its query string: a permalink.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct CompareSpec {
     /// `None`: the default base (main branch at the merge-base of a branch head).
@@ -326,6 +329,7 @@ fn percent_decode(s: &str) -> String {
 
 /// The outcome of one series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RowVerdict {
     Regression,
@@ -375,6 +379,7 @@ impl RowVerdict {
 
 /// Median of one side with its order-statistic interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SideSummary {
     pub n: usize,
     pub median: f64,
@@ -386,6 +391,7 @@ pub struct SideSummary {
 
 /// One series of a comparison.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompareRow {
     pub series: SeriesInfo,
     /// Benchmark suite (geomean group).
@@ -418,6 +424,7 @@ pub struct CompareRow {
 
 /// How a run-level verdict was reached (see docs/statistics.md, "Few samples").
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunBasis {
     pub base_runs: usize,
     pub head_runs: usize,
@@ -427,6 +434,7 @@ pub struct RunBasis {
 
 /// Geometric mean of head/base median ratios.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GeomeanSummary {
     pub group: String,
     pub series: usize,
@@ -437,6 +445,7 @@ pub struct GeomeanSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompareSummary {
     pub total: usize,
     pub regressions: usize,
@@ -451,6 +460,7 @@ pub struct CompareSummary {
 
 /// What one side resolved to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SideInfo {
     pub spec: SideSpec,
     /// For people: `branch feature-x at 1a2b3c4d5e (3 runs)`.
@@ -465,6 +475,7 @@ pub struct SideInfo {
 
 /// A whole comparison: the read model of the page, the JSON export and the CLI.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComparisonView {
     pub project: String,
     pub main_branch: String,
@@ -527,6 +538,7 @@ impl ComparisonView {
 
 /// One release against the one before it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReleaseStep {
     pub name: String,
     pub previous: Option<String>,
@@ -540,6 +552,7 @@ pub struct ReleaseStep {
 
 /// Median and interval of one series at one release.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReleasePoint {
     pub release: String,
     pub at: i64,
@@ -551,6 +564,7 @@ pub struct ReleasePoint {
 
 /// Release-over-release view of a project, and per-release medians of one series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReleasesView {
     pub project: crate::view::ProjectInfo,
     pub steps: Vec<ReleaseStep>,

@@ -11,6 +11,7 @@ use crate::units::Direction;
 /// One execution of a benchmark suite or load test, at one commit (or one moment) on
 /// one branch and testbed, holding results for many series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RunSubmission {
     /// Project slug, e.g. `mongo-go-driver`.
@@ -41,6 +42,7 @@ pub struct RunSubmission {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CommitInput {
     pub sha: String,
@@ -56,6 +58,7 @@ pub struct CommitInput {
 
 /// The samples of one series in one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResultInput {
     /// Benchmark name, e.g. `BenchmarkInsertOne/small` or `POST /groups`.
@@ -83,6 +86,7 @@ pub struct ResultInput {
 
 /// The summary stored beside the raw samples of one measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
     pub n: u64,
     pub mean: f64,
@@ -103,6 +107,7 @@ pub fn params_key(params: &BTreeMap<String, String>) -> String {
 
 /// Kind of a timeline marker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AnnotationKind {
     Release,
@@ -133,6 +138,7 @@ impl AnnotationKind {
 
 /// A release or annotation as submitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AnnotationInput {
     pub project: String,

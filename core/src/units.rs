@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which way is better for a measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     #[default]
@@ -31,6 +32,7 @@ impl Direction {
 
 /// What a unit measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UnitKind {
     Time,
@@ -48,6 +50,7 @@ pub enum UnitKind {
 /// A unit turned into its canonical form: multiply a value by `factor` to get it in
 /// `canonical`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NormalizedUnit {
     pub kind: UnitKind,
     pub canonical: String,

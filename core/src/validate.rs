@@ -14,6 +14,7 @@ use crate::units::{default_direction, normalize_unit, Direction, UnitKind};
 
 /// One problem with the input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// JSON path of the offending field, e.g. `results[2].samples[0]`; `` for the body.
     pub path: String,
@@ -31,6 +32,7 @@ impl FieldError {
 
 /// Every problem found in one input (capped, so a million bad samples make one short answer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[error("{} invalid field(s), first: {}: {}", errors.len(), errors.first().map(|e| e.path.as_str()).unwrap_or(""), errors.first().map(|e| e.reason.as_str()).unwrap_or(""))]
 pub struct ValidationErrors {
     pub errors: Vec<FieldError>,
@@ -59,6 +61,7 @@ impl Collector {
 
 /// A validated result, values in the canonical unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValidResult {
     pub benchmark: String,
     pub measure: String,
@@ -77,6 +80,7 @@ pub struct ValidResult {
 
 /// A validated run, ready to store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValidRun {
     pub project: String,
     pub branch: Option<String>,

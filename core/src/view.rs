@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::units::Direction;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectInfo {
     pub id: i64,
     pub slug: String,
@@ -19,6 +20,7 @@ pub struct ProjectInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeriesInfo {
     pub id: i64,
     pub project: String,
@@ -51,6 +53,7 @@ impl SeriesInfo {
 
 /// One row of a project page: a series, its latest value and recent shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeriesOverview {
     pub series: SeriesInfo,
     pub latest: Option<f64>,
@@ -62,6 +65,7 @@ pub struct SeriesOverview {
 
 /// One point on a trend chart: one run's measurement of a series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Point {
     pub run_id: i64,
     /// Order of the commit on its branch, when the run has a commit.
@@ -79,6 +83,7 @@ pub struct Point {
 
 /// A release, deploy, infra change or note, placed on the timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Marker {
     pub id: i64,
     pub name: String,
@@ -91,6 +96,7 @@ pub struct Marker {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommitInfo {
     pub sha: String,
     pub parent: Option<String>,
@@ -102,6 +108,7 @@ pub struct CommitInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeasurementView {
     pub series: SeriesInfo,
     pub n: i64,
@@ -114,6 +121,7 @@ pub struct MeasurementView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunDetail {
     pub id: i64,
     pub project: String,
@@ -130,6 +138,7 @@ pub struct RunDetail {
 
 /// What a stored run submission answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunReceipt {
     pub run_id: i64,
     /// True when a run with the same `run_key` was already stored: nothing new was written.

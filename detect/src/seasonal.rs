@@ -86,6 +86,7 @@ impl Default for SeasonalConfig {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeployVerdictKind {
     Pass,
@@ -96,6 +97,7 @@ pub enum DeployVerdictKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeployVerdict {
     pub verdict: DeployVerdictKind,
     /// Median of the points in the post-deploy window.
