@@ -1,6 +1,8 @@
 //! The trend chart: geometry (pure, tested) and the SVG component.
 
+pub mod labels;
 pub mod scale;
+pub mod time_ticks;
 pub mod trend;
 
 pub use trend::TrendChart;

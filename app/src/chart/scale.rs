@@ -6,10 +6,14 @@ use perfwatch_core::chart::{ChartLine, ChartPoint};
 
 pub const WIDTH: f64 = 960.0;
 pub const HEIGHT: f64 = 380.0;
+/// Smallest left margin; [`Frame::with_margins`] widens it to fit the y tick labels.
 pub const LEFT: f64 = 80.0;
 pub const RIGHT: f64 = 20.0;
+/// Top margin with one lane of marker labels; more lanes add to it.
 pub const TOP: f64 = 34.0;
 pub const BOTTOM: f64 = 40.0;
+/// Space between a y tick label and the plot.
+pub const TICK_GAP: f64 = 6.0;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Frame {
@@ -18,6 +22,10 @@ pub struct Frame {
     pub y0: f64,
     pub y1: f64,
     pub log: bool,
+    /// Left edge of the plot (room for the y tick labels).
+    pub left: f64,
+    /// Top edge of the plot (room for the marker label lanes).
+    pub top: f64,
 }
 
 impl Frame {
@@ -39,6 +47,8 @@ impl Frame {
                 y0: 0.0,
                 y1: 1.0,
                 log: false,
+                left: LEFT,
+                top: TOP,
             };
         }
         if x0 == x1 {
@@ -55,6 +65,8 @@ impl Frame {
                 y0: 10f64.powf(l0 - pad),
                 y1: 10f64.powf(l1 + pad),
                 log,
+                left: LEFT,
+                top: TOP,
             };
         }
         let span = y1 - y0;
@@ -75,11 +87,28 @@ impl Frame {
             y0: lo,
             y1: y1 + pad,
             log,
+            left: LEFT,
+            top: TOP,
+        }
+    }
+
+    /// The frame with its left margin wide enough for the widest y tick label (so
+    /// "1,500 jobs/min" keeps its "1") and its top margin tall enough for `lanes`
+    /// rows of marker labels.
+    pub fn with_margins(self, tick_labels: &[String], lanes: usize) -> Frame {
+        let widest = tick_labels
+            .iter()
+            .map(|l| super::labels::text_width(l))
+            .fold(0.0, f64::max);
+        Frame {
+            left: LEFT.max(widest + TICK_GAP + 4.0).min(WIDTH / 3.0),
+            top: TOP + lanes.saturating_sub(1) as f64 * super::labels::LANE_H,
+            ..self
         }
     }
 
     pub fn px(&self, x: f64) -> f64 {
-        LEFT + (x - self.x0) / (self.x1 - self.x0) * (WIDTH - LEFT - RIGHT)
+        self.left + (x - self.x0) / (self.x1 - self.x0) * (WIDTH - self.left - RIGHT)
     }
 
     pub fn py(&self, y: f64) -> f64 {
@@ -89,12 +118,12 @@ impl Frame {
         } else {
             (y - self.y0) / (self.y1 - self.y0)
         };
-        HEIGHT - BOTTOM - t * (HEIGHT - TOP - BOTTOM)
+        HEIGHT - BOTTOM - t * (HEIGHT - self.top - BOTTOM)
     }
 
     /// Data x at SVG x (inverse of [`Frame::px`]).
     pub fn x_at(&self, px: f64) -> f64 {
-        self.x0 + (px - LEFT) / (WIDTH - LEFT - RIGHT) * (self.x1 - self.x0)
+        self.x0 + (px - self.left) / (WIDTH - self.left - RIGHT) * (self.x1 - self.x0)
     }
 
     pub fn y_ticks(&self) -> Vec<f64> {
@@ -199,9 +228,49 @@ mod tests {
         };
         let f = Frame::fit(&[line], false);
         assert_eq!(f.px(1.0), LEFT);
+        assert_eq!(f.py(f.y1), TOP);
         assert_eq!(f.px(11.0), WIDTH - RIGHT);
         assert!((f.x_at(f.px(7.5)) - 7.5).abs() < 1e-9);
         assert!(f.py(20.0) < f.py(10.0), "higher values are drawn higher");
+    }
+
+    #[test]
+    fn left_margin_fits_the_widest_tick_label() {
+        let line = ChartLine {
+            label: "a".into(),
+            series_id: 1,
+            points: vec![pt(1.0, 0.0), pt(2.0, 1500.0)],
+            total_points: 2,
+        };
+        let f = Frame::fit(&[line], false);
+        let labels: Vec<String> = f
+            .y_ticks()
+            .iter()
+            .map(|v| perfwatch_core::units::format_value(*v, "jobs/min"))
+            .collect();
+        assert!(
+            labels
+                .iter()
+                .any(|l| l == "1500 jobs/min" || l == "1,500 jobs/min"),
+            "{labels:?}"
+        );
+        let g = f.with_margins(&labels, 1);
+        let widest = labels
+            .iter()
+            .map(|l| super::super::labels::text_width(l))
+            .fold(0.0, f64::max);
+        // The label is drawn right-aligned at left - TICK_GAP: its start stays inside the SVG.
+        assert!(g.left - TICK_GAP - widest >= 0.0, "{} {widest}", g.left);
+        assert_eq!(g.px(1.0), g.left);
+        assert_eq!(
+            f.with_margins(&["1 ms".into()], 1).left,
+            LEFT,
+            "short labels keep the default"
+        );
+        assert_eq!(
+            f.with_margins(&[], 3).top,
+            TOP + 2.0 * super::super::labels::LANE_H
+        );
     }
 
     #[test]

@@ -6,8 +6,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use perfwatch_core::chart::{ChartLine, ChartQuery, SeriesChart, XMode};
 
-use super::scale::{nearest, nice_ticks, Frame, BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH};
-use crate::format::{date, datetime, format_value, pct, short_sha, sig};
+use super::labels::{lanes_used, layout, LANE_H};
+use super::scale::{nearest, nice_ticks, Frame, BOTTOM, HEIGHT, RIGHT, TICK_GAP, WIDTH};
+use super::time_ticks::time_ticks;
+use crate::format::{datetime, format_value, pct, short_sha, sig};
 
 pub const COLORS: [&str; 6] = [
     "#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2",
@@ -71,8 +73,23 @@ fn polyline(l: &ChartLine, f: &Frame) -> String {
 
 #[component]
 pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
-    let frame = Frame::fit(&chart.lines, chart.query.log);
     let unit = chart.series.unit.clone();
+    let fitted = Frame::fit(&chart.lines, chart.query.log);
+    let y_ticks = fitted.y_ticks();
+    let y_labels: Vec<String> = y_ticks.iter().map(|v| format_value(*v, &unit)).collect();
+    // Margins: left from the widest y label, top from the marker label lanes (which
+    // need the final x scale, and that does not depend on the top margin).
+    let wide = fitted.with_margins(&y_labels, 1);
+    let shown_markers: Vec<_> = chart
+        .markers
+        .iter()
+        .filter(|m| m.x >= wide.x0 && m.x <= wide.x1)
+        .cloned()
+        .collect();
+    let marker_xs: Vec<f64> = shown_markers.iter().map(|m| wide.px(m.x)).collect();
+    let marker_names: Vec<String> = shown_markers.iter().map(|m| m.name.clone()).collect();
+    let placed = layout(&marker_xs, &marker_names, WIDTH - 2.0);
+    let frame = fitted.with_margins(&y_labels, lanes_used(&placed));
     let x_mode = chart.x_mode;
     let series_id = chart.series.id;
     let query = chart.query.clone();
@@ -81,17 +98,16 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
     let drag = RwSignal::new(None::<(f64, f64)>);
     let navigate = use_navigate();
 
-    let y_ticks = frame.y_ticks();
-    let x_ticks: Vec<f64> = match x_mode {
+    let x_ticks: Vec<(f64, String)> = match x_mode {
         XMode::Commit => nice_ticks(frame.x0, frame.x1, 8)
             .into_iter()
             .filter(|v| v.fract() == 0.0)
+            .map(|v| (v, format!("{}", v as i64)))
             .collect(),
-        XMode::Time => nice_ticks(frame.x0, frame.x1, 6),
-    };
-    let x_label = move |v: f64| match x_mode {
-        XMode::Commit => format!("{}", v as i64),
-        XMode::Time => date(v as i64),
+        XMode::Time => time_ticks(frame.x0 as i64, frame.x1 as i64, 7)
+            .into_iter()
+            .map(|(t, l)| (t as f64, l))
+            .collect(),
     };
 
     let on_move = move |ev: web_sys::MouseEvent| {
@@ -167,43 +183,58 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
     let selection = move || {
         drag.get().filter(|(a, b)| (a - b).abs() >= 2.0).map(|(a, b)| {
             view! {
-                <rect class="selection" x=format!("{:.1}", a.min(b)) y=TOP width=format!("{:.1}", (a - b).abs())
-                    height=HEIGHT - TOP - BOTTOM />
+                <rect class="selection" x=format!("{:.1}", a.min(b)) y=frame.top width=format!("{:.1}", (a - b).abs())
+                    height=HEIGHT - frame.top - BOTTOM />
             }
         })
     };
 
     let grid = y_ticks
         .iter()
-        .map(|v| {
+        .zip(y_labels)
+        .map(|(v, label)| {
             let y = frame.py(*v);
             view! {
-                <line class="grid" x1=LEFT x2=WIDTH - RIGHT y1=y y2=y />
-                <text class="tick" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{format_value(*v, &unit)}</text>
+                <line class="grid" x1=frame.left x2=WIDTH - RIGHT y1=y y2=y />
+                <text class="tick y-tick" x=frame.left - TICK_GAP y=y + 4.0 text-anchor="end">{label}</text>
             }
         })
         .collect_view();
     let xaxis = x_ticks
-        .iter()
-        .map(|v| {
-            let x = frame.px(*v);
+        .into_iter()
+        .map(|(v, label)| {
+            let x = frame.px(v);
             view! {
                 <line class="axis" x1=x x2=x y1=HEIGHT - BOTTOM y2=HEIGHT - BOTTOM + 5.0 />
-                <text class="tick" x=x y=HEIGHT - BOTTOM + 18.0 text-anchor="middle">{x_label(*v)}</text>
+                <text class="tick x-tick" x=x y=HEIGHT - BOTTOM + 18.0 text-anchor="middle">{label}</text>
             }
         })
         .collect_view();
-    let markers = chart
-        .markers
+    // Every marker keeps its line and its full name as a tooltip; its label is drawn
+    // where the lane layout found room (truncated with "…" when crowded).
+    let mut label_of: Vec<Option<super::labels::PlacedLabel>> = vec![None; shown_markers.len()];
+    for p in placed {
+        let i = p.index;
+        label_of[i] = Some(p);
+    }
+    let markers = shown_markers
         .iter()
-        .enumerate()
-        .map(|(i, m)| {
+        .zip(label_of)
+        .map(|(m, label)| {
             let x = frame.px(m.x);
-            let y = if i % 2 == 0 { TOP - 20.0 } else { TOP - 8.0 };
+            let text = label.map(|l| {
+                // Lane 0 sits right above the plot; further lanes stack upwards.
+                let y = frame.top - 8.0 - l.lane as f64 * LANE_H;
+                view! {
+                    <text class="marker-label" x=format!("{:.1}", l.x) y=format!("{y:.1}")
+                        data-lane=l.lane data-truncated=l.truncated.to_string()>{l.text}</text>
+                }
+            });
             view! {
                 <g class=format!("marker marker-{}", m.kind) data-marker=m.name.clone()>
-                    <line x1=x x2=x y1=TOP y2=HEIGHT - BOTTOM />
-                    <text x=x + 3.0 y=y>{m.name.clone()}</text>
+                    <title>{format!("{} ({})", m.name, m.kind)}</title>
+                    <line x1=x x2=x y1=frame.top y2=HEIGHT - BOTTOM />
+                    {text}
                 </g>
             }
         })
@@ -217,7 +248,7 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
         .filter(|a| a.x >= frame.x0 && a.x <= frame.x1)
         .map(|a| {
             let x = frame.px(a.x);
-            let y = TOP + 8.0;
+            let y = frame.top + 8.0;
             let d = if a.relative_change >= 0.0 {
                 format!(
                     "M{:.1},{:.1} L{:.1},{:.1} L{:.1},{:.1} Z",
@@ -321,7 +352,7 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
                 on:mousemove=on_move on:mousedown=on_down on:mouseup=on_up
                 on:mouseleave=move |_| hover.set(None)>
                 {grid}
-                <line class="axis" x1=LEFT x2=WIDTH - RIGHT y1=HEIGHT - BOTTOM y2=HEIGHT - BOTTOM />
+                <line class="axis" x1=frame.left x2=WIDTH - RIGHT y1=HEIGHT - BOTTOM y2=HEIGHT - BOTTOM />
                 {xaxis}
                 {markers}
                 {alert_marks}
