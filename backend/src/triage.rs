@@ -18,6 +18,7 @@ use crate::Store;
 
 /// The learned sensitivity of a series: its minimum relative change for detection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sensitivity {
     pub series_id: i64,
     /// A fraction (0.08 = 8 %).

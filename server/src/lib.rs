@@ -5,6 +5,8 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod observe;
+pub mod openapi;
+pub mod openapi_page;
 pub mod router;
 pub mod security;
 pub mod shutdown;

@@ -74,8 +74,18 @@ fn build_app(
     let routes = generate_route_list(App);
     let pkg_dir = config.site_root.join("pkg");
     let ctx_store = store.clone();
+    let (api, api_doc) = crate::api::routes(&config, &state);
+    let (doc_json, doc_page) = crate::openapi_page::prepare(crate::openapi::document(api_doc));
     Router::new()
-        .nest("/api/v1", crate::api::routes(&config, &state))
+        .nest("/api/v1", api)
+        .route(
+            "/api/v1/openapi.json",
+            get(crate::openapi::openapi_json).layer(axum::Extension(doc_json)),
+        )
+        .route(
+            "/api/docs",
+            get(crate::openapi_page::page).layer(axum::Extension(doc_page)),
+        )
         .route(
             "/api/v1/github/webhook",
             axum::routing::post(crate::api::github::webhook)

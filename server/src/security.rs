@@ -42,6 +42,23 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
 /// by directive; nothing is stored. Reports come from the browser itself, without
 /// the page's cookies or origin headers, so this route is exempt from the login and
 /// cross-site checks; its route accepts at most [`MAX_REPORT_BYTES`].
+#[utoipa::path(
+    post,
+    path = "/csp-report",
+    tag = "webhooks",
+    request_body(
+        content = serde_json::Value,
+        content_type = "application/csp-report",
+        description = "A CSP violation report as browsers send it (at most 16 KiB)",
+        example = json!({"csp-report": {"document-uri": "http://127.0.0.1/", "violated-directive": "script-src-elem", "effective-directive": "script-src-elem", "blocked-uri": "inline"}})
+    ),
+    responses(
+        (status = 204, description = "Logged and counted by directive"),
+        (status = 400, description = "Not JSON (empty body)"),
+        (status = 413, description = "Larger than 16 KiB (plain-text body)")
+    ),
+    security(())
+)]
 pub async fn report(State(state): State<AppState>, body: Bytes) -> StatusCode {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) else {
         return StatusCode::BAD_REQUEST;

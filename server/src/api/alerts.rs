@@ -12,12 +12,13 @@ use perfwatch_core::alerts::{
 use perfwatch_core::validate::parse_json;
 use perfwatch_core::{FieldError, ValidationErrors};
 use serde::Deserialize;
-use serde_json::{json, Value};
+
+use super::bodies::Created;
 
 use perfwatch_backend::accounts::{Actor, Right};
 
 use super::auth::{Token, Who};
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiErrors, ApiResult};
 use crate::state::AppState;
 
 /// Query of `GET /alerts`. `min_change` is in percent.
@@ -98,6 +99,23 @@ impl AlertsQuery {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/alerts",
+    tag = "alerts",
+    params(
+        ("project" = Option<String>, Query, description = "Project slug"),
+        ("direction" = Option<String>, Query, description = "`regression` or `improvement`"),
+        ("min_change" = Option<f64>, Query, description = "Smallest relative change, percent"),
+        ("max_age_days" = Option<i64>, Query, description = "Detected within this many days"),
+        ("kind" = Option<String>, Query, description = "`changepoint`, `threshold` or `drift`"),
+        ("series" = Option<i64>, Query, description = "Series id"),
+        ("limit" = Option<i64>, Query, description = "1 to 500"),
+        ("state" = Option<String>, Query, description = "untriaged, acknowledged, fixed, wontfix, expected or invalid"),
+        ("assignee" = Option<String>, Query, description = "Assignee name, or `none`")
+    ),
+    responses((status = 200, description = "Alerts, newest first", body = Vec<perfwatch_core::alerts::AlertView>), ApiErrors)
+)]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<AlertsQuery>,
@@ -109,6 +127,13 @@ pub async fn list(
     Ok(Json(state.store.list_alerts(&f).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/alerts/{id}",
+    tag = "alerts",
+    params(("id" = i64, Path, description = "Alert id")),
+    responses((status = 200, description = "The alert", body = perfwatch_core::alerts::AlertView), ApiErrors)
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -116,6 +141,13 @@ pub async fn get_one(
     Ok(Json(state.store.alert(id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/alert-groups/{id}",
+    tag = "alerts",
+    params(("id" = i64, Path, description = "Alert group id")),
+    responses((status = 200, description = "The group with its alerts, triage, history and notes", body = perfwatch_core::alerts::AlertGroupView), ApiErrors)
+)]
 pub async fn group(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -131,6 +163,13 @@ pub struct DetectQuery {
     pub history: Option<bool>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/projects/{slug}/detect",
+    tag = "alerts",
+    params(("slug" = String, Path, description = "Project slug"), ("history" = Option<bool>, Query, description = "Judge threshold rules on every point, not only the newest (default true)")),
+    responses((status = 200, description = "What the detection pass did", body = perfwatch_core::alerts::DetectSummary), ApiErrors)
+)]
 pub async fn detect(
     State(state): State<AppState>,
     Token(token): Token,
@@ -153,6 +192,13 @@ pub async fn detect(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/projects/{slug}/thresholds",
+    tag = "alerts",
+    params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 200, description = "The project's threshold rules", body = Vec<perfwatch_core::alerts::ThresholdRuleView>), ApiErrors)
+)]
 pub async fn list_thresholds(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -162,7 +208,7 @@ pub async fn list_thresholds(
 }
 
 /// Body of `POST /projects/{slug}/thresholds`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewThreshold {
     #[serde(default)]
@@ -172,12 +218,20 @@ pub struct NewThreshold {
     pub rule: perfwatch_backend::detection::engine::threshold::ThresholdRule,
 }
 
+#[utoipa::path(
+    post,
+    path = "/projects/{slug}/thresholds",
+    tag = "alerts",
+    params(("slug" = String, Path, description = "Project slug")),
+    request_body(content = NewThreshold, example = json!({"measure": "latency", "rule": {"kind": "percent_change", "baseline": {"kind": "median_of_last", "n": 10}, "max_increase": 0.1}})),
+    responses((status = 201, description = "Created", body = super::bodies::Created), ApiErrors)
+)]
 pub async fn create_threshold(
     State(state): State<AppState>,
     Token(token): Token,
     Path(slug): Path<String>,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Created>)> {
     let t: NewThreshold =
         parse_json(&body).map_err(|e| ApiError::invalid(StatusCode::BAD_REQUEST, e))?;
     let project = state.store.project(&slug).await?;
@@ -212,9 +266,16 @@ pub async fn create_threshold(
         .store
         .create_threshold_rule(project.id, t.series_id, t.measure.as_deref(), &rule)
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/thresholds/{id}",
+    tag = "alerts",
+    params(("id" = i64, Path, description = "Threshold rule id")),
+    responses((status = 204, description = "Deleted"), ApiErrors)
+)]
 pub async fn delete_threshold(
     State(state): State<AppState>,
     Who(actor): Who,

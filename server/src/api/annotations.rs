@@ -1,5 +1,6 @@
 //! Releases and annotations.
 
+use super::bodies::Created;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -7,23 +8,39 @@ use axum::Json;
 use perfwatch_core::model::AnnotationInput;
 use perfwatch_core::validate::parse_json;
 use perfwatch_core::view::Marker;
-use serde_json::{json, Value};
 
 use super::auth::Token;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiErrors, ApiResult};
 use crate::state::AppState;
 
+#[utoipa::path(
+    post,
+    path = "/annotations",
+    tag = "annotations",
+    request_body(
+        content = perfwatch_core::model::AnnotationInput,
+        example = json!({"project": "checkout", "name": "v1.4.0", "kind": "release", "commit": "4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39", "description": "Spring release"})
+    ),
+    responses((status = 201, description = "Created", body = super::bodies::Created), ApiErrors)
+)]
 pub async fn create(
     State(state): State<AppState>,
     Token(token): Token,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Created>)> {
     let a: AnnotationInput =
         parse_json(&body).map_err(|e| ApiError::invalid(StatusCode::BAD_REQUEST, e))?;
     let id = state.store.add_annotation(&a, token.project_id).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/projects/{slug}/annotations",
+    tag = "annotations",
+    params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 200, description = "Releases and annotations of the main branch", body = Vec<perfwatch_core::view::Marker>), ApiErrors)
+)]
 pub async fn list(
     State(state): State<AppState>,
     Path(slug): Path<String>,

@@ -4,9 +4,16 @@ use axum::extract::{Path, State};
 use axum::Json;
 use perfwatch_backend::baseline::{compare_run_to_baseline, RunVerdict};
 
-use super::error::ApiResult;
+use super::error::{ApiErrors, ApiResult};
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/runs/{id}/baseline",
+    tag = "runs",
+    params(("id" = i64, Path, description = "Run id")),
+    responses((status = 200, description = "The run compared with its main-branch baseline", body = perfwatch_backend::baseline::RunVerdict), ApiErrors)
+)]
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<i64>,

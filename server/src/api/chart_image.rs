@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use perfwatch_core::chart::{ChartQuery, SeriesChart};
 use perfwatch_core::comparison::decode_query;
 
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiErrors, ApiResult};
 use crate::state::AppState;
 
 /// Image size in pixels, both formats.
@@ -43,6 +43,21 @@ fn image(content_type: &'static str, drawn: Result<Vec<u8>, String>) -> ApiResul
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/series/{id}/chart.svg",
+    tag = "series",
+    params(("id" = i64, Path, description = "Series id"),
+        ("x" = Option<String>, Query, description = "`commit` or `time`"),
+        ("scale" = Option<String>, Query, description = "`linear` or `log`"),
+        ("from" = Option<String>, Query, description = "Range start"),
+        ("to" = Option<String>, Query, description = "Range end"),
+        ("branch" = Option<String>, Query, description = "Branch drawn"),
+        ("overlay" = Option<String>, Query, description = "Overlays"),
+        ("branches" = Option<String>, Query, description = "Other branches drawn")
+    ),
+    responses((status = 200, description = "The trend chart", content_type = "image/svg+xml", body = String), ApiErrors)
+)]
 pub async fn series_svg(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -53,6 +68,21 @@ pub async fn series_svg(
     image("image/svg+xml", svg)
 }
 
+#[utoipa::path(
+    get,
+    path = "/series/{id}/chart.png",
+    tag = "series",
+    params(("id" = i64, Path, description = "Series id"),
+        ("x" = Option<String>, Query, description = "`commit` or `time`"),
+        ("scale" = Option<String>, Query, description = "`linear` or `log`"),
+        ("from" = Option<String>, Query, description = "Range start"),
+        ("to" = Option<String>, Query, description = "Range end"),
+        ("branch" = Option<String>, Query, description = "Branch drawn"),
+        ("overlay" = Option<String>, Query, description = "Overlays"),
+        ("branches" = Option<String>, Query, description = "Other branches drawn")
+    ),
+    responses((status = 200, description = "The trend chart", content_type = "image/png", body = Vec<u8>), ApiErrors)
+)]
 pub async fn series_png(
     State(state): State<AppState>,
     Path(id): Path<i64>,

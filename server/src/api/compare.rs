@@ -11,10 +11,11 @@ use perfwatch_core::comparison::{
 };
 use perfwatch_core::{FieldError, ValidationErrors};
 use serde::Deserialize;
-use serde_json::json;
+
+use super::bodies::ShortLink;
 
 use super::auth::Token;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiErrors, ApiResult};
 use crate::state::AppState;
 
 fn bad_field(field: &str, reason: impl Into<String>) -> ApiError {
@@ -40,6 +41,30 @@ fn parse_spec(raw: &str) -> ApiResult<(CompareSpec, String)> {
 
 /// `GET /projects/{slug}/compare?base=&head=&format=json|csv|markdown` (+ the page's
 /// filters `only`, `bench`, `measure`, `testbed`, `sort`).
+#[utoipa::path(
+    get,
+    path = "/projects/{slug}/compare",
+    tag = "compare",
+    params(
+        ("slug" = String, Path, description = "Project slug"),
+        ("base" = Option<String>, Query, description = "Base side: `commit:<sha>`, `branch:<name>`, `run:<id>`, `release:<name>` or `time:<from>..<to>`"),
+        ("head" = String, Query, description = "Head side, same forms as base"),
+        ("format" = Option<String>, Query, description = "`json` (default), `csv` or `markdown`"),
+        ("only" = Option<String>, Query, description = "`significant`: only rows with a verdict"),
+        ("bench" = Option<String>, Query, description = "Benchmark name filter"),
+        ("measure" = Option<String>, Query, description = "Measure filter"),
+        ("testbed" = Option<String>, Query, description = "Testbed filter"),
+        ("sort" = Option<String>, Query, description = "Row order")
+    ),
+    responses(
+        (status = 200, description = "The comparison, series by series", content(
+            (perfwatch_core::comparison::ComparisonView = "application/json"),
+            (String = "text/csv"),
+            (String = "text/markdown")
+        )),
+        ApiErrors
+    )
+)]
 pub async fn compare(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -66,7 +91,7 @@ pub async fn compare(
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShortLinkBody {
     /// The compare page's query string, e.g. `base=release:v1&head=release:v2`.
@@ -74,12 +99,20 @@ pub struct ShortLinkBody {
 }
 
 /// `POST /projects/{slug}/compare/short` → `{"id", "path": "/c/<id>", "url", "target"}`.
+#[utoipa::path(
+    post,
+    path = "/projects/{slug}/compare/short",
+    tag = "compare",
+    params(("slug" = String, Path, description = "Project slug")),
+    request_body(content = ShortLinkBody, example = json!({"query": "base=branch:main&head=release:v1.4.0"})),
+    responses((status = 201, description = "Created", body = super::bodies::ShortLink), ApiErrors)
+)]
 pub async fn create_short(
     State(state): State<AppState>,
     Token(token): Token,
     Path(slug): Path<String>,
     Json(body): Json<ShortLinkBody>,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(StatusCode, Json<ShortLink>)> {
     let project = state.store.project(&slug).await?;
     if token.project_id.is_some_and(|p| p != project.id) {
         return Err(ApiError::new(
@@ -96,12 +129,12 @@ pub async fn create_short(
     let path = format!("/c/{id}");
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "id": id,
-            "path": path,
-            "url": format!("{}{path}", state.public_url),
-            "target": spec.page_path(&slug),
-        })),
+        Json(ShortLink {
+            url: format!("{}{path}", state.public_url),
+            target: spec.page_path(&slug),
+            id,
+            path,
+        }),
     ))
 }
 

@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use perfwatch_backend::StoreError;
 use perfwatch_core::{FieldError, ValidationErrors};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::openapi::{RefOr, Response as DocResponse, ResponseBuilder};
+use utoipa::ToSchema;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -68,16 +70,81 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The body of every error answer of the API.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"error": {"status": 422, "message": "invalid input",
+    "fields": [{"path": "results[0].samples[1]", "reason": "must be a finite number"}]}}))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// The HTTP status again, for clients that only keep the body.
+    pub status: u16,
+    /// What went wrong; for internal errors only `internal error (request <id>)`.
+    pub message: String,
+    /// Every offending field with its JSON path (empty when no field is at fault).
+    pub fields: Vec<FieldError>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
-            "error": {
-                "status": self.status.as_u16(),
-                "message": self.message,
-                "fields": self.fields,
-            }
-        });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                status: self.status.as_u16(),
+                message: self.message,
+                fields: self.fields,
+            },
+        };
         (self.status, Json(body)).into_response()
+    }
+}
+
+/// The error answers every documented route may give, all with [`ErrorBody`]
+/// (listed once here so that each route's annotation stays short).
+pub struct ApiErrors;
+
+impl utoipa::IntoResponses for ApiErrors {
+    fn responses() -> std::collections::BTreeMap<String, RefOr<DocResponse>> {
+        [
+            (
+                "400",
+                "Malformed request: body, query or path parameter (fields name the culprits)",
+            ),
+            ("401", "No or an unknown token/session where one is needed"),
+            (
+                "403",
+                "Authenticated, but without the right needed (or a cross-site write)",
+            ),
+            ("404", "What the path names does not exist"),
+            (
+                "409",
+                "Conflicts with the current state (fields name the culprit)",
+            ),
+            (
+                "422",
+                "Well-formed but invalid input (fields name every culprit)",
+            ),
+            (
+                "500",
+                "Internal error: only `internal error (request <id>)`, the id is in the log",
+            ),
+        ]
+        .into_iter()
+        .map(|(code, what)| {
+            let r = ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/json",
+                    utoipa::openapi::ContentBuilder::new()
+                        .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build();
+            (code.to_string(), RefOr::T(r))
+        })
+        .collect()
     }
 }
 

@@ -10,7 +10,7 @@ use perfwatch_backend::StoreError;
 use serde::Deserialize;
 
 use super::auth::Who;
-use super::error::ApiResult;
+use super::error::{ApiErrors, ApiResult};
 use crate::state::AppState;
 
 fn global_admin(actor: &Actor) -> Result<(), StoreError> {
@@ -27,6 +27,16 @@ pub struct JobsQuery {
     pub limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/jobs",
+    tag = "admin",
+    params(
+        ("state" = Option<String>, Query, description = "`queued`, `leased`, `done` or `dead` (the default)"),
+        ("limit" = Option<i64>, Query, description = "1 to 1000 (default 100)")
+    ),
+    responses((status = 200, description = "Work-queue jobs", body = Vec<perfwatch_backend::queue::JobRow>), ApiErrors)
+)]
 pub async fn list(
     State(st): State<AppState>,
     Who(actor): Who,
@@ -42,6 +52,13 @@ pub async fn list(
     Ok(Json(st.store.queue_jobs(state, limit).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/jobs/{id}/requeue",
+    tag = "admin",
+    params(("id" = i64, Path, description = "Work-queue job id")),
+    responses((status = 204, description = "Queued again, attempts reset"), ApiErrors)
+)]
 pub async fn requeue(
     State(st): State<AppState>,
     Who(actor): Who,

@@ -9,13 +9,21 @@ use perfwatch_backend::window_metrics::{
     list_sources, put_source, request, SourceInput, SourceView,
 };
 use serde::Deserialize;
-use serde_json::{json, Value};
+
+use super::bodies::{CollectQueued, ScheduleCreated};
 
 use super::auth::Who;
-use super::error::ApiResult;
+use super::error::{ApiErrors, ApiResult};
 use crate::state::AppState;
 
 /// `GET /api/v1/projects/{slug}/metric-sources` (admins: URLs may be internal).
+#[utoipa::path(
+    get,
+    path = "/projects/{slug}/metric-sources",
+    tag = "metrics",
+    params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 200, description = "The project's metric sources (no tokens)", body = Vec<perfwatch_backend::window_metrics::SourceView>), ApiErrors)
+)]
 pub async fn list(
     State(st): State<AppState>,
     Who(actor): Who,
@@ -27,6 +35,14 @@ pub async fn list(
 }
 
 /// `PUT /api/v1/projects/{slug}/metric-sources/{name}`: checked at save time.
+#[utoipa::path(
+    put,
+    path = "/projects/{slug}/metric-sources/{name}",
+    tag = "metrics",
+    params(("slug" = String, Path, description = "Project slug"), ("name" = String, Path, description = "Source name")),
+    request_body(content = perfwatch_backend::window_metrics::SourceInput, example = json!({"config": "url = \"http://127.0.0.1:9090\"\n\n[[query]]\nname = \"p99\"\nmeasure = \"latency_p99\"\nunit = \"ms\"\npromql = \"histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[1m]))) * 1000\"\n"})),
+    responses((status = 200, description = "Saved", body = perfwatch_backend::window_metrics::SourceView), ApiErrors)
+)]
 pub async fn put(
     State(st): State<AppState>,
     Path((slug, name)): Path<(String, String)>,
@@ -37,38 +53,57 @@ pub async fn put(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectBody {
     pub source: String,
 }
 
 /// `POST /api/v1/runs/{id}/metrics`: queue the collection; 202 with when it is due.
+#[utoipa::path(
+    post,
+    path = "/runs/{id}/metrics",
+    tag = "metrics",
+    params(("id" = i64, Path, description = "Run id")),
+    request_body(content = CollectBody, example = json!({"source": "prod"})),
+    responses((status = 202, description = "Collection queued", body = super::bodies::CollectQueued), ApiErrors)
+)]
 pub async fn collect(
     State(st): State<AppState>,
     Who(actor): Who,
     Path(id): Path<i64>,
     Json(b): Json<CollectBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<CollectQueued>)> {
     let run = st.store.run_detail(id).await?;
     let project = st.store.project(&run.project).await?;
     actor.require(Right::Ingest, Some(project.id))?;
     let (job, due) = request(&st.store, id, &b.source).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "queued": job, "not_before": due })),
+        Json(CollectQueued {
+            queued: job,
+            not_before: due,
+        }),
     ))
 }
 
 /// `PUT /api/v1/projects/{slug}/metric-sources/{name}/schedule`: read one query of the
 /// source every `step_s` seconds into time-indexed runs, backfilled from `from`.
+#[utoipa::path(
+    put,
+    path = "/projects/{slug}/metric-sources/{name}/schedule",
+    tag = "metrics",
+    params(("slug" = String, Path, description = "Project slug"), ("name" = String, Path, description = "Source name")),
+    request_body(content = perfwatch_backend::metric_schedules::ScheduleInput, example = json!({"query": "p99", "step_s": 3600, "from": "2026-11-01T00:00:00Z"})),
+    responses((status = 201, description = "Scheduled", body = super::bodies::ScheduleCreated), ApiErrors)
+)]
 pub async fn schedule(
     State(st): State<AppState>,
     Path((slug, name)): Path<(String, String)>,
     Json(b): Json<perfwatch_backend::metric_schedules::ScheduleInput>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<ScheduleCreated>)> {
     let id = perfwatch_backend::metric_schedules::put(&st.store, &slug, &name, &b).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "schedule": id }))))
+    Ok((StatusCode::CREATED, Json(ScheduleCreated { schedule: id })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +119,16 @@ pub struct DeployQuery {
 
 /// `GET /api/v1/projects/{slug}/deploys/{id}`: the verdict of every production series
 /// at a release or deploy marker, against its seasonal expectation.
+#[utoipa::path(
+    get,
+    path = "/projects/{slug}/deploys/{id}",
+    tag = "metrics",
+    params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path, description = "Release or deploy marker id"),
+        ("window_h" = Option<i64>, Query, description = "Post-deploy window judged, hours (default 6)"),
+        ("weeks" = Option<usize>, Query, description = "Past weeks the expectation comes from (default 4)")
+    ),
+    responses((status = 200, description = "The verdict of every production series at the marker", body = perfwatch_backend::deploy_verdicts::DeployView), ApiErrors)
+)]
 pub async fn deploy(
     State(st): State<AppState>,
     Path((slug, id)): Path<(String, i64)>,

@@ -1,5 +1,6 @@
 //! Projects: list, read, create.
 
+use super::bodies::ProjectCreated;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -7,16 +8,28 @@ use axum::Json;
 use perfwatch_backend::store::NewProject;
 use perfwatch_core::validate::parse_json;
 use perfwatch_core::view::ProjectInfo;
-use serde_json::{json, Value};
 
 use super::auth::Token;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiErrors, ApiResult};
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/projects",
+    tag = "projects",
+    responses((status = 200, description = "Every project", body = Vec<perfwatch_core::view::ProjectInfo>), ApiErrors)
+)]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<ProjectInfo>>> {
     Ok(Json(state.store.list_projects().await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/projects/{slug}",
+    tag = "projects",
+    params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 200, description = "The project", body = perfwatch_core::view::ProjectInfo), ApiErrors)
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -24,11 +37,21 @@ pub async fn get_one(
     Ok(Json(state.store.project(&slug).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/projects",
+    tag = "projects",
+    request_body(
+        content = perfwatch_backend::store::NewProject,
+        example = json!({"slug": "checkout", "name": "Checkout service", "main_branch": "main", "repo_url": "https://github.com/example/checkout"})
+    ),
+    responses((status = 201, description = "Created", body = super::bodies::ProjectCreated), ApiErrors)
+)]
 pub async fn create(
     State(state): State<AppState>,
     Token(token): Token,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<ProjectCreated>)> {
     if token.project_id.is_some() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -40,6 +63,6 @@ pub async fn create(
     let id = state.store.create_project(&p).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": id, "slug": p.slug })),
+        Json(ProjectCreated { id, slug: p.slug }),
     ))
 }

@@ -10,9 +10,33 @@ use perfwatch_core::validate::{parse_run_json, validate_run};
 use perfwatch_core::view::{RunDetail, RunReceipt};
 
 use super::auth::Token;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiErrors, ApiResult};
 use crate::state::AppState;
 
+#[utoipa::path(
+    post,
+    path = "/runs",
+    tag = "runs",
+    request_body(
+        content = perfwatch_core::model::RunSubmission,
+        description = "One run in the native format (docs/api.md): project, branch, commit, testbed and results with raw samples",
+        example = json!({
+            "project": "checkout",
+            "branch": "main",
+            "commit": {"sha": "4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39", "message": "Faster cart totals", "time": "2026-11-02T10:00:00Z"},
+            "testbed": "ci-linux-4core",
+            "run_key": "ci-1234-1",
+            "started_at": "2026-11-02T10:05:00Z",
+            "metadata": {"ci_job": "1234"},
+            "results": [{"benchmark": "BenchmarkCartTotal", "measure": "latency", "unit": "ns", "params": {"items": "100"}, "samples": [1210.0, 1195.0, 1230.0, 1202.0]}]
+        })
+    ),
+    responses(
+        (status = 201, description = "Stored", body = perfwatch_core::view::RunReceipt),
+        (status = 200, description = "A run with this run_key exists: nothing written", body = perfwatch_core::view::RunReceipt),
+        ApiErrors
+    )
+)]
 pub async fn submit(
     State(state): State<AppState>,
     Token(token): Token,
@@ -58,6 +82,13 @@ pub async fn submit(
     Ok((status, Json(receipt)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/runs/{id}",
+    tag = "runs",
+    params(("id" = i64, Path, description = "Run id")),
+    responses((status = 200, description = "The run with its measurements and samples", body = perfwatch_core::view::RunDetail), ApiErrors)
+)]
 pub async fn get_run(
     State(state): State<AppState>,
     Path(id): Path<i64>,

@@ -6,9 +6,16 @@ use perfwatch_backend::store::PointFilter;
 use perfwatch_core::view::{Point, SeriesInfo};
 use serde::Deserialize;
 
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiErrors, ApiResult};
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/projects/{slug}/series",
+    tag = "series",
+    params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 200, description = "The project's series", body = Vec<perfwatch_core::view::SeriesInfo>), ApiErrors)
+)]
 pub async fn list(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -50,6 +57,22 @@ fn parse_time(field: &str, v: &Option<String>) -> ApiResult<Option<i64>> {
         })
 }
 
+#[utoipa::path(
+    get,
+    path = "/series/{id}/points",
+    tag = "series",
+    params(
+        ("id" = i64, Path, description = "Series id"),
+        ("branch" = Option<String>, Query, description = "Only points of this branch"),
+        ("from_commit" = Option<String>, Query, description = "From this commit (its order on the branch)"),
+        ("to_commit" = Option<String>, Query, description = "Up to this commit"),
+        ("from_ord" = Option<i64>, Query, description = "From this commit order"),
+        ("to_ord" = Option<i64>, Query, description = "Up to this commit order"),
+        ("from_time" = Option<String>, Query, description = "From this time: RFC 3339 or ms since the epoch"),
+        ("to_time" = Option<String>, Query, description = "Up to this time: RFC 3339 or ms since the epoch")
+    ),
+    responses((status = 200, description = "Points, oldest first", body = Vec<perfwatch_core::view::Point>), ApiErrors)
+)]
 pub async fn points(
     State(state): State<AppState>,
     Path(id): Path<i64>,

@@ -7,10 +7,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use perfwatch_core::alerts::TriageState;
 use serde::Deserialize;
-use serde_json::{json, Value};
+
+use super::bodies::{Changed, Created, SensitivityBody, TicketUrl};
 
 use super::auth::Who;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiErrors, ApiResult};
 use crate::state::AppState;
 
 fn state_of(s: &str) -> ApiResult<TriageState> {
@@ -22,7 +23,7 @@ fn state_of(s: &str) -> ApiResult<TriageState> {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StateBody {
     pub state: String,
@@ -30,6 +31,14 @@ pub struct StateBody {
     pub fixed_commit: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/alert-groups/{id}/state",
+    tag = "triage",
+    params(("id" = i64, Path, description = "Alert group id")),
+    request_body(content = StateBody, example = json!({"state": "acknowledged"})),
+    responses((status = 204, description = "Changed"), ApiErrors)
+)]
 pub async fn group_state(
     State(st): State<AppState>,
     Who(actor): Who,
@@ -42,6 +51,14 @@ pub async fn group_state(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/alerts/{id}/state",
+    tag = "triage",
+    params(("id" = i64, Path, description = "Alert id")),
+    request_body(content = StateBody, example = json!({"state": "expected"})),
+    responses((status = 204, description = "Changed"), ApiErrors)
+)]
 pub async fn alert_state(
     State(st): State<AppState>,
     Who(actor): Who,
@@ -54,7 +71,7 @@ pub async fn alert_state(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkBody {
     pub ids: Vec<i64>,
@@ -63,24 +80,39 @@ pub struct BulkBody {
     pub fixed_commit: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/alerts/bulk-state",
+    tag = "triage",
+    request_body(content = BulkBody, example = json!({"ids": [1], "state": "acknowledged"})),
+    responses((status = 200, description = "Changed", body = super::bodies::Changed), ApiErrors)
+)]
 pub async fn bulk_state(
     State(st): State<AppState>,
     Who(actor): Who,
     Json(b): Json<BulkBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Changed>> {
     let n = st
         .store
         .bulk_set_alert_state(&actor, &b.ids, state_of(&b.state)?, b.fixed_commit)
         .await?;
-    Ok(Json(json!({ "changed": n })))
+    Ok(Json(Changed { changed: n }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssigneeBody {
     pub assignee: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/alert-groups/{id}/assignee",
+    tag = "triage",
+    params(("id" = i64, Path, description = "Alert group id")),
+    request_body(content = AssigneeBody, example = json!({"assignee": "alice"})),
+    responses((status = 204, description = "Changed"), ApiErrors)
+)]
 pub async fn assignee(
     State(st): State<AppState>,
     Who(actor): Who,
@@ -91,23 +123,31 @@ pub async fn assignee(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     pub body: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/alert-groups/{id}/notes",
+    tag = "triage",
+    params(("id" = i64, Path, description = "Alert group id")),
+    request_body(content = NoteBody, example = json!({"body": "Bisected to the allocator change; fix in #812."})),
+    responses((status = 201, description = "Created", body = super::bodies::Created), ApiErrors)
+)]
 pub async fn note(
     State(st): State<AppState>,
     Who(actor): Who,
     Path(id): Path<i64>,
     Json(b): Json<NoteBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Created>)> {
     let nid = st.store.add_note(&actor, id, &b.body).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": nid }))))
+    Ok((StatusCode::CREATED, Json(Created { id: nid })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketBody {
     pub key: String,
@@ -115,6 +155,14 @@ pub struct TicketBody {
     pub url: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/alert-groups/{id}/ticket",
+    tag = "triage",
+    params(("id" = i64, Path, description = "Alert group id")),
+    request_body(content = TicketBody, example = json!({"key": "PERF-12", "url": "https://tracker.example.com/browse/PERF-12"})),
+    responses((status = 204, description = "Linked"), ApiErrors)
+)]
 pub async fn ticket(
     State(st): State<AppState>,
     Who(actor): Who,
@@ -134,6 +182,17 @@ pub struct NewTicketQuery {
 
 /// `GET /alert-groups/{id}/new-ticket`: the prefilled "new issue" URL of the project's
 /// ticket template (404 when the project has none); with `?go=1` a 303 redirect to it.
+#[utoipa::path(
+    get,
+    path = "/alert-groups/{id}/new-ticket",
+    tag = "triage",
+    params(("id" = i64, Path, description = "Alert group id"), ("go" = Option<String>, Query, description = "`1`: answer a redirect to the new-issue page")),
+    responses(
+        (status = 200, description = "The prefilled new-issue URL", body = super::bodies::TicketUrl),
+        (status = 303, description = "With `go=1`: to the new-issue page"),
+        ApiErrors
+    )
+)]
 pub async fn new_ticket(
     State(st): State<AppState>,
     Path(id): Path<i64>,
@@ -148,16 +207,32 @@ pub async fn new_ticket(
     if q.go.is_some_and(|g| !g.is_empty() && g != "0") {
         return Ok(Redirect::to(&url).into_response());
     }
-    Ok(Json(json!({ "url": url })).into_response())
+    Ok(Json(TicketUrl { url }).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/series/{id}/sensitivity",
+    tag = "triage",
+    params(("id" = i64, Path, description = "Series id")),
+    responses((status = 200, description = "The learned sensitivity", body = super::bodies::SensitivityBody), ApiErrors)
+)]
 pub async fn sensitivity(
     State(st): State<AppState>,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "learned": st.store.sensitivity(id).await? })))
+) -> ApiResult<Json<SensitivityBody>> {
+    Ok(Json(SensitivityBody {
+        learned: st.store.sensitivity(id).await?,
+    }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/series/{id}/sensitivity",
+    tag = "triage",
+    params(("id" = i64, Path, description = "Series id")),
+    responses((status = 204, description = "Forgotten"), ApiErrors)
+)]
 pub async fn reset_sensitivity(
     State(st): State<AppState>,
     Who(actor): Who,
