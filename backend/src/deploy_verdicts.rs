@@ -51,8 +51,19 @@ pub async fn deploy_verdicts(
         .into_iter()
         .find(|m| m.id == marker_id)
         .ok_or_else(|| StoreError::NotFound(format!("marker {marker_id}")))?;
+    let schedules = store.series_schedules(project.id).await?;
     let mut metrics = Vec::new();
     for s in store.list_series(project.id).await? {
+        // Local hours of the week in the timezone of the schedule feeding the series.
+        let mut cfg = *cfg;
+        if let Some(tz) = schedules
+            .iter()
+            .find(|x| x.testbed == s.testbed && x.query_name == s.benchmark)
+            .and_then(|x| perfwatch_detect::calendar::parse_tz(&x.settings.timezone).ok())
+        {
+            cfg.tz = tz;
+        }
+        let cfg = &cfg;
         let points = store.points(s.id, &PointFilter::default()).await?;
         // Production series have no commits; series measured per commit are judged by
         // the release comparisons instead.

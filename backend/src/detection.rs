@@ -7,19 +7,29 @@
 //! runs from the last good point's commit to the first bad point's commit. Threshold
 //! rules are judged on the newest point (after ingestion) or on every point (on demand).
 //! docs/alerts.md has the rules.
+//!
+//! Production series — time-indexed, points at most 2 h apart, or fed by a metric
+//! schedule — have daily and weekly cycles: their cycle is removed in the schedule's
+//! timezone before detection (`perfwatch_detect::deseason`), a change must last 6 h and
+//! be at least 5 %, and each alert names the deploy marker it started with. Alerts of a
+//! dry-run schedule's series are recorded but notify no one (docs/detection.md).
 
 /// The pure detection crate, for callers (the CLI, the API) that do not depend on it.
 pub use perfwatch_detect as engine;
 
 use perfwatch_core::alerts::{AlertDirection, AlertKind, DetectSummary, RangeAxis, SuspectRange};
 use perfwatch_core::units::Direction;
+use perfwatch_core::view::Marker;
 use perfwatch_core::view::SeriesInfo;
+use perfwatch_detect::calendar::{parse_tz, Tz};
+use perfwatch_detect::deseason::{detect_production, median_spacing, Cycle};
 use perfwatch_detect::threshold::{Breach, Side, ThresholdRule};
 use perfwatch_detect::{
     detect, fdr::fdr_mask, relative_change, ChangePoint, DetectConfig, Detection, Drift,
 };
 
 use crate::error::{Result, StoreError};
+use crate::store::metric_sources::SeriesSchedule;
 use crate::store::{DetectPoint, NewAlert, StoredRule};
 use crate::Store;
 
@@ -62,6 +72,81 @@ struct SeriesData {
     points: Vec<DetectPoint>,
     change_points: Vec<ChangePoint>,
     drifts: Vec<Drift>,
+    /// Set for a production series: how its cycle was handled.
+    production: Option<Production>,
+}
+
+/// How a production series was detected on.
+#[derive(Debug, Clone)]
+struct Production {
+    tz: Tz,
+    /// The cycle removed (None: too short or sparse to have one).
+    cycle: Option<Cycle>,
+    /// From a dry-run schedule: alerts notify no one.
+    dry_run: bool,
+}
+
+/// Points at most this far apart make a time-indexed series a production series even
+/// without a schedule (nightly benchmark runs without commits stay commit-style).
+const PRODUCTION_SPACING_MS: i64 = 2 * 3_600_000;
+
+/// Whether a series is a production series, and its schedule's settings if it has one.
+fn production_of(
+    info: &SeriesInfo,
+    axis: RangeAxis,
+    points: &[DetectPoint],
+    schedules: &[SeriesSchedule],
+) -> Option<Production> {
+    if axis != RangeAxis::Time {
+        return None;
+    }
+    let schedule = schedules
+        .iter()
+        .find(|s| s.testbed == info.testbed && s.query_name == info.benchmark);
+    if schedule.is_none() {
+        let times: Vec<i64> = points.iter().map(|p| p.time).collect();
+        let spacing = median_spacing(&times);
+        if spacing == 0 || spacing > PRODUCTION_SPACING_MS {
+            return None;
+        }
+    }
+    Some(Production {
+        // The timezone was checked when the schedule was saved.
+        tz: schedule
+            .and_then(|s| parse_tz(&s.settings.timezone).ok())
+            .unwrap_or(Tz::UTC),
+        cycle: None,
+        dry_run: schedule.is_some_and(|s| s.settings.dry_run),
+    })
+}
+
+/// The deploy (or release) marker a production change started with: the newest marker
+/// at most 12 h before the first changed point (or within one step after it).
+fn deploy_of(markers: &[Marker], first_bad_at: i64, step_ms: i64) -> Option<&Marker> {
+    markers
+        .iter()
+        .filter(|m| {
+            m.time <= first_bad_at + step_ms.max(0) && m.time >= first_bad_at - 12 * 3_600_000
+        })
+        .max_by_key(|m| m.time)
+}
+
+/// `details` of a production change-point alert: the cycle removed, the timezone and the
+/// deploy it started with (which links it, through the release, to its commits).
+fn production_details(p: &Production, deploy: Option<&Marker>) -> Option<String> {
+    let deploy = deploy.map(|m| {
+        serde_json::json!({
+            "id": m.id, "name": m.name, "kind": m.kind, "time": m.time, "sha": m.sha,
+        })
+    });
+    let v = serde_json::json!({
+        "kind": "production",
+        "cycle": p.cycle,
+        "timezone": p.tz.name(),
+        "dry_run": p.dry_run,
+        "deploy": deploy,
+    });
+    Some(v.to_string())
 }
 
 /// Runs one detection pass over a project (by slug).
@@ -85,6 +170,8 @@ pub async fn detect_project(
     // What triage taught: series whose alerts were marked invalid ask for bigger changes.
     let learned = store.sensitivities(project.id).await?;
     let groups_before = store.alert_group_ids(project.id).await?;
+    let schedules = store.series_schedules(project.id).await?;
+    let mut markers: Option<Vec<Marker>> = None;
 
     // Read and compute.
     let mut data = Vec::with_capacity(series.len());
@@ -95,7 +182,18 @@ pub async fn detect_project(
         if let Some(m) = learned.get(&info.id) {
             config.min_relative_change = config.min_relative_change.max(*m);
         }
-        let (change_points, drifts) = match detect(&values, &config)
+        let mut production = production_of(&info, axis, &points, &schedules);
+        let found = match production.as_mut() {
+            Some(p) => {
+                let timed: Vec<(i64, f64)> = points.iter().map(|x| (x.time, x.median)).collect();
+                detect_production(&timed, p.tz, &config).map(|(cycle, d)| {
+                    p.cycle = cycle;
+                    d
+                })
+            }
+            None => detect(&values, &config),
+        };
+        let (change_points, drifts) = match found
             .map_err(|e| StoreError::Data(format!("detection on series {}: {e}", info.id)))?
         {
             Detection::TooShort { .. } => {
@@ -114,6 +212,7 @@ pub async fn detect_project(
             points,
             change_points,
             drifts,
+            production,
         });
     }
     // A drift is one hypothesis like a change point: its trend test's p-value joins the
@@ -136,6 +235,17 @@ pub async fn detect_project(
         let mut alerts: Vec<NewAlert> = kept_cps
             .filter_map(|(cp, _)| changepoint_alert(&d.info, d.axis, &d.points, cp))
             .collect();
+        if let Some(p) = &d.production {
+            if !alerts.is_empty() && markers.is_none() {
+                markers = Some(store.markers(project.id, None).await?);
+            }
+            let times: Vec<i64> = d.points.iter().map(|x| x.time).collect();
+            let step = median_spacing(&times);
+            for a in &mut alerts {
+                let deploy = deploy_of(markers.as_deref().unwrap_or(&[]), a.first_bad_at, step);
+                a.details = production_details(p, deploy);
+            }
+        }
         alerts
             .extend(kept_drifts.filter_map(|(dr, _)| drift_alert(&d.info, d.axis, &d.points, dr)));
         alerts.sort_by_key(|a| a.index);
@@ -190,8 +300,23 @@ pub async fn detect_project(
         }
     }
     summary.groups = store.alert_counts(project.id).await?.1 as usize;
+    let dry: Vec<i64> = data
+        .iter()
+        .filter(|d| d.production.as_ref().is_some_and(|p| p.dry_run))
+        .map(|d| d.info.id)
+        .collect();
     for id in store.alert_group_ids(project.id).await? {
-        if !groups_before.contains(&id) {
+        if groups_before.contains(&id) {
+            continue;
+        }
+        // A group made only of dry-run series' alerts is recorded, not announced.
+        let quiet = !dry.is_empty()
+            && store
+                .alert_group_series(id)
+                .await?
+                .iter()
+                .all(|s| dry.contains(s));
+        if !quiet {
             store
                 .enqueue_event(
                     project.id,

@@ -20,9 +20,11 @@ use crate::error::{Result, StoreError};
 use crate::followup::FollowUps;
 use crate::queue::{kinds, Handler, HandlerFuture, JobFailure, Lease, NewJob, Outcome, Queue};
 use crate::secrets::SealKey;
+use crate::store::metric_sources::{ScheduleRow, ScheduleSettings};
 use crate::store::IngestOptions;
 use crate::time::now_ms;
 use crate::Store;
+use perfwatch_detect::calendar::parse_tz;
 
 /// Points per range query: under Prometheus's limit of 11,000.
 pub const CHUNK_POINTS: i64 = 10_000;
@@ -54,6 +56,49 @@ pub struct ScheduleInput {
     pub query: String,
     pub step_s: i64,
     pub from: DateTime<Utc>,
+    /// IANA timezone of the metric's users (default UTC): seasonal expectations compare
+    /// local hours of the week.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Record alerts on the series without notifying anyone (default false).
+    #[serde(default)]
+    pub dry_run: bool,
+    /// A label of the query (`version` of `build_info`): each change of its value marks
+    /// a deploy instead of storing points.
+    #[serde(default)]
+    pub marker_label: Option<String>,
+    /// Days raw points are kept before only hourly rollups remain (default 90).
+    #[serde(default)]
+    pub raw_days: Option<i64>,
+}
+
+impl ScheduleInput {
+    /// The settings, checked: each error names its field.
+    pub fn settings(&self) -> Result<ScheduleSettings> {
+        let timezone = self.timezone.clone().unwrap_or_else(|| "UTC".into());
+        parse_tz(&timezone).map_err(|e| StoreError::invalid("timezone", e))?;
+        let raw_days = self.raw_days.unwrap_or(90);
+        if !(1..=36_500).contains(&raw_days) {
+            return Err(StoreError::invalid("raw_days", "1 to 36500 days"));
+        }
+        let marker_label = self.marker_label.clone().filter(|l| !l.trim().is_empty());
+        if let Some(l) = &marker_label {
+            let ok = l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !l.starts_with(|c: char| c.is_ascii_digit());
+            if !ok {
+                return Err(StoreError::invalid(
+                    "marker_label",
+                    format!("'{l}' is not a Prometheus label name"),
+                ));
+            }
+        }
+        Ok(ScheduleSettings {
+            timezone,
+            dry_run: self.dry_run,
+            marker_label,
+            raw_days,
+        })
+    }
 }
 
 /// Creates (or re-times) a schedule and queues its first pass. Returns its id.
@@ -70,11 +115,12 @@ pub async fn put(store: &Store, slug: &str, source: &str, inp: &ScheduleInput) -
     if !(1..=86_400).contains(&inp.step_s) {
         return Err(StoreError::invalid("step_s", "1 to 86400 seconds"));
     }
+    let settings = inp.settings()?;
     // The watermark is the last point "stored": one step before the first wanted.
     let watermark = inp.from.timestamp_millis() - inp.step_s * 1000;
     let now = now_ms();
     let id = store
-        .metric_schedule_put(row.id, &inp.query, inp.step_s, watermark, now)
+        .metric_schedule_put(row.id, &inp.query, inp.step_s, watermark, &settings, now)
         .await?;
     store
         .queue_enqueue_coalesced(&pass_item(id, now), now, |old| Ok(old.to_string()))
@@ -177,6 +223,15 @@ pub async fn pass(store: &Store, key: &SealKey, id: i64) -> std::result::Result<
                 JobFailure::Permanent(e.to_string())
             }
         })?;
+    if let Some(label) = &s.settings.marker_label {
+        mark_versions(store, &s, &slug, label, &row.name, &data).await?;
+        store.metric_schedule_advance(s.id, end, now_ms()).await?;
+        return Ok(if end < last_due {
+            now_ms()
+        } else {
+            end + step_ms + src.settle.as_millis() as i64
+        });
+    }
     let runs = runs_of(&slug, s.id, spec, &data, &row.name);
     let followups = FollowUps::new(store.clone());
     for run in runs {
@@ -191,6 +246,75 @@ pub async fn pass(store: &Store, key: &SealKey, id: i64) -> std::result::Result<
     } else {
         end + step_ms + src.settle.as_millis() as i64
     })
+}
+
+/// The version a fleet runs at each timestamp: the value of `label` carried by the most
+/// series there (most instances), the greater value on a tie — a rolling deploy
+/// switches when half the fleet runs the new version.
+pub fn versions(data: &QueryData, label: &str) -> Vec<(i64, String)> {
+    let QueryData::Matrix(series) = data else {
+        return Vec::new();
+    };
+    let mut at: BTreeMap<i64, BTreeMap<String, usize>> = BTreeMap::new();
+    for (labels, points) in series {
+        let Some(v) = labels.get(label) else { continue };
+        for (t, x) in points {
+            if x.is_finite() {
+                *at.entry((t * 1000.0) as i64)
+                    .or_default()
+                    .entry(v.clone())
+                    .or_default() += 1;
+            }
+        }
+    }
+    at.into_iter()
+        .filter_map(|(t, counts)| {
+            let top = counts
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)))?;
+            Some((t, top.0))
+        })
+        .collect()
+}
+
+/// Marks a deploy at each change of the fleet's version. The first version ever seen is
+/// the starting point, not a deploy; a marker that exists (a redelivered chunk) is kept.
+async fn mark_versions(
+    store: &Store,
+    s: &ScheduleRow,
+    slug: &str,
+    label: &str,
+    source: &str,
+    data: &QueryData,
+) -> std::result::Result<(), JobFailure> {
+    let mut last = s.last_marker.clone();
+    for (t, version) in versions(data, label) {
+        if last.as_deref() == Some(version.as_str()) {
+            continue;
+        }
+        if let (Some(prev), Some(at)) = (&last, DateTime::from_timestamp_millis(t)) {
+            let a = perfwatch_core::model::AnnotationInput {
+                project: slug.to_string(),
+                name: version.clone(),
+                kind: perfwatch_core::model::AnnotationKind::Deploy,
+                commit: None,
+                time: Some(at),
+                description: Some(format!(
+                    "{label} changed from {prev} to {version} ({source}, query {})",
+                    s.query_name
+                )),
+            };
+            match store.add_annotation(&a, None).await {
+                Ok(_) | Err(StoreError::Conflict { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        store
+            .metric_schedule_marked(s.id, &version, now_ms())
+            .await?;
+        last = Some(version);
+    }
+    Ok(())
 }
 
 /// One time-indexed run per timestamp, holding the query's value (one per label value

@@ -284,9 +284,10 @@ pub fn median_spacing(times: &[i64]) -> i64 {
     gaps[gaps.len() / 2]
 }
 
-/// Detection on a time-indexed series: its cycle removed when it has one
-/// ([`deseasonalize`]), then [`crate::detect`] with [`production_config`]. Change points
-/// index the input points (time order expected, as stored). Returns the cycle removed.
+/// Detection on a time-indexed series: its cycle removed ([`deseasonalize`]), then
+/// [`crate::detect`] with [`production_config`]. Change points index the input points
+/// (time order expected, as stored). Returns the cycle removed; a series too short or
+/// sparse to show its cycle is [`crate::Detection::TooShort`].
 pub fn detect_production(
     points: &[(i64, f64)],
     tz: Tz,
@@ -296,9 +297,20 @@ pub fn detect_production(
     let cfg = production_config(base, median_spacing(&times));
     match deseasonalize(points, tz) {
         Some(d) => Ok((Some(d.cycle), crate::detect(&d.adjusted, &cfg)?)),
+        // Without two days of sub-daily points (three weeks of daily ones) the cycle is
+        // unknown, and on raw values the first night would look like a drop: wait.
         None => {
-            let raw: Vec<f64> = points.iter().map(|p| p.1).collect();
-            Ok((None, crate::detect(&raw, &cfg)?))
+            let needed = match median_spacing(&times) {
+                s if s > 0 && s <= 2 * HOUR => (2 * DAY / s) as usize + 1,
+                _ => 22,
+            };
+            Ok((
+                None,
+                crate::Detection::TooShort {
+                    needed: needed.max(points.len() + 1),
+                    got: points.len(),
+                },
+            ))
         }
     }
 }

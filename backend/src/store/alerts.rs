@@ -484,6 +484,16 @@ impl Store {
         )
     }
 
+    /// The series whose alerts are in a group.
+    pub async fn alert_group_series(&self, group_id: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT series_id FROM alerts WHERE group_id = $1 ORDER BY series_id",
+        )
+        .bind(group_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Alert counts of a project: (alerts, groups).
     pub async fn alert_counts(&self, project_id: i64) -> Result<(i64, i64)> {
         let a: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alerts WHERE project_id = $1")

@@ -1,7 +1,7 @@
 //! Metric sources of projects (`metric_sources`, migration 0009). The bearer token
 //! arrives sealed (`crate::secrets`).
 
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 use super::Store;
 use crate::error::{Result, StoreError};
@@ -113,6 +113,46 @@ pub struct ScheduleRow {
     pub step_s: i64,
     /// The time of the last point stored (ms); the next chunk starts one step later.
     pub watermark: i64,
+    #[serde(flatten)]
+    pub settings: ScheduleSettings,
+    /// The label value of the last deploy marker made from this schedule.
+    pub last_marker: Option<String>,
+}
+
+/// What an admin chooses for a schedule besides its query and step.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ScheduleSettings {
+    /// IANA timezone of the users behind the metric (local hours of the week).
+    pub timezone: String,
+    /// Alerts on its series are recorded but notify no one.
+    pub dry_run: bool,
+    /// A label of the query whose value changing marks a deploy (`version` of
+    /// `build_info`); such a schedule stores markers, not points.
+    pub marker_label: Option<String>,
+    /// Raw points older than this many days are dropped once rolled up hourly.
+    pub raw_days: i64,
+}
+
+/// Settings of the schedule that feeds a series, by (testbed, benchmark): scheduled
+/// runs use testbed `prometheus:<source>` and the query's name as benchmark.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesSchedule {
+    pub schedule_id: i64,
+    pub testbed: String,
+    pub query_name: String,
+    pub settings: ScheduleSettings,
+}
+
+const SCHEDULE_COLUMNS: &str = "id, source_id, query_name, step_s, watermark, timezone, \
+     dry_run, marker_label, last_marker, raw_days";
+
+fn settings(r: &sqlx::any::AnyRow) -> Result<ScheduleSettings> {
+    Ok(ScheduleSettings {
+        timezone: r.try_get("timezone")?,
+        dry_run: r.try_get::<i64, _>("dry_run")? != 0,
+        marker_label: r.try_get("marker_label")?,
+        raw_days: r.try_get("raw_days")?,
+    })
 }
 
 fn schedule(r: &sqlx::any::AnyRow) -> Result<ScheduleRow> {
@@ -122,27 +162,32 @@ fn schedule(r: &sqlx::any::AnyRow) -> Result<ScheduleRow> {
         query_name: r.try_get("query_name")?,
         step_s: r.try_get("step_s")?,
         watermark: r.try_get("watermark")?,
+        settings: settings(r)?,
+        last_marker: r.try_get("last_marker")?,
     })
 }
 
 impl Store {
-    /// Creates a schedule, or changes its step (the watermark of an existing one is
-    /// kept, so nothing is read twice). Returns its id.
+    /// Creates a schedule, or changes its step and settings (the watermark of an
+    /// existing one is kept, so nothing is read twice). Returns its id.
     pub async fn metric_schedule_put(
         &self,
         source_id: i64,
         query_name: &str,
         step_s: i64,
         watermark: i64,
+        settings: &ScheduleSettings,
         now: i64,
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO metric_schedules (source_id, query_name, step_s, watermark,
-                 created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $5)
+                 created_at, updated_at, timezone, dry_run, marker_label, raw_days)
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)
              ON CONFLICT (source_id, query_name) DO UPDATE SET step_s = excluded.step_s,
-                 updated_at = excluded.updated_at
+                 updated_at = excluded.updated_at, timezone = excluded.timezone,
+                 dry_run = excluded.dry_run, marker_label = excluded.marker_label,
+                 raw_days = excluded.raw_days
              RETURNING id",
         )
         .bind(source_id)
@@ -150,6 +195,10 @@ impl Store {
         .bind(step_s)
         .bind(watermark)
         .bind(now)
+        .bind(&settings.timezone)
+        .bind(settings.dry_run as i64)
+        .bind(&settings.marker_label)
+        .bind(settings.raw_days)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -157,9 +206,9 @@ impl Store {
     }
 
     pub async fn metric_schedule(&self, id: i64) -> Result<ScheduleRow> {
-        let r = sqlx::query(
-            "SELECT id, source_id, query_name, step_s, watermark FROM metric_schedules WHERE id = $1",
-        )
+        let r = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {SCHEDULE_COLUMNS} FROM metric_schedules WHERE id = $1"
+        )))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
@@ -168,12 +217,35 @@ impl Store {
     }
 
     pub async fn metric_schedules(&self) -> Result<Vec<ScheduleRow>> {
-        let rows = sqlx::query(
-            "SELECT id, source_id, query_name, step_s, watermark FROM metric_schedules ORDER BY id",
-        )
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {SCHEDULE_COLUMNS} FROM metric_schedules ORDER BY id"
+        )))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(schedule).collect()
+    }
+
+    /// The schedules of a project's sources, with the testbed their runs are stored under.
+    pub async fn series_schedules(&self, project_id: i64) -> Result<Vec<SeriesSchedule>> {
+        let rows = sqlx::query(
+            "SELECT sc.id, ms.name AS source, sc.query_name, sc.timezone, sc.dry_run,
+                    sc.marker_label, sc.raw_days
+             FROM metric_schedules sc JOIN metric_sources ms ON ms.id = sc.source_id
+             WHERE ms.project_id = $1 ORDER BY sc.id",
+        )
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SeriesSchedule {
+                    schedule_id: r.try_get("id")?,
+                    testbed: format!("prometheus:{}", r.try_get::<String, _>("source")?),
+                    query_name: r.try_get("query_name")?,
+                    settings: settings(r)?,
+                })
+            })
+            .collect()
     }
 
     /// Moves the watermark forward (never back).
@@ -188,6 +260,18 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        tx.commit().await
+    }
+
+    /// Records the label value of the newest deploy marker a schedule made.
+    pub async fn metric_schedule_marked(&self, id: i64, value: &str, now: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE metric_schedules SET last_marker = $1, updated_at = $2 WHERE id = $3")
+            .bind(value)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await
     }
 }
