@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use perfwatch_server::testing::{spawn_app_with, Db};
-use perfwatch_sources::testing::{self as prom, EXPECTED_P99, RATE_A, T0};
+use perfwatch_sources::testing::{self as prom, EXPECTED_P99, RATE_A, T0, VERSION_SWITCH};
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,5 +181,79 @@ query = 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_second
     assert!(
         points.iter().all(|p| (p.median - RATE_A).abs() < 0.2),
         "every point ≈ {RATE_A}/s"
+    );
+
+    // A version schedule: `build_info` read every 10 s, its `version` label turned into
+    // deploy markers. v1.0 is where the data starts (no marker); v1.1 is marked when the
+    // fleet runs it — with Prometheus's 5-minute lookback over backfilled samples (no
+    // staleness markers), i1's old series lingers, so that is when i2 has switched too.
+    let config = format!(
+        "url = \"{}\"\nsettle = \"0s\"\nscrape_interval = \"1s\"\n[[query]]\nname = \"build\"\nunit = \"count\"\nquery = 'build_info'\n",
+        p.url
+    );
+    let r = http
+        .put(format!(
+            "{}/api/v1/projects/svc/metric-sources/fleet",
+            app.base
+        ))
+        .bearer_auth(&app.token)
+        .json(&json!({ "config": config }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let schedule = |label: &str| {
+        let (http, base, token) = (http.clone(), app.base.clone(), app.token.clone());
+        let body =
+            json!({ "query": "build", "step_s": 10, "from": at(T0 - 300), "marker_label": label });
+        async move {
+            http.put(format!(
+                "{base}/api/v1/projects/svc/metric-sources/fleet/schedule"
+            ))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+        }
+    };
+    let bad = schedule("1version").await;
+    assert_eq!(bad.status(), 422);
+    assert!(bad.text().await.unwrap().contains("marker_label"));
+    let r = schedule("version").await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let markers = loop {
+        let m = app.store.markers(project, None).await.unwrap();
+        if m.iter().any(|m| m.name == "v1.1") {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "no marker for v1.1: {m:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let v11 = markers.iter().find(|m| m.name == "v1.1").unwrap();
+    assert_eq!(v11.kind, "deploy");
+    let (lo, hi) = (
+        (T0 + VERSION_SWITCH.0) * 1000,
+        (T0 + VERSION_SWITCH.1 + 10) * 1000,
+    );
+    assert!(
+        (lo..=hi).contains(&v11.time),
+        "marked when the fleet switched: {} not in {lo}..={hi}",
+        v11.time
+    );
+    assert!(v11
+        .description
+        .as_deref()
+        .unwrap_or("")
+        .contains("from v1.0 to v1.1"));
+    assert!(
+        !markers.iter().any(|m| m.name == "v1.0"),
+        "the starting version is no deploy"
+    );
+    let series = app.store.list_series(project).await.unwrap();
+    assert!(
+        !series.iter().any(|s| s.benchmark == "build"),
+        "a version schedule stores markers, not points"
     );
 }

@@ -24,6 +24,9 @@ pub const BUCKETS: &[(&str, i64)] = &[
     ("+Inf", 100),
 ];
 pub const EXPECTED_P99: f64 = 0.75;
+/// Seconds after T0 at which instances i1 and i2 of `build_info` move from version
+/// v1.0 to v1.1.
+pub const VERSION_SWITCH: (i64, i64) = (100, 150);
 
 /// A running Prometheus; dropping it kills the process and removes its directory.
 pub struct Prom {
@@ -84,6 +87,17 @@ pub fn openmetrics() -> String {
             let _ = writeln!(
                 s,
                 "http_request_duration_seconds_bucket{{le=\"{le}\"}} {v} {t}"
+            );
+        }
+    }
+    // The fleet's version: instance i1 runs v1.1 from T0 + VERSION_SWITCH.0, i2 from
+    // T0 + VERSION_SWITCH.1 (a rolling deploy).
+    for (instance, switch) in [("i1", VERSION_SWITCH.0), ("i2", VERSION_SWITCH.1)] {
+        for t in times() {
+            let version = if t < T0 + switch { "v1.0" } else { "v1.1" };
+            let _ = writeln!(
+                s,
+                "build_info{{instance=\"{instance}\",version=\"{version}\"}} 1 {t}"
             );
         }
     }

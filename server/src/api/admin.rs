@@ -11,14 +11,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::Who;
-use super::error::ApiResult;
+use super::error::{ApiErrors, ApiResult};
 use crate::state::AppState;
 
 fn global_admin(actor: &Actor) -> Result<(), StoreError> {
     actor.require(Right::Admin, None)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     pub name: String,
@@ -28,11 +28,24 @@ pub struct NewToken {
     pub scopes: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/tokens",
+    tag = "admin",
+    responses((status = 200, description = "Every API token (no secrets)", body = Vec<perfwatch_backend::tokens::TokenInfo>), ApiErrors)
+)]
 pub async fn list_tokens(State(st): State<AppState>, Who(actor): Who) -> ApiResult<Json<Value>> {
     global_admin(&actor)?;
     Ok(Json(json!(st.store.list_tokens().await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/tokens",
+    tag = "admin",
+    request_body(content = NewToken, example = json!({"name": "ci-checkout", "project": "checkout", "scopes": "ingest"})),
+    responses((status = 201, description = "Created; the secret is shown this once", body = super::bodies::TokenCreated), ApiErrors)
+)]
 pub async fn create_token(
     State(st): State<AppState>,
     Who(actor): Who,
@@ -49,6 +62,13 @@ pub async fn create_token(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/tokens/{id}",
+    tag = "admin",
+    params(("id" = i64, Path, description = "Token id")),
+    responses((status = 204, description = "Revoked"), ApiErrors)
+)]
 pub async fn revoke_token(
     State(st): State<AppState>,
     Who(actor): Who,
@@ -59,7 +79,7 @@ pub async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub name: String,
@@ -72,11 +92,24 @@ fn role(s: &str) -> Result<Role, StoreError> {
     Role::parse(s).ok_or_else(|| StoreError::invalid("role", "viewer, triager or admin"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/users",
+    tag = "admin",
+    responses((status = 200, description = "Every user with roles", body = Vec<perfwatch_backend::accounts::UserInfo>), ApiErrors)
+)]
 pub async fn list_users(State(st): State<AppState>, Who(actor): Who) -> ApiResult<Json<Value>> {
     global_admin(&actor)?;
     Ok(Json(json!(st.store.list_users().await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "admin",
+    request_body(content = NewUser, example = json!({"name": "alice", "password": "a long passphrase", "role": "triager"})),
+    responses((status = 201, description = "Created", body = super::bodies::Created), ApiErrors)
+)]
 pub async fn create_user(
     State(st): State<AppState>,
     Who(actor): Who,
@@ -88,7 +121,7 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MembershipBody {
     #[serde(default)]
@@ -96,6 +129,14 @@ pub struct MembershipBody {
     pub role: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/users/{name}/memberships",
+    tag = "admin",
+    params(("name" = String, Path, description = "User name")),
+    request_body(content = MembershipBody, example = json!({"project": "checkout", "role": "admin"})),
+    responses((status = 204, description = "Set"), ApiErrors)
+)]
 pub async fn set_membership(
     State(st): State<AppState>,
     Who(actor): Who,
@@ -110,7 +151,7 @@ pub async fn set_membership(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     pub url: String,
@@ -125,6 +166,14 @@ fn json_format() -> String {
     "json".into()
 }
 
+#[utoipa::path(
+    post,
+    path = "/projects/{slug}/webhooks",
+    tag = "admin",
+    params(("slug" = String, Path, description = "Project slug")),
+    request_body(content = NewWebhook, example = json!({"url": "https://hooks.example.com/perfwatch", "format": "json", "events": ["alert_group.created"]})),
+    responses((status = 201, description = "Created", body = super::bodies::WebhookCreated), ApiErrors)
+)]
 pub async fn create_webhook(
     State(st): State<AppState>,
     Who(actor): Who,
@@ -141,6 +190,13 @@ pub async fn create_webhook(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/projects/{slug}/webhooks",
+    tag = "admin",
+    params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 200, description = "The project's webhooks", body = Vec<perfwatch_backend::notify::Webhook>), ApiErrors)
+)]
 pub async fn list_webhooks(
     State(st): State<AppState>,
     Who(actor): Who,
@@ -149,6 +205,13 @@ pub async fn list_webhooks(
     Ok(Json(json!(st.store.list_webhooks(&actor, &slug).await?)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/webhooks/{id}",
+    tag = "admin",
+    params(("id" = i64, Path, description = "Webhook id")),
+    responses((status = 204, description = "Deleted"), ApiErrors)
+)]
 pub async fn delete_webhook(
     State(st): State<AppState>,
     Who(actor): Who,
@@ -158,6 +221,13 @@ pub async fn delete_webhook(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/projects/{slug}/deliveries",
+    tag = "admin",
+    params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 200, description = "The webhook delivery log", body = Vec<perfwatch_backend::notify::Delivery>), ApiErrors)
+)]
 pub async fn deliveries(
     State(st): State<AppState>,
     Who(actor): Who,
@@ -166,6 +236,14 @@ pub async fn deliveries(
     Ok(Json(json!(st.store.list_deliveries(&actor, &slug).await?)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/projects/{slug}/ticket-template",
+    tag = "admin",
+    params(("slug" = String, Path, description = "Project slug")),
+    request_body(content = Option<perfwatch_backend::tickets::TicketTemplate>, description = "The template, or `null` to remove it", example = json!({"kind": "github", "base_url": "https://github.com/example/checkout", "jira_project": null})),
+    responses((status = 204, description = "Saved"), ApiErrors)
+)]
 pub async fn set_ticket_template(
     State(st): State<AppState>,
     Who(actor): Who,

@@ -20,7 +20,6 @@ pub mod session;
 pub mod triage;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post, put};
 use axum::Router;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -63,20 +62,14 @@ pub fn routes(
         .routes(routes!(triage::alert_state))
         .routes(routes!(triage::bulk_state))
         .routes(routes!(triage::sensitivity, triage::reset_sensitivity))
-        .route(
-            "/projects/{slug}/ticket-template",
-            put(admin::set_ticket_template),
-        )
-        .route(
-            "/projects/{slug}/webhooks",
-            get(admin::list_webhooks).post(admin::create_webhook),
-        )
-        .route("/projects/{slug}/deliveries", get(admin::deliveries))
-        .route("/webhooks/{id}", delete(admin::delete_webhook))
-        .route("/tokens", get(admin::list_tokens).post(admin::create_token))
-        .route("/tokens/{id}", delete(admin::revoke_token))
-        .route("/users", get(admin::list_users).post(admin::create_user))
-        .route("/users/{name}/memberships", post(admin::set_membership))
+        .routes(routes!(admin::set_ticket_template))
+        .routes(routes!(admin::list_webhooks, admin::create_webhook))
+        .routes(routes!(admin::deliveries))
+        .routes(routes!(admin::delete_webhook))
+        .routes(routes!(admin::list_tokens, admin::create_token))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::list_users, admin::create_user))
+        .routes(routes!(admin::set_membership))
         .routes(routes!(jobs::list))
         .routes(routes!(jobs::requeue))
         .routes(routes!(github::get_integration, github::put_integration))
