@@ -40,7 +40,7 @@ pub async fn list(
     path = "/projects/{slug}/metric-sources/{name}",
     tag = "metrics",
     params(("slug" = String, Path, description = "Project slug"), ("name" = String, Path, description = "Source name")),
-    request_body(content = perfwatch_backend::window_metrics::SourceInput, example = json!({"config": "url = \"http://127.0.0.1:9090\"\n\n[[query]]\nname = \"p99\"\nmeasure = \"latency_p99\"\nunit = \"ms\"\npromql = \"histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[1m]))) * 1000\"\n"})),
+    request_body(content = perfwatch_backend::window_metrics::SourceInput, example = json!({"config": "url = \"http://127.0.0.1:9090\"\n\n[[query]]\nname = \"p99\"\nunit = \"s\"\nquery = 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[{{window}}])))'\n"})),
     responses((status = 200, description = "Saved", body = perfwatch_backend::window_metrics::SourceView), ApiErrors)
 )]
 pub async fn put(
