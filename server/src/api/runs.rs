@@ -27,6 +27,7 @@ use crate::state::AppState;
             "testbed": "ci-linux-4core",
             "run_key": "ci-1234-1",
             "started_at": "2026-11-02T10:05:00Z",
+            "finished_at": "2026-11-02T10:15:00Z",
             "metadata": {"ci_job": "1234"},
             "results": [{"benchmark": "BenchmarkCartTotal", "measure": "latency", "unit": "ns", "params": {"items": "100"}, "samples": [1210.0, 1195.0, 1230.0, 1202.0]}]
         })

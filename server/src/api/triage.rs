@@ -56,7 +56,7 @@ pub async fn group_state(
     path = "/alerts/{id}/state",
     tag = "triage",
     params(("id" = i64, Path, description = "Alert id")),
-    request_body(content = StateBody, example = json!({"state": "expected"})),
+    request_body(content = StateBody, example = json!({"state": "invalid"})),
     responses((status = 204, description = "Changed"), ApiErrors)
 )]
 pub async fn alert_state(
