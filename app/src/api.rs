@@ -12,6 +12,9 @@ pub struct ProjectOverview {
     pub project: ProjectInfo,
     pub series: Vec<SeriesOverview>,
     pub branches: Vec<String>,
+    /// Series with an untriaged or acknowledged alert.
+    #[serde(default)]
+    pub open_alert_series: Vec<i64>,
 }
 
 #[cfg(feature = "ssr")]
@@ -54,10 +57,15 @@ pub async fn fetch_project_overview(slug: String) -> Result<ProjectOverview, Ser
         .await
         .map_err(ctx::map_err)?;
     let branches = store.branches(project.id).await.map_err(ctx::map_err)?;
+    let open_alert_series = store
+        .series_with_open_alerts(project.id)
+        .await
+        .map_err(ctx::map_err)?;
     Ok(ProjectOverview {
         project,
         series,
         branches,
+        open_alert_series,
     })
 }
 

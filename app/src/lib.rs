@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod api_alerts;
+pub mod api_attention;
 pub mod api_compare;
 pub mod api_deploys;
 pub mod api_jobs;

@@ -2,6 +2,7 @@
 //! cases that read, compute with the pure crates, and write, and token auth.
 
 pub mod accounts;
+pub mod attention;
 pub mod baseline;
 pub mod charts;
 pub mod comparison;

@@ -4,8 +4,10 @@
 //! Nothing here does IO or is async, so it compiles to wasm and is cheap to test.
 
 pub mod alerts;
+pub mod attention;
 pub mod baseline;
 pub mod chart;
+pub mod compare_picker;
 pub mod comparison;
 pub mod confidence;
 pub mod dist;

@@ -47,6 +47,9 @@ const MUTATING_FNS: &[(&str, Right, bool)] = &[
     ("/fn/cancel_perf_job", Right::Triage, false),
     ("/fn/rerun_perf_job", Right::Triage, false),
     ("/fn/save_integration", Right::Admin, false),
+    // A short link of a comparison (compare page): triagers of the project, like
+    // POST /api/v1/projects/{slug}/compare/short.
+    ("/fn/create_short_link", Right::Triage, false),
     ("/fn/create_token", Right::Admin, true),
     ("/fn/revoke_token", Right::Admin, true),
 ];
@@ -127,6 +130,8 @@ async fn body_for(app: &TestApp, path: &str, ids: &Ids, n: usize) -> String {
             format!("id={id}&series_id={sid}")
         }
         "/fn/create_token" => format!("name=t{n}&project=&scopes=ingest"),
+        // A new query each time (bench filter), so a refused call would add a row.
+        "/fn/create_short_link" => format!("slug=drv&query=head%3Dbranch%3Amain%26bench%3Dx{n}"),
         "/fn/revoke_token" => {
             let (id, _) = app
                 .store
@@ -240,8 +245,9 @@ async fn snapshot(app: &TestApp, ids: &Ids) -> String {
     let tokens = app.store.list_tokens().await.unwrap();
     let project = app.store.project("drv").await.unwrap();
     let rules = app.store.threshold_rules(project.id).await.unwrap();
+    let short_links = app.store.short_link_count().await.unwrap();
     format!(
-        "{:?}|{learned}|{}|{}|{:?}|{:?}",
+        "{:?}|{learned}|{}|{}|{:?}|{:?}|{short_links}",
         g.triage,
         g.history.len(),
         g.notes.len(),

@@ -11,6 +11,7 @@ use perfwatch_core::comparison::{
 };
 use perfwatch_core::confidence::explain_row;
 
+use super::compare_picker::ShortLinkButton;
 use crate::api_compare::{fetch_comparison, ComparePageData};
 use crate::format::{format_value, pct};
 
@@ -138,30 +139,6 @@ fn picker(d: &ComparePageData, spec: &CompareSpec) -> AnyView {
     let action = format!("/projects/{}/compare", d.slug);
     let base = spec.base.as_ref().map(|s| s.to_text()).unwrap_or_default();
     let head = spec.head.as_ref().map(|s| s.to_text()).unwrap_or_default();
-    let branch_links = d
-        .branches
-        .iter()
-        .filter(|b| **b != d.main_branch)
-        .map(|b| {
-            let s = CompareSpec {
-                head: Some(perfwatch_core::comparison::SideSpec::Branch(b.clone())),
-                ..Default::default()
-            };
-            view! { <a class="chip" href=s.page_path(&d.slug)>{format!("{} vs {}", d.main_branch, b)}</a> }
-        })
-        .collect_view();
-    let release_links = d
-        .releases
-        .windows(2)
-        .map(|w| {
-            let s = CompareSpec {
-                base: Some(perfwatch_core::comparison::SideSpec::Release(w[0].clone())),
-                head: Some(perfwatch_core::comparison::SideSpec::Release(w[1].clone())),
-                ..Default::default()
-            };
-            view! { <a class="chip" href=s.page_path(&d.slug)>{format!("{} → {}", w[0], w[1])}</a> }
-        })
-        .collect_view();
     view! {
         <form class="filters" method="get" action=action data-testid="compare-form">
             <label>"Base " <input name="base" value=base placeholder="default: main at merge-base" size="28" /></label>
@@ -173,9 +150,7 @@ fn picker(d: &ComparePageData, spec: &CompareSpec) -> AnyView {
             <button type="submit">"Compare"</button>
             <span class="muted">"commit:SHA · branch:NAME · run:ID · release:NAME · time:FROM..TO"</span>
         </form>
-        <div class="controls">
-            <span class="muted">"Quick: "</span>{branch_links}{release_links}
-        </div>
+        {super::compare_picker::picker_lists(d, d.now)}
     }
     .into_any()
 }
@@ -263,6 +238,7 @@ fn comparison(v: ComparisonView) -> AnyView {
     let shown = format!("{} of {} series shown", rows.len(), v.total_rows);
     view! {
         {summary(&v)}
+        <p class="controls"><ShortLinkButton slug=v.project.clone() query=v.spec.to_query_string() /></p>
         {filters(&v)}
         <p class="muted" data-testid="shown">{shown}</p>
         <table class="list compare" data-testid="compare-rows">

@@ -3,7 +3,9 @@
 pub mod admin;
 pub mod alert_group;
 pub mod alerts;
+pub mod attention;
 pub mod compare;
+pub mod compare_picker;
 pub mod deploy;
 pub mod integration;
 pub mod job;
@@ -14,6 +16,7 @@ pub mod queue;
 pub mod releases;
 pub mod run;
 pub mod series;
+pub mod series_filter;
 
 /// The message of a failed page load; during server rendering a "not found" also sets
 /// the response status to 404, so links to missing things are not cached as pages.

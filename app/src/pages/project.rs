@@ -1,16 +1,19 @@
-//! `/projects/:slug`: the project's series grouped by benchmark, each with a
-//! sparkline, its latest value and its change against the recent median.
+//! `/projects/:slug?q=…&open=1`: the project's series grouped by benchmark, each with
+//! a sparkline, its latest value, its change against the recent median and a badge
+//! when it has an open alert; filtered by text and "only with open alerts".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::NavigateOptions;
 use perfwatch_core::units::Direction;
 use perfwatch_core::view::SeriesOverview;
 
 use super::job::{job_link, state_class, verdict_view};
-use crate::api::fetch_project_overview;
+use super::series_filter;
+use crate::api::{fetch_project_overview, ProjectOverview};
 use crate::api_jobs::fetch_project_jobs;
 use crate::components::Sparkline;
 use crate::format::{format_value, pct};
@@ -27,9 +30,103 @@ pub fn change_class(change: f64, direction: Direction) -> &'static str {
     }
 }
 
+/// One benchmark's table of series.
+fn bench_section(bench: String, rows: Vec<SeriesOverview>, open: &HashSet<i64>) -> impl IntoView {
+    view! {
+        <section class="bench">
+            <h2>{bench}</h2>
+            <table class="list series-table">
+                <thead><tr><th>"Measure"</th><th>"Testbed"</th><th>"Params"</th><th>"Recent"</th><th>"Latest"</th><th>"Change"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|s| {
+                        let cls = s.change_pct.map(|c| change_class(c, s.series.direction)).unwrap_or("");
+                        let badge = open.contains(&s.series.id).then(|| view! {
+                            " "<a class="badge open-alert" data-testid="open-alert-badge"
+                                href=format!("/alerts?project={}&series={}", s.series.project, s.series.id)>"open alert"</a>
+                        });
+                        view! {
+                            <tr data-testid="series-row" data-series=s.series.id>
+                                <td><a href=format!("/series/{}", s.series.id)>{s.series.measure.clone()}</a>
+                                    <span class="muted">{format!(" {} is better", s.series.direction.as_str())}</span>{badge}</td>
+                                <td>{s.series.testbed.clone()}</td>
+                                <td>{s.series.params.clone()}</td>
+                                <td><Sparkline values=s.spark.clone() /></td>
+                                <td>{s.latest.map(|v| format_value(v, &s.series.unit)).unwrap_or_default()}</td>
+                                <td class=cls>{s.change_pct.map(pct).unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+/// The series list under the filter of the URL (`?q=…&open=1`): rendered on the
+/// server for links, and again in the browser as the query changes.
+fn series_list(o: &ProjectOverview, q: &str, only_open: bool) -> AnyView {
+    let open: HashSet<i64> = o.open_alert_series.iter().copied().collect();
+    let mut groups: BTreeMap<String, Vec<SeriesOverview>> = BTreeMap::new();
+    let mut shown = 0;
+    for s in &o.series {
+        if series_filter::matches(&s.series, q) && (!only_open || open.contains(&s.series.id)) {
+            shown += 1;
+            groups
+                .entry(s.series.benchmark.clone())
+                .or_default()
+                .push(s.clone());
+        }
+    }
+    view! {
+        <p class="muted" data-testid="series-shown">{format!("{shown} of {} series shown", o.series.len())}</p>
+        {groups.into_iter().map(|(bench, rows)| bench_section(bench, rows, &open)).collect_view()}
+    }
+    .into_any()
+}
+
+/// The filter form: a GET form (works without the bundle) whose text box also
+/// filters live after hydration by rewriting the query string. Rendered once (so the
+/// text box keeps its focus while typing); the toggle follows the query.
+fn filter_form(slug: String, open_count: usize) -> impl IntoView {
+    let query = use_query_map();
+    let q0 = query.read_untracked().get("q").unwrap_or_default();
+    let only_open = move || query.read().get("open").is_some_and(|v| v == "1");
+    let navigate = use_navigate();
+    let on_input = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev);
+        navigate(
+            &series_filter::query_string(&text, only_open()),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    };
+    let action = format!("/projects/{slug}");
+    let toggle = move || {
+        let q = query.read().get("q").unwrap_or_default();
+        format!(
+            "/projects/{slug}{}",
+            series_filter::query_string(&q, !only_open())
+        )
+    };
+    view! {
+        <form class="filters" method="get" action=action data-testid="series-filter">
+            <label>"Filter " <input name="q" value=q0 data-testid="series-q" autocomplete="off"
+                placeholder="benchmark, measure, testbed or params" size="36" on:input=on_input /></label>
+            {move || only_open().then(|| view! { <input type="hidden" name="open" value="1" /> })}
+            <button type="submit">"Filter"</button>
+            <a class=move || if only_open() { "chip on" } else { "chip" } data-testid="only-open" href=toggle>
+                {format!("only with open alerts ({open_count})")}</a>
+        </form>
+    }
+}
+
 #[component]
 pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let data = Resource::new(slug, fetch_project_overview);
     view! {
@@ -37,11 +134,9 @@ pub fn ProjectPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(o) => {
-                        let mut groups: BTreeMap<String, Vec<SeriesOverview>> = BTreeMap::new();
-                        for s in o.series {
-                            groups.entry(s.series.benchmark.clone()).or_default().push(s);
-                        }
-                        let count = groups.len();
+                        let count = o.series.iter().map(|s| &s.series.benchmark).collect::<HashSet<_>>().len();
+                        let open_count = o.open_alert_series.len();
+                        let o2 = o.clone();
                         view! {
                             <Title text=format!("{} · perfwatch", o.project.name) />
                             <h1>{o.project.name.clone()}</h1>
@@ -49,30 +144,13 @@ pub fn ProjectPage() -> impl IntoView {
                             <p class="muted">{format!("{} benchmarks · {} series · {} runs · main branch {}",
                                 count, o.project.series_count, o.project.run_count, o.project.main_branch)}</p>
                             <JobsPanel slug=o.project.slug.clone() />
-                            {groups.into_iter().map(|(bench, rows)| view! {
-                                <section class="bench">
-                                    <h2>{bench}</h2>
-                                    <table class="list series-table">
-                                        <thead><tr><th>"Measure"</th><th>"Testbed"</th><th>"Params"</th><th>"Recent"</th><th>"Latest"</th><th>"Change"</th></tr></thead>
-                                        <tbody>
-                                            {rows.into_iter().map(|s| {
-                                                let cls = s.change_pct.map(|c| change_class(c, s.series.direction)).unwrap_or("");
-                                                view! {
-                                                    <tr>
-                                                        <td><a href=format!("/series/{}", s.series.id)>{s.series.measure.clone()}</a>
-                                                            <span class="muted">{format!(" {} is better", s.series.direction.as_str())}</span></td>
-                                                        <td>{s.series.testbed.clone()}</td>
-                                                        <td>{s.series.params.clone()}</td>
-                                                        <td><Sparkline values=s.spark.clone() /></td>
-                                                        <td>{s.latest.map(|v| format_value(v, &s.series.unit)).unwrap_or_default()}</td>
-                                                        <td class=cls>{s.change_pct.map(pct).unwrap_or_default()}</td>
-                                                    </tr>
-                                                }
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </section>
-                            }).collect_view()}
+                            {filter_form(o.project.slug.clone(), open_count)}
+                            {move || {
+                                let q = query.read();
+                                let text = q.get("q").unwrap_or_default();
+                                let only = q.get("open").is_some_and(|v| v == "1");
+                                series_list(&o2, &text, only)
+                            }}
                         }.into_any()
                     }
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),

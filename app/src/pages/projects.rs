@@ -1,4 +1,4 @@
-//! `/`: every project with its size and last activity.
+//! `/`: what needs attention, then every project with its size and last activity.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,6 +11,7 @@ pub fn ProjectsPage() -> impl IntoView {
     let projects = Resource::new(|| (), |_| fetch_projects());
     view! {
         <Title text="Projects · perfwatch" />
+        <super::attention::AttentionPanel />
         <h1>"Projects"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -364,4 +364,11 @@ impl Store {
         .ok_or_else(|| StoreError::NotFound(format!("short link '{id}'")))?;
         Ok((row.try_get(0)?, row.try_get(1)?))
     }
+
+    /// How many short permalinks exist (the rights tests prove a refused call made none).
+    pub async fn short_link_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM short_links")
+            .fetch_one(&self.pool)
+            .await?)
+    }
 }

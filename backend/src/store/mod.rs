@@ -8,6 +8,7 @@
 
 mod alerts;
 mod annotations;
+mod attention;
 mod chart_read;
 mod compare;
 pub mod github;
@@ -31,6 +32,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use alerts::{AlertMark, DetectPoint, NewAlert, StoredRule, UpsertCounts};
+pub use attention::RecentBranch;
 pub use chart_read::LinePoints;
 pub use compare::{MainLevel, ReleaseRow, SideRun};
 pub use ingest::{IngestOptions, StoredRun};
