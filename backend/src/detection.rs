@@ -121,12 +121,14 @@ fn production_of(
 }
 
 /// The deploy (or release) marker a production change started with: the newest marker
-/// at most 12 h before the first changed point (or within one step after it).
+/// from 12 h before the first changed point to 2 h after it (or one step, if longer).
 fn deploy_of(markers: &[Marker], first_bad_at: i64, step_ms: i64) -> Option<&Marker> {
+    let late = step_ms.max(perfwatch_detect::backtest::EARLY_MS);
     markers
         .iter()
         .filter(|m| {
-            m.time <= first_bad_at + step_ms.max(0) && m.time >= first_bad_at - 12 * 3_600_000
+            m.time <= first_bad_at.saturating_add(late)
+                && first_bad_at.saturating_sub(m.time) <= perfwatch_detect::backtest::NEAR_DEPLOY_MS
         })
         .max_by_key(|m| m.time)
 }

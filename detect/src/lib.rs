@@ -12,6 +12,7 @@
 //! The algorithm, defaults and measured quality are in docs/detection.md.
 
 mod adjacent;
+pub mod backtest;
 pub mod calendar;
 mod config;
 pub mod corpus;

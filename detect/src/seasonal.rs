@@ -146,6 +146,71 @@ impl Sorted {
     }
 }
 
+impl Sorted {
+    /// Half the median spacing of the points (at least 1 ms): how far a point may be
+    /// from a time to stand for it.
+    fn half_spacing(&self) -> i64 {
+        let mut gaps: Vec<i64> = self
+            .t
+            .windows(2)
+            .map(|w| w[1].saturating_sub(w[0]))
+            .filter(|g| *g > 0)
+            .collect();
+        if gaps.is_empty() {
+            return 1;
+        }
+        gaps.sort_unstable();
+        (gaps[gaps.len() / 2] / 2).max(1)
+    }
+
+    /// The value at `t` (the nearest point within `tol`).
+    fn at(&self, t: i64, tol: i64) -> Option<f64> {
+        let i = self.t.partition_point(|&x| x < t);
+        let mut best: Option<(i64, f64)> = None;
+        for j in [i.checked_sub(1), Some(i)].into_iter().flatten() {
+            if let (Some(&x), Some(&v)) = (self.t.get(j), self.v.get(j)) {
+                let dist = x.abs_diff(t).min(i64::MAX as u64) as i64;
+                if dist <= tol && best.is_none_or(|b| dist < b.0) {
+                    best = Some((dist, v));
+                }
+            }
+        }
+        best.map(|b| b.1)
+    }
+
+    /// Median over the points in `[start, end)` of value now ÷ value at the same local
+    /// time `k` weeks earlier, over the pairs where both exist and are > 0.
+    fn matched_ratio(
+        &self,
+        start: i128,
+        end: i128,
+        k: i64,
+        tz: crate::calendar::Tz,
+        tol: i64,
+    ) -> Option<f64> {
+        if end <= start {
+            return None;
+        }
+        let lo = self.t.partition_point(|&t| (t as i128) < start);
+        let hi = self.t.partition_point(|&t| (t as i128) < end);
+        let mut r = Vec::new();
+        for i in lo..hi {
+            let (t, v) = (self.t[i], self.v[i]);
+            let Some(then) = crate::calendar::weeks_before(t, k, tz).and_then(|b| self.at(b, tol))
+            else {
+                continue;
+            };
+            if v > 0.0 && then > 0.0 {
+                let x = v / then;
+                if x.is_finite() && x > 0.0 {
+                    r.push(x);
+                }
+            }
+        }
+        median(r)
+    }
+}
+
 /// Median of finite values (mean of the middle two for an even count); None when empty.
 fn median(mut v: Vec<f64>) -> Option<f64> {
     v.retain(|x| x.is_finite());
@@ -224,6 +289,7 @@ pub fn deploy_verdict(
     let observed = s.median_in(d, d + window);
     let level_now = s.median_in(d - level, d);
     let earliest = s.t.first().map(|&t| t as i128);
+    let tol = s.half_spacing();
 
     let mut weeks: Vec<Week> = Vec::new();
     for k in 1..=cfg.weeks.min(MAX_WEEKS) {
@@ -241,6 +307,21 @@ pub fn deploy_verdict(
         ) else {
             continue;
         };
+        // Compare like with like: when either side misses points, the window median
+        // would move along the daily curve; the median ratio over matched hours
+        // (this week's point at the same local time) carries the comparison instead.
+        let m = s
+            .matched_ratio(d, d + window, k as i64, cfg.tz, tol)
+            .zip(observed)
+            .map(|(r, o)| o / r)
+            .filter(|x| x.is_finite())
+            .unwrap_or(m);
+        let l = s
+            .matched_ratio(d - level, d, k as i64, cfg.tz, tol)
+            .zip(level_now)
+            .map(|(r, o)| o / r)
+            .filter(|x| x.is_finite())
+            .unwrap_or(l);
         weeks.push(Week { m, level: l });
     }
 

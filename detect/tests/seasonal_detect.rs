@@ -185,3 +185,56 @@ fn noisier_series_and_a_daylight_saving_change() {
     assert!(after.recall() >= 0.85, "{after:?}");
     assert!(after.per_series_week() <= 0.1, "{after:?}");
 }
+
+#[test]
+fn backtest_counts_flagged_deploys_and_alarms_elsewhere() {
+    use perfwatch_detect::backtest::{backtest, BacktestSettings, DEFAULT_PROBES};
+    use perfwatch_detect::seasonal::SeasonalConfig;
+    // Seed 0 shifts; seed 1 does not. Deploys every 3 days at 10:00, plus one at the shift.
+    for seed in [0u64, 1] {
+        let c = case(seed, 0.03, Tz::UTC);
+        let mut deploys: Vec<i64> = (1..14).map(|d| START + d * 3 * DAY + 10 * HOUR).collect();
+        if let Some((at, _)) = c.shift {
+            deploys.retain(|d| (d - at).abs() > 2 * DAY);
+            deploys.push(at);
+        }
+        let set = BacktestSettings {
+            from: START,
+            to: START + WEEKS * 7 * DAY,
+            seasonal: SeasonalConfig::default(),
+            detect: DetectConfig::default(),
+            probes: DEFAULT_PROBES,
+            seed: 7,
+        };
+        let b = backtest(&c.points, &deploys, &set);
+        println!(
+            "seed {seed}: {} of {} deploys flagged, {}/{} probes flagged, alerts {} near deploys, {} elsewhere",
+            b.deploys_flagged,
+            b.deploys.len(),
+            b.probes_flagged,
+            b.probes_judged,
+            b.alerts_near_deploys,
+            b.alerts_elsewhere
+        );
+        assert_eq!(b.deploys.len(), deploys.len());
+        assert_eq!(b.deploys_flagged, c.shift.is_some() as usize, "{b:?}");
+        assert_eq!(b.alerts_near_deploys, c.shift.is_some() as usize, "{b:?}");
+        assert_eq!(b.alerts_elsewhere, 0, "{b:?}");
+        assert!(b.probes_judged >= 50, "{b:?}");
+        assert!(b.false_alarm_rate.unwrap() <= 0.1, "{b:?}");
+    }
+    // Nothing in, nothing out.
+    let empty = backtest(
+        &[],
+        &[],
+        &BacktestSettings {
+            from: 0,
+            to: 1,
+            seasonal: SeasonalConfig::default(),
+            detect: DetectConfig::default(),
+            probes: 10,
+            seed: 1,
+        },
+    );
+    assert_eq!(empty.false_alarm_rate, None);
+}
