@@ -99,6 +99,10 @@ fn build_app(
             "/auth/logout",
             axum::routing::post(crate::api::session::logout),
         )
+        .route(
+            "/auth/logout-all",
+            axum::routing::post(crate::api::session::logout_all),
+        )
         .route("/pkg/perfwatch.css", get(stylesheet))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(crate::observe::metrics))
@@ -186,6 +190,9 @@ pub async fn serve_until(
         .to_string();
     let mut workers_cfg = WorkersConfig::new(base.clone(), config.notify.clone());
     workers_cfg.start_delay = config.worker_start_delay;
+    // `--lease-ms` holds for every lane: a killed server's detection pass or delivery is
+    // taken over once its lease expires, so the lease bounds that wait.
+    workers_cfg.lease = config.lease;
     let followups = (!config.detect_inline).then(|| FollowUps::new(store.clone()));
     let workers =
         lifecycle::spawn_all(&store, &workers_cfg, followups.as_ref(), stop.child_token());

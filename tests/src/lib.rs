@@ -2,6 +2,9 @@
 //! itself is started by `perfwatch_server::testing`.
 
 pub mod browser;
+pub mod procs;
+pub mod soak;
+pub mod webhook_receiver;
 
 pub use perfwatch_server::testing::{spawn_app, spawn_app_with, Db, TestApp};
 use serde_json::{json, Value};

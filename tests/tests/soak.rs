@@ -1,0 +1,44 @@
+//! The soak's short form for CI: the same load and checks as `perfwatch-soak`
+//! (docs/benchmarks.md, "Soak"), 20 s per database against the real `perfwatch serve`
+//! and a `perfwatch worker`: no 5xx (no failed request at all), every acknowledged run
+//! stored exactly once, every pushed commit's job processed exactly once, RSS after
+//! warm-up within ±20 %.
+
+use std::time::Duration;
+
+use perfwatch_tests::procs::build_debug_server;
+use perfwatch_tests::soak::{run, SoakOptions, Target};
+use perfwatch_tests::Db;
+
+async fn short_soak(db: Db) {
+    build_debug_server();
+    let mut o = SoakOptions::for_duration(Duration::from_secs(20));
+    o.warmup = Duration::from_secs(8);
+    // Pushes every 2 s: about ten jobs, each checked for exactly one execution.
+    o.job_every = Some(Duration::from_secs(2));
+    let report = run(Target::Fresh(db), o).await.expect("the soak runs");
+    eprintln!("{report}");
+    assert!(report.ok(), "violations:\n{}", report.violations.join("\n"));
+    assert!(report.runs_acknowledged() >= 100, "{report}");
+    let jobs = report.jobs.as_ref().expect("jobs ran");
+    assert!(
+        jobs.pushed >= 5 && jobs.processed == jobs.pushed,
+        "{report}"
+    );
+    for kind in ["ingest", "page", "api", "compare", "triage", "webhook"] {
+        assert!(
+            report.kinds.iter().any(|k| k.kind == kind && k.total() > 0),
+            "no {kind} requests: {report}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_short_sqlite() {
+    short_soak(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_short_postgres() {
+    short_soak(Db::Postgres).await;
+}
