@@ -462,9 +462,15 @@ pub async fn cancel_perf_job(id: i64) -> Result<bool, ServerFnError> {
     use perfwatch_backend::accounts::Right;
     let store = server::store()?;
     let job = server::job_with_right(&store, id, Right::Triage).await?;
-    perfwatch_backend::perf::enqueue::cancel_job(&store, &job, &server::actor().label())
+    let n = perfwatch_backend::perf::enqueue::cancel_job(&store, &job, &server::actor().label())
         .await
-        .map_err(server::map_err)
+        .map_err(server::map_err)?;
+    let audit = crate::api_triage::server::audit();
+    let details = serde_json::json!({ "canceled": n });
+    store
+        .audit_after(audit.entry("job.cancel", format!("jobs/{id}/cancel"), details))
+        .await;
+    Ok(n)
 }
 
 /// Queues a job for any commit of a project (triage right on it), as a PR's
@@ -499,9 +505,15 @@ pub async fn queue_perf_job(
         pr,
         ..ManualRequest::default()
     };
-    manual(&store, &p.slug, &req, &actor.label())
+    let id = manual(&store, &p.slug, &req, &actor.label())
         .await
-        .map_err(server::map_err)
+        .map_err(server::map_err)?;
+    let audit = crate::api_triage::server::audit();
+    let details = serde_json::json!({ "id": id, "commit": req.commit, "pr": req.pr });
+    store
+        .audit_after(audit.entry("job.enqueue", format!("projects/{}/jobs", p.slug), details))
+        .await;
+    Ok(id)
 }
 
 /// Queues a new job doing the same (triage right on its project); answers its id.
@@ -510,9 +522,15 @@ pub async fn rerun_perf_job(id: i64) -> Result<i64, ServerFnError> {
     use perfwatch_backend::accounts::Right;
     let store = server::store()?;
     let job = server::job_with_right(&store, id, Right::Triage).await?;
-    perfwatch_backend::perf::deliveries::rerun(&store, &job, &server::actor().label())
+    let new = perfwatch_backend::perf::deliveries::rerun(&store, &job, &server::actor().label())
         .await
-        .map_err(server::map_err)
+        .map_err(server::map_err)?;
+    let audit = crate::api_triage::server::audit();
+    let details = serde_json::json!({ "id": new });
+    store
+        .audit_after(audit.entry("job.rerun", format!("jobs/{id}/rerun"), details))
+        .await;
+    Ok(new)
 }
 
 #[cfg(feature = "ssr")]
@@ -623,10 +641,38 @@ mod save {
             concurrency: number("concurrency", concurrency)?,
             reconcile_every_s: number("reconcile_every_s", reconcile_every_s)?,
         };
+        // Which fields were sent, never their values (secrets among them).
+        let fields: Vec<&str> = [
+            ("repo", true),
+            ("webhook_secret", input.webhook_secret.is_some()),
+            ("token", input.token.is_some()),
+            ("app_id", input.app_id.is_some()),
+            ("installation_id", input.installation_id.is_some()),
+            ("app_private_key", input.app_private_key.is_some()),
+            ("api_base", input.api_base.is_some()),
+            ("clone_url", input.clone_url.is_some()),
+            ("master_branches", input.master_branches.is_some()),
+            ("commanders", true),
+            ("definition", true),
+            ("concurrency", input.concurrency.is_some()),
+            ("reconcile_every_s", input.reconcile_every_s.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(f, sent)| sent.then_some(f))
+        .collect();
         perfwatch_backend::perf::integration::put(&store, &key, &slug, input)
             .await
-            .map(|_| ())
-            .map_err(server::map_err)
+            .map_err(server::map_err)?;
+        let audit = crate::api_triage::server::audit();
+        let details = serde_json::json!({ "fields": fields });
+        store
+            .audit_after(audit.entry(
+                "github.integration",
+                format!("projects/{slug}/github"),
+                details,
+            ))
+            .await;
+        Ok(())
     }
 }
 

@@ -31,6 +31,16 @@ pub(crate) mod server {
             .unwrap_or_default()
     }
 
+    /// The actor and the client's address, for audit rows.
+    pub fn audit() -> perfwatch_backend::audit::Audit {
+        let address = use_context::<http::request::Parts>().and_then(|p| {
+            p.extensions
+                .get::<perfwatch_backend::audit::ClientAddress>()
+                .map(|a| a.0.clone())
+        });
+        perfwatch_backend::audit::Audit::of(&actor(), address)
+    }
+
     /// Refusals answer 403 (401 for anonymous) with the reason; other errors as usual.
     pub fn map_err(e: StoreError) -> ServerFnError {
         if let StoreError::Forbidden(why) = &e {
@@ -155,6 +165,7 @@ pub struct TokenRow {
     pub created_at: i64,
     pub revoked_at: Option<i64>,
     pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
 }
 
 #[server(prefix = "/fn", endpoint = "list_tokens")]
@@ -182,24 +193,40 @@ pub async fn fetch_tokens() -> Result<Vec<TokenRow>, ServerFnError> {
             created_at: t.created_at,
             revoked_at: t.revoked_at,
             last_used_at: t.last_used_at,
+            expires_at: t.expires_at,
         })
         .collect())
 }
 
-/// Creates a token (global admins only); answers the secret, shown once.
+/// Creates a token (global admins only), expiring after `expires_in_days` when given;
+/// answers the secret, shown once.
 #[server(prefix = "/fn", endpoint = "create_token")]
 pub async fn create_api_token(
     name: String,
     project: String,
     scopes: String,
+    #[server(default)] expires_in_days: String,
 ) -> Result<String, ServerFnError> {
     use perfwatch_backend::accounts::Right;
+    use perfwatch_backend::tokens::{expiry, NewToken};
     server::actor()
         .require(Right::Admin, None)
         .map_err(server::map_err)?;
-    let project = Some(project.trim()).filter(|p| !p.is_empty());
+    let days = match expires_in_days.trim() {
+        "" => None,
+        d => Some(d.parse::<i64>().map_err(|_| {
+            ServerFnError::new("expires_in_days: a whole number of days (or empty: never)")
+        })?),
+    };
+    let new = NewToken {
+        name: name.trim().to_string(),
+        project: Some(project.trim().to_string()).filter(|p| !p.is_empty()),
+        scopes,
+        expires_at: expiry(None, days, perfwatch_backend::time::now_ms())
+            .map_err(server::map_err)?,
+    };
     let (_, secret) = server::store()?
-        .create_token_with_scopes(name.trim(), project, &scopes)
+        .create_token_by(&server::audit(), &new)
         .await
         .map_err(server::map_err)?;
     Ok(secret)
@@ -212,7 +239,7 @@ pub async fn revoke_api_token(id: i64) -> Result<(), ServerFnError> {
         .require(Right::Admin, None)
         .map_err(server::map_err)?;
     server::store()?
-        .revoke_token(id)
+        .revoke_token_by(&server::audit(), id)
         .await
         .map_err(server::map_err)
 }

@@ -2,6 +2,7 @@
 //! hydrated in the browser, where the charts become interactive.
 
 pub mod api;
+pub mod api_account;
 pub mod api_alerts;
 pub mod api_attention;
 pub mod api_compare;
@@ -56,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <A href="/queue">"Queue"</A>
                     // Tokens and webhook deliveries; the pages themselves check the role.
                     <A href="/admin/tokens">"Admin"</A>
+                    <a href="/account">"Account"</a>
                     <a href="/login">"Log in"</a>
                 </nav>
             </header>
@@ -77,6 +79,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/tokens") view=pages::admin::TokensPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/deliveries") view=pages::admin::DeliveriesPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

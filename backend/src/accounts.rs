@@ -5,15 +5,22 @@
 //! series sensitivity), `admin` may do everything (ingest, projects, rules, tokens,
 //! users, webhooks, ticket templates). A membership without a project is global. API
 //! tokens carry scopes (`ingest`, `triage`, `admin`) and optionally one project.
+//!
+//! Creating a user and changing a membership write their audit row in the same
+//! transaction; a membership change also ends every session of the user (a privilege
+//! change: the old cookies stop working, the user logs in again).
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sqlx::Row;
 
+use crate::audit::Audit;
 use crate::error::{Result, StoreError};
+use crate::store::audit::insert_audit;
 use crate::time::now_ms;
-use crate::tokens::{hash_token, TokenInfo};
+use crate::tokens::TokenInfo;
 use crate::Store;
 
 /// A login session lasts this long.
@@ -237,8 +244,21 @@ fn valid_name(name: &str) -> Result<()> {
 }
 
 impl Store {
-    /// Creates a user; `role` (global) is given when set.
+    /// Creates a user; `role` (global) is given when set. Recorded as done locally.
     pub async fn create_user(&self, name: &str, password: &str, role: Option<Role>) -> Result<i64> {
+        self.create_user_by(&Audit::local(), name, password, role)
+            .await
+    }
+
+    /// Creates a user (and its global role) with its audit row (`user.create`) in one
+    /// transaction.
+    pub async fn create_user_by(
+        &self,
+        who: &Audit,
+        name: &str,
+        password: &str,
+        role: Option<Role>,
+    ) -> Result<i64> {
         valid_name(name)?;
         if password.chars().count() < 8 {
             return Err(StoreError::invalid("password", "at least 8 characters"));
@@ -247,13 +267,14 @@ impl Store {
         let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
             .await
             .map_err(|e| StoreError::Data(e.to_string()))??;
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (name, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
         )
         .bind(name)
         .bind(hash)
         .bind(now_ms())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
             if crate::store::is_unique_violation(&e) {
@@ -266,14 +287,42 @@ impl Store {
             }
         })?;
         if let Some(role) = role {
-            self.set_membership(id, None, role).await?;
+            sqlx::query(
+                "INSERT INTO memberships (user_id, project_id, role) VALUES ($1, NULL, $2)",
+            )
+            .bind(id)
+            .bind(role.as_str())
+            .execute(&mut *tx)
+            .await?;
         }
+        let details = json!({ "id": id, "role": role.map(Role::as_str) });
+        insert_audit(
+            &mut tx,
+            &who.entry("user.create", format!("user:{name}"), details),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(id)
     }
 
     /// Gives a user a role on a project (or globally), replacing the one it had there.
+    /// Recorded as done locally.
     pub async fn set_membership(
         &self,
+        user_id: i64,
+        project: Option<&str>,
+        role: Role,
+    ) -> Result<()> {
+        self.set_membership_by(&Audit::local(), user_id, project, role)
+            .await
+    }
+
+    /// Gives a user a role on a project (or globally), replacing the one it had there;
+    /// ends every session of the user and writes the audit row (`membership.set`), all
+    /// in one transaction.
+    pub async fn set_membership_by(
+        &self,
+        who: &Audit,
         user_id: i64,
         project: Option<&str>,
         role: Role,
@@ -283,6 +332,19 @@ impl Store {
             None => None,
         };
         let mut tx = self.begin_write().await?;
+        let name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user {user_id}")))?;
+        let before: Option<String> = sqlx::query_scalar(
+            "SELECT role FROM memberships WHERE user_id = $1 AND (project_id = $2 OR (project_id IS NULL AND $3 = 1))",
+        )
+        .bind(user_id)
+        .bind(project_id.unwrap_or(-1))
+        .bind(i64::from(project_id.is_none()))
+        .fetch_optional(&mut *tx)
+        .await?;
         sqlx::query(
             "DELETE FROM memberships WHERE user_id = $1 AND (project_id = $2 OR (project_id IS NULL AND $3 = 1))",
         )
@@ -297,6 +359,18 @@ impl Store {
             .bind(role.as_str())
             .execute(&mut *tx)
             .await?;
+        let ended = crate::store::sessions::end_user_sessions(&mut tx, user_id).await?;
+        let details = json!({
+            "project": project,
+            "role": role.as_str(),
+            "previous_role": before,
+            "sessions_ended": ended,
+        });
+        insert_audit(
+            &mut tx,
+            &who.entry("membership.set", format!("user:{name}"), details),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -370,46 +444,6 @@ impl Store {
         Ok(id.filter(|_| ok))
     }
 
-    /// Starts a session; returns its secret (the cookie value; only its hash is stored).
-    pub async fn create_session(&self, user_id: i64) -> Result<String> {
-        let secret = new_secret("pws_")?;
-        let now = now_ms();
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(hash_token(&secret))
-        .bind(user_id)
-        .bind(now)
-        .bind(now + SESSION_TTL_MS)
-        .execute(&self.pool)
-        .await?;
-        Ok(secret)
-    }
-
-    /// The user of an unexpired session.
-    pub async fn session_user(&self, secret: &str) -> Result<Option<UserInfo>> {
-        let id: Option<i64> = sqlx::query_scalar(
-            "SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-        )
-        .bind(hash_token(secret))
-        .bind(now_ms())
-        .fetch_optional(&self.pool)
-        .await?;
-        match id {
-            Some(id) => Ok(Some(self.user_info(id).await?)),
-            None => Ok(None),
-        }
-    }
-
-    pub async fn delete_session(&self, secret: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1 OR expires_at <= $2")
-            .bind(hash_token(secret))
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// The actor of a bearer token, if the token is valid.
     pub async fn token_actor(&self, secret: &str) -> Result<Option<Actor>> {
         Ok(self.verify_token(secret).await?.map(Actor::Token))
@@ -430,6 +464,7 @@ mod tests {
             created_at: 0,
             revoked_at: None,
             last_used_at: None,
+            expires_at: None,
         })
     }
 

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod attention;
+pub mod audit;
 pub mod baseline;
 pub mod charts;
 pub mod comparison;

@@ -89,10 +89,19 @@ async fn main() -> anyhow::Result<()> {
                     name,
                     project,
                     scope,
+                    expires_in_days,
+                    expires_at,
                 } => {
-                    let (id, secret) = store
-                        .create_token_with_scopes(&name, project.as_deref(), &scope)
-                        .await?;
+                    use perfwatch_backend::tokens::{expiry, NewToken};
+                    let now = perfwatch_backend::time::now_ms();
+                    let new = NewToken {
+                        name: name.clone(),
+                        project,
+                        scopes: scope,
+                        expires_at: expiry(expires_at.as_deref(), expires_in_days, now)?,
+                    };
+                    let audit = perfwatch_backend::audit::Audit::local();
+                    let (id, secret) = store.create_token_by(&audit, &new).await?;
                     eprintln!("token {id} '{name}' created; it is shown only now:");
                     println!("{secret}");
                 }
@@ -105,6 +114,11 @@ async fn main() -> anyhow::Result<()> {
                             t.project.unwrap_or_else(|| "(all projects)".into()),
                             if t.revoked_at.is_some() {
                                 "revoked"
+                            } else if t
+                                .expires_at
+                                .is_some_and(|e| e <= perfwatch_backend::time::now_ms())
+                            {
+                                "expired"
                             } else {
                                 "active"
                             }

@@ -99,6 +99,10 @@ fn build_app(
             "/auth/logout",
             axum::routing::post(crate::api::session::logout),
         )
+        .route(
+            "/auth/logout-all",
+            axum::routing::post(crate::api::session::logout_all),
+        )
         .route("/pkg/perfwatch.css", get(stylesheet))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(crate::observe::metrics))

@@ -26,6 +26,10 @@ const READS: &[&str] = &[
     "/fn/job_live",
     "/fn/project_jobs",
     "/fn/integration_page",
+    // The account page (the visitor's own name and sessions) and the audit log
+    // (global admins, checked below).
+    "/fn/account",
+    "/fn/audit_log",
 ];
 
 /// Every mutating server function: its path, the right it needs, and whether it needs
@@ -383,6 +387,11 @@ async fn matrix(db: Db) {
             403
         };
         assert_eq!(s, want, "{label} lists tokens: {text}");
+        let (s, text) = post(&c, &app, who, "/fn/audit_log", String::new()).await;
+        assert_eq!(s, want, "{label} reads the audit log: {text}");
+        if *global_admin {
+            assert!(text.contains("token.create"), "{text}");
+        }
         let (s, text) = post(&c, &app, who, "/fn/list_deliveries", "project=drv".into()).await;
         let want = if rights.contains(&Right::Admin) {
             200

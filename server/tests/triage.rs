@@ -148,7 +148,8 @@ fn request_for(method: &str, route: &str, gid: i64, aid: i64, sid: i64) -> (Stri
     let path = route
         .replace("{slug}", "drv")
         .replace("{id}", &id.to_string())
-        .replace("{name}", "viewer");
+        // Not one of the matrix's actors: a role change ends the user's sessions.
+        .replace("{name}", "bystander");
     (format!("/api/v1{path}"), body)
 }
 
@@ -169,6 +170,9 @@ async fn rights_matrix(db: Db) {
     let (aid, sid) = (g.alerts[0].id, g.alerts[0].series.id);
     let st = &t.app.store;
     create_role_users(st).await;
+    st.create_user("bystander", "correct horse", None)
+        .await
+        .unwrap();
     let (_, ingest) = st
         .create_token_with_scopes("ing", None, "ingest")
         .await

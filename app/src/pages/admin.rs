@@ -1,5 +1,6 @@
-//! Administration pages (global admins): `/admin/tokens` lists, creates (the secret is
-//! shown once) and revokes API tokens; `/admin/deliveries` shows a project's webhook
+//! Administration pages (global admins): `/admin/tokens` lists (with last use and
+//! expiry), creates (the secret is shown once, an expiry optional) and revokes API
+//! tokens; `/admin/deliveries` shows a project's webhook
 //! delivery log. Everyone else sees a refusal; the server functions check again.
 
 use leptos::prelude::*;
@@ -41,7 +42,7 @@ pub fn TokensPage() -> impl IntoView {
     view! {
         <Title text="API tokens · perfwatch" />
         <h1>"API tokens"</h1>
-        <p class="crumbs"><a href="/admin/deliveries">"Webhook deliveries"</a></p>
+        <p class="crumbs"><a href="/admin/deliveries">"Webhook deliveries"</a>" · "<a href="/admin/audit">"Audit log"</a></p>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 if !matches!(admin.await, Ok(true)) {
@@ -57,12 +58,14 @@ pub fn TokensPage() -> impl IntoView {
                         <label>" project "<input name="project" size="12" placeholder="all projects" /></label>
                         <label>" scopes "<input name="scopes" value="ingest" size="20"
                             title="comma-separated: ingest, triage, admin" /></label>
+                        <label>" expires in "<input name="expires_in_days" size="4" placeholder="never"
+                            inputmode="numeric" />" days"</label>
                         <button type="submit">"Create token"</button>
                     </ActionForm>
                     {created}
                     <table class="list" data-testid="tokens">
                         <thead><tr><th>"Name"</th><th>"Project"</th><th>"Scopes"</th><th>"Created"</th>
-                            <th>"Last used"</th><th>"Revoked"</th><th></th></tr></thead>
+                            <th>"Last used"</th><th>"Expires"</th><th>"Revoked"</th><th></th></tr></thead>
                         <tbody>
                             {rows.into_iter().map(|t| {
                                 let live = t.revoked_at.is_none();
@@ -72,7 +75,8 @@ pub fn TokensPage() -> impl IntoView {
                                         <td>{t.project.unwrap_or_else(|| "all".into())}</td>
                                         <td>{t.scopes}</td>
                                         <td>{datetime(t.created_at)}</td>
-                                        <td>{t.last_used_at.map(datetime).unwrap_or_default()}</td>
+                                        <td data-testid="last-used">{t.last_used_at.map(datetime).unwrap_or_else(|| "never".into())}</td>
+                                        <td>{t.expires_at.map(datetime).unwrap_or_else(|| "never".into())}</td>
                                         <td>{t.revoked_at.map(datetime).unwrap_or_default()}</td>
                                         <td>{live.then(|| view! {
                                             <ActionForm action=revoke>

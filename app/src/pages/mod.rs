@@ -1,9 +1,11 @@
 //! One page per file.
 
+pub mod account;
 pub mod admin;
 pub mod alert_group;
 pub mod alerts;
 pub mod attention;
+pub mod audit;
 pub mod compare;
 pub mod compare_picker;
 pub mod deploy;

@@ -35,6 +35,25 @@ pub async fn on_comment(
         return Ok("ignored: no command".into());
     };
     let pr = c.issue_number as i64;
+    let outcome = command(store, key, integ, c, parsed, pr).await?;
+    // Recorded right after the command took effect (its job row committed on its own).
+    let who = crate::audit::Audit::new(format!("github:@{}", c.user), None);
+    let details = serde_json::json!({ "repo": integ.repo, "outcome": outcome });
+    store
+        .audit_after(who.entry("job.command", format!("pr:{}#{pr}", integ.repo), details))
+        .await;
+    Ok(outcome)
+}
+
+/// Carries out a parsed command of an allowed (or refused) commenter.
+async fn command(
+    store: &Store,
+    key: &SealKey,
+    integ: &IntegrationRow,
+    c: &IssueComment,
+    parsed: std::result::Result<Command, perfwatch_github::commands::CommandError>,
+    pr: i64,
+) -> Result<String> {
     let project = integ.project_id;
     if !may_command(&c.author_association, &c.user, &integ.commanders) {
         let body = format!(

@@ -9,6 +9,7 @@
 mod alerts;
 mod annotations;
 mod attention;
+pub(crate) mod audit;
 mod chart_read;
 mod compare;
 pub mod github;
@@ -23,6 +24,7 @@ mod queue_delivery;
 mod queue_read;
 mod read;
 mod rows;
+pub(crate) mod sessions;
 mod write_tx;
 
 use std::str::FromStr;

@@ -6,10 +6,13 @@ use axum::http::StatusCode;
 use axum::Json;
 use perfwatch_backend::accounts::{Actor, Right, Role};
 use perfwatch_backend::tickets::TicketTemplate;
+use perfwatch_backend::time::now_ms;
+use perfwatch_backend::tokens::{expiry, NewToken as TokenSettings};
 use perfwatch_backend::StoreError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::audit::Audited;
 use super::auth::Who;
 use super::error::{ApiErrors, ApiResult};
 use crate::state::AppState;
@@ -26,6 +29,20 @@ pub struct NewToken {
     pub project: Option<String>,
     /// Comma-separated: ingest, triage, admin.
     pub scopes: String,
+    /// When the token stops working: RFC 3339 or ms since the epoch.
+    #[serde(default)]
+    pub expires_at: Option<TimeArg>,
+    /// Or: it stops working this many days from now.
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
+}
+
+/// A time given as ms since the epoch or as text (RFC 3339).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum TimeArg {
+    Ms(i64),
+    Text(String),
 }
 
 #[utoipa::path(
@@ -49,13 +66,21 @@ pub async fn list_tokens(State(st): State<AppState>, Who(actor): Who) -> ApiResu
 pub async fn create_token(
     State(st): State<AppState>,
     Who(actor): Who,
+    Audited(who): Audited,
     Json(b): Json<NewToken>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     global_admin(&actor)?;
-    let (id, secret) = st
-        .store
-        .create_token_with_scopes(&b.name, b.project.as_deref(), &b.scopes)
-        .await?;
+    let at = b.expires_at.map(|t| match t {
+        TimeArg::Ms(ms) => ms.to_string(),
+        TimeArg::Text(s) => s,
+    });
+    let t = TokenSettings {
+        name: b.name,
+        project: b.project,
+        scopes: b.scopes,
+        expires_at: expiry(at.as_deref(), b.expires_in_days, now_ms())?,
+    };
+    let (id, secret) = st.store.create_token_by(&who, &t).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "token": secret })),
@@ -72,10 +97,11 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(st): State<AppState>,
     Who(actor): Who,
+    Audited(who): Audited,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     global_admin(&actor)?;
-    st.store.revoke_token(id).await?;
+    st.store.revoke_token_by(&who, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -113,11 +139,15 @@ pub async fn list_users(State(st): State<AppState>, Who(actor): Who) -> ApiResul
 pub async fn create_user(
     State(st): State<AppState>,
     Who(actor): Who,
+    Audited(who): Audited,
     Json(b): Json<NewUser>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     global_admin(&actor)?;
     let r = b.role.as_deref().map(role).transpose()?;
-    let id = st.store.create_user(&b.name, &b.password, r).await?;
+    let id = st
+        .store
+        .create_user_by(&who, &b.name, &b.password, r)
+        .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
@@ -140,13 +170,14 @@ pub struct MembershipBody {
 pub async fn set_membership(
     State(st): State<AppState>,
     Who(actor): Who,
+    Audited(who): Audited,
     Path(name): Path<String>,
     Json(b): Json<MembershipBody>,
 ) -> ApiResult<StatusCode> {
     global_admin(&actor)?;
     let u = st.store.user_by_name(&name).await?;
     st.store
-        .set_membership(u.id, b.project.as_deref(), role(&b.role)?)
+        .set_membership_by(&who, u.id, b.project.as_deref(), role(&b.role)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

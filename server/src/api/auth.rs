@@ -15,12 +15,15 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use perfwatch_backend::accounts::{Actor, Right};
-use perfwatch_backend::tokens::TokenInfo;
+use perfwatch_backend::tokens::{TokenCheck, TokenInfo};
 
 use super::error::ApiError;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "pw_session";
+
+const TOKEN_UNKNOWN: &str = "the API token is unknown or revoked";
+const TOKEN_EXPIRED: &str = "token expired: create a new one (an admin can, with `perfwatch token create` or on /admin/tokens)";
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
@@ -81,11 +84,10 @@ impl FromRequestParts<AppState> for Token {
                 "this request needs an API token: send 'Authorization: Bearer <token>' (create one with `perfwatch token create`)",
             ));
         };
-        match state.store.verify_token(secret).await? {
-            Some(info) => Ok(Token(info)),
-            None => Err(ApiError::unauthorized(
-                "the API token is unknown or revoked",
-            )),
+        match state.store.check_token(secret).await? {
+            TokenCheck::Valid(info) => Ok(Token(info)),
+            TokenCheck::Expired => Err(ApiError::unauthorized(TOKEN_EXPIRED)),
+            TokenCheck::Unknown => Err(ApiError::unauthorized(TOKEN_UNKNOWN)),
         }
     }
 }
@@ -118,11 +120,13 @@ pub async fn resolve_actor(
     }
     let safe = is_safe(req.method());
     let actor = if let Some(secret) = bearer(req.headers()) {
-        match state.store.verify_token(secret).await {
-            Ok(Some(t)) => Actor::Token(t),
-            Ok(None) => {
-                return ApiError::unauthorized("the API token is unknown or revoked")
-                    .into_response()
+        match state.store.check_token(secret).await {
+            Ok(TokenCheck::Valid(t)) => Actor::Token(t),
+            Ok(TokenCheck::Expired) => {
+                return ApiError::unauthorized(TOKEN_EXPIRED).into_response()
+            }
+            Ok(TokenCheck::Unknown) => {
+                return ApiError::unauthorized(TOKEN_UNKNOWN).into_response()
             }
             Err(e) => return ApiError::from(e).into_response(),
         }
@@ -150,6 +154,10 @@ pub async fn resolve_actor(
         .into_response();
     }
     req.extensions_mut().insert(actor);
+    if let Some(a) = super::audit::client_address(req.extensions()) {
+        req.extensions_mut()
+            .insert(perfwatch_backend::audit::ClientAddress(a));
+    }
     next.run(req).await
 }
 
@@ -358,6 +366,7 @@ pub async fn require_rights(
             created_at: 0,
             revoked_at: None,
             last_used_at: None,
+            expires_at: None,
         });
     }
     if let Actor::Token(t) = &actor {

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod alerts;
 pub mod annotations;
+pub mod audit;
 pub mod auth;
 pub mod baseline;
 pub mod bodies;
@@ -89,5 +90,9 @@ pub fn routes(
             auth::require_rights,
         ))
         .layer(DefaultBodyLimit::max(config.body_limit))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::record_routes,
+        ))
         .split_for_parts()
 }

@@ -1,7 +1,13 @@
 //! Log in and out: `POST /auth/login` (form: name, password, next) sets the session
 //! cookie (HttpOnly, SameSite=Lax, Secure when configured or the public URL is https);
-//! `POST /auth/logout` ends the session. Both are plain form posts (work without
-//! JavaScript) and pass the CSRF origin check of `resolve_actor` first.
+//! `POST /auth/logout` ends the session; `POST /auth/logout-all` ends every session of
+//! the logged-in user ("log out everywhere"; API tokens keep working). All are plain
+//! form posts (work without JavaScript) and pass the CSRF origin check of
+//! `resolve_actor` first.
+//!
+//! A login always starts a new session and ends the one of the cookie the browser
+//! brought (session fixation: an id planted before the login never becomes a
+//! logged-in session). Each of these writes its audit row in the same transaction.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -11,10 +17,12 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use axum::Form;
+use perfwatch_backend::accounts::Actor;
 use perfwatch_backend::login_guard::{account_key, address_key};
 use serde::Deserialize;
 
-use super::auth::{session_cookie, SESSION_COOKIE};
+use super::audit::Audited;
+use super::auth::{session_cookie, Who, SESSION_COOKIE};
 use super::error::ApiError;
 use crate::state::AppState;
 
@@ -56,8 +64,12 @@ fn back_to_form(next: &str, error: &str) -> Response {
 pub async fn login(
     State(state): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
+    let address = peer
+        .as_ref()
+        .map(|Extension(ConnectInfo(a))| a.ip().to_string());
     let next = safe_next(f.next.as_deref());
     let guard = &state.login_guard;
     let mut keys = vec![account_key(&f.name)];
@@ -88,7 +100,10 @@ pub async fn login(
         Some(user_id) => {
             guard.succeeded(&keys[0]);
             state.metrics.observe_login("ok");
-            let secret = state.store.create_session(user_id).await?;
+            let secret = state
+                .store
+                .start_session(user_id, session_cookie(&headers), address)
+                .await?;
             let max_age = perfwatch_backend::accounts::SESSION_TTL_MS / 1000;
             Ok((
                 [(header::SET_COOKIE, cookie(&state, &secret, max_age))],
@@ -99,6 +114,7 @@ pub async fn login(
         None => {
             guard.failed(&keys, Instant::now());
             state.metrics.observe_login("wrong");
+            state.store.login_failed(&f.name, address).await;
             Ok(back_to_form(&next, "1"))
         }
     }
@@ -107,13 +123,43 @@ pub async fn login(
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Audited(who): Audited,
 ) -> Result<Response, ApiError> {
     if let Some(secret) = session_cookie(&headers) {
-        state.store.delete_session(secret).await?;
+        state.store.end_session(secret, who.address).await?;
     }
     Ok((
         [(header::SET_COOKIE, cookie(&state, "", 0))],
         Redirect::to("/"),
+    )
+        .into_response())
+}
+
+/// "Log out everywhere": every session of the logged-in user ends (this one too), then
+/// back to the login page. API tokens are not sessions and keep working.
+pub async fn logout_all(
+    State(state): State<AppState>,
+    Who(actor): Who,
+    Audited(who): Audited,
+) -> Result<Response, ApiError> {
+    let user = match &actor {
+        Actor::User(u) => u,
+        Actor::Token(_) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "log out everywhere ends login sessions: an API token is revoked instead (DELETE /api/v1/tokens/{id})",
+            ))
+        }
+        Actor::Anonymous => {
+            return Err(ApiError::unauthorized(
+                "log in first: there is no session to end",
+            ))
+        }
+    };
+    state.store.end_all_sessions(user.id, who.address).await?;
+    Ok((
+        [(header::SET_COOKIE, cookie(&state, "", 0))],
+        Redirect::to("/login?ended=all"),
     )
         .into_response())
 }

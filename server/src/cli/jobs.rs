@@ -179,6 +179,13 @@ pub async fn github(args: GithubArgs) -> anyhow::Result<()> {
                 reconcile_every_s,
             };
             let v = integration::put(&store, &key, &project, inp).await?;
+            store
+                .audit_after(perfwatch_backend::audit::Audit::local().entry(
+                    "github.integration",
+                    format!("projects/{project}/github"),
+                    serde_json::json!({ "via": "cli" }),
+                ))
+                .await;
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
     }
@@ -238,6 +245,13 @@ pub async fn job(args: JobArgs) -> anyhow::Result<()> {
                 std::env::var("USER").unwrap_or_else(|_| "unknown".into())
             );
             let id = manual(&store, &project, &req, &who).await?;
+            store
+                .audit_after(perfwatch_backend::audit::Audit::new(who, None).entry(
+                    "job.enqueue",
+                    format!("projects/{project}/jobs"),
+                    serde_json::json!({ "id": id, "commit": req.commit }),
+                ))
+                .await;
             println!("queued job {id}");
         }
         JobAction::List { project } => {

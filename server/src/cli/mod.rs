@@ -151,6 +151,12 @@ pub enum TokenAction {
         /// What the token may do: comma-separated ingest, triage, admin.
         #[arg(long, default_value = "ingest")]
         scope: String,
+        /// The token stops working after this many days.
+        #[arg(long, conflicts_with = "expires_at")]
+        expires_in_days: Option<i64>,
+        /// The token stops working at this time (RFC 3339 or ms since the epoch).
+        #[arg(long)]
+        expires_at: Option<String>,
     },
     /// List tokens (never their secrets).
     List,
