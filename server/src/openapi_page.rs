@@ -59,6 +59,15 @@ fn prose(text: &str) -> String {
     out
 }
 
+/// One line of text with `code` spans.
+fn inline(text: &str) -> String {
+    let p = prose(text);
+    p.strip_prefix("<p>")
+        .and_then(|p| p.strip_suffix("</p>"))
+        .unwrap_or(&p)
+        .replace("</p><p>", " ")
+}
+
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or("")
 }
@@ -164,7 +173,7 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
         "<section id=\"{id}\"><h3><code>{} {}</code> {}</h3>",
         method.to_uppercase(),
         esc(path),
-        esc(str_of(op, "summary"))
+        inline(str_of(op, "summary"))
     );
     out.push_str(&prose(str_of(op, "description")));
     if let Some(sec) = op.get("security").and_then(Value::as_array) {
@@ -303,7 +312,7 @@ pub fn render(doc: &Value) -> String {
                 anchor(&format!("op-{method}-{path}")),
                 method.to_uppercase(),
                 esc(path),
-                esc(str_of(op, "summary"))
+                inline(str_of(op, "summary"))
             );
         }
         out.push_str("</ul></li>");
