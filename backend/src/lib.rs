@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod attention;
 pub mod audit;
+pub mod backtest;
 pub mod baseline;
 pub mod charts;
 pub mod comparison;

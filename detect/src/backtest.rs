@@ -31,6 +31,7 @@ pub fn near_deploy(t: i64, d: i64) -> bool {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeployOutcome {
     pub time: i64,
     pub verdict: DeployVerdictKind,
@@ -38,6 +39,7 @@ pub struct DeployOutcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Backtest {
     /// Period judged, ms.
     pub from: i64,

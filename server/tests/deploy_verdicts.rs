@@ -154,4 +154,49 @@ async fn a_deploy_drop_is_found_and_the_nightly_dip_is_not() {
     .await
     .unwrap();
     assert_eq!(r.status(), 422, "weeks out of range is refused");
+
+    // The backtest of each metric over the three weeks up to the data's end: the deploy
+    // is flagged for jobs only, and random moments away from it pass.
+    let backtest = |name: &'static str| {
+        let (base, v) = (app.base.clone(), v.clone());
+        async move {
+            let id = v["metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["series"]["benchmark"] == name)
+                .unwrap()["series"]["id"]
+                .as_i64()
+                .unwrap();
+            let to = (deploy + Duration::days(3))
+                .to_rfc3339()
+                .replace('+', "%2B");
+            let r = reqwest::get(format!(
+                "{base}/api/v1/series/{id}/backtest?days=21&probes=60&to={to}"
+            ))
+            .await
+            .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let jobs = backtest("jobs_per_min").await;
+    let reads = backtest("cache_reads").await;
+    assert_eq!(jobs["markers"], 1, "{jobs}");
+    assert_eq!(jobs["report"]["deploys_flagged"], 1, "{jobs}");
+    assert_eq!(jobs["report"]["alerts_near_deploys"], 1, "{jobs}");
+    assert_eq!(reads["report"]["deploys_flagged"], 0, "{reads}");
+    for b in [&jobs, &reads] {
+        assert_eq!(b["report"]["alerts_elsewhere"], 0, "{b}");
+        assert!(b["report"]["probes_judged"].as_u64().unwrap() >= 40, "{b}");
+        assert!(
+            b["report"]["false_alarm_rate"].as_f64().unwrap() <= 0.1,
+            "{b}"
+        );
+    }
+    let r = reqwest::get(format!("{}/api/v1/series/1/backtest?days=0", app.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("days"));
 }

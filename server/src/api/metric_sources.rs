@@ -153,3 +153,48 @@ pub async fn deploy(
         perfwatch_backend::deploy_verdicts::deploy_verdicts(&st.store, &slug, id, &cfg).await?,
     ))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BacktestQuery {
+    /// Days before now judged (default 90).
+    #[serde(default)]
+    pub days: Option<i64>,
+    /// Random non-deploy moments judged (default 100).
+    #[serde(default)]
+    pub probes: Option<usize>,
+    /// End of the period: RFC 3339 (default now).
+    #[serde(default)]
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `GET /api/v1/series/{id}/backtest`: what deploy verdicts and production detection
+/// would have said over the last `days` — deploys flagged, the false-alarm rate at
+/// random non-deploy moments, alerts away from deploys.
+#[utoipa::path(
+    get,
+    path = "/series/{id}/backtest",
+    tag = "metrics",
+    params(("id" = i64, Path, description = "Series id"),
+        ("days" = Option<i64>, Query, description = "Days before now judged, 1–365 (default 90)"),
+        ("probes" = Option<usize>, Query, description = "Random non-deploy moments judged, 1–1000 (default 100)"),
+        ("to" = Option<String>, Query, description = "End of the period, RFC 3339 (default now)")
+    ),
+    responses((status = 200, description = "The series' backtest", body = perfwatch_backend::backtest::BacktestView), ApiErrors)
+)]
+pub async fn backtest(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<BacktestQuery>,
+) -> ApiResult<Json<perfwatch_backend::backtest::BacktestView>> {
+    Ok(Json(
+        perfwatch_backend::backtest::backtest_series(
+            &st.store,
+            id,
+            q.days.unwrap_or(90),
+            q.to.map(|t| t.timestamp_millis()),
+            q.probes,
+        )
+        .await?,
+    ))
+}

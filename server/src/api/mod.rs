@@ -84,15 +84,16 @@ pub fn routes(
         .routes(routes!(metric_sources::collect))
         .routes(routes!(metric_sources::schedule))
         .routes(routes!(metric_sources::deploy))
+        .routes(routes!(metric_sources::backtest))
         .routes(routes!(audit::list))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_rights,
         ))
-        .layer(DefaultBodyLimit::max(config.body_limit))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             audit::record_routes,
         ))
+        .layer(DefaultBodyLimit::max(config.body_limit))
         .split_for_parts()
 }
