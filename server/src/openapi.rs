@@ -176,6 +176,7 @@ pub struct DocJson(pub Arc<str>);
     get,
     path = "/api/v1/openapi.json",
     tag = "meta",
+    summary = "This document",
     responses((status = 200, description = "This OpenAPI 3.1 document", content_type = "application/json", body = Object)),
     security((), ("bearer" = []), ("session" = []))
 )]

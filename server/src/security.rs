@@ -46,6 +46,7 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
     post,
     path = "/csp-report",
     tag = "webhooks",
+    summary = "Browsers' CSP violation reports",
     request_body(
         content = serde_json::Value,
         content_type = "application/csp-report",

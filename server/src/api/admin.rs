@@ -49,6 +49,7 @@ pub enum TimeArg {
     get,
     path = "/tokens",
     tag = "admin",
+    summary = "List API tokens",
     responses((status = 200, description = "Every API token (no secrets)", body = Vec<perfwatch_backend::tokens::TokenInfo>), ApiErrors)
 )]
 pub async fn list_tokens(State(st): State<AppState>, Who(actor): Who) -> ApiResult<Json<Value>> {
@@ -60,6 +61,7 @@ pub async fn list_tokens(State(st): State<AppState>, Who(actor): Who) -> ApiResu
     post,
     path = "/tokens",
     tag = "admin",
+    summary = "Create an API token",
     request_body(content = NewToken, example = json!({"name": "ci-checkout", "project": "checkout", "scopes": "ingest"})),
     responses((status = 201, description = "Created; the secret is shown this once", body = super::bodies::TokenCreated), ApiErrors)
 )]
@@ -91,6 +93,7 @@ pub async fn create_token(
     delete,
     path = "/tokens/{id}",
     tag = "admin",
+    summary = "Revoke an API token",
     params(("id" = i64, Path, description = "Token id")),
     responses((status = 204, description = "Revoked"), ApiErrors)
 )]
@@ -122,6 +125,7 @@ fn role(s: &str) -> Result<Role, StoreError> {
     get,
     path = "/users",
     tag = "admin",
+    summary = "List users",
     responses((status = 200, description = "Every user with roles", body = Vec<perfwatch_backend::accounts::UserInfo>), ApiErrors)
 )]
 pub async fn list_users(State(st): State<AppState>, Who(actor): Who) -> ApiResult<Json<Value>> {
@@ -133,6 +137,7 @@ pub async fn list_users(State(st): State<AppState>, Who(actor): Who) -> ApiResul
     post,
     path = "/users",
     tag = "admin",
+    summary = "Create a user",
     request_body(content = NewUser, example = json!({"name": "alice", "password": "a long passphrase", "role": "triager"})),
     responses((status = 201, description = "Created", body = super::bodies::Created), ApiErrors)
 )]
@@ -163,6 +168,7 @@ pub struct MembershipBody {
     post,
     path = "/users/{name}/memberships",
     tag = "admin",
+    summary = "Set a user's role",
     params(("name" = String, Path, description = "User name")),
     request_body(content = MembershipBody, example = json!({"project": "checkout", "role": "admin"})),
     responses((status = 204, description = "Set"), ApiErrors)
@@ -201,6 +207,7 @@ fn json_format() -> String {
     post,
     path = "/projects/{slug}/webhooks",
     tag = "admin",
+    summary = "Add a webhook",
     params(("slug" = String, Path, description = "Project slug")),
     request_body(content = NewWebhook, example = json!({"url": "https://hooks.example.com/perfwatch", "format": "json", "events": ["alert_group.created"]})),
     responses((status = 201, description = "Created", body = super::bodies::WebhookCreated), ApiErrors)
@@ -225,6 +232,7 @@ pub async fn create_webhook(
     get,
     path = "/projects/{slug}/webhooks",
     tag = "admin",
+    summary = "A project's webhooks",
     params(("slug" = String, Path, description = "Project slug")),
     responses((status = 200, description = "The project's webhooks", body = Vec<perfwatch_backend::notify::Webhook>), ApiErrors)
 )]
@@ -240,6 +248,7 @@ pub async fn list_webhooks(
     delete,
     path = "/webhooks/{id}",
     tag = "admin",
+    summary = "Delete a webhook",
     params(("id" = i64, Path, description = "Webhook id")),
     responses((status = 204, description = "Deleted"), ApiErrors)
 )]
@@ -256,6 +265,7 @@ pub async fn delete_webhook(
     get,
     path = "/projects/{slug}/deliveries",
     tag = "admin",
+    summary = "Webhook delivery log",
     params(("slug" = String, Path, description = "Project slug")),
     responses((status = 200, description = "The webhook delivery log", body = Vec<perfwatch_backend::notify::Delivery>), ApiErrors)
 )]
@@ -271,6 +281,7 @@ pub async fn deliveries(
     put,
     path = "/projects/{slug}/ticket-template",
     tag = "admin",
+    summary = "Set the ticket template",
     params(("slug" = String, Path, description = "Project slug")),
     request_body(content = Option<perfwatch_backend::tickets::TicketTemplate>, description = "The template, or `null` to remove it", example = json!({"kind": "github", "base_url": "https://github.com/example/checkout", "jira_project": null})),
     responses((status = 204, description = "Saved"), ApiErrors)

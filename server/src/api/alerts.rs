@@ -103,6 +103,7 @@ impl AlertsQuery {
     get,
     path = "/alerts",
     tag = "alerts",
+    summary = "List alerts",
     params(
         ("project" = Option<String>, Query, description = "Project slug"),
         ("direction" = Option<String>, Query, description = "`regression` or `improvement`"),
@@ -131,6 +132,7 @@ pub async fn list(
     get,
     path = "/alerts/{id}",
     tag = "alerts",
+    summary = "One alert",
     params(("id" = i64, Path, description = "Alert id")),
     responses((status = 200, description = "The alert", body = perfwatch_core::alerts::AlertView), ApiErrors)
 )]
@@ -145,6 +147,7 @@ pub async fn get_one(
     get,
     path = "/alert-groups/{id}",
     tag = "alerts",
+    summary = "One alert group",
     params(("id" = i64, Path, description = "Alert group id")),
     responses((status = 200, description = "The group with its alerts, triage, history and notes", body = perfwatch_core::alerts::AlertGroupView), ApiErrors)
 )]
@@ -167,6 +170,7 @@ pub struct DetectQuery {
     post,
     path = "/projects/{slug}/detect",
     tag = "alerts",
+    summary = "Run detection on a project",
     params(("slug" = String, Path, description = "Project slug"), ("history" = Option<bool>, Query, description = "Judge threshold rules on every point, not only the newest (default true)")),
     responses((status = 200, description = "What the detection pass did", body = perfwatch_core::alerts::DetectSummary), ApiErrors)
 )]
@@ -196,6 +200,7 @@ pub async fn detect(
     get,
     path = "/projects/{slug}/thresholds",
     tag = "alerts",
+    summary = "A project's threshold rules",
     params(("slug" = String, Path, description = "Project slug")),
     responses((status = 200, description = "The project's threshold rules", body = Vec<perfwatch_core::alerts::ThresholdRuleView>), ApiErrors)
 )]
@@ -222,6 +227,7 @@ pub struct NewThreshold {
     post,
     path = "/projects/{slug}/thresholds",
     tag = "alerts",
+    summary = "Add a threshold rule",
     params(("slug" = String, Path, description = "Project slug")),
     request_body(content = NewThreshold, example = json!({"measure": "latency", "rule": {"kind": "percent_change", "baseline": {"kind": "median_of_last", "n": 10}, "max_increase": 0.1}})),
     responses((status = 201, description = "Created", body = super::bodies::Created), ApiErrors)
@@ -273,6 +279,7 @@ pub async fn create_threshold(
     delete,
     path = "/thresholds/{id}",
     tag = "alerts",
+    summary = "Delete a threshold rule",
     params(("id" = i64, Path, description = "Threshold rule id")),
     responses((status = 204, description = "Deleted"), ApiErrors)
 )]

@@ -17,6 +17,7 @@ use crate::state::AppState;
     post,
     path = "/annotations",
     tag = "annotations",
+    summary = "Add a release, deploy or note",
     request_body(
         content = perfwatch_core::model::AnnotationInput,
         example = json!({"project": "checkout", "name": "v1.4.0", "kind": "release", "commit": "4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39", "description": "Spring release"})
@@ -38,6 +39,7 @@ pub async fn create(
     get,
     path = "/projects/{slug}/annotations",
     tag = "annotations",
+    summary = "A project's releases and annotations",
     params(("slug" = String, Path, description = "Project slug")),
     responses((status = 200, description = "Releases and annotations of the main branch", body = Vec<perfwatch_core::view::Marker>), ApiErrors)
 )]

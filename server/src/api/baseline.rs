@@ -11,6 +11,7 @@ use crate::state::AppState;
     get,
     path = "/runs/{id}/baseline",
     tag = "runs",
+    summary = "A run against its main-branch baseline",
     params(("id" = i64, Path, description = "Run id")),
     responses((status = 200, description = "The run compared with its main-branch baseline", body = perfwatch_backend::baseline::RunVerdict), ApiErrors)
 )]

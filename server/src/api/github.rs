@@ -33,6 +33,7 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     post,
     path = "/api/v1/github/webhook",
     tag = "webhooks",
+    summary = "GitHub webhook inbox",
     request_body(
         content = serde_json::Value,
         description = "A GitHub webhook delivery (push, pull_request, issue_comment, ping…), signed with the integration's webhook secret",
@@ -80,6 +81,7 @@ async fn project_id(st: &AppState, slug: &str) -> Result<i64, StoreError> {
     get,
     path = "/projects/{slug}/github",
     tag = "jobs",
+    summary = "GitHub integration settings",
     params(("slug" = String, Path, description = "Project slug")),
     responses((status = 200, description = "The integration's settings (no secrets), or null", body = Option<perfwatch_backend::perf::IntegrationView>), ApiErrors)
 )]
@@ -98,6 +100,7 @@ pub async fn get_integration(
     put,
     path = "/projects/{slug}/github",
     tag = "jobs",
+    summary = "Save the GitHub integration",
     params(("slug" = String, Path, description = "Project slug")),
     request_body(content = perfwatch_backend::perf::IntegrationInput, example = json!({"repo": "example/checkout", "webhook_secret": "a-long-random-webhook-secret", "clone_url": "https://git.example.com/example/checkout.git", "master_branches": ["main"], "concurrency": 1})),
     responses((status = 200, description = "Saved; secrets are sealed and never shown again", body = perfwatch_backend::perf::IntegrationView), ApiErrors)
@@ -143,6 +146,7 @@ fn states(q: &Option<String>) -> Result<Vec<PerfState>, StoreError> {
     get,
     path = "/projects/{slug}/jobs",
     tag = "jobs",
+    summary = "A project's performance jobs",
     params(("slug" = String, Path, description = "Project slug"),
         ("pr" = Option<i64>, Query, description = "Pull request number"),
         ("state" = Option<String>, Query, description = "Comma-separated states"),
@@ -169,6 +173,7 @@ pub async fn list_jobs(
     post,
     path = "/projects/{slug}/jobs",
     tag = "jobs",
+    summary = "Queue a performance job",
     params(("slug" = String, Path, description = "Project slug")),
     request_body(content = perfwatch_backend::perf::enqueue::ManualRequest, example = json!({"commit": "4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39", "branch": "main", "repeats": 3})),
     responses((status = 201, description = "Queued", body = super::bodies::JobQueued), ApiErrors)
@@ -203,6 +208,7 @@ pub struct LogQuery {
     get,
     path = "/jobs/{id}",
     tag = "jobs",
+    summary = "One performance job with its log",
     params(("id" = i64, Path, description = "Performance job id"),
         ("after" = Option<i64>, Query, description = "Log lines after this sequence number"),
         ("limit" = Option<i64>, Query, description = "1 to 5000 log lines (default 500)")
@@ -254,6 +260,7 @@ async fn job_project(
     post,
     path = "/jobs/{id}/cancel",
     tag = "jobs",
+    summary = "Cancel a performance job",
     params(("id" = i64, Path, description = "Performance job id")),
     responses((status = 200, description = "Whether the job was stopped", body = super::bodies::Canceled), ApiErrors)
 )]
@@ -272,6 +279,7 @@ pub async fn cancel(
     post,
     path = "/jobs/{id}/rerun",
     tag = "jobs",
+    summary = "Run a performance job again",
     params(("id" = i64, Path, description = "Performance job id")),
     responses((status = 201, description = "The new job", body = super::bodies::Created), ApiErrors)
 )]
@@ -291,6 +299,7 @@ pub async fn rerun(
     get,
     path = "/queue",
     tag = "jobs",
+    summary = "The performance-job queue",
     responses((status = 200, description = "Queued jobs in claim order with ETA, running jobs, runner heartbeat", body = perfwatch_backend::perf::enqueue::QueueView), ApiErrors)
 )]
 pub async fn queue(

@@ -31,6 +31,7 @@ pub struct JobsQuery {
     get,
     path = "/admin/jobs",
     tag = "admin",
+    summary = "Work-queue jobs",
     params(
         ("state" = Option<String>, Query, description = "`queued`, `leased`, `done` or `dead` (the default)"),
         ("limit" = Option<i64>, Query, description = "1 to 1000 (default 100)")
@@ -56,6 +57,7 @@ pub async fn list(
     post,
     path = "/admin/jobs/{id}/requeue",
     tag = "admin",
+    summary = "Re-queue a dead job",
     params(("id" = i64, Path, description = "Work-queue job id")),
     responses((status = 204, description = "Queued again, attempts reset"), ApiErrors)
 )]

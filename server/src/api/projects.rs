@@ -17,6 +17,7 @@ use crate::state::AppState;
     get,
     path = "/projects",
     tag = "projects",
+    summary = "List projects",
     responses((status = 200, description = "Every project", body = Vec<perfwatch_core::view::ProjectInfo>), ApiErrors)
 )]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<ProjectInfo>>> {
@@ -27,6 +28,7 @@ pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<ProjectIn
     get,
     path = "/projects/{slug}",
     tag = "projects",
+    summary = "One project",
     params(("slug" = String, Path, description = "Project slug")),
     responses((status = 200, description = "The project", body = perfwatch_core::view::ProjectInfo), ApiErrors)
 )]
@@ -41,6 +43,7 @@ pub async fn get_one(
     post,
     path = "/projects",
     tag = "projects",
+    summary = "Create a project",
     request_body(
         content = perfwatch_backend::store::NewProject,
         example = json!({"slug": "checkout", "name": "Checkout service", "main_branch": "main", "repo_url": "https://github.com/example/checkout"})

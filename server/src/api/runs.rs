@@ -17,6 +17,7 @@ use crate::state::AppState;
     post,
     path = "/runs",
     tag = "runs",
+    summary = "Submit a run",
     request_body(
         content = perfwatch_core::model::RunSubmission,
         description = "One run in the native format (docs/api.md): project, branch, commit, testbed and results with raw samples",
@@ -87,6 +88,7 @@ pub async fn submit(
     get,
     path = "/runs/{id}",
     tag = "runs",
+    summary = "One run with its measurements",
     params(("id" = i64, Path, description = "Run id")),
     responses((status = 200, description = "The run with its measurements and samples", body = perfwatch_core::view::RunDetail), ApiErrors)
 )]

@@ -13,6 +13,7 @@ use crate::state::AppState;
     get,
     path = "/projects/{slug}/series",
     tag = "series",
+    summary = "A project's series",
     params(("slug" = String, Path, description = "Project slug")),
     responses((status = 200, description = "The project's series", body = Vec<perfwatch_core::view::SeriesInfo>), ApiErrors)
 )]
@@ -61,6 +62,7 @@ fn parse_time(field: &str, v: &Option<String>) -> ApiResult<Option<i64>> {
     get,
     path = "/series/{id}/points",
     tag = "series",
+    summary = "Points of a series",
     params(
         ("id" = i64, Path, description = "Series id"),
         ("branch" = Option<String>, Query, description = "Only points of this branch"),

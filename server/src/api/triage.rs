@@ -35,6 +35,7 @@ pub struct StateBody {
     post,
     path = "/alert-groups/{id}/state",
     tag = "triage",
+    summary = "Set an alert group's state",
     params(("id" = i64, Path, description = "Alert group id")),
     request_body(content = StateBody, example = json!({"state": "acknowledged"})),
     responses((status = 204, description = "Changed"), ApiErrors)
@@ -55,6 +56,7 @@ pub async fn group_state(
     post,
     path = "/alerts/{id}/state",
     tag = "triage",
+    summary = "Set an alert's state",
     params(("id" = i64, Path, description = "Alert id")),
     request_body(content = StateBody, example = json!({"state": "invalid"})),
     responses((status = 204, description = "Changed"), ApiErrors)
@@ -84,6 +86,7 @@ pub struct BulkBody {
     post,
     path = "/alerts/bulk-state",
     tag = "triage",
+    summary = "Set the state of many alerts",
     request_body(content = BulkBody, example = json!({"ids": [1], "state": "acknowledged"})),
     responses((status = 200, description = "Changed", body = super::bodies::Changed), ApiErrors)
 )]
@@ -109,6 +112,7 @@ pub struct AssigneeBody {
     post,
     path = "/alert-groups/{id}/assignee",
     tag = "triage",
+    summary = "Assign an alert group",
     params(("id" = i64, Path, description = "Alert group id")),
     request_body(content = AssigneeBody, example = json!({"assignee": "alice"})),
     responses((status = 204, description = "Changed"), ApiErrors)
@@ -133,6 +137,7 @@ pub struct NoteBody {
     post,
     path = "/alert-groups/{id}/notes",
     tag = "triage",
+    summary = "Add a note to an alert group",
     params(("id" = i64, Path, description = "Alert group id")),
     request_body(content = NoteBody, example = json!({"body": "Bisected to the allocator change; fix in #812."})),
     responses((status = 201, description = "Created", body = super::bodies::Created), ApiErrors)
@@ -159,6 +164,7 @@ pub struct TicketBody {
     post,
     path = "/alert-groups/{id}/ticket",
     tag = "triage",
+    summary = "Link a ticket to an alert group",
     params(("id" = i64, Path, description = "Alert group id")),
     request_body(content = TicketBody, example = json!({"key": "PERF-12", "url": "https://tracker.example.com/browse/PERF-12"})),
     responses((status = 204, description = "Linked"), ApiErrors)
@@ -186,6 +192,7 @@ pub struct NewTicketQuery {
     get,
     path = "/alert-groups/{id}/new-ticket",
     tag = "triage",
+    summary = "Prefilled new-ticket URL",
     params(("id" = i64, Path, description = "Alert group id"), ("go" = Option<String>, Query, description = "`1`: answer a redirect to the new-issue page")),
     responses(
         (status = 200, description = "The prefilled new-issue URL", body = super::bodies::TicketUrl),
@@ -214,6 +221,7 @@ pub async fn new_ticket(
     get,
     path = "/series/{id}/sensitivity",
     tag = "triage",
+    summary = "Learned sensitivity of a series",
     params(("id" = i64, Path, description = "Series id")),
     responses((status = 200, description = "The learned sensitivity", body = super::bodies::SensitivityBody), ApiErrors)
 )]
@@ -230,6 +238,7 @@ pub async fn sensitivity(
     delete,
     path = "/series/{id}/sensitivity",
     tag = "triage",
+    summary = "Forget the learned sensitivity",
     params(("id" = i64, Path, description = "Series id")),
     responses((status = 204, description = "Forgotten"), ApiErrors)
 )]
