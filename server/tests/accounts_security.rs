@@ -286,7 +286,15 @@ async fn token_expiry(db: Db) {
     let (s, week) = create(json!({"name": "week", "scopes": "admin", "expires_in_days": 7})).await;
     assert_eq!(s, 201, "{week}");
     let now = perfwatch_backend::time::now_ms();
-    let at = week["expires_at"].as_i64().unwrap();
+    let (_, list) = api(&app, As::Session(&admin), Method::GET, "/tokens", None).await;
+    let listed = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == week["id"])
+        .unwrap()
+        .clone();
+    let at = listed["expires_at"].as_i64().unwrap();
     assert!((at - (now + 7 * 86_400_000)).abs() < 60_000, "{at}");
     let soon_at = perfwatch_backend::time::now_ms() + 1500;
     let (s, soon) = create(json!({"name": "soon", "scopes": "admin", "expires_at": soon_at})).await;
