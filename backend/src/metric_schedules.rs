@@ -241,11 +241,27 @@ pub async fn pass(store: &Store, key: &SealKey, id: i64) -> std::result::Result<
         let _ = followups.enqueue(&stored, false).await;
     }
     store.metric_schedule_advance(s.id, end, now_ms()).await?;
+    retention(store, &s, row.project_id, now_ms()).await?;
     Ok(if end < last_due {
         now_ms()
     } else {
         end + step_ms + src.settle.as_millis() as i64
     })
+}
+
+/// Rolls the schedule's raw points older than its `raw_days` up by hour and drops them
+/// (whole hours only: the cutoff is on an hour boundary).
+pub async fn retention(
+    store: &Store,
+    s: &ScheduleRow,
+    project_id: i64,
+    now: i64,
+) -> Result<crate::store::rollups::Pruned> {
+    let hour = perfwatch_core::rollup::HOUR_MS;
+    let cutoff = now.saturating_sub(s.settings.raw_days.saturating_mul(24 * hour));
+    store
+        .prune_schedule_runs(project_id, s.id, cutoff - cutoff.rem_euclid(hour))
+        .await
 }
 
 /// The version a fleet runs at each timestamp: the value of `label` carried by the most

@@ -23,6 +23,7 @@ pub mod queue;
 mod queue_delivery;
 mod queue_read;
 mod read;
+pub mod rollups;
 mod rows;
 pub(crate) mod sessions;
 mod write_tx;
