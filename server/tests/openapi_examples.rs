@@ -40,7 +40,10 @@ const WRITES: &[(&str, &str)] = &[
     ("POST", "/api/v1/jobs/{id}/rerun"),
     ("PUT", "/api/v1/projects/{slug}/metric-sources/{name}"),
     ("POST", "/api/v1/runs/{id}/metrics"),
-    ("PUT", "/api/v1/projects/{slug}/metric-sources/{name}/schedule"),
+    (
+        "PUT",
+        "/api/v1/projects/{slug}/metric-sources/{name}/schedule",
+    ),
     ("POST", "/api/v1/admin/jobs/{id}/requeue"),
     ("POST", "/api/v1/projects/{slug}/webhooks"),
     ("POST", "/csp-report"),
@@ -173,7 +176,10 @@ impl Suite<'_> {
             .to_string();
         vec![
             ("x-github-event", "ping".into()),
-            ("x-github-delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958".into()),
+            (
+                "x-github-delivery",
+                "72d3162e-cc78-11e3-81ab-4c9367dc0958".into(),
+            ),
             (
                 "x-hub-signature-256",
                 perfwatch_github::sign(secret.as_bytes(), body),
@@ -257,7 +263,10 @@ async fn examples_are_accepted(db: Db) {
         json!({"duplicate": false, "series": 1, "url": "u"}),
         json!({"run_id": 1, "duplicate": false, "series": 1, "url": "u", "undocumented": 1}),
     ] {
-        assert!(openapi_support::validate(&doc, &receipt, &wrong).is_err(), "{wrong}");
+        assert!(
+            openapi_support::validate(&doc, &receipt, &wrong).is_err(),
+            "{wrong}"
+        );
     }
 
     // The suite covers every documented operation.
@@ -274,14 +283,13 @@ async fn examples_are_accepted(db: Db) {
     }
 
     // The error shape, as documented: unauthenticated and invalid requests.
-    let (status, _) = s
-        .c
-        .post(format!("{}/api/v1/projects", app.base))
-        .json(&json!({"slug": "x"}))
-        .send()
-        .await
-        .map(|r| (r.status().as_u16(), ()))
-        .unwrap();
+    let (status, _) =
+        s.c.post(format!("{}/api/v1/projects", app.base))
+            .json(&json!({"slug": "x"}))
+            .send()
+            .await
+            .map(|r| (r.status().as_u16(), ()))
+            .unwrap();
     assert_eq!(status, 401);
     let bad = json!({"project": "checkout", "results": [{"benchmark": "b", "measure": "m", "unit": "ns", "samples": []}]});
     let (status, answer) = s
@@ -293,11 +301,20 @@ async fn examples_are_accepted(db: Db) {
             &[],
         )
         .await;
-    assert!(
-        status == 422 || status == 404,
-        "{status}: {answer}"
-    );
+    assert!(status == 422 || status == 404, "{status}: {answer}");
     assert!(answer["error"]["message"].is_string());
+    // A route reading its body with the JSON extractor answers in the same shape.
+    let (status, answer) = s
+        .send(
+            "POST",
+            "/api/v1/alerts/bulk-state",
+            "",
+            Some(("application/json".into(), b"{not json".to_vec())),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error"]["status"], 400);
 
     for (method, path) in WRITES {
         if *path == "/api/v1/runs" {
@@ -337,7 +354,10 @@ async fn examples_are_accepted(db: Db) {
 
     // Every documented read answers, and its answer matches its schema.
     let short = operation(&doc, "POST", "/api/v1/projects/{slug}/compare/short");
-    let compare_query = format!("?{}", example_of(short).unwrap().1["query"].as_str().unwrap());
+    let compare_query = format!(
+        "?{}",
+        example_of(short).unwrap().1["query"].as_str().unwrap()
+    );
     for (method, path) in operations(&doc) {
         if method != "GET" {
             continue;

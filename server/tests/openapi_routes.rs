@@ -105,7 +105,9 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
 async fn docs_page_renders_the_document_without_script_under_a_strict_policy() {
     let app = spawn_app(Db::Sqlite).await;
     let doc = fetch_document(&app.base).await;
-    let res = reqwest::get(format!("{}/api/docs", app.base)).await.unwrap();
+    let res = reqwest::get(format!("{}/api/docs", app.base))
+        .await
+        .unwrap();
     assert_eq!(res.status().as_u16(), 200);
     let csp = res.headers()["content-security-policy"]
         .to_str()
@@ -113,9 +115,15 @@ async fn docs_page_renders_the_document_without_script_under_a_strict_policy() {
         .to_string();
     assert!(csp.contains("default-src 'none'"), "{csp}");
     assert!(csp.contains("style-src 'self'"), "{csp}");
-    assert!(!csp.contains("unsafe-inline") && !csp.contains("script-src"), "{csp}");
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("script-src"),
+        "{csp}"
+    );
     let html = res.text().await.unwrap();
-    assert!(!html.to_lowercase().contains("<script"), "the page has no script");
+    assert!(
+        !html.to_lowercase().contains("<script"),
+        "the page has no script"
+    );
     assert!(html.contains("href=\"/pkg/perfwatch.css\""));
     for (method, path) in operations(&doc) {
         let shown = format!("<code>{method} {}</code>", html_escape::encode_text(&path));

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use super::audit::Audited;
 use super::auth::Who;
 use super::error::{ApiErrors, ApiResult};
+use super::json_body::JsonBody;
 use crate::state::AppState;
 
 fn global_admin(actor: &Actor) -> Result<(), StoreError> {
@@ -69,7 +70,7 @@ pub async fn create_token(
     State(st): State<AppState>,
     Who(actor): Who,
     Audited(who): Audited,
-    Json(b): Json<NewToken>,
+    JsonBody(b): JsonBody<NewToken>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     global_admin(&actor)?;
     let at = b.expires_at.map(|t| match t {
@@ -145,7 +146,7 @@ pub async fn create_user(
     State(st): State<AppState>,
     Who(actor): Who,
     Audited(who): Audited,
-    Json(b): Json<NewUser>,
+    JsonBody(b): JsonBody<NewUser>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     global_admin(&actor)?;
     let r = b.role.as_deref().map(role).transpose()?;
@@ -178,7 +179,7 @@ pub async fn set_membership(
     Who(actor): Who,
     Audited(who): Audited,
     Path(name): Path<String>,
-    Json(b): Json<MembershipBody>,
+    JsonBody(b): JsonBody<MembershipBody>,
 ) -> ApiResult<StatusCode> {
     global_admin(&actor)?;
     let u = st.store.user_by_name(&name).await?;
@@ -216,7 +217,7 @@ pub async fn create_webhook(
     State(st): State<AppState>,
     Who(actor): Who,
     Path(slug): Path<String>,
-    Json(b): Json<NewWebhook>,
+    JsonBody(b): JsonBody<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (id, secret) = st
         .store
@@ -290,7 +291,7 @@ pub async fn set_ticket_template(
     State(st): State<AppState>,
     Who(actor): Who,
     Path(slug): Path<String>,
-    Json(t): Json<Option<TicketTemplate>>,
+    JsonBody(t): JsonBody<Option<TicketTemplate>>,
 ) -> ApiResult<StatusCode> {
     st.store.set_ticket_template(&actor, &slug, t).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -16,6 +16,7 @@ use super::bodies::ShortLink;
 
 use super::auth::Token;
 use super::error::{ApiError, ApiErrors, ApiResult};
+use super::json_body::JsonBody;
 use crate::state::AppState;
 
 fn bad_field(field: &str, reason: impl Into<String>) -> ApiError {
@@ -111,7 +112,7 @@ pub async fn create_short(
     State(state): State<AppState>,
     Token(token): Token,
     Path(slug): Path<String>,
-    Json(body): Json<ShortLinkBody>,
+    JsonBody(body): JsonBody<ShortLinkBody>,
 ) -> ApiResult<(StatusCode, Json<ShortLink>)> {
     let project = state.store.project(&slug).await?;
     if token.project_id.is_some_and(|p| p != project.id) {

@@ -122,6 +122,11 @@ impl utoipa::IntoResponses for ApiErrors {
                 "409",
                 "Conflicts with the current state (fields name the culprit)",
             ),
+            ("413", "The body is larger than the server's limit"),
+            (
+                "415",
+                "A JSON body sent without `Content-Type: application/json`",
+            ),
             (
                 "422",
                 "Well-formed but invalid input (fields name every culprit)",

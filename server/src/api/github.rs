@@ -20,6 +20,7 @@ use super::bodies::{Canceled, Created, DeliveryReplay, DeliveryStored, JobDetail
 
 use super::auth::Who;
 use super::error::{ApiError, ApiErrors, ApiResult};
+use super::json_body::JsonBody;
 use crate::state::AppState;
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -108,7 +109,7 @@ pub async fn get_integration(
 pub async fn put_integration(
     State(st): State<AppState>,
     Path(slug): Path<String>,
-    Json(b): Json<IntegrationInput>,
+    JsonBody(b): JsonBody<IntegrationInput>,
 ) -> ApiResult<Json<IntegrationView>> {
     Ok(Json(integration::put(&st.store, &st.seal, &slug, b).await?))
 }
@@ -182,7 +183,7 @@ pub async fn enqueue(
     State(st): State<AppState>,
     Who(actor): Who,
     Path(slug): Path<String>,
-    Json(b): Json<ManualRequest>,
+    JsonBody(b): JsonBody<ManualRequest>,
 ) -> ApiResult<(StatusCode, Json<JobQueued>)> {
     let id = manual(&st.store, &slug, &b, &actor.label()).await?;
     Ok((

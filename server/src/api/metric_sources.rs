@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::bodies::{CollectQueued, ScheduleCreated};
 
+use super::json_body::JsonBody;
 use super::auth::Who;
 use super::error::{ApiErrors, ApiResult};
 use crate::state::AppState;
@@ -46,7 +47,7 @@ pub async fn list(
 pub async fn put(
     State(st): State<AppState>,
     Path((slug, name)): Path<(String, String)>,
-    Json(b): Json<SourceInput>,
+    JsonBody(b): JsonBody<SourceInput>,
 ) -> ApiResult<Json<SourceView>> {
     Ok(Json(
         put_source(&st.store, &st.seal, &slug, &name, &b).await?,
@@ -72,7 +73,7 @@ pub async fn collect(
     State(st): State<AppState>,
     Who(actor): Who,
     Path(id): Path<i64>,
-    Json(b): Json<CollectBody>,
+    JsonBody(b): JsonBody<CollectBody>,
 ) -> ApiResult<(StatusCode, Json<CollectQueued>)> {
     let run = st.store.run_detail(id).await?;
     let project = st.store.project(&run.project).await?;
@@ -100,7 +101,7 @@ pub async fn collect(
 pub async fn schedule(
     State(st): State<AppState>,
     Path((slug, name)): Path<(String, String)>,
-    Json(b): Json<perfwatch_backend::metric_schedules::ScheduleInput>,
+    JsonBody(b): JsonBody<perfwatch_backend::metric_schedules::ScheduleInput>,
 ) -> ApiResult<(StatusCode, Json<ScheduleCreated>)> {
     let id = perfwatch_backend::metric_schedules::put(&st.store, &slug, &name, &b).await?;
     Ok((StatusCode::CREATED, Json(ScheduleCreated { schedule: id })))

@@ -13,6 +13,7 @@ pub mod compare;
 pub mod error;
 pub mod github;
 pub mod jobs;
+pub mod json_body;
 pub mod metric_sources;
 pub mod projects;
 pub mod runs;

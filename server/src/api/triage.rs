@@ -12,6 +12,7 @@ use super::bodies::{Changed, Created, SensitivityBody, TicketUrl};
 
 use super::auth::Who;
 use super::error::{ApiError, ApiErrors, ApiResult};
+use super::json_body::JsonBody;
 use crate::state::AppState;
 
 fn state_of(s: &str) -> ApiResult<TriageState> {
@@ -44,7 +45,7 @@ pub async fn group_state(
     State(st): State<AppState>,
     Who(actor): Who,
     Path(id): Path<i64>,
-    Json(b): Json<StateBody>,
+    JsonBody(b): JsonBody<StateBody>,
 ) -> ApiResult<StatusCode> {
     st.store
         .set_group_state(&actor, id, state_of(&b.state)?, b.fixed_commit)
@@ -65,7 +66,7 @@ pub async fn alert_state(
     State(st): State<AppState>,
     Who(actor): Who,
     Path(id): Path<i64>,
-    Json(b): Json<StateBody>,
+    JsonBody(b): JsonBody<StateBody>,
 ) -> ApiResult<StatusCode> {
     st.store
         .set_alert_state(&actor, id, state_of(&b.state)?, b.fixed_commit)
@@ -93,7 +94,7 @@ pub struct BulkBody {
 pub async fn bulk_state(
     State(st): State<AppState>,
     Who(actor): Who,
-    Json(b): Json<BulkBody>,
+    JsonBody(b): JsonBody<BulkBody>,
 ) -> ApiResult<Json<Changed>> {
     let n = st
         .store
@@ -121,7 +122,7 @@ pub async fn assignee(
     State(st): State<AppState>,
     Who(actor): Who,
     Path(id): Path<i64>,
-    Json(b): Json<AssigneeBody>,
+    JsonBody(b): JsonBody<AssigneeBody>,
 ) -> ApiResult<StatusCode> {
     st.store.set_group_assignee(&actor, id, b.assignee).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -146,7 +147,7 @@ pub async fn note(
     State(st): State<AppState>,
     Who(actor): Who,
     Path(id): Path<i64>,
-    Json(b): Json<NoteBody>,
+    JsonBody(b): JsonBody<NoteBody>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let nid = st.store.add_note(&actor, id, &b.body).await?;
     Ok((StatusCode::CREATED, Json(Created { id: nid })))
@@ -173,7 +174,7 @@ pub async fn ticket(
     State(st): State<AppState>,
     Who(actor): Who,
     Path(id): Path<i64>,
-    Json(b): Json<TicketBody>,
+    JsonBody(b): JsonBody<TicketBody>,
 ) -> ApiResult<StatusCode> {
     st.store.link_ticket(&actor, id, &b.key, &b.url).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -50,10 +50,12 @@ pub fn operation<'a>(doc: &'a Value, method: &str, path: &str) -> &'a Value {
 /// Fills `{name}` segments from `values` (unknown names get `1`).
 pub fn fill(path: &str, values: &dyn Fn(&str, &str) -> Option<String>) -> String {
     path.split('/')
-        .map(|seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) => values(path, name).unwrap_or_else(|| "1".into()),
-            None => seg.to_string(),
-        })
+        .map(
+            |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => values(path, name).unwrap_or_else(|| "1".into()),
+                None => seg.to_string(),
+            },
+        )
         .collect::<Vec<_>>()
         .join("/")
 }
