@@ -12,9 +12,9 @@ use serde::Deserialize;
 
 use super::bodies::{CollectQueued, ScheduleCreated};
 
-use super::json_body::JsonBody;
 use super::auth::Who;
 use super::error::{ApiErrors, ApiResult};
+use super::json_body::JsonBody;
 use crate::state::AppState;
 
 /// `GET /api/v1/projects/{slug}/metric-sources` (admins: URLs may be internal).
