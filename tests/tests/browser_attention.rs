@@ -5,7 +5,8 @@
 //! "only with open alerts") and open-alert badges; the compare picker (PR vs its base
 //! in one click, recent branches, releases), "copy short link" and a comparison table
 //! that fits 1280 px; and on the demo's busiest chart no two marker labels overlap, the
-//! y labels are not clipped and the time axis labels do not overlap.
+//! y labels are not clipped and the time axis labels do not overlap; no page breaks its
+//! Content-Security-Policy.
 //! Saves screenshots under target/browser/.
 
 use std::time::{Duration, Instant};
@@ -649,6 +650,16 @@ async fn chart_checks(c: &Client, app: &TestApp) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The value of `perfwatch_csp_violations_total` summed over directives.
+async fn csp_violations(app: &TestApp) -> anyhow::Result<f64> {
+    let (_, text) = get_text(app, "/metrics").await;
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with("perfwatch_csp_violations_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum())
+}
+
 #[tokio::test]
 async fn attention_project_filter_compare_picker_and_chart_labels() {
     let pkg = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -684,4 +695,8 @@ async fn attention_project_filter_compare_picker_and_chart_labels() {
     let _ = client.close().await;
     drop(driver);
     result.unwrap();
+    // Every page above ran under its Content-Security-Policy (and hydrated).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let seen = csp_violations(&app).await.unwrap();
+    assert_eq!(seen, 0.0, "{seen} CSP violations on these pages");
 }
