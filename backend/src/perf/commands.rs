@@ -35,14 +35,19 @@ pub async fn on_comment(
         return Ok("ignored: no command".into());
     };
     let pr = c.issue_number as i64;
-    let outcome = command(store, key, integ, c, parsed, pr).await?;
-    // Recorded right after the command took effect (its job row committed on its own).
+    let result = command(store, key, integ, c, parsed, pr).await;
+    // Recorded right after the command took effect (its job row committed on its own);
+    // a command that failed is recorded without the error's text.
+    let outcome = match &result {
+        Ok(o) => o.clone(),
+        Err(_) => "failed".to_string(),
+    };
     let who = crate::audit::Audit::new(format!("github:@{}", c.user), None);
     let details = serde_json::json!({ "repo": integ.repo, "outcome": outcome });
     store
         .audit_after(who.entry("job.command", format!("pr:{}#{pr}", integ.repo), details))
         .await;
-    Ok(outcome)
+    result
 }
 
 /// Carries out a parsed command of an allowed (or refused) commenter.
