@@ -101,6 +101,39 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
+/// Every `$ref` of the document, recursively.
+fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if let Some(r) = m.get("$ref").and_then(|r| r.as_str()) {
+                out.push(r.to_string());
+            }
+            m.values().for_each(|x| refs(x, out));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_schema_the_document_names_is_in_it() {
+    let app = spawn_app(Db::Sqlite).await;
+    let doc = fetch_document(&app.base).await;
+    let mut all = vec![];
+    refs(&doc, &mut all);
+    assert!(all.len() > 100, "{} refs", all.len());
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for r in all {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("a reference outside the schemas: {r}"));
+        assert!(schemas.contains_key(name), "{r} is not in the document");
+    }
+    for scheme in ["bearer", "session", "github_signature"] {
+        assert!(doc["components"]["securitySchemes"][scheme].is_object());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn docs_page_renders_the_document_without_script_under_a_strict_policy() {
     let app = spawn_app(Db::Sqlite).await;
