@@ -32,23 +32,30 @@ pub fn perfwatch_bin() -> anyhow::Result<PathBuf> {
     Ok(bin)
 }
 
-/// Builds the debug `perfwatch` binary the tests start (cargo does not build another
-/// package's binary for a test). With `-p perfwatch-tests` in the same command the
-/// features match the test build, so nothing is compiled twice.
-pub fn build_debug_server() {
-    let status = std::process::Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "-q",
-            "-p",
-            "perfwatch-server",
-            "-p",
-            "perfwatch-tests",
-        ])
-        .args(["--bin", "perfwatch"])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .status()
-        .expect("cargo runs");
+/// Builds the `perfwatch` binary the tests start (cargo does not build another
+/// package's binary for a test), in the profile of the test itself. With
+/// `-p perfwatch-tests` in the same command the features match the test build, so
+/// nothing is compiled twice.
+pub fn build_server() {
+    // A binary named explicitly is used as it is.
+    if std::env::var_os("PERFWATCH_BIN").is_some() {
+        return;
+    }
+    let mut cmd = std::process::Command::new(env!("CARGO"));
+    cmd.args([
+        "build",
+        "-q",
+        "-p",
+        "perfwatch-server",
+        "-p",
+        "perfwatch-tests",
+    ])
+    .args(["--bin", "perfwatch"])
+    .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    if !cfg!(debug_assertions) {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().expect("cargo runs");
     assert!(status.success(), "building the perfwatch binary failed");
 }
 
