@@ -61,8 +61,10 @@ pub async fn backtest_series(
         .as_ref()
         .map(|s| s.settings.timezone.clone())
         .unwrap_or_else(|| "UTC".into());
-    let mut seasonal = SeasonalConfig::default();
-    seasonal.tz = parse_tz(&timezone).map_err(|e| StoreError::invalid("timezone", e))?;
+    let seasonal = SeasonalConfig {
+        tz: parse_tz(&timezone).map_err(|e| StoreError::invalid("timezone", e))?,
+        ..SeasonalConfig::default()
+    };
     let points: Vec<(i64, f64)> = store
         .points(series_id, &PointFilter::default())
         .await?
@@ -86,7 +88,7 @@ pub async fn backtest_series(
         detect: DetectConfig::default(),
         probes,
         // The same probes on every call for the same series and period length.
-        seed: series_id as u64 ^ (days as u64) << 32,
+        seed: (series_id as u64) ^ ((days as u64) << 32),
     };
     let report = backtest(&points, &deploys, &settings);
     Ok(BacktestView {

@@ -52,11 +52,25 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
             MAX_CHART_POINTS,
         )
         .await?;
+    // A production series keeps hourly rollups of the points its retention dropped:
+    // zoomed out past the raw points the chart shows those hours (p50, min–max),
+    // zoomed in on recent days the raw points.
+    let mut main_points = main.points;
+    let mut main_total = main.total;
+    if x_mode == XMode::Time {
+        // Rollups exist only for hours whose raw points were dropped (an alert's kept
+        // point shares its hour with the rollup of the others).
+        let from = range.from_time.unwrap_or(i64::MIN);
+        let to = range.to_time.map_or(i64::MAX, |t| t.saturating_add(1));
+        let hours = store.rollups(series_id, from, to).await?;
+        main_total += hours.len();
+        main_points.splice(0..0, hours.iter().map(rollup_point));
+    }
     let mut lines = vec![make_line(
         label(&series, &main_branch),
         series_id,
-        &main.points,
-        main.total,
+        &main_points,
+        main_total,
         x_mode,
         &query,
     )];
@@ -174,6 +188,22 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
         branches,
         main_branch,
     })
+}
+
+/// An hourly rollup drawn as a point: its median, its range, no run (run id 0).
+fn rollup_point(r: &perfwatch_core::rollup::Rollup) -> Point {
+    Point {
+        run_id: 0,
+        ord: None,
+        time: r.hour,
+        sha: None,
+        branch: None,
+        n: r.n,
+        median: r.p50,
+        mean: r.mean,
+        min: r.min,
+        max: r.max,
+    }
 }
 
 fn label(s: &SeriesInfo, branch: &str) -> String {

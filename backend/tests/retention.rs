@@ -126,6 +126,31 @@ async fn old_points_become_hourly_rollups(store: Store) {
         .unwrap();
     assert_eq!((after_jump.min, after_jump.max), (100.0, 111.0));
 
+    // The chart shows the whole history: the rolled-up hours, then the raw points;
+    // zoomed in on the last day, only raw points.
+    let chart = perfwatch_backend::charts::series_chart(&store, series, Default::default())
+        .await
+        .unwrap();
+    let line = &chart.lines[0];
+    assert_eq!(line.total_points, 48 + 48 * 12 + 2);
+    let hourly: Vec<_> = line.points.iter().filter(|p| p.run_id == 0).collect();
+    assert_eq!(hourly.len(), 48);
+    assert_eq!(hourly[0].x, start as f64);
+    assert_eq!((hourly[0].lo, hourly[0].y, hourly[0].hi), (0.0, 5.5, 11.0));
+    let zoomed = perfwatch_backend::charts::series_chart(
+        &store,
+        series,
+        perfwatch_core::chart::ChartQuery {
+            from: Some((NOW - 24 * HOUR) as f64),
+            to: Some(NOW as f64),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(zoomed.lines[0].points.iter().all(|p| p.run_id != 0));
+    assert_eq!(zoomed.lines[0].points.len(), 24 * 12);
+
     // Nothing new is old enough: a second pass does nothing.
     let again = retention(&store, &schedule, project, NOW).await.unwrap();
     assert_eq!((again.runs, again.hours), (0, 0));

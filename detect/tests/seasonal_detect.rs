@@ -29,7 +29,7 @@ struct Case {
 /// the cases shift by ±15 % at a random hour of weeks 4–5, lasting to the end.
 fn case(seed: u64, noise: f64, tz: Tz) -> Case {
     let mut rng = Rng::new(seed);
-    let shift = if seed % 2 == 0 {
+    let shift = if seed.is_multiple_of(2) {
         let at = START + 3 * 7 * DAY + rng.int(0, 14 * 24) as i64 * HOUR;
         let sign = if rng.uniform() < 0.5 { -1.0 } else { 1.0 };
         Some((at, sign))

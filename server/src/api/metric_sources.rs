@@ -199,3 +199,37 @@ pub async fn backtest(
         .await?,
     ))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollupQuery {
+    /// From this time, RFC 3339 (default: the beginning).
+    #[serde(default)]
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Up to this time, RFC 3339 (default: now and later).
+    #[serde(default)]
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `GET /api/v1/series/{id}/rollups`: the hourly rollups a production series keeps
+/// after its raw points aged out (docs/metrics.md, "Retention").
+#[utoipa::path(
+    get,
+    path = "/series/{id}/rollups",
+    tag = "metrics",
+    params(("id" = i64, Path, description = "Series id"),
+        ("from" = Option<String>, Query, description = "From this time, RFC 3339"),
+        ("to" = Option<String>, Query, description = "Up to this time, RFC 3339")
+    ),
+    responses((status = 200, description = "Hourly rollups, oldest first", body = Vec<perfwatch_core::rollup::Rollup>), ApiErrors)
+)]
+pub async fn rollups(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<RollupQuery>,
+) -> ApiResult<Json<Vec<perfwatch_core::rollup::Rollup>>> {
+    st.store.series(id).await?;
+    let from = q.from.map_or(i64::MIN, |t| t.timestamp_millis());
+    let to = q.to.map_or(i64::MAX, |t| t.timestamp_millis());
+    Ok(Json(st.store.rollups(id, from, to).await?))
+}

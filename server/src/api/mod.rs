@@ -86,6 +86,7 @@ pub fn routes(
         .routes(routes!(metric_sources::schedule))
         .routes(routes!(metric_sources::deploy))
         .routes(routes!(metric_sources::backtest))
+        .routes(routes!(metric_sources::rollups))
         .routes(routes!(audit::list))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
