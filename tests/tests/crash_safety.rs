@@ -519,3 +519,9 @@ async fn kill_9_loses_no_run_alert_or_delivery_postgres() {
 async fn kill_9_during_detection_still_announces_every_group_sqlite() {
     crash_rounds(Db::Sqlite, true).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "known bug: a detection pass killed before its events are queued never announces its groups"]
+async fn kill_9_during_detection_still_announces_every_group_postgres() {
+    crash_rounds(Db::Postgres, true).await;
+}
