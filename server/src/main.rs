@@ -93,15 +93,22 @@ async fn main() -> anyhow::Result<()> {
                     expires_at,
                 } => {
                     use perfwatch_backend::tokens::{expiry, NewToken};
+                    use perfwatch_backend::StoreError;
+                    // Say which field is wrong (the error's own text is "invalid input").
+                    let named = |e: StoreError| match e {
+                        StoreError::Invalid(v) => anyhow::anyhow!("{v}"),
+                        other => other.into(),
+                    };
                     let now = perfwatch_backend::time::now_ms();
                     let new = NewToken {
                         name: name.clone(),
                         project,
                         scopes: scope,
-                        expires_at: expiry(expires_at.as_deref(), expires_in_days, now)?,
+                        expires_at: expiry(expires_at.as_deref(), expires_in_days, now)
+                            .map_err(named)?,
                     };
                     let audit = perfwatch_backend::audit::Audit::local();
-                    let (id, secret) = store.create_token_by(&audit, &new).await?;
+                    let (id, secret) = store.create_token_by(&audit, &new).await.map_err(named)?;
                     eprintln!("token {id} '{name}' created; it is shown only now:");
                     println!("{secret}");
                 }
