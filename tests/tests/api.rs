@@ -418,7 +418,7 @@ async fn chart_overlays_testbeds_and_branches_and_switches_axes(db: Db) {
 
     // Time axis: ticks are dates; log scale: ticks are powers of ten.
     let (_, html) = get_text(&app, &format!("/series/{linux}?x=time")).await;
-    assert!(html.contains(">2026-01-0"), "time axis labels are dates");
+    assert!(html.contains(">Jan 2<"), "time axis labels are dates");
     let (_, html) = get_text(&app, &format!("/series/{linux}?scale=log")).await;
     assert!(html.contains(">100 ns/op<"), "log axis has a tick at 100");
     // Highlighted runs (a comparison's two sides) are ringed.
