@@ -171,7 +171,6 @@ pub async fn detect_project(
     };
     // What triage taught: series whose alerts were marked invalid ask for bigger changes.
     let learned = store.sensitivities(project.id).await?;
-    let groups_before = store.alert_group_ids(project.id).await?;
     let schedules = store.series_schedules(project.id).await?;
     let mut markers: Option<Vec<Marker>> = None;
 
@@ -307,10 +306,9 @@ pub async fn detect_project(
         .filter(|d| d.production.as_ref().is_some_and(|p| p.dry_run))
         .map(|d| d.info.id)
         .collect();
-    for id in store.alert_group_ids(project.id).await? {
-        if groups_before.contains(&id) {
-            continue;
-        }
+    // Every group not announced yet — made by this pass, or by a pass killed before it
+    // announced — is announced once (marked in the transaction that queues it).
+    for id in store.unannounced_groups(project.id).await? {
         // A group made only of dry-run series' alerts is recorded, not announced.
         let quiet = !dry.is_empty()
             && store
@@ -318,14 +316,16 @@ pub async fn detect_project(
                 .await?
                 .iter()
                 .all(|s| dry.contains(s));
-        if !quiet {
-            store
-                .enqueue_event(
-                    project.id,
-                    crate::notify::Event::GroupCreated { group_id: id },
-                )
-                .await?;
-        }
+        let payload = serde_json::to_string(&crate::notify::Event::GroupCreated { group_id: id })?;
+        let event = crate::notify::Event::GroupCreated { group_id: id };
+        store
+            .announce_group(
+                project.id,
+                id,
+                (!quiet).then_some((event.name(), payload.as_str())),
+                crate::time::now_ms(),
+            )
+            .await?;
     }
     Ok(summary)
 }

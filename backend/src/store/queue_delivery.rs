@@ -48,12 +48,66 @@ impl Store {
         payload: &str,
         now: i64,
     ) -> Result<usize> {
+        let mut tx = self.begin_write().await?;
+        let n = self
+            .queue_deliveries_in(&mut tx, project_id, event_name, payload, now)
+            .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Announces a new alert group once: marks it announced and queues its event's
+    /// deliveries (`payload`; None for a group that announces nothing, such as a
+    /// dry-run series') in one transaction. False when it was announced already.
+    pub(crate) async fn announce_group(
+        &self,
+        project_id: i64,
+        group_id: i64,
+        event: Option<(&str, &str)>,
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let marked = sqlx::query(
+            "UPDATE alert_groups SET announced_at = $1 WHERE id = $2 AND announced_at IS NULL",
+        )
+        .bind(now)
+        .bind(group_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if marked == 1 {
+            if let Some((name, payload)) = event {
+                self.queue_deliveries_in(&mut tx, project_id, name, payload, now)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(marked == 1)
+    }
+
+    /// New alert groups of a project whose event has not been queued yet.
+    pub async fn unannounced_groups(&self, project_id: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM alert_groups WHERE project_id = $1 AND announced_at IS NULL ORDER BY id",
+        )
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn queue_deliveries_in(
+        &self,
+        tx: &mut super::WriteTx,
+        project_id: i64,
+        event_name: &str,
+        payload: &str,
+        now: i64,
+    ) -> Result<usize> {
         let hooks = sqlx::query("SELECT id, events FROM webhooks WHERE project_id = $1")
             .bind(project_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut **tx)
             .await?;
         let policy = self.retry_policy(kinds::WEBHOOK, DEFAULT_POLICY);
-        let mut tx = self.begin_write().await?;
         let mut n = 0;
         for h in hooks {
             let events: String = h.try_get("events")?;
@@ -69,7 +123,7 @@ impl Store {
             .bind(event_name)
             .bind(payload)
             .bind(now)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
             sqlx::query(
                 "INSERT INTO work_queue (kind, payload, priority, state, not_before, attempts,
@@ -81,11 +135,10 @@ impl Store {
             .bind(now)
             .bind(policy.max_attempts.max(1))
             .bind(policy.backoff_ms.max(0))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
             n += 1;
         }
-        tx.commit().await?;
         Ok(n)
     }
 
