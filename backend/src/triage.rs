@@ -153,6 +153,7 @@ impl Store {
         let before = self.alert_group(group_id).await?;
         let label = actor.label();
         let mut tx = self.begin_write().await?;
+        crate::store::alerts_lock_group(&mut tx, project_id, group_id).await?;
         sqlx::query("UPDATE alert_groups SET state = $1, fixed_commit = $2 WHERE id = $3")
             .bind(state.as_str())
             .bind(&fixed)
@@ -227,6 +228,7 @@ impl Store {
         }
         let label = actor.label();
         let mut tx = self.begin_write().await?;
+        crate::store::alerts_lock_project(&mut tx, project_id).await?;
         sqlx::query("UPDATE alerts SET status = $1, fixed_commit = $2 WHERE id = $3")
             .bind(state.as_str())
             .bind(&fixed)
@@ -310,6 +312,7 @@ impl Store {
         }
         let label = actor.label();
         let mut tx = self.begin_write().await?;
+        crate::store::alerts_lock_group(&mut tx, project_id, group_id).await?;
         sqlx::query("UPDATE alert_groups SET assignee = $1 WHERE id = $2")
             .bind(&assignee)
             .bind(group_id)
@@ -346,6 +349,7 @@ impl Store {
         }
         let label = actor.label();
         let mut tx = self.begin_write().await?;
+        crate::store::alerts_lock_group(&mut tx, project_id, group_id).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO triage_notes (group_id, author, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -403,6 +407,7 @@ impl Store {
                 .await?;
         let label = actor.label();
         let mut tx = self.begin_write().await?;
+        crate::store::alerts_lock_group(&mut tx, project_id, group_id).await?;
         sqlx::query("UPDATE alert_groups SET ticket_key = $1, ticket_url = $2 WHERE id = $3")
             .bind(&key)
             .bind(&url)

@@ -135,7 +135,10 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
             // A click: open the run of the nearest point.
             if let Some((li, pi)) = hover.get_untracked() {
                 let run = lines.with_value(|l| l[li].points[pi].run_id);
-                navigate(&format!("/runs/{run}"), Default::default());
+                // Run id 0: an hourly rollup of a production series, no run behind it.
+                if run > 0 {
+                    navigate(&format!("/runs/{run}"), Default::default());
+                }
             }
             return;
         }

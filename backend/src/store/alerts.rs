@@ -766,6 +766,28 @@ fn alert_from_row(r: &AnyRow) -> Result<AlertView> {
     })
 }
 
+/// Takes the project's detection lock (see the module comment) and checks, under it,
+/// that the group still exists: a triage write waits for a running detection pass
+/// instead of deadlocking with it, and a group the pass merged away is "not found"
+/// instead of a foreign-key failure.
+pub(crate) async fn lock_group(tx: &mut WriteTx, project_id: i64, group_id: i64) -> Result<()> {
+    lock_project(tx, project_id).await?;
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM alert_groups WHERE id = $1 AND project_id = $2")
+            .bind(group_id)
+            .bind(project_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    found
+        .map(|_| ())
+        .ok_or_else(|| StoreError::NotFound(format!("alert group {group_id}")))
+}
+
+/// The project's detection lock alone (for a triage write on one alert).
+pub(crate) async fn lock_project_for_triage(tx: &mut WriteTx, project_id: i64) -> Result<()> {
+    lock_project(tx, project_id).await
+}
+
 async fn lock_project(tx: &mut WriteTx, project_id: i64) -> Result<()> {
     sqlx::query("UPDATE projects SET slug = slug WHERE id = $1")
         .bind(project_id)

@@ -34,6 +34,9 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+pub(crate) use alerts::{
+    lock_group as alerts_lock_group, lock_project_for_triage as alerts_lock_project,
+};
 pub use alerts::{AlertMark, DetectPoint, NewAlert, StoredRule, UpsertCounts};
 pub use attention::RecentBranch;
 pub use chart_read::LinePoints;
