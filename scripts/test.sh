@@ -58,4 +58,8 @@ scripts/build-site.sh
 echo "== tests"
 # setup.sh installed Prometheus: tests that need it must run, never skip.
 export PERFWATCH_REQUIRE_PROMETHEUS=1
+# The soak and crash-safety tests start the `perfwatch` binary that this `cargo test`
+# builds; naming it keeps them from running a `cargo build` of their own in the middle
+# of the run (whose different feature set rebuilt libraries the doc tests then linked).
+export PERFWATCH_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/perfwatch"
 cargo test --workspace --no-fail-fast
