@@ -41,7 +41,7 @@ fn level(t: DateTime<Utc>, weeks: f64, noise: f64) -> f64 {
     v * (1.0 + noise)
 }
 
-/// Stores the weeks, the markers, then the last day point by point with detection.
+/// Creates the project, then stores its data (see [`data`]).
 async fn load(store: &Store, slug: &str, drop: bool) {
     store
         .create_project(&NewProject {
@@ -52,6 +52,11 @@ async fn load(store: &Store, slug: &str, drop: bool) {
         })
         .await
         .unwrap();
+    data(store, slug, "production", drop).await;
+}
+
+/// Stores the markers, the weeks, then the last day point by point with detection.
+async fn data(store: &Store, slug: &str, testbed: &str, drop: bool) {
     let start = deploy() - Duration::weeks(5);
     let end = deploy() + Duration::days(4);
     // Routine deploys every three days at 10:00, and the one that matters.
@@ -78,7 +83,7 @@ async fn load(store: &Store, slug: &str, drop: bool) {
         let factor = if drop && t >= deploy() { 0.85 } else { 1.0 };
         let run = json!({
             "project": slug,
-            "testbed": "production",
+            "testbed": testbed,
             "started_at": t.to_rfc3339(),
             "finished_at": t.to_rfc3339(),
             "trigger": "schedule",
@@ -165,4 +170,78 @@ async fn cycle_is_quiet_and_a_deploy_drop_is_one_alert(store: Store) {
         .unwrap();
     assert_eq!(s.alerts_created, 0);
     assert_eq!(store.list_alerts(&filter("shop")).await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_sqlite() {
+    a_dry_run_schedule_records_but_announces_nothing(fresh_store(Db::Sqlite).await).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_postgres() {
+    a_dry_run_schedule_records_but_announces_nothing(fresh_store(Db::Postgres).await).await
+}
+
+/// The same deploy drop in two projects whose jobs series comes from a schedule, one of
+/// them in dry run: both record the alert, only the other one's subscriber hears of it.
+async fn a_dry_run_schedule_records_but_announces_nothing(store: Store) {
+    use perfwatch_backend::accounts::Actor;
+    use perfwatch_backend::store::metric_sources::ScheduleSettings;
+    let (_, secret) = store.create_token("admin", None).await.unwrap();
+    let admin = Actor::Token(store.verify_token(&secret).await.unwrap().unwrap());
+    let config = "url = \"http://127.0.0.1:9\"\n[[query]]\nname = \"background_jobs\"\nunit = \"jobs/min\"\nquery = 'sum(jobs)'\n";
+    for (slug, dry_run) in [("loud", false), ("quiet", true)] {
+        let pid = store
+            .create_project(&NewProject {
+                slug: slug.into(),
+                name: None,
+                main_branch: Some("main".into()),
+                repo_url: None,
+            })
+            .await
+            .unwrap();
+        let source = store
+            .metric_source_put(pid, "prom", config, None, 0)
+            .await
+            .unwrap();
+        let settings = ScheduleSettings {
+            timezone: "UTC".into(),
+            dry_run,
+            marker_label: None,
+            raw_days: 3650,
+        };
+        store
+            .metric_schedule_put(source, "background_jobs", 3600, 0, &settings, 0)
+            .await
+            .unwrap();
+        let events = ["alert_group.created".to_string()];
+        store
+            .create_webhook(
+                &admin,
+                slug,
+                "http://127.0.0.1:9/hook",
+                "json",
+                &events,
+                None,
+            )
+            .await
+            .unwrap();
+        data(&store, slug, "prometheus:prom", true).await;
+        let alerts = store
+            .list_alerts(&AlertFilter {
+                project: Some(slug.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(alerts.len(), 1, "{slug}: {alerts:#?}");
+        let a = store.alert(alerts[0].id).await.unwrap();
+        assert_eq!(a.details.unwrap()["dry_run"], dry_run, "{slug}");
+        let deliveries = store.list_deliveries(&admin, slug).await.unwrap();
+        assert_eq!(
+            deliveries.len(),
+            usize::from(!dry_run),
+            "{slug}: {deliveries:#?}"
+        );
+    }
 }
