@@ -13,6 +13,7 @@
 
 mod adjacent;
 pub mod backtest;
+pub mod band;
 pub mod calendar;
 mod config;
 pub mod corpus;
