@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: every check and test. Installs what it needs, starts a throwaway
-# PostgreSQL cluster unless TEST_DATABASE_URL is given, runs fmt, clippy on the server
+# PostgreSQL cluster unless TEST_DATABASE_URL is given, runs fmt, the dependency audit
+# (scripts/deny.sh), clippy on the server
 # and the wasm builds, builds the browser bundle, then the whole test suite (unit,
 # property, SQLite + PostgreSQL integration, headless Chromium). Exits non-zero on
 # any failure.
@@ -44,6 +45,9 @@ fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+
+echo "== dependency audit (cargo deny: advisories, licences, bans, sources)"
+scripts/deny.sh
 
 echo "== clippy, server build (ssr)"
 cargo clippy --workspace --all-targets -- -D warnings

@@ -9,6 +9,7 @@
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+use quick_xml::XmlVersion;
 use serde_json::{Map, Value};
 
 use crate::common::{add_metadata, at_line, finite, Obs, Params, Series};
@@ -112,7 +113,7 @@ fn attr(e: &BytesStart<'_>, name: &str, line: usize) -> Result<Option<String>, P
     match a {
         None => Ok(None),
         Some(a) => a
-            .unescape_value()
+            .normalized_value(XmlVersion::Implicit1_0)
             .map(|v| Some(v.into_owned()))
             .map_err(|err| {
                 ParseError::line(F, line, format!("a well-formed {name} attribute ({err})"))
