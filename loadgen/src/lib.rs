@@ -1,5 +1,5 @@
 //! perfwatch's load engine. Pure parts: [`scenario`] (the TOML file), [`schedule`]
-//! (arrival times), [`template`], [`taxonomy`] (error classes), [`threshold`],
+//! (arrival times), [`template`], [`taxonomy`] (error classes), [`threshold`], [`threshold_rules`],
 //! [`validity`], [`recorder`] (HDR histograms) and [`results`] (native runs). IO parts:
 //! [`http`], [`driver`] (external JSON-lines process), [`probe`] (procfs), [`engine`]
 //! (the tokio run loop), [`progress`] (terminal), [`calibrate`].
@@ -11,6 +11,7 @@ pub mod schedule;
 pub mod taxonomy;
 pub mod template;
 pub mod threshold;
+pub mod threshold_rules;
 pub mod units;
 pub mod validity;
 

@@ -150,6 +150,11 @@ fn op_series(op: &OpReport, params: &BTreeMap<String, String>, out: &mut Vec<Res
     }
 }
 
+/// The benchmark of the runner's own numbers (achieved rate, dropped arrivals,
+/// scheduling lag, generator CPU): series of every run, so a noisy or saturated
+/// generator shows as a trend of its own, apart from the service's numbers.
+pub const RUNNER: &str = "loadgen";
+
 pub fn to_run(report: &Report, meta: &RunMeta) -> RunSubmission {
     let params = BTreeMap::from([("scenario".to_string(), report.scenario.clone())]);
     let mut results = Vec::new();
@@ -160,12 +165,24 @@ pub fn to_run(report: &Report, meta: &RunMeta) -> RunSubmission {
     let started: Vec<f64> = report.seconds.iter().map(|s| s.started as f64).collect();
     if !started.is_empty() {
         results.push(series(
-            run,
+            RUNNER,
             "achieved_rate",
             "ops/s",
             Direction::Higher,
             &params,
             started,
+        ));
+    }
+    // Every second, so a run that dropped nothing has a flat zero line to compare with.
+    let dropped: Vec<f64> = report.seconds.iter().map(|s| s.dropped as f64).collect();
+    if !dropped.is_empty() {
+        results.push(series(
+            RUNNER,
+            "dropped_arrivals",
+            "arrivals/s",
+            Direction::Lower,
+            &params,
+            dropped,
         ));
     }
     let lag: Vec<f64> = report
@@ -176,7 +193,7 @@ pub fn to_run(report: &Report, meta: &RunMeta) -> RunSubmission {
         .collect();
     if !lag.is_empty() {
         let r = series(
-            run,
+            RUNNER,
             "scheduling_lag_p99",
             "ms",
             Direction::Lower,
@@ -212,7 +229,7 @@ pub fn to_run(report: &Report, meta: &RunMeta) -> RunSubmission {
     }
     if !report.generator.cpu_percent.is_empty() {
         results.push(series(
-            run,
+            RUNNER,
             "generator_cpu",
             "%",
             Direction::Lower,
@@ -300,6 +317,12 @@ mod tests {
         };
         let mut report = empty_report();
         report.ops = vec![op];
+        let second = |started: u64, dropped: u64| crate::report::RunSecond {
+            started,
+            dropped,
+            lag_p99: 0.5,
+        };
+        report.seconds = vec![second(100, 0), second(97, 3), second(100, 0)];
         let meta = RunMeta {
             invalid_reasons: vec!["3 arrivals dropped".into()],
             ..RunMeta::default()
@@ -315,6 +338,16 @@ mod tests {
         assert_eq!(find("throughput", None).samples, vec![100.0, 100.0, 100.0]);
         assert_eq!(find("error_rate", None).samples, vec![0.0, 3.0, 0.0]);
         assert_eq!(find("error_rate", Some("server")).samples, vec![1.0]);
+        // The runner's own numbers are series of their own benchmark.
+        let runner = |m: &str| {
+            run.results
+                .iter()
+                .find(|r| r.benchmark == RUNNER && r.measure == m)
+                .unwrap_or_else(|| panic!("loadgen {m}"))
+        };
+        assert_eq!(runner("dropped_arrivals").samples, vec![0.0, 3.0, 0.0]);
+        assert_eq!(runner("achieved_rate").samples, vec![100.0, 97.0, 100.0]);
+        assert_eq!(runner("scheduling_lag_p99").samples, vec![0.5; 3]);
         assert_eq!(run.metadata["valid"], false);
         assert_eq!(run.metadata["invalid_reasons"][0], "3 arrivals dropped");
         // what the server validates
