@@ -297,7 +297,7 @@ pub async fn fetch_can_triage(project: String) -> Result<bool, ServerFnError> {
 #[component]
 pub fn LearnedSensitivity(id: i64) -> impl IntoView {
     let reset = ServerAction::<ResetSeriesSensitivity>::new();
-    let data = Resource::new(
+    let data = crate::codec::resource(
         move || (id, reset.version().get()),
         |(id, _)| fetch_series_sensitivity(id),
     );

@@ -11,8 +11,10 @@ pub mod api_jobs;
 pub mod api_thresholds;
 pub mod api_triage;
 pub mod chart;
+pub mod codec;
 pub mod components;
 pub mod format;
+pub mod marks;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod security;
@@ -93,4 +95,5 @@ pub fn App() -> impl IntoView {
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);
+    marks::mark(marks::HYDRATED);
 }

@@ -97,6 +97,8 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
     let hover = RwSignal::new(None::<(usize, usize)>);
     let drag = RwSignal::new(None::<(f64, f64)>);
     let navigate = use_navigate();
+    // Effects run only in the browser, after this view is hydrated or mounted.
+    Effect::new(|_| crate::marks::mark(crate::marks::CHART_INTERACTIVE));
 
     let x_ticks: Vec<(f64, String)> = match x_mode {
         XMode::Commit => nice_ticks(frame.x0, frame.x1, 8)

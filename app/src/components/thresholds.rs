@@ -22,7 +22,7 @@ fn error_text(e: &ServerFnError) -> String {
 pub fn ThresholdRules(series_id: i64) -> impl IntoView {
     let create = ServerAction::<CreateSeriesThreshold>::new();
     let delete = ServerAction::<DeleteSeriesThreshold>::new();
-    let data = Resource::new(
+    let data = crate::codec::resource(
         move || (series_id, create.version().get(), delete.version().get()),
         |(id, _, _)| fetch_series_thresholds(id),
     );

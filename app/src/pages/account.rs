@@ -9,7 +9,7 @@ use crate::api_account::fetch_account;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let account = Resource::new(|| (), |_| fetch_account());
+    let account = crate::codec::resource(|| (), |_| fetch_account());
     view! {
         <Title text="Account · perfwatch" />
         <h1>"Account"</h1>

@@ -24,8 +24,8 @@ fn err_msg(e: &ServerFnError) -> String {
 pub fn TokensPage() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
-    let admin = Resource::new(|| (), |_| fetch_is_admin());
-    let tokens = Resource::new(
+    let admin = crate::codec::resource(|| (), |_| fetch_is_admin());
+    let tokens = crate::codec::resource(
         move || (create.version().get(), revoke.version().get()),
         |_| fetch_tokens(),
     );
@@ -99,8 +99,8 @@ pub fn TokensPage() -> impl IntoView {
 pub fn DeliveriesPage() -> impl IntoView {
     let q = use_query_map();
     let project = move || q.read().get("project").unwrap_or_default();
-    let projects = Resource::new(|| (), |_| fetch_alert_list(Default::default()));
-    let log = Resource::new(project, |p| async move {
+    let projects = crate::codec::resource(|| (), |_| fetch_alert_list(Default::default()));
+    let log = crate::codec::resource(project, |p| async move {
         if p.is_empty() {
             Ok(Vec::new())
         } else {

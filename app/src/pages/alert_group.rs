@@ -31,7 +31,7 @@ pub fn AlertGroupPage() -> impl IntoView {
         ticket: ServerAction::<LinkGroupTicket>::new(),
     };
     // Every triage action reloads the page data, so state and history update.
-    let data = Resource::new(
+    let data = crate::codec::resource(
         move || (id(), actions.version()),
         |(id, _)| fetch_alert_group_page(id),
     );

@@ -131,7 +131,7 @@ pub fn AlertsPage() -> impl IntoView {
             selected.set(Vec::new());
         }
     });
-    let data = Resource::new(
+    let data = crate::codec::resource(
         move || (filter(), bulk.version().get()),
         |(f, _)| fetch_alert_list(f),
     );

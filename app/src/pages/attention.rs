@@ -90,7 +90,7 @@ fn jobs_view(p: &ProjectAttention, now: i64) -> impl IntoView {
 /// The panel; projects with nothing to act on are left out.
 #[component]
 pub fn AttentionPanel() -> impl IntoView {
-    let data = Resource::new(|| (), |_| fetch_attention());
+    let data = crate::codec::resource(|| (), |_| fetch_attention());
     view! {
         <section class="attention" data-testid="attention">
             <h2>"What needs attention"</h2>

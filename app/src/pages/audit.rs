@@ -28,8 +28,8 @@ pub fn AuditPage() -> impl IntoView {
     let q = use_query_map();
     let action = move || q.read().get("action").unwrap_or_default();
     let before = move || q.read().get("before").and_then(|b| b.parse::<i64>().ok());
-    let admin = Resource::new(|| (), |_| fetch_is_admin());
-    let log = Resource::new(
+    let admin = crate::codec::resource(|| (), |_| fetch_is_admin());
+    let log = crate::codec::resource(
         move || (action(), before()),
         |(a, b)| fetch_audit(Some(a), b),
     );

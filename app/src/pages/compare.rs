@@ -265,7 +265,7 @@ pub fn ComparePage() -> impl IntoView {
             current_query(&query.read()),
         )
     };
-    let data = Resource::new(key, |(slug, q)| fetch_comparison(slug, q));
+    let data = crate::codec::resource(key, |(slug, q)| fetch_comparison(slug, q));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -22,7 +22,7 @@ pub fn IntegrationPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let save = ServerAction::<SaveIntegration>::new();
-    let data = Resource::new(
+    let data = crate::codec::resource(
         move || (slug(), save.version().get()),
         |(slug, _)| fetch_integration(slug),
     );

@@ -149,7 +149,7 @@ pub fn JobPage() -> impl IntoView {
     // Bumped when the live log sees the job change state: the page is read again
     // (verdict, steps, report).
     let refresh = RwSignal::new(0u32);
-    let data = Resource::new(
+    let data = crate::codec::resource(
         move || (id(), cancel.version().get(), refresh.get()),
         |(id, _, _)| fetch_job_page(id),
     );

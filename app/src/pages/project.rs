@@ -128,7 +128,7 @@ pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let data = Resource::new(slug, fetch_project_overview);
+    let data = crate::codec::resource(slug, fetch_project_overview);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -165,7 +165,7 @@ pub fn ProjectPage() -> impl IntoView {
 #[component]
 fn JobsPanel(slug: String) -> impl IntoView {
     let key = slug.clone();
-    let data = Resource::new(move || key.clone(), fetch_project_jobs);
+    let data = crate::codec::resource(move || key.clone(), fetch_project_jobs);
     view! {
         <Suspense fallback=|| ()>
             {move || { let slug = slug.clone(); Suspend::new(async move {

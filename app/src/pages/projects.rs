@@ -8,7 +8,7 @@ use crate::format::datetime;
 
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
-    let projects = Resource::new(|| (), |_| fetch_projects());
+    let projects = crate::codec::resource(|| (), |_| fetch_projects());
     view! {
         <Title text="Projects · perfwatch" />
         <super::attention::AttentionPanel />

@@ -22,7 +22,7 @@ pub fn QueuePage() -> impl IntoView {
             on_cleanup(move || h.clear());
         }
     });
-    let data = Resource::new(move || refresh.get(), |_| fetch_queue());
+    let data = crate::codec::resource(move || refresh.get(), |_| fetch_queue());
     let queue = ServerAction::<QueuePerfJob>::new();
     // A queued job shows up at once.
     Effect::new(move |_| {

@@ -92,7 +92,7 @@ pub fn ReleasesPage() -> impl IntoView {
                 .and_then(|s| s.parse::<i64>().ok()),
         )
     };
-    let data = Resource::new(key, |(slug, series)| fetch_releases(slug, series));
+    let data = crate::codec::resource(key, |(slug, series)| fetch_releases(slug, series));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

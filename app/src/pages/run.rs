@@ -17,7 +17,7 @@ pub fn RunPage() -> impl IntoView {
             .and_then(|s| s.parse::<i64>().ok())
             .unwrap_or(-1)
     };
-    let data = Resource::new(id, fetch_run_detail);
+    let data = crate::codec::resource(id, fetch_run_detail);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

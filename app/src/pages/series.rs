@@ -124,7 +124,7 @@ pub fn SeriesPage() -> impl IntoView {
             ChartQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
         )
     };
-    let data = Resource::new(key, |(id, q)| fetch_series_chart(id, q));
+    let data = crate::codec::resource(key, |(id, q)| fetch_series_chart(id, q));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
