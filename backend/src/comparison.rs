@@ -153,11 +153,42 @@ pub async fn resolve_side(
     side_from_runs(store, side.clone(), runs).await
 }
 
+/// Why a run is invalid, readable: the stored JSON array of reasons joined by `; `.
+pub fn invalid_reason_text(stored: &str) -> String {
+    match serde_json::from_str::<Vec<String>>(stored) {
+        Ok(v) if !v.is_empty() => v.join("; "),
+        Ok(_) => "marked invalid".to_string(),
+        Err(_) => stored.to_string(),
+    }
+}
+
+/// The runs of a side and their samples. Invalid runs (the load runner's validity gate)
+/// are named in the label but left out of the samples, so they never move a verdict; a
+/// side with no valid run is an error naming the reason, never "no change".
 pub async fn side_from_runs(
     store: &Store,
     spec: SideSpec,
     runs: Vec<SideRun>,
 ) -> Result<ResolvedSide> {
+    let (runs, invalid): (Vec<SideRun>, Vec<SideRun>) =
+        runs.into_iter().partition(|r| r.invalid_reason.is_none());
+    let reasons: Vec<String> = invalid
+        .iter()
+        .filter_map(|r| r.invalid_reason.as_deref())
+        .map(invalid_reason_text)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if runs.is_empty() && !invalid.is_empty() {
+        return Err(StoreError::invalid(
+            "runs",
+            format!(
+                "{}: every run is invalid ({}), so there is nothing to compare",
+                spec.to_text(),
+                reasons.join("; ")
+            ),
+        ));
+    }
     let ids: Vec<i64> = runs.iter().map(|r| r.run_id).collect();
     let samples = store.pooled_samples(&ids).await?;
     let levels = store.run_levels(&ids).await?;
@@ -173,8 +204,18 @@ pub async fn side_from_runs(
         [] => String::new(),
         many => format!(" over {} commits", many.len()),
     };
+    let left_out = if invalid.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} invalid run{} left out: {}",
+            invalid.len(),
+            if invalid.len() == 1 { "" } else { "s" },
+            reasons.join("; ")
+        )
+    };
     let label = format!(
-        "{}{at} ({} run{})",
+        "{}{at} ({} run{}{left_out})",
         spec.to_text(),
         ids.len(),
         if ids.len() == 1 { "" } else { "s" }

@@ -134,7 +134,9 @@ fn same(a: f64, b: f64) -> bool {
 
 impl Store {
     /// The points detection reads for a series: its runs on the main branch in commit
-    /// order when it has any, otherwise its runs without a branch in time order.
+    /// order when it has any, otherwise its runs without a branch in time order. Invalid
+    /// runs (`runs.invalid_reason`, migration 0015) are left out: they never raise or
+    /// clear an alert.
     pub async fn detection_points(
         &self,
         series_id: i64,
@@ -154,6 +156,7 @@ impl Store {
                 "SELECT r.id, r.commit_id, m.ord, m.started_at, m.median
                  FROM measurements m JOIN runs r ON r.id = m.run_id
                  WHERE m.series_id = $1 AND m.branch_id = $2 AND m.ord IS NOT NULL
+                   AND r.invalid_reason IS NULL
                  ORDER BY m.ord, m.started_at, m.run_id",
             )
             .bind(series_id)
@@ -170,7 +173,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT r.id, r.commit_id, NULL, r.started_at, m.median
              FROM measurements m JOIN runs r ON r.id = m.run_id
-             WHERE m.series_id = $1 AND r.branch_id IS NULL
+             WHERE m.series_id = $1 AND r.branch_id IS NULL AND r.invalid_reason IS NULL
              ORDER BY r.started_at, r.id",
         )
         .bind(series_id)
@@ -465,7 +468,7 @@ impl Store {
                 .iter()
                 .filter(|a| a.direction == AlertDirection::Improvement)
                 .count(),
-            triage: crate::triage::group_triage(&g, 7, &alerts)?,
+            triage: super::triage::group_triage(&g, &alerts)?,
             history: self.triage_history(id).await?,
             notes: self.triage_notes(id).await?,
             alerts,

@@ -17,6 +17,9 @@ pub struct SideRun {
     pub started_at: i64,
     pub sha: Option<String>,
     pub branch: Option<String>,
+    /// Why the run is invalid (`runs.invalid_reason`, migration 0015): a JSON array of
+    /// reasons. An invalid run is shown on its side but left out of the verdict.
+    pub invalid_reason: Option<String>,
 }
 
 /// One run's level (its median) of one series on the main branch.
@@ -38,7 +41,7 @@ pub struct ReleaseRow {
     pub sha: Option<String>,
 }
 
-const RUN_COLUMNS: &str = "SELECT r.id, r.started_at, c.sha, b.name FROM runs r
+const RUN_COLUMNS: &str = "SELECT r.id, r.started_at, c.sha, b.name, r.invalid_reason FROM runs r
      LEFT JOIN commits c ON c.id = r.commit_id LEFT JOIN branches b ON b.id = r.branch_id";
 
 /// `$1, $2, …, $n`.
@@ -53,10 +56,11 @@ fn side_runs(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<SideRun>> {
     rows.iter()
         .map(|r| {
             Ok(SideRun {
-                run_id: r.try_get(0)?,
-                started_at: r.try_get(1)?,
-                sha: r.try_get(2)?,
-                branch: r.try_get(3)?,
+                run_id: r.try_get("id")?,
+                started_at: r.try_get("started_at")?,
+                sha: r.try_get("sha")?,
+                branch: r.try_get("name")?,
+                invalid_reason: r.try_get("invalid_reason")?,
             })
         })
         .collect()
@@ -155,8 +159,8 @@ impl Store {
         Ok(row.try_get::<Option<i64>, _>(0)?)
     }
 
-    /// Runs at the latest main-branch commit with results whose time (commit time, or
-    /// run start without one) is at or before `at`.
+    /// Runs at the latest main-branch commit with valid results whose time (commit
+    /// time, or run start without one) is at or before `at`.
     pub async fn runs_at_main_before(
         &self,
         project_id: i64,
@@ -170,6 +174,7 @@ impl Store {
             "SELECT c.sha FROM runs r JOIN commits c ON c.id = r.commit_id
              JOIN branch_commits bc ON bc.branch_id = r.branch_id AND bc.commit_id = r.commit_id
              WHERE r.branch_id = $1 AND COALESCE(c.committed_at, r.started_at) <= $2
+               AND r.invalid_reason IS NULL
              ORDER BY bc.ord DESC LIMIT 1",
         )
         .bind(main_id)
@@ -260,13 +265,13 @@ impl Store {
     }
 
     /// Every run level of every series of the project on branch `branch_id`, in
-    /// commit order (then start time, run id) per series.
+    /// commit order (then start time, run id) per series; invalid runs left out.
     pub async fn main_levels(&self, project_id: i64, branch_id: i64) -> Result<Vec<MainLevel>> {
         let rows = sqlx::query(
             "SELECT m.series_id, m.run_id, m.ord, m.started_at, m.median, c.sha
              FROM measurements m JOIN series s ON s.id = m.series_id JOIN runs r ON r.id = m.run_id
              LEFT JOIN commits c ON c.id = r.commit_id
-             WHERE s.project_id = $1 AND m.branch_id = $2",
+             WHERE s.project_id = $1 AND m.branch_id = $2 AND r.invalid_reason IS NULL",
         )
         .bind(project_id)
         .bind(branch_id)

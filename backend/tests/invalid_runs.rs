@@ -1,0 +1,242 @@
+//! Invalid runs (metadata `"valid": false`, the load runner's validity gate) are stored
+//! but left out of detection, threshold rules and comparisons: a huge step in invalid
+//! runs raises no alert and moves no verdict, and a side made only of invalid runs is an
+//! error naming the reason, never "no change". On SQLite and PostgreSQL.
+
+use perfwatch_backend::comparison::compare;
+use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
+use perfwatch_backend::ingest::ingest_run;
+use perfwatch_backend::store::{IngestOptions, NewProject};
+use perfwatch_backend::testing::Db;
+use perfwatch_backend::{Store, StoreError};
+use perfwatch_core::alerts::{AlertFilter, AlertKind};
+use perfwatch_core::comparison::{CompareSpec, SideSpec};
+use perfwatch_core::validate::{parse_run_json, validate_run};
+use serde_json::{json, Value};
+
+async fn sqlite_store() -> Store {
+    perfwatch_backend::testing::fresh_store(Db::Sqlite).await
+}
+
+async fn pg_store() -> Store {
+    perfwatch_backend::testing::fresh_store(Db::Postgres).await
+}
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(super::sqlite_store().await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(super::pg_store().await).await
+            }
+        }
+    )*};
+}
+
+on_both!(
+    invalid_runs_with_a_huge_step_raise_no_alert,
+    invalid_runs_do_not_move_a_comparison,
+);
+
+const REASON: &str = "achieved rate 150/s is under 95 % of the target 200/s";
+
+fn sha(i: usize) -> String {
+    format!("{i:04x}{:036x}", 0xfeed)
+}
+
+/// ±0.5 % deterministic noise around `level`.
+fn noisy(level: f64, i: usize, k: usize) -> f64 {
+    let mut s = (i as u64 * 7919 + k as u64 * 104729).wrapping_mul(6364136223846793005);
+    s = s.wrapping_add(1442695040888963407);
+    let u = ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5;
+    level * (1.0 + 0.01 * u)
+}
+
+async fn project(store: &Store) {
+    store
+        .create_project(&NewProject {
+            slug: "load".into(),
+            name: None,
+            main_branch: None,
+            repo_url: None,
+        })
+        .await
+        .expect("project");
+}
+
+/// One main-branch run at commit `i` of `latency` around `level` (ten samples),
+/// marked invalid when `valid` is false.
+async fn submit(store: &Store, i: usize, level: f64, valid: bool) -> i64 {
+    let mut metadata = json!({"harness": "perfwatch-loadgen", "valid": valid});
+    if !valid {
+        metadata["invalid_reasons"] = json!([REASON]);
+    }
+    let run: Value = json!({
+        "project": "load",
+        "branch": "main",
+        "testbed": "gen-1",
+        "commit": {"sha": sha(i), "message": format!("commit {i}")},
+        "started_at": format!("2026-01-01T{:02}:{:02}:00Z", i / 60, i % 60),
+        "metadata": metadata,
+        "results": [{
+            "benchmark": "create_group", "measure": "latency", "unit": "ms", "direction": "lower",
+            "samples": (0..10).map(|k| noisy(level, i, k)).collect::<Vec<_>>(),
+        }],
+    });
+    let run = parse_run_json(run.to_string().as_bytes()).expect("parse");
+    let run = validate_run(run).expect("valid input");
+    ingest_run(store, &run, &IngestOptions::default())
+        .await
+        .expect("ingest")
+        .run_id
+}
+
+fn filter() -> AlertFilter {
+    AlertFilter {
+        project: Some("load".into()),
+        ..Default::default()
+    }
+}
+
+async fn invalid_runs_with_a_huge_step_raise_no_alert(store: Store) {
+    project(&store).await;
+    // A threshold a tripled latency would breach.
+    let rule = json!({"kind": "static", "max": 200.0 * 1e6}).to_string();
+    let project_id = store.project("load").await.unwrap().id;
+    store
+        .create_threshold_rule(project_id, None, Some("latency"), &rule)
+        .await
+        .expect("rule");
+    for i in 1..=30 {
+        submit(&store, i, 100.0, true).await;
+    }
+    for i in 31..=35 {
+        submit(&store, i, 300.0, false).await;
+    }
+    let settings = DetectSettings {
+        threshold_history: true,
+        ..DetectSettings::default()
+    };
+    detect_project(&store, "load", Scope::All, &settings)
+        .await
+        .expect("detect");
+    let alerts = store.list_alerts(&filter()).await.unwrap();
+    assert!(
+        alerts.is_empty(),
+        "invalid runs tripled the latency but must raise nothing: {alerts:#?}"
+    );
+
+    // The same step in valid runs is found, and it starts at the first valid slow run:
+    // the invalid ones are not points of the series.
+    for i in 36..=65 {
+        submit(&store, i, 300.0, true).await;
+    }
+    detect_project(&store, "load", Scope::All, &settings)
+        .await
+        .expect("detect");
+    let alerts = store.list_alerts(&filter()).await.unwrap();
+    let cp = alerts
+        .iter()
+        .find(|a| a.kind == AlertKind::Changepoint)
+        .unwrap_or_else(|| panic!("a valid step raises a change-point alert: {alerts:#?}"));
+    let cp = store.alert(cp.id).await.unwrap();
+    assert_eq!(cp.first_bad.sha.as_deref(), Some(sha(36).as_str()));
+    assert_eq!(
+        cp.last_good.as_ref().unwrap().sha.as_deref(),
+        Some(sha(30).as_str())
+    );
+    let breaches: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.kind == AlertKind::Threshold)
+        .map(|a| a.id)
+        .collect();
+    assert!(!breaches.is_empty(), "valid slow runs breach the threshold");
+    for id in breaches {
+        let a = store.alert(id).await.unwrap();
+        let n: usize = usize::from_str_radix(&a.first_bad.sha.clone().unwrap()[..4], 16).unwrap();
+        assert!(n >= 36, "threshold alert at an invalid run (commit {n})");
+    }
+}
+
+fn spec(base: &str, head: &str) -> CompareSpec {
+    CompareSpec {
+        base: Some(SideSpec::parse(base).unwrap()),
+        head: Some(SideSpec::parse(head).unwrap()),
+        ..Default::default()
+    }
+}
+
+async fn invalid_runs_do_not_move_a_comparison(store: Store) {
+    project(&store).await;
+    let base = submit(&store, 1, 100.0, true).await;
+    let valid = submit(&store, 2, 100.0, true).await;
+    let invalid = submit(&store, 2, 300.0, false).await;
+    submit(&store, 3, 300.0, false).await;
+
+    // Commit 2 holds a valid run like the base and an invalid one three times slower.
+    let v = compare(
+        &store,
+        "load",
+        &spec(&format!("commit:{}", sha(1)), &format!("commit:{}", sha(2))),
+    )
+    .await
+    .expect("compare");
+    assert_eq!(v.base.runs, vec![base]);
+    assert_eq!(
+        v.head.runs,
+        vec![valid],
+        "the invalid run {invalid} is left out"
+    );
+    assert!(
+        v.head.label.contains("1 invalid run left out") && v.head.label.contains(REASON),
+        "{}",
+        v.head.label
+    );
+    assert_eq!(v.summary.regressions, 0, "{:#?}", v.rows);
+    let row = &v.rows[0];
+    assert_eq!(row.head.unwrap().n, 10, "only the valid run's samples");
+
+    // A side made only of invalid runs gives no verdict: an error with the reason.
+    for s in [format!("commit:{}", sha(3)), format!("run:{invalid}")] {
+        let err = compare(&store, "load", &spec(&format!("commit:{}", sha(1)), &s))
+            .await
+            .expect_err("no valid run on the head side");
+        let StoreError::Invalid(e) = &err else {
+            panic!("{err:?}")
+        };
+        let text = format!("{e:?}");
+        assert!(
+            text.contains("every run is invalid") && text.contains(REASON),
+            "{text}"
+        );
+    }
+
+    // The default base of a branch skips a main commit whose runs are all invalid.
+    let run: Value = json!({
+        "project": "load", "branch": "pr-1", "testbed": "gen-1",
+        "commit": {"sha": sha(9), "message": "pr"},
+        "started_at": "2026-01-01T01:00:00Z",
+        "results": [{"benchmark": "create_group", "measure": "latency", "unit": "ms",
+                     "direction": "lower", "samples": [100.0, 101.0, 99.0]}],
+    });
+    let run = validate_run(parse_run_json(run.to_string().as_bytes()).unwrap()).unwrap();
+    ingest_run(&store, &run, &IngestOptions::default())
+        .await
+        .unwrap();
+    let v = compare(
+        &store,
+        "load",
+        &CompareSpec {
+            head: Some(SideSpec::parse("branch:pr-1").unwrap()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("default base");
+    assert_eq!(v.base.commits, vec![sha(2)], "{}", v.base.label);
+    assert_eq!(v.summary.regressions, 0);
+}
