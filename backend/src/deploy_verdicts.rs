@@ -7,12 +7,14 @@
 
 use perfwatch_core::fdr::bh_adjusted;
 use perfwatch_core::view::{Marker, SeriesInfo};
+use perfwatch_detect::calendar::Tz;
 use perfwatch_detect::seasonal::{
     deploy_verdict, with_adjusted_p, DeployVerdict, DeployVerdictKind, SeasonalConfig,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StoreError};
+use crate::store::metric_sources::SeriesSchedule;
 use crate::store::PointFilter;
 use crate::Store;
 
@@ -37,33 +39,32 @@ pub struct DeployView {
     pub metrics: Vec<MetricVerdict>,
 }
 
-/// Judges every time-indexed series of `slug` at marker `marker_id`.
-pub async fn deploy_verdicts(
-    store: &Store,
-    slug: &str,
-    marker_id: i64,
-    cfg: &SeasonalConfig,
-) -> Result<DeployView> {
-    let project = store.project(slug).await?;
-    let marker = store
-        .markers(project.id, None)
-        .await?
-        .into_iter()
-        .find(|m| m.id == marker_id)
-        .ok_or_else(|| StoreError::NotFound(format!("marker {marker_id}")))?;
-    let schedules = store.series_schedules(project.id).await?;
-    let mut metrics = Vec::new();
-    for s in store.list_series(project.id).await? {
-        // Local hours of the week in the timezone of the schedule feeding the series.
-        let mut cfg = *cfg;
-        if let Some(tz) = schedules
+/// A production series with its points and the timezone of the schedule feeding it.
+#[derive(Debug, Clone)]
+pub struct Production {
+    pub series: SeriesInfo,
+    /// Local hours of the week are counted in this timezone.
+    pub tz: Tz,
+    /// (time ms, value) of the runs without a commit.
+    pub points: Vec<(i64, f64)>,
+    /// The schedule that reads it from a metric source, if any.
+    pub schedule: Option<SeriesSchedule>,
+}
+
+/// Every time-indexed series of a project, read once (the deploy page, the release
+/// trend and the sparklines all judge the same points).
+pub async fn production_series(store: &Store, project_id: i64) -> Result<Vec<Production>> {
+    let schedules = store.series_schedules(project_id).await?;
+    let mut out = Vec::new();
+    for s in store.list_series(project_id).await? {
+        let schedule = schedules
             .iter()
             .find(|x| x.testbed == s.testbed && x.query_name == s.benchmark)
+            .cloned();
+        let tz = schedule
+            .as_ref()
             .and_then(|x| perfwatch_detect::calendar::parse_tz(&x.settings.timezone).ok())
-        {
-            cfg.tz = tz;
-        }
-        let cfg = &cfg;
+            .unwrap_or(Tz::UTC);
         let points = store.points(s.id, &PointFilter::default()).await?;
         // Production series have no commits; series measured per commit are judged by
         // the release comparisons instead.
@@ -75,12 +76,30 @@ pub async fn deploy_verdicts(
         if timed.is_empty() {
             continue;
         }
-        metrics.push(MetricVerdict {
+        out.push(Production {
             series: s,
-            verdict: deploy_verdict(&timed, marker.time, cfg),
-            p_adjusted: None,
+            tz,
+            points: timed,
+            schedule,
         });
     }
+    Ok(out)
+}
+
+/// The verdict of every production series at `deploy_ms`, Benjamini–Hochberg across
+/// them, changes first. Pure.
+pub fn judge(series: &[Production], deploy_ms: i64, cfg: &SeasonalConfig) -> Vec<MetricVerdict> {
+    let mut metrics: Vec<MetricVerdict> = series
+        .iter()
+        .map(|p| {
+            let cfg = SeasonalConfig { tz: p.tz, ..*cfg };
+            MetricVerdict {
+                series: p.series.clone(),
+                verdict: deploy_verdict(&p.points, deploy_ms, &cfg),
+                p_adjusted: None,
+            }
+        })
+        .collect();
     // One correction over the metrics that have a p-value.
     let idx: Vec<usize> = (0..metrics.len())
         .filter(|&i| metrics[i].verdict.p_value.is_some())
@@ -105,11 +124,34 @@ pub async fn deploy_verdicts(
             m.series.params.clone(),
         )
     });
+    metrics
+}
+
+/// A release or deploy marker of a project, by id.
+pub async fn marker(store: &Store, project_id: i64, marker_id: i64) -> Result<Marker> {
+    store
+        .markers(project_id, None)
+        .await?
+        .into_iter()
+        .find(|m| m.id == marker_id)
+        .ok_or_else(|| StoreError::NotFound(format!("marker {marker_id}")))
+}
+
+/// Judges every time-indexed series of `slug` at marker `marker_id`.
+pub async fn deploy_verdicts(
+    store: &Store,
+    slug: &str,
+    marker_id: i64,
+    cfg: &SeasonalConfig,
+) -> Result<DeployView> {
+    let project = store.project(slug).await?;
+    let marker = marker(store, project.id, marker_id).await?;
+    let series = production_series(store, project.id).await?;
     Ok(DeployView {
+        metrics: judge(&series, marker.time, cfg),
         project: project.slug,
         marker,
         window_ms: cfg.window_ms,
         weeks: cfg.weeks,
-        metrics,
     })
 }

@@ -183,8 +183,8 @@ impl<'a> Expecter<'a> {
             return *x;
         }
         let now = self.s.median_in(day - WEEK_MS, day);
-        let then = weeks_before(day, k as i64, self.cfg.tz)
-            .and_then(|p| self.s.median_in(p - WEEK_MS, p));
+        let then =
+            weeks_before(day, k as i64, self.cfg.tz).and_then(|p| self.s.median_in(p - WEEK_MS, p));
         let x = ratio(now, then);
         self.trailing.insert((day, k), x);
         x
@@ -316,7 +316,9 @@ mod tests {
         let mut seed = 7u64;
         (0..weeks * 168)
             .map(|h| {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let noise = ((seed >> 33) % 2001) as f64 / 1000.0 - 1.0;
                 let t = h * HOUR;
                 let hour = (h % 24) as u32;
@@ -373,7 +375,10 @@ mod tests {
         let pts = series(7, Some(d));
         let b = seasonal_band(&pts, d - 24 * HOUR, d + 24 * HOUR, &cfg(Level::Anchored(d)));
         let (mut before_out, mut after_out) = (0, 0);
-        for p in pts.iter().filter(|p| p.0 >= d - 24 * HOUR && p.0 <= d + 24 * HOUR) {
+        for p in pts
+            .iter()
+            .filter(|p| p.0 >= d - 24 * HOUR && p.0 <= d + 24 * HOUR)
+        {
             let out = outside(&b, p.0, p.1).unwrap();
             if p.0 < d {
                 before_out += out as usize;
@@ -390,7 +395,9 @@ mod tests {
         let pts = series(1, None);
         let b = seasonal_band(&pts, 100 * HOUR, 120 * HOUR, &cfg(Level::Trailing));
         assert!(b.points.is_empty());
-        assert!(seasonal_band(&[], 0, 10, &cfg(Level::Trailing)).points.is_empty());
+        assert!(seasonal_band(&[], 0, 10, &cfg(Level::Trailing))
+            .points
+            .is_empty());
     }
 
     #[test]
@@ -399,7 +406,11 @@ mod tests {
         let mut c = cfg(Level::Trailing);
         c.max_points = 100;
         let b = seasonal_band(&pts, 5 * 168 * HOUR, 8 * 168 * HOUR, &c);
-        assert!(b.points.len() <= 100 && b.points.len() >= 90, "{}", b.points.len());
+        assert!(
+            b.points.len() <= 100 && b.points.len() >= 90,
+            "{}",
+            b.points.len()
+        );
     }
 
     #[test]
@@ -413,6 +424,9 @@ mod tests {
         let from = 6 * 168 * HOUR;
         let b = seasonal_band(&pts, from, from + 24 * HOUR, &cfg(Level::Trailing));
         assert!(!b.multiplicative);
-        assert!(b.points.iter().all(|p| p.low <= p.expected && p.expected <= p.high));
+        assert!(b
+            .points
+            .iter()
+            .all(|p| p.low <= p.expected && p.expected <= p.high));
     }
 }

@@ -275,3 +275,35 @@ impl Store {
         tx.commit().await
     }
 }
+
+/// The window of a run (for the "test query" button).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunWindow {
+    pub run_id: i64,
+    pub start: i64,
+    pub end: i64,
+}
+
+impl Store {
+    /// The newest run of a project with a window (finished after it started), leaving
+    /// out the runs metric sources wrote themselves (schedules and collections).
+    pub async fn latest_run_window(&self, project_id: i64) -> Result<Option<RunWindow>> {
+        let r = sqlx::query(
+            "SELECT id, started_at, finished_at FROM runs
+             WHERE project_id = $1 AND finished_at IS NOT NULL AND finished_at > started_at
+               AND (trigger_kind IS NULL OR trigger_kind NOT IN ('schedule', 'metrics'))
+             ORDER BY started_at DESC, id DESC LIMIT 1",
+        )
+        .bind(project_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        r.map(|r| {
+            Ok(RunWindow {
+                run_id: r.try_get("id")?,
+                start: r.try_get("started_at")?,
+                end: r.try_get("finished_at")?,
+            })
+        })
+        .transpose()
+    }
+}

@@ -1,0 +1,73 @@
+//! The seasonal band behind a production series chart (docs/ui.md, "Series page"):
+//! over the visible range, what the same local hours of past weeks predict, scaled by
+//! the week before each day, ± the series' normal variation
+//! ([`perfwatch_detect::band`], trailing level). Local hours are counted in the
+//! timezone of the schedule feeding the series (UTC when none). Read → compute → no
+//! write.
+
+use perfwatch_detect::band::{seasonal_band, Band, BandConfig, Level};
+use perfwatch_detect::calendar::{parse_tz, Tz};
+
+use crate::error::{Result, StoreError};
+use crate::store::PointFilter;
+use crate::Store;
+
+/// Past weeks the chart's expectation comes from.
+pub const WEEKS: usize = 4;
+/// Band points drawn at most (the chart is 2,000 px wide at most; a point per few px).
+pub const MAX_POINTS: usize = 600;
+/// Longest range a band is computed for (a year): beyond that the hours of a week are
+/// below a pixel.
+pub const MAX_RANGE_MS: i64 = 366 * 24 * 3_600_000;
+
+const WEEK_MS: i64 = 7 * 24 * 3_600_000;
+
+/// The band of series `series_id` over `[from, to]` (ms). An empty band when the
+/// series is measured per commit or has too little history.
+pub async fn series_band(store: &Store, series_id: i64, from: i64, to: i64) -> Result<Band> {
+    if to <= from {
+        return Err(StoreError::invalid("to", "must be after from"));
+    }
+    if to - from > MAX_RANGE_MS {
+        return Err(StoreError::invalid(
+            "from",
+            "the range is longer than a year",
+        ));
+    }
+    let s = store.series(series_id).await?;
+    let project = store.project(&s.project).await?;
+    let tz = store
+        .series_schedules(project.id)
+        .await?
+        .into_iter()
+        .find(|x| x.testbed == s.testbed && x.query_name == s.benchmark)
+        .and_then(|x| parse_tz(&x.settings.timezone).ok())
+        .unwrap_or(Tz::UTC);
+    // Past weeks, plus the week before the range (normal variation) and the week
+    // before that (its level), plus one week of slack for a daylight-saving hour.
+    let need = (WEEKS as i64 + 3) * WEEK_MS;
+    let filter = PointFilter {
+        from_time: Some(from.saturating_sub(need)),
+        to_time: Some(to),
+        ..PointFilter::default()
+    };
+    let points: Vec<(i64, f64)> = store
+        .points(series_id, &filter)
+        .await?
+        .into_iter()
+        .filter(|p| p.sha.is_none())
+        .map(|p| (p.time, p.median))
+        .collect();
+    Ok(seasonal_band(
+        &points,
+        from,
+        to,
+        &BandConfig {
+            weeks: WEEKS,
+            level_ms: 6 * 3_600_000,
+            level: Level::Trailing,
+            tz,
+            max_points: MAX_POINTS,
+        },
+    ))
+}
