@@ -8,14 +8,14 @@
 //! * the run's commit's parent, when that commit is on main;
 //! * otherwise the newest main commit made no later than the run's commit.
 //!
-//! Read, then compute with the pure `perfwatch-compare`, nothing written.
+//! Read (one query for the bases of all series, `store/baseline.rs`), then compute
+//! with the pure `perfwatch-compare`, nothing written.
 
 use perfwatch_compare::{
     compare_all, CompareConfig, ComparisonSummary, SeriesComparison, SeriesInput,
 };
 use perfwatch_core::baseline::{BaselineInfo, BaselineKey, BaselineRule};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
 use crate::error::{Result, StoreError};
 use crate::Store;
@@ -79,7 +79,7 @@ pub async fn compare_run_to_baseline(store: &Store, run_id: i64) -> Result<RunVe
             } else if let Some((p, o)) = parent {
                 (BaselineRule::Parent, Some(p), Bound::Ord(o))
             } else if let Some(o) = match c.time {
-                Some(t) => main_ord_at_time(store, main, t).await?,
+                Some(t) => store.main_ord_at_time(main, t).await?,
                 None => None,
             } {
                 (BaselineRule::CommitTime, c.parent.clone(), Bound::Ord(o))
@@ -96,17 +96,18 @@ pub async fn compare_run_to_baseline(store: &Store, run_id: i64) -> Result<RunVe
         }
     };
 
+    // One read for the bases of all series of the run.
+    let mut bases = match (&bound, main_id) {
+        (Bound::Ord(max), Some(main)) if *max >= 0 => {
+            store.bases_at_ord(run_id, main, *max).await?
+        }
+        (Bound::Time(t), _) => store.bases_in_time(run_id, *t).await?,
+        _ => Default::default(),
+    };
     let mut inputs = Vec::with_capacity(run.measurements.len());
     let mut commits: Vec<(i64, String)> = Vec::new();
     for m in run.measurements {
-        let base = match (&bound, main_id) {
-            (Bound::Ord(max), Some(main)) if *max >= 0 => {
-                base_at_ord(store, m.series.id, main, run_id, *max).await?
-            }
-            (Bound::Time(t), _) => base_in_time(store, m.series.id, run_id, *t).await?,
-            _ => None,
-        };
-        let (base_samples, base_sha, base_runs) = match base {
+        let (base_samples, base_sha, base_runs) = match bases.remove(&m.series.id) {
             Some(b) => {
                 if let (Some(s), Some(o)) = (&b.sha, b.ord) {
                     if !commits.iter().any(|(_, x)| x == s) {
@@ -156,101 +157,4 @@ pub async fn compare_run_to_baseline(store: &Store, run_id: i64) -> Result<RunVe
         summary,
         rows,
     })
-}
-
-struct Base {
-    samples: Vec<f64>,
-    sha: Option<String>,
-    ord: Option<i64>,
-    runs: Vec<i64>,
-}
-
-/// Highest main-branch order of a commit made no later than `time` (ms).
-async fn main_ord_at_time(store: &Store, main: i64, time: i64) -> Result<Option<i64>> {
-    let row = sqlx::query(
-        "SELECT MAX(bc.ord) FROM branch_commits bc JOIN commits c ON c.id = bc.commit_id
-         WHERE bc.branch_id = $1 AND c.committed_at IS NOT NULL AND c.committed_at <= $2",
-    )
-    .bind(main)
-    .bind(time)
-    .fetch_one(store.pool())
-    .await?;
-    Ok(row.try_get::<Option<i64>, _>(0)?)
-}
-
-/// Samples of every main-branch run at the newest commit (order ≤ `max_ord`) that has
-/// results for the series, the run itself excluded.
-async fn base_at_ord(
-    store: &Store,
-    series: i64,
-    main: i64,
-    run_id: i64,
-    max_ord: i64,
-) -> Result<Option<Base>> {
-    let rows = sqlx::query(
-        "SELECT r.id, c.sha, m.ord, ms.samples FROM measurements m
-         JOIN measurement_samples ms ON ms.run_id = m.run_id AND ms.series_id = m.series_id
-         JOIN runs r ON r.id = m.run_id
-         JOIN commits c ON c.id = r.commit_id
-         WHERE m.series_id = $1 AND m.branch_id = $2 AND m.run_id <> $3 AND m.ord = (
-             SELECT MAX(m2.ord) FROM measurements m2
-             WHERE m2.series_id = $1 AND m2.branch_id = $2 AND m2.run_id <> $3 AND m2.ord <= $4)
-         ORDER BY r.id",
-    )
-    .bind(series)
-    .bind(main)
-    .bind(run_id)
-    .bind(max_ord)
-    .fetch_all(store.pool())
-    .await?;
-    collect(rows.iter().map(|r| {
-        Ok((
-            r.try_get::<i64, _>(0)?,
-            Some(r.try_get::<String, _>(1)?),
-            Some(r.try_get::<i64, _>(2)?),
-            r.try_get::<String, _>(3)?,
-        ))
-    }))
-}
-
-/// Samples of the newest commit-less run of the series started before `time`.
-async fn base_in_time(store: &Store, series: i64, run_id: i64, time: i64) -> Result<Option<Base>> {
-    let rows = sqlx::query(
-        "SELECT r.id, ms.samples FROM measurements m JOIN runs r ON r.id = m.run_id
-         JOIN measurement_samples ms ON ms.run_id = m.run_id AND ms.series_id = m.series_id
-         WHERE m.series_id = $1 AND r.id <> $2 AND r.commit_id IS NULL AND r.started_at < $3
-         ORDER BY r.started_at DESC, r.id DESC LIMIT 1",
-    )
-    .bind(series)
-    .bind(run_id)
-    .bind(time)
-    .fetch_all(store.pool())
-    .await?;
-    collect(rows.iter().map(|r| {
-        Ok((
-            r.try_get::<i64, _>(0)?,
-            None,
-            None,
-            r.try_get::<String, _>(1)?,
-        ))
-    }))
-}
-
-type BaseRow = (i64, Option<String>, Option<i64>, String);
-
-fn collect(rows: impl Iterator<Item = Result<BaseRow>>) -> Result<Option<Base>> {
-    let mut base: Option<Base> = None;
-    for row in rows {
-        let (id, sha, ord, samples) = row?;
-        let samples: Vec<f64> = serde_json::from_str(&samples)?;
-        let b = base.get_or_insert_with(|| Base {
-            samples: vec![],
-            sha,
-            ord,
-            runs: vec![],
-        });
-        b.samples.extend(samples);
-        b.runs.push(id);
-    }
-    Ok(base)
 }

@@ -10,6 +10,7 @@ mod alerts;
 mod annotations;
 mod attention;
 pub(crate) mod audit;
+mod baseline;
 mod chart_read;
 mod compare;
 pub mod github;
