@@ -73,8 +73,7 @@ pub async fn fetch_series_sensitivity(id: i64) -> Result<Option<Learned>, Server
 
 #[server(prefix = "/fn", endpoint = "reset_sensitivity")]
 pub async fn reset_series_sensitivity(id: i64) -> Result<(), ServerFnError> {
-    server::store()?
-        .reset_sensitivity(&server::actor(), id)
+    perfwatch_backend::triage::reset_sensitivity(&server::store()?, &server::actor(), id)
         .await
         .map_err(server::map_err)
 }
@@ -87,15 +86,15 @@ pub async fn set_group_state(
 ) -> Result<(), ServerFnError> {
     let st = perfwatch_core::alerts::TriageState::parse(&state)
         .ok_or_else(|| ServerFnError::new("unknown state"))?;
-    server::store()?
-        .set_group_state(
-            &server::actor(),
-            group_id,
-            st,
-            fixed_commit.filter(|c| !c.is_empty()),
-        )
-        .await
-        .map_err(server::map_err)
+    perfwatch_backend::triage::set_group_state(
+        &server::store()?,
+        &server::actor(),
+        group_id,
+        st,
+        fixed_commit.filter(|c| !c.is_empty()),
+    )
+    .await
+    .map_err(server::map_err)
 }
 
 #[server(prefix = "/fn", endpoint = "link_group_ticket")]
@@ -104,25 +103,28 @@ pub async fn link_group_ticket(
     key: String,
     url: String,
 ) -> Result<(), ServerFnError> {
-    server::store()?
-        .link_ticket(&server::actor(), group_id, &key, &url)
-        .await
-        .map_err(server::map_err)
+    perfwatch_backend::triage::link_ticket(
+        &server::store()?,
+        &server::actor(),
+        group_id,
+        &key,
+        &url,
+    )
+    .await
+    .map_err(server::map_err)
 }
 
 #[server(prefix = "/fn", endpoint = "set_group_assignee")]
 pub async fn set_group_assignee(group_id: i64, assignee: String) -> Result<(), ServerFnError> {
     let a = Some(assignee).filter(|a| !a.trim().is_empty());
-    server::store()?
-        .set_group_assignee(&server::actor(), group_id, a)
+    perfwatch_backend::triage::set_group_assignee(&server::store()?, &server::actor(), group_id, a)
         .await
         .map_err(server::map_err)
 }
 
 #[server(prefix = "/fn", endpoint = "add_group_note")]
 pub async fn add_group_note(group_id: i64, body: String) -> Result<(), ServerFnError> {
-    server::store()?
-        .add_note(&server::actor(), group_id, &body)
+    perfwatch_backend::triage::add_note(&server::store()?, &server::actor(), group_id, &body)
         .await
         .map(|_| ())
         .map_err(server::map_err)
@@ -144,15 +146,15 @@ pub async fn bulk_set_alert_state(
         .map_err(|_| ServerFnError::new("ids: a comma-separated list of alert ids"))?;
     let st = perfwatch_core::alerts::TriageState::parse(&state)
         .ok_or_else(|| ServerFnError::new("unknown state"))?;
-    server::store()?
-        .bulk_set_alert_state(
-            &server::actor(),
-            &ids,
-            st,
-            fixed_commit.filter(|c| !c.is_empty()),
-        )
-        .await
-        .map_err(server::map_err)
+    perfwatch_backend::triage::bulk_set_alert_state(
+        &server::store()?,
+        &server::actor(),
+        &ids,
+        st,
+        fixed_commit.filter(|c| !c.is_empty()),
+    )
+    .await
+    .map_err(server::map_err)
 }
 
 /// An API token as the admin page lists it (never the secret).
@@ -225,10 +227,10 @@ pub async fn create_api_token(
         expires_at: expiry(None, days, perfwatch_backend::time::now_ms())
             .map_err(server::map_err)?,
     };
-    let (_, secret) = server::store()?
-        .create_token_by(&server::audit(), &new)
-        .await
-        .map_err(server::map_err)?;
+    let (_, secret) =
+        perfwatch_backend::tokens::create_token_by(&server::store()?, &server::audit(), &new)
+            .await
+            .map_err(server::map_err)?;
     Ok(secret)
 }
 
@@ -261,10 +263,10 @@ pub struct DeliveryRow {
 /// The delivery log of a project's webhooks (admins of the project).
 #[server(prefix = "/fn", endpoint = "list_deliveries")]
 pub async fn fetch_deliveries(project: String) -> Result<Vec<DeliveryRow>, ServerFnError> {
-    let d = server::store()?
-        .list_deliveries(&server::actor(), &project)
-        .await
-        .map_err(server::map_err)?;
+    let d =
+        perfwatch_backend::notify::list_deliveries(&server::store()?, &server::actor(), &project)
+            .await
+            .map_err(server::map_err)?;
     Ok(d.into_iter()
         .map(|d| DeliveryRow {
             id: d.id,

@@ -8,18 +8,15 @@
 //!
 //! Creating a user and changing a membership write their audit row in the same
 //! transaction; a membership change also ends every session of the user (a privilege
-//! change: the old cookies stop working, the user logs in again).
+//! change: the old cookies stop working, the user logs in again). The SQL is in
+//! `store/accounts.rs`.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use sqlx::Row;
 
 use crate::audit::Audit;
 use crate::error::{Result, StoreError};
-use crate::store::audit::insert_audit;
-use crate::time::now_ms;
 use crate::tokens::TokenInfo;
 use crate::Store;
 
@@ -243,211 +240,56 @@ fn valid_name(name: &str) -> Result<()> {
     }
 }
 
-impl Store {
-    /// Creates a user; `role` (global) is given when set. Recorded as done locally.
-    pub async fn create_user(&self, name: &str, password: &str, role: Option<Role>) -> Result<i64> {
-        self.create_user_by(&Audit::local(), name, password, role)
-            .await
-    }
+/// Creates a user; `role` (global) is given when set. Recorded as done locally.
+pub async fn create_user(
+    store: &Store,
+    name: &str,
+    password: &str,
+    role: Option<Role>,
+) -> Result<i64> {
+    create_user_by(store, &Audit::local(), name, password, role).await
+}
 
-    /// Creates a user (and its global role) with its audit row (`user.create`) in one
-    /// transaction.
-    pub async fn create_user_by(
-        &self,
-        who: &Audit,
-        name: &str,
-        password: &str,
-        role: Option<Role>,
-    ) -> Result<i64> {
-        valid_name(name)?;
-        if password.chars().count() < 8 {
-            return Err(StoreError::invalid("password", "at least 8 characters"));
-        }
-        let pw = password.to_string();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
-            .await
-            .map_err(|e| StoreError::Data(e.to_string()))??;
-        let mut tx = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (name, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(name)
-        .bind(hash)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
+/// Creates a user (and its global role) with its audit row (`user.create`) in one
+/// transaction: the name and password are checked, the password hashed off the async
+/// threads (argon2 takes tens of milliseconds), then the store writes.
+pub async fn create_user_by(
+    store: &Store,
+    who: &Audit,
+    name: &str,
+    password: &str,
+    role: Option<Role>,
+) -> Result<i64> {
+    valid_name(name)?;
+    if password.chars().count() < 8 {
+        return Err(StoreError::invalid("password", "at least 8 characters"));
+    }
+    let pw = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
         .await
-        .map_err(|e| {
-            if crate::store::is_unique_violation(&e) {
-                StoreError::Conflict {
-                    field: "name".into(),
-                    reason: format!("user '{name}' exists"),
-                }
-            } else {
-                e.into()
-            }
-        })?;
-        if let Some(role) = role {
-            sqlx::query(
-                "INSERT INTO memberships (user_id, project_id, role) VALUES ($1, NULL, $2)",
-            )
-            .bind(id)
-            .bind(role.as_str())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let details = json!({ "id": id, "role": role.map(Role::as_str) });
-        insert_audit(
-            &mut tx,
-            &who.entry("user.create", format!("user:{name}"), details),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(id)
-    }
+        .map_err(|e| StoreError::Data(e.to_string()))??;
+    store.insert_user(who, name, &hash, role).await
+}
 
-    /// Gives a user a role on a project (or globally), replacing the one it had there.
-    /// Recorded as done locally.
-    pub async fn set_membership(
-        &self,
-        user_id: i64,
-        project: Option<&str>,
-        role: Role,
-    ) -> Result<()> {
-        self.set_membership_by(&Audit::local(), user_id, project, role)
-            .await
-    }
+/// The user whose password this is, if any. Takes as long for an unknown name.
+pub async fn check_password(store: &Store, name: &str, password: &str) -> Result<Option<i64>> {
+    let (id, hash) = match store.password_hash_of(name).await? {
+        Some((id, hash)) => (Some(id), hash),
+        // A well-formed hash of nothing, so that unknown names cost the same.
+        None => (None, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$N3Jm5kVuVZ5c1JK3zsDa0k0zHCQLh2yqvBNQq2dZn4w".to_string()),
+    };
+    let pw = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || password_matches(&pw, &hash))
+        .await
+        .map_err(|e| StoreError::Data(e.to_string()))?;
+    Ok(id.filter(|_| ok))
+}
 
-    /// Gives a user a role on a project (or globally), replacing the one it had there;
-    /// ends every session of the user and writes the audit row (`membership.set`), all
-    /// in one transaction.
-    pub async fn set_membership_by(
-        &self,
-        who: &Audit,
-        user_id: i64,
-        project: Option<&str>,
-        role: Role,
-    ) -> Result<()> {
-        let project_id = match project {
-            Some(slug) => Some(self.project(slug).await?.id),
-            None => None,
-        };
-        let mut tx = self.begin_write().await?;
-        let name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("user {user_id}")))?;
-        let before: Option<String> = sqlx::query_scalar(
-            "SELECT role FROM memberships WHERE user_id = $1 AND (project_id = $2 OR (project_id IS NULL AND $3 = 1))",
-        )
-        .bind(user_id)
-        .bind(project_id.unwrap_or(-1))
-        .bind(i64::from(project_id.is_none()))
-        .fetch_optional(&mut *tx)
-        .await?;
-        sqlx::query(
-            "DELETE FROM memberships WHERE user_id = $1 AND (project_id = $2 OR (project_id IS NULL AND $3 = 1))",
-        )
-        .bind(user_id)
-        .bind(project_id.unwrap_or(-1))
-        .bind(i64::from(project_id.is_none()))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO memberships (user_id, project_id, role) VALUES ($1, $2, $3)")
-            .bind(user_id)
-            .bind(project_id)
-            .bind(role.as_str())
-            .execute(&mut *tx)
-            .await?;
-        let ended = crate::store::sessions::end_user_sessions(&mut tx, user_id).await?;
-        let details = json!({
-            "project": project,
-            "role": role.as_str(),
-            "previous_role": before,
-            "sessions_ended": ended,
-        });
-        insert_audit(
-            &mut tx,
-            &who.entry("membership.set", format!("user:{name}"), details),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn user_by_name(&self, name: &str) -> Result<UserInfo> {
-        let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("user '{name}'")))?;
-        self.user_info(id).await
-    }
-
-    pub async fn user_info(&self, id: i64) -> Result<UserInfo> {
-        let name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?;
-        let rows = sqlx::query(
-            "SELECT m.project_id, p.slug, m.role FROM memberships m
-             LEFT JOIN projects p ON p.id = m.project_id WHERE m.user_id = $1 ORDER BY m.id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        let memberships = rows
-            .iter()
-            .map(|r| {
-                let role: String = r.try_get(2)?;
-                Ok(Membership {
-                    project_id: r.try_get(0)?,
-                    project: r.try_get(1)?,
-                    role: Role::parse(&role).unwrap_or(Role::Viewer),
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(UserInfo {
-            id,
-            name,
-            memberships,
-        })
-    }
-
-    pub async fn list_users(&self) -> Result<Vec<UserInfo>> {
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM users ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(self.user_info(id).await?);
-        }
-        Ok(out)
-    }
-
-    /// The user whose password this is, if any. Takes as long for an unknown name.
-    pub async fn check_password(&self, name: &str, password: &str) -> Result<Option<i64>> {
-        let row = sqlx::query("SELECT id, password_hash FROM users WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        let (id, hash) = match row {
-            Some(r) => (Some(r.try_get::<i64, _>(0)?), r.try_get::<String, _>(1)?),
-            // A well-formed hash of nothing, so that unknown names cost the same.
-            None => (None, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$N3Jm5kVuVZ5c1JK3zsDa0k0zHCQLh2yqvBNQq2dZn4w".to_string()),
-        };
-        let pw = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || password_matches(&pw, &hash))
-            .await
-            .map_err(|e| StoreError::Data(e.to_string()))?;
-        Ok(id.filter(|_| ok))
-    }
-
-    /// The actor of a bearer token, if the token is valid.
-    pub async fn token_actor(&self, secret: &str) -> Result<Option<Actor>> {
-        Ok(self.verify_token(secret).await?.map(Actor::Token))
-    }
+/// The actor of a bearer token, if the token is valid.
+pub async fn token_actor(store: &Store, secret: &str) -> Result<Option<Actor>> {
+    Ok(crate::tokens::verify_token(store, secret)
+        .await?
+        .map(Actor::Token))
 }
 
 #[cfg(test)]

@@ -56,10 +56,14 @@ impl DeliveryHandler {
             Ok(e) => e,
             Err(e) => return Sent::unsendable(format!("the event does not decode: {e}")),
         };
-        let body = match self
-            .store
-            .render_delivery(t.project_id, &t.format, &event, &self.base)
-            .await
+        let body = match crate::notify::render_delivery(
+            &self.store,
+            t.project_id,
+            &t.format,
+            &event,
+            &self.base,
+        )
+        .await
         {
             Ok(b) => b,
             // A database that does not answer may answer next time.

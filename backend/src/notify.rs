@@ -15,12 +15,11 @@ use perfwatch_core::baseline::{BaselineKey, BaselineRule};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use crate::accounts::{Actor, Right};
 use crate::baseline::RunVerdict;
 use crate::error::{Result, StoreError};
-use crate::time::now_ms;
+use crate::store::notifications::{NewWebhook, WebhookFormat};
 use crate::Store;
 
 pub const EVENTS: [&str; 3] = [
@@ -384,157 +383,84 @@ fn valid_events(events: &[String]) -> Result<Vec<String>> {
     Ok(canon)
 }
 
-impl Store {
-    /// Subscribes a URL to a project's events; returns the id and the signing secret.
-    pub async fn create_webhook(
-        &self,
-        actor: &Actor,
-        project: &str,
-        url: &str,
-        format: &str,
-        events: &[String],
-        secret: Option<String>,
-    ) -> Result<(i64, String)> {
-        let p = self.project(project).await?;
-        actor.require(Right::Admin, Some(p.id))?;
-        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2000 {
-            return Err(StoreError::invalid("url", "an http(s) URL"));
-        }
-        if !matches!(format, "json" | "slack") {
-            return Err(StoreError::invalid("format", "json or slack"));
-        }
-        let events = valid_events(events)?;
-        let secret = match secret.filter(|s| !s.is_empty()) {
-            Some(s) => s,
-            None => crate::accounts::new_secret("whsec_")?,
-        };
-        let id = sqlx::query_scalar(
-            "INSERT INTO webhooks (project_id, url, format, events, secret, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(p.id)
-        .bind(url)
-        .bind(format)
-        .bind(events.join(","))
-        .bind(&secret)
-        .bind(now_ms())
-        .fetch_one(&self.pool)
+/// Subscribes a URL to a project's events (admins only); returns the id and the
+/// signing secret.
+pub async fn create_webhook(
+    store: &Store,
+    actor: &Actor,
+    project: &str,
+    url: &str,
+    format: &str,
+    events: &[String],
+    secret: Option<String>,
+) -> Result<(i64, String)> {
+    let p = store.project(project).await?;
+    actor.require(Right::Admin, Some(p.id))?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2000 {
+        return Err(StoreError::invalid("url", "an http(s) URL"));
+    }
+    let format = WebhookFormat::parse(format)
+        .ok_or_else(|| StoreError::invalid("format", "json or slack"))?;
+    let events = valid_events(events)?;
+    let secret = match secret.filter(|s| !s.is_empty()) {
+        Some(s) => s,
+        None => crate::accounts::new_secret("whsec_")?,
+    };
+    let id = store
+        .insert_webhook(&NewWebhook {
+            project_id: p.id,
+            url,
+            format,
+            events: &events,
+            secret: &secret,
+        })
         .await?;
-        Ok((id, secret))
-    }
+    Ok((id, secret))
+}
 
-    pub async fn delete_webhook(&self, actor: &Actor, id: i64) -> Result<()> {
-        let pid: i64 = sqlx::query_scalar("SELECT project_id FROM webhooks WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("webhook {id}")))?;
-        actor.require(Right::Admin, Some(pid))?;
-        sqlx::query("DELETE FROM webhooks WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
+/// Ends a subscription (admins of its project only).
+pub async fn delete_webhook(store: &Store, actor: &Actor, id: i64) -> Result<()> {
+    let pid = store.webhook_project(id).await?;
+    actor.require(Right::Admin, Some(pid))?;
+    store.delete_webhook_row(id).await
+}
 
-    /// A project's subscriptions (admins only: the list reveals where data goes).
-    pub async fn list_webhooks(&self, actor: &Actor, project: &str) -> Result<Vec<Webhook>> {
-        let p = self.project(project).await?;
-        actor.require(Right::Admin, Some(p.id))?;
-        let rows = sqlx::query(
-            "SELECT id, url, format, events, created_at FROM webhooks WHERE project_id = $1 ORDER BY id",
-        )
-        .bind(p.id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let events: String = r.try_get(3)?;
-                Ok(Webhook {
-                    id: r.try_get(0)?,
-                    project: p.slug.clone(),
-                    url: r.try_get(1)?,
-                    format: r.try_get(2)?,
-                    events: events.split(',').map(str::to_string).collect(),
-                    created_at: r.try_get(4)?,
-                })
-            })
-            .collect()
-    }
+/// A project's subscriptions (admins only: the list reveals where data goes).
+pub async fn list_webhooks(store: &Store, actor: &Actor, project: &str) -> Result<Vec<Webhook>> {
+    let p = store.project(project).await?;
+    actor.require(Right::Admin, Some(p.id))?;
+    store.webhooks_of(p.id, &p.slug).await
+}
 
-    /// The delivery log of a project's subscriptions, newest first (admins only).
-    pub async fn list_deliveries(&self, actor: &Actor, project: &str) -> Result<Vec<Delivery>> {
-        let p = self.project(project).await?;
-        actor.require(Right::Admin, Some(p.id))?;
-        let rows = sqlx::query(
-            "SELECT d.id, d.webhook_id, d.event, d.status, d.attempts, d.next_attempt_at, d.last_status,
-                    d.last_error, d.created_at, d.delivered_at
-             FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-             WHERE w.project_id = $1 ORDER BY d.id DESC LIMIT 200",
-        )
-        .bind(p.id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Delivery {
-                    id: r.try_get(0)?,
-                    webhook_id: r.try_get(1)?,
-                    event: r.try_get(2)?,
-                    status: r.try_get(3)?,
-                    attempts: r.try_get(4)?,
-                    next_attempt_at: r.try_get(5)?,
-                    last_status: r.try_get(6)?,
-                    last_error: r.try_get(7)?,
-                    created_at: r.try_get(8)?,
-                    delivered_at: r.try_get(9)?,
-                })
-            })
-            .collect()
-    }
+/// The delivery log of a project's subscriptions, newest first (admins only).
+pub async fn list_deliveries(store: &Store, actor: &Actor, project: &str) -> Result<Vec<Delivery>> {
+    let p = store.project(project).await?;
+    actor.require(Right::Admin, Some(p.id))?;
+    store.deliveries_of(p.id).await
+}
 
-    /// Whether any subscription of the project wants events named `name`.
-    pub async fn wants_event(&self, project_id: i64, name: &str) -> Result<bool> {
-        let rows: Vec<String> =
-            sqlx::query_scalar("SELECT events FROM webhooks WHERE project_id = $1")
-                .bind(project_id)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows.iter().any(|e| e.split(',').any(|e| e == name)))
-    }
-
-    /// Queues one delivery per subscription of the project that wants this event: a
-    /// row of the delivery log and a job of the work queue (`delivery.rs` sends it).
-    pub async fn enqueue_event(&self, project_id: i64, event: Event) -> Result<usize> {
-        let payload = serde_json::to_string(&event)?;
-        self.queue_deliveries(project_id, event.name(), &payload, now_ms())
-            .await
-    }
-
-    pub(crate) async fn render_delivery(
-        &self,
-        project_id: i64,
-        format: &str,
-        event: &Event,
-        base: &str,
-    ) -> Result<String> {
-        let slug: String = sqlx::query_scalar("SELECT slug FROM projects WHERE id = $1")
-            .bind(project_id)
-            .fetch_one(&self.pool)
-            .await?;
-        let group = match event {
-            Event::GroupCreated { group_id } | Event::StateChanged { group_id, .. } => {
-                match self.alert_group(*group_id).await {
-                    Ok(g) => Some(g),
-                    Err(StoreError::NotFound(_)) => None,
-                    Err(e) => return Err(e),
-                }
+/// The body of one delivery: reads the project and the event's alert group (a group
+/// deleted since renders without it), then renders (pure).
+pub(crate) async fn render_delivery(
+    store: &Store,
+    project_id: i64,
+    format: &str,
+    event: &Event,
+    base: &str,
+) -> Result<String> {
+    let slug = store.project_slug_of(project_id).await?;
+    let group = match event {
+        Event::GroupCreated { group_id } | Event::StateChanged { group_id, .. } => {
+            match store.alert_group(*group_id).await {
+                Ok(g) => Some(g),
+                Err(StoreError::NotFound(_)) => None,
+                Err(e) => return Err(e),
             }
-            Event::ComparisonFinished { .. } => None,
-        };
-        let doc = render_event(&slug, format, event, group.as_ref(), base);
-        Ok(doc.to_string())
-    }
+        }
+        Event::ComparisonFinished { .. } => None,
+    };
+    let doc = render_event(&slug, format, event, group.as_ref(), base);
+    Ok(doc.to_string())
 }
 
 /// The message of one event in a subscription's format (pure): `json`, the generic

@@ -65,3 +65,49 @@ pub async fn fresh_store(db: Db) -> Store {
     let (url, _) = fresh_database(db).await;
     Store::connect(&url).await.expect("open the test database")
 }
+
+/// Rows that tests look at directly, and data they damage or bulk-load. The SQL is in
+/// `store/testing.rs`; the product's code never calls these.
+pub mod rows {
+    use std::collections::HashMap;
+
+    use crate::error::Result;
+    use crate::Store;
+
+    /// Per run key of project `slug`: (how many runs carry it, the lowest run id); a
+    /// run without a key counts under "".
+    pub async fn run_keys(store: &Store, slug: &str) -> Result<HashMap<String, (i64, i64)>> {
+        store.testing_run_keys(slug).await
+    }
+
+    /// Every stored API token hash.
+    pub async fn token_hashes(store: &Store) -> Result<Vec<String>> {
+        store.testing_token_hashes().await
+    }
+
+    /// Every commit order of every branch (`branch_commits.ord`).
+    pub async fn branch_orders(store: &Store) -> Result<Vec<i64>> {
+        store.testing_branch_orders().await
+    }
+
+    /// How many projects have this slug.
+    pub async fn projects_named(store: &Store, slug: &str) -> Result<i64> {
+        store.testing_projects_named(slug).await
+    }
+
+    /// Deletes the `n` latest runs of a project, as an interrupted load leaves it.
+    pub async fn delete_latest_runs(store: &Store, project_id: i64, n: i64) -> Result<()> {
+        store.testing_delete_latest_runs(project_id, n).await
+    }
+
+    /// Deletes a project's annotation by name.
+    pub async fn delete_annotation(store: &Store, project_id: i64, name: &str) -> Result<()> {
+        store.testing_delete_annotation(project_id, name).await
+    }
+
+    /// Bulk-writes project `long` with one series of `points` points (a spike every
+    /// 25,000), much faster than submitting runs; returns the series id.
+    pub async fn load_long_series(store: &Store, points: i64) -> Result<i64> {
+        store.testing_load_long_series(points).await
+    }
+}

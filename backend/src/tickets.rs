@@ -1,14 +1,13 @@
 //! Ticket templates: per project, a tracker (GitHub issues or Jira) whose "new issue"
 //! page opens prefilled with the alert group's summary.
 
-use perfwatch_core::alerts::AlertGroupView;
-use serde::{Deserialize, Serialize};
-use sqlx::Row;
-
 use crate::accounts::{Actor, Right};
 use crate::error::{Result, StoreError};
 use crate::notify::group_summary;
+use crate::store::tickets::TicketKind;
 use crate::Store;
+use perfwatch_core::alerts::AlertGroupView;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -53,54 +52,26 @@ pub fn new_ticket_url(t: &TicketTemplate, g: &AlertGroupView, base: &str) -> Str
     }
 }
 
-impl Store {
-    pub async fn ticket_template(&self, project_id: i64) -> Result<Option<TicketTemplate>> {
-        let r = sqlx::query(
-            "SELECT kind, base_url, jira_project FROM ticket_templates WHERE project_id = $1",
-        )
-        .bind(project_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        r.map(|r| {
-            Ok(TicketTemplate {
-                kind: r.try_get(0)?,
-                base_url: r.try_get(1)?,
-                jira_project: r.try_get(2)?,
-            })
-        })
-        .transpose()
-    }
-
-    /// Sets (or with `None` removes) a project's ticket template. Admins only.
-    pub async fn set_ticket_template(
-        &self,
-        actor: &Actor,
-        project: &str,
-        t: Option<TicketTemplate>,
-    ) -> Result<()> {
-        let p = self.project(project).await?;
-        actor.require(Right::Admin, Some(p.id))?;
-        sqlx::query("DELETE FROM ticket_templates WHERE project_id = $1")
-            .bind(p.id)
-            .execute(&self.pool)
-            .await?;
-        if let Some(t) = t {
-            if !matches!(t.kind.as_str(), "github" | "jira") {
-                return Err(StoreError::invalid("kind", "github or jira"));
-            }
+/// Sets (or with `None` removes) a project's ticket template. Admins only; the input is
+/// checked before anything is written.
+pub async fn set_ticket_template(
+    store: &Store,
+    actor: &Actor,
+    project: &str,
+    t: Option<TicketTemplate>,
+) -> Result<()> {
+    let p = store.project(project).await?;
+    actor.require(Right::Admin, Some(p.id))?;
+    let checked = match &t {
+        None => None,
+        Some(t) => {
+            let kind = TicketKind::parse(&t.kind)
+                .ok_or_else(|| StoreError::invalid("kind", "github or jira"))?;
             if !t.base_url.starts_with("https://") && !t.base_url.starts_with("http://") {
                 return Err(StoreError::invalid("base_url", "an http(s) URL"));
             }
-            sqlx::query(
-                "INSERT INTO ticket_templates (project_id, kind, base_url, jira_project) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(p.id)
-            .bind(&t.kind)
-            .bind(&t.base_url)
-            .bind(&t.jira_project)
-            .execute(&self.pool)
-            .await?;
+            Some((kind, t))
         }
-        Ok(())
-    }
+    };
+    store.replace_ticket_template(p.id, checked).await
 }

@@ -269,13 +269,16 @@ async fn open_alerts_follow_triage_and_branches_order_by_last_run(store: Store) 
         vec![series]
     );
 
-    store
-        .create_user("ana", "correct horse battery", Some(Role::Admin))
-        .await
-        .unwrap();
+    perfwatch_backend::accounts::create_user(
+        &store,
+        "ana",
+        "correct horse battery",
+        Some(Role::Admin),
+    )
+    .await
+    .unwrap();
     let ana = Actor::User(store.user_by_name("ana").await.unwrap());
-    store
-        .set_group_state(&ana, gid, TriageState::Acknowledged, None)
+    perfwatch_backend::triage::set_group_state(&store, &ana, gid, TriageState::Acknowledged, None)
         .await
         .unwrap();
     assert!(store
@@ -288,17 +291,21 @@ async fn open_alerts_follow_triage_and_branches_order_by_last_run(store: Store) 
         vec![series],
         "acknowledged is still open"
     );
-    store
-        .set_group_state(&ana, gid, TriageState::Fixed, Some(sha(40)))
-        .await
-        .unwrap();
+    perfwatch_backend::triage::set_group_state(
+        &store,
+        &ana,
+        gid,
+        TriageState::Fixed,
+        Some(sha(40)),
+    )
+    .await
+    .unwrap();
     assert!(store
         .series_with_open_alerts(project_id)
         .await
         .unwrap()
         .is_empty());
-    store
-        .set_group_state(&ana, gid, TriageState::Untriaged, None)
+    perfwatch_backend::triage::set_group_state(&store, &ana, gid, TriageState::Untriaged, None)
         .await
         .unwrap();
     assert_eq!(

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use perfwatch_backend::demo;
 use perfwatch_backend::store::PointFilter;
+use perfwatch_backend::testing::rows;
 use perfwatch_backend::Store;
 use perfwatch_core::view::{ProjectInfo, SeriesInfo};
 
@@ -341,17 +342,10 @@ async fn loading_the_demo_twice_does_not_duplicate() {
 
     // An interrupted load (the last runs and a release missing) is completed, not duplicated.
     let groups = store.project("groups-service").await.unwrap();
-    sqlx::query(
-        "DELETE FROM runs WHERE id IN
-           (SELECT id FROM runs WHERE project_id = $1 ORDER BY started_at DESC LIMIT 20)",
-    )
-    .bind(groups.id)
-    .execute(store.pool())
-    .await
-    .unwrap();
-    sqlx::query("DELETE FROM annotations WHERE project_id = $1 AND name = '2026.11.2'")
-        .bind(groups.id)
-        .execute(store.pool())
+    rows::delete_latest_runs(&store, groups.id, 20)
+        .await
+        .unwrap();
+    rows::delete_annotation(&store, groups.id, "2026.11.2")
         .await
         .unwrap();
     assert_ne!(store.row_counts().await.unwrap(), before);

@@ -104,8 +104,7 @@ async fn concurrent_runs_succeed_or_fail_alone(store: Store) {
     assert_eq!(counts["testbeds"], 3);
     assert_eq!(counts["commits"], 40);
     // Every commit took its own order on main: 1..=40, no gaps, no repeats.
-    let mut ords: Vec<i64> = sqlx::query_scalar("SELECT ord FROM branch_commits")
-        .fetch_all(store.pool())
+    let mut ords: Vec<i64> = perfwatch_backend::testing::rows::branch_orders(&store)
         .await
         .unwrap();
     ords.sort_unstable();
@@ -134,8 +133,7 @@ async fn dropped_sqlite_write_releases_the_lock_at_once() {
     other.execute("PRAGMA busy_timeout = 2000").await.unwrap();
     other.execute("BEGIN IMMEDIATE").await.unwrap();
     other.execute("ROLLBACK").await.unwrap();
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE slug = 'half'")
-        .fetch_one(store.pool())
+    let n: i64 = perfwatch_backend::testing::rows::projects_named(&store, "half")
         .await
         .unwrap();
     assert_eq!(n, 0);

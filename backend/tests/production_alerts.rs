@@ -187,8 +187,15 @@ async fn dry_run_postgres() {
 async fn a_dry_run_schedule_records_but_announces_nothing(store: Store) {
     use perfwatch_backend::accounts::Actor;
     use perfwatch_backend::store::metric_sources::ScheduleSettings;
-    let (_, secret) = store.create_token("admin", None).await.unwrap();
-    let admin = Actor::Token(store.verify_token(&secret).await.unwrap().unwrap());
+    let (_, secret) = perfwatch_backend::tokens::create_token(&store, "admin", None)
+        .await
+        .unwrap();
+    let admin = Actor::Token(
+        perfwatch_backend::tokens::verify_token(&store, &secret)
+            .await
+            .unwrap()
+            .unwrap(),
+    );
     let config = "url = \"http://127.0.0.1:9\"\n[[query]]\nname = \"background_jobs\"\nunit = \"jobs/min\"\nquery = 'sum(jobs)'\n";
     for (slug, dry_run) in [("loud", false), ("quiet", true)] {
         let pid = store
@@ -215,17 +222,17 @@ async fn a_dry_run_schedule_records_but_announces_nothing(store: Store) {
             .await
             .unwrap();
         let events = ["alert_group.created".to_string()];
-        store
-            .create_webhook(
-                &admin,
-                slug,
-                "http://127.0.0.1:9/hook",
-                "json",
-                &events,
-                None,
-            )
-            .await
-            .unwrap();
+        perfwatch_backend::notify::create_webhook(
+            &store,
+            &admin,
+            slug,
+            "http://127.0.0.1:9/hook",
+            "json",
+            &events,
+            None,
+        )
+        .await
+        .unwrap();
         data(&store, slug, "prometheus:prom", true).await;
         let alerts = store
             .list_alerts(&AlertFilter {
@@ -237,7 +244,9 @@ async fn a_dry_run_schedule_records_but_announces_nothing(store: Store) {
         assert_eq!(alerts.len(), 1, "{slug}: {alerts:#?}");
         let a = store.alert(alerts[0].id).await.unwrap();
         assert_eq!(a.details.unwrap()["dry_run"], dry_run, "{slug}");
-        let deliveries = store.list_deliveries(&admin, slug).await.unwrap();
+        let deliveries = perfwatch_backend::notify::list_deliveries(&store, &admin, slug)
+            .await
+            .unwrap();
         assert_eq!(
             deliveries.len(),
             usize::from(!dry_run),

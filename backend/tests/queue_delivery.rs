@@ -47,12 +47,18 @@ async fn undecodable_delivery_is_dead_after_one_attempt(db: Db) {
         })
         .await
         .unwrap();
-    let (_, secret) = store.create_token("t", None).await.unwrap();
-    let admin = Actor::Token(store.verify_token(&secret).await.unwrap().unwrap());
+    let (_, secret) = perfwatch_backend::tokens::create_token(&store, "t", None)
+        .await
+        .unwrap();
+    let admin = Actor::Token(
+        perfwatch_backend::tokens::verify_token(&store, &secret)
+            .await
+            .unwrap()
+            .unwrap(),
+    );
     let (hook, calls) = receiver().await;
     let events = ["alert_group.created".to_string()];
-    store
-        .create_webhook(&admin, "drv", &hook, "json", &events, None)
+    perfwatch_backend::notify::create_webhook(&store, &admin, "drv", &hook, "json", &events, None)
         .await
         .unwrap();
     assert_eq!(
@@ -103,7 +109,9 @@ async fn undecodable_delivery_is_dead_after_one_attempt(db: Db) {
             .contains("does not decode"),
         "{job:?}"
     );
-    let log = store.list_deliveries(&admin, "drv").await.unwrap();
+    let log = perfwatch_backend::notify::list_deliveries(&store, &admin, "drv")
+        .await
+        .unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].status, "failed");
     assert_eq!(log[0].attempts, 1);

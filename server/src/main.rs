@@ -108,7 +108,10 @@ async fn main() -> anyhow::Result<()> {
                             .map_err(named)?,
                     };
                     let audit = perfwatch_backend::audit::Audit::local();
-                    let (id, secret) = store.create_token_by(&audit, &new).await.map_err(named)?;
+                    let (id, secret) =
+                        perfwatch_backend::tokens::create_token_by(&store, &audit, &new)
+                            .await
+                            .map_err(named)?;
                     eprintln!("token {id} '{name}' created; it is shown only now:");
                     println!("{secret}");
                 }

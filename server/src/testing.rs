@@ -42,8 +42,7 @@ impl Drop for TestApp {
 pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut ServerConfig)) -> TestApp {
     let (url, sqlite_file) = fresh_database(db).await;
     let store = Store::connect(&url).await.expect("open the test database");
-    let (_, token) = store
-        .create_token("test", None)
+    let (_, token) = perfwatch_backend::tokens::create_token(&store, "test", None)
         .await
         .expect("create a token");
     let mut app = spawn_on(&url, tweak).await;
@@ -118,13 +117,11 @@ pub async fn create_role_users(store: &Store) {
         ("triager", Role::Triager),
         ("admin", Role::Admin),
     ] {
-        store
-            .create_user(name, PASSWORD, Some(role))
+        perfwatch_backend::accounts::create_user(store, name, PASSWORD, Some(role))
             .await
             .expect("create a user");
     }
-    let other = store
-        .create_user("drvless", PASSWORD, None)
+    let other = perfwatch_backend::accounts::create_user(store, "drvless", PASSWORD, None)
         .await
         .expect("create a user");
     store

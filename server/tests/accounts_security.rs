@@ -686,11 +686,10 @@ async fn audit_log(db: Db) {
         .await
         .1
         .unwrap();
-    let (_, ingest) = app
-        .store
-        .create_token_with_scopes("ing", None, "ingest")
-        .await
-        .unwrap();
+    let (_, ingest) =
+        perfwatch_backend::tokens::create_token_with_scopes(&app.store, "ing", None, "ingest")
+            .await
+            .unwrap();
     for (who, want) in [
         (As::Session(&viewer), 403),
         (As::Session(&ana), 403),

@@ -43,7 +43,9 @@ async fn spawn() -> App {
         })
         .await
         .unwrap();
-    let (_, token) = store.create_token("ci", None).await.unwrap();
+    let (_, token) = perfwatch_backend::tokens::create_token(&store, "ci", None)
+        .await
+        .unwrap();
     store.close().await;
     let (tx, rx) = tokio::sync::oneshot::channel();
     let config = ServerConfig::for_database(&url);

@@ -61,8 +61,7 @@ async fn failed_logins_throttle_the_name_and_then_the_address() {
         }
     })
     .await;
-    app.store
-        .create_user("alice", PASSWORD, Some(Role::Viewer))
+    perfwatch_backend::accounts::create_user(&app.store, "alice", PASSWORD, Some(Role::Viewer))
         .await
         .expect("create alice");
 

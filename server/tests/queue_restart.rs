@@ -111,7 +111,9 @@ async fn follow_up_work_survives_a_killed_server(db: Db) {
         })
         .await
         .unwrap();
-    let (_, token) = store.create_token("t", None).await.unwrap();
+    let (_, token) = perfwatch_backend::tokens::create_token(&store, "t", None)
+        .await
+        .unwrap();
     let c = reqwest::Client::new();
     let (hook, connections) = silent_receiver().await;
 

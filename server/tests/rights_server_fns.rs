@@ -83,8 +83,7 @@ async fn body_for(app: &TestApp, path: &str, ids: &Ids, n: usize) -> String {
                     TriageState::Invalid,
                     TriageState::Untriaged,
                 ] {
-                    app.store
-                        .set_alert_state(&admin, *aid, s, None)
+                    perfwatch_backend::triage::set_alert_state(&app.store, &admin, *aid, s, None)
                         .await
                         .unwrap();
                 }
@@ -137,9 +136,7 @@ async fn body_for(app: &TestApp, path: &str, ids: &Ids, n: usize) -> String {
         // A new query each time (bench filter), so a refused call would add a row.
         "/fn/create_short_link" => format!("slug=drv&query=head%3Dbranch%3Amain%26bench%3Dx{n}"),
         "/fn/revoke_token" => {
-            let (id, _) = app
-                .store
-                .create_token_with_scopes(&format!("victim{n}"), None, "ingest")
+            let (id, _) = perfwatch_backend::tokens::create_token_with_scopes(&app.store, &format!("victim{n}"), None, "ingest")
                 .await
                 .unwrap();
             format!("id={id}")
@@ -268,25 +265,24 @@ async fn matrix(db: Db) {
     let ids = setup(&app).await;
     let st = &app.store;
     create_role_users(st).await;
-    let drv_admin = st
-        .create_user("drvadmin", "correct horse", None)
+    let drv_admin = perfwatch_backend::accounts::create_user(st, "drvadmin", "correct horse", None)
         .await
         .unwrap();
     st.set_membership(drv_admin, Some("drv"), Role::Admin)
         .await
         .unwrap();
-    let (_, ingest) = st
-        .create_token_with_scopes("ing", None, "ingest")
-        .await
-        .unwrap();
-    let (_, triage) = st
-        .create_token_with_scopes("tri", None, "triage")
-        .await
-        .unwrap();
-    let (_, admin_tok) = st
-        .create_token_with_scopes("adm", None, "admin")
-        .await
-        .unwrap();
+    let (_, ingest) =
+        perfwatch_backend::tokens::create_token_with_scopes(st, "ing", None, "ingest")
+            .await
+            .unwrap();
+    let (_, triage) =
+        perfwatch_backend::tokens::create_token_with_scopes(st, "tri", None, "triage")
+            .await
+            .unwrap();
+    let (_, admin_tok) =
+        perfwatch_backend::tokens::create_token_with_scopes(st, "adm", None, "admin")
+            .await
+            .unwrap();
     let c = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -170,17 +170,17 @@ async fn rights_matrix(db: Db) {
     let (aid, sid) = (g.alerts[0].id, g.alerts[0].series.id);
     let st = &t.app.store;
     create_role_users(st).await;
-    st.create_user("bystander", "correct horse", None)
+    perfwatch_backend::accounts::create_user(st, "bystander", "correct horse", None)
         .await
         .unwrap();
-    let (_, ingest) = st
-        .create_token_with_scopes("ing", None, "ingest")
-        .await
-        .unwrap();
-    let (_, triage_tok) = st
-        .create_token_with_scopes("tri", None, "triage")
-        .await
-        .unwrap();
+    let (_, ingest) =
+        perfwatch_backend::tokens::create_token_with_scopes(st, "ing", None, "ingest")
+            .await
+            .unwrap();
+    let (_, triage_tok) =
+        perfwatch_backend::tokens::create_token_with_scopes(st, "tri", None, "triage")
+            .await
+            .unwrap();
     let actors: Vec<(&str, Who, &[Right])> = vec![
         ("anonymous", Who::Anonymous, &[]),
         ("viewer", Who::Session(t.app.login("viewer").await), &[]),
@@ -262,11 +262,14 @@ async fn rights_matrix_refuses_who_may_not_on_every_mutating_route_postgres() {
 async fn cross_site_posts_and_bad_logins_are_refused() {
     let t = setup(Db::Sqlite, |_| {}).await;
     let gid = step(&t, "drv").await;
-    t.app
-        .store
-        .create_user("admin", "correct horse", Some(Role::Admin))
-        .await
-        .unwrap();
+    perfwatch_backend::accounts::create_user(
+        &t.app.store,
+        "admin",
+        "correct horse",
+        Some(Role::Admin),
+    )
+    .await
+    .unwrap();
     let s = t.app.login("admin").await;
     let url = format!("{}/api/v1/alert-groups/{gid}/state", t.app.base);
     for (h, v) in [
@@ -330,9 +333,7 @@ async fn cross_site_posts_and_bad_logins_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secure_cookie_when_configured() {
     let t = setup(Db::Sqlite, |c| c.secure_cookies = true).await;
-    t.app
-        .store
-        .create_user("ana", "correct horse", None)
+    perfwatch_backend::accounts::create_user(&t.app.store, "ana", "correct horse", None)
         .await
         .unwrap();
     let res =
@@ -350,11 +351,14 @@ async fn secure_cookie_when_configured() {
 async fn workflow(db: Db) {
     let t = setup(db, |_| {}).await;
     let gid = step(&t, "drv").await;
-    t.app
-        .store
-        .create_user("tri", "correct horse", Some(Role::Triager))
-        .await
-        .unwrap();
+    perfwatch_backend::accounts::create_user(
+        &t.app.store,
+        "tri",
+        "correct horse",
+        Some(Role::Triager),
+    )
+    .await
+    .unwrap();
     let who = Who::Session(t.app.login("tri").await);
     let p = |s: &str| format!("/api/v1/alert-groups/{gid}/{s}");
     assert_eq!(

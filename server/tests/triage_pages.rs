@@ -143,10 +143,10 @@ async fn alerts_list_filters_by_state_and_assignee_and_offers_bulk_actions() {
     let admin = Actor::User(st.user_by_name("admin").await.unwrap());
     let g = st.alert_group(gid).await.unwrap();
     let (a1, a2) = (g.alerts[0].id, g.alerts[1].id);
-    st.set_alert_state(&admin, a1, TriageState::Acknowledged, None)
+    perfwatch_backend::triage::set_alert_state(st, &admin, a1, TriageState::Acknowledged, None)
         .await
         .unwrap();
-    st.set_group_assignee(&admin, gid, Some("ana".into()))
+    perfwatch_backend::triage::set_group_assignee(st, &admin, gid, Some("ana".into()))
         .await
         .unwrap();
     let rows = |html: &str| {
@@ -231,7 +231,7 @@ async fn admin_pages_show_tokens_and_deliveries_to_admins_only() {
         .into_iter()
         .find_map(|a| a.group_id)
         .unwrap();
-    st.set_group_state(&a, g, TriageState::Acknowledged, None)
+    perfwatch_backend::triage::set_group_state(st, &a, g, TriageState::Acknowledged, None)
         .await
         .unwrap();
     // Every page's navigation leads to the administration pages.

@@ -222,7 +222,9 @@ async fn writes_need_a_valid_token(db: Db) {
         .await
         .unwrap();
     assert_eq!(wrong.status(), 401);
-    let (id, secret) = app.store.create_token("ci", None).await.unwrap();
+    let (id, secret) = perfwatch_backend::tokens::create_token(&app.store, "ci", None)
+        .await
+        .unwrap();
     app.store.revoke_token(id).await.unwrap();
     let revoked = client
         .post(&url)
@@ -249,8 +251,7 @@ async fn writes_need_a_valid_token(db: Db) {
         0
     );
     // Tokens are stored hashed: the secret is nowhere in the database.
-    let hashes: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM api_tokens")
-        .fetch_all(app.store.pool())
+    let hashes: Vec<String> = perfwatch_backend::testing::rows::token_hashes(&app.store)
         .await
         .unwrap();
     assert!(hashes.iter().all(|h| h.len() == 64 && !h.contains(&secret)));
@@ -260,11 +261,10 @@ async fn scoped_token_cannot_write_to_another_project(db: Db) {
     let app = spawn_app(db).await;
     create_project(&app, "driver").await;
     create_project(&app, "service").await;
-    let (_, scoped) = app
-        .store
-        .create_token("driver-ci", Some("driver"))
-        .await
-        .unwrap();
+    let (_, scoped) =
+        perfwatch_backend::tokens::create_token(&app.store, "driver-ci", Some("driver"))
+            .await
+            .unwrap();
     let client = reqwest::Client::new();
     let post = |body: Value| {
         client

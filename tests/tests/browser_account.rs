@@ -68,8 +68,7 @@ async fn checks(first: &Client, second: &Client, app: &TestApp) -> anyhow::Resul
 #[tokio::test]
 async fn log_out_everywhere_ends_the_other_browsers_session() {
     let app = spawn_app(Db::Sqlite).await;
-    app.store
-        .create_user(NAME, PASSWORD, Some(Role::Viewer))
+    perfwatch_backend::accounts::create_user(&app.store, NAME, PASSWORD, Some(Role::Viewer))
         .await
         .unwrap();
     let mut driver = start_driver().await;

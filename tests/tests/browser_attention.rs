@@ -39,8 +39,7 @@ async fn seed_calm(app: &TestApp) {
 async fn seed_demo(app: &TestApp) -> Jobs {
     let store = &app.store;
     perfwatch_backend::demo::load(store).await.expect("demo");
-    store
-        .create_user("tri", PASSWORD, Some(Role::Triager))
+    perfwatch_backend::accounts::create_user(store, "tri", PASSWORD, Some(Role::Triager))
         .await
         .unwrap();
     let project = store.project("go-driver").await.unwrap().id;

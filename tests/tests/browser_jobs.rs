@@ -55,8 +55,7 @@ async fn seed(app: &TestApp) -> Seeded {
     );
     let store = &app.store;
     for (name, role) in [("admin", Role::Admin), ("viewer", Role::Viewer)] {
-        store
-            .create_user(name, PASSWORD, Some(role))
+        perfwatch_backend::accounts::create_user(store, name, PASSWORD, Some(role))
             .await
             .expect("create a user");
     }

@@ -48,10 +48,14 @@ async fn seed(app: &TestApp) -> (i64, i64) {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 204);
-    app.store
-        .create_user("sheriff", "correct horse battery", Some(Role::Triager))
-        .await
-        .unwrap();
+    perfwatch_backend::accounts::create_user(
+        &app.store,
+        "sheriff",
+        "correct horse battery",
+        Some(Role::Triager),
+    )
+    .await
+    .unwrap();
     let (_, alerts) = get_json(app, "/api/v1/alerts?project=tri").await;
     let insert = |a: &&serde_json::Value| a["series"]["benchmark"] == "BenchmarkInsert";
     let all = alerts.as_array().unwrap();

@@ -29,7 +29,6 @@ use perfwatch_tests::{sha, Db};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
-use sqlx::Row;
 
 /// Series of a detection round; a third of them step at commit 10, 20 and 30 each.
 const SERIES: usize = 60;
@@ -225,20 +224,10 @@ async fn kill_during_ingest(w: &mut World, round: u64) {
 
 /// Every key sent to project `ing` is stored exactly once, under its receipt's id.
 async fn check_runs_once(w: &World) {
-    let rows = sqlx::query(
-        "SELECT r.run_key AS k, COUNT(*) AS n, MIN(r.id) AS id FROM runs r
-         JOIN projects p ON p.id = r.project_id WHERE p.slug = 'ing' GROUP BY r.run_key",
-    )
-    .fetch_all(w.store.pool())
-    .await
-    .unwrap();
-    let stored: HashMap<String, (i64, i64)> = rows
-        .iter()
-        .map(|r| {
-            let k: String = r.try_get("k").unwrap();
-            (k, (r.try_get("n").unwrap(), r.try_get("id").unwrap()))
-        })
-        .collect();
+    let stored: HashMap<String, (i64, i64)> =
+        perfwatch_backend::testing::rows::run_keys(&w.store, "ing")
+            .await
+            .unwrap();
     assert_eq!(
         stored.len(),
         w.ingest_acked.len(),
@@ -447,7 +436,9 @@ async fn crash_rounds(db: Db) {
         .unwrap_or(20);
     let (url, sqlite_file) = fresh(db).await;
     let store = Store::connect(&url).await.unwrap();
-    let (_, token) = store.create_token("crash", None).await.unwrap();
+    let (_, token) = perfwatch_backend::tokens::create_token(&store, "crash", None)
+        .await
+        .unwrap();
     store
         .create_project(&NewProject {
             slug: "ing".into(),

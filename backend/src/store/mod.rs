@@ -6,6 +6,7 @@
 //! differs (one migration folder per dialect) and a few statements branch on
 //! [`Dialect`].
 
+pub(crate) mod accounts;
 mod alerts;
 mod annotations;
 mod attention;
@@ -18,6 +19,7 @@ mod id_cache;
 mod ingest;
 mod ingest_batch;
 pub mod metric_sources;
+pub(crate) mod notifications;
 pub mod perf_jobs;
 mod projects;
 pub mod queue;
@@ -27,6 +29,10 @@ mod read;
 pub mod rollups;
 mod rows;
 pub(crate) mod sessions;
+pub(crate) mod testing;
+pub(crate) mod tickets;
+pub(crate) mod tokens;
+pub(crate) mod triage;
 mod write_tx;
 
 use std::str::FromStr;
@@ -156,7 +162,9 @@ impl Store {
         self.dialect
     }
 
-    pub fn pool(&self) -> &AnyPool {
+    /// The reading pool: for the store's own queries only (SQL lives under `store/`;
+    /// tests reach rows through `crate::testing`).
+    pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
 

@@ -83,7 +83,7 @@ pub async fn create_token(
         scopes: b.scopes,
         expires_at: expiry(at.as_deref(), b.expires_in_days, now_ms())?,
     };
-    let (id, secret) = st.store.create_token_by(&who, &t).await?;
+    let (id, secret) = perfwatch_backend::tokens::create_token_by(&st.store, &who, &t).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "token": secret })),
@@ -150,9 +150,7 @@ pub async fn create_user(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     global_admin(&actor)?;
     let r = b.role.as_deref().map(role).transpose()?;
-    let id = st
-        .store
-        .create_user_by(&who, &b.name, &b.password, r)
+    let id = perfwatch_backend::accounts::create_user_by(&st.store, &who, &b.name, &b.password, r)
         .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
@@ -219,10 +217,10 @@ pub async fn create_webhook(
     Path(slug): Path<String>,
     JsonBody(b): JsonBody<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let (id, secret) = st
-        .store
-        .create_webhook(&actor, &slug, &b.url, &b.format, &b.events, b.secret)
-        .await?;
+    let (id, secret) = perfwatch_backend::notify::create_webhook(
+        &st.store, &actor, &slug, &b.url, &b.format, &b.events, b.secret,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "secret": secret })),
@@ -242,7 +240,9 @@ pub async fn list_webhooks(
     Who(actor): Who,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.list_webhooks(&actor, &slug).await?)))
+    Ok(Json(json!(
+        perfwatch_backend::notify::list_webhooks(&st.store, &actor, &slug).await?
+    )))
 }
 
 #[utoipa::path(
@@ -258,7 +258,7 @@ pub async fn delete_webhook(
     Who(actor): Who,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    st.store.delete_webhook(&actor, id).await?;
+    perfwatch_backend::notify::delete_webhook(&st.store, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -275,7 +275,9 @@ pub async fn deliveries(
     Who(actor): Who,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(st.store.list_deliveries(&actor, &slug).await?)))
+    Ok(Json(json!(
+        perfwatch_backend::notify::list_deliveries(&st.store, &actor, &slug).await?
+    )))
 }
 
 #[utoipa::path(
@@ -293,6 +295,6 @@ pub async fn set_ticket_template(
     Path(slug): Path<String>,
     JsonBody(t): JsonBody<Option<TicketTemplate>>,
 ) -> ApiResult<StatusCode> {
-    st.store.set_ticket_template(&actor, &slug, t).await?;
+    perfwatch_backend::tickets::set_ticket_template(&st.store, &actor, &slug, t).await?;
     Ok(StatusCode::NO_CONTENT)
 }

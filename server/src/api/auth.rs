@@ -84,7 +84,7 @@ impl FromRequestParts<AppState> for Token {
                 "this request needs an API token: send 'Authorization: Bearer <token>' (create one with `perfwatch token create`)",
             ));
         };
-        match state.store.check_token(secret).await? {
+        match perfwatch_backend::tokens::check_token(&state.store, secret).await? {
             TokenCheck::Valid(info) => Ok(Token(info)),
             TokenCheck::Expired => Err(ApiError::unauthorized(TOKEN_EXPIRED)),
             TokenCheck::Unknown => Err(ApiError::unauthorized(TOKEN_UNKNOWN)),
@@ -120,7 +120,7 @@ pub async fn resolve_actor(
     }
     let safe = is_safe(req.method());
     let actor = if let Some(secret) = bearer(req.headers()) {
-        match state.store.check_token(secret).await {
+        match perfwatch_backend::tokens::check_token(&state.store, secret).await {
             Ok(TokenCheck::Valid(t)) => Actor::Token(t),
             Ok(TokenCheck::Expired) => {
                 return ApiError::unauthorized(TOKEN_EXPIRED).into_response()

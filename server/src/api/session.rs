@@ -92,9 +92,7 @@ pub async fn login(
             "too many logins at once: try again in a few seconds",
         ));
     };
-    match state
-        .store
-        .check_password(f.name.trim(), &f.password)
+    match perfwatch_backend::accounts::check_password(&state.store, f.name.trim(), &f.password)
         .await?
     {
         Some(user_id) => {

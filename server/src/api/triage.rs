@@ -47,9 +47,14 @@ pub async fn group_state(
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<StateBody>,
 ) -> ApiResult<StatusCode> {
-    st.store
-        .set_group_state(&actor, id, state_of(&b.state)?, b.fixed_commit)
-        .await?;
+    perfwatch_backend::triage::set_group_state(
+        &st.store,
+        &actor,
+        id,
+        state_of(&b.state)?,
+        b.fixed_commit,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -68,9 +73,14 @@ pub async fn alert_state(
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<StateBody>,
 ) -> ApiResult<StatusCode> {
-    st.store
-        .set_alert_state(&actor, id, state_of(&b.state)?, b.fixed_commit)
-        .await?;
+    perfwatch_backend::triage::set_alert_state(
+        &st.store,
+        &actor,
+        id,
+        state_of(&b.state)?,
+        b.fixed_commit,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -96,10 +106,14 @@ pub async fn bulk_state(
     Who(actor): Who,
     JsonBody(b): JsonBody<BulkBody>,
 ) -> ApiResult<Json<Changed>> {
-    let n = st
-        .store
-        .bulk_set_alert_state(&actor, &b.ids, state_of(&b.state)?, b.fixed_commit)
-        .await?;
+    let n = perfwatch_backend::triage::bulk_set_alert_state(
+        &st.store,
+        &actor,
+        &b.ids,
+        state_of(&b.state)?,
+        b.fixed_commit,
+    )
+    .await?;
     Ok(Json(Changed { changed: n }))
 }
 
@@ -124,7 +138,7 @@ pub async fn assignee(
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<AssigneeBody>,
 ) -> ApiResult<StatusCode> {
-    st.store.set_group_assignee(&actor, id, b.assignee).await?;
+    perfwatch_backend::triage::set_group_assignee(&st.store, &actor, id, b.assignee).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -149,7 +163,7 @@ pub async fn note(
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<NoteBody>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let nid = st.store.add_note(&actor, id, &b.body).await?;
+    let nid = perfwatch_backend::triage::add_note(&st.store, &actor, id, &b.body).await?;
     Ok((StatusCode::CREATED, Json(Created { id: nid })))
 }
 
@@ -176,7 +190,7 @@ pub async fn ticket(
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<TicketBody>,
 ) -> ApiResult<StatusCode> {
-    st.store.link_ticket(&actor, id, &b.key, &b.url).await?;
+    perfwatch_backend::triage::link_ticket(&st.store, &actor, id, &b.key, &b.url).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -248,6 +262,6 @@ pub async fn reset_sensitivity(
     Who(actor): Who,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    st.store.reset_sensitivity(&actor, id).await?;
+    perfwatch_backend::triage::reset_sensitivity(&st.store, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

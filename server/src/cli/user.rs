@@ -73,13 +73,13 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
                 (false, Some(r)) => Some(parse_role(&r)?),
                 (false, None) => None,
             };
-            let id = store
-                .create_user(
-                    &name,
-                    &password,
-                    if project.is_none() { role } else { None },
-                )
-                .await?;
+            let id = perfwatch_backend::accounts::create_user(
+                &store,
+                &name,
+                &password,
+                if project.is_none() { role } else { None },
+            )
+            .await?;
             if let (Some(p), Some(r)) = (&project, role) {
                 store.set_membership(id, Some(p), r).await?;
             }

@@ -11,7 +11,6 @@
 
 use std::time::{Duration, Instant};
 
-use perfwatch_backend::store::Dialect;
 use perfwatch_server::testing::{spawn_app_with, Db, TestApp};
 use serde_json::json;
 
@@ -84,91 +83,7 @@ async fn ingest(app: &TestApp, clients: usize) -> anyhow::Result<f64> {
 
 /// Loads a 100k-point series directly (the page, not ingestion, is measured here).
 async fn load_long_series(app: &TestApp) -> anyhow::Result<i64> {
-    let pool = app.store.pool();
-    let mut tx = pool.begin().await?;
-    let pid: i64 = sqlx::query_scalar("INSERT INTO projects (slug, name, main_branch, created_at) VALUES ('long', 'long', 'main', 0) RETURNING id")
-        .fetch_one(&mut *tx)
-        .await?;
-    let tid: i64 = sqlx::query_scalar(
-        "INSERT INTO testbeds (project_id, name) VALUES ($1, 'box') RETURNING id",
-    )
-    .bind(pid)
-    .fetch_one(&mut *tx)
-    .await?;
-    let mid: i64 = sqlx::query_scalar("INSERT INTO measures (project_id, name, unit, display_unit, direction) VALUES ($1, 'time', 'ns', 'ns', 'lower') RETURNING id")
-        .bind(pid)
-        .fetch_one(&mut *tx)
-        .await?;
-    let sid: i64 = sqlx::query_scalar("INSERT INTO series (project_id, benchmark, measure_id, testbed_id, params) VALUES ($1, 'Long', $2, $3, '') RETURNING id")
-        .bind(pid)
-        .bind(mid)
-        .bind(tid)
-        .fetch_one(&mut *tx)
-        .await?;
-    let bid: i64 = sqlx::query_scalar(
-        "INSERT INTO branches (project_id, name) VALUES ($1, 'main') RETURNING id",
-    )
-    .bind(pid)
-    .fetch_one(&mut *tx)
-    .await?;
-    const CHUNK: i64 = 100;
-    let mut i = 0;
-    while i < PAGE_POINTS {
-        let n = CHUNK.min(PAGE_POINTS - i);
-        let tables: [(&str, usize); 5] = [
-            ("commits (id, project_id, sha, committed_at)", 4),
-            ("branch_commits (branch_id, commit_id, ord)", 3),
-            ("runs (id, project_id, branch_id, commit_id, testbed_id, started_at, created_at)", 7),
-            ("measurements (run_id, series_id, branch_id, ord, started_at, n, mean, median, min, max, stddev, iterations, percentiles)", 13),
-            ("measurement_samples (run_id, series_id, samples)", 3),
-        ];
-        for (t, (table, cols)) in tables.iter().enumerate() {
-            let sql = format!(
-                "INSERT INTO {table} VALUES {}",
-                values(app.store.dialect(), n as usize, *cols)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for r in 0..n {
-                // Ids far above what the other tables hold; one spike every 25k points.
-                let k = i + r + 1_000_000;
-                let at = k * 60_000;
-                let v = 1000.0
-                    + ((k * 31) % 97) as f64
-                    + if (i + r) % 25_000 == 0 { 500.0 } else { 0.0 };
-                q = match t {
-                    0 => q.bind(k).bind(pid).bind(format!("{k:040x}")).bind(at),
-                    1 => q.bind(bid).bind(k).bind(i + r + 1),
-                    2 => q
-                        .bind(k)
-                        .bind(pid)
-                        .bind(bid)
-                        .bind(k)
-                        .bind(tid)
-                        .bind(at)
-                        .bind(at),
-                    3 => q
-                        .bind(k)
-                        .bind(sid)
-                        .bind(bid)
-                        .bind(i + r + 1)
-                        .bind(at)
-                        .bind(5i64)
-                        .bind(v)
-                        .bind(v)
-                        .bind(v - 5.0)
-                        .bind(v + 5.0)
-                        .bind(2.0)
-                        .bind(None::<i64>)
-                        .bind(None::<String>),
-                    _ => q.bind(k).bind(sid).bind(format!("[{v}]")),
-                };
-            }
-            q.execute(&mut *tx).await?;
-        }
-        i += n;
-    }
-    tx.commit().await?;
-    Ok(sid)
+    Ok(perfwatch_backend::testing::rows::load_long_series(&app.store, PAGE_POINTS).await?)
 }
 
 async fn page_time(app: &TestApp, sid: i64) -> anyhow::Result<()> {
@@ -202,21 +117,6 @@ async fn page_time(app: &TestApp, sid: i64) -> anyhow::Result<()> {
 
 /// `($1, …), ($n+1, …)` for `rows` rows of `cols` placeholders (`?` on SQLite, where
 /// numbered ones bind in quadratic time; see `values_rows` in the backend).
-fn values(dialect: Dialect, rows: usize, cols: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let cells: Vec<String> = (0..cols)
-                .map(|c| match dialect {
-                    Dialect::Sqlite => "?".to_string(),
-                    Dialect::Postgres => format!("${}", r * cols + c + 1),
-                })
-                .collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }

@@ -129,7 +129,7 @@ async fn fresh(db: Db, o: SoakOptions) -> anyhow::Result<SoakReport> {
     let bin = perfwatch_bin()?;
     let (url, sqlite_file) = fresh_database(db).await;
     let store = Store::connect(&url).await.context("open the database")?;
-    let (_, token) = store.create_token("soak", None).await?;
+    let (_, token) = perfwatch_backend::tokens::create_token(&store, "soak", None).await?;
     for (slug, branch) in [(load::PROJECT, "main"), (load::JOBS_PROJECT, "master")] {
         store
             .create_project(&NewProject {

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use perfwatch_backend::Store;
-use sqlx::Row;
 
 use super::load::{soak_run, Shared, JOBS_PROJECT, PROJECT};
 use super::repo::JobRepo;
@@ -15,18 +14,8 @@ use super::JobCounts;
 /// Every acknowledged run is in the database exactly once, under its key and with the
 /// id its receipt gave; nothing else is.
 pub async fn runs_in_db(s: &Shared, store: &Store) -> anyhow::Result<()> {
-    let rows = sqlx::query(
-        "SELECT r.run_key AS run_key, COUNT(*) AS n, MIN(r.id) AS id FROM runs r
-         JOIN projects p ON p.id = r.project_id WHERE p.slug = $1 GROUP BY r.run_key",
-    )
-    .bind(PROJECT)
-    .fetch_all(store.pool())
-    .await?;
-    let mut stored: HashMap<String, (i64, i64)> = HashMap::new();
-    for r in &rows {
-        let key: Option<String> = r.try_get("run_key")?;
-        stored.insert(key.unwrap_or_default(), (r.try_get("n")?, r.try_get("id")?));
-    }
+    let mut stored: HashMap<String, (i64, i64)> =
+        perfwatch_backend::testing::rows::run_keys(store, PROJECT).await?;
     let acked = s.acked.lock().unwrap().clone();
     for (n, id) in &acked {
         match stored.remove(&format!("soak-{n}")) {
