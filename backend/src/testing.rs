@@ -105,6 +105,16 @@ pub mod rows {
         store.testing_delete_annotation(project_id, name).await
     }
 
+    /// Writes any text as a group's own state (checked decoding is tested with it).
+    pub async fn set_group_state_text(store: &Store, group_id: i64, text: &str) -> Result<()> {
+        store.testing_set_group_state_text(group_id, text).await
+    }
+
+    /// Writes any text as a token's scopes.
+    pub async fn set_token_scopes_text(store: &Store, token_id: i64, text: &str) -> Result<()> {
+        store.testing_set_token_scopes_text(token_id, text).await
+    }
+
     /// Bulk-writes project `long` with one series of `points` points (a spike every
     /// 25,000), much faster than submitting runs; returns the series id.
     pub async fn load_long_series(store: &Store, points: i64) -> Result<i64> {

@@ -83,6 +83,37 @@ impl Store {
         tx.commit().await
     }
 
+    /// Overwrites a group's own state with any text (no CHECK constraint guards the
+    /// column), as a damaged or newer database could hold.
+    pub(crate) async fn testing_set_group_state_text(
+        &self,
+        group_id: i64,
+        text: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE alert_groups SET state = $1 WHERE id = $2")
+            .bind(text)
+            .bind(group_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Overwrites a token's scopes with any text.
+    pub(crate) async fn testing_set_token_scopes_text(
+        &self,
+        token_id: i64,
+        text: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE api_tokens SET scopes = $1 WHERE id = $2")
+            .bind(text)
+            .bind(token_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+
     /// Writes project `long` with one series of `points` points on `main` (one run per
     /// point, a spike of +500 every 25,000 points) by multi-row inserts of 100 rows,
     /// far faster than submitting runs; returns the series id. Ids start at 1,000,000,

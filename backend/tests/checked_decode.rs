@@ -1,0 +1,116 @@
+//! Status and kind columns decode through checked enums: text the code does not know
+//! is an error naming the table and column, never a silent default (a token whose
+//! scopes were unreadable used to pass as a read-only token; an unknown group state
+//! as "untriaged"). On a fresh SQLite file and a fresh PostgreSQL database.
+
+use perfwatch_backend::error::StoreError;
+use perfwatch_backend::ingest::ingest_run;
+use perfwatch_backend::store::{IngestOptions, NewProject};
+use perfwatch_backend::testing::rows;
+use perfwatch_backend::tokens::{check_token, create_token_with_scopes, TokenCheck};
+use perfwatch_backend::Store;
+use perfwatch_core::alerts::AlertFilter;
+use perfwatch_core::validate::{parse_run_json, validate_run};
+use serde_json::json;
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(perfwatch_backend::testing::fresh_store(perfwatch_backend::testing::Db::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(perfwatch_backend::testing::fresh_store(perfwatch_backend::testing::Db::Postgres).await).await
+            }
+        }
+    )*};
+}
+
+on_both!(
+    unknown_token_scope_is_an_error_naming_the_column,
+    unknown_group_state_is_an_error_naming_the_column,
+);
+
+/// The error must be a data error that names `table.column` and the bad value.
+fn assert_names(e: StoreError, column: &str, value: &str) {
+    match e {
+        StoreError::Data(m) => {
+            assert!(m.contains(column) && m.contains(value), "{m}")
+        }
+        other => panic!("expected a data error naming {column}, got {other:?}"),
+    }
+}
+
+async fn unknown_token_scope_is_an_error_naming_the_column(store: Store) {
+    let (id, secret) = create_token_with_scopes(&store, "ci", None, "ingest")
+        .await
+        .unwrap();
+    assert!(matches!(
+        check_token(&store, &secret).await.unwrap(),
+        TokenCheck::Valid(_)
+    ));
+    rows::set_token_scopes_text(&store, id, "ingest,root")
+        .await
+        .unwrap();
+    assert_names(
+        check_token(&store, &secret).await.unwrap_err(),
+        "api_tokens.scopes",
+        "root",
+    );
+    assert_names(
+        store.list_tokens().await.unwrap_err(),
+        "api_tokens.scopes",
+        "root",
+    );
+}
+
+async fn unknown_group_state_is_an_error_naming_the_column(store: Store) {
+    store
+        .create_project(&NewProject {
+            slug: "drv".into(),
+            name: None,
+            main_branch: None,
+            repo_url: None,
+        })
+        .await
+        .unwrap();
+    // 40 commits, 20 % slower from commit 21: one alert in one group.
+    for i in 1..=40usize {
+        let level = if i < 21 { 100.0 } else { 120.0 };
+        let samples: Vec<f64> = (0..5)
+            .map(|k| level * (1.0 + 0.002 * (((i * 3 + k * 7) % 5) as f64 - 2.0)))
+            .collect();
+        let run = json!({
+            "project": "drv",
+            "commit": {"sha": format!("{:040x}", 0xabc000 + i)},
+            "started_at": format!("2026-01-01T00:{i:02}:00Z"),
+            "results": [{"benchmark": "insert", "measure": "time", "unit": "ns", "samples": samples}],
+        });
+        let run = validate_run(parse_run_json(run.to_string().as_bytes()).unwrap()).unwrap();
+        ingest_run(&store, &run, &IngestOptions::default())
+            .await
+            .unwrap();
+    }
+    let alerts = store
+        .list_alerts(&AlertFilter {
+            project: Some("drv".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let gid = alerts
+        .iter()
+        .find_map(|a| a.group_id)
+        .expect("the step made a group");
+    assert!(store.alert_group(gid).await.is_ok());
+    rows::set_group_state_text(&store, gid, "snoozed")
+        .await
+        .unwrap();
+    assert_names(
+        store.alert_group(gid).await.unwrap_err(),
+        "alert_groups.state",
+        "snoozed",
+    );
+}
