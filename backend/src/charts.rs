@@ -32,10 +32,7 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
     let x_mode = match query.x {
         Some(x) => x,
         None => {
-            let by_commit = store
-                .chart_line(series_id, &main_filter, XMode::Commit, 0)
-                .await?;
-            if by_commit.total > 0 {
+            if store.has_commit_order(series_id, &main_filter).await? {
                 XMode::Commit
             } else {
                 XMode::Time

@@ -2,6 +2,7 @@
 //! itself is started by `perfwatch_server::testing`.
 
 pub mod browser;
+pub mod long_series;
 pub mod procs;
 pub mod soak;
 pub mod webhook_receiver;

@@ -8,12 +8,17 @@
 //! the same way `perfwatch_core::downsample::minmax_indices` does, bucketing by x
 //! range instead of by index: SQLite picks the row of each bucket's `MIN`/`MAX`
 //! (its documented bare-column rule), PostgreSQL uses `DISTINCT ON`.
+//!
+//! Lines of more than `chart_tiles::TILE_FROM` points are read from their min/max tiles
+//! instead (chart_tiles.rs); the raw read here then covers only the few points the tiles
+//! do not: newer runs and the tiles a zoom range cuts through.
 
 use perfwatch_core::chart::XMode;
 use perfwatch_core::view::Point;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use super::chart_tiles::LineKey;
 use super::{Dialect, PointFilter, Store};
 use crate::error::Result;
 
@@ -24,7 +29,11 @@ pub struct LinePoints {
     pub total: usize,
 }
 
-const COLUMNS: &str = "m.run_id, m.ord, m.started_at, m.n, m.median, m.mean, m.min, m.max";
+/// How many of the newest points [`Store::has_commit_order`] looks at.
+const RECENT: usize = 1_000;
+
+pub(super) const COLUMNS: &str =
+    "m.run_id, m.ord, m.started_at, m.n, m.median, m.mean, m.min, m.max";
 
 impl Store {
     /// Points of one series on the `x` axis (points without a commit order are left
@@ -37,11 +46,43 @@ impl Store {
         x: XMode,
         max_points: usize,
     ) -> Result<LinePoints> {
-        let axis = match x {
-            XMode::Commit => "m.ord",
-            XMode::Time => "m.started_at",
-        };
-        let (filter, binds) = where_clause(series_id, f, axis);
+        if max_points > 0 {
+            let key = LineKey::new(series_id, f.branch_id, x);
+            if let Some(line) = self.tiles_for(key).await? {
+                return self.tiled_line(key, line, f, max_points).await;
+            }
+        }
+        self.raw_line(series_id, f, x, max_points, RunSpan::All)
+            .await
+    }
+
+    /// Whether the line has a point with a commit order. It looks at the newest points
+    /// only (by run id, the key order): a long time-only series would otherwise be
+    /// scanned to the end to find none.
+    pub async fn has_commit_order(&self, series_id: i64, f: &PointFilter) -> Result<bool> {
+        let (filter, binds) = where_clause(series_id, f, "m.run_id", RunSpan::All);
+        let sql = format!(
+            "SELECT COUNT(ord) AS n FROM (SELECT m.ord FROM measurements m WHERE {filter}
+             ORDER BY m.run_id DESC LIMIT {RECENT}) t"
+        );
+        let n: i64 = bind_all(sqlx::query(AssertSqlSafe(sql)), &binds)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        Ok(n > 0)
+    }
+
+    /// [`Store::chart_line`] from the points themselves, only those of the runs in `runs`.
+    pub(super) async fn raw_line(
+        &self,
+        series_id: i64,
+        f: &PointFilter,
+        x: XMode,
+        max_points: usize,
+        runs: RunSpan,
+    ) -> Result<LinePoints> {
+        let axis = axis_column(x);
+        let (filter, binds) = where_clause(series_id, f, axis, runs);
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT COUNT(*), MIN({axis}), MAX({axis}) FROM measurements m WHERE {filter}"
         )));
@@ -75,12 +116,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let mut points = rows.iter().map(point).collect::<Result<Vec<_>>>()?;
-        points.sort_by_key(|p| (p.ord, p.time, p.run_id));
-        // A bucket whose lowest point is also its highest gives that point twice.
-        points.dedup_by_key(|p| p.run_id);
-        if x == XMode::Time {
-            points.sort_by_key(|p| (p.time, p.run_id));
-        }
+        in_line_order(&mut points, x);
         Ok(LinePoints { points, total })
     }
 
@@ -109,10 +145,51 @@ impl Store {
     }
 }
 
+/// Which runs' points a raw read covers. The primary key is (series, run), so a run
+/// range is a range scan: tiles remember the run range of their points, and newer runs
+/// than the tiles cover sit at the end of the series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RunSpan {
+    All,
+    /// Run ids in `[a, b]`.
+    Between(i64, i64),
+    /// Run ids above `w`.
+    Above(i64),
+    /// Run ids in `[a, b]` or above `w`.
+    BetweenOrAbove(i64, i64, i64),
+}
+
+pub(super) fn axis_column(x: XMode) -> &'static str {
+    match x {
+        XMode::Commit => "m.ord",
+        XMode::Time => "m.started_at",
+    }
+}
+
 /// The WHERE text (fixed text and numbered parameters only) and the values it binds.
-fn where_clause(series_id: i64, f: &PointFilter, axis: &str) -> (String, Vec<i64>) {
+pub(super) fn where_clause(
+    series_id: i64,
+    f: &PointFilter,
+    axis: &str,
+    runs: RunSpan,
+) -> (String, Vec<i64>) {
     let mut sql = format!("m.series_id = $1 AND {axis} IS NOT NULL");
     let mut binds = vec![series_id];
+    match runs {
+        RunSpan::All => {}
+        RunSpan::Between(a, b) => {
+            sql.push_str(" AND m.run_id >= $2 AND m.run_id <= $3");
+            binds.extend([a, b]);
+        }
+        RunSpan::Above(w) => {
+            sql.push_str(" AND m.run_id > $2");
+            binds.push(w);
+        }
+        RunSpan::BetweenOrAbove(a, b, w) => {
+            sql.push_str(" AND m.run_id >= $2 AND (m.run_id <= $3 OR m.run_id > $4)");
+            binds.extend([a, b, w]);
+        }
+    }
     for (text, v) in [
         ("m.branch_id =", f.branch_id),
         ("m.ord >=", f.from_ord),
@@ -128,7 +205,17 @@ fn where_clause(series_id: i64, f: &PointFilter, axis: &str) -> (String, Vec<i64
     (sql, binds)
 }
 
-fn bind_all<'q>(
+/// Sorts a line's points into x order, each point once.
+pub(super) fn in_line_order(points: &mut Vec<Point>, x: XMode) {
+    points.sort_by_key(|p| (p.ord, p.time, p.run_id));
+    // A bucket whose lowest point is also its highest gives that point twice.
+    points.dedup_by_key(|p| p.run_id);
+    if x == XMode::Time {
+        points.sort_by_key(|p| (p.time, p.run_id));
+    }
+}
+
+pub(super) fn bind_all<'q>(
     mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     binds: &[i64],
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
@@ -138,7 +225,7 @@ fn bind_all<'q>(
     q
 }
 
-fn point(r: &AnyRow) -> Result<Point> {
+pub(super) fn point(r: &AnyRow) -> Result<Point> {
     Ok(Point {
         run_id: r.try_get(0)?,
         ord: r.try_get(1)?,

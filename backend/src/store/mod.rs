@@ -13,6 +13,7 @@ mod attention;
 pub(crate) mod audit;
 mod baseline;
 mod chart_read;
+mod chart_tiles;
 mod compare;
 pub mod github;
 mod id_cache;
