@@ -8,6 +8,7 @@ pub mod api_attention;
 pub mod api_compare;
 pub mod api_deploys;
 pub mod api_jobs;
+pub mod api_metric_query;
 pub mod api_thresholds;
 pub mod api_triage;
 pub mod chart;
@@ -72,7 +73,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects/:slug/integration") view=pages::integration::IntegrationPage ssr=SsrMode::Async />
                     <Route path=path!("/queue") view=pages::queue::QueuePage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:slug/deploys") view=pages::deploy::DeploysPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:slug/deploys/trend") view=pages::release_trend::ReleaseTrendPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:slug/deploys/:id") view=pages::deploy::DeployPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:slug/metric-sources") view=pages::metric_sources::MetricSourcesPage ssr=SsrMode::Async />
                     <Route path=path!("/jobs/:id") view=pages::job::JobPage ssr=SsrMode::Async />
                     <Route path=path!("/series/:id") view=pages::series::SeriesPage ssr=SsrMode::Async />
                     <Route path=path!("/runs/:id") view=pages::run::RunPage ssr=SsrMode::Async />

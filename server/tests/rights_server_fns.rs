@@ -54,6 +54,9 @@ const MUTATING_FNS: &[(&str, Right, bool)] = &[
     // A short link of a comparison (compare page): triagers of the project, like
     // POST /api/v1/projects/{slug}/compare/short.
     ("/fn/create_short_link", Right::Triage, false),
+    // "Test query" (metric sources page): calls the source with its stored
+    // credentials, so admins of the project only, though it stores nothing.
+    ("/fn/test_metric_query", Right::Admin, false),
     ("/fn/create_token", Right::Admin, true),
     ("/fn/revoke_token", Right::Admin, true),
 ];
@@ -175,6 +178,21 @@ async fn body_for(app: &TestApp, path: &str, ids: &Ids, n: usize) -> String {
             format!("project=drv&commit={n:040x}&pr=")
         }
         "/fn/save_integration" => "slug=drv&repo=example%2Fdriver&webhook_secret=0123456789abcdef0&token=&app_id=&installation_id=&app_private_key=&api_base=&clone_url=&master_branches=&commanders=&definition=&concurrency=&reconcile_every_s=0".to_string(),
+        "/fn/test_metric_query" => {
+            // A source nothing listens on: the call answers with the source's error.
+            let project = app.store.project("drv").await.unwrap();
+            app.store
+                .metric_source_put(
+                    project.id,
+                    "t",
+                    "url = \"http://127.0.0.1:1\"\n[[query]]\nname = \"up\"\nunit = \"count\"\nquery = \"sum(up)\"\n",
+                    None,
+                    0,
+                )
+                .await
+                .unwrap();
+            "slug=drv&source=t&query=sum%28up%29&by=&window=hour".to_string()
+        }
         other => panic!("the server-function rights matrix does not know {other}: add it"),
     }
 }

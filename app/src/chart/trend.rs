@@ -63,6 +63,25 @@ fn band_path(l: &ChartLine, f: &Frame) -> String {
     d
 }
 
+/// The seasonal band as a closed path, clamped to the plot (the frame is fitted to the
+/// observed points; the band may reach beyond them).
+fn expected_path(band: &[(f64, f64, f64)], f: &Frame) -> String {
+    if band.is_empty() {
+        return String::new();
+    }
+    let y = |v: f64| f.py(v.clamp(f.y0, f.y1));
+    let mut d = String::new();
+    for (i, (x, _, hi)) in band.iter().enumerate() {
+        let op = if i == 0 { "M" } else { "L" };
+        d.push_str(&format!("{op}{:.1},{:.1} ", f.px(*x), y(*hi)));
+    }
+    for (x, lo, _) in band.iter().rev() {
+        d.push_str(&format!("L{:.1},{:.1} ", f.px(*x), y(*lo)));
+    }
+    d.push('Z');
+    d
+}
+
 fn polyline(l: &ChartLine, f: &Frame) -> String {
     l.points
         .iter()
@@ -72,7 +91,12 @@ fn polyline(l: &ChartLine, f: &Frame) -> String {
 }
 
 #[component]
-pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
+pub fn TrendChart(
+    chart: SeriesChart,
+    /// The seasonal expected band of a production series: (x, low, high).
+    #[prop(optional)]
+    expected: Vec<(f64, f64, f64)>,
+) -> impl IntoView {
     let unit = chart.series.unit.clone();
     let fitted = Frame::fit(&chart.lines, chart.query.log);
     let y_ticks = fitted.y_ticks();
@@ -361,6 +385,7 @@ pub fn TrendChart(chart: SeriesChart) -> impl IntoView {
                 {xaxis}
                 {markers}
                 {alert_marks}
+                {(!expected.is_empty()).then(|| view! { <path class="seasonal-band" d=expected_path(&expected, &frame) /> })}
                 {series_views}
                 {rings}
                 {hover_dot}

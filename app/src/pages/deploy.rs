@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api_deploys::{fetch_deploy, DeployRow};
+use crate::api_deploys::{fetch_deploy, DeployRow, QueryLink};
+use crate::components::BandSparkline;
 use crate::format::{datetime, format_value};
 
 #[component]
@@ -35,9 +36,11 @@ pub fn DeployPage() -> impl IntoView {
                             {format!(" · {} (UTC) · the {} h after it against the same hours of the last {} weeks, scaled by the level before it", datetime(d.time), d.window_h, d.weeks)}
                         </p>
                         <table class="list" data-testid="deploy-verdicts">
-                            <thead><tr><th>"Series"</th><th>"Expected"</th><th>"After"</th><th>"Change [95% CI]"</th><th>"Verdict"</th><th>"Why"</th></tr></thead>
+                            <thead><tr><th>"Series"</th><th>"Around the deploy"</th><th>"Expected"</th><th>"After"</th><th>"Change [95% CI]"</th><th>"Verdict"</th><th>"Why"</th></tr></thead>
                             <tbody>{d.rows.into_iter().map(row).collect_view()}</tbody>
                         </table>
+                        <p class="muted">"The band: what the same hours of the past weeks predict, scaled by the level before the deploy, ± 1.96 × the series' normal deviation from that prediction; ringed points lie outside it. "
+                            <a href=format!("/projects/{}/deploys/trend", d.project)>"Release trend"</a></p>
                     }.into_any(),
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
@@ -46,7 +49,9 @@ pub fn DeployPage() -> impl IntoView {
     }
 }
 
-fn row(r: DeployRow) -> impl IntoView {
+// Type-erased (AnyView): the nested row type otherwise overflows the compiler's
+// query depth in the wasm build.
+fn row(r: DeployRow) -> AnyView {
     let value = |v: Option<f64>| v.map_or("—".to_string(), |v| format_value(v, &r.unit));
     let change = match (r.change_pct, r.low_pct, r.high_pct) {
         (Some(c), Some(lo), Some(hi)) => format!("{c:+.1}% [{lo:+.1}%, {hi:+.1}%]"),
@@ -59,8 +64,14 @@ fn row(r: DeployRow) -> impl IntoView {
         _ => "verdict",
     };
     view! {
-        <tr data-verdict=r.verdict.clone()>
-            <td><a href=format!("/series/{}", r.series_id)>{r.name.clone()}</a></td>
+        <tr data-verdict=r.verdict.clone() data-after=r.after data-after-outside=r.after_outside>
+            <td>
+                <a href=format!("/series/{}", r.series_id)>{r.name.clone()}</a>
+                {r.query.clone().map(query_cell)}
+            </td>
+            <td class="spark-cell">{r.spark.clone().map(|spark| view! { <BandSparkline spark /> }.into_any())}
+                {(r.after > 0).then(|| view! { <div class="muted small">{format!("{} of {} points after it outside the band", r.after_outside, r.after)}</div> })}
+            </td>
             <td>{value(r.expected)}</td>
             <td>{value(r.observed)}</td>
             <td>{change}</td>
@@ -68,6 +79,7 @@ fn row(r: DeployRow) -> impl IntoView {
             <td class="muted">{r.reason.clone()}</td>
         </tr>
     }
+    .into_any()
 }
 
 /// `/projects/:slug/deploys`: the project's release and deploy markers, newest first,
@@ -80,6 +92,7 @@ pub fn DeploysPage() -> impl IntoView {
     view! {
         <Title text="Deploys · perfwatch" />
         <h1>"Deploys and releases"</h1>
+        <p><a href=move || format!("/projects/{}/deploys/trend", slug())>"Release trend: every metric × the last releases"</a></p>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let s = slug();
@@ -103,4 +116,16 @@ pub fn DeploysPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// The query that reads the series, and a link to the source's own graph of it.
+fn query_cell(q: QueryLink) -> AnyView {
+    view! {
+        <details class="query">
+            <summary>{format!("query ({})", q.source)}</summary>
+            <code data-testid="query-text">{q.text.clone()}</code>
+            {q.graph_url.map(|u| view! { " " <a href=u rel="noopener" target="_blank">"open in the source"</a> })}
+        </details>
+    }
+    .into_any()
 }

@@ -7,7 +7,6 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use perfwatch_core::chart::{ChartQuery, SeriesChart, XMode};
 
 use crate::api::fetch_series_chart;
-use crate::chart::TrendChart;
 use crate::format::{datetime, short_sha};
 
 fn href(id: i64, q: &ChartQuery) -> String {
@@ -141,7 +140,7 @@ pub fn SeriesPage() -> impl IntoView {
                                 if c.series.params.is_empty() { String::new() } else { format!(" · {}", c.series.params) },
                                 c.main_branch)}</p>
                             {controls(&c)}
-                            <TrendChart chart=c.clone() />
+                            <crate::components::SeasonalChart chart=c.clone() />
                             <crate::api_triage::LearnedSensitivity id=c.series.id />
                             <crate::components::ThresholdRules series_id=c.series.id />
                             <h2>"Releases and annotations"</h2>

@@ -1,0 +1,114 @@
+//! `/projects/:slug/metric-sources`: the project's metric sources (admins of the
+//! project) and a query form with a "Test query" button: the unsaved template is
+//! checked like at save time and evaluated against the chosen source over the latest
+//! run's window (or the last settled hour, what a schedule reads), showing the
+//! value(s), series count and coverage, or the source's error. Saving stays with
+//! `PUT /api/v1/projects/{slug}/metric-sources/{name}` and `perfwatch metrics`.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api_metric_query::{fetch_metric_sources, SourceItem, TestMetricQuery, TestedQuery};
+use crate::format::datetime;
+
+fn err_msg(e: &ServerFnError) -> String {
+    let msg = e.to_string();
+    msg.rsplit_once("error running server function: ")
+        .map(|(_, m)| m.to_string())
+        .unwrap_or(msg)
+}
+
+#[component]
+pub fn MetricSourcesPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let data = Resource::new(slug, fetch_metric_sources);
+    view! {
+        <Title text="Metric sources · perfwatch" />
+        <h1>"Metric sources"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="note">"No metric source yet (PUT /api/v1/projects/{slug}/metric-sources/{name})."</p>
+                    }.into_any(),
+                    Ok(list) => page(slug(), list).into_any(),
+                    Err(e) => view! { <p class="error" data-testid="forbidden">{err_msg(&e)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn page(slug: String, list: Vec<SourceItem>) -> impl IntoView {
+    let test = ServerAction::<TestMetricQuery>::new();
+    let options = list
+        .iter()
+        .map(|s| view! { <option value=s.name.clone()>{s.name.clone()}</option> })
+        .collect_view();
+    let sources = list
+        .into_iter()
+        .map(|s| {
+            view! {
+                <details class="source">
+                    <summary>{format!("{} · queries: {}", s.name, s.queries.join(", "))}</summary>
+                    <pre>{s.config}</pre>
+                </details>
+            }
+        })
+        .collect_view();
+    view! {
+        {sources}
+        <h2>"Test a query"</h2>
+        <ActionForm action=test attr:class="query-form" attr:data-testid="query-form">
+            <input type="hidden" name="slug" value=slug />
+            <label>"Source " <select name="source">{options}</select></label>
+            <label>"PromQL template"
+                <textarea name="query" rows="3" cols="80" placeholder="sum(rate(http_requests_total[{{window}}]))"></textarea>
+            </label>
+            <label>"One value per label (by) " <input type="text" name="by" placeholder="endpoint" /></label>
+            <label>"Window "
+                <select name="window">
+                    <option value="run">"the latest run's window"</option>
+                    <option value="hour">"the last hour (schedules)"</option>
+                </select>
+            </label>
+            <button type="submit" data-testid="test-query">"Test query"</button>
+        </ActionForm>
+        {move || test.pending().get().then(|| view! { <p class="muted">"Querying…"</p> })}
+        {move || test.value().get().map(|r| match r {
+            Ok(t) => result(t).into_any(),
+            Err(e) => view! { <p class="error" data-testid="query-test-error">{err_msg(&e)}</p> }.into_any(),
+        })}
+    }
+}
+
+fn result(t: TestedQuery) -> impl IntoView {
+    let rows = t
+        .values
+        .into_iter()
+        .map(|v| {
+            view! {
+                <tr>
+                    <td>{v.label.unwrap_or_else(|| "—".into())}</td>
+                    <td data-testid="tested-value">{v.value.map_or("no data".to_string(), |x| format!("{x}"))}</td>
+                    <td>{v.series_count}</td>
+                    <td>{format!("{:.0}%", v.coverage * 100.0)}</td>
+                    <td class="muted">{v.invalid.map(|i| format!("invalid: {i}")).or(v.note).unwrap_or_default()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div data-testid="query-test-result">
+            <p class="muted">{format!("Over {}: {} – {} (UTC)", t.window, datetime(t.start), datetime(t.end))}</p>
+            {t.query_text.map(|q| view! { <p><code>{q}</code></p> })}
+            {t.error.map(|e| view! { <p class="error" data-testid="query-test-error">{e}</p> })}
+            <table class="list">
+                <thead><tr><th>"Label"</th><th>"Value"</th><th>"Series"</th><th>"Coverage"</th><th></th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
