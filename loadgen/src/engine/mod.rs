@@ -22,13 +22,12 @@ use crate::report::{Report, ResourceSamples};
 use crate::results::RunMeta;
 use crate::scenario::{Load, Scenario};
 use crate::threshold::{self, Outcome as ThresholdOutcome};
-use crate::validity::{self, Gate};
+use crate::validity;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// No progress line.
     pub quiet: bool,
-    pub gate: Gate,
 }
 
 /// A finished run.
@@ -297,7 +296,7 @@ pub async fn run(
         service_version,
     };
     let cores = tokio::runtime::Handle::current().metrics().num_workers();
-    let invalid_reasons = validity::reasons(&report, &opts.gate, cores);
+    let invalid_reasons = validity::reasons(&report, &scenario.validity, cores);
     let thresholds = threshold::evaluate(&scenario.thresholds, &report);
     let meta = RunMeta {
         scenario_hash: scenario.hash.clone(),

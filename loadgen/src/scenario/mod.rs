@@ -22,7 +22,8 @@ use crate::schedule::{Arrival, RateProfile, Stage as RateStage};
 use crate::taxonomy::{Taxonomy, UserRule, BUILTIN_CLASSES};
 use crate::template::BUILTIN_VARS;
 use crate::threshold::parse_threshold;
-use crate::units::{parse_duration, parse_rate};
+use crate::units::{parse_duration, parse_quantity, parse_rate, Quantity};
+use crate::validity::Gate;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioError {
@@ -63,6 +64,25 @@ impl Ctx<'_> {
     fn duration(&self, v: &Spanned<String>, key: &str) -> Result<Duration, ScenarioError> {
         parse_duration(v.get_ref()).map_err(|m| self.err(v.span(), key, m))
     }
+}
+
+/// `[validity]`: percentages in (0, 100], a lag as a duration.
+fn check_validity(c: &Ctx, v: &RawValidity) -> Result<Gate, ScenarioError> {
+    let mut gate = Gate::default();
+    let percent = |s: &Spanned<String>, key: &str| match parse_quantity(s.get_ref()) {
+        Ok(Quantity::Percent(p)) if p > 0.0 && p <= 100.0 => Ok(p),
+        _ => Err(c.err(s.span(), key, "a percentage from 0 to 100, e.g. `80%`")),
+    };
+    if let Some(s) = &v.max_generator_cpu {
+        gate.max_generator_cpu = percent(s, "validity.max_generator_cpu")?;
+    }
+    if let Some(s) = &v.min_rate {
+        gate.min_rate_share = percent(s, "validity.min_rate")? / 100.0;
+    }
+    if let Some(s) = &v.max_lag_p99 {
+        gate.max_lag_p99_ms = c.duration(s, "validity.max_lag_p99")?.as_secs_f64() * 1e3;
+    }
+    Ok(gate)
 }
 
 /// Parses and checks a scenario.
@@ -141,6 +161,10 @@ pub fn parse(src: &str) -> Result<Scenario, ScenarioError> {
         }
     }
     let sut = raw.sut.as_ref().map(|s| check_sut(&c, s)).transpose()?;
+    let validity = match &raw.validity {
+        Some(v) => check_validity(&c, v)?,
+        None => Gate::default(),
+    };
     Ok(Scenario {
         name,
         base_url,
@@ -157,6 +181,7 @@ pub fn parse(src: &str) -> Result<Scenario, ScenarioError> {
         sut,
         feeder: raw.feeder.as_ref().map(|f| f.csv.get_ref().into()),
         driver,
+        validity,
         hash: hex::encode(Sha256::digest(src.as_bytes())),
     })
 }

@@ -27,6 +27,8 @@ pub struct Scenario {
     pub sut: Option<SutTarget>,
     pub feeder: Option<PathBuf>,
     pub driver: Option<Vec<String>>,
+    /// The validity gate's limits (`[validity]`, default the documented ones).
+    pub validity: crate::validity::Gate,
     /// SHA-256 of the file's text: two runs of one scenario compare like with like.
     pub hash: String,
 }

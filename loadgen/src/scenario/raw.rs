@@ -20,6 +20,16 @@ pub struct RawScenario {
     pub sut: Option<Spanned<RawSut>>,
     pub feeder: Option<RawFeeder>,
     pub driver: Option<RawDriver>,
+    pub validity: Option<RawValidity>,
+}
+
+/// `[validity]`: the gate's limits, when the documented defaults do not fit.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawValidity {
+    pub max_generator_cpu: Option<Spanned<String>>,
+    pub min_rate: Option<Spanned<String>>,
+    pub max_lag_p99: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -204,3 +204,25 @@ fn the_examples_parse() {
         assert!(!s.flows.is_empty(), "{name}");
     }
 }
+
+#[test]
+fn validity_limits_default_or_come_from_the_file() {
+    assert_eq!(parse(GOOD).unwrap().validity, Gate::default());
+    let s = parse(&format!(
+        "{GOOD}\n[validity]\nmax_generator_cpu = \"90%\"\nmin_rate = \"99%\"\nmax_lag_p99 = \"20ms\"\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        s.validity,
+        Gate {
+            max_generator_cpu: 90.0,
+            min_rate_share: 0.99,
+            max_lag_p99_ms: 20.0
+        }
+    );
+    let e = err(&format!("{GOOD}\n[validity]\nmin_rate = \"0.95\"\n"));
+    assert_eq!(e.key, "validity.min_rate");
+    assert!(e.message.contains("percentage"), "{e}");
+    let e = err(&format!("{GOOD}\n[validity]\nmax_lag = \"5ms\"\n"));
+    assert!(e.message.contains("unknown field"), "{e}");
+}

@@ -15,7 +15,10 @@ use perfwatch_parsers::Parsed;
 use serde_json::json;
 
 use super::git::discover;
-use super::ingest::{build_run, submit_and_check, FailOn, Merged, RunFields, ServerArgs};
+use super::ingest::{
+    baseline_report, build_run, describe, fetch_baseline, post_run, FailOn, Merged, RunFields,
+    ServerArgs,
+};
 
 /// Exit code when a threshold is breached (as k6 does).
 pub const EXIT_THRESHOLD: i32 = 99;
@@ -154,7 +157,33 @@ async fn write_and_submit(
         server: args.server.clone(),
         token: args.token.clone().unwrap_or_default(),
     };
-    let code = submit_and_check(&server, &run, args.fail_on).await?;
+    let receipt = post_run(&server, &run).await?;
+    println!("{}", describe(&run, &receipt));
+    super::load_rules::store_rules(
+        &server,
+        receipt.run_id,
+        &scenario.name,
+        &scenario.thresholds,
+    )
+    .await?;
+    let code = match args.fail_on {
+        None => 0,
+        // An invalid run is left out of every verdict: saying "no regression" would
+        // pass a run that measured nothing trustworthy.
+        Some(FailOn::Regression) if !f.meta.invalid_reasons.is_empty() => {
+            println!(
+                "no verdict against the baseline: the run is invalid ({})",
+                f.meta.invalid_reasons.join("; ")
+            );
+            0
+        }
+        Some(FailOn::Regression) => {
+            let verdict = fetch_baseline(&server, receipt.run_id).await?;
+            let (text, regressions) = baseline_report(&verdict);
+            print!("{text}");
+            i32::from(regressions > 0)
+        }
+    };
     if let Some(name) = &args.release {
         let Some(commit) = run.commit.as_ref().map(|c| c.sha.clone()) else {
             bail!("--release needs a commit (--commit or a git checkout)");

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod load;
 pub mod load_calibrate;
 pub mod load_demo;
+pub mod load_rules;
 pub mod metrics;
 pub mod parse;
 pub mod run;
