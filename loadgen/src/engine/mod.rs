@@ -28,6 +28,8 @@ use crate::validity;
 pub struct Options {
     /// No progress line.
     pub quiet: bool,
+    /// Replaces the scenario's `[validity]` limits (e.g. for calibration steps).
+    pub gate: Option<validity::Gate>,
 }
 
 /// A finished run.
@@ -296,7 +298,8 @@ pub async fn run(
         service_version,
     };
     let cores = tokio::runtime::Handle::current().metrics().num_workers();
-    let invalid_reasons = validity::reasons(&report, &scenario.validity, cores);
+    let invalid_reasons =
+        validity::reasons(&report, &opts.gate.unwrap_or(scenario.validity), cores);
     let thresholds = threshold::evaluate(&scenario.thresholds, &report);
     let meta = RunMeta {
         scenario_hash: scenario.hash.clone(),
