@@ -8,22 +8,22 @@
 
 use perfwatch_core::model::{CommitInput, RunSubmission};
 use perfwatch_sources::{
-    collect_window, not_before, parse_metrics_table, to_results, Auth, PromSource, QuerySpec,
-    WindowVars,
+    Auth, PromSource, QuerySpec, WindowVars, collect_window, not_before, parse_metrics_table,
+    to_results,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::followup::FollowUps;
-use crate::queue::{kinds, Handler, HandlerFuture, JobFailure, Lease, NewJob, Outcome, Queue};
+use crate::queue::{Handler, HandlerFuture, JobFailure, Lease, NewJob, Outcome, Queue, kinds};
 use crate::secrets::SealKey;
-use crate::store::metric_sources::MetricSourceRow;
 use crate::store::IngestOptions;
+use crate::store::metric_sources::MetricSourceRow;
 use crate::time::now_ms;
-use crate::Store;
 
 /// What an admin sends (`PUT /api/v1/projects/{slug}/metric-sources/{name}`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SourceInput {
@@ -33,6 +33,19 @@ pub struct SourceInput {
     /// Sent as `Authorization: Bearer …`; sealed; absent keeps the stored one.
     #[serde(default)]
     pub bearer_token: Option<String>,
+}
+
+// By hand: bearer_token must never reach a log line.
+impl std::fmt::Debug for SourceInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceInput")
+            .field("config", &self.config)
+            .field(
+                "bearer_token",
+                &perfwatch_core::redact::Redacted(&self.bearer_token),
+            )
+            .finish()
+    }
 }
 
 /// A source as anyone with read access sees it (no token).

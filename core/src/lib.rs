@@ -15,6 +15,7 @@ pub mod downsample;
 pub mod fdr;
 pub mod limits;
 pub mod model;
+pub mod redact;
 pub mod rollup;
 pub mod summary;
 pub mod units;

@@ -24,10 +24,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use perfwatch_backend::store::NewProject;
-use perfwatch_github::fake::{payloads, FakeGitHub};
 use perfwatch_github::PullInfo;
-use perfwatch_server::testing::{spawn_app_with, Db, TestApp};
-use serde_json::{json, Value};
+use perfwatch_github::fake::{FakeGitHub, payloads};
+use perfwatch_server::testing::{Db, TestApp, spawn_app_with};
+use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_perfwatch");
@@ -282,6 +282,39 @@ impl World {
         .await
     }
 
+    /// As [`World::ended`], but a timeout shows the job and its work item (state,
+    /// attempts, lease, takeovers), so a stuck takeover can be told from a hung step.
+    async fn ended_or_explain(&self, id: i64, secs: u64) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let j = self.job(id).await;
+            let state = j["job"]["state"].as_str().unwrap_or("").to_string();
+            if ["processed", "failed", "dead", "canceled", "superseded"].contains(&state.as_str()) {
+                return j;
+            }
+            if Instant::now() >= deadline {
+                let work = match j["job"]["work_id"].as_i64() {
+                    Some(w) => format!("{:?}", self.app.store.queue_job(w).await),
+                    None => "no work item".into(),
+                };
+                panic!("job {id} did not end in {secs} s: {j}\nwork item: {work}");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    async fn job(&self, id: i64) -> Value {
+        match self
+            .http
+            .get(format!("{}/api/v1/jobs/{id}", self.app.base))
+            .send()
+            .await
+        {
+            Ok(r) => r.json().await.unwrap_or(Value::Null),
+            Err(_) => Value::Null,
+        }
+    }
+
     async fn newest_job_id(&self, n: usize) -> i64 {
         eventually(&format!("{n} jobs"), 20, async || {
             let jobs = self.jobs().await;
@@ -307,13 +340,14 @@ async fn github_flow(db: Db) {
             .await,
         401
     );
-    assert!(w
-        .app
-        .store
-        .github_deliveries(project, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        w.app
+            .store
+            .github_deliveries(project, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A push to master makes one master job; a replay makes nothing.
     assert_eq!(w.webhook(SECRET, "push", "d-1", &push).await, 202);
@@ -511,7 +545,7 @@ async fn killed_worker_job_completes_once() {
     first.child.start_kill().unwrap();
     let _ = first.child.wait().await;
     let _second = start_worker(&w.app.database_url, 2_000).await;
-    let j = w.ended(id, 120).await;
+    let j = w.ended_or_explain(id, 120).await;
     assert_eq!(j["job"]["state"], "processed", "{j}");
     assert_eq!(
         j["job"]["run_ids"].as_array().unwrap().len(),
@@ -623,9 +657,10 @@ async fn reconciler_supersede_and_bad_definition() {
     })
     .await;
     let pr_job = jobs.iter().find(|j| j["pr_number"] == 8).expect("a PR job");
-    assert!(jobs
-        .iter()
-        .any(|j| j["sha"] == a.as_str() && j["purpose"] == "master"));
+    assert!(
+        jobs.iter()
+            .any(|j| j["sha"] == a.as_str() && j["purpose"] == "master")
+    );
     assert_eq!(pr_job["requested_by"], "reconciler");
     let first = pr_job["id"].as_i64().unwrap();
     eventually("the PR job to be in its load step", 60, async || {
@@ -723,11 +758,13 @@ async fn master_regression_is_confirmed_by_a_rerun_of_both_sides() {
         (last == "failure").then_some(s)
     })
     .await;
-    assert!(last.iter().all(|s| s["state"] != "failure"
-        || s["description"]
-            .as_str()
-            .unwrap_or("")
-            .contains("regression")));
+    assert!(last.iter().all(|s| {
+        s["state"] != "failure"
+            || s["description"]
+                .as_str()
+                .unwrap_or("")
+                .contains("regression")
+    }));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -4,14 +4,14 @@
 use perfwatch_github::{Client, Credentials};
 use serde::{Deserialize, Serialize};
 
+use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::secrets::SealKey;
 use crate::store::github::IntegrationRow;
 use crate::time::now_ms;
-use crate::Store;
 
 /// What an admin sends (API `PUT /api/v1/projects/{slug}/github`, CLI `perfwatch github set`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationInput {
@@ -45,6 +45,33 @@ pub struct IntegrationInput {
     pub concurrency: Option<i64>,
     #[serde(default)]
     pub reconcile_every_s: Option<i64>,
+}
+
+// By hand: webhook_secret, token, app_private_key must never reach a log line.
+impl std::fmt::Debug for IntegrationInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationInput")
+            .field("repo", &self.repo)
+            .field(
+                "webhook_secret",
+                &perfwatch_core::redact::Redacted(&self.webhook_secret),
+            )
+            .field("token", &perfwatch_core::redact::Redacted(&self.token))
+            .field("app_id", &self.app_id)
+            .field("installation_id", &self.installation_id)
+            .field(
+                "app_private_key",
+                &perfwatch_core::redact::Redacted(&self.app_private_key),
+            )
+            .field("api_base", &self.api_base)
+            .field("clone_url", &self.clone_url)
+            .field("master_branches", &self.master_branches)
+            .field("commanders", &self.commanders)
+            .field("definition", &self.definition)
+            .field("concurrency", &self.concurrency)
+            .field("reconcile_every_s", &self.reconcile_every_s)
+            .finish()
+    }
 }
 
 /// What anyone with read access sees: no secret, only whether one is set.
@@ -131,7 +158,7 @@ pub async fn put(
             return Err(StoreError::invalid(
                 "webhook_secret",
                 "at least 16 characters",
-            ))
+            ));
         }
         (None, Some(o)) => o.webhook_secret.clone(),
         (None, None) => return Err(StoreError::invalid("webhook_secret", "required")),
@@ -146,7 +173,7 @@ pub async fn put(
             return Err(StoreError::invalid(
                 "app_private_key",
                 "expected a PEM private key",
-            ))
+            ));
         }
         Some(k) => Some(key.seal(k)),
         None => old.as_ref().and_then(|o| o.app_key.clone()),

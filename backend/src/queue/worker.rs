@@ -134,15 +134,27 @@ impl Worker {
         let beat = (self.queue.lease_duration() / 3).max(Duration::from_millis(10));
         let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
         let mut deadline: Option<tokio::time::Instant> = None;
+        let mut renewed = tokio::time::Instant::now();
         let result = loop {
             tokio::select! {
                 r = &mut run => break Some(r),
                 _ = heartbeat.tick() => {
-                    if let Err(e) = self.queue.heartbeat(&lease).await {
-                        // Taken over (or the database is gone): whatever this attempt
-                        // writes from now on would be refused, so stop it.
-                        tracing::warn!(error = %e, "lost the lease; abandoning the job");
-                        return;
+                    match self.queue.heartbeat(&lease).await {
+                        Ok(()) => renewed = tokio::time::Instant::now(),
+                        // Taken over: whatever this attempt writes from now on would be
+                        // refused, so stop it (its processes die with the future).
+                        Err(e @ QueueError::StaleLease { .. }) => {
+                            tracing::warn!(error = %e, "lost the lease; abandoning the job");
+                            return;
+                        }
+                        // A database hiccup (busy, a dropped connection) is not a lost
+                        // lease: keep working and beat again, unless the lease has run
+                        // out meanwhile and another worker may already hold the job.
+                        Err(e) if renewed.elapsed() >= self.queue.lease_duration() => {
+                            tracing::warn!(error = %e, "lease ran out unrenewed; abandoning the job");
+                            return;
+                        }
+                        Err(e) => tracing::warn!(error = %e, "heartbeat failed; retrying"),
                     }
                 }
                 _ = stop.cancelled(), if deadline.is_none() => {

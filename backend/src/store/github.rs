@@ -4,12 +4,12 @@
 
 use sqlx::Row;
 
-use super::queue::{insert_job, NewJob};
-use super::{is_unique_violation, Store};
+use super::queue::{NewJob, insert_job};
+use super::{Store, is_unique_violation};
 use crate::error::{Result, StoreError};
 
 /// A project's link to one GitHub repository.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Clone, PartialEq, serde::Serialize)]
 pub struct IntegrationRow {
     pub project_id: i64,
     /// `owner/name`, lower-case.
@@ -32,6 +32,31 @@ pub struct IntegrationRow {
     pub definition: Option<String>,
     pub concurrency: i64,
     pub reconcile_every_s: i64,
+}
+
+// By hand: webhook_secret, token, app_key must never reach a log line.
+impl std::fmt::Debug for IntegrationRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationRow")
+            .field("project_id", &self.project_id)
+            .field("repo", &self.repo)
+            .field(
+                "webhook_secret",
+                &perfwatch_core::redact::Redacted(&self.webhook_secret),
+            )
+            .field("token", &perfwatch_core::redact::Redacted(&self.token))
+            .field("app_id", &self.app_id)
+            .field("installation_id", &self.installation_id)
+            .field("app_key", &perfwatch_core::redact::Redacted(&self.app_key))
+            .field("api_base", &self.api_base)
+            .field("clone_url", &self.clone_url)
+            .field("master_branches", &self.master_branches)
+            .field("commanders", &self.commanders)
+            .field("definition", &self.definition)
+            .field("concurrency", &self.concurrency)
+            .field("reconcile_every_s", &self.reconcile_every_s)
+            .finish()
+    }
 }
 
 /// One stored webhook delivery.

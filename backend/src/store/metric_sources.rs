@@ -7,7 +7,7 @@ use super::Store;
 use crate::error::{Result, StoreError};
 
 /// One stored source.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Clone, PartialEq, serde::Serialize)]
 pub struct MetricSourceRow {
     pub id: i64,
     pub project_id: i64,
@@ -19,6 +19,24 @@ pub struct MetricSourceRow {
     #[serde(skip)]
     pub bearer_token: Option<String>,
     pub updated_at: i64,
+}
+
+// By hand: bearer_token must never reach a log line.
+impl std::fmt::Debug for MetricSourceRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricSourceRow")
+            .field("id", &self.id)
+            .field("project_id", &self.project_id)
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("config", &self.config)
+            .field(
+                "bearer_token",
+                &perfwatch_core::redact::Redacted(&self.bearer_token),
+            )
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
 }
 
 fn row(r: &sqlx::any::AnyRow) -> Result<MetricSourceRow> {

@@ -309,6 +309,20 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        if n > 0 {
+            // A performance job whose work item just died this way would otherwise show
+            // "running" for ever: it ends dead with it, in the same transaction.
+            sqlx::query(
+                "UPDATE perf_jobs SET state = 'dead', updated_at = $1,
+                     error = 'the runner stopped renewing its lease on the last attempt'
+                 WHERE state IN ('queued', 'running')
+                   AND work_id IN (SELECT id FROM work_queue
+                                   WHERE state = 'dead' AND kind = 'perf.run')",
+            )
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(n)
     }

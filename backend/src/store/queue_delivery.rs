@@ -5,14 +5,14 @@
 
 use sqlx::Row;
 
-use super::queue::{queue_finish_in, Finish};
 use super::Store;
+use super::queue::{Finish, queue_finish_in};
 use crate::error::Result;
 use crate::queue::kinds;
 use crate::queue::retry::RetryPolicy;
 
 /// What sending one delivery needs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DeliveryTarget {
     pub delivery_id: i64,
     /// The event as JSON text.
@@ -21,6 +21,20 @@ pub struct DeliveryTarget {
     pub format: String,
     pub secret: String,
     pub project_id: i64,
+}
+
+// By hand: secret must never reach a log line.
+impl std::fmt::Debug for DeliveryTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryTarget")
+            .field("delivery_id", &self.delivery_id)
+            .field("payload", &self.payload)
+            .field("url", &self.url)
+            .field("format", &self.format)
+            .field("secret", &perfwatch_core::redact::Redacted(&self.secret))
+            .field("project_id", &self.project_id)
+            .finish()
+    }
 }
 
 /// The outcome of one attempt, for the log.

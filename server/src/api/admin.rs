@@ -1,16 +1,16 @@
 //! Administration over REST: API tokens, users and roles, webhooks and their delivery
 //! log, ticket templates. Every handler checks the admin right through the actor.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
+use perfwatch_backend::StoreError;
 use perfwatch_backend::accounts::{Actor, Right, Role};
 use perfwatch_backend::tickets::TicketTemplate;
 use perfwatch_backend::time::now_ms;
-use perfwatch_backend::tokens::{expiry, NewToken as TokenSettings};
-use perfwatch_backend::StoreError;
+use perfwatch_backend::tokens::{NewToken as TokenSettings, expiry};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::audit::Audited;
 use super::auth::Who;
@@ -109,13 +109,27 @@ pub async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub name: String,
     pub password: String,
     #[serde(default)]
     pub role: Option<String>,
+}
+
+// By hand: password must never reach a log line.
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("name", &self.name)
+            .field(
+                "password",
+                &perfwatch_core::redact::Redacted(&self.password),
+            )
+            .field("role", &self.role)
+            .finish()
+    }
 }
 
 fn role(s: &str) -> Result<Role, StoreError> {
@@ -187,7 +201,7 @@ pub async fn set_membership(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     pub url: String,
@@ -196,6 +210,18 @@ pub struct NewWebhook {
     pub events: Vec<String>,
     #[serde(default)]
     pub secret: Option<String>,
+}
+
+// By hand: secret must never reach a log line.
+impl std::fmt::Debug for NewWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewWebhook")
+            .field("url", &self.url)
+            .field("format", &self.format)
+            .field("events", &self.events)
+            .field("secret", &perfwatch_core::redact::Redacted(&self.secret))
+            .finish()
+    }
 }
 
 fn json_format() -> String {

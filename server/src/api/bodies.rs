@@ -50,17 +50,37 @@ pub struct SensitivityBody {
 }
 
 /// A new API token: its secret is shown this once.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct TokenCreated {
     pub id: i64,
     pub token: String,
 }
 
+// By hand: token must never reach a log line.
+impl std::fmt::Debug for TokenCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCreated")
+            .field("id", &self.id)
+            .field("token", &perfwatch_core::redact::Redacted(&self.token))
+            .finish()
+    }
+}
+
 /// A new webhook and its signing secret (shown this once).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct WebhookCreated {
     pub id: i64,
     pub secret: String,
+}
+
+// By hand: secret must never reach a log line.
+impl std::fmt::Debug for WebhookCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookCreated")
+            .field("id", &self.id)
+            .field("secret", &perfwatch_core::redact::Redacted(&self.secret))
+            .finish()
+    }
 }
 
 /// A queued performance job and its page.

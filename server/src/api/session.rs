@@ -12,26 +12,40 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use axum::Form;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use perfwatch_backend::accounts::Actor;
 use perfwatch_backend::login_guard::{account_key, address_key};
 use serde::Deserialize;
 
 use super::audit::Audited;
-use super::auth::{session_cookie, Who, SESSION_COOKIE};
+use super::auth::{SESSION_COOKIE, Who, session_cookie};
 use super::error::ApiError;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct LoginForm {
     pub name: String,
     pub password: String,
     #[serde(default)]
     pub next: Option<String>,
+}
+
+// By hand: password must never reach a log line.
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("name", &self.name)
+            .field(
+                "password",
+                &perfwatch_core::redact::Redacted(&self.password),
+            )
+            .field("next", &self.next)
+            .finish()
+    }
 }
 
 fn safe_next(next: Option<&str>) -> String {
@@ -146,12 +160,12 @@ pub async fn logout_all(
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "log out everywhere ends login sessions: an API token is revoked instead (DELETE /api/v1/tokens/{id})",
-            ))
+            ));
         }
         Actor::Anonymous => {
             return Err(ApiError::unauthorized(
                 "log in first: there is no session to end",
-            ))
+            ));
         }
     };
     state.store.end_all_sessions(user.id, who.address).await?;

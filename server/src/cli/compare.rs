@@ -6,7 +6,7 @@
 //! offline on their harness output instead (`compare_offline`), with no server and no
 //! `--project`.
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use perfwatch_core::comparison::{
     CompareRow, CompareSpec, ComparisonView, RowVerdict, SideSpec, SideSummary,
@@ -23,7 +23,7 @@ pub enum FailOn {
     Regression,
 }
 
-#[derive(Debug, Args, Clone)]
+#[derive(Args, Clone)]
 pub struct CompareArgs {
     /// Base side: commit:SHA, branch:NAME, run:ID, release:NAME, time:FROM..TO, or
     /// `default` (main branch at the merge-base of a branch HEAD). Or, offline, a
@@ -68,6 +68,27 @@ pub struct CompareArgs {
     /// Offline: smallest change that counts, in % (0 = any significant change).
     #[arg(long, default_value_t = 1.0)]
     pub min_change: f64,
+}
+
+// By hand: token must never reach a log line.
+impl std::fmt::Debug for CompareArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompareArgs")
+            .field("base", &self.base)
+            .field("head", &self.head)
+            .field("project", &self.project)
+            .field("server", &self.server)
+            .field("token", &perfwatch_core::redact::Redacted(&self.token))
+            .field("only_significant", &self.only_significant)
+            .field("fail_on", &self.fail_on)
+            .field("json", &self.json)
+            .field("csv", &self.csv)
+            .field("markdown", &self.markdown)
+            .field("format", &self.format)
+            .field("fdr_q", &self.fdr_q)
+            .field("min_change", &self.min_change)
+            .finish()
+    }
 }
 
 /// Whether the arguments name two files/directories (offline) rather than sides.

@@ -5,17 +5,17 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use perfwatch_core::model::{params_key, CommitInput, RunSubmission};
+use perfwatch_core::model::{CommitInput, RunSubmission, params_key};
 use perfwatch_core::view::RunReceipt;
-use perfwatch_parsers::{detect_format_with_hint, parse, parse_files, Format, Parsed};
-use serde_json::{json, Value};
+use perfwatch_parsers::{Format, Parsed, detect_format_with_hint, parse, parse_files};
+use serde_json::{Value, json};
 
 use super::git::GitInfo;
 
 /// Where to submit.
-#[derive(Debug, Args, Clone)]
+#[derive(Args, Clone)]
 pub struct ServerArgs {
     /// perfwatch server URL.
     #[arg(long, env = "PERFWATCH_URL", default_value = "http://127.0.0.1:3000")]
@@ -23,6 +23,16 @@ pub struct ServerArgs {
     /// API token (or PERFWATCH_TOKEN).
     #[arg(long, env = "PERFWATCH_TOKEN", hide_env_values = true)]
     pub token: String,
+}
+
+// By hand: token must never reach a log line.
+impl std::fmt::Debug for ServerArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerArgs")
+            .field("server", &self.server)
+            .field("token", &perfwatch_core::redact::Redacted(&self.token))
+            .finish()
+    }
 }
 
 /// What the run is about; each flag wins over what files, CI variables and git say.
@@ -313,7 +323,9 @@ pub fn build_run(
         }
     }
     if run.project.is_empty() {
-        bail!("no project: give --project (or PERFWATCH_PROJECT), or set \"project\" in a native file");
+        bail!(
+            "no project: give --project (or PERFWATCH_PROJECT), or set \"project\" in a native file"
+        );
     }
     Ok(run)
 }

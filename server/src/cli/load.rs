@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use perfwatch_loadgen::engine::{self, Finished, Options};
 use perfwatch_loadgen::results::to_run;
@@ -16,8 +16,8 @@ use serde_json::json;
 
 use super::git::discover;
 use super::ingest::{
-    baseline_report, build_run, describe, fetch_baseline, post_run, FailOn, Merged, RunFields,
-    ServerArgs,
+    FailOn, Merged, RunFields, ServerArgs, baseline_report, build_run, describe, fetch_baseline,
+    post_run,
 };
 
 /// Exit code when a threshold is breached (as k6 does).
@@ -40,7 +40,7 @@ pub enum LoadCommand {
     Calibrate(super::load_calibrate::CalibrateArgs),
 }
 
-#[derive(Debug, Args, Clone)]
+#[derive(Args, Clone)]
 pub struct LoadRunArgs {
     /// The scenario file (TOML; see docs/load.md).
     pub scenario: Option<PathBuf>,
@@ -67,6 +67,23 @@ pub struct LoadRunArgs {
     /// No live progress line (CI).
     #[arg(long)]
     pub quiet: bool,
+}
+
+// By hand: token must never reach a log line.
+impl std::fmt::Debug for LoadRunArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadRunArgs")
+            .field("scenario", &self.scenario)
+            .field("out", &self.out)
+            .field("submit", &self.submit)
+            .field("server", &self.server)
+            .field("token", &perfwatch_core::redact::Redacted(&self.token))
+            .field("fields", &self.fields)
+            .field("release", &self.release)
+            .field("fail_on", &self.fail_on)
+            .field("quiet", &self.quiet)
+            .finish()
+    }
 }
 
 /// Reads and checks a scenario; errors name the file, line and key.

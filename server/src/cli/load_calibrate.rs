@@ -9,16 +9,16 @@ use anyhow::bail;
 use clap::Args;
 use perfwatch_core::model::ResultInput;
 use perfwatch_core::units::Direction;
-use perfwatch_loadgen::calibrate::{calibrate, parse_slo, Search};
+use perfwatch_loadgen::calibrate::{Search, calibrate, parse_slo};
 use perfwatch_loadgen::units::parse_duration;
 use perfwatch_parsers::Parsed;
 use serde_json::json;
 
 use super::git::discover;
-use super::ingest::{build_run, submit_and_check, Merged, RunFields, ServerArgs};
+use super::ingest::{Merged, RunFields, ServerArgs, build_run, submit_and_check};
 use super::load::{read_scenario, scenario_dir};
 
-#[derive(Debug, Args, Clone)]
+#[derive(Args, Clone)]
 pub struct CalibrateArgs {
     pub scenario: PathBuf,
     /// The service level to hold, e.g. "p99<250ms,errors<1%".
@@ -48,6 +48,25 @@ pub struct CalibrateArgs {
     pub token: Option<String>,
     #[command(flatten)]
     pub fields: RunFields,
+}
+
+// By hand: token must never reach a log line.
+impl std::fmt::Debug for CalibrateArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CalibrateArgs")
+            .field("scenario", &self.scenario)
+            .field("slo", &self.slo)
+            .field("start", &self.start)
+            .field("max_rate", &self.max_rate)
+            .field("step", &self.step)
+            .field("step_warmup", &self.step_warmup)
+            .field("precision", &self.precision)
+            .field("submit", &self.submit)
+            .field("server", &self.server)
+            .field("token", &perfwatch_core::redact::Redacted(&self.token))
+            .field("fields", &self.fields)
+            .finish()
+    }
 }
 
 pub async fn run(a: CalibrateArgs) -> anyhow::Result<i32> {
