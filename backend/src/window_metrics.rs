@@ -8,19 +8,19 @@
 
 use perfwatch_core::model::{CommitInput, RunSubmission};
 use perfwatch_sources::{
-    Auth, PromSource, QuerySpec, WindowVars, collect_window, not_before, parse_metrics_table,
-    to_results,
+    collect_window, not_before, parse_metrics_table, to_results, Auth, PromSource, QuerySpec,
+    WindowVars,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::followup::FollowUps;
-use crate::queue::{Handler, HandlerFuture, JobFailure, Lease, NewJob, Outcome, Queue, kinds};
+use crate::queue::{kinds, Handler, HandlerFuture, JobFailure, Lease, NewJob, Outcome, Queue};
 use crate::secrets::SealKey;
-use crate::store::IngestOptions;
 use crate::store::metric_sources::MetricSourceRow;
+use crate::store::IngestOptions;
 use crate::time::now_ms;
+use crate::Store;
 
 /// What an admin sends (`PUT /api/v1/projects/{slug}/metric-sources/{name}`).
 #[derive(Clone, Deserialize)]

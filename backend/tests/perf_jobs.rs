@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use perfwatch_backend::Store;
-use perfwatch_backend::queue::{Clock, Finish, NewJob, Queue, kinds};
-use perfwatch_backend::store::NewProject;
+use perfwatch_backend::queue::{kinds, Clock, Finish, NewJob, Queue};
 use perfwatch_backend::store::perf_jobs::{Fence, NewPerfJob, PerfState, Purpose};
-use perfwatch_backend::testing::{Db, fresh_store};
+use perfwatch_backend::store::NewProject;
+use perfwatch_backend::testing::{fresh_store, Db};
+use perfwatch_backend::Store;
 
 const T0: i64 = 1_800_000_000_000;
 
@@ -183,12 +183,10 @@ async fn a_taken_over_worker_is_refused(db: Db) {
     };
     assert!(store.perf_job_start(id, old, T0).await.unwrap());
     let line = |t: &str| vec![("load".to_string(), "stdout".to_string(), t.to_string(), T0)];
-    assert!(
-        store
-            .perf_job_log_append(id, old, &line("one"))
-            .await
-            .unwrap()
-    );
+    assert!(store
+        .perf_job_log_append(id, old, &line("one"))
+        .await
+        .unwrap());
     // a's lease expires (it was killed); b takes the job over.
     clock.advance(1_500);
     let b = runner(&store, "b", &clock)
@@ -225,12 +223,10 @@ async fn a_taken_over_worker_is_refused(db: Db) {
             .unwrap(),
         "the stale worker's output is refused"
     );
-    assert!(
-        store
-            .perf_job_executed(id, new, "{}", "h", Some("tb"), &then, T0 + 2_000)
-            .await
-            .unwrap()
-    );
+    assert!(store
+        .perf_job_executed(id, new, "{}", "h", Some("tb"), &then, T0 + 2_000)
+        .await
+        .unwrap());
     let row = store.perf_job(id).await.unwrap();
     assert_eq!(row.state, PerfState::Completed);
     assert_eq!(row.definition_hash.as_deref(), Some("h"));
@@ -249,12 +245,10 @@ async fn a_taken_over_worker_is_refused(db: Db) {
         work_id: s.job_id,
         fence: s.fence,
     };
-    assert!(
-        store
-            .perf_job_processed(id, sf, &[1, 2], "no change", "report", &[], T0 + 3_000)
-            .await
-            .unwrap()
-    );
+    assert!(store
+        .perf_job_processed(id, sf, &[1, 2], "no change", "report", &[], T0 + 3_000)
+        .await
+        .unwrap());
     let row = store.perf_job(id).await.unwrap();
     assert_eq!(
         (row.state, row.run_ids.clone()),
@@ -288,12 +282,10 @@ async fn waiting_for_a_baseline_costs_no_attempt(db: Db) {
         .perf_job_create(&job(p, Purpose::Backfill, &"a".repeat(40), None), false, T0)
         .await
         .unwrap();
-    assert!(
-        store
-            .perf_job_defer(id, f, backfill, T0 + 5_000, T0)
-            .await
-            .unwrap()
-    );
+    assert!(store
+        .perf_job_defer(id, f, backfill, T0 + 5_000, T0)
+        .await
+        .unwrap());
     let row = store.perf_job(id).await.unwrap();
     assert_eq!(
         (row.state, row.waits_for),
@@ -323,20 +315,18 @@ async fn waiting_for_a_baseline_costs_no_attempt(db: Db) {
         not_before: T0 + 9_000,
         error: "git fetch".into(),
     };
-    assert!(
-        store
-            .perf_job_end(
-                id,
-                f2,
-                PerfState::Queued,
-                Some(("transient", "git fetch")),
-                &retry,
-                &[],
-                T0 + 5_000
-            )
-            .await
-            .unwrap()
-    );
+    assert!(store
+        .perf_job_end(
+            id,
+            f2,
+            PerfState::Queued,
+            Some(("transient", "git fetch")),
+            &retry,
+            &[],
+            T0 + 5_000
+        )
+        .await
+        .unwrap());
     let row = store.perf_job(id).await.unwrap();
     assert_eq!(
         (row.state, row.error_class.as_deref()),
@@ -362,20 +352,18 @@ async fn a_dead_job_put_back_by_an_admin_runs_again(db: Db) {
     let dead = Finish::Dead {
         error: "git unreachable".into(),
     };
-    assert!(
-        store
-            .perf_job_end(
-                id,
-                f,
-                PerfState::Dead,
-                Some(("transient", "git unreachable")),
-                &dead,
-                &[],
-                T0
-            )
-            .await
-            .unwrap()
-    );
+    assert!(store
+        .perf_job_end(
+            id,
+            f,
+            PerfState::Dead,
+            Some(("transient", "git unreachable")),
+            &dead,
+            &[],
+            T0
+        )
+        .await
+        .unwrap());
     assert_eq!(store.perf_job(id).await.unwrap().state, PerfState::Dead);
     assert!(store.queue_requeue_dead(l.job_id, T0).await.unwrap());
     let again = r
@@ -486,13 +474,11 @@ async fn a_job_whose_last_lease_expires_ends_dead(db: Db) {
         row.error.as_deref().unwrap_or("").contains("lease"),
         "{row:?}"
     );
-    assert!(
-        runner(&store, "d", &clock)
-            .claim(&[kinds::PERF_RUN])
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(runner(&store, "d", &clock)
+        .claim(&[kinds::PERF_RUN])
+        .await
+        .unwrap()
+        .is_none());
 }
 
 macro_rules! both {

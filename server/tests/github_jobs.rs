@@ -24,10 +24,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use perfwatch_backend::store::NewProject;
+use perfwatch_github::fake::{payloads, FakeGitHub};
 use perfwatch_github::PullInfo;
-use perfwatch_github::fake::{FakeGitHub, payloads};
-use perfwatch_server::testing::{Db, TestApp, spawn_app_with};
-use serde_json::{Value, json};
+use perfwatch_server::testing::{spawn_app_with, Db, TestApp};
+use serde_json::{json, Value};
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_perfwatch");
@@ -340,14 +340,13 @@ async fn github_flow(db: Db) {
             .await,
         401
     );
-    assert!(
-        w.app
-            .store
-            .github_deliveries(project, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(w
+        .app
+        .store
+        .github_deliveries(project, 10)
+        .await
+        .unwrap()
+        .is_empty());
 
     // A push to master makes one master job; a replay makes nothing.
     assert_eq!(w.webhook(SECRET, "push", "d-1", &push).await, 202);
@@ -657,10 +656,9 @@ async fn reconciler_supersede_and_bad_definition() {
     })
     .await;
     let pr_job = jobs.iter().find(|j| j["pr_number"] == 8).expect("a PR job");
-    assert!(
-        jobs.iter()
-            .any(|j| j["sha"] == a.as_str() && j["purpose"] == "master")
-    );
+    assert!(jobs
+        .iter()
+        .any(|j| j["sha"] == a.as_str() && j["purpose"] == "master"));
     assert_eq!(pr_job["requested_by"], "reconciler");
     let first = pr_job["id"].as_i64().unwrap();
     eventually("the PR job to be in its load step", 60, async || {

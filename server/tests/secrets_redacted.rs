@@ -8,10 +8,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use perfwatch_server::testing::{
-    Db, PASSWORD, create_rights_projects, create_role_users, spawn_app_with,
+    create_rights_projects, create_role_users, spawn_app_with, Db, PASSWORD,
 };
 use reqwest::header;
-use serde_json::{Value, json};
+use serde_json::{json, Value};
 
 /// Collects every log line the process writes.
 #[derive(Clone, Default)]

@@ -4,11 +4,11 @@
 use perfwatch_github::{Client, Credentials};
 use serde::{Deserialize, Serialize};
 
-use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::secrets::SealKey;
 use crate::store::github::IntegrationRow;
 use crate::time::now_ms;
+use crate::Store;
 
 /// What an admin sends (API `PUT /api/v1/projects/{slug}/github`, CLI `perfwatch github set`).
 #[derive(Clone, Default, Deserialize)]

@@ -4,8 +4,8 @@
 
 use sqlx::Row;
 
-use super::queue::{NewJob, insert_job};
-use super::{Store, is_unique_violation};
+use super::queue::{insert_job, NewJob};
+use super::{is_unique_violation, Store};
 use crate::error::{Result, StoreError};
 
 /// A project's link to one GitHub repository.

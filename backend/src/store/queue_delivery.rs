@@ -5,8 +5,8 @@
 
 use sqlx::Row;
 
+use super::queue::{queue_finish_in, Finish};
 use super::Store;
-use super::queue::{Finish, queue_finish_in};
 use crate::error::Result;
 use crate::queue::kinds;
 use crate::queue::retry::RetryPolicy;

@@ -1,16 +1,16 @@
 //! Administration over REST: API tokens, users and roles, webhooks and their delivery
 //! log, ticket templates. Every handler checks the admin right through the actor.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use perfwatch_backend::StoreError;
+use axum::Json;
 use perfwatch_backend::accounts::{Actor, Right, Role};
 use perfwatch_backend::tickets::TicketTemplate;
 use perfwatch_backend::time::now_ms;
-use perfwatch_backend::tokens::{NewToken as TokenSettings, expiry};
+use perfwatch_backend::tokens::{expiry, NewToken as TokenSettings};
+use perfwatch_backend::StoreError;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{json, Value};
 
 use super::audit::Audited;
 use super::auth::Who;

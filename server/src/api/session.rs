@@ -12,17 +12,17 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use axum::Form;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
 use perfwatch_backend::accounts::Actor;
 use perfwatch_backend::login_guard::{account_key, address_key};
 use serde::Deserialize;
 
 use super::audit::Audited;
-use super::auth::{SESSION_COOKIE, Who, session_cookie};
+use super::auth::{session_cookie, Who, SESSION_COOKIE};
 use super::error::ApiError;
 use crate::state::AppState;
 

@@ -6,7 +6,7 @@
 //! offline on their harness output instead (`compare_offline`), with no server and no
 //! `--project`.
 
-use anyhow::{Context, bail};
+use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use perfwatch_core::comparison::{
     CompareRow, CompareSpec, ComparisonView, RowVerdict, SideSpec, SideSummary,

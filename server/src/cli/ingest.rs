@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
-use perfwatch_core::model::{CommitInput, RunSubmission, params_key};
+use perfwatch_core::model::{params_key, CommitInput, RunSubmission};
 use perfwatch_core::view::RunReceipt;
-use perfwatch_parsers::{Format, Parsed, detect_format_with_hint, parse, parse_files};
-use serde_json::{Value, json};
+use perfwatch_parsers::{detect_format_with_hint, parse, parse_files, Format, Parsed};
+use serde_json::{json, Value};
 
 use super::git::GitInfo;
 

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use perfwatch_loadgen::engine::{self, Finished, Options};
 use perfwatch_loadgen::results::to_run;
@@ -16,8 +16,8 @@ use serde_json::json;
 
 use super::git::discover;
 use super::ingest::{
-    FailOn, Merged, RunFields, ServerArgs, baseline_report, build_run, describe, fetch_baseline,
-    post_run,
+    baseline_report, build_run, describe, fetch_baseline, post_run, FailOn, Merged, RunFields,
+    ServerArgs,
 };
 
 /// Exit code when a threshold is breached (as k6 does).

@@ -9,13 +9,13 @@ use anyhow::bail;
 use clap::Args;
 use perfwatch_core::model::ResultInput;
 use perfwatch_core::units::Direction;
-use perfwatch_loadgen::calibrate::{Search, calibrate, parse_slo};
+use perfwatch_loadgen::calibrate::{calibrate, parse_slo, Search};
 use perfwatch_loadgen::units::parse_duration;
 use perfwatch_parsers::Parsed;
 use serde_json::json;
 
 use super::git::discover;
-use super::ingest::{Merged, RunFields, ServerArgs, build_run, submit_and_check};
+use super::ingest::{build_run, submit_and_check, Merged, RunFields, ServerArgs};
 use super::load::{read_scenario, scenario_dir};
 
 #[derive(Args, Clone)]
