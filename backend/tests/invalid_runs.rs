@@ -3,6 +3,7 @@
 //! runs raises no alert and moves no verdict, and a side made only of invalid runs is an
 //! error naming the reason, never "no change". On SQLite and PostgreSQL.
 
+use perfwatch_backend::baseline::compare_run_to_baseline;
 use perfwatch_backend::comparison::compare;
 use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
 use perfwatch_backend::ingest::ingest_run;
@@ -40,6 +41,7 @@ macro_rules! on_both {
 on_both!(
     invalid_runs_with_a_huge_step_raise_no_alert,
     invalid_runs_do_not_move_a_comparison,
+    the_baseline_of_a_run_skips_invalid_runs,
 );
 
 const REASON: &str = "achieved rate 150/s is under 95 % of the target 200/s";
@@ -239,4 +241,21 @@ async fn invalid_runs_do_not_move_a_comparison(store: Store) {
     .expect("default base");
     assert_eq!(v.base.commits, vec![sha(2)], "{}", v.base.label);
     assert_eq!(v.summary.regressions, 0);
+}
+
+async fn the_baseline_of_a_run_skips_invalid_runs(store: Store) {
+    project(&store).await;
+    submit(&store, 1, 100.0, true).await;
+    // The parent commit of the next run has only a tripled, invalid run.
+    submit(&store, 2, 300.0, false).await;
+    let run = submit(&store, 3, 100.0, true).await;
+    let v = compare_run_to_baseline(&store, run)
+        .await
+        .expect("baseline");
+    assert_eq!(v.base.commits, vec![sha(1)], "{:?}", v.base);
+    assert_eq!(v.summary.regressions, 0);
+    assert_eq!(
+        v.summary.improvements, 0,
+        "the invalid 300 ms run is not the base"
+    );
 }

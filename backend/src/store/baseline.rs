@@ -54,8 +54,8 @@ impl Store {
     }
 
     /// For every series of run `run_id`: the samples of every run on branch `main` at
-    /// the newest commit (order ≤ `max_ord`) that has results for that series, the run
-    /// itself excluded. Series without such a commit are absent.
+    /// the newest commit (order ≤ `max_ord`) that has valid results for that series, the
+    /// run itself and invalid runs (`runs.invalid_reason`) excluded. Series without such a commit are absent.
     pub(crate) async fn bases_at_ord(
         &self,
         run_id: i64,
@@ -65,13 +65,15 @@ impl Store {
         let rows = sqlx::query(
             "SELECT m.series_id, r.id AS run_id, c.sha, m.ord, ms.samples FROM measurements m
              JOIN (SELECT m2.series_id, MAX(m2.ord) AS best FROM measurements m2
+                   JOIN runs r2 ON r2.id = m2.run_id
                    WHERE m2.series_id IN (SELECT series_id FROM measurements WHERE run_id = $2)
                      AND m2.branch_id = $1 AND m2.run_id <> $2 AND m2.ord <= $3
+                     AND r2.invalid_reason IS NULL
                    GROUP BY m2.series_id) b ON b.series_id = m.series_id AND b.best = m.ord
              JOIN measurement_samples ms ON ms.run_id = m.run_id AND ms.series_id = m.series_id
              JOIN runs r ON r.id = m.run_id
              JOIN commits c ON c.id = r.commit_id
-             WHERE m.branch_id = $1 AND m.run_id <> $2
+             WHERE m.branch_id = $1 AND m.run_id <> $2 AND r.invalid_reason IS NULL
              ORDER BY m.series_id, r.id",
         )
         .bind(main)
@@ -94,7 +96,7 @@ impl Store {
     }
 
     /// For every series of run `run_id`: the samples of the newest commit-less run of
-    /// the series started before `time`, the run itself excluded.
+    /// the series started before `time`, the run itself and invalid runs excluded.
     pub(crate) async fn bases_in_time(
         &self,
         run_id: i64,
@@ -109,6 +111,7 @@ impl Store {
                  JOIN measurement_samples ms ON ms.run_id = m.run_id AND ms.series_id = m.series_id
                  WHERE m.series_id IN (SELECT series_id FROM measurements WHERE run_id = $1)
                    AND r.id <> $1 AND r.commit_id IS NULL AND r.started_at < $2
+                   AND r.invalid_reason IS NULL
              ) x WHERE newest = 1",
         )
         .bind(run_id)
