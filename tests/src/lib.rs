@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod long_series;
 pub mod procs;
+pub mod raw_sqlite;
 pub mod soak;
 pub mod webhook_receiver;
 

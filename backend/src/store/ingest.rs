@@ -6,6 +6,7 @@ use perfwatch_core::validate::ValidRun;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::id_cache::{Ids, SeriesKey};
+use super::ingest_pg::{self, PgRun};
 use super::{is_foreign_key_violation, is_unique_violation, values_rows, Dialect, Store, WriteTx};
 use crate::error::{Result, StoreError};
 use crate::time::{now_ms, to_ms};
@@ -58,9 +59,15 @@ impl Store {
 
     async fn store_run_alone(&self, run: &ValidRun, opts: &IngestOptions) -> Result<StoredRun> {
         let mut retried = false;
+        let mut deadlocks = 0;
         loop {
             let mut tx = self.begin_write().await?;
             match self.write_run(&mut tx, run, opts).await {
+                Ok(w) if w.stored.duplicate => {
+                    // PostgreSQL finds the repeated key after writing the commit rows.
+                    tx.rollback().await?;
+                    return Ok(w.stored);
+                }
                 Ok(w) => {
                     tx.commit().await?;
                     self.ids.learn(w.learned);
@@ -76,6 +83,7 @@ impl Store {
                             self.ids.forget_all();
                             retried = true;
                         }
+                        Failure::Deadlock if deadlocks < MAX_DEADLOCK_RETRIES => deadlocks += 1,
                         _ => return Err(e),
                     }
                 }
@@ -115,7 +123,9 @@ impl Store {
         let (project_id, main_branch) = self
             .project_for_ingest(tx, &run.project, opts, &mut learned)
             .await?;
-        if let Some(key) = &run.run_key {
+        // On PostgreSQL the run insert's `ON CONFLICT DO NOTHING` finds a repeated key
+        // (`ingest_pg.rs`), one round trip fewer per run.
+        if let (Some(key), Dialect::Sqlite) = (&run.run_key, self.dialect()) {
             if let Some(existing) = existing_run(tx, project_id, key).await? {
                 return Ok(Written {
                     stored: duplicate(run, project_id, existing),
@@ -159,6 +169,19 @@ impl Store {
             (None, Some(_)) => Some(main_branch.clone()),
             (None, None) => None,
         };
+        let started_at = run
+            .started_at
+            .or_else(|| run.commit.as_ref().and_then(|c| c.time))
+            .map(to_ms)
+            .unwrap_or_else(now_ms);
+        // Measures and series first: a new one is inserted before the branch is locked,
+        // so no other run of the branch waits for it.
+        let measure_ids = self
+            .measures_for_ingest(tx, project_id, run, &mut learned)
+            .await?;
+        let series_ids = self
+            .series_for_ingest(tx, project_id, testbed_id, run, &measure_ids, &mut learned)
+            .await?;
         let branch_id = match &branch_name {
             Some(b) => Some(
                 self.branch_for_ingest(tx, project_id, b, run.commit.is_some(), &mut learned)
@@ -166,6 +189,63 @@ impl Store {
             ),
             None => None,
         };
+        let run_id = match self.dialect() {
+            Dialect::Postgres => {
+                let rows = PgRun {
+                    project_id,
+                    testbed_id,
+                    branch_id,
+                    started_at,
+                    run,
+                    series_ids: &series_ids,
+                };
+                match ingest_pg::write_rows(tx, &rows).await? {
+                    Some(id) => id,
+                    // Another run has this key; the caller rolls back what was written.
+                    None => {
+                        let key = run.run_key.as_deref().unwrap_or_default();
+                        let existing = existing_run(tx, project_id, key).await?;
+                        return Ok(Written {
+                            stored: duplicate(run, project_id, existing.unwrap_or_default()),
+                            learned,
+                        });
+                    }
+                }
+            }
+            Dialect::Sqlite => {
+                let facts = self
+                    .write_run_rows(tx, project_id, testbed_id, branch_id, started_at, run)
+                    .await?;
+                insert_measurements(self.dialect(), tx, &facts, run, &series_ids).await?;
+                insert_samples(self.dialect(), tx, facts.run_id, run, &series_ids).await?;
+                facts.run_id
+            }
+        };
+        Ok(Written {
+            stored: StoredRun {
+                run_id,
+                project_id,
+                project: run.project.clone(),
+                duplicate: false,
+                series_ids,
+                on_main_branch: branch_name.as_deref() == Some(main_branch.as_str()),
+                branch_id,
+            },
+            learned,
+        })
+    }
+
+    /// SQLite: the commit, its order on the branch and the run row, statement by
+    /// statement (each costs a call into the writer's connection, not a network trip).
+    async fn write_run_rows(
+        &self,
+        tx: &mut WriteTx,
+        project_id: i64,
+        testbed_id: i64,
+        branch_id: Option<i64>,
+        started_at: i64,
+        run: &ValidRun,
+    ) -> Result<RunFacts> {
         let (commit_id, ord) = match (&run.commit, branch_id) {
             (Some(c), Some(bid)) => {
                 let cid: i64 = sqlx::query_scalar(
@@ -187,8 +267,7 @@ impl Store {
                 .fetch_one(&mut **tx)
                 .await?;
                 // Commits take the next order on their branch when first seen there, and
-                // keep it. Two runs on one branch cannot take the same order: SQLite has
-                // one writer, and on PostgreSQL the branch upsert locked the branch row.
+                // keep it. SQLite has one writer, so two runs cannot take the same order.
                 let ord: i64 = sqlx::query_scalar(
                     "INSERT INTO branch_commits (branch_id, commit_id, ord)
                      SELECT $1, $2, COALESCE(MAX(ord), 0) + 1 FROM branch_commits WHERE branch_id = $1
@@ -203,11 +282,6 @@ impl Store {
             }
             _ => (None, None),
         };
-        let started_at = run
-            .started_at
-            .or_else(|| run.commit.as_ref().and_then(|c| c.time))
-            .map(to_ms)
-            .unwrap_or_else(now_ms);
         let run_id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO runs (project_id, branch_id, commit_id, testbed_id, run_key, started_at,
                                finished_at, trigger_kind, metadata, created_at)
@@ -225,32 +299,11 @@ impl Store {
         .bind(now_ms())
         .fetch_one(&mut **tx)
         .await?;
-
-        let measure_ids = self
-            .measures_for_ingest(tx, project_id, run, &mut learned)
-            .await?;
-        let series_ids = self
-            .series_for_ingest(tx, project_id, testbed_id, run, &measure_ids, &mut learned)
-            .await?;
-        let facts = RunFacts {
+        Ok(RunFacts {
             run_id,
             branch_id,
             ord,
             started_at,
-        };
-        insert_measurements(self.dialect(), tx, &facts, run, &series_ids).await?;
-        insert_samples(self.dialect(), tx, run_id, run, &series_ids).await?;
-        Ok(Written {
-            stored: StoredRun {
-                run_id,
-                project_id,
-                project: run.project.clone(),
-                duplicate: false,
-                series_ids,
-                on_main_branch: branch_name.as_deref() == Some(main_branch.as_str()),
-                branch_id,
-            },
-            learned,
         })
     }
 
@@ -410,7 +463,10 @@ impl Store {
         let mut ids: Vec<Option<i64>> = self
             .ids
             .read(|i| keys.iter().map(|k| i.series.get(k).copied()).collect());
-        let missing: Vec<usize> = (0..keys.len()).filter(|&i| ids[i].is_none()).collect();
+        let mut missing: Vec<usize> = (0..keys.len()).filter(|&i| ids[i].is_none()).collect();
+        // In key order, so two PostgreSQL transactions inserting the same new series
+        // wait for each other in one direction and never deadlock.
+        missing.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
         if !missing.is_empty() {
             // Insert-or-nothing (no row locks, see testbeds), then read every series of
             // the testbed: a miss is rare (a new testbed or benchmark), and the read
@@ -487,12 +543,21 @@ fn duplicate(run: &ValidRun, project_id: i64, run_id: i64) -> StoredRun {
     }
 }
 
+/// A run PostgreSQL chose as a deadlock victim is written again, this many times at
+/// most. Deadlocks need two runs creating the same new rows (a testbed, measures,
+/// series) in different orders, or a new commit seen on two branches at once: rare,
+/// and harmless to retry, since the victim's transaction wrote nothing.
+const MAX_DEADLOCK_RETRIES: usize = 3;
+
 /// How a failed write is handled.
 pub(crate) enum Failure {
     /// Another submission stored the same run key first: answer "duplicate".
     LostKeyRace,
     /// A remembered id points at a row that is gone: forget, write again.
     StaleCache,
+    /// PostgreSQL broke a deadlock (or a serialization failure) by failing this run:
+    /// write it again.
+    Deadlock,
     Other,
 }
 
@@ -500,6 +565,11 @@ pub(crate) fn classify(e: &StoreError) -> Failure {
     match e {
         StoreError::Database(db) if is_unique_violation(db) => Failure::LostKeyRace,
         StoreError::Database(db) if is_foreign_key_violation(db) => Failure::StaleCache,
+        StoreError::Database(sqlx::Error::Database(db))
+            if matches!(db.code().as_deref(), Some("40P01" | "40001")) =>
+        {
+            Failure::Deadlock
+        }
         _ => Failure::Other,
     }
 }

@@ -19,6 +19,7 @@ pub mod github;
 mod id_cache;
 mod ingest;
 mod ingest_batch;
+mod ingest_pg;
 pub mod metric_sources;
 pub(crate) mod notifications;
 pub mod perf_jobs;

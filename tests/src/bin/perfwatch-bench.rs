@@ -1,17 +1,27 @@
-//! `cargo run --release -p perfwatch-tests --bin perfwatch-bench [-- --clients 1,4,8,16] [--postgres URL]`
+//! `cargo run --release -p perfwatch-tests --bin perfwatch-bench [-- --clients 4,8] [--postgres URL] [--servers 1,2] [--no-page]`
 //!
-//! Measures, against the real server on 127.0.0.1:
+//! Measures, against the real `perfwatch serve` processes on 127.0.0.1 (the release
+//! binary beside this one; build both: `cargo build --release -p perfwatch-server
+//! -p perfwatch-tests --bin perfwatch --bin perfwatch-bench`):
 //! 1. ingestion of 1,000 runs × 100 series through `POST /api/v1/runs` from 1, 4, 8 and
-//!    16 concurrent clients (a fresh server each), in points per second, into SQLite
-//!    and, with `--postgres`, PostgreSQL;
-//! 2. server time of a series page (`GET /series/{id}`, full SSR HTML) with 100,000
-//!    points, median of 15 requests.
+//!    16 concurrent clients (a fresh database each), in points per second, into SQLite
+//!    and, with `--postgres`, PostgreSQL; with `--servers 1,2` PostgreSQL is measured
+//!    with one and with two servers sharing the database (clients split between them);
+//! 2. beside each SQLite figure, in the same minute, the raw anchor: the same points
+//!    written by a plain Rust loop on the same SQLite build and pragmas, one transaction
+//!    per run (`perfwatch_tests::raw_sqlite`), and the ratio perfwatch/raw;
+//! 3. server time of a series page (`GET /series/{id}`, full SSR HTML) with 100,000
+//!    points, median of 15 requests (skipped with `--no-page`).
 //!
-//! Prints medians; docs/benchmarks.md records the figures with this command.
+//! docs/benchmarks.md records the figures with this command.
 
 use std::time::{Duration, Instant};
 
+use perfwatch_backend::testing::fresh_database;
+use perfwatch_backend::Store;
 use perfwatch_server::testing::{spawn_app_with, Db, TestApp};
+use perfwatch_tests::procs::{perfwatch_bin, ServerProc};
+use perfwatch_tests::raw_sqlite;
 use serde_json::json;
 
 const RUNS: usize = 1_000;
@@ -22,8 +32,7 @@ const PAGE_POINTS: i64 = 100_000;
 fn run_body(i: usize) -> String {
     let results: Vec<_> = (0..SERIES)
         .map(|s| {
-            let base = 1000.0 + s as f64 * 10.0;
-            let samples: Vec<f64> = (0..SAMPLES).map(|k| base + ((i * 7 + k * 13 + s) % 17) as f64).collect();
+            let samples = raw_sqlite::bench_samples(i, s, SAMPLES);
             json!({"benchmark": format!("Benchmark{s:03}"), "measure": "time", "unit": "ns/op", "samples": samples})
         })
         .collect();
@@ -37,11 +46,13 @@ fn run_body(i: usize) -> String {
     .to_string()
 }
 
-async fn ingest(app: &TestApp, clients: usize) -> anyhow::Result<f64> {
+/// Posts the bench's runs from `clients` concurrent clients, client `c` to server
+/// `c % bases.len()`; returns points per second.
+async fn ingest(bases: &[String], token: &str, clients: usize) -> anyhow::Result<f64> {
     let client = reqwest::Client::new();
     client
-        .post(format!("{}/api/v1/projects", app.base))
-        .bearer_auth(&app.token)
+        .post(format!("{}/api/v1/projects", bases[0]))
+        .bearer_auth(token)
         .json(&json!({"slug": "bench"}))
         .send()
         .await?
@@ -52,8 +63,8 @@ async fn ingest(app: &TestApp, clients: usize) -> anyhow::Result<f64> {
     for c in 0..clients {
         let mine: Vec<String> = bodies.iter().skip(c).step_by(clients).cloned().collect();
         let client = client.clone();
-        let url = format!("{}/api/v1/runs", app.base);
-        let token = app.token.clone();
+        let url = format!("{}/api/v1/runs", bases[c % bases.len()]);
+        let token = token.to_string();
         tasks.push(tokio::spawn(async move {
             for b in mine {
                 let r = client
@@ -74,11 +85,117 @@ async fn ingest(app: &TestApp, clients: usize) -> anyhow::Result<f64> {
     let secs = start.elapsed().as_secs_f64();
     let points = (RUNS * SERIES) as f64;
     println!(
-        "  ingested {RUNS} runs × {SERIES} series ({SAMPLES} samples each) from {clients} clients in {secs:.2} s: {:.0} points/s, {:.0} samples/s",
+        "  ingested {RUNS} runs × {SERIES} series ({SAMPLES} samples each) from {clients} clients into {} server(s) in {secs:.2} s: {:.0} points/s, {:.0} samples/s",
+        bases.len(),
         points / secs,
         points * SAMPLES as f64 / secs
     );
     Ok(points / secs)
+}
+
+/// `perfwatch serve` processes on one fresh database; dropping it kills them and
+/// removes a SQLite file.
+struct Servers {
+    procs: Vec<ServerProc>,
+    token: String,
+    file: Option<std::path::PathBuf>,
+    /// The servers' secret key and data folder (never the working directory).
+    tmp: std::path::PathBuf,
+}
+
+impl Servers {
+    /// `n` servers (background detection on, as by default) and a global token.
+    async fn start(db: Db, n: usize) -> anyhow::Result<Self> {
+        let (url, file) = fresh_database(db).await;
+        let store = Store::connect(&url).await?;
+        let (_, token) = perfwatch_backend::tokens::create_token(&store, "bench", None).await?;
+        store.close().await;
+        let bin = perfwatch_bin()?;
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let k = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = std::env::temp_dir().join(format!("pw-bench-{}-{k}", std::process::id()));
+        std::fs::create_dir_all(&tmp)?;
+        let key = tmp.join("secret.key");
+        let data = tmp.join("data");
+        let args = [
+            "--workers",
+            "0",
+            "--secret-key-file",
+            key.to_str().expect("a UTF-8 temp path"),
+            "--data-dir",
+            data.to_str().expect("a UTF-8 temp path"),
+        ];
+        let mut procs = Vec::new();
+        for _ in 0..n {
+            procs.push(ServerProc::start(&bin, &url, &args).await?);
+        }
+        Ok(Self {
+            procs,
+            token,
+            file,
+            tmp,
+        })
+    }
+
+    fn bases(&self) -> Vec<String> {
+        self.procs.iter().map(|p| p.base.clone()).collect()
+    }
+}
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        self.procs.clear();
+        let _ = std::fs::remove_dir_all(&self.tmp);
+        if let Some(f) = &self.file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", f.display()));
+            }
+        }
+    }
+}
+
+/// The raw anchor beside perfwatch at each client count (SQLite), in the same minute.
+async fn ingest_sqlite(clients: &[usize]) -> anyhow::Result<()> {
+    println!("Sqlite ingestion:");
+    let raw_file = std::env::temp_dir().join(format!("perfwatch-raw-{}.db", std::process::id()));
+    for &c in clients {
+        let path = raw_file.clone();
+        let raw = tokio::task::spawn_blocking(move || {
+            raw_sqlite::write_runs(&path, RUNS, SERIES, SAMPLES)
+        })
+        .await??;
+        println!("  raw anchor (rusqlite, one transaction per run): {raw:.0} points/s");
+        let servers = Servers::start(Db::Sqlite, 1).await?;
+        let pw = ingest(&servers.bases(), &servers.token, c).await?;
+        println!(
+            "  RATIO sqlite clients={c}: perfwatch/raw = {:.2}",
+            pw / raw
+        );
+        drop(servers);
+    }
+    Ok(())
+}
+
+/// PostgreSQL with one and more servers sharing the database, at each client count.
+async fn ingest_postgres(clients: &[usize], servers: &[usize]) -> anyhow::Result<()> {
+    println!("Postgres ingestion:");
+    for &c in clients {
+        let mut rates = Vec::new();
+        for &s in servers {
+            let servers = Servers::start(Db::Postgres, s).await?;
+            rates.push((s, ingest(&servers.bases(), &servers.token, c).await?));
+            drop(servers);
+        }
+        if let (Some(&(1, one)), Some(&(s, more))) = (rates.first(), rates.last()) {
+            if s > 1 {
+                println!(
+                    "  RATIO postgres clients={c}: {s} servers / 1 server = {:.2}",
+                    more / one
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Loads a 100k-point series directly (the page, not ingestion, is measured here).
@@ -121,40 +238,44 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Ingestion from each number of concurrent clients (a fresh server and database each
-/// time), then the page of a 100k-point series.
-async fn bench(db: Db, clients: &[usize]) -> anyhow::Result<()> {
-    println!("{db:?}:");
-    let mut app = None;
-    for &c in clients {
-        // The server default: detection in the background worker.
-        let fresh = spawn_app_with(db, |c| c.detect_inline = false).await;
-        ingest(&fresh, c).await?;
-        app = Some(fresh);
-    }
-    let app = app.expect("at least one client count");
+/// The page of a 100k-point series on a fresh in-process server.
+async fn bench_page(db: Db) -> anyhow::Result<()> {
+    println!("{db:?} series page:");
+    let app = spawn_app_with(db, |c| c.detect_inline = false).await;
     let sid = load_long_series(&app).await?;
     println!("  loaded a {PAGE_POINTS}-point series; requesting its page");
     page_time(&app, sid).await?;
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let clients: Vec<usize> = match args.iter().position(|a| a == "--clients") {
+fn list_arg(args: &[String], name: &str, default: &[usize]) -> Vec<usize> {
+    match args.iter().position(|a| a == name) {
         Some(i) => args
             .get(i + 1)
             .map(|list| list.split(',').filter_map(|n| n.parse().ok()).collect())
             .filter(|l: &Vec<usize>| !l.is_empty())
-            .expect("--clients N[,N…]"),
-        None => vec![1, 4, 8, 16],
-    };
-    bench(Db::Sqlite, &clients).await?;
+            .unwrap_or_else(|| panic!("{name} N[,N…]")),
+        None => default.to_vec(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let clients = list_arg(&args, "--clients", &[1, 4, 8, 16]);
+    let servers = list_arg(&args, "--servers", &[1]);
+    let page = !args.iter().any(|a| a == "--no-page");
+    ingest_sqlite(&clients).await?;
+    if page {
+        bench_page(Db::Sqlite).await?;
+    }
     if let Some(i) = args.iter().position(|a| a == "--postgres") {
         let url = args.get(i + 1).expect("--postgres URL");
         std::env::set_var("TEST_DATABASE_URL", url);
-        bench(Db::Postgres, &clients).await?;
+        ingest_postgres(&clients, &servers).await?;
+        if page {
+            bench_page(Db::Postgres).await?;
+        }
     }
     Ok(())
 }
