@@ -23,12 +23,12 @@ const CHUNK: i64 = 250_000;
 
 /// Whether point `i` is a spike up, and its value.
 pub fn spike_high(i: i64) -> Option<f64> {
-    (i % SPIKE_EVERY == SPIKE_EVERY / 5).then(|| 5_000.25 + (i / SPIKE_EVERY) as f64)
+    (i % SPIKE_EVERY == SPIKE_EVERY / 5).then_some(5_000.25 + (i / SPIKE_EVERY) as f64)
 }
 
 /// Whether point `i` is a dip, and its value.
 pub fn dip_low(i: i64) -> Option<f64> {
-    (i % SPIKE_EVERY == 3 * SPIKE_EVERY / 5).then(|| 100.75 + (i / SPIKE_EVERY) as f64)
+    (i % SPIKE_EVERY == 3 * SPIKE_EVERY / 5).then_some(100.75 + (i / SPIKE_EVERY) as f64)
 }
 
 /// The value of point `i` (the same formula as the SQL below).
