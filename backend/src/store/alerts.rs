@@ -13,6 +13,7 @@ use perfwatch_core::view::CommitInfo;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use super::float_bind::nullable;
 use super::rows::{series_from_row, SERIES_COLUMNS};
 use super::{Store, WriteTx};
 use crate::error::{Result, StoreError};
@@ -825,7 +826,7 @@ async fn insert_alert(tx: &mut WriteTx, project_id: i64, a: &NewAlert, now: i64)
     .bind(a.after_median)
     .bind(a.relative_change)
     .bind(a.absolute_change)
-    .bind(a.p_value)
+    .bind(nullable(a.p_value))
     .bind(a.details.clone())
     .bind(now)
     .fetch_one(&mut **tx)
@@ -854,7 +855,7 @@ async fn update_alert(tx: &mut WriteTx, id: i64, a: &NewAlert, now: i64) -> Resu
     .bind(a.after_median)
     .bind(a.relative_change)
     .bind(a.absolute_change)
-    .bind(a.p_value)
+    .bind(nullable(a.p_value))
     .bind(now)
     .bind(a.kind.as_str())
     .bind(a.details.clone())

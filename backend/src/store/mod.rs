@@ -15,6 +15,7 @@ mod baseline;
 mod chart_read;
 mod chart_tiles;
 mod compare;
+mod float_bind;
 pub mod github;
 mod id_cache;
 mod ingest;
