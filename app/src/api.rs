@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use perfwatch_core::chart::{ChartQuery, SeriesChart};
-use perfwatch_core::view::{ProjectInfo, RunDetail, SeriesOverview};
+use perfwatch_core::view::{ProjectInfo, RunBrief, RunDetail, SeriesOverview};
 use serde::{Deserialize, Serialize};
 
 /// A project page's data.
@@ -15,6 +15,9 @@ pub struct ProjectOverview {
     /// Series with an untriaged or acknowledged alert.
     #[serde(default)]
     pub open_alert_series: Vec<i64>,
+    /// The newest runs, newest first, with their validity.
+    #[serde(default)]
+    pub recent_runs: Vec<RunBrief>,
 }
 
 #[cfg(feature = "ssr")]
@@ -61,11 +64,16 @@ pub async fn fetch_project_overview(slug: String) -> Result<ProjectOverview, Ser
         .series_with_open_alerts(project.id)
         .await
         .map_err(ctx::map_err)?;
+    let recent_runs = store
+        .recent_runs(project.id, 20)
+        .await
+        .map_err(ctx::map_err)?;
     Ok(ProjectOverview {
         project,
         series,
         branches,
         open_alert_series,
+        recent_runs,
     })
 }
 

@@ -122,6 +122,9 @@ pub struct JobPage {
     pub testbed: Option<String>,
     pub waits_for: Option<i64>,
     pub run_ids: Vec<i64>,
+    /// The job's runs the validity gate rejected: (run id, reason).
+    #[serde(default)]
+    pub invalid_runs: Vec<(i64, String)>,
     /// The job's Markdown report (shown as text).
     pub report: Option<String>,
     pub steps: Vec<StepView>,
@@ -416,6 +419,12 @@ pub async fn fetch_job_page(id: i64) -> Result<JobPage, ServerFnError> {
         (Some(i), Some(n)) => Some(format!("https://github.com/{}/pull/{n}", i.repo)),
         _ => None,
     };
+    let marks = store.run_marks(&j.run_ids).await.map_err(server::map_err)?;
+    let mut invalid_runs: Vec<(i64, String)> = marks
+        .into_iter()
+        .filter_map(|(id, m)| Some((id, m.invalid_reason?)))
+        .collect();
+    invalid_runs.sort_unstable();
     let compare_url = j.base_sha.as_ref().map(|b| {
         format!(
             "/projects/{slug}/compare?base=commit:{b}&head=commit:{}",
@@ -430,6 +439,7 @@ pub async fn fetch_job_page(id: i64) -> Result<JobPage, ServerFnError> {
         testbed: j.testbed.clone(),
         waits_for: j.waits_for,
         run_ids: j.run_ids.clone(),
+        invalid_runs,
         report: j.report.clone(),
         steps: server::steps(j.output.as_deref()),
         log: log.into_iter().map(server::line).collect(),

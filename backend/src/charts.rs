@@ -127,14 +127,21 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
             ));
         }
     }
-    // Shas only for the points drawn (at most MAX_CHART_POINTS a line).
+    // Shas and validity only for the points drawn (at most MAX_CHART_POINTS a line):
+    // the line reads come from the measurements table alone, which holds neither.
+    // Every drawn point is looked up, so downsampling or tiles never hide that a
+    // drawn point is invalid.
     let drawn: Vec<i64> = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.run_id))
+        .filter(|id| *id > 0)
         .collect();
-    let shas = store.run_shas(&drawn).await?;
+    let marks = store.run_marks(&drawn).await?;
     for p in lines.iter_mut().flat_map(|l| l.points.iter_mut()) {
-        p.sha = shas.get(&p.run_id).cloned();
+        if let Some(m) = marks.get(&p.run_id) {
+            p.sha = m.sha.clone();
+            p.invalid = m.invalid_reason.clone();
+        }
     }
     let raw_markers = store.markers(project.id, branch_id).await?;
     let markers = raw_markers
@@ -200,6 +207,7 @@ fn rollup_point(r: &perfwatch_core::rollup::Rollup) -> Point {
         mean: r.mean,
         min: r.min,
         max: r.max,
+        invalid_reason: None,
     }
 }
 
@@ -272,6 +280,7 @@ fn make_line(
                 sha: p.sha.clone(),
                 time: p.time,
                 n: p.n,
+                invalid: p.invalid_reason.clone(),
             })
         })
         .collect();

@@ -155,11 +155,7 @@ pub async fn resolve_side(
 
 /// Why a run is invalid, readable: the stored JSON array of reasons joined by `; `.
 pub fn invalid_reason_text(stored: &str) -> String {
-    match serde_json::from_str::<Vec<String>>(stored) {
-        Ok(v) if !v.is_empty() => v.join("; "),
-        Ok(_) => "marked invalid".to_string(),
-        Err(_) => stored.to_string(),
-    }
+    perfwatch_core::validity::reason_text(stored)
 }
 
 /// The runs of a side and their samples. Invalid runs (the load runner's validity gate)

@@ -4,13 +4,16 @@
 //! error naming the reason, never "no change". On SQLite and PostgreSQL.
 
 use perfwatch_backend::baseline::compare_run_to_baseline;
+use perfwatch_backend::charts::series_chart;
 use perfwatch_backend::comparison::compare;
 use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
 use perfwatch_backend::ingest::ingest_run;
+use perfwatch_backend::store::PointFilter;
 use perfwatch_backend::store::{IngestOptions, NewProject};
 use perfwatch_backend::testing::Db;
 use perfwatch_backend::{Store, StoreError};
 use perfwatch_core::alerts::{AlertFilter, AlertKind};
+use perfwatch_core::chart::ChartQuery;
 use perfwatch_core::comparison::{CompareSpec, SideSpec};
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::{json, Value};
@@ -42,6 +45,7 @@ on_both!(
     invalid_runs_with_a_huge_step_raise_no_alert,
     invalid_runs_do_not_move_a_comparison,
     the_baseline_of_a_run_skips_invalid_runs,
+    read_paths_carry_the_reason,
 );
 
 const REASON: &str = "achieved rate 150/s is under 95 % of the target 200/s";
@@ -258,4 +262,60 @@ async fn the_baseline_of_a_run_skips_invalid_runs(store: Store) {
         v.summary.improvements, 0,
         "the invalid 300 ms run is not the base"
     );
+}
+
+/// The run answer, the points, the chart, the run list and the run marks say which runs
+/// are invalid and why; valid runs carry no reason.
+async fn read_paths_carry_the_reason(store: Store) {
+    project(&store).await;
+    let good = submit(&store, 1, 100.0, true).await;
+    let bad = submit(&store, 2, 300.0, false).await;
+    let after = submit(&store, 3, 100.0, true).await;
+
+    let detail = store.run_detail(bad).await.unwrap();
+    assert_eq!(detail.invalid_reason.as_deref(), Some(REASON));
+    assert_eq!(store.run_detail(good).await.unwrap().invalid_reason, None);
+
+    let series = store
+        .list_series(store.project("load").await.unwrap().id)
+        .await
+        .unwrap();
+    let id = series[0].id;
+    let points = store.points(id, &PointFilter::default()).await.unwrap();
+    let why: Vec<(i64, Option<&str>)> = points
+        .iter()
+        .map(|p| (p.run_id, p.invalid_reason.as_deref()))
+        .collect();
+    assert_eq!(why, vec![(good, None), (bad, Some(REASON)), (after, None)]);
+
+    let chart = series_chart(&store, id, ChartQuery::default())
+        .await
+        .unwrap();
+    let drawn: Vec<(i64, Option<&str>)> = chart.lines[0]
+        .points
+        .iter()
+        .map(|p| (p.run_id, p.invalid.as_deref()))
+        .collect();
+    assert_eq!(
+        drawn,
+        vec![(good, None), (bad, Some(REASON)), (after, None)]
+    );
+
+    let project_id = store.project("load").await.unwrap().id;
+    let runs = store.recent_runs(project_id, 10).await.unwrap();
+    let listed: Vec<(i64, Option<&str>)> = runs
+        .iter()
+        .map(|r| (r.id, r.invalid_reason.as_deref()))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![(after, None), (bad, Some(REASON)), (good, None)],
+        "newest first"
+    );
+
+    let marks = store.run_marks(&[good, bad, 999_999]).await.unwrap();
+    assert_eq!(marks.len(), 2, "an unknown id is left out");
+    assert_eq!(marks[&bad].invalid_reason.as_deref(), Some(REASON));
+    assert_eq!(marks[&good].invalid_reason, None);
+    assert_eq!(marks[&bad].sha.as_deref(), Some(sha(2).as_str()));
 }

@@ -146,6 +146,11 @@ pub struct ChartPoint {
     pub sha: Option<String>,
     pub time: i64,
     pub n: i64,
+    /// Why the point's run is invalid, readable; `None` for a valid run. Invalid points
+    /// are drawn hollow and grey, apart from the line (they are not part of the series
+    /// detection sees).
+    #[serde(default)]
+    pub invalid: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

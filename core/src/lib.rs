@@ -20,6 +20,7 @@ pub mod rollup;
 pub mod summary;
 pub mod units;
 pub mod validate;
+pub mod validity;
 pub mod view;
 
 pub use model::*;

@@ -79,6 +79,11 @@ pub struct Point {
     pub mean: f64,
     pub min: f64,
     pub max: f64,
+    /// Why the run is invalid (the load runner's validity gate, `runs.invalid_reason`),
+    /// as readable text; `None` for a valid run. Invalid points are drawn apart from
+    /// the line and left out of detection and comparisons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_reason: Option<String>,
 }
 
 /// A release, deploy, infra change or note, placed on the timeline.
@@ -133,7 +138,27 @@ pub struct RunDetail {
     pub finished_at: Option<i64>,
     pub trigger: Option<String>,
     pub metadata: serde_json::Value,
+    /// Why the run is invalid (its metadata says `"valid": false`), the reasons joined
+    /// by `; `; `None` for a valid run. An invalid run is left out of detection,
+    /// baselines and comparisons.
+    #[serde(default)]
+    pub invalid_reason: Option<String>,
     pub measurements: Vec<MeasurementView>,
+}
+
+/// One row of a run list (a project's recent runs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunBrief {
+    pub id: i64,
+    pub branch: Option<String>,
+    pub sha: Option<String>,
+    pub testbed: String,
+    /// Milliseconds since the epoch.
+    pub started_at: i64,
+    /// Why the run is invalid, readable; `None` for a valid run.
+    #[serde(default)]
+    pub invalid_reason: Option<String>,
 }
 
 /// What a stored run submission answers.

@@ -205,6 +205,7 @@ mod tests {
             sha: None,
             time: 0,
             n: 1,
+            invalid: None,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use perfwatch_core::chart::{ChartLine, ChartQuery, SeriesChart, XMode};
+use perfwatch_core::chart::{ChartLine, ChartPoint, ChartQuery, SeriesChart, XMode};
 
 use super::labels::{lanes_used, layout, LANE_H};
 use super::scale::{nearest, nice_ticks, Frame, BOTTOM, HEIGHT, RIGHT, TICK_GAP, WIDTH};
@@ -46,9 +46,15 @@ fn hit(lines: &[ChartLine], frame: &Frame, sx: f64, sy: f64) -> Option<(usize, u
         .map(|(li, pi, _)| (li, pi))
 }
 
+/// The points that make up the line: invalid runs are drawn apart, as hollow grey
+/// markers, since detection and comparisons leave them out of the series.
+fn valid(l: &ChartLine) -> impl DoubleEndedIterator<Item = &ChartPoint> + Clone {
+    l.points.iter().filter(|p| p.invalid.is_none())
+}
+
 fn band_path(l: &ChartLine, f: &Frame) -> String {
     let mut d = String::new();
-    for (i, p) in l.points.iter().enumerate() {
+    for (i, p) in valid(l).enumerate() {
         d.push_str(&format!(
             "{}{:.1},{:.1} ",
             if i == 0 { "M" } else { "L" },
@@ -56,10 +62,12 @@ fn band_path(l: &ChartLine, f: &Frame) -> String {
             f.py(p.hi)
         ));
     }
-    for p in l.points.iter().rev() {
+    for p in valid(l).rev() {
         d.push_str(&format!("L{:.1},{:.1} ", f.px(p.x), f.py(p.lo)));
     }
-    d.push('Z');
+    if !d.is_empty() {
+        d.push('Z');
+    }
     d
 }
 
@@ -83,8 +91,7 @@ fn expected_path(band: &[(f64, f64, f64)], f: &Frame) -> String {
 }
 
 fn polyline(l: &ChartLine, f: &Frame) -> String {
-    l.points
-        .iter()
+    valid(l)
         .map(|p| format!("{:.1},{:.1}", f.px(p.x), f.py(p.y)))
         .collect::<Vec<_>>()
         .join(" ")
@@ -198,6 +205,9 @@ pub fn TrendChart(
                     <div>{p.sha.as_deref().map(short_sha).unwrap_or_else(|| "no commit".into())}</div>
                     <div>{datetime(p.time)}</div>
                     <div>{format!("n = {} · min {} · max {}", p.n, sig(p.lo), sig(p.hi))}</div>
+                    {p.invalid.clone().map(|why| view! {
+                        <div class="tt-invalid" data-testid="tooltip-invalid">{format!("Invalid run: {why}")}</div>
+                    })}
                     <div class="tt-line">{label}</div>
                 </div>
             }
@@ -339,16 +349,30 @@ pub fn TrendChart(
         .map(|(i, l)| {
             let color = COLORS[i % COLORS.len()];
             let dots = (l.points.len() <= 300).then(|| {
-                l.points
-                    .iter()
+                valid(l)
                     .map(|p| view! { <circle class="pt" cx=format!("{:.1}", frame.px(p.x)) cy=format!("{:.1}", frame.py(p.y)) r="2.5" fill=color /> })
                     .collect_view()
             });
+            // Invalid runs: always drawn (they are few), hollow and grey, with the
+            // reason as the marker's title.
+            let invalid = l
+                .points
+                .iter()
+                .filter_map(|p| p.invalid.as_ref().map(|why| (p, why)))
+                .map(|(p, why)| view! {
+                    <circle class="pt-invalid" data-testid="invalid-point" data-run=p.run_id data-reason=why.clone()
+                        cx=format!("{:.1}", frame.px(p.x)) cy=format!("{:.1}", frame.py(p.y)) r="4"
+                        fill="#ffffff" stroke="#9ca3af" stroke-width="1.8">
+                        <title>{format!("Run {} is invalid: {why}", p.run_id)}</title>
+                    </circle>
+                })
+                .collect_view();
             view! {
                 <g class="line" data-series=l.series_id>
                     <path class="band" d=band_path(l, &frame) fill=color />
                     <polyline class="median" points=polyline(l, &frame) stroke=color />
                     {dots}
+                    {invalid}
                 </g>
             }
         })
@@ -363,10 +387,16 @@ pub fn TrendChart(
             } else {
                 format!(" ({} points)", l.total_points)
             };
+            let invalid = l.points.iter().filter(|p| p.invalid.is_some()).count();
+            let invalid = (invalid > 0).then(|| view! {
+                <span class="legend-invalid" data-testid="legend-invalid">
+                    {format!(" · {invalid} invalid run{} (hollow grey, not on the line)", if invalid == 1 { "" } else { "s" })}
+                </span>
+            });
             view! {
                 <span class="legend-item">
                     <span class="swatch" style=format!("background:{}", COLORS[i % COLORS.len()])></span>
-                    {l.label.clone()}{shown}
+                    {l.label.clone()}{shown}{invalid}
                 </span>
             }
         })

@@ -206,7 +206,11 @@ fn job_view(
     });
     let links = view! {
         <p class="controls" data-testid="job-links">
-            {p.run_ids.iter().map(|r| view! { <a class="chip" href=format!("/runs/{r}")>{format!("Run {r}")}</a> }).collect_view()}
+            {p.run_ids.iter().map(|r| {
+                let why = p.invalid_runs.iter().find(|(id, _)| id == r).map(|(_, w)| w.clone());
+                let tag = why.map(|w| view! { " "{super::run_list::invalid_tag(&w)} });
+                view! { <a class="chip" data-run=*r href=format!("/runs/{r}")>{format!("Run {r}")}{tag}</a> }
+            }).collect_view()}
             {p.compare_url.clone().map(|u| view! { <a class="chip" data-testid="compare-link" href=u>"Compare with base"</a> })}
             {p.pr_url.clone().map(|u| view! { <a class="chip" href=u>"Pull request on GitHub"</a> })}
         </p>

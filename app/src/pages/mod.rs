@@ -19,6 +19,7 @@ pub mod queue;
 pub mod release_trend;
 pub mod releases;
 pub mod run;
+pub mod run_list;
 pub mod series;
 pub mod series_filter;
 

@@ -151,6 +151,7 @@ pub fn ProjectPage() -> impl IntoView {
                                 let only = q.get("open").is_some_and(|v| v == "1");
                                 series_list(&o2, &text, only)
                             }}
+                            {super::run_list::recent_runs(&o.recent_runs)}
                         }.into_any()
                     }
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),

@@ -35,9 +35,19 @@ pub fn RunPage() -> impl IntoView {
                                     <span class="muted">{format!(" {} {}", c.author.clone().unwrap_or_default(), c.time.map(datetime).unwrap_or_default())}</span></dd>
                             }
                         });
+                        // An invalid run is stored and shown, but decides nothing: say so
+                        // before its numbers, so nobody reads them as a regression.
+                        let banner = r.invalid_reason.clone().map(|why| view! {
+                            <div class="banner invalid-run" role="alert" data-testid="invalid-banner">
+                                <strong>"Invalid run"</strong>
+                                <p data-testid="invalid-reason">{why}</p>
+                                <p class="muted">"This run is left out of change detection, threshold rules, baselines and comparisons. Its measurements are kept and shown below."</p>
+                            </div>
+                        });
                         view! {
                             <Title text=format!("Run {} · perfwatch", r.id) />
                             <h1>{format!("Run {}", r.id)}</h1>
+                            {banner}
                             <dl class="facts">
                                 <dt>"Project"</dt><dd><a href=format!("/projects/{}", r.project)>{r.project.clone()}</a></dd>
                                 <dt>"Branch"</dt><dd>{r.branch.clone().unwrap_or_else(|| "—".into())}</dd>

@@ -237,5 +237,8 @@ pub(super) fn point(r: &AnyRow) -> Result<Point> {
         mean: r.try_get(5)?,
         min: r.try_get(6)?,
         max: r.try_get(7)?,
+        // Filled for the drawn points only (`Store::run_marks`): the measurements
+        // table does not hold it.
+        invalid_reason: None,
     })
 }

@@ -31,6 +31,7 @@ mod queue_read;
 mod read;
 pub mod rollups;
 mod rows;
+pub mod run_marks;
 pub(crate) mod sessions;
 pub(crate) mod testing;
 pub(crate) mod tickets;

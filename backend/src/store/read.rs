@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use perfwatch_core::validity::reason_text;
 use perfwatch_core::view::{
     CommitInfo, MeasurementView, Point, RunDetail, SeriesInfo, SeriesOverview,
 };
@@ -124,7 +125,7 @@ impl Store {
         self.read_points(series_id, f, true).await
     }
 
-    /// Like [`Store::points`] without the commit sha and branch name: charts read every
+    /// Like [`Store::points`] without the commit sha, branch name and validity: charts read every
     /// point of a long series but show shas only for the few thousand they draw, and the
     /// text columns and their joins are most of the cost (see docs/benchmarks.md).
     pub async fn points_without_commits(
@@ -166,7 +167,8 @@ impl Store {
         // only when asked for.
         let mut sql = if with_commits {
             String::from(
-                "SELECT m.run_id, m.ord, m.started_at, c.sha, b.name, m.n, m.median, m.mean, m.min, m.max
+                "SELECT m.run_id, m.ord, m.started_at, c.sha, b.name, m.n, m.median, m.mean, m.min, m.max,
+                        r.invalid_reason AS invalid_reason
                  FROM measurements m JOIN runs r ON r.id = m.run_id
                  LEFT JOIN commits c ON c.id = r.commit_id
                  LEFT JOIN branches b ON b.id = m.branch_id
@@ -213,6 +215,13 @@ impl Store {
                     mean: r.try_get(7)?,
                     min: r.try_get(8)?,
                     max: r.try_get(9)?,
+                    invalid_reason: if with_commits {
+                        r.try_get::<Option<String>, _>("invalid_reason")?
+                            .as_deref()
+                            .map(reason_text)
+                    } else {
+                        None
+                    },
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -223,7 +232,8 @@ impl Store {
     pub async fn run_detail(&self, run_id: i64) -> Result<RunDetail> {
         let row = sqlx::query(
             "SELECT r.id, p.slug, b.name, c.sha, c.parent_sha, c.author, c.message, c.committed_at,
-                    t.name, r.run_key, r.started_at, r.finished_at, r.trigger_kind, r.metadata, p.repo_url
+                    t.name, r.run_key, r.started_at, r.finished_at, r.trigger_kind, r.metadata, p.repo_url,
+                    r.invalid_reason AS invalid_reason
              FROM runs r JOIN projects p ON p.id = r.project_id
              JOIN testbeds t ON t.id = r.testbed_id
              LEFT JOIN branches b ON b.id = r.branch_id
@@ -287,6 +297,10 @@ impl Store {
             finished_at: row.try_get(11)?,
             trigger: row.try_get(12)?,
             metadata: serde_json::from_str(&metadata)?,
+            invalid_reason: row
+                .try_get::<Option<String>, _>("invalid_reason")?
+                .as_deref()
+                .map(reason_text),
             measurements,
         })
     }

@@ -18,6 +18,8 @@ const COLORS: [RGBColor; 5] = [
     RGBColor(219, 39, 119),
 ];
 const MARKER: RGBColor = RGBColor(124, 58, 237);
+/// Invalid runs (the validity gate): hollow grey circles, apart from the line.
+pub const INVALID: RGBColor = RGBColor(156, 163, 175);
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -60,8 +62,9 @@ pub fn render_png(c: &SeriesChart, w: u32, h: u32) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Draws the chart's lines (medians), a legend when there are several, and markers
-/// as vertical lines, on any plotters backend.
+/// Draws the chart's lines (medians of valid runs), invalid runs as hollow grey
+/// circles, a legend when there are several lines, and markers as vertical lines, on
+/// any plotters backend.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     c: &SeriesChart,
@@ -116,14 +119,27 @@ pub fn draw<DB: DrawingBackend>(
     }
     for (i, line) in c.lines.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
+        // The line joins valid runs only: detection and comparisons leave invalid
+        // runs out, so the chart shows them apart.
         chart
             .draw_series(LineSeries::new(
-                line.points.iter().map(|p| (p.x, p.y)),
+                line.points
+                    .iter()
+                    .filter(|p| p.invalid.is_none())
+                    .map(|p| (p.x, p.y)),
                 color.stroke_width(2),
             ))
             .map_err(err)?
             .label(line.label.clone())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color));
+        chart
+            .draw_series(
+                line.points
+                    .iter()
+                    .filter(|p| p.invalid.is_some())
+                    .map(|p| Circle::new((p.x, p.y), 4, INVALID.stroke_width(2))),
+            )
+            .map_err(err)?;
     }
     if c.lines.len() > 1 {
         chart
