@@ -14,9 +14,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::deseason::detect_production;
+use crate::deseason::detect_production_with;
+use crate::holidays::Holidays;
 use crate::rng::Rng;
-use crate::seasonal::{deploy_verdict, DeployVerdictKind, SeasonalConfig};
+use crate::seasonal::{deploy_verdict_with, DeployVerdictKind, SeasonalConfig, VerdictContext};
 use crate::{DetectConfig, Detection};
 
 /// A change point counts as near a deploy when it starts within this long after it…
@@ -76,12 +77,19 @@ pub struct BacktestSettings {
     /// Random non-deploy moments judged (default [`DEFAULT_PROBES`]).
     pub probes: usize,
     pub seed: u64,
+    /// The project's holidays: verdicts and detection know them, and no probe is drawn
+    /// whose window or level window touches one (a holiday is not a random normal hour).
+    pub holidays: Holidays,
 }
 
 /// Backtests `points` (time ms, value) with deploy times `deploys`. Never panics: empty
 /// or non-finite input gives an empty report.
 pub fn backtest(points: &[(i64, f64)], deploys: &[i64], set: &BacktestSettings) -> Backtest {
     let (from, to, cfg, probes) = (set.from, set.to, &set.seasonal, set.probes);
+    let ctx = VerdictContext {
+        holidays: Some(&set.holidays),
+        past_deploys: &[],
+    };
     let mut pts: Vec<(i64, f64)> = points.iter().copied().filter(|p| p.1.is_finite()).collect();
     pts.sort_by_key(|p| p.0);
     let in_period: Vec<i64> = deploys
@@ -93,7 +101,7 @@ pub fn backtest(points: &[(i64, f64)], deploys: &[i64], set: &BacktestSettings) 
     let outcomes: Vec<DeployOutcome> = in_period
         .iter()
         .map(|&d| {
-            let v = deploy_verdict(&pts, d, cfg);
+            let v = deploy_verdict_with(&pts, d, cfg, &ctx);
             DeployOutcome {
                 time: d,
                 verdict: v.verdict,
@@ -119,8 +127,16 @@ pub fn backtest(points: &[(i64, f64)], deploys: &[i64], set: &BacktestSettings) 
             if deploys.iter().any(|d| (t - d).abs() < window) {
                 continue;
             }
+            let span_start = t.saturating_sub(cfg.level_ms.max(0));
+            if set
+                .holidays
+                .touching(span_start, t.saturating_add(window), cfg.tz)
+                .is_some()
+            {
+                continue;
+            }
             drawn += 1;
-            let v = deploy_verdict(&pts, t, cfg);
+            let v = deploy_verdict_with(&pts, t, cfg, &ctx);
             if matches!(
                 v.verdict,
                 DeployVerdictKind::NoData | DeployVerdictKind::Inconclusive
@@ -136,7 +152,7 @@ pub fn backtest(points: &[(i64, f64)], deploys: &[i64], set: &BacktestSettings) 
     let upto: Vec<(i64, f64)> = pts.iter().copied().filter(|p| p.0 < to).collect();
     let (mut near, mut elsewhere, mut at) = (0, 0, Vec::new());
     if let Ok((_, Detection::Done { change_points, .. })) =
-        detect_production(&upto, cfg.tz, &set.detect)
+        detect_production_with(&upto, cfg.tz, &set.holidays, &set.detect)
     {
         for cp in change_points {
             let Some(&(t, _)) = upto.get(cp.index) else {

@@ -21,9 +21,18 @@
 //!
 //! A lasting 15 % drop stays a 15 % step in the adjusted series; the nightly dip, the
 //! weekend and a daylight-saving change (slots are local hours) do not appear in it.
-//! Holidays are not modelled: a one-day drop stays in the adjusted series.
+//!
+//! **Holidays** ([`deseasonalize_with`], the project's calendar): buckets on a holiday
+//! (local date) are left out of the levels and the seasonal factors, and each holiday
+//! point's adjusted value is replaced by the level of its bucket — the seasonal
+//! expectation with the cycle removed. Replaced rather than dropped: change points index
+//! the input points (the alert pipeline maps them back to runs and times), so the input
+//! keeps its length; a replaced point carries no information either way, so a one-day
+//! holiday drop is neither a drop nor a recovery (not two changes), while a lasting shift
+//! that starts on a holiday is seen from the next normal day on.
 
 use crate::calendar::{day_of_week, hour_of_day, hour_of_week, Tz};
+use crate::holidays::Holidays;
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
@@ -135,12 +144,24 @@ struct Bucket {
     t: i64,
     mean: f64,
     slot: usize,
+    /// On a holiday of the calendar.
+    holiday: bool,
 }
 
 /// Removes the daily or weekly cycle of `points` (time ms, value; finite values, any
 /// order) in timezone `tz`. None when the points carry no cycle that can be estimated
 /// (too short, too sparse, non-finite values) — then detect on the raw values.
 pub fn deseasonalize(points: &[(i64, f64)], tz: Tz) -> Option<Deseasoned> {
+    deseasonalize_with(points, tz, &Holidays::default())
+}
+
+/// [`deseasonalize`] with a holiday calendar: holiday buckets shape neither the level nor
+/// the factors, and holiday points are replaced by their bucket's level (module docs).
+pub fn deseasonalize_with(
+    points: &[(i64, f64)],
+    tz: Tz,
+    holidays: &Holidays,
+) -> Option<Deseasoned> {
     if points.iter().any(|p| !p.1.is_finite()) {
         return None;
     }
@@ -166,6 +187,8 @@ pub fn deseasonalize(points: &[(i64, f64)], tz: Tz) -> Option<Deseasoned> {
             t,
             mean,
             slot: cycle.slot(t, tz)?,
+            // A daily bucket starts at UTC midnight: judge it by its middle.
+            holiday: holidays.at(t.saturating_add(width / 2), tz).is_some(),
         });
     }
 
@@ -180,14 +203,22 @@ pub fn deseasonalize(points: &[(i64, f64)], tz: Tz) -> Option<Deseasoned> {
         while hi < buckets.len() && buckets[hi].t < b.t + half {
             hi += 1;
         }
-        let mut w: Vec<f64> = buckets[lo..hi].iter().map(|x| x.mean).collect();
+        let mut w: Vec<f64> = buckets[lo..hi]
+            .iter()
+            .filter(|x| !x.holiday)
+            .map(|x| x.mean)
+            .collect();
+        if w.is_empty() {
+            // Nothing but holidays around: their own median is all there is.
+            w = buckets[lo..hi].iter().map(|x| x.mean).collect();
+        }
         levels.push(median(&mut w)?);
     }
 
     let multiplicative = buckets.iter().all(|b| b.mean > 0.0) && levels.iter().all(|l| *l > 0.0);
     let slots = cycle.slots();
     let mut per_slot: Vec<Vec<f64>> = vec![Vec::new(); slots];
-    for (b, l) in buckets.iter().zip(&levels) {
+    for (b, l) in buckets.iter().zip(&levels).filter(|(b, _)| !b.holiday) {
         let r = if multiplicative {
             b.mean / l
         } else {
@@ -225,9 +256,20 @@ pub fn deseasonalize(points: &[(i64, f64)], tz: Tz) -> Option<Deseasoned> {
 
     let mut seasonal = Vec::with_capacity(points.len());
     let mut adjusted = Vec::with_capacity(points.len());
+    // Level of each holiday bucket, by bucket key.
+    let holiday_level: std::collections::HashMap<i64, f64> = buckets
+        .iter()
+        .zip(&levels)
+        .filter(|(b, _)| b.holiday)
+        .map(|(b, l)| (b.t.div_euclid(width), *l))
+        .collect();
     for &(t, v) in points {
         let s = season[cycle.slot(t, tz)?];
-        let a = if multiplicative { v / s } else { v - s };
+        let a = match holiday_level.get(&t.div_euclid(width)) {
+            Some(l) => *l,
+            None if multiplicative => v / s,
+            None => v - s,
+        };
         if !a.is_finite() {
             return None;
         }
@@ -293,9 +335,20 @@ pub fn detect_production(
     tz: Tz,
     base: &crate::DetectConfig,
 ) -> Result<(Option<Cycle>, crate::Detection), crate::DetectError> {
+    detect_production_with(points, tz, &Holidays::default(), base)
+}
+
+/// [`detect_production`] with the project's holidays: holiday points are replaced by the
+/// seasonal expectation before detection ([`deseasonalize_with`]).
+pub fn detect_production_with(
+    points: &[(i64, f64)],
+    tz: Tz,
+    holidays: &Holidays,
+    base: &crate::DetectConfig,
+) -> Result<(Option<Cycle>, crate::Detection), crate::DetectError> {
     let times: Vec<i64> = points.iter().map(|p| p.0).collect();
     let cfg = production_config(base, median_spacing(&times));
-    match deseasonalize(points, tz) {
+    match deseasonalize_with(points, tz, holidays) {
         Some(d) => Ok((Some(d.cycle), crate::detect(&d.adjusted, &cfg)?)),
         // Without two days of sub-daily points (three weeks of daily ones) the cycle is
         // unknown, and on raw values the first night would look like a drop: wait.

@@ -25,6 +25,7 @@ mod energy;
 pub mod fdr;
 mod fenwick;
 mod gaps;
+pub mod holidays;
 mod incremental;
 mod ranks;
 pub mod rng;

@@ -114,6 +114,58 @@ pub struct DeployVerdict {
     pub weeks_used: usize,
     /// One sentence: why this verdict.
     pub reason: String,
+    /// Past weeks left out because their window or level window touches a holiday (each
+    /// is replaced by the week before it).
+    #[serde(default)]
+    pub holiday_weeks_skipped: usize,
+    /// The holiday the deploy's window or level window falls on; then the expectation
+    /// comes from past holidays at the same local hours, not from normal weeks.
+    #[serde(default)]
+    pub holiday: Option<String>,
+    /// How this change compares with the metric's changes at the service's past deploys.
+    #[serde(default)]
+    pub past_deploys: Option<PastDeployRank>,
+}
+
+/// The change at this deploy against the changes at the series' past deploys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PastDeployRank {
+    /// Past deploys whose |change| was smaller than this one's.
+    pub larger_than: usize,
+    /// Past deploys compared (at most [`MAX_PAST_DEPLOYS`]).
+    pub of: usize,
+    /// Robust spread (σ of the log-ratio, as a ±95 % half-width in %) of the past
+    /// deploys' changes; None under [`MIN_PAST_DEPLOYS`].
+    pub spread_pct: Option<f64>,
+    /// Whether that spread, wider than the week-to-week variation, set the interval and p.
+    pub sets_sigma: bool,
+}
+
+/// Past deploys compared with (the newest ones).
+pub const MAX_PAST_DEPLOYS: usize = 20;
+/// Past deploys needed before their spread is used as a second σ.
+pub const MIN_PAST_DEPLOYS: usize = 5;
+/// Past holidays compared with a deploy on a holiday (the newest ones).
+pub const MAX_PAST_HOLIDAYS: usize = 10;
+
+/// What a verdict knows beyond the points: the project's holidays and the metric's
+/// deviations at the service's past deploys.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VerdictContext<'a> {
+    pub holidays: Option<&'a crate::holidays::Holidays>,
+    /// `ln(observed / expected)` at past deploys of this series ([`deviation`]), newest
+    /// first; the first [`MAX_PAST_DEPLOYS`] are used.
+    pub past_deploys: &'a [f64],
+}
+
+/// The log-ratio `ln(observed / expected)` of a verdict, when both are > 0: what the
+/// next deploy's verdict compares itself with.
+pub fn deviation(v: &DeployVerdict) -> Option<f64> {
+    match (v.observed, v.expected) {
+        (Some(o), Some(e)) if o > 0.0 && e > 0.0 => Some(o.ln() - e.ln()).filter(|x| x.is_finite()),
+        _ => None,
+    }
 }
 
 /// Finite points sorted by time.
@@ -269,6 +321,7 @@ fn level_scale(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     }
 }
 
+#[derive(Clone)]
 struct Week {
     /// Median of the week's window.
     m: f64,
@@ -277,11 +330,63 @@ struct Week {
 }
 
 /// `points`: (time ms since the epoch, value), any order, may have gaps; `deploy_ms`: the marker's time.
+/// No holidays, no past deploys: [`deploy_verdict_with`] with an empty context.
 pub fn deploy_verdict(
     points: &[(i64, f64)],
     deploy_ms: i64,
     cfg: &SeasonalConfig,
 ) -> DeployVerdict {
+    deploy_verdict_with(points, deploy_ms, cfg, &VerdictContext::default())
+}
+
+/// The window and level medians of the past holidays at the same local hours as the
+/// deploy, which falls on (or next to) holiday `date` named `name`: holidays of the same
+/// name when any has data, else any holiday; the newest [`MAX_PAST_HOLIDAYS`]. Each must
+/// end before the deploy's level window starts.
+fn past_holidays(
+    s: &Sorted,
+    cal: &crate::holidays::Holidays,
+    deploy_ms: i64,
+    date: chrono::NaiveDate,
+    name: &str,
+    cfg: &SeasonalConfig,
+) -> Vec<(Week, String)> {
+    let (window, level) = (cfg.window_ms as i128, cfg.level_ms as i128);
+    let current_start = deploy_ms as i128 - level.max(0);
+    let mut found = Vec::new();
+    for (past, past_name) in cal.before(date) {
+        let Some(t) = crate::holidays::Holidays::same_local_time(deploy_ms, date, past, cfg.tz)
+        else {
+            continue;
+        };
+        let t = t as i128;
+        if t + window.max(0) > current_start {
+            continue; // overlaps the deploy's own span (a holiday the day before)
+        }
+        if let (Some(m), Some(l)) = (s.median_in(t, t + window), s.median_in(t - level, t)) {
+            found.push((Week { m, level: l }, past_name.to_string(), past));
+        }
+    }
+    let same: Vec<_> = found.iter().filter(|w| w.1 == name).cloned().collect();
+    let chosen = if same.is_empty() { found } else { same };
+    chosen
+        .into_iter()
+        .take(MAX_PAST_HOLIDAYS)
+        // Parentheses would end the basis that `with_adjusted_p` reads back.
+        .map(|(w, n, d)| (w, format!("{} {d}", n.replace(['(', ')'], ""))))
+        .collect()
+}
+
+/// [`deploy_verdict`] knowing the project's holidays and the metric's past deploys
+/// ([`VerdictContext`]).
+pub fn deploy_verdict_with(
+    points: &[(i64, f64)],
+    deploy_ms: i64,
+    cfg: &SeasonalConfig,
+    ctx: &VerdictContext,
+) -> DeployVerdict {
+    let no_holidays = crate::holidays::Holidays::default();
+    let cal = ctx.holidays.unwrap_or(&no_holidays);
     let s = Sorted::new(points);
     let d = deploy_ms as i128;
     let window = cfg.window_ms as i128;
@@ -290,9 +395,24 @@ pub fn deploy_verdict(
     let level_now = s.median_in(d - level, d);
     let earliest = s.t.first().map(|&t| t as i128);
     let tol = s.half_spacing();
+    // Does a holiday touch `[start − level, start + window)`?
+    let touches = |start: i128| -> Option<(chrono::NaiveDate, String)> {
+        let clamp = |x: i128| x.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        cal.touching(
+            clamp(start - level.max(0)),
+            clamp(start + window.max(0)),
+            cfg.tz,
+        )
+        .map(|(d, n)| (d, n.to_string()))
+    };
+    let deploy_holiday = touches(d);
 
     let mut weeks: Vec<Week> = Vec::new();
-    for k in 1..=cfg.weeks.min(MAX_WEEKS) {
+    let mut skipped = 0usize;
+    let mut k = 0usize;
+    // A week left out for a holiday is replaced by the week before it.
+    while k < (cfg.weeks.min(MAX_WEEKS) + skipped).min(MAX_WEEKS) {
+        k += 1;
         let Some(shifted) = crate::calendar::weeks_before(deploy_ms, k as i64, cfg.tz) else {
             break; // out of the calendar's range: so are all older weeks
         };
@@ -300,6 +420,10 @@ pub fn deploy_verdict(
         match earliest {
             Some(e) if shifted + window.max(0) > e => {}
             _ => break, // this week and all older ones are before the first point
+        }
+        if touches(shifted).is_some() {
+            skipped += 1;
+            continue;
         }
         let (Some(m), Some(l)) = (
             s.median_in(shifted, shifted + window),
@@ -334,20 +458,20 @@ pub fn deploy_verdict(
             None
         }
     };
-    let mut expected_k = Vec::new();
-    let mut scales = Vec::new();
-    let mut used: Vec<&Week> = Vec::new();
-    for w in &weeks {
-        let sc = scale_of(w);
-        let e = w.m * sc.unwrap_or(1.0);
-        let e = if e.is_finite() { e } else { w.m };
-        expected_k.push(e);
-        scales.push(sc.unwrap_or(1.0));
-        used.push(w);
-    }
+    let expect_from = |ws: &[Week]| -> (Option<f64>, Option<f64>) {
+        let mut expected_k = Vec::new();
+        let mut scales = Vec::new();
+        for w in ws {
+            let sc = scale_of(w);
+            let e = w.m * sc.unwrap_or(1.0);
+            expected_k.push(if e.is_finite() { e } else { w.m });
+            scales.push(sc.unwrap_or(1.0));
+        }
+        (median(expected_k), median(scales))
+    };
+    let used: Vec<&Week> = weeks.iter().collect();
     let weeks_used = used.len();
-    let expected = median(expected_k);
-    let median_scale = median(scales);
+    let (week_expected, week_scale) = expect_from(&weeks);
 
     // Leave-one-out log-ratios.
     let mut loo = Vec::new();
@@ -380,13 +504,51 @@ pub fn deploy_verdict(
             }
         }
     }
-    let sigma = robust_sigma(&loo);
+    let mut sigma = robust_sigma(&loo);
 
-    let basis = Basis {
-        weeks_used,
-        scaled,
-        median_scale,
-        level_ms: cfg.level_ms,
+    // A deploy on a holiday: the expectation comes from past holidays instead.
+    let holidays_used = deploy_holiday
+        .as_ref()
+        .map(|(date, name)| past_holidays(&s, cal, deploy_ms, *date, name, cfg));
+    let (expected, basis) = match &holidays_used {
+        None => (
+            week_expected,
+            Basis {
+                weeks_used,
+                scaled,
+                median_scale: week_scale,
+                level_ms: cfg.level_ms,
+            }
+            .describe(),
+        ),
+        Some(hs) => {
+            let ws: Vec<Week> = hs.iter().map(|h| h.0.clone()).collect();
+            let (e, sc) = expect_from(&ws);
+            // The expectation rests on n holidays, each as noisy as a week: its own
+            // error adds to the deploy's (σ × √(1 + 1/n)).
+            if !hs.is_empty() {
+                sigma = sigma.map(|x| x * (1.0 + 1.0 / hs.len() as f64).sqrt());
+            }
+            let names: Vec<&str> = hs.iter().map(|h| h.1.as_str()).collect();
+            let scaling = match (scaled, sc) {
+                (true, Some(x)) => {
+                    format!("scaled ×{} by the level before the deploy", fmt_scale(x))
+                }
+                _ => format!(
+                    "unscaled: no level in the {} before the deploy",
+                    fmt_duration(cfg.level_ms)
+                ),
+            };
+            (
+                e,
+                format!(
+                    "same hours of {} past holiday{}: {}, {scaling}",
+                    hs.len(),
+                    if hs.len() == 1 { "" } else { "s" },
+                    names.join(", ")
+                ),
+            )
+        }
     };
 
     let mut v = DeployVerdict {
@@ -399,6 +561,9 @@ pub fn deploy_verdict(
         p_value: None,
         weeks_used,
         reason: String::new(),
+        holiday_weeks_skipped: skipped,
+        holiday: deploy_holiday.as_ref().map(|h| h.1.clone()),
+        past_deploys: None,
     };
 
     let Some(obs) = observed else {
@@ -409,6 +574,17 @@ pub fn deploy_verdict(
         );
         return v;
     };
+    if let (Some((date, name)), Some(hs)) = (&deploy_holiday, &holidays_used) {
+        if hs.is_empty() {
+            v.expected = None;
+            v.reason = format!(
+                "the deploy's hours fall on the holiday {name} ({date}) and the history holds \
+                 no past holiday with data at the same hours; a holiday is not judged against \
+                 normal weeks"
+            );
+            return v;
+        }
+    }
     let Some(exp) = expected else {
         v.reason = "no past week has data at the same hours of the week and in its level window; \
                     no seasonal expectation"
@@ -417,9 +593,8 @@ pub fn deploy_verdict(
     };
     if exp <= 0.0 {
         v.reason = format!(
-            "the expected value is {} ({}); a relative change is undefined",
+            "the expected value is {} ({basis}); a relative change is undefined",
             fmt_num(exp),
-            basis.describe()
         );
         return v;
     }
@@ -437,25 +612,53 @@ pub fn deploy_verdict(
     };
     v.change_pct = Some(change);
 
+    // This change against the changes at past deploys.
+    let past: Vec<f64> = ctx
+        .past_deploys
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .take(MAX_PAST_DEPLOYS)
+        .collect();
+    let past_sigma = if past.len() >= MIN_PAST_DEPLOYS {
+        robust_sigma(&past)
+    } else {
+        None
+    };
+    if !past.is_empty() {
+        v.past_deploys = Some(PastDeployRank {
+            larger_than: past.iter().filter(|x| x.abs() < lr.abs()).count(),
+            of: past.len(),
+            spread_pct: past_sigma.map(|s| (1.96 * s).exp_m1() * 100.0),
+            sets_sigma: false,
+        });
+    }
+
     if weeks_used < 2 {
         v.reason = format!(
-            "{} the expected {} ({}); at least 2 past weeks are needed for a verdict",
+            "{} the expected {} ({basis}); at least 2 past weeks are needed for a verdict",
             fmt_change(change),
             fmt_num(exp),
-            basis.describe()
         );
         return v;
     }
-    let Some(sigma) = sigma else {
+    let Some(mut sigma) = sigma else {
         v.reason = format!(
-            "{} the expected {} ({}); the week-to-week variation needs at least 3 past weeks \
-             with data",
+            "{} the expected {} ({basis}); the week-to-week variation needs at least 3 past \
+             weeks with data",
             fmt_change(change),
             fmt_num(exp),
-            basis.describe()
         );
         return v;
     };
+    // Two estimates of the normal variation: the week-to-week one (from few weeks, often
+    // too small) and the spread at past deploys; the wider one is used.
+    if let (Some(ps), Some(r)) = (past_sigma, v.past_deploys.as_mut()) {
+        if ps > sigma {
+            sigma = ps;
+            r.sets_sigma = true;
+        }
+    }
 
     let (low, high) = if lr.is_finite() {
         (
@@ -470,7 +673,7 @@ pub fn deploy_verdict(
     let p = normal_two_sided_p(lr / sigma);
     v.p_value = Some(p);
     let variation = (1.96 * sigma).exp_m1() * 100.0;
-    decide(&mut v, p, cfg, &basis.describe(), variation);
+    decide(&mut v, p, cfg, &basis, variation);
     v
 }
 
@@ -532,17 +735,33 @@ fn decide(v: &mut DeployVerdict, p: f64, cfg: &SeasonalConfig, basis: &str, vari
     };
     let significant = p < cfg.alpha;
     let big = change.abs() >= cfg.min_effect_pct;
-    let var = if variation.is_finite() {
-        format!("; the weekly variation is ±{} %", fmt_pct(variation))
-    } else {
+    let from_past = v.past_deploys.as_ref().is_some_and(|r| r.sets_sigma);
+    let var = if !variation.is_finite() {
         String::new()
+    } else if from_past {
+        format!(
+            "; the variation at past deploys is ±{} % (wider than week to week)",
+            fmt_pct(variation)
+        )
+    } else {
+        format!("; the weekly variation is ±{} %", fmt_pct(variation))
+    };
+    let rank = match &v.past_deploys {
+        Some(r) => format!(
+            "; larger than {} of the last {} deploy{}",
+            r.larger_than,
+            r.of,
+            if r.of == 1 { "" } else { "s" }
+        ),
+        None => String::new(),
     };
     let head = format!(
-        "{} the expected {} ({}){}",
+        "{} the expected {} ({}){}{}",
         fmt_change(change),
         fmt_num(exp),
         basis,
-        var
+        var,
+        rank
     );
     if significant && big {
         v.verdict = if change > 0.0 {
@@ -798,6 +1017,9 @@ mod tests {
             p_value: Some(0.01),
             weeks_used: 4,
             reason: "27.2 % below the expected 412 (same hours of the last 4 weeks, scaled ×1.03 by the level before the deploy); p = 0.010".into(),
+            holiday_weeks_skipped: 0,
+            holiday: None,
+            past_deploys: None,
         };
         let a = with_adjusted_p(&v, 0.2, &cfg);
         assert_eq!(a.verdict, DeployVerdictKind::Pass, "{a:?}");

@@ -159,6 +159,9 @@ fn adjusted_p_turns_a_lower_into_a_pass() {
         reason: "27.2 % below the expected 412 (same hours of the last 4 weeks, scaled ×1.03 \
                  by the level before the deploy); the weekly variation is ±9 %; p = 0.010"
             .into(),
+        holiday_weeks_skipped: 0,
+        holiday: None,
+        past_deploys: None,
     };
     let a = with_adjusted_p(&v, 0.2, &cfg);
     assert_eq!(a.verdict, DeployVerdictKind::Pass, "{a:?}");

@@ -205,6 +205,7 @@ fn backtest_counts_flagged_deploys_and_alarms_elsewhere() {
             detect: DetectConfig::default(),
             probes: DEFAULT_PROBES,
             seed: 7,
+            holidays: Default::default(),
         };
         let b = backtest(&c.points, &deploys, &set);
         println!(
@@ -234,6 +235,7 @@ fn backtest_counts_flagged_deploys_and_alarms_elsewhere() {
             detect: DetectConfig::default(),
             probes: 10,
             seed: 1,
+            holidays: Default::default(),
         },
     );
     assert_eq!(empty.false_alarm_rate, None);
