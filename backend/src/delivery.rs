@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::error::StoreError;
 use crate::notify::{hmac_sha256_hex, Event};
 use crate::queue::{kinds, Handler, HandlerFuture, JobFailure, Lease, Outcome, Queue};
+use crate::secrets::SealKey;
 use crate::store::queue::Finish;
 use crate::store::{AttemptRecord, DeliveryTarget};
 use crate::Store;
@@ -29,6 +30,8 @@ pub struct DeliveryHandler {
     /// Base URL of links in messages.
     pub base: String,
     pub timeout: Duration,
+    /// Opens the subscriptions' sealed signing secrets.
+    pub seal: SealKey,
 }
 
 /// What one attempt came to.
@@ -75,7 +78,12 @@ impl DeliveryHandler {
             }
             Err(e) => return Sent::unsendable(format!("the event does not render: {e}")),
         };
-        let sig = hmac_sha256_hex(t.secret.as_bytes(), body.as_bytes());
+        // A key that cannot open the secret will not open it next time either.
+        let secret = match self.seal.open_tagged(&t.secret, "webhook signing secret") {
+            Ok(s) => s,
+            Err(e) => return Sent::unsendable(e.to_string()),
+        };
+        let sig = hmac_sha256_hex(secret.as_bytes(), body.as_bytes());
         let sent = self
             .client
             .post(&t.url)

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::accounts::{Actor, Right};
 use crate::baseline::RunVerdict;
 use crate::error::{Result, StoreError};
+use crate::secrets::SealKey;
 use crate::store::notifications::{NewWebhook, WebhookFormat};
 use crate::Store;
 
@@ -384,9 +385,12 @@ fn valid_events(events: &[String]) -> Result<Vec<String>> {
 }
 
 /// Subscribes a URL to a project's events (admins only); returns the id and the
-/// signing secret.
+/// signing secret. The secret is stored sealed with `seal` (it must be recovered to
+/// sign, so it cannot be hashed) and shown only in this answer.
+#[allow(clippy::too_many_arguments)]
 pub async fn create_webhook(
     store: &Store,
+    seal: &SealKey,
     actor: &Actor,
     project: &str,
     url: &str,
@@ -412,10 +416,26 @@ pub async fn create_webhook(
             url,
             format,
             events: &events,
-            secret: &secret,
+            secret: &seal.seal_tagged(&secret),
         })
         .await?;
     Ok((id, secret))
+}
+
+/// Seals the signing secrets an older version stored in plain text (run at start,
+/// before the webhook lane sends anything); returns how many were sealed. A row
+/// changed meanwhile is left to the next start.
+pub async fn seal_stored_webhook_secrets(store: &Store, seal: &SealKey) -> Result<usize> {
+    let mut n = 0;
+    for (id, plain) in store.plain_webhook_secrets().await? {
+        if store
+            .replace_webhook_secret(id, &plain, &seal.seal_tagged(&plain))
+            .await?
+        {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// Ends a subscription (admins of its project only).

@@ -1,5 +1,6 @@
 //! Secrets at rest: integration secrets (GitHub webhook secrets, reporting tokens, App
-//! keys) are sealed with the server key (AES-256-GCM) before they are stored. A webhook
+//! keys), metric-source credentials and outgoing webhook signing secrets are sealed
+//! with the server key (AES-256-GCM) before they are stored. A webhook
 //! secret has to be recovered to check signatures, so hashing is not an option; a
 //! database dump without the key file reveals none of them.
 //!
@@ -12,6 +13,9 @@ use std::sync::Arc;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 
 use crate::error::{Result, StoreError};
+
+/// Marks a sealed value in a column whose older rows hold plain text.
+pub const SEALED_TAG: &str = "sealed:";
 
 /// The key sealing secrets at rest.
 #[derive(Clone)]
@@ -72,6 +76,22 @@ impl SealKey {
         hex::encode(out)
     }
 
+    /// Seals `plain` for a column that once held plain text (outgoing webhook signing
+    /// secrets): the tag tells a sealed value from one an older version stored.
+    pub fn seal_tagged(&self, plain: &str) -> String {
+        format!("{SEALED_TAG}{}", self.seal(plain))
+    }
+
+    /// Opens what [`seal_tagged`](Self::seal_tagged) made; a value without the tag is
+    /// plain text an older version stored (sealed at the next start, see
+    /// `notify::seal_stored_webhook_secrets`).
+    pub fn open_tagged(&self, stored: &str, what: &str) -> Result<String> {
+        match stored.strip_prefix(SEALED_TAG) {
+            Some(sealed) => self.open(sealed, what),
+            None => Ok(stored.to_string()),
+        }
+    }
+
     /// Opens what [`seal`](Self::seal) made; `what` names the secret in the error.
     pub fn open(&self, sealed: &str, what: &str) -> Result<String> {
         let bad = || {
@@ -128,6 +148,22 @@ mod tests {
         assert!(err.contains("webhook secret"), "{err}");
         assert!(k.open("zz", "token").is_err());
         assert!(k.open(&s[..20], "token").is_err());
+    }
+
+    #[test]
+    fn tagged_values_open_and_untagged_ones_are_plain() {
+        let k = SealKey::generate();
+        let s = k.seal_tagged("whsec_x");
+        assert!(s.starts_with(SEALED_TAG) && !s.contains("whsec_x"));
+        assert_eq!(k.open_tagged(&s, "webhook secret").unwrap(), "whsec_x");
+        assert_eq!(
+            k.open_tagged("whsec_old", "webhook secret").unwrap(),
+            "whsec_old"
+        );
+        let err = SealKey::generate()
+            .open_tagged(&s, "webhook secret")
+            .unwrap_err();
+        assert!(err.to_string().contains("webhook secret"));
     }
 
     #[test]

@@ -224,6 +224,7 @@ async fn a_dry_run_schedule_records_but_announces_nothing(store: Store) {
         let events = ["alert_group.created".to_string()];
         perfwatch_backend::notify::create_webhook(
             &store,
+            &perfwatch_backend::secrets::SealKey::generate(),
             &admin,
             slug,
             "http://127.0.0.1:9/hook",

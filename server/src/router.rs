@@ -188,7 +188,17 @@ pub async fn serve_until(
         .unwrap_or_else(|| format!("http://{bound}"))
         .trim_end_matches('/')
         .to_string();
-    let mut workers_cfg = WorkersConfig::new(base.clone(), config.notify.clone());
+    let seal = config.seal_key()?;
+    // Before the webhook lane sends anything: secrets an older version stored in plain
+    // text are sealed now.
+    let sealed = perfwatch_backend::notify::seal_stored_webhook_secrets(&store, &seal).await?;
+    if sealed > 0 {
+        tracing::info!(
+            sealed,
+            "sealed webhook signing secrets stored in plain text"
+        );
+    }
+    let mut workers_cfg = WorkersConfig::new(base.clone(), config.notify.clone(), seal.clone());
     workers_cfg.start_delay = config.worker_start_delay;
     // `--lease-ms` holds for every lane: a killed server's detection pass or delivery is
     // taken over once its lease expires, so the lease bounds that wait.
@@ -196,7 +206,6 @@ pub async fn serve_until(
     let followups = (!config.detect_inline).then(|| FollowUps::new(store.clone()));
     let workers =
         lifecycle::spawn_all(&store, &workers_cfg, followups.as_ref(), stop.child_token());
-    let seal = config.seal_key()?;
     let perf_cfg = config.perf_config(
         seal.clone(),
         base.clone(),

@@ -17,6 +17,7 @@ use crate::delivery::DeliveryHandler;
 use crate::followup::{CompareHandler, DetectHandler, FollowUps};
 use crate::notify::NotifyConfig;
 use crate::observe::Metrics;
+use crate::secrets::SealKey;
 use crate::Store;
 
 /// What the workers need from the server's configuration.
@@ -34,13 +35,16 @@ pub struct WorkersConfig {
     pub start_delay: Duration,
     /// Where the workers count how their attempts end (`GET /metrics`).
     pub metrics: Arc<Metrics>,
+    /// Opens the webhooks' sealed signing secrets.
+    pub seal: SealKey,
 }
 
 impl WorkersConfig {
-    pub fn new(public_url: String, notify: NotifyConfig) -> Self {
+    pub fn new(public_url: String, notify: NotifyConfig, seal: SealKey) -> Self {
         Self {
             public_url,
             notify,
+            seal,
             lease: Duration::from_secs(30),
             grace: Duration::from_secs(3),
             start_delay: Duration::ZERO,
@@ -107,6 +111,7 @@ pub fn spawn_all(
         client: reqwest::Client::new(),
         base: cfg.public_url.clone(),
         timeout: cfg.notify.timeout,
+        seal: cfg.seal.clone(),
     }));
     let tasks = [follow, webhooks]
         .into_iter()

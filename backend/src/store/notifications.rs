@@ -98,6 +98,36 @@ impl Store {
         Ok(id)
     }
 
+    /// Subscriptions whose signing secret is still plain text (stored by a version
+    /// that did not seal it): `(id, secret)`.
+    pub(crate) async fn plain_webhook_secrets(&self) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query("SELECT id, secret FROM webhooks WHERE secret NOT LIKE 'sealed:%'")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("secret")?)))
+            .collect()
+    }
+
+    /// Replaces a plain secret by its sealed form, only if it is still `plain`.
+    pub(crate) async fn replace_webhook_secret(
+        &self,
+        id: i64,
+        plain: &str,
+        sealed: &str,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("UPDATE webhooks SET secret = $1 WHERE id = $2 AND secret = $3")
+            .bind(sealed)
+            .bind(id)
+            .bind(plain)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
     /// The project of a subscription.
     pub(crate) async fn webhook_project(&self, id: i64) -> Result<i64> {
         sqlx::query_scalar("SELECT project_id FROM webhooks WHERE id = $1")

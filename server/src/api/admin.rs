@@ -244,7 +244,7 @@ pub async fn create_webhook(
     JsonBody(b): JsonBody<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (id, secret) = perfwatch_backend::notify::create_webhook(
-        &st.store, &actor, &slug, &b.url, &b.format, &b.events, b.secret,
+        &st.store, &st.seal, &actor, &slug, &b.url, &b.format, &b.events, b.secret,
     )
     .await?;
     Ok((

@@ -396,24 +396,31 @@ pub async fn submit_and_check(
     }
 }
 
+impl ServerArgs {
+    /// An authenticated `GET /api/v1{path}`, decoded; an answer other than 2xx is an
+    /// error carrying the server's words.
+    pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> anyhow::Result<Value> {
+        let url = format!("{}/api/v1{path}", self.server.trim_end_matches('/'));
+        let resp = client
+            .get(&url)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .with_context(|| format!("reading {url}"))?;
+        let status = resp.status();
+        let body = resp.text().await?;
+        if !status.is_success() {
+            bail!("server answered {status} for {path}: {body}");
+        }
+        serde_json::from_str(&body).with_context(|| format!("decoding the answer for {path}"))
+    }
+}
+
 /// `GET /api/v1/runs/{id}/baseline`.
 pub async fn fetch_baseline(server: &ServerArgs, run_id: i64) -> anyhow::Result<Value> {
-    let url = format!(
-        "{}/api/v1/runs/{run_id}/baseline",
-        server.server.trim_end_matches('/')
-    );
-    let resp = reqwest::Client::new()
-        .get(&url)
-        .bearer_auth(&server.token)
-        .send()
+    server
+        .get_json(&reqwest::Client::new(), &format!("/runs/{run_id}/baseline"))
         .await
-        .with_context(|| format!("reading {url}"))?;
-    let status = resp.status();
-    let body = resp.text().await?;
-    if !status.is_success() {
-        bail!("server answered {status} for the baseline: {body}");
-    }
-    Ok(serde_json::from_str(&body)?)
 }
 
 /// The baseline summary and a table of the regressions; the number of regressions.

@@ -33,22 +33,6 @@ fn series_of<'a>(t: &RuleTarget, scenario: &str, series: &'a [SeriesInfo]) -> Ve
         .collect()
 }
 
-async fn get(client: &reqwest::Client, server: &ServerArgs, path: &str) -> anyhow::Result<Value> {
-    let url = format!("{}/api/v1{path}", server.server.trim_end_matches('/'));
-    let resp = client
-        .get(&url)
-        .bearer_auth(&server.token)
-        .send()
-        .await
-        .with_context(|| format!("reading {url}"))?;
-    let status = resp.status();
-    let body = resp.text().await?;
-    if !status.is_success() {
-        bail!("server answered {status} for {path}: {body}");
-    }
-    Ok(serde_json::from_str(&body)?)
-}
-
 /// Stores the thresholds as rules on run `run_id`'s series; prints what was done.
 pub async fn store_rules(
     server: &ServerArgs,
@@ -61,14 +45,11 @@ pub async fn store_rules(
     }
     let client = reqwest::Client::new();
     let run: RunDetail =
-        serde_json::from_value(get(&client, server, &format!("/runs/{run_id}")).await?)?;
+        serde_json::from_value(server.get_json(&client, &format!("/runs/{run_id}")).await?)?;
     let series: Vec<SeriesInfo> = run.measurements.into_iter().map(|m| m.series).collect();
-    let existing = get(
-        &client,
-        server,
-        &format!("/projects/{}/thresholds", run.project),
-    )
-    .await?;
+    let existing = server
+        .get_json(&client, &format!("/projects/{}/thresholds", run.project))
+        .await?;
     let existing: Vec<(i64, Value)> = existing
         .as_array()
         .into_iter()
