@@ -151,3 +151,119 @@ pub fn draw<DB: DrawingBackend>(
     }
     root.present().map_err(err)
 }
+
+#[cfg(test)]
+mod tests {
+    use perfwatch_core::chart::{ChartLine, ChartPoint, ChartQuery, SeriesChart, XMode};
+    use perfwatch_core::units::Direction;
+    use perfwatch_core::view::{ProjectInfo, SeriesInfo};
+
+    fn chart(ys: &[(f64, bool)]) -> SeriesChart {
+        let points = ys
+            .iter()
+            .enumerate()
+            .map(|(i, (y, bad))| ChartPoint {
+                x: i as f64 + 1.0,
+                y: *y,
+                lo: *y,
+                hi: *y,
+                run_id: i as i64 + 1,
+                sha: None,
+                time: 0,
+                n: 3,
+                invalid: bad.then(|| "3 arrivals dropped".to_string()),
+            })
+            .collect();
+        SeriesChart {
+            project: ProjectInfo {
+                id: 1,
+                slug: "p".into(),
+                name: "p".into(),
+                main_branch: "main".into(),
+                repo_url: None,
+                series_count: 1,
+                run_count: ys.len() as i64,
+                last_run_at: None,
+            },
+            series: SeriesInfo {
+                id: 1,
+                project: "p".into(),
+                benchmark: "op".into(),
+                measure: "latency".into(),
+                unit: "ms".into(),
+                display_unit: "ms".into(),
+                direction: Direction::Lower,
+                testbed: "gen".into(),
+                params: String::new(),
+            },
+            query: ChartQuery::default(),
+            x_mode: XMode::Commit,
+            lines: vec![ChartLine {
+                label: "gen · main".into(),
+                series_id: 1,
+                points,
+                total_points: ys.len(),
+            }],
+            markers: vec![],
+            alerts: vec![],
+            raw_markers: vec![],
+            siblings: vec![],
+            branches: vec![],
+            main_branch: "main".into(),
+        }
+    }
+
+    /// The `points` of the SVG's polylines with more than two vertices (the data lines;
+    /// axes and ticks are two-point lines), as (x, y).
+    fn data_lines(svg: &str) -> Vec<Vec<(f64, f64)>> {
+        svg.split("<polyline")
+            .skip(1)
+            .filter_map(|s| {
+                let pts = s.split("points=\"").nth(1)?.split('"').next()?;
+                let v: Vec<(f64, f64)> = pts
+                    .split_whitespace()
+                    .filter_map(|xy| {
+                        let (x, y) = xy.split_once(',')?;
+                        Some((x.parse().ok()?, y.parse().ok()?))
+                    })
+                    .collect();
+                (v.len() > 2).then_some(v)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn invalid_runs_are_hollow_grey_circles_off_the_line() {
+        let svg = super::render_svg(
+            &chart(&[(100.0, false), (101.0, false), (300.0, true), (99.0, false)]),
+            800,
+            360,
+        )
+        .unwrap();
+        let lines = data_lines(&svg);
+        assert_eq!(lines.len(), 1, "{svg}");
+        assert_eq!(lines[0].len(), 3, "the line joins the 3 valid runs only");
+        let circles: Vec<&str> = svg.split("<circle").skip(1).collect();
+        assert_eq!(circles.len(), 1, "one marker, for the invalid run: {svg}");
+        let c = circles[0].to_ascii_uppercase();
+        assert!(c.contains("#9CA3AF"), "grey stroke: {c}");
+        assert!(c.contains("FILL=\"NONE\""), "hollow: {c}");
+        let attr = |name: &str| -> f64 {
+            circles[0]
+                .split(&format!("{name}=\""))
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap()
+        };
+        let (cx, cy) = (attr("cx"), attr("cy"));
+        // Between its neighbours the line stays at the valid level, well below (larger
+        // y) the three-times-slower invalid run.
+        let (a, b) = (lines[0][1], lines[0][2]);
+        assert!(a.0 < cx && cx < b.0, "{a:?} {cx} {b:?}");
+        assert!(
+            (a.1 + b.1) / 2.0 - cy > 100.0,
+            "line at {a:?}–{b:?}, marker y {cy}"
+        );
+    }
+}
