@@ -100,18 +100,17 @@ pub async fn set_group_state(
     if before != state || group.fixed_commit != fixed {
         sql::record_history(
             &mut tx,
-            History {
+            History::group(
                 project_id,
-                group_id: Some(group_id),
-                alert_id: None,
-                actor: &label,
-                field: "state",
-                from: Some(before.as_str().into()),
-                to: Some(match &fixed {
+                group_id,
+                &label,
+                "state",
+                Some(before.as_str().into()),
+                Some(match &fixed {
                     Some(c) => format!("{} ({c})", state.as_str()),
                     None => state.as_str().into(),
                 }),
-            },
+            ),
         )
         .await?;
     }
@@ -255,15 +254,14 @@ pub async fn set_group_assignee(
     sql::set_group_assignee(&mut tx, group_id, &assignee).await?;
     sql::record_history(
         &mut tx,
-        History {
+        History::group(
             project_id,
-            group_id: Some(group_id),
-            alert_id: None,
-            actor: &label,
-            field: "assignee",
-            from: group.assignee,
-            to: assignee,
-        },
+            group_id,
+            &label,
+            "assignee",
+            group.assignee,
+            assignee,
+        ),
     )
     .await?;
     tx.commit().await
@@ -284,15 +282,7 @@ pub async fn add_note(store: &Store, actor: &Actor, group_id: i64, body: &str) -
     let short: String = body.chars().take(80).collect();
     sql::record_history(
         &mut tx,
-        History {
-            project_id,
-            group_id: Some(group_id),
-            alert_id: None,
-            actor: &label,
-            field: "note",
-            from: None,
-            to: Some(short),
-        },
+        History::group(project_id, group_id, &label, "note", None, Some(short)),
     )
     .await?;
     tx.commit().await?;
@@ -329,15 +319,14 @@ pub async fn link_ticket(
     sql::set_group_ticket(&mut tx, group_id, &key, &url).await?;
     sql::record_history(
         &mut tx,
-        History {
+        History::group(
             project_id,
-            group_id: Some(group_id),
-            alert_id: None,
-            actor: &label,
-            field: "ticket",
-            from: group.ticket_key,
-            to: key,
-        },
+            group_id,
+            &label,
+            "ticket",
+            group.ticket_key,
+            key,
+        ),
     )
     .await?;
     tx.commit().await

@@ -44,6 +44,7 @@ on_both!(
     percent_change_threshold_against_recent_median_raises_alert,
     constant_series_raises_no_alert,
     throughput_drop_is_a_regression_and_rise_an_improvement,
+    suspects_are_counted_and_capped_per_alert,
 );
 
 const REPO: &str = "https://github.com/example/driver";
@@ -527,5 +528,92 @@ async fn throughput_drop_is_a_regression_and_rise_an_improvement(store: Store) {
     f.min_change = None;
     f.max_age_days = Some(1);
     assert_eq!(store.list_alerts(&f).await.unwrap().len(), 2);
+    store.close().await;
+}
+
+/// Each alert of a group lists the commits of its own range (at most
+/// `MAX_SUSPECT_COMMITS`, oldest first) and counts all of them; the alert list carries
+/// the counts only.
+async fn suspects_are_counted_and_capped_per_alert(store: Store) {
+    let pid = project(&store, "drv").await;
+    // 80 commits, nothing changes: no alert of detection's own.
+    commit_runs(&store, "drv", 80, |_| {
+        vec![
+            result("insert", "time", "ns", "lower", 100.0),
+            result("update", "time", "ns", "lower", 100.0),
+        ]
+    })
+    .await;
+    assert!(store.list_alerts(&filter("drv")).await.unwrap().is_empty());
+    let series = store.list_series(pid).await.unwrap();
+    let main = store.branch_id(pid, "main").await.unwrap();
+    for (bench, lo, hi) in [("insert", 10, 70), ("update", 20, 23)] {
+        let s = series.iter().find(|s| s.benchmark == bench).unwrap();
+        let (axis, points) = store.detection_points(s.id, main).await.unwrap();
+        assert_eq!(axis, RangeAxis::Commit);
+        let bad = points.iter().position(|p| p.ord == Some(hi)).unwrap();
+        let alert = NewAlert {
+            series_id: s.id,
+            kind: AlertKind::Changepoint,
+            rule_id: None,
+            direction: AlertDirection::Regression,
+            axis,
+            range: SuspectRange { lo, hi },
+            index: bad,
+            first_bad_run_id: points[bad].run_id,
+            last_good_run_id: None,
+            first_bad_commit_id: points[bad].commit_id,
+            last_good_commit_id: None,
+            first_bad_at: points[bad].time,
+            before_median: 100.0,
+            after_median: 120.0,
+            relative_change: 0.2,
+            absolute_change: 20.0,
+            p_value: Some(0.001),
+            details: None,
+        };
+        store
+            .upsert_changepoint_alerts(pid, s.id, &points, &[alert], &[bad], 1)
+            .await
+            .unwrap();
+    }
+    let listed = store.list_alerts(&filter("drv")).await.unwrap();
+    let mut totals: Vec<(String, i64, usize)> = listed
+        .iter()
+        .map(|a| {
+            (
+                a.series.benchmark.clone(),
+                a.suspect_total,
+                a.suspect_commits.len(),
+            )
+        })
+        .collect();
+    totals.sort();
+    assert_eq!(
+        totals,
+        vec![("insert".to_string(), 60, 0), ("update".to_string(), 3, 0)]
+    );
+    let group = store
+        .alert_group(listed[0].group_id.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(group.alerts.len(), 2, "overlapping ranges share a group");
+    for a in &group.alerts {
+        let (lo, total) = match a.series.benchmark.as_str() {
+            "insert" => (10, 60),
+            _ => (20, 3),
+        };
+        let shown = total.min(perfwatch_core::alerts::MAX_SUSPECT_COMMITS as i64);
+        assert_eq!(a.suspect_total, total);
+        let shas: Vec<&str> = a.suspect_commits.iter().map(|c| c.sha.as_str()).collect();
+        let want: Vec<String> = (lo + 1..=lo + shown).map(|i| sha(i as usize)).collect();
+        assert_eq!(shas, want, "{}", a.series.benchmark);
+        assert_eq!(
+            a.suspect_commits[0].url.as_deref(),
+            Some(format!("{REPO}/commit/{}", sha(lo as usize + 1)).as_str())
+        );
+    }
+    let one = store.alert(listed[0].id).await.unwrap();
+    assert_eq!(one.suspect_total, listed[0].suspect_total);
     store.close().await;
 }

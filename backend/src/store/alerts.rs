@@ -7,14 +7,14 @@
 
 use perfwatch_core::alerts::{
     match_moved, AlertDirection, AlertFilter, AlertGroupView, AlertKind, AlertPoint, AlertView,
-    RangeAxis, SuspectRange, ThresholdRuleView, TriageState, MAX_SUSPECT_COMMITS,
+    RangeAxis, SuspectRange, ThresholdRuleView, TriageState,
 };
-use perfwatch_core::view::CommitInfo;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::float_bind::nullable;
 use super::rows::{series_from_row, SERIES_COLUMNS};
+use super::suspects::commit_url;
 use super::{Store, WriteTx};
 use crate::error::{Result, StoreError};
 use crate::time::now_ms;
@@ -122,11 +122,6 @@ enum Bind {
     I(i64),
     F(f64),
     S(String),
-}
-
-fn commit_url(repo: &Option<String>, sha: &str) -> Option<String> {
-    repo.as_ref()
-        .map(|u| format!("{}/commit/{sha}", u.trim_end_matches('/')))
 }
 
 fn same(a: f64, b: f64) -> bool {
@@ -405,12 +400,11 @@ impl Store {
             };
         }
         let rows = q.fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let mut a = alert_from_row(r)?;
-            a.suspect_total = self.suspect_count(&a).await?;
-            out.push(a);
-        }
+        let mut out = rows
+            .iter()
+            .map(alert_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        self.count_suspects(&mut out).await?;
         Ok(out)
     }
 
@@ -422,8 +416,11 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("alert {id}")))?;
-        let mut a = alert_from_row(&row)?;
-        self.fill_suspects(&mut a, &row).await?;
+        let repo: Option<String> = row.try_get("repo_url")?;
+        let mut a = [alert_from_row(&row)?];
+        let project = a[0].project.clone();
+        self.fill_suspects(&project, &repo, &mut a).await?;
+        let [a] = a;
         Ok(a)
     }
 
@@ -446,12 +443,16 @@ impl Store {
             .bind(id)
             .fetch_all(&self.pool)
             .await?;
-        let mut alerts = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let mut a = alert_from_row(r)?;
-            self.fill_suspects(&mut a, r).await?;
-            alerts.push(a);
-        }
+        let mut alerts = rows
+            .iter()
+            .map(alert_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let repo: Option<String> = match rows.first() {
+            Some(r) => r.try_get("repo_url")?,
+            None => None,
+        };
+        let project: String = g.try_get(1)?;
+        self.fill_suspects(&project, &repo, &mut alerts).await?;
         let axis: String = g.try_get(2)?;
         Ok(AlertGroupView {
             id: g.try_get(0)?,
@@ -541,57 +542,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    async fn suspect_count(&self, a: &AlertView) -> Result<i64> {
-        if a.axis != RangeAxis::Commit {
-            return Ok(0);
-        }
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM branch_commits bc
-             JOIN branches b ON b.id = bc.branch_id JOIN projects p ON p.id = b.project_id AND b.name = p.main_branch
-             WHERE p.slug = $1 AND bc.ord > $2 AND bc.ord <= $3",
-        )
-        .bind(&a.project)
-        .bind(a.range.lo)
-        .bind(a.range.hi)
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
-    async fn fill_suspects(&self, a: &mut AlertView, row: &AnyRow) -> Result<()> {
-        a.suspect_total = self.suspect_count(a).await?;
-        if a.axis != RangeAxis::Commit {
-            return Ok(());
-        }
-        let repo: Option<String> = row.try_get(28)?;
-        let rows = sqlx::query(
-            "SELECT c.sha, c.parent_sha, c.author, c.message, c.committed_at FROM branch_commits bc
-             JOIN commits c ON c.id = bc.commit_id
-             JOIN branches b ON b.id = bc.branch_id JOIN projects p ON p.id = b.project_id AND b.name = p.main_branch
-             WHERE p.slug = $1 AND bc.ord > $2 AND bc.ord <= $3 ORDER BY bc.ord LIMIT $4",
-        )
-        .bind(&a.project)
-        .bind(a.range.lo)
-        .bind(a.range.hi)
-        .bind(MAX_SUSPECT_COMMITS as i64)
-        .fetch_all(&self.pool)
-        .await?;
-        a.suspect_commits = rows
-            .iter()
-            .map(|r| {
-                let sha: String = r.try_get(0)?;
-                Ok(CommitInfo {
-                    url: commit_url(&repo, &sha),
-                    sha,
-                    parent: r.try_get(1)?,
-                    author: r.try_get(2)?,
-                    message: r.try_get(3)?,
-                    time: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(())
     }
 
     pub async fn create_threshold_rule(

@@ -33,6 +33,7 @@ pub mod rollups;
 mod rows;
 pub mod run_marks;
 pub(crate) mod sessions;
+mod suspects;
 pub(crate) mod testing;
 pub(crate) mod tickets;
 pub(crate) mod tokens;

@@ -77,6 +77,28 @@ pub(crate) struct History<'a> {
     pub to: Option<String>,
 }
 
+impl<'a> History<'a> {
+    /// A change of alert group `group_id` as a whole (state, assignee, note, ticket).
+    pub fn group(
+        project_id: i64,
+        group_id: i64,
+        actor: &'a str,
+        field: &'a str,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Self {
+        Self {
+            project_id,
+            group_id: Some(group_id),
+            alert_id: None,
+            actor,
+            field,
+            from,
+            to,
+        }
+    }
+}
+
 const ALERT_TRIAGE_COLUMNS: &str =
     "a.id, a.project_id, a.group_id, a.series_id, a.status, a.fixed_commit, a.relative_change";
 
