@@ -22,6 +22,7 @@ pub mod metric_schedules;
 pub mod notify;
 pub mod observe;
 pub mod perf;
+pub mod query_save;
 pub mod query_test;
 pub mod queue;
 pub mod release_trend;

@@ -160,6 +160,10 @@ impl Handler for ScheduleHandler {
         Box::pin(async move {
             let p: SchedulePass = serde_json::from_str(&lease.payload)
                 .map_err(|e| JobFailure::Permanent(format!("payload: {e}")))?;
+            // A schedule deleted with its query (metric sources page) has nothing to read.
+            if let Err(StoreError::NotFound(_)) = self.store.metric_schedule(p.schedule_id).await {
+                return Ok(Outcome::Done);
+            }
             let next = pass(&self.store, &self.key, p.schedule_id).await?;
             let now = now_ms();
             self.store

@@ -18,6 +18,7 @@ use crate::time::now_ms;
 use crate::Store;
 
 /// Which window the query is evaluated over.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TestWindow {
@@ -42,6 +43,7 @@ impl TestWindow {
 }
 
 /// One value the query gave.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestValue {
     /// `label=value` for `by` queries.
@@ -56,6 +58,7 @@ pub struct TestValue {
 }
 
 /// What the test showed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueryTest {
     /// "run 42" or "the last hour".

@@ -4,7 +4,19 @@
 //! ([`perfwatch_detect::band`], trailing level). Local hours are counted in the
 //! timezone of the schedule feeding the series (UTC when none). Read → compute → no
 //! write.
+//!
+//! After the schedule's `raw_days` only hourly rollups remain of old points. When any
+//! of the weeks the band reads are rolled up, the band is computed on hourly points:
+//! each hour's **p50** at the start of the hour — the rollup's, or, for hours still
+//! raw, the p50 of the raw points rolled up the same way ([`hourly`]). p50 because it
+//! is the value the chart draws for a rolled-up hour (so the band describes the drawn
+//! line), and because the band is median-based throughout: an hour's mean would carry
+//! one outlier scrape into the expectation of every later week. One resolution for
+//! the whole computation, because the band matches a past week's point within half the
+//! median spacing: 5-minute points next to hourly ones would find no match in the
+//! rolled-up weeks.
 
+use perfwatch_core::rollup::{hourly, Rollup};
 use perfwatch_detect::band::{seasonal_band, Band, BandConfig, Level};
 use perfwatch_detect::calendar::{parse_tz, Tz};
 
@@ -51,13 +63,17 @@ pub async fn series_band(store: &Store, series_id: i64, from: i64, to: i64) -> R
         to_time: Some(to),
         ..PointFilter::default()
     };
-    let points: Vec<(i64, f64)> = store
+    let raw: Vec<(i64, f64)> = store
         .points(series_id, &filter)
         .await?
         .into_iter()
         .filter(|p| p.sha.is_none())
         .map(|p| (p.time, p.median))
         .collect();
+    let hours = store
+        .rollups(series_id, from.saturating_sub(need), to.saturating_add(1))
+        .await?;
+    let points = with_rollups(raw, &hours);
     Ok(seasonal_band(
         &points,
         from,
@@ -70,4 +86,18 @@ pub async fn series_band(store: &Store, series_id: i64, from: i64, to: i64) -> R
             max_points: MAX_POINTS,
         },
     ))
+}
+
+/// The points the band is computed on: `raw` unchanged when nothing is rolled up, else
+/// one point per hour at the hour's start: the rollup's p50 where the hour was rolled
+/// up, the p50 of its raw points elsewhere (an hour holding both — a point an alert
+/// keeps raw — uses the rollup, which holds all its other points).
+fn with_rollups(raw: Vec<(i64, f64)>, hours: &[Rollup]) -> Vec<(i64, f64)> {
+    if hours.is_empty() {
+        return raw;
+    }
+    let mut by_hour: std::collections::BTreeMap<i64, f64> =
+        hourly(&raw).into_iter().map(|r| (r.hour, r.p50)).collect();
+    by_hour.extend(hours.iter().map(|r| (r.hour, r.p50)));
+    by_hour.into_iter().collect()
 }

@@ -266,6 +266,21 @@ impl Store {
             .collect()
     }
 
+    /// Deletes the schedule reading query `query_name` of a source (its stored points
+    /// stay); whether one existed.
+    pub async fn metric_schedule_delete(&self, source_id: i64, query_name: &str) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let n =
+            sqlx::query("DELETE FROM metric_schedules WHERE source_id = $1 AND query_name = $2")
+                .bind(source_id)
+                .bind(query_name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
     /// Moves the watermark forward (never back).
     pub async fn metric_schedule_advance(&self, id: i64, watermark: i64, now: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
