@@ -7,6 +7,8 @@
 //! [`Dialect`].
 
 pub(crate) mod accounts;
+mod alert_groups;
+mod alert_read;
 mod alerts;
 mod annotations;
 mod attention;
@@ -35,6 +37,7 @@ pub mod run_marks;
 pub(crate) mod sessions;
 mod suspects;
 pub(crate) mod testing;
+mod threshold_rules;
 pub(crate) mod tickets;
 pub(crate) mod tokens;
 pub(crate) mod triage;
@@ -49,7 +52,9 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub(crate) use alerts::{
     lock_group as alerts_lock_group, lock_project_for_triage as alerts_lock_project,
 };
-pub use alerts::{AlertMark, DetectPoint, NewAlert, StoredRule, UpsertCounts};
+pub use alert_read::AlertMark;
+pub use alerts::{DetectPoint, NewAlert, UpsertCounts};
+pub use threshold_rules::StoredRule;
 pub use attention::RecentBranch;
 pub use chart_read::LinePoints;
 pub use compare::{MainLevel, ReleaseRow, SideRun};
