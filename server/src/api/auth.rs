@@ -250,6 +250,13 @@ pub const MUTATING_ROUTES: &[Need] = &[
         &[Right::Admin],
         false,
     ),
+    // Calls the source with its stored credentials, though it stores nothing.
+    need(
+        "POST",
+        "/projects/{slug}/metric-sources/{name}/test-query",
+        &[Right::Admin],
+        false,
+    ),
     need("POST", "/runs/{id}/metrics", &[Right::Ingest], false),
     need(
         "PUT",

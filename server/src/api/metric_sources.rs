@@ -54,6 +54,49 @@ pub async fn put(
     ))
 }
 
+/// What the metric sources page's "Test query" form sends, without the source (it is in
+/// the path).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestQueryBody {
+    /// The PromQL template, checked like at save time.
+    pub query: String,
+    /// Label of a `by (label)` query; empty or absent for one value.
+    #[serde(default)]
+    pub by: String,
+    /// `run` (the latest run's window, the default) or `hour` (the last settled hour).
+    #[serde(default)]
+    pub window: String,
+}
+
+/// `POST /api/v1/projects/{slug}/metric-sources/{name}/test-query`: evaluates an unsaved
+/// query template against the stored source, as the page's "Test query" button does.
+/// Admins of the project (it calls the source with its stored credentials); stores
+/// nothing. The source's own error (unreachable, rejected query) is a 200 with `error`.
+#[utoipa::path(
+    post,
+    path = "/projects/{slug}/metric-sources/{name}/test-query",
+    tag = "metrics",
+    params(("slug" = String, Path, description = "Project slug"), ("name" = String, Path, description = "Source name")),
+    request_body(content = TestQueryBody, example = json!({"query": "sum(rate(http_requests_total[{{window}}]))", "by": "", "window": "hour"})),
+    responses((status = 200, description = "The value(s) over the window, or the source's error", body = perfwatch_backend::query_test::QueryTest), ApiErrors)
+)]
+pub async fn test_query(
+    State(st): State<AppState>,
+    Path((slug, name)): Path<(String, String)>,
+    JsonBody(b): JsonBody<TestQueryBody>,
+) -> ApiResult<Json<perfwatch_backend::query_test::QueryTest>> {
+    use perfwatch_backend::query_test::{test_query, TestInput, TestWindow};
+    let window = TestWindow::parse(&b.window)?;
+    let input = TestInput {
+        source: &name,
+        template: &b.query,
+        by: &b.by,
+        window,
+    };
+    Ok(Json(test_query(&st.store, &st.seal, &slug, &input).await?))
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectBody {

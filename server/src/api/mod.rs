@@ -82,6 +82,7 @@ pub fn routes(
         .routes(routes!(github::queue))
         .routes(routes!(metric_sources::list))
         .routes(routes!(metric_sources::put))
+        .routes(routes!(metric_sources::test_query))
         .routes(routes!(metric_sources::collect))
         .routes(routes!(metric_sources::schedule))
         .routes(routes!(metric_sources::deploy))
