@@ -130,6 +130,9 @@ fn request_for(method: &str, route: &str, gid: i64, aid: i64, sid: i64) -> (Stri
         ("PUT", "/projects/{slug}/metric-sources/{name}") => Some(json!({
             "config": "url = \"http://127.0.0.1:9\"\n[[query]]\nname = \"up\"\nunit = \"count\"\nquery = \"up\"\n"
         })),
+        ("POST", "/projects/{slug}/metric-sources/{name}/test-query") => {
+            Some(json!({"query": "sum(up)", "window": "hour"}))
+        }
         ("POST", "/runs/{id}/metrics") => Some(json!({"source": "viewer"})),
         ("PUT", "/projects/{slug}/metric-sources/{name}/schedule") => {
             Some(json!({"query": "up", "step_s": 60, "from": "2026-01-01T00:00:00Z"}))
