@@ -132,6 +132,27 @@ impl Holidays {
             .map(|(d, n)| (*d, n.as_str()))
     }
 
+    /// The instant of local midnight starting the run of consecutive holidays that
+    /// holds `date` (Christmas Eve, Christmas and Boxing Day are one run).
+    pub fn run_start(&self, date: NaiveDate, tz: Tz) -> Option<i64> {
+        let mut first = date;
+        while let Some(p) = first.pred_opt() {
+            if self.on(p).is_none() {
+                break;
+            }
+            first = p;
+        }
+        let midnight = first.and_hms_opt(0, 0, 0)?;
+        let at = match tz.from_local_datetime(&midnight) {
+            chrono::LocalResult::Single(t) => t,
+            chrono::LocalResult::Ambiguous(a, _) => a,
+            chrono::LocalResult::None => tz
+                .from_local_datetime(&midnight.checked_add_signed(Duration::hours(1))?)
+                .earliest()?,
+        };
+        Some(at.timestamp_millis())
+    }
+
     /// Holidays before `date` (newest first).
     pub fn before(&self, date: NaiveDate) -> impl Iterator<Item = (NaiveDate, &str)> {
         self.days.range(..date).rev().map(|(d, n)| (*d, n.as_str()))

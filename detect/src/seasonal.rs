@@ -146,6 +146,9 @@ pub struct PastDeployRank {
 pub const MAX_PAST_DEPLOYS: usize = 20;
 /// Past deploys needed before their spread is used as a second σ.
 pub const MIN_PAST_DEPLOYS: usize = 5;
+/// Smallest σ of a verdict on a holiday (10 %: a change must clearly exceed how much
+/// holidays differ from one another; measured on the holiday corpus, docs/detection.md).
+pub const HOLIDAY_SIGMA_FLOOR: f64 = 0.10;
 /// Past holidays compared with a deploy on a holiday (the newest ones).
 pub const MAX_PAST_HOLIDAYS: usize = 10;
 
@@ -280,6 +283,17 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     Some(m)
 }
 
+/// Sample standard deviation of finite values (at least two).
+fn sample_sd(v: &[f64]) -> Option<f64> {
+    let v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.len() < 2 {
+        return None;
+    }
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64;
+    Some(var.sqrt()).filter(|s| s.is_finite())
+}
+
 /// Small-sample correction factor of the MAD (Croux & Rousseeuw 1992).
 fn mad_correction(n: usize) -> f64 {
     match n {
@@ -339,41 +353,118 @@ pub fn deploy_verdict(
     deploy_verdict_with(points, deploy_ms, cfg, &VerdictContext::default())
 }
 
-/// The window and level medians of the past holidays at the same local hours as the
-/// deploy, which falls on (or next to) holiday `date` named `name`: holidays of the same
-/// name when any has data, else any holiday; the newest [`MAX_PAST_HOLIDAYS`]. Each must
-/// end before the deploy's level window starts.
-fn past_holidays(
+/// The first holiday that `[start, end)` touches (bounds clamped to i64).
+fn holiday_in(
+    cal: &crate::holidays::Holidays,
+    start: i128,
+    end: i128,
+    tz: crate::calendar::Tz,
+) -> Option<(chrono::NaiveDate, String)> {
+    let clamp = |x: i128| x.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+    cal.touching(clamp(start), clamp(end), tz)
+        .map(|(d, n)| (d, n.to_string()))
+}
+
+/// What normal weeks predict for the window starting at `t` when its level window must
+/// end `lead` ms before `t` (at the start of a holiday): the median over past weeks that
+/// touch no holiday of their window's median, scaled by level now ÷ level then. None
+/// under 2 such weeks.
+fn normal_expectation(
+    s: &Sorted,
+    t: i64,
+    lead: i64,
+    cfg: &SeasonalConfig,
+    cal: &crate::holidays::Holidays,
+) -> Option<f64> {
+    let (window, level) = (cfg.window_ms as i128, cfg.level_ms as i128);
+    let lead = lead as i128;
+    let t128 = t as i128;
+    let level_now = s.median_in(t128 - lead - level, t128 - lead);
+    let earliest = *s.t.first()? as i128;
+    let (mut es, mut skipped, mut k) = (Vec::new(), 0usize, 0usize);
+    while k < (cfg.weeks.min(MAX_WEEKS) + skipped).min(MAX_WEEKS) {
+        k += 1;
+        let Some(sh) = crate::calendar::weeks_before(t, k as i64, cfg.tz) else {
+            break;
+        };
+        let sh = sh as i128;
+        if sh + window.max(0) <= earliest {
+            break;
+        }
+        if holiday_in(cal, sh - lead - level.max(0), sh + window.max(0), cfg.tz).is_some() {
+            skipped += 1;
+            continue;
+        }
+        let (Some(m), Some(l)) = (
+            s.median_in(sh, sh + window),
+            s.median_in(sh - lead - level, sh - lead),
+        ) else {
+            continue;
+        };
+        let e = level_scale(level_now, Some(l))
+            .map(|sc| m * sc)
+            .filter(|e| e.is_finite())
+            .unwrap_or(m);
+        es.push(e);
+    }
+    if es.len() < 2 {
+        return None;
+    }
+    median(es)
+}
+
+/// How far a holiday moves the series: for the deploy at `deploy_ms` on (or next to)
+/// holiday `date` named `name`, each past holiday's window at the same local hours
+/// divided by what normal weeks predicted for it ([`normal_expectation`], its level
+/// taken before the holiday). Holidays of the same name when any has such a factor,
+/// else any; the newest [`MAX_PAST_HOLIDAYS`]; each must end before the deploy's span.
+/// Comparing factors, not raw values, makes a Thursday holiday comparable with a
+/// Sunday one.
+fn past_holiday_factors(
     s: &Sorted,
     cal: &crate::holidays::Holidays,
     deploy_ms: i64,
     date: chrono::NaiveDate,
     name: &str,
+    span_start: i128,
     cfg: &SeasonalConfig,
-) -> Vec<(Week, String)> {
-    let (window, level) = (cfg.window_ms as i128, cfg.level_ms as i128);
-    let current_start = deploy_ms as i128 - level.max(0);
+) -> Vec<(f64, String)> {
+    let window = cfg.window_ms as i128;
     let mut found = Vec::new();
     for (past, past_name) in cal.before(date) {
         let Some(t) = crate::holidays::Holidays::same_local_time(deploy_ms, date, past, cfg.tz)
         else {
             continue;
         };
-        let t = t as i128;
-        if t + window.max(0) > current_start {
-            continue; // overlaps the deploy's own span (a holiday the day before)
+        if t as i128 + window.max(0) > span_start {
+            continue; // overlaps the deploy's own span (the same run of holidays)
         }
-        if let (Some(m), Some(l)) = (s.median_in(t, t + window), s.median_in(t - level, t)) {
-            found.push((Week { m, level: l }, past_name.to_string(), past));
+        let lead = cal
+            .run_start(past, cfg.tz)
+            .map(|hs| t.saturating_sub(hs).max(0))
+            .unwrap_or(0);
+        let Some(m) = s.median_in(t as i128, t as i128 + window) else {
+            continue;
+        };
+        let Some(normal) = normal_expectation(s, t, lead, cfg, cal) else {
+            continue;
+        };
+        let f = m / normal;
+        if m > 0.0 && normal > 0.0 && f.is_finite() {
+            // Parentheses would end the basis that `with_adjusted_p` reads back.
+            let label = format!("{} {past}", past_name.replace(['(', ')'], ""));
+            found.push((f, label, past_name == name));
+        }
+        if found.len() >= 4 * MAX_PAST_HOLIDAYS {
+            break;
         }
     }
-    let same: Vec<_> = found.iter().filter(|w| w.1 == name).cloned().collect();
-    let chosen = if same.is_empty() { found } else { same };
-    chosen
+    let same = found.iter().any(|f| f.2);
+    found
         .into_iter()
+        .filter(|f| !same || f.2)
         .take(MAX_PAST_HOLIDAYS)
-        // Parentheses would end the basis that `with_adjusted_p` reads back.
-        .map(|(w, n, d)| (w, format!("{} {d}", n.replace(['(', ')'], ""))))
+        .map(|(f, l, _)| (f, l))
         .collect()
 }
 
@@ -396,15 +487,8 @@ pub fn deploy_verdict_with(
     let earliest = s.t.first().map(|&t| t as i128);
     let tol = s.half_spacing();
     // Does a holiday touch `[start − level, start + window)`?
-    let touches = |start: i128| -> Option<(chrono::NaiveDate, String)> {
-        let clamp = |x: i128| x.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-        cal.touching(
-            clamp(start - level.max(0)),
-            clamp(start + window.max(0)),
-            cfg.tz,
-        )
-        .map(|(d, n)| (d, n.to_string()))
-    };
+    let touches =
+        |start: i128| holiday_in(cal, start - level.max(0), start + window.max(0), cfg.tz);
     let deploy_holiday = touches(d);
 
     let mut weeks: Vec<Week> = Vec::new();
@@ -506,11 +590,19 @@ pub fn deploy_verdict_with(
     }
     let mut sigma = robust_sigma(&loo);
 
-    // A deploy on a holiday: the expectation comes from past holidays instead.
-    let holidays_used = deploy_holiday
-        .as_ref()
-        .map(|(date, name)| past_holidays(&s, cal, deploy_ms, *date, name, cfg));
-    let (expected, basis) = match &holidays_used {
+    // A deploy on a holiday: what normal weeks predict (its level taken before the
+    // holiday), times how far past holidays fell below their own normal weeks.
+    let holiday_factors = deploy_holiday.as_ref().map(|(date, name)| {
+        let lead = cal
+            .run_start(*date, cfg.tz)
+            .map(|hs| deploy_ms.saturating_sub(hs).max(0))
+            .unwrap_or(0);
+        let span_start = d - lead as i128 - level.max(0);
+        let normal = normal_expectation(&s, deploy_ms, lead, cfg, cal);
+        let factors = past_holiday_factors(&s, cal, deploy_ms, *date, name, span_start, cfg);
+        (normal, factors)
+    });
+    let (expected, basis) = match &holiday_factors {
         None => (
             week_expected,
             Basis {
@@ -521,30 +613,30 @@ pub fn deploy_verdict_with(
             }
             .describe(),
         ),
-        Some(hs) => {
-            let ws: Vec<Week> = hs.iter().map(|h| h.0.clone()).collect();
-            let (e, sc) = expect_from(&ws);
-            // The expectation rests on n holidays, each as noisy as a week: its own
-            // error adds to the deploy's (σ × √(1 + 1/n)).
-            if !hs.is_empty() {
-                sigma = sigma.map(|x| x * (1.0 + 1.0 / hs.len() as f64).sqrt());
+        Some((normal, fs)) => {
+            let f = median(fs.iter().map(|x| x.0).collect());
+            // The factor rests on n holidays, each as noisy as a week: its own error
+            // adds to the deploy's (σ × √(1 + 1/n)). Holidays also differ from one
+            // another (and a window half on a holiday is matched less well), more than
+            // weeks do: σ is at least the factors' own spread and HOLIDAY_SIGMA_FLOOR.
+            if !fs.is_empty() {
+                let logs: Vec<f64> = fs.iter().map(|x| x.0.ln()).collect();
+                let spread = sample_sd(&logs).unwrap_or(0.0);
+                sigma = sigma.map(|x| {
+                    (x * (1.0 + 1.0 / fs.len() as f64).sqrt())
+                        .max(spread)
+                        .max(HOLIDAY_SIGMA_FLOOR)
+                });
             }
-            let names: Vec<&str> = hs.iter().map(|h| h.1.as_str()).collect();
-            let scaling = match (scaled, sc) {
-                (true, Some(x)) => {
-                    format!("scaled ×{} by the level before the deploy", fmt_scale(x))
-                }
-                _ => format!(
-                    "unscaled: no level in the {} before the deploy",
-                    fmt_duration(cfg.level_ms)
-                ),
-            };
+            let names: Vec<&str> = fs.iter().map(|h| h.1.as_str()).collect();
             (
-                e,
+                normal.zip(f).map(|(n, f)| n * f).filter(|e| e.is_finite()),
                 format!(
-                    "same hours of {} past holiday{}: {}, {scaling}",
-                    hs.len(),
-                    if hs.len() == 1 { "" } else { "s" },
+                    "normal weeks scaled by the level before the holiday, ×{} as on {} past \
+                     holiday{}: {}",
+                    f.map(fmt_scale).unwrap_or_default(),
+                    fs.len(),
+                    if fs.len() == 1 { "" } else { "s" },
                     names.join(", ")
                 ),
             )
@@ -574,13 +666,18 @@ pub fn deploy_verdict_with(
         );
         return v;
     };
-    if let (Some((date, name)), Some(hs)) = (&deploy_holiday, &holidays_used) {
-        if hs.is_empty() {
+    if let (Some((date, name)), Some((normal, fs))) = (&deploy_holiday, &holiday_factors) {
+        if fs.is_empty() || normal.is_none() {
             v.expected = None;
+            let why = if fs.is_empty() {
+                "the history holds no past holiday with data at the same hours and normal \
+                 weeks before it"
+            } else {
+                "fewer than 2 normal past weeks precede it"
+            };
             v.reason = format!(
-                "the deploy's hours fall on the holiday {name} ({date}) and the history holds \
-                 no past holiday with data at the same hours; a holiday is not judged against \
-                 normal weeks"
+                "the deploy's hours fall on the holiday {name} ({date}) and {why}; a holiday \
+                 is not judged against normal weeks"
             );
             return v;
         }
