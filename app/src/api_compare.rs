@@ -86,6 +86,8 @@ mod picker {
                 name: b.name.clone(),
                 last_run_at: b.last_run_at,
                 runs: b.runs,
+                invalid_runs: b.invalid_runs,
+                invalid_reason: b.invalid_reason.clone(),
                 query: branch_vs_main(&b.name),
             })
             .collect();

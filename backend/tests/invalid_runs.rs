@@ -313,6 +313,20 @@ async fn read_paths_carry_the_reason(store: Store) {
         "newest first"
     );
 
+    let branches = store.recent_branches(project_id, 10).await.unwrap();
+    let main: Vec<(&str, i64, i64, Option<&str>)> = branches
+        .iter()
+        .map(|b| {
+            (
+                b.name.as_str(),
+                b.runs,
+                b.invalid_runs,
+                b.invalid_reason.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(main, vec![("main", 3, 1, Some(REASON))]);
+
     let marks = store.run_marks(&[good, bad, 999_999]).await.unwrap();
     assert_eq!(marks.len(), 2, "an unknown id is left out");
     assert_eq!(marks[&bad].invalid_reason.as_deref(), Some(REASON));

@@ -12,6 +12,12 @@ pub struct BranchChoice {
     pub name: String,
     pub last_run_at: i64,
     pub runs: i64,
+    /// Runs the validity gate rejected; a comparison leaves them out.
+    #[serde(default)]
+    pub invalid_runs: i64,
+    /// One of their reasons, readable.
+    #[serde(default)]
+    pub invalid_reason: Option<String>,
     /// The compare query: main at the merge-base vs this branch.
     pub query: String,
 }

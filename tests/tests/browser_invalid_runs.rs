@@ -2,8 +2,8 @@
 //! page shows an "Invalid run" banner with the reason, the series chart draws the
 //! invalid run as a hollow grey marker that is not on the line (server-rendered, and
 //! still so after hydration, with the reason in the hover tooltip), the project's run
-//! list tags it "invalid" with the reason in the title, and no page reports a CSP
-//! violation. Saves screenshots under target/browser/.
+//! list tags it "invalid" with the reason in the title, the compare picker's branch
+//! choice counts its invalid runs, and no page reports a CSP violation. Saves screenshots under target/browser/.
 
 use std::time::{Duration, Instant};
 
@@ -14,21 +14,32 @@ use serde_json::{json, Value};
 
 const REASON: &str = "achieved rate 150/s is under 95 % of the target 200/s";
 
+struct Seeded {
+    series: i64,
+    /// The invalid run on main.
+    invalid: i64,
+    valid: Vec<i64>,
+    /// The invalid run on the branch `tuning`.
+    branch_invalid: i64,
+}
+
 /// Runs: commits 1–6 on main at ~100 ms; the run at commit 4 is three times slower and
-/// marked invalid. Returns (series id, invalid run id, valid run ids).
-async fn seed(app: &TestApp) -> (i64, i64, Vec<i64>) {
+/// marked invalid. Then two runs on the branch `tuning`, the second invalid.
+async fn seed(app: &TestApp) -> Seeded {
     create_project(app, "gate").await;
     let mut invalid = 0;
+    let mut branch_invalid = 0;
     let mut valid = Vec::new();
-    for i in 1..=6u64 {
-        let bad = i == 4;
+    for i in 1..=8u64 {
+        let bad = i == 4 || i == 8;
+        let branch = if i > 6 { "tuning" } else { "main" };
         let level = if bad { 300.0 } else { 100.0 + i as f64 };
         let mut metadata = json!({"harness": "perfwatch-loadgen", "valid": !bad});
         if bad {
             metadata["invalid_reasons"] = json!([REASON]);
         }
         let body = json!({
-            "project": "gate", "branch": "main", "testbed": "gen-1",
+            "project": "gate", "branch": branch, "testbed": "gen-1",
             "commit": {"sha": sha(i), "message": format!("commit {i}")},
             "metadata": metadata,
             "results": [{"benchmark": "create_group", "measure": "latency", "unit": "ms",
@@ -37,19 +48,24 @@ async fn seed(app: &TestApp) -> (i64, i64, Vec<i64>) {
         let (s, r) = post_run(app, &body).await;
         assert_eq!(s, 201, "{r}");
         let id = r["run_id"].as_i64().unwrap();
-        if bad {
-            invalid = id;
-        } else {
-            valid.push(id);
+        match (bad, branch) {
+            (true, "main") => invalid = id,
+            (true, _) => branch_invalid = id,
+            (false, _) => valid.push(id),
         }
     }
     let (_, series) = get_json(app, "/api/v1/projects/gate/series").await;
-    (series[0]["id"].as_i64().unwrap(), invalid, valid)
+    Seeded {
+        series: series[0]["id"].as_i64().unwrap(),
+        invalid,
+        valid,
+        branch_invalid,
+    }
 }
 
 /// The REST answers carry the reason: the run, and its point of the series.
-async fn rest_checks(app: &TestApp, series: i64, invalid: i64) -> anyhow::Result<()> {
-    let (s, run) = get_json(app, &format!("/api/v1/runs/{invalid}")).await;
+async fn rest_checks(app: &TestApp, series: i64, invalid: [i64; 2]) -> anyhow::Result<()> {
+    let (s, run) = get_json(app, &format!("/api/v1/runs/{}", invalid[0])).await;
     anyhow::ensure!(s == 200, "GET run: {s}");
     anyhow::ensure!(run["invalid_reason"] == json!(REASON), "run answer {run}");
     let (_, points) = get_json(app, &format!("/api/v1/series/{series}/points")).await;
@@ -60,7 +76,7 @@ async fn rest_checks(app: &TestApp, series: i64, invalid: i64) -> anyhow::Result
         .map(|p| (p["run_id"].as_i64().unwrap(), p["invalid_reason"].clone()))
         .collect();
     for (run, why) in &reasons {
-        let want = if *run == invalid {
+        let want = if invalid.contains(run) {
             json!(REASON)
         } else {
             Value::Null
@@ -243,11 +259,11 @@ async fn chart_checks(c: &Client, app: &TestApp, series: i64, invalid: i64) -> a
     Ok(())
 }
 
-async fn run_list_checks(c: &Client, app: &TestApp, invalid: i64) -> anyhow::Result<()> {
+async fn run_list_checks(c: &Client, app: &TestApp, invalid: [i64; 2]) -> anyhow::Result<()> {
     c.goto(&format!("{}/projects/gate", app.base)).await?;
     wait_for(c, "[data-testid=recent-runs]").await?;
     let rows = c.find_all(Locator::Css("[data-testid=run-row]")).await?;
-    anyhow::ensure!(rows.len() == 6, "{} runs listed", rows.len());
+    anyhow::ensure!(rows.len() == 8, "{} runs listed", rows.len());
     let mut tagged = Vec::new();
     for r in &rows {
         let run = r.attr("data-run").await?.unwrap_or_default();
@@ -260,14 +276,35 @@ async fn run_list_checks(c: &Client, app: &TestApp, invalid: i64) -> anyhow::Res
             tagged.push(run);
         }
     }
+    // Newest first: the branch's invalid run, then main's.
+    let want: Vec<String> = [invalid[1], invalid[0]]
+        .iter()
+        .map(|i| i.to_string())
+        .collect();
     anyhow::ensure!(
-        tagged == vec![invalid.to_string()],
-        "runs tagged invalid: {tagged:?}"
+        tagged == want,
+        "runs tagged invalid: {tagged:?}, want {want:?}"
     );
     std::fs::write(
         screenshot_dir().join("invalid-run-list.png"),
         c.screenshot().await?,
     )?;
+
+    // The compare picker's branch choice says how many of its runs are invalid.
+    c.goto(&format!("{}/projects/gate/compare", app.base))
+        .await?;
+    let choice = wait_for(c, "[data-testid=branch-choice][data-branch=tuning]").await?;
+    let tag = choice
+        .find(Locator::Css("[data-testid=invalid-tag]"))
+        .await?;
+    let (text, title) = (
+        tag.text().await?,
+        tag.attr("title").await?.unwrap_or_default(),
+    );
+    anyhow::ensure!(
+        text == "1 invalid" && title.contains("1 of 2 runs invalid") && title.contains(REASON),
+        "picker tag {text:?}, title {title:?}"
+    );
     Ok(())
 }
 
@@ -290,8 +327,15 @@ async fn invalid_runs_are_marked_on_the_run_page_the_chart_and_the_run_list() {
         "the browser bundle is missing: run scripts/build-site.sh first"
     );
     let app = spawn_app(Db::Sqlite).await;
-    let (series, invalid, valid) = seed(&app).await;
-    rest_checks(&app, series, invalid).await.unwrap();
+    let Seeded {
+        series,
+        invalid,
+        valid,
+        branch_invalid,
+    } = seed(&app).await;
+    rest_checks(&app, series, [invalid, branch_invalid])
+        .await
+        .unwrap();
     let mut driver = start_driver().await;
     let client = connect(&mut driver, "browser_invalid_runs").await;
     let mut result = run_page_checks(&client, &app, invalid, valid[0]).await;
@@ -299,7 +343,7 @@ async fn invalid_runs_are_marked_on_the_run_page_the_chart_and_the_run_list() {
         result = chart_checks(&client, &app, series, invalid).await;
     }
     if result.is_ok() {
-        result = run_list_checks(&client, &app, invalid).await;
+        result = run_list_checks(&client, &app, [invalid, branch_invalid]).await;
     }
     if result.is_ok() {
         tokio::time::sleep(Duration::from_secs(1)).await;

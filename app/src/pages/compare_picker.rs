@@ -40,11 +40,15 @@ pub fn picker_lists(d: &ComparePageData, now: i64) -> AnyView {
         .recent_branches
         .iter()
         .map(|b| {
+            let invalid = b.invalid_reason.as_deref().filter(|_| b.invalid_runs > 0).map(|why| {
+                view! { " "{super::run_list::invalid_count_tag(b.invalid_runs, b.runs, why)} }
+            });
             view! {
                 <li data-testid="branch-choice" data-branch=b.name.clone()>
                     <a href=link(&slug, &b.query)>{b.name.clone()}</a>
                     " "<span class="muted" title=datetime(b.last_run_at)>
                         {format!("last run {} ago · {} runs", age(now, b.last_run_at), b.runs)}</span>
+                    {invalid}
                 </li>
             }
         })

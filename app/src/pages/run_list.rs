@@ -15,6 +15,16 @@ pub fn invalid_tag(reason: &str) -> impl IntoView {
     }
 }
 
+/// The tag of a set of runs of which `invalid` (of `total`) are invalid; `example` is
+/// one of their reasons.
+pub fn invalid_count_tag(invalid: i64, total: i64, example: &str) -> impl IntoView {
+    view! {
+        <span class="tag invalid" data-testid="invalid-tag" data-invalid=invalid
+            title=format!("{invalid} of {total} runs invalid, left out of comparisons (e.g. {example})")>
+            {format!("{invalid} invalid")}</span>
+    }
+}
+
 /// A project's newest runs, newest first.
 pub fn recent_runs(runs: &[RunBrief]) -> impl IntoView {
     let rows = runs

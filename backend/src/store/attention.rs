@@ -14,6 +14,10 @@ pub struct RecentBranch {
     pub name: String,
     pub last_run_at: i64,
     pub runs: i64,
+    /// Runs the validity gate rejected (left out of comparisons).
+    pub invalid_runs: i64,
+    /// One of their reasons, readable, when there are any.
+    pub invalid_reason: Option<String>,
 }
 
 fn direction(s: &str) -> Result<AlertDirection> {
@@ -89,7 +93,9 @@ impl Store {
     /// A project's branches with their newest run, most recently run first.
     pub async fn recent_branches(&self, project_id: i64, limit: i64) -> Result<Vec<RecentBranch>> {
         let rows = sqlx::query(
-            "SELECT b.name, MAX(r.started_at) AS last_run_at, COUNT(*) AS runs
+            "SELECT b.name, MAX(r.started_at) AS last_run_at, COUNT(*) AS runs,
+                    SUM(CASE WHEN r.invalid_reason IS NULL THEN 0 ELSE 1 END) AS invalid_runs,
+                    MAX(r.invalid_reason) AS invalid_reason
              FROM runs r JOIN branches b ON b.id = r.branch_id
              WHERE r.project_id = $1
              GROUP BY b.name ORDER BY last_run_at DESC, b.name LIMIT $2",
@@ -104,6 +110,11 @@ impl Store {
                     name: r.try_get("name")?,
                     last_run_at: r.try_get("last_run_at")?,
                     runs: r.try_get("runs")?,
+                    invalid_runs: r.try_get("invalid_runs")?,
+                    invalid_reason: r
+                        .try_get::<Option<String>, _>("invalid_reason")?
+                        .as_deref()
+                        .map(perfwatch_core::validity::reason_text),
                 })
             })
             .collect()
