@@ -43,8 +43,12 @@ pub fn verify(secret: &[u8], body: &[u8], header: Option<&str>) -> Result<(), Si
 
 /// The `X-Hub-Signature-256` header value GitHub would send for `body` under `secret`.
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
-    let digest = mac(secret, body).finalize().into_bytes();
-    format!("sha256={}", hex::encode(digest))
+    format!("sha256={}", hmac_sha256_hex(secret, body))
+}
+
+/// HMAC-SHA256 (RFC 2104) of `body` under `secret`, lowercase hex.
+pub fn hmac_sha256_hex(secret: &[u8], body: &[u8]) -> String {
+    hex::encode(mac(secret, body).finalize().into_bytes())
 }
 
 fn mac(secret: &[u8], body: &[u8]) -> HmacSha256 {
