@@ -5,7 +5,7 @@
 //! `id` belongs to the oldest open request (drivers that answer in order need not echo
 //! it). When the process exits, every open and later request fails and the run ends.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -16,6 +16,7 @@ use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::oneshot;
 
 use crate::taxonomy::{Failure, TransportKind};
+use crate::vars::Vars;
 
 #[derive(Debug, Deserialize)]
 struct Answer {
@@ -146,7 +147,7 @@ impl Driver {
     pub async fn call(
         &self,
         op: &str,
-        vars: &mut HashMap<String, String>,
+        vars: &mut Vars<'_>,
         extra: &[(String, String)],
     ) -> Result<(), Failure> {
         if let Some(why) = self.dead() {
@@ -161,7 +162,7 @@ impl Driver {
             id
         };
         let mut sent: serde_json::Map<String, Value> =
-            vars.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            vars.all().into_iter().map(|(k, v)| (k, json!(v))).collect();
         for (k, v) in extra {
             sent.insert(k.clone(), json!(v));
         }
@@ -190,7 +191,7 @@ impl Driver {
                 Value::String(s) => s,
                 other => other.to_string(),
             };
-            vars.insert(k, text);
+            vars.set(k, text);
         }
         Ok(())
     }

@@ -1,5 +1,5 @@
 //! perfwatch's load engine. Pure parts: [`scenario`] (the TOML file), [`schedule`]
-//! (arrival times), [`template`], [`taxonomy`] (error classes), [`threshold`], [`threshold_rules`],
+//! (arrival times), [`template`] and [`vars`] (an iteration's variables), [`taxonomy`] (error classes), [`threshold`], [`threshold_rules`],
 //! [`validity`], [`recorder`] (HDR histograms) and [`results`] (native runs). IO parts:
 //! [`http`], [`driver`] (external JSON-lines process), [`probe`] (procfs), [`engine`]
 //! (the tokio run loop), [`progress`] (terminal), [`calibrate`].
@@ -14,6 +14,7 @@ pub mod threshold;
 pub mod threshold_rules;
 pub mod units;
 pub mod validity;
+pub mod vars;
 
 pub mod calibrate;
 #[cfg(feature = "demo-service")]

@@ -1,7 +1,7 @@
 //! `{{name}}` templates in paths, headers and bodies. Parsed once when the scenario is
 //! read, so a typo (`{{tokn}}`) is reported before any request is sent.
 
-use std::collections::HashMap;
+use crate::vars::Lookup;
 
 /// Variables every iteration has: the virtual user, its iteration number, a
 /// run-wide sequence number and the flow's name.
@@ -63,15 +63,16 @@ impl Template {
     }
 
     /// Fills the template; a variable without a value is an error naming it.
-    pub fn render(&self, vars: &HashMap<String, String>) -> Result<String, String> {
+    pub fn render(&self, vars: &impl Lookup) -> Result<String, String> {
         let mut out = String::new();
         for p in &self.parts {
             match p {
                 Part::Lit(s) => out.push_str(s),
-                Part::Var(v) => match vars.get(v) {
-                    Some(value) => out.push_str(value),
-                    None => return Err(format!("variable `{v}` has no value")),
-                },
+                Part::Var(v) => {
+                    if !vars.append(v, &mut out) {
+                        return Err(format!("variable `{v}` has no value"));
+                    }
+                }
             }
         }
         Ok(out)
@@ -81,6 +82,7 @@ impl Template {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
     fn renders_and_lists_variables() {
@@ -88,7 +90,7 @@ mod tests {
         assert_eq!(t.vars().collect::<Vec<_>>(), ["gid", "vu"]);
         let vars = HashMap::from([("gid".into(), "7".into()), ("vu".into(), "3".into())]);
         assert_eq!(t.render(&vars).unwrap(), "/groups/7/members?u=3");
-        let e = t.render(&HashMap::new()).unwrap_err();
+        let e = t.render(&HashMap::<String, String>::new()).unwrap_err();
         assert!(e.contains("`gid`"), "{e}");
     }
 
@@ -104,7 +106,7 @@ mod tests {
         #[test]
         fn literal_text_renders_to_itself(s in "[^{}]{0,40}") {
             let t = Template::parse(&s).unwrap();
-            proptest::prop_assert_eq!(t.render(&HashMap::new()).unwrap(), s);
+            proptest::prop_assert_eq!(t.render(&HashMap::<String, String>::new()).unwrap(), s);
         }
 
         #[test]

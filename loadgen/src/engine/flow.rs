@@ -3,7 +3,6 @@
 //! start when the previous ends, so a delay is charged to the step that caused it. A
 //! failed step ends the iteration (later steps may need what it would have set).
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -14,6 +13,7 @@ use super::Shared;
 use crate::recorder::Attempt;
 use crate::scenario::StepKind;
 use crate::taxonomy::Failure;
+use crate::vars::Vars;
 
 /// Picks a flow by weight.
 pub fn pick(sh: &Shared, rng: &mut ChaCha8Rng) -> usize {
@@ -36,15 +36,17 @@ pub async fn iteration(sh: &Shared, flow: usize, vu: u64, iter: u64, intended: I
     sh.rec()
         .record_start(sh.offset(intended), sh.offset(started));
     let f = &sh.scenario.flows[flow];
-    let mut vars: HashMap<String, String> = sh.scenario.vars.iter().cloned().collect();
+    let mut vars = Vars::new(vu, iter, seq, &f.name);
+    vars.extend_base(
+        sh.scenario
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
     if !sh.feeder.is_empty() {
         let row = &sh.feeder[(vu as usize) % sh.feeder.len()];
-        vars.extend(row.iter().map(|(k, v)| (k.clone(), v.clone())));
+        vars.extend_base(row.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     }
-    vars.insert("vu".into(), vu.to_string());
-    vars.insert("iter".into(), iter.to_string());
-    vars.insert("seq".into(), seq.to_string());
-    vars.insert("flow".into(), f.name.clone());
     let mut first = true;
     'steps: for step in &f.steps {
         let op = sh.op_index[&step.op];
@@ -94,14 +96,11 @@ pub async fn iteration(sh: &Shared, flow: usize, vu: u64, iter: u64, intended: I
 
 /// A driver step's `extract = { var = "name" }` copies the answered variable `name`
 /// into `var`; a missing one is a validation failure.
-fn take_driver_vars(
-    extract: &[(String, String)],
-    vars: &mut HashMap<String, String>,
-) -> Result<(), Failure> {
+fn take_driver_vars(extract: &[(String, String)], vars: &mut Vars<'_>) -> Result<(), Failure> {
     for (var, name) in extract {
-        match vars.get(name).cloned() {
+        match vars.get(name) {
             Some(v) => {
-                vars.insert(var.clone(), v);
+                vars.set(var.clone(), v);
             }
             None => {
                 return Err(Failure::Validation(format!(

@@ -5,7 +5,6 @@
 
 mod plain;
 
-use std::collections::HashMap;
 use std::error::Error as _;
 use std::time::Duration;
 
@@ -18,6 +17,7 @@ use reqwest::Url;
 use crate::extract::extract_all;
 use crate::scenario::{Step, StepKind};
 use crate::taxonomy::{transport_kind, Failure};
+use crate::vars::Vars;
 
 enum Transport {
     /// hyper connections to the base URL's host, with the Host header they send.
@@ -150,7 +150,7 @@ impl HttpClient {
     }
 
     /// The step's request with every template filled.
-    fn render(step: &Step, vars: &HashMap<String, String>) -> Result<Outgoing, Failure> {
+    fn render(step: &Step, vars: &Vars<'_>) -> Result<Outgoing, Failure> {
         let StepKind::Http {
             method,
             path,
@@ -235,11 +235,7 @@ impl HttpClient {
         }
     }
 
-    pub async fn run(
-        &self,
-        step: &Step,
-        vars: &mut HashMap<String, String>,
-    ) -> Result<(), Failure> {
+    pub async fn run(&self, step: &Step, vars: &mut Vars<'_>) -> Result<(), Failure> {
         let mut out = Self::render(step, vars)?;
         let (status, answer) = self.send(&mut out).await?;
         let Outgoing { method, path, .. } = out;
@@ -264,7 +260,7 @@ impl HttpClient {
             });
         }
         for (k, v) in extract_all(&answer, &step.extract).map_err(Failure::Validation)? {
-            vars.insert(k, v);
+            vars.set(k, v);
         }
         Ok(())
     }
