@@ -27,6 +27,10 @@ pub struct TestedValue {
 /// What the test showed: the window, the expanded query, the values or the error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestedQuery {
+    /// What was tested, so "Save query" saves exactly that.
+    pub source: String,
+    pub template: String,
+    pub by: String,
     pub window: String,
     pub start: i64,
     pub end: i64,
@@ -94,6 +98,9 @@ pub async fn test_metric_query(
     .await
     .map_err(map_err)?;
     Ok(TestedQuery {
+        source,
+        template: query,
+        by,
         window: t.window,
         start: t.start,
         end: t.end,

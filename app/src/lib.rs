@@ -9,6 +9,7 @@ pub mod api_compare;
 pub mod api_deploys;
 pub mod api_jobs;
 pub mod api_metric_query;
+pub mod api_saved_queries;
 pub mod api_thresholds;
 pub mod api_triage;
 pub mod chart;

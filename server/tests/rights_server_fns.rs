@@ -57,6 +57,10 @@ const MUTATING_FNS: &[(&str, Right, bool)] = &[
     // "Test query" (metric sources page): calls the source with its stored
     // credentials, so admins of the project only, though it stores nothing.
     ("/fn/test_metric_query", Right::Admin, false),
+    // "Save query" and "Delete" (metric sources page): admins of the project, like
+    // PUT /api/v1/projects/{slug}/metric-sources/{name}.
+    ("/fn/save_metric_query", Right::Admin, false),
+    ("/fn/delete_metric_query", Right::Admin, false),
     ("/fn/create_token", Right::Admin, true),
     ("/fn/revoke_token", Right::Admin, true),
 ];
@@ -193,8 +197,30 @@ async fn body_for(app: &TestApp, path: &str, ids: &Ids, n: usize) -> String {
                 .unwrap();
             "slug=drv&source=t&query=sum%28up%29&by=&window=hour".to_string()
         }
+        "/fn/save_metric_query" => {
+            metric_source_t(app, &["up"]).await;
+            format!("slug=drv&source=t&name=q{n}&unit=count&direction=higher&query=sum%28up%29&by=&empty=&collect=window&step_s=&from=&timezone=")
+        }
+        "/fn/delete_metric_query" => {
+            let gone = format!("d{n}");
+            metric_source_t(app, &["up", &gone]).await;
+            format!("slug=drv&source=t&name={gone}")
+        }
         other => panic!("the server-function rights matrix does not know {other}: add it"),
     }
+}
+
+/// Source `t` of project `drv` with queries `names` (`sum(up)` each).
+async fn metric_source_t(app: &TestApp, names: &[&str]) {
+    let project = app.store.project("drv").await.unwrap();
+    let mut config = "url = \"http://127.0.0.1:1\"\n".to_string();
+    for n in names {
+        config += &format!("[[query]]\nname = \"{n}\"\nunit = \"count\"\nquery = \"sum(up)\"\n");
+    }
+    app.store
+        .metric_source_put(project.id, "t", &config, None, 0)
+        .await
+        .unwrap();
 }
 
 async fn post(
@@ -265,8 +291,16 @@ async fn snapshot(app: &TestApp, ids: &Ids) -> String {
     let project = app.store.project("drv").await.unwrap();
     let rules = app.store.threshold_rules(project.id).await.unwrap();
     let short_links = app.store.short_link_count().await.unwrap();
+    let sources: Vec<String> = app
+        .store
+        .metric_sources(project.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.config)
+        .collect();
     format!(
-        "{:?}|{learned}|{}|{}|{:?}|{:?}|{short_links}",
+        "{:?}|{learned}|{}|{}|{:?}|{:?}|{short_links}|{sources:?}",
         g.triage,
         g.history.len(),
         g.notes.len(),
@@ -415,6 +449,13 @@ async fn matrix(db: Db) {
             403
         };
         assert_eq!(s, want, "{label} reads the delivery log: {text}");
+        // The saved queries (metric sources page) show internal URLs' queries: admins
+        // of the project only.
+        let (s, text) = post(&c, &app, who, "/fn/fetch_saved_queries", "slug=drv".into()).await;
+        assert_eq!(s, want, "{label} reads the saved queries: {text}");
+        if s == 200 {
+            assert!(text.contains("sum(up)"), "{text}");
+        }
     }
 
     // A cross-site post riding on an admin's cookie is refused before anything runs.

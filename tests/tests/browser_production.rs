@@ -12,6 +12,9 @@
 //! - An admin's "Test query" evaluates an unsaved template against the real
 //!   Prometheus over the latest load run's window and shows its value (10 requests/s),
 //!   series count and coverage; a broken template shows the error naming the field.
+//! - Under that result, "Save query" without a unit names the field; with one the
+//!   query is saved into the source and listed under "Saved queries", and its delete
+//!   button removes it.
 //!
 //! No page breaks its Content-Security-Policy. Saves a screenshot on failure under
 //! target/browser/.
@@ -308,6 +311,7 @@ async fn test_query(c: &Client, app: &TestApp) -> anyhow::Result<()> {
         .text()
         .await?;
     anyhow::ensure!(window.contains("Over run "), "{window}");
+    save_and_delete(c, app).await?;
     let err = submit(
         c,
         "sum(rate(http_requests_total[",
@@ -315,6 +319,86 @@ async fn test_query(c: &Client, app: &TestApp) -> anyhow::Result<()> {
     )
     .await?;
     anyhow::ensure!(err.contains("query"), "the error names the field: {err}");
+    Ok(())
+}
+
+/// Text of the first element matching `css` once it has some, within 10 s.
+async fn text_of(c: &Client, css: &str) -> anyhow::Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            let t = e.text().await?;
+            if !t.is_empty() {
+                return Ok(t);
+            }
+        }
+        anyhow::ensure!(Instant::now() < deadline, "no {css}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Under the tested query: "Save query" without a unit is refused naming the field;
+/// with one it is saved, listed under "Saved queries" and stored in source `prod`;
+/// its delete button removes it again.
+async fn save_and_delete(c: &Client, app: &TestApp) -> anyhow::Result<()> {
+    let form = "[data-testid=save-query-form]";
+    c.find(Locator::Css(&format!("{form} input[name=name]")))
+        .await?
+        .send_keys("requests_a")
+        .await?;
+    c.find(Locator::Css("[data-testid=save-query]"))
+        .await?
+        .click()
+        .await?;
+    let err = text_of(c, "[data-testid=save-query-error]").await?;
+    anyhow::ensure!(
+        err.contains("unit: must not be empty"),
+        "the error names the field: {err}"
+    );
+    c.find(Locator::Css(&format!("{form} input[name=unit]")))
+        .await?
+        .send_keys("ops/s")
+        .await?;
+    c.find(Locator::Css(&format!(
+        "{form} select[name=direction] option[value=higher]"
+    )))
+    .await?
+    .click()
+    .await?;
+    c.find(Locator::Css("[data-testid=save-query]"))
+        .await?
+        .click()
+        .await?;
+    let saved = text_of(c, "[data-testid=query-saved]").await?;
+    anyhow::ensure!(
+        saved.contains("requests_a") && saved.contains("prod"),
+        "{saved}"
+    );
+    let row = "[data-testid=saved-query][data-name=requests_a]";
+    let listed = text_of(c, row).await?;
+    anyhow::ensure!(
+        listed.contains("http_requests_total") && listed.contains("higher is better"),
+        "{listed}"
+    );
+    let project = app.store.project("shop").await?.id;
+    let config = app.store.metric_source(project, "prod").await?.config;
+    anyhow::ensure!(
+        config.contains("name = \"requests_a\"") && config.contains("jobs_per_min"),
+        "{config}"
+    );
+    c.find(Locator::Css(&format!("{row} [data-testid=delete-query]")))
+        .await?
+        .click()
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count(c, row).await? > 0 {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "requests_a still listed after delete"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    anyhow::ensure!(count(c, "[data-testid=saved-query][data-name=jobs_per_min]").await? == 1);
     Ok(())
 }
 

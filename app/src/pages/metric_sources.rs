@@ -2,15 +2,18 @@
 //! project) and a query form with a "Test query" button: the unsaved template is
 //! checked like at save time and evaluated against the chosen source over the latest
 //! run's window (or the last settled hour, what a schedule reads), showing the
-//! value(s), series count and coverage, or the source's error. Saving stays with
-//! `PUT /api/v1/projects/{slug}/metric-sources/{name}` and `perfwatch metrics`.
+//! value(s), series count and coverage, or the source's error. Under a successful test
+//! a "Save query" form stores it in its source (`metric_sources_saved`), and the saved
+//! queries are listed with a delete button each.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api_metric_query::{fetch_metric_sources, SourceItem, TestMetricQuery, TestedQuery};
+use crate::api_saved_queries::{DeleteMetricQuery, SaveMetricQuery};
 use crate::format::datetime;
+use crate::pages::metric_sources_saved::{save_form, SavedQueries};
 
 fn err_msg(e: &ServerFnError) -> String {
     let msg = e.to_string();
@@ -43,6 +46,9 @@ pub fn MetricSourcesPage() -> impl IntoView {
 
 fn page(slug: String, list: Vec<SourceItem>) -> impl IntoView {
     let test = ServerAction::<TestMetricQuery>::new();
+    let save = ServerAction::<SaveMetricQuery>::new();
+    let delete = ServerAction::<DeleteMetricQuery>::new();
+    let result_slug = slug.clone();
     let options = list
         .iter()
         .map(|s| view! { <option value=s.name.clone()>{s.name.clone()}</option> })
@@ -60,9 +66,10 @@ fn page(slug: String, list: Vec<SourceItem>) -> impl IntoView {
         .collect_view();
     view! {
         {sources}
+        <SavedQueries slug=slug.clone() save delete />
         <h2>"Test a query"</h2>
         <ActionForm action=test attr:class="query-form" attr:data-testid="query-form">
-            <input type="hidden" name="slug" value=slug />
+            <input type="hidden" name="slug" value=slug.clone() />
             <label>"Source " <select name="source">{options}</select></label>
             <label>"PromQL template"
                 <textarea name="query" rows="3" cols="80" placeholder="sum(rate(http_requests_total[{{window}}]))"></textarea>
@@ -78,13 +85,15 @@ fn page(slug: String, list: Vec<SourceItem>) -> impl IntoView {
         </ActionForm>
         {move || test.pending().get().then(|| view! { <p class="muted">"Querying…"</p> })}
         {move || test.value().get().map(|r| match r {
-            Ok(t) => result(t).into_any(),
+            Ok(t) => result(result_slug.clone(), t, save).into_any(),
             Err(e) => view! { <p class="error" data-testid="query-test-error">{err_msg(&e)}</p> }.into_any(),
         })}
     }
 }
 
-fn result(t: TestedQuery) -> impl IntoView {
+fn result(slug: String, t: TestedQuery, save: ServerAction<SaveMetricQuery>) -> impl IntoView {
+    // Only a query that the source answered can be saved from here.
+    let form = t.error.is_none().then(|| save_form(slug, &t, save));
     let rows = t
         .values
         .into_iter()
@@ -109,6 +118,7 @@ fn result(t: TestedQuery) -> impl IntoView {
                 <thead><tr><th>"Label"</th><th>"Value"</th><th>"Series"</th><th>"Coverage"</th><th></th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
+            {form}
         </div>
     }
 }

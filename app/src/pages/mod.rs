@@ -13,6 +13,7 @@ pub mod integration;
 pub mod job;
 pub mod login;
 pub mod metric_sources;
+pub mod metric_sources_saved;
 pub mod project;
 pub mod projects;
 pub mod queue;
