@@ -39,6 +39,10 @@ const WRITES: &[(&str, &str)] = &[
     ("POST", "/api/v1/jobs/{id}/cancel"),
     ("POST", "/api/v1/jobs/{id}/rerun"),
     ("PUT", "/api/v1/projects/{slug}/metric-sources/{name}"),
+    (
+        "POST",
+        "/api/v1/projects/{slug}/metric-sources/{name}/test-query",
+    ),
     ("POST", "/api/v1/runs/{id}/metrics"),
     (
         "PUT",
