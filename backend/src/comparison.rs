@@ -46,7 +46,14 @@ pub async fn compare(store: &Store, slug: &str, spec: &CompareSpec) -> Result<Co
     let head_spec = spec.head.clone().ok_or_else(|| {
         StoreError::invalid("head", "required: what to compare (e.g. branch:my-pr)")
     })?;
-    let history = MainHistory::load(store, &project).await?;
+    // A release side needs the whole main history (its window between markers); any
+    // other comparison only the recent levels the noise is estimated from.
+    let is_release = |s: &SideSpec| matches!(s, SideSpec::Release(_));
+    let history = if is_release(&head_spec) || spec.base.as_ref().is_some_and(is_release) {
+        MainHistory::load(store, &project).await?
+    } else {
+        MainHistory::load_recent(store, &project).await?
+    };
     let head = side(store, &project, &history, &head_spec, "head").await?;
     let (base, base_defaulted) = match &spec.base {
         Some(b) => (side(store, &project, &history, b, "base").await?, false),

@@ -44,15 +44,34 @@ impl MainHistory {
         let Some(main) = store.branch_id(project.id, &project.main_branch).await? else {
             return Ok(Self::default());
         };
+        Ok(Self::from_levels(
+            store.main_levels(project.id, main).await?,
+        ))
+    }
+
+    /// Only what the noise needs: each series' last [`NOISE_RUNS`] levels. Enough for
+    /// every comparison without a release side, and its size does not grow with the
+    /// history (see docs/benchmarks.md, "Soak").
+    pub async fn load_recent(store: &Store, project: &ProjectInfo) -> Result<Self> {
+        let Some(main) = store.branch_id(project.id, &project.main_branch).await? else {
+            return Ok(Self::default());
+        };
+        let levels = store
+            .recent_main_levels(project.id, main, NOISE_RUNS)
+            .await?;
+        Ok(Self::from_levels(levels))
+    }
+
+    fn from_levels(levels: Vec<MainLevel>) -> Self {
         let mut h = Self::default();
-        for l in store.main_levels(project.id, main).await? {
+        for l in levels {
             if let (Some(sha), Some(ord)) = (&l.sha, l.ord) {
                 h.ord_of_sha.entry(sha.clone()).or_insert(ord);
             }
             h.started_of_run.insert(l.run_id, l.started_at);
             h.by_series.entry(l.series_id).or_default().push(l);
         }
-        Ok(h)
+        h
     }
 
     /// Run-to-run noise of a series (its recent main-branch history).

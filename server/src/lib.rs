@@ -1,6 +1,7 @@
 //! perfwatch-server: configuration, the REST API, and the router that puts the REST
 //! API, the Leptos pages and the static files together. `main.rs` is the CLI.
 
+pub mod allocator;
 pub mod api;
 pub mod cli;
 pub mod config;

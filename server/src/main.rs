@@ -27,8 +27,16 @@ fn exit_on(code: i32) {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Before the runtime's threads exist, so they share the limited malloc arenas.
+    perfwatch_server::allocator::configure();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -72,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
             };
             runner.apply(&mut config);
             config.runner_slots = workers;
+            perfwatch_server::allocator::spawn_trimmer();
             perfwatch_server::serve(config, |bound| {
                 println!("perfwatch listening on http://{bound}");
             })

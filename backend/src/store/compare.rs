@@ -277,22 +277,39 @@ impl Store {
         .bind(branch_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = rows
-            .iter()
-            .map(|r| {
-                Ok(MainLevel {
-                    series_id: r.try_get(0)?,
-                    run_id: r.try_get(1)?,
-                    ord: r.try_get(2)?,
-                    started_at: r.try_get(3)?,
-                    median: r.try_get(4)?,
-                    sha: r.try_get(5)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        // Sorted here: one order on both databases without a database-side sort.
-        out.sort_by_key(|l| (l.series_id, l.ord, l.started_at, l.run_id));
-        Ok(out)
+        main_levels_from_rows(&rows)
+    }
+
+    /// The last `per_series` rows of [`Store::main_levels`] for each series, in the same
+    /// order: what a comparison's noise estimate needs. The database picks them, so a
+    /// comparison reads at most `per_series` rows per series however long the history
+    /// (reading all of it made every comparison's memory grow with the data).
+    pub async fn recent_main_levels(
+        &self,
+        project_id: i64,
+        branch_id: i64,
+        per_series: usize,
+    ) -> Result<Vec<MainLevel>> {
+        // The window's order is the reverse of main_levels' sort key, where a run
+        // without a commit order (None) comes first; NULL placement differs between
+        // the databases, hence the explicit CASE.
+        let rows = sqlx::query(
+            "SELECT series_id, run_id, ord, started_at, median, sha FROM (
+                 SELECT m.series_id, m.run_id, m.ord, m.started_at, m.median, c.sha,
+                        ROW_NUMBER() OVER (PARTITION BY m.series_id
+                            ORDER BY CASE WHEN m.ord IS NULL THEN 1 ELSE 0 END,
+                                     m.ord DESC, m.started_at DESC, m.run_id DESC) AS rn
+                 FROM measurements m JOIN series s ON s.id = m.series_id JOIN runs r ON r.id = m.run_id
+                 LEFT JOIN commits c ON c.id = r.commit_id
+                 WHERE s.project_id = $1 AND m.branch_id = $2 AND r.invalid_reason IS NULL
+             ) x WHERE rn <= $3",
+        )
+        .bind(project_id)
+        .bind(branch_id)
+        .bind(i64::try_from(per_series).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        main_levels_from_rows(&rows)
     }
 
     /// Run levels (medians) per series over `run_ids`, in run-id order.
@@ -376,4 +393,24 @@ impl Store {
             .fetch_one(&self.pool)
             .await?)
     }
+}
+
+/// Rows of `series_id, run_id, ord, started_at, median, sha`, sorted here: one order
+/// on both databases without a database-side sort.
+fn main_levels_from_rows(rows: &[sqlx::any::AnyRow]) -> Result<Vec<MainLevel>> {
+    let mut out = rows
+        .iter()
+        .map(|r| {
+            Ok(MainLevel {
+                series_id: r.try_get("series_id")?,
+                run_id: r.try_get("run_id")?,
+                ord: r.try_get("ord")?,
+                started_at: r.try_get("started_at")?,
+                median: r.try_get("median")?,
+                sha: r.try_get("sha")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    out.sort_by_key(|l| (l.series_id, l.ord, l.started_at, l.run_id));
+    Ok(out)
 }

@@ -127,7 +127,7 @@ impl Store {
         let writer = match dialect {
             Dialect::Sqlite => {
                 let mut conn = opts.connect().await?;
-                sqlite_pragmas(&mut conn).await?;
+                sqlite_pragmas(&mut conn, WRITER_CACHE_KIB).await?;
                 Some(sqlite_writer(conn))
             }
             Dialect::Postgres => None,
@@ -220,28 +220,47 @@ fn pool_options(dialect: Dialect, max: u32) -> AnyPoolOptions {
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if dialect == Dialect::Sqlite {
-                    sqlite_pragmas(conn).await?;
+                    sqlite_pragmas(conn, READER_CACHE_KIB).await?;
                 }
                 Ok(())
             })
         })
 }
 
+/// Page cache of the one writer connection, in KiB: it keeps the pages new runs are
+/// appended to (the tail of each series in the measurement tables and the indexes),
+/// a working set that does not grow with the history.
+const WRITER_CACHE_KIB: u32 = 8 * 1024;
+
+/// Page cache of each reading connection, in KiB. Reads scan whole series and
+/// projects, so a reader's cache fills to its cap as the database grows; a large cap
+/// (32 MB each, as before) made the server's memory grow with the data for minutes
+/// (docs/benchmarks.md, "Soak"). Pages a reader misses come from the OS file cache.
+const READER_CACHE_KIB: u32 = 2 * 1024;
+
 /// WAL lets readers run beside the one writer; foreign keys are off by default in
 /// SQLite; the busy timeout makes a writer outside this process wait instead of
-/// failing; a 32 MB page cache per connection keeps the pages of recent runs in
-/// memory; a checkpoint every 10,000 WAL pages (not 1,000) writes each page changed by
-/// many runs once instead of every few runs.
-async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> std::result::Result<(), sqlx::Error> {
+/// failing; a fixed page cache per connection (`cache_kib`) keeps memory independent
+/// of the data size; temporary storage in a file, because the bundled SQLite keeps it
+/// in memory by default, so a sort larger than the cache (a window over a whole
+/// project's history) grew the heap with the data instead of spilling; a checkpoint
+/// every 10,000 WAL pages (not 1,000) writes each page changed by many runs once
+/// instead of every few runs.
+async fn sqlite_pragmas(
+    conn: &mut sqlx::AnyConnection,
+    cache_kib: u32,
+) -> std::result::Result<(), sqlx::Error> {
+    let cache = format!("PRAGMA cache_size = -{cache_kib}");
     for pragma in [
         "PRAGMA journal_mode = WAL",
         "PRAGMA foreign_keys = ON",
         "PRAGMA busy_timeout = 10000",
         "PRAGMA synchronous = NORMAL",
-        "PRAGMA cache_size = -32768",
+        cache.as_str(),
+        "PRAGMA temp_store = FILE",
         "PRAGMA wal_autocheckpoint = 10000",
     ] {
-        conn.execute(pragma).await?;
+        conn.execute(sqlx::AssertSqlSafe(pragma)).await?;
     }
     Ok(())
 }
