@@ -313,6 +313,14 @@ async fn read_paths_carry_the_reason(store: Store) {
         "newest first"
     );
 
+    // The project page's sparkline, latest value and change leave the invalid run out.
+    let overview = store.series_overview(project_id, None).await.unwrap();
+    // Values are in the canonical unit (ns): ~1e8 for 100 ms.
+    let ms = |v: f64| (v / 1e6).round();
+    let spark: Vec<f64> = overview[0].spark.iter().map(|v| ms(*v)).collect();
+    assert_eq!(spark, vec![100.0, 100.0], "{overview:#?}");
+    assert_eq!(overview[0].latest.map(ms), Some(100.0));
+
     let branches = store.recent_branches(project_id, 10).await.unwrap();
     let main: Vec<(&str, i64, i64, Option<&str>)> = branches
         .iter()

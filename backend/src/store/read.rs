@@ -72,6 +72,11 @@ impl Store {
 
     /// Every series of a project with its latest value, change and sparkline. Reads the
     /// last points of all series in one query (window function, both databases).
+    /// Points of invalid runs are left out, as detection leaves them out: a rejected
+    /// load run three times slower must not show as the latest value or a red change.
+    /// Their validity is looked up for the few runs read, not filtered in the query,
+    /// which would evaluate `runs.invalid_reason` (JSON of the metadata, on SQLite) for
+    /// every point of the project.
     pub async fn series_overview(
         &self,
         project_id: i64,
@@ -79,8 +84,8 @@ impl Store {
     ) -> Result<Vec<SeriesOverview>> {
         let series = self.list_series(project_id).await?;
         let rows = sqlx::query(
-            "SELECT series_id, median FROM (
-                 SELECT m.series_id, m.median,
+            "SELECT series_id, median, run_id FROM (
+                 SELECT m.series_id, m.median, m.run_id,
                         ROW_NUMBER() OVER (PARTITION BY m.series_id ORDER BY r.started_at DESC, r.id DESC) AS rn
                  FROM measurements m JOIN runs r ON r.id = m.run_id JOIN series s ON s.id = m.series_id
                  WHERE s.project_id = $1 AND (r.branch_id = $2 OR r.branch_id IS NULL OR $2 < 0)
@@ -91,9 +96,23 @@ impl Store {
         .bind(SPARK_POINTS)
         .fetch_all(&self.pool)
         .await?;
+        let mut runs: Vec<i64> = rows
+            .iter()
+            .map(|r| r.try_get("run_id"))
+            .collect::<std::result::Result<_, _>>()?;
+        runs.sort_unstable();
+        runs.dedup();
+        let marks = self.run_marks(&runs).await?;
+        let invalid = |run: i64| marks.get(&run).is_some_and(|m| m.invalid_reason.is_some());
         let mut sparks: HashMap<i64, Vec<f64>> = HashMap::new();
         for r in rows {
-            sparks.entry(r.try_get(0)?).or_default().push(r.try_get(1)?);
+            if invalid(r.try_get("run_id")?) {
+                continue;
+            }
+            sparks
+                .entry(r.try_get("series_id")?)
+                .or_default()
+                .push(r.try_get("median")?);
         }
         Ok(series
             .into_iter()
