@@ -2,12 +2,15 @@
 //! `[[query]]` entry of its source through the API's save path, keeping the admin's
 //! comments; saving the same name again replaces it; with a step it is also a schedule;
 //! bad fields are refused naming the form's field and write nothing; delete removes
-//! the entry and its schedule, and refuses to empty a source. Runs on a fresh SQLite
-//! file and a fresh PostgreSQL database.
+//! the entry and its schedule (whose queued pass then ends without reading), and
+//! refuses to empty a source. Runs on a fresh SQLite file and a fresh PostgreSQL
+//! database.
 
+use perfwatch_backend::metric_schedules::ScheduleHandler;
 use perfwatch_backend::query_save::{
     delete_query, save_query, saved_queries, schedule_input, SaveQuery,
 };
+use perfwatch_backend::queue::{kinds, Handler, Outcome, Queue};
 use perfwatch_backend::secrets::SealKey;
 use perfwatch_backend::store::NewProject;
 use perfwatch_backend::testing::{fresh_store, Db};
@@ -204,6 +207,24 @@ async fn save_and_delete(store: Store) {
     delete_query(&store, &key, "ops", "prom", "jobs")
         .await
         .unwrap();
+    // The pass the schedule had queued ends at once, reading nothing, queuing no next.
+    let queue = Queue::new(store.clone(), "t", std::time::Duration::from_secs(60));
+    let lease = queue
+        .claim(&[kinds::METRICS_SCHEDULE])
+        .await
+        .unwrap()
+        .expect("the schedule's queued pass");
+    let handler = ScheduleHandler {
+        store: store.clone(),
+        key: key.clone(),
+    };
+    assert_eq!(handler.run(&queue, &lease).await.unwrap(), Outcome::Done);
+    queue.complete(&lease).await.unwrap();
+    assert!(queue
+        .claim(&[kinds::METRICS_SCHEDULE])
+        .await
+        .unwrap()
+        .is_none());
     let list = saved_queries(&store, "ops").await.unwrap();
     assert_eq!(
         list.iter().map(|q| q.name.as_str()).collect::<Vec<_>>(),
