@@ -14,11 +14,9 @@ use perfwatch_loadgen::summary::table;
 use perfwatch_parsers::Parsed;
 use serde_json::json;
 
+use super::baseline_check::{baseline_report, fetch_baseline};
 use super::git::discover;
-use super::ingest::{
-    baseline_report, build_run, describe, fetch_baseline, post_run, FailOn, Merged, RunFields,
-    ServerArgs,
-};
+use super::ingest::{build_run, describe, post_run, FailOn, Merged, RunFields, ServerArgs};
 
 /// Exit code when a threshold is breached (as k6 does).
 pub const EXIT_THRESHOLD: i32 = 99;

@@ -1,6 +1,7 @@
 //! Command-line interface: the subcommands of `perfwatch`.
 
 pub mod annotate;
+pub mod baseline_check;
 pub mod compare;
 pub mod compare_offline;
 pub mod detect;
