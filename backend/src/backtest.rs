@@ -89,6 +89,7 @@ pub async fn backtest_series(
         probes,
         // The same probes on every call for the same series and period length.
         seed: (series_id as u64) ^ ((days as u64) << 32),
+        holidays: crate::holidays::calendar(store, project.id).await?,
     };
     let report = backtest(&points, &deploys, &settings);
     Ok(BacktestView {

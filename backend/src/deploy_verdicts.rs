@@ -2,14 +2,21 @@
 //! deploy marker of a project, each time-indexed (production) series is judged against
 //! what the same hours of the week in past weeks predict, scaled by the level just
 //! before the deploy — so a nightly dip or a weekend is expected, not a regression —
-//! with Benjamini–Hochberg across the deploy's metrics. Read → compute (pure,
+//! with Benjamini–Hochberg across the deploy's metrics. The project's holidays keep
+//! holiday weeks out of the expectation (a deploy on a holiday is judged against past
+//! holidays), and each metric's change is ranked against its changes at the last 20
+//! deploys, whose spread is a second estimate of σ. Read → compute (pure,
 //! `perfwatch_detect::seasonal`) → no write.
+
+use std::collections::HashMap;
 
 use perfwatch_core::fdr::bh_adjusted;
 use perfwatch_core::view::{Marker, SeriesInfo};
 use perfwatch_detect::calendar::Tz;
+use perfwatch_detect::holidays::Holidays;
 use perfwatch_detect::seasonal::{
-    deploy_verdict, with_adjusted_p, DeployVerdict, DeployVerdictKind, SeasonalConfig,
+    deploy_verdict_with, deviation, with_adjusted_p, DeployVerdict, DeployVerdictKind,
+    SeasonalConfig, VerdictContext, MAX_PAST_DEPLOYS,
 };
 use serde::{Deserialize, Serialize};
 
@@ -86,16 +93,99 @@ pub async fn production_series(store: &Store, project_id: i64) -> Result<Vec<Pro
     Ok(out)
 }
 
+/// What verdicts know beyond a series' points: the project's holidays and when its
+/// deploys were.
+#[derive(Debug, Clone, Default)]
+pub struct JudgeContext {
+    pub holidays: Holidays,
+    /// Times of the project's deploy and release markers, ascending.
+    pub deploy_times: Vec<i64>,
+    /// `ln(observed / expected)` per (series id, deploy time), computed once per page.
+    deviations: HashMap<(i64, i64), Option<f64>>,
+}
+
+impl JudgeContext {
+    pub fn new(holidays: Holidays, mut deploy_times: Vec<i64>) -> Self {
+        deploy_times.sort_unstable();
+        deploy_times.dedup();
+        Self {
+            holidays,
+            deploy_times,
+            deviations: HashMap::new(),
+        }
+    }
+
+    /// The deviations of `p` at the newest [`MAX_PAST_DEPLOYS`] deploys whose window
+    /// ended by `deploy_ms` (newest first), each judged with the holidays but without
+    /// past deploys of its own.
+    fn past_deviations(
+        &mut self,
+        p: &Production,
+        deploy_ms: i64,
+        cfg: &SeasonalConfig,
+    ) -> Vec<f64> {
+        let before: Vec<i64> = self
+            .deploy_times
+            .iter()
+            .copied()
+            .filter(|t| t.saturating_add(cfg.window_ms.max(0)) <= deploy_ms)
+            .collect();
+        let ctx = VerdictContext {
+            holidays: Some(&self.holidays),
+            past_deploys: &[],
+        };
+        let mut out = Vec::new();
+        for &t in before.iter().rev().take(MAX_PAST_DEPLOYS) {
+            let dev = *self
+                .deviations
+                .entry((p.series.id, t))
+                .or_insert_with(|| deviation(&deploy_verdict_with(&p.points, t, cfg, &ctx)));
+            out.extend(dev);
+        }
+        out
+    }
+}
+
+/// The project's holidays and deploy/release marker times.
+pub async fn judge_context(store: &Store, project_id: i64) -> Result<JudgeContext> {
+    let times = store
+        .markers(project_id, None)
+        .await?
+        .iter()
+        .filter(|m| m.kind == "deploy" || m.kind == "release")
+        .map(|m| m.time)
+        .collect();
+    Ok(JudgeContext::new(
+        crate::holidays::calendar(store, project_id).await?,
+        times,
+    ))
+}
+
 /// The verdict of every production series at `deploy_ms`, Benjamini–Hochberg across
-/// them, changes first. Pure.
+/// them, changes first; no holidays and no past deploys. Pure.
 pub fn judge(series: &[Production], deploy_ms: i64, cfg: &SeasonalConfig) -> Vec<MetricVerdict> {
+    judge_with(series, deploy_ms, cfg, &mut JudgeContext::default())
+}
+
+/// [`judge`] knowing the project's holidays and its past deploys. Pure.
+pub fn judge_with(
+    series: &[Production],
+    deploy_ms: i64,
+    cfg: &SeasonalConfig,
+    ctx: &mut JudgeContext,
+) -> Vec<MetricVerdict> {
     let mut metrics: Vec<MetricVerdict> = series
         .iter()
         .map(|p| {
             let cfg = SeasonalConfig { tz: p.tz, ..*cfg };
+            let past = ctx.past_deviations(p, deploy_ms, &cfg);
+            let vctx = VerdictContext {
+                holidays: Some(&ctx.holidays),
+                past_deploys: &past,
+            };
             MetricVerdict {
                 series: p.series.clone(),
-                verdict: deploy_verdict(&p.points, deploy_ms, &cfg),
+                verdict: deploy_verdict_with(&p.points, deploy_ms, &cfg, &vctx),
                 p_adjusted: None,
             }
         })
@@ -147,8 +237,9 @@ pub async fn deploy_verdicts(
     let project = store.project(slug).await?;
     let marker = marker(store, project.id, marker_id).await?;
     let series = production_series(store, project.id).await?;
+    let mut ctx = judge_context(store, project.id).await?;
     Ok(DeployView {
-        metrics: judge(&series, marker.time, cfg),
+        metrics: judge_with(&series, marker.time, cfg, &mut ctx),
         project: project.slug,
         marker,
         window_ms: cfg.window_ms,

@@ -22,7 +22,7 @@ use perfwatch_core::units::Direction;
 use perfwatch_core::view::Marker;
 use perfwatch_core::view::SeriesInfo;
 use perfwatch_detect::calendar::{parse_tz, Tz};
-use perfwatch_detect::deseason::{detect_production, median_spacing, Cycle};
+use perfwatch_detect::deseason::{detect_production_with, median_spacing, Cycle};
 use perfwatch_detect::threshold::{Breach, Side, ThresholdRule};
 use perfwatch_detect::{
     detect, fdr::fdr_mask, relative_change, ChangePoint, DetectConfig, Detection, Drift,
@@ -173,6 +173,8 @@ pub async fn detect_project(
     let learned = store.sensitivities(project.id).await?;
     let schedules = store.series_schedules(project.id).await?;
     let mut markers: Option<Vec<Marker>> = None;
+    // Holiday points are replaced by the seasonal expectation: a holiday is not two changes.
+    let holidays = crate::holidays::calendar(store, project.id).await?;
 
     // Read and compute.
     let mut data = Vec::with_capacity(series.len());
@@ -187,7 +189,7 @@ pub async fn detect_project(
         let found = match production.as_mut() {
             Some(p) => {
                 let timed: Vec<(i64, f64)> = points.iter().map(|x| (x.time, x.median)).collect();
-                detect_production(&timed, p.tz, &config).map(|(cycle, d)| {
+                detect_production_with(&timed, p.tz, &holidays, &config).map(|(cycle, d)| {
                     p.cycle = cycle;
                     d
                 })

@@ -10,7 +10,7 @@ use perfwatch_core::view::SeriesInfo;
 use perfwatch_detect::seasonal::{DeployVerdictKind, SeasonalConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::deploy_verdicts::{judge, production_series};
+use crate::deploy_verdicts::{judge_context, judge_with, production_series};
 use crate::error::{Result, StoreError};
 use crate::Store;
 
@@ -101,6 +101,7 @@ pub async fn release_trend(
     markers.sort_by_key(|m| (m.time, m.id));
     let markers = markers.split_off(markers.len().saturating_sub(last));
     let series = production_series(store, project.id).await?;
+    let mut ctx = judge_context(store, project.id).await?;
     let mut rows: Vec<TrendRow> = series
         .iter()
         .map(|p| TrendRow {
@@ -110,7 +111,7 @@ pub async fn release_trend(
         .collect();
     for m in &markers {
         // The same verdicts as the deploy page (corrected across the deploy's metrics).
-        let verdicts = judge(&series, m.time, cfg);
+        let verdicts = judge_with(&series, m.time, cfg, &mut ctx);
         for row in &mut rows {
             let Some(v) = verdicts.iter().find(|v| v.series.id == row.series.id) else {
                 continue;

@@ -24,8 +24,8 @@
 //!
 //! **Holidays** ([`deseasonalize_with`], the project's calendar): buckets on a holiday
 //! (local date) are left out of the levels and the seasonal factors, and each holiday
-//! point's adjusted value is replaced by the level of its bucket — the seasonal
-//! expectation with the cycle removed. Replaced rather than dropped: change points index
+//! point's adjusted value is replaced by the median of the adjusted normal points within
+//! half a cycle — the seasonal expectation with the cycle removed. Replaced rather than dropped: change points index
 //! the input points (the alert pipeline maps them back to runs and times), so the input
 //! keeps its length; a replaced point carries no information either way, so a one-day
 //! holiday drop is neither a drop nor a recovery (not two changes), while a lasting shift
@@ -156,7 +156,8 @@ pub fn deseasonalize(points: &[(i64, f64)], tz: Tz) -> Option<Deseasoned> {
 }
 
 /// [`deseasonalize`] with a holiday calendar: holiday buckets shape neither the level nor
-/// the factors, and holiday points are replaced by their bucket's level (module docs).
+/// the factors, and holiday points are replaced by the adjusted median around them
+/// (module docs).
 pub fn deseasonalize_with(
     points: &[(i64, f64)],
     tz: Tz,
@@ -256,25 +257,45 @@ pub fn deseasonalize_with(
 
     let mut seasonal = Vec::with_capacity(points.len());
     let mut adjusted = Vec::with_capacity(points.len());
-    // Level of each holiday bucket, by bucket key.
-    let holiday_level: std::collections::HashMap<i64, f64> = buckets
+    // Holiday buckets, by bucket key.
+    let holiday: std::collections::HashSet<i64> = buckets
         .iter()
-        .zip(&levels)
-        .filter(|(b, _)| b.holiday)
-        .map(|(b, l)| (b.t.div_euclid(width), *l))
+        .filter(|b| b.holiday)
+        .map(|b| b.t.div_euclid(width))
         .collect();
+    let mut on_holiday = Vec::with_capacity(points.len());
     for &(t, v) in points {
         let s = season[cycle.slot(t, tz)?];
-        let a = match holiday_level.get(&t.div_euclid(width)) {
-            Some(l) => *l,
-            None if multiplicative => v / s,
-            None => v - s,
-        };
+        let a = if multiplicative { v / s } else { v - s };
         if !a.is_finite() {
             return None;
         }
         seasonal.push(s);
         adjusted.push(a);
+        on_holiday.push(holiday.contains(&t.div_euclid(width)));
+    }
+    if !holiday.is_empty() {
+        // Each holiday point becomes the median of the adjusted normal points within half
+        // a cycle: what the series shows around it once the cycle is removed.
+        let mut normal: Vec<(i64, f64)> = points
+            .iter()
+            .zip(&adjusted)
+            .zip(&on_holiday)
+            .filter(|(_, h)| !**h)
+            .map(|((p, a), _)| (p.0, *a))
+            .collect();
+        normal.sort_by_key(|p| p.0);
+        for (i, &(t, _)) in points.iter().enumerate() {
+            if !on_holiday[i] {
+                continue;
+            }
+            let lo = normal.partition_point(|p| p.0 < t.saturating_sub(half));
+            let hi = normal.partition_point(|p| p.0 <= t.saturating_add(half));
+            let mut around: Vec<f64> = normal[lo..hi].iter().map(|p| p.1).collect();
+            if let Some(m) = median(&mut around) {
+                adjusted[i] = m;
+            }
+        }
     }
     Some(Deseasoned {
         cycle,
@@ -411,6 +432,41 @@ mod tests {
         let before = d.adjusted[29 * 24];
         let after = d.adjusted[33 * 24];
         assert!((after / before - 0.85).abs() < 0.02, "{before} → {after}");
+    }
+
+    #[test]
+    fn a_holiday_in_the_calendar_is_not_two_changes() {
+        use crate::holidays::{Holiday, Holidays};
+        // Day 24 (a Friday) at 40 %.
+        let mut pts = traffic(35, None);
+        for p in pts.iter_mut() {
+            if p.0 >= 20_395 * DAY + 24 * DAY && p.0 < 20_395 * DAY + 25 * DAY {
+                p.1 *= 0.4;
+            }
+        }
+        let cal = Holidays::new(&[Holiday {
+            date: Holidays::local_date(20_395 * DAY + 24 * DAY, Tz::UTC).unwrap(),
+            name: "Christmas".into(),
+        }]);
+        let base = crate::DetectConfig::default();
+        let changes = |cal: &Holidays| match detect_production_with(&pts, Tz::UTC, cal, &base) {
+            Ok((_, crate::Detection::Done { change_points, .. })) => change_points.len(),
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            changes(&Holidays::default()) >= 1,
+            "blind: the holiday is a change"
+        );
+        assert_eq!(changes(&cal), 0, "with the calendar: nothing");
+        let d = deseasonalize_with(&pts, Tz::UTC, &cal).unwrap();
+        let (min, max) = d
+            .adjusted
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+        assert!(
+            max / min < 1.01,
+            "flat with the holiday replaced: {min}..{max}"
+        );
     }
 
     #[test]
