@@ -16,6 +16,7 @@ pub mod deploy_verdicts;
 pub mod detection;
 pub mod error;
 pub mod followup;
+pub mod holidays;
 pub mod ingest;
 pub mod login_guard;
 pub mod metric_schedules;

@@ -202,6 +202,7 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Job(args) => perfwatch_server::cli::jobs::job(args).await?,
         Command::Metrics(args) => perfwatch_server::cli::metrics::run(args).await?,
+        Command::Holidays(args) => perfwatch_server::cli::holidays::run(args).await?,
         Command::Annotate(args) => perfwatch_server::cli::annotate::run(args).await?,
         Command::Compare(args) => {
             if perfwatch_server::cli::compare::run(args).await? {

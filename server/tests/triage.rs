@@ -137,6 +137,9 @@ fn request_for(method: &str, route: &str, gid: i64, aid: i64, sid: i64) -> (Stri
         ("PUT", "/projects/{slug}/metric-sources/{name}/schedule") => {
             Some(json!({"query": "up", "step_s": 60, "from": "2026-01-01T00:00:00Z"}))
         }
+        ("PUT", "/projects/{slug}/holidays") => {
+            Some(json!({"holidays": [{"date": "2026-12-25", "name": "Christmas"}]}))
+        }
         other => panic!("the rights matrix does not know {other:?}: add it"),
     };
     let id = if route.starts_with("/alert-groups") {

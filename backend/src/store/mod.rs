@@ -19,6 +19,7 @@ mod chart_tiles;
 mod compare;
 mod float_bind;
 pub mod github;
+mod holidays;
 mod id_cache;
 mod ingest;
 mod ingest_batch;

@@ -85,6 +85,7 @@ pub const AUDITED_ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/projects/{slug}/jobs", "job.enqueue"),
     ("POST", "/jobs/{id}/cancel", "job.cancel"),
     ("POST", "/jobs/{id}/rerun", "job.rerun"),
+    ("PUT", "/projects/{slug}/holidays", "holidays.set"),
 ];
 
 /// Bodies of these routes are small JSON documents; larger ones are not buffered.

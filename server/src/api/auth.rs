@@ -264,6 +264,7 @@ pub const MUTATING_ROUTES: &[Need] = &[
         &[Right::Admin],
         false,
     ),
+    need("PUT", "/projects/{slug}/holidays", &[Right::Admin], false),
 ];
 
 /// Route layer of `/api/v1`: checks [`MUTATING_ROUTES`] before any mutating handler.

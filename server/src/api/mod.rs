@@ -12,6 +12,7 @@ pub mod chart_image;
 pub mod compare;
 pub mod error;
 pub mod github;
+pub mod holidays;
 pub mod jobs;
 pub mod json_body;
 pub mod metric_sources;
@@ -88,6 +89,7 @@ pub fn routes(
         .routes(routes!(metric_sources::deploy))
         .routes(routes!(metric_sources::backtest))
         .routes(routes!(metric_sources::rollups))
+        .routes(routes!(holidays::get, holidays::put))
         .routes(routes!(audit::list))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

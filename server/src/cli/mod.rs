@@ -6,6 +6,7 @@ pub mod compare;
 pub mod compare_offline;
 pub mod detect;
 pub mod git;
+pub mod holidays;
 pub mod import;
 pub mod ingest;
 pub mod jobs;
@@ -96,6 +97,8 @@ pub enum Command {
     Job(jobs::JobArgs),
     /// Metric sources and window collection (docs/metrics.md).
     Metrics(metrics::MetricsArgs),
+    /// A project's holiday calendar (`set --project P 2026-12-25:Christmas`, `list`).
+    Holidays(holidays::HolidaysArgs),
     /// Mark a release, deploy, infrastructure change or note (`deploy --version v2.0`).
     Annotate(annotate::AnnotateArgs),
     /// Load the seeded demo data set (three projects) into the database.
