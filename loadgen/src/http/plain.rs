@@ -44,7 +44,7 @@ pub struct Pool {
 /// Why an exchange failed, and whether the request can go again on a new connection.
 enum Exchange {
     /// The connection was found closed before the request was written: `req` is intact.
-    NotSent(Request<Body>, Failure),
+    NotSent(Box<Request<Body>>, Failure),
     Failed(Failure),
 }
 
@@ -76,7 +76,7 @@ impl Pool {
                     return Ok((status, body));
                 }
                 Err(Exchange::NotSent(r, _)) if reused => {
-                    req = r;
+                    req = *r;
                     conn = self.connect().await?;
                     reused = false;
                 }
@@ -125,14 +125,14 @@ async fn exchange(c: &mut Conn, req: Request<Body>) -> Result<(StatusCode, Bytes
     let Conn { tx, conn } = c;
     match drive(conn, tx.ready()).await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(Exchange::NotSent(req, hyper_failure(&e))),
-        Err(f) => return Err(Exchange::NotSent(req, f)),
+        Ok(Err(e)) => return Err(Exchange::NotSent(Box::new(req), hyper_failure(&e))),
+        Err(f) => return Err(Exchange::NotSent(Box::new(req), f)),
     }
     let resp = match drive(conn, tx.try_send_request(req)).await {
         Ok(Ok(resp)) => resp,
         Ok(Err(mut e)) => {
             return Err(match e.take_message() {
-                Some(req) => Exchange::NotSent(req, hyper_failure(e.error())),
+                Some(req) => Exchange::NotSent(Box::new(req), hyper_failure(e.error())),
                 None => Exchange::Failed(hyper_failure(e.error())),
             })
         }
