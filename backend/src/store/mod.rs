@@ -23,6 +23,7 @@ mod holidays;
 mod id_cache;
 mod ingest;
 mod ingest_batch;
+mod ingest_keys;
 mod ingest_pg;
 pub mod metric_sources;
 pub(crate) mod notifications;
