@@ -55,7 +55,7 @@ pub fn check(input: &[HolidayInput]) -> Result<Vec<Holiday>> {
         let date = parse_date(&h.date)
             .map_err(|e| {
                 errors.push(perfwatch_core::FieldError::new(
-                    &format!("holidays[{i}].date"),
+                    format!("holidays[{i}].date"),
                     e,
                 ))
             })
@@ -63,7 +63,7 @@ pub fn check(input: &[HolidayInput]) -> Result<Vec<Holiday>> {
         let name = check_name(&h.name)
             .map_err(|e| {
                 errors.push(perfwatch_core::FieldError::new(
-                    &format!("holidays[{i}].name"),
+                    format!("holidays[{i}].name"),
                     e,
                 ))
             })
@@ -71,7 +71,7 @@ pub fn check(input: &[HolidayInput]) -> Result<Vec<Holiday>> {
         if let Some(d) = date {
             if out.iter().any(|x| x.date == d) {
                 errors.push(perfwatch_core::FieldError::new(
-                    &format!("holidays[{i}].date"),
+                    format!("holidays[{i}].date"),
                     format!("{d} is listed twice"),
                 ));
                 continue;
