@@ -109,15 +109,25 @@ mod tests {
 
     #[test]
     fn bad_arguments_and_lines_are_named() {
-        let e = collect(&["2026-12-25:Christmas".into(), "2026-12-45:X".into()], None)
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("argument 2:") && e.contains("2026-12-45"), "{e}");
+        let e = collect(
+            &["2026-12-25:Christmas".into(), "2026-12-45:X".into()],
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("argument 2:") && e.contains("2026-12-45"),
+            "{e}"
+        );
         let e = collect(&[], Some(("h.txt", "2026-12-25:Christmas\nnonsense\n")))
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("h.txt: line 2:"), "{e}");
-        let ok = collect(&["2026-12-25:Christmas".into()], Some(("h.txt", "# x\n2026-12-26:Boxing Day\n"))).unwrap();
+        let ok = collect(
+            &["2026-12-25:Christmas".into()],
+            Some(("h.txt", "# x\n2026-12-26:Boxing Day\n")),
+        )
+        .unwrap();
         assert_eq!(ok.len(), 2);
     }
 }
