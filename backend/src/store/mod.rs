@@ -54,12 +54,11 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+pub use alert_read::AlertMark;
 pub(crate) use alerts::{
     lock_group as alerts_lock_group, lock_project_for_triage as alerts_lock_project,
 };
-pub use alert_read::AlertMark;
 pub use alerts::{DetectPoint, NewAlert, UpsertCounts};
-pub use threshold_rules::StoredRule;
 pub use attention::RecentBranch;
 pub use chart_read::LinePoints;
 pub use compare::{MainLevel, ReleaseRow, SideRun};
@@ -67,6 +66,7 @@ pub use ingest::{IngestOptions, StoredRun};
 pub use projects::NewProject;
 pub use queue_delivery::{AttemptRecord, DeliveryTarget};
 pub use read::PointFilter;
+pub use threshold_rules::StoredRule;
 pub use write_tx::WriteTx;
 use write_tx::{sqlite_writer, take_turn, SqliteWriter};
 
