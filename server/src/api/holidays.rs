@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::Json;
 use perfwatch_backend::holidays::{HolidayCalendar, HolidayInput};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::auth::Who;
 use super::error::{ApiErrors, ApiResult};
