@@ -30,6 +30,7 @@ const WRITES: &[(&str, &str)] = &[
     ("POST", "/api/v1/alerts/{id}/state"),
     ("POST", "/api/v1/alerts/bulk-state"),
     ("PUT", "/api/v1/projects/{slug}/ticket-template"),
+    ("PUT", "/api/v1/projects/{slug}/holidays"),
     ("POST", "/api/v1/tokens"),
     ("POST", "/api/v1/users"),
     ("POST", "/api/v1/users/{name}/memberships"),
