@@ -214,11 +214,14 @@ mod tests {
         }
         std::hint::black_box(x);
         let busy = p.sample().unwrap().unwrap();
-        // On a loaded box the spinning thread gets a share of a core, not all of it.
+        // On a loaded box the spinning thread gets a share of a core, not all of it. The
+        // "idle" sample is not compared with it: the process is the whole test binary,
+        // whose other tests may be busy on other threads during that interval.
         assert!(
-            busy.cpu_percent > 5.0 && busy.cpu_percent > idle.cpu_percent,
-            "{idle:?} {busy:?}"
+            idle.cpu_percent >= 0.0 && idle.cpu_percent.is_finite(),
+            "{idle:?}"
         );
+        assert!(busy.cpu_percent > 5.0, "{idle:?} {busy:?}");
         assert!(busy.rss_bytes > 1e6, "{busy:?}");
     }
 
