@@ -303,28 +303,11 @@ pub fn decode_query(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `+` is a space (form encoding); `%XX` a byte; malformed escapes stay as written.
 fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// The outcome of one series.
@@ -576,6 +559,28 @@ pub struct ReleasesView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Any text a filter holds survives the page's query string unchanged.
+        #[test]
+        fn query_values_round_trip(v in "\\PC*") {
+            let q = format!("bench={}&x=1", crate::chart::encode(&v));
+            let pairs = decode_query(&q);
+            proptest::prop_assert_eq!(&pairs[0], &("bench".to_string(), v.clone()));
+        }
+    }
+
+    #[test]
+    fn plus_is_a_space_and_bad_escapes_stay() {
+        assert_eq!(
+            decode_query("?a=x+y%2Bz&b=%zz%4&c=%E2%82%AC"),
+            vec![
+                ("a".to_string(), "x y+z".to_string()),
+                ("b".to_string(), "%zz%4".to_string()),
+                ("c".to_string(), "€".to_string()),
+            ]
+        );
+    }
 
     #[test]
     fn side_specs_round_trip() {
