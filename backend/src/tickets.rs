@@ -21,16 +21,15 @@ pub struct TicketTemplate {
     pub jira_project: Option<String>,
 }
 
+/// RFC 3986's unreserved characters stay raw; everything else is escaped.
+const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 fn enc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 /// The prefilled "new issue" URL for a group (pure).
@@ -74,4 +73,14 @@ pub async fn set_ticket_template(
         }
     };
     store.replace_ticket_template(p.id, checked).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::enc;
+
+    #[test]
+    fn ticket_fields_are_escaped_as_url_components() {
+        assert_eq!(enc("a b/ü&=#-_.~"), "a%20b%2F%C3%BC%26%3D%23-_.~");
+    }
 }
