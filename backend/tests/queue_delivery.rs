@@ -38,7 +38,9 @@ async fn receiver() -> (String, Arc<AtomicUsize>) {
     (url, calls)
 }
 
-async fn undecodable_delivery_is_dead_after_one_attempt(db: Db) {
+/// A fresh database with project `drv` and an admin token's actor: `(url, store,
+/// project id, actor)`.
+async fn project_with_admin(db: Db) -> (String, Store, i64, Actor) {
     let (url, _) = fresh_database(db).await;
     let store = Store::connect(&url).await.unwrap();
     let pid = store
@@ -59,6 +61,11 @@ async fn undecodable_delivery_is_dead_after_one_attempt(db: Db) {
             .unwrap()
             .unwrap(),
     );
+    (url, store, pid, admin)
+}
+
+async fn undecodable_delivery_is_dead_after_one_attempt(db: Db) {
+    let (url, store, pid, admin) = project_with_admin(db).await;
     let (hook, calls) = receiver().await;
     let events = ["alert_group.created".to_string()];
     let seal = SealKey::generate();
@@ -165,26 +172,7 @@ async fn signed_receiver() -> (String, Arc<std::sync::Mutex<Vec<(String, String)
 }
 
 async fn signing_secrets_are_sealed_and_still_sign(db: Db) {
-    let (url, _) = fresh_database(db).await;
-    let store = Store::connect(&url).await.unwrap();
-    let pid = store
-        .create_project(&NewProject {
-            slug: "drv".into(),
-            name: None,
-            main_branch: None,
-            repo_url: None,
-        })
-        .await
-        .unwrap();
-    let (_, token) = perfwatch_backend::tokens::create_token(&store, "t", None)
-        .await
-        .unwrap();
-    let admin = Actor::Token(
-        perfwatch_backend::tokens::verify_token(&store, &token)
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    let (url, store, pid, admin) = project_with_admin(db).await;
     let seal = SealKey::generate();
     let (new_url, new_got) = signed_receiver().await;
     let (old_url, old_got) = signed_receiver().await;
