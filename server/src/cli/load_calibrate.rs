@@ -9,7 +9,8 @@ use anyhow::bail;
 use clap::Args;
 use perfwatch_core::model::ResultInput;
 use perfwatch_core::units::Direction;
-use perfwatch_loadgen::calibrate::{calibrate, parse_slo, Search};
+use perfwatch_loadgen::calibrate::{calibrate, parse_slo, Calibration, Search};
+use perfwatch_loadgen::scenario::Scenario;
 use perfwatch_loadgen::units::parse_duration;
 use perfwatch_parsers::Parsed;
 use serde_json::json;
@@ -111,6 +112,17 @@ pub async fn run(a: CalibrateArgs) -> anyhow::Result<i32> {
     if !a.submit {
         return Ok(0);
     }
+    submit_knee(&a, &scenario, &cal, knee).await
+}
+
+/// Stores the knee as a run of the scenario's project (series `capacity_at_slo`), with
+/// the searched steps in its metadata, and answers like `perfwatch submit`.
+async fn submit_knee(
+    a: &CalibrateArgs,
+    scenario: &Scenario,
+    cal: &Calibration,
+    knee: f64,
+) -> anyhow::Result<i32> {
     let result = ResultInput {
         benchmark: scenario.name.clone(),
         measure: "capacity_at_slo".into(),

@@ -16,11 +16,17 @@ pub mod load_demo;
 pub mod load_rules;
 pub mod metrics;
 pub mod parse;
+pub mod project;
 pub mod run;
+pub mod serve;
 pub mod submit;
+pub mod token;
 pub mod user;
 
 use clap::{Args, Parser, Subcommand};
+
+pub use project::ProjectAction;
+pub use token::TokenAction;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,47 +53,7 @@ pub struct DbArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the dashboard and API.
-    Serve {
-        #[command(flatten)]
-        db: DbArgs,
-        #[arg(long, env = "PERFWATCH_ADDR", default_value = "127.0.0.1:3000")]
-        addr: std::net::SocketAddr,
-        /// Directory holding `pkg/` (the browser bundle).
-        #[arg(long, env = "PERFWATCH_SITE_ROOT")]
-        site_root: Option<std::path::PathBuf>,
-        /// Base URL used in links (e.g. https://perf.example.com).
-        #[arg(long, env = "PERFWATCH_PUBLIC_URL")]
-        public_url: Option<String>,
-        /// Create unknown projects on first submission instead of rejecting the run.
-        #[arg(long, env = "PERFWATCH_AUTO_CREATE_PROJECTS")]
-        auto_create_projects: bool,
-        /// Require an API token for reads too.
-        #[arg(long, env = "PERFWATCH_PRIVATE_READS")]
-        private_reads: bool,
-        /// Do not load the demo data into an empty database.
-        #[arg(long)]
-        no_demo: bool,
-        /// Largest accepted request body in bytes.
-        #[arg(long, default_value_t = perfwatch_core::limits::DEFAULT_BODY_LIMIT)]
-        body_limit: usize,
-        /// Mark the session cookie Secure (implied when --public-url is https).
-        #[arg(long, env = "PERFWATCH_SECURE_COOKIES")]
-        secure_cookies: bool,
-        /// Run change-point detection inside each submission request instead of in the
-        /// background worker (slower submissions; alerts exist when the answer arrives).
-        #[arg(long, env = "PERFWATCH_DETECT_INLINE")]
-        detect_inline: bool,
-        /// Start the background workers (detection, comparisons, webhooks) only after
-        /// this many milliseconds; queued work waits in the database (test/ops knob).
-        #[arg(long, env = "PERFWATCH_WORKER_START_DELAY_MS", default_value_t = 0)]
-        worker_start_delay_ms: u64,
-        #[command(flatten)]
-        runner: jobs::RunnerArgs,
-        /// Runner slots of the embedded job worker (0: this server runs no jobs;
-        /// start `perfwatch worker` processes instead).
-        #[arg(long, env = "PERFWATCH_WORKERS", default_value_t = 1)]
-        workers: usize,
-    },
+    Serve(Box<serve::ServeArgs>),
     /// Run performance jobs from the queue (docs/jobs.md): any number of processes,
     /// on one host with SQLite or across hosts with PostgreSQL.
     Worker(jobs::WorkerArgs),
@@ -107,21 +73,11 @@ pub enum Command {
         db: DbArgs,
     },
     /// Manage API tokens.
-    Token {
-        #[command(flatten)]
-        db: DbArgs,
-        #[command(subcommand)]
-        action: TokenAction,
-    },
+    Token(token::TokenArgs),
     /// Manage users and their roles.
     User(user::UserArgs),
     /// Manage projects.
-    Project {
-        #[command(flatten)]
-        db: DbArgs,
-        #[command(subcommand)]
-        action: ProjectAction,
-    },
+    Project(project::ProjectArgs),
     /// Submit result files (any supported harness format, detected per file) as one
     /// run, filling commit details from git and CI variables.
     Submit(submit::SubmitArgs),
@@ -144,43 +100,19 @@ pub enum Command {
     DemoService(load_demo::DemoServiceArgs),
 }
 
-#[derive(Debug, Subcommand)]
-pub enum TokenAction {
-    /// Create a token; the secret is printed once.
-    Create {
-        #[arg(long)]
-        name: String,
-        /// Limit the token to one project.
-        #[arg(long)]
-        project: Option<String>,
-        /// What the token may do: comma-separated ingest, triage, admin.
-        #[arg(long, default_value = "ingest")]
-        scope: String,
-        /// The token stops working after this many days.
-        #[arg(long, conflicts_with = "expires_at")]
-        expires_in_days: Option<i64>,
-        /// The token stops working at this time (RFC 3339 or ms since the epoch).
-        #[arg(long)]
-        expires_at: Option<String>,
-    },
-    /// List tokens (never their secrets).
-    List,
-    /// Revoke a token by id.
-    Revoke { id: i64 },
+/// Creates the directory of a `sqlite://` database file, so a first start on a fresh
+/// machine works without a manual `mkdir`.
+pub fn ensure_sqlite_dir(url: &str) {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+    }
 }
 
-#[derive(Debug, Subcommand)]
-pub enum ProjectAction {
-    /// Create a project.
-    Add {
-        slug: String,
-        #[arg(long)]
-        name: Option<String>,
-        #[arg(long, default_value = "main")]
-        main_branch: String,
-        #[arg(long)]
-        repo_url: Option<String>,
-    },
-    /// List projects.
-    List,
+/// Opens the store of a command that works on the database directly.
+pub async fn open_store(url: &str) -> anyhow::Result<perfwatch_backend::Store> {
+    ensure_sqlite_dir(url);
+    Ok(perfwatch_backend::Store::connect(url).await?)
 }
