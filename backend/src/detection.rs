@@ -30,7 +30,7 @@ use perfwatch_detect::{
 
 use crate::error::{Result, StoreError};
 use crate::store::metric_sources::SeriesSchedule;
-use crate::store::{DetectPoint, NewAlert, StoredRule};
+use crate::store::{DetectPoint, Matching, NewAlert, StoredRule};
 use crate::Store;
 
 /// How a pass detects and writes.
@@ -44,7 +44,22 @@ pub struct DetectSettings {
     pub move_tolerance: usize,
     /// Judge threshold rules on every point (`true`) or on the newest only.
     pub threshold_history: bool,
+    /// Newest points of a commit-indexed series a pass reads (`None`: all). A pass after
+    /// every ingested run must not read, and hold, the whole history: its cost and the
+    /// server's memory would grow with the data (docs/benchmarks.md "Soak"). What lies
+    /// before the window was judged by earlier passes while it was recent; see
+    /// [`DETECT_WINDOW`]. A pass judging thresholds over the history (on demand, REST and
+    /// CLI) reads everything.
+    pub window: Option<usize>,
 }
+
+/// Points an automatic pass reads per series. The detector needs a full segment on each
+/// side of a change (`min_segment`, 5) and re-judges the newest change against at least
+/// `incremental_margin` (100) points before it (perfwatch-detect's incremental rule);
+/// 1,000 points leave nine tenths of the window to changes still moving. Change points in
+/// the window's first `incremental_margin` points are not raised (their left segment is
+/// cut), and existing alerts there or before are left as they are.
+pub const DETECT_WINDOW: usize = 1000;
 
 impl Default for DetectSettings {
     fn default() -> Self {
@@ -53,6 +68,7 @@ impl Default for DetectSettings {
             fdr_q: 0.05,
             move_tolerance: 5,
             threshold_history: false,
+            window: Some(DETECT_WINDOW),
         }
     }
 }
@@ -68,6 +84,9 @@ pub enum Scope {
 
 struct SeriesData {
     info: SeriesInfo,
+    /// With a cut window: change points before this index are not raised, and alerts
+    /// before its position are settled.
+    settled_below: Option<usize>,
     axis: RangeAxis,
     points: Vec<DetectPoint>,
     change_points: Vec<ChangePoint>,
@@ -178,8 +197,14 @@ pub async fn detect_project(
 
     // Read and compute.
     let mut data = Vec::with_capacity(series.len());
+    let window = (!settings.threshold_history)
+        .then_some(settings.window)
+        .flatten();
     for info in series {
-        let (axis, points) = store.detection_points(info.id, main_branch).await?;
+        let (axis, points, cut) = store
+            .recent_detection_points(info.id, main_branch, window)
+            .await?;
+        let settled_below = cut.then_some(settings.config.incremental_margin);
         let values: Vec<f64> = points.iter().map(|p| p.median).collect();
         let mut config = settings.config.clone();
         if let Some(m) = learned.get(&info.id) {
@@ -211,6 +236,7 @@ pub async fn detect_project(
         summary.change_points_found += change_points.len() + drifts.len();
         data.push(SeriesData {
             info,
+            settled_below,
             axis,
             points,
             change_points,
@@ -251,6 +277,9 @@ pub async fn detect_project(
         }
         alerts
             .extend(kept_drifts.filter_map(|(dr, _)| drift_alert(&d.info, d.axis, &d.points, dr)));
+        if let Some(edge) = d.settled_below {
+            alerts.retain(|a| a.index >= edge);
+        }
         alerts.sort_by_key(|a| a.index);
         summary.change_points_kept += alerts.len();
         let supported: Vec<usize> = d
@@ -259,14 +288,16 @@ pub async fn detect_project(
             .map(|c| c.index)
             .chain(d.drifts.iter().map(|dr| dr.start))
             .collect();
+        let matching = Matching {
+            tolerance: settings.move_tolerance,
+            settled_before: d
+                .settled_below
+                .and_then(|i| d.points.get(i))
+                .map(|p| position(d.axis, p)),
+        };
         let c = store
-            .upsert_changepoint_alerts(
-                project.id,
-                d.info.id,
-                &d.points,
-                &alerts,
-                &supported,
-                settings.move_tolerance,
+            .upsert_changepoint_alerts_in(
+                project.id, d.info.id, &d.points, &alerts, &supported, matching,
             )
             .await?;
         summary.alerts_created += c.created;

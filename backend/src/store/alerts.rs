@@ -50,6 +50,16 @@ pub struct NewAlert {
 }
 
 /// What happened to each alert written.
+/// How new change points are matched to a series' existing alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Matching {
+    /// A change point within this many points of an alert's first bad point is that alert.
+    pub tolerance: usize,
+    /// Alerts whose first bad point is before this position (commit order or time) are
+    /// settled: the detection did not judge that part of the series.
+    pub settled_before: Option<i64>,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UpsertCounts {
     pub created: usize,
@@ -91,6 +101,23 @@ impl Store {
         series_id: i64,
         main_branch_id: Option<i64>,
     ) -> Result<(RangeAxis, Vec<DetectPoint>)> {
+        let (axis, points, _) = self
+            .recent_detection_points(series_id, main_branch_id, None)
+            .await?;
+        Ok((axis, points))
+    }
+
+    /// [`Store::detection_points`], on the commit axis only the newest `window` points
+    /// (all with `None`); the flag says whether older points were left out. The database
+    /// keeps only the window (a top-N sort), so a pass's memory does not grow with the
+    /// history. Time-indexed series are read whole: their seasonal expectation looks back
+    /// whole weeks, whatever the point spacing.
+    pub async fn recent_detection_points(
+        &self,
+        series_id: i64,
+        main_branch_id: Option<i64>,
+        window: Option<usize>,
+    ) -> Result<(RangeAxis, Vec<DetectPoint>, bool)> {
         let map = |r: &AnyRow| -> Result<DetectPoint> {
             Ok(DetectPoint {
                 run_id: r.try_get(0)?,
@@ -101,22 +128,26 @@ impl Store {
             })
         };
         if let Some(bid) = main_branch_id {
+            // One row more than the window tells whether older points exist.
+            let limit = window.map_or(i64::MAX, |w| w.saturating_add(1) as i64);
             let rows = sqlx::query(
                 "SELECT r.id, r.commit_id, m.ord, m.started_at, m.median
                  FROM measurements m JOIN runs r ON r.id = m.run_id
                  WHERE m.series_id = $1 AND m.branch_id = $2 AND m.ord IS NOT NULL
                    AND r.invalid_reason IS NULL
-                 ORDER BY m.ord, m.started_at, m.run_id",
+                 ORDER BY m.ord DESC, m.started_at DESC, m.run_id DESC LIMIT $3",
             )
             .bind(series_id)
             .bind(bid)
+            .bind(limit)
             .fetch_all(&self.pool)
             .await?;
             if !rows.is_empty() {
-                return Ok((
-                    RangeAxis::Commit,
-                    rows.iter().map(map).collect::<Result<_>>()?,
-                ));
+                let truncated = window.is_some_and(|w| rows.len() > w);
+                let keep = window.unwrap_or(rows.len()).min(rows.len());
+                let mut points = rows[..keep].iter().map(map).collect::<Result<Vec<_>>>()?;
+                points.reverse();
+                return Ok((RangeAxis::Commit, points, truncated));
             }
         }
         let rows = sqlx::query(
@@ -140,7 +171,7 @@ impl Store {
                 })
             })
             .collect::<Result<_>>()?;
-        Ok((RangeAxis::Time, points))
+        Ok((RangeAxis::Time, points, false))
     }
 
     /// Creates or updates the change-point alerts of one series. An alert whose first
@@ -160,6 +191,31 @@ impl Store {
         supported: &[usize],
         tolerance: usize,
     ) -> Result<UpsertCounts> {
+        let matching = Matching {
+            tolerance,
+            settled_before: None,
+        };
+        self.upsert_changepoint_alerts_in(
+            project_id, series_id, points, alerts, supported, matching,
+        )
+        .await
+    }
+
+    /// [`Store::upsert_changepoint_alerts`] for a detection that saw only the newest part
+    /// of the series: alerts before [`Matching::settled_before`] are left as they are.
+    pub async fn upsert_changepoint_alerts_in(
+        &self,
+        project_id: i64,
+        series_id: i64,
+        points: &[DetectPoint],
+        alerts: &[NewAlert],
+        supported: &[usize],
+        matching: Matching,
+    ) -> Result<UpsertCounts> {
+        let Matching {
+            tolerance,
+            settled_before,
+        } = matching;
         if alerts.is_empty() {
             let n: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM alerts WHERE series_id = $1 AND kind IN ('changepoint', 'drift')",
@@ -203,9 +259,19 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        // Settled alerts lie before what this detection judged: they neither match nor
+        // are retracted.
+        let settled: Vec<bool> = existing
+            .iter()
+            .map(|e| settled_before.is_some_and(|b| e.range.hi < b))
+            .collect();
         let positions: Vec<Option<usize>> = existing
             .iter()
-            .map(|e| points.iter().position(|p| p.run_id == e.first_bad_run_id))
+            .zip(&settled)
+            .map(|(e, s)| {
+                (!s).then(|| points.iter().position(|p| p.run_id == e.first_bad_run_id))
+                    .flatten()
+            })
             .collect();
         let new_pos: Vec<usize> = alerts.iter().map(|a| a.index).collect();
         let matches = match_moved(&positions, &new_pos, tolerance);
@@ -218,7 +284,7 @@ impl Store {
         for (ei, e) in existing.iter().enumerate() {
             let near =
                 positions[ei].is_some_and(|p| supported.iter().any(|s| s.abs_diff(p) <= tolerance));
-            if matched[ei] || near || e.status != "untriaged" {
+            if matched[ei] || near || settled[ei] || e.status != "untriaged" {
                 continue;
             }
             sqlx::query("DELETE FROM alerts WHERE id = $1")

@@ -24,6 +24,15 @@ pub struct PointFilter {
     pub to_time: Option<i64>,
 }
 
+/// One page of [`Store::points_page`]: at most `limit` points, after the point of run
+/// `after` in the answer's order. The REST points answer is read this way so that its
+/// size (and the server's memory for it) does not grow with the series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PointPage {
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
 impl PointFilter {
     pub fn with_branch(self, branch_id: Option<i64>) -> Self {
         Self { branch_id, ..self }
@@ -141,7 +150,20 @@ impl Store {
 
     /// Points of one series in chart order (commit order, then time).
     pub async fn points(&self, series_id: i64, f: &PointFilter) -> Result<Vec<Point>> {
-        self.read_points(series_id, f, true).await
+        self.read_points(series_id, f, true, None).await
+    }
+
+    /// One page of [`Store::points`], in the same order (commit order, then time, then
+    /// run). The database sorts and keeps only the page (a top-N sort), so memory is
+    /// bounded by `limit`, not by the series. `after` must be a run with a point in the
+    /// series.
+    pub async fn points_page(
+        &self,
+        series_id: i64,
+        f: &PointFilter,
+        page: PointPage,
+    ) -> Result<Vec<Point>> {
+        self.read_points(series_id, f, true, Some(page)).await
     }
 
     /// Like [`Store::points`] without the commit sha, branch name and validity: charts read every
@@ -152,7 +174,7 @@ impl Store {
         series_id: i64,
         f: &PointFilter,
     ) -> Result<Vec<Point>> {
-        self.read_points(series_id, f, false).await
+        self.read_points(series_id, f, false, None).await
     }
 
     /// Commit shas of runs, by run id (runs without a commit are left out).
@@ -180,6 +202,7 @@ impl Store {
         series_id: i64,
         f: &PointFilter,
         with_commits: bool,
+        page: Option<PointPage>,
     ) -> Result<Vec<Point>> {
         // Every column a chart needs is in the series-ordered measurements table
         // (migration 0005); the commit sha and branch name need joins and are read
@@ -212,6 +235,19 @@ impl Store {
         cond(&mut sql, "m.ord <=", f.to_ord);
         cond(&mut sql, "m.started_at >=", f.from_time);
         cond(&mut sql, "m.started_at <=", f.to_time);
+        if let Some(page) = page {
+            // Commit orders start at 1, so 0 puts points without a commit first, as the
+            // in-memory sort below does (`None` first).
+            const KEY: &str = "(COALESCE(m.ord, 0), m.started_at, m.run_id)";
+            if let Some(run) = page.after {
+                let (ord, time) = self.point_key(series_id, run).await?;
+                let n = binds.len() + 2;
+                sql.push_str(&format!(" AND {KEY} > (${n}, ${}, ${})", n + 1, n + 2));
+                binds.extend([ord, time, run]);
+            }
+            binds.push(page.limit);
+            sql.push_str(&format!(" ORDER BY {KEY} LIMIT ${}", binds.len() + 1));
+        }
         // Rows come in key order (run id); sorting here rather than in SQL keeps the
         // database from building a temporary sort of every point, and gives one order
         // on both databases (no commit order first).
@@ -246,6 +282,21 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         points.sort_by_key(|p| (p.ord, p.time, p.run_id));
         Ok(points)
+    }
+
+    /// The sort key (commit order or 0, time) of run `run_id`'s point in a series: where
+    /// a page that continues after it starts.
+    async fn point_key(&self, series_id: i64, run_id: i64) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT COALESCE(ord, 0) AS ord, started_at FROM measurements
+             WHERE series_id = $1 AND run_id = $2",
+        )
+        .bind(series_id)
+        .bind(run_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::invalid("after", "no point of this run in the series"))?;
+        Ok((row.try_get("ord")?, row.try_get("started_at")?))
     }
 
     pub async fn run_detail(&self, run_id: i64) -> Result<RunDetail> {
