@@ -58,14 +58,14 @@ pub use alert_read::AlertMark;
 pub(crate) use alerts::{
     lock_group as alerts_lock_group, lock_project_for_triage as alerts_lock_project,
 };
-pub use alerts::{DetectPoint, NewAlert, UpsertCounts};
+pub use alerts::{DetectPoint, Matching, NewAlert, UpsertCounts};
 pub use attention::RecentBranch;
 pub use chart_read::LinePoints;
 pub use compare::{MainLevel, ReleaseRow, SideRun};
 pub use ingest::{IngestOptions, StoredRun};
 pub use projects::NewProject;
 pub use queue_delivery::{AttemptRecord, DeliveryTarget};
-pub use read::PointFilter;
+pub use read::{PointFilter, PointPage};
 pub use threshold_rules::StoredRule;
 pub use write_tx::WriteTx;
 use write_tx::{sqlite_writer, take_turn, SqliteWriter};
