@@ -3,6 +3,8 @@
 //! visitor who they are and how many sessions they have.
 
 use leptos::prelude::*;
+
+use crate::api_error::AppError;
 use serde::{Deserialize, Serialize};
 
 /// Who is logged in, as the account page shows it.
@@ -17,16 +19,15 @@ pub struct AccountView {
 
 /// The logged-in user, or `None` (anonymous or an API token).
 #[server(prefix = "/fn", endpoint = "account")]
-pub async fn fetch_account() -> Result<Option<AccountView>, ServerFnError> {
-    use crate::api_triage::server;
-    let actor = server::actor();
+pub async fn fetch_account() -> Result<Option<AccountView>, AppError> {
+    let actor = crate::api_ctx::actor();
     let Some(u) = actor.user() else {
         return Ok(None);
     };
-    let sessions = server::store()?
+    let sessions = crate::api_ctx::store()?
         .session_count(u.id)
         .await
-        .map_err(server::map_err)?;
+        .map_err(AppError::from)?;
     Ok(Some(AccountView {
         name: u.name.clone(),
         roles: u
@@ -68,17 +69,16 @@ pub struct AuditList {
 pub async fn fetch_audit(
     action: Option<String>,
     before: Option<i64>,
-) -> Result<AuditList, ServerFnError> {
-    use crate::api_triage::server;
+) -> Result<AuditList, AppError> {
     let q = perfwatch_backend::audit::AuditQuery {
         limit: Some(100),
         before,
         action: action.filter(|a| !a.trim().is_empty()),
     };
-    let page = server::store()?
-        .audit_log(&server::actor(), &q)
+    let page = crate::api_ctx::store()?
+        .audit_log(&crate::api_ctx::actor(), &q)
         .await
-        .map_err(server::map_err)?;
+        .map_err(AppError::from)?;
     Ok(AuditList {
         rows: page
             .entries

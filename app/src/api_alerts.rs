@@ -2,6 +2,8 @@
 //! and maps the error to a message without database text.
 
 use leptos::prelude::*;
+
+use crate::api_error::AppError;
 use perfwatch_core::alerts::{AlertFilter, AlertGroupView, AlertView};
 use perfwatch_core::chart::SeriesChart;
 use serde::{Deserialize, Serialize};
@@ -33,28 +35,10 @@ pub struct AlertGroupPage {
 
 #[cfg(feature = "ssr")]
 mod server {
-    use leptos::prelude::*;
-    use perfwatch_backend::{Store, StoreError};
     use perfwatch_core::alerts::{AlertView, RangeAxis};
     use perfwatch_core::chart::{ChartQuery, XMode};
 
     pub const MAX_CHARTS: usize = 24;
-
-    pub fn store() -> Result<Store, ServerFnError> {
-        use_context::<Store>().ok_or_else(|| ServerFnError::new("storage is not configured"))
-    }
-
-    /// Not-found and input errors are shown; anything else is logged and hidden.
-    pub fn map_err(e: StoreError) -> ServerFnError {
-        match e {
-            StoreError::NotFound(what) => ServerFnError::new(format!("{what} not found")),
-            StoreError::Invalid(v) => ServerFnError::new(v.to_string()),
-            other => {
-                tracing::error!(error = %other, "server function failed");
-                ServerFnError::new("internal error")
-            }
-        }
-    }
 
     /// The chart window around an alert's change: 20 commits each side, or 15 times the
     /// suspect interval (at least an hour) each side on a time axis.
@@ -75,24 +59,19 @@ mod server {
     }
 }
 
-#[cfg(feature = "ssr")]
-pub(crate) fn map_store_err(e: perfwatch_backend::StoreError) -> ServerFnError {
-    server::map_err(e)
-}
-
 #[server(prefix = "/fn")]
-pub async fn fetch_alert_list(filter: AlertFilter) -> Result<AlertList, ServerFnError> {
-    let store = server::store()?;
-    let alerts = store.list_alerts(&filter).await.map_err(server::map_err)?;
+pub async fn fetch_alert_list(filter: AlertFilter) -> Result<AlertList, AppError> {
+    let store = crate::api_ctx::store()?;
+    let alerts = store.list_alerts(&filter).await.map_err(AppError::from)?;
     let projects = store
         .list_projects()
         .await
-        .map_err(server::map_err)?
+        .map_err(AppError::from)?
         .into_iter()
         .map(|p| p.slug)
         .collect();
-    let can_triage = crate::api_triage::server::actor()
-        .can_somewhere(perfwatch_backend::accounts::Right::Triage);
+    let can_triage =
+        crate::api_ctx::actor().can_somewhere(perfwatch_backend::accounts::Right::Triage);
     Ok(AlertList {
         alerts,
         projects,
@@ -101,9 +80,9 @@ pub async fn fetch_alert_list(filter: AlertFilter) -> Result<AlertList, ServerFn
 }
 
 #[server(prefix = "/fn")]
-pub async fn fetch_alert_group_page(id: i64) -> Result<AlertGroupPage, ServerFnError> {
-    let store = server::store()?;
-    let group = store.alert_group(id).await.map_err(server::map_err)?;
+pub async fn fetch_alert_group_page(id: i64) -> Result<AlertGroupPage, AppError> {
+    let store = crate::api_ctx::store()?;
+    let group = store.alert_group(id).await.map_err(AppError::from)?;
     let mut charts = Vec::with_capacity(group.alerts.len());
     for (i, a) in group.alerts.iter().enumerate() {
         if i >= server::MAX_CHARTS {
@@ -112,19 +91,19 @@ pub async fn fetch_alert_group_page(id: i64) -> Result<AlertGroupPage, ServerFnE
         }
         let chart = perfwatch_backend::charts::series_chart(&store, a.series.id, server::window(a))
             .await
-            .map_err(server::map_err)?;
+            .map_err(AppError::from)?;
         charts.push(Some(chart));
     }
     let project = store
         .project(&group.project)
         .await
-        .map_err(server::map_err)?;
-    let can_triage = crate::api_triage::server::actor()
-        .can(perfwatch_backend::accounts::Right::Triage, Some(project.id));
+        .map_err(AppError::from)?;
+    let can_triage =
+        crate::api_ctx::actor().can(perfwatch_backend::accounts::Right::Triage, Some(project.id));
     let has_ticket_template = store
         .ticket_template(project.id)
         .await
-        .map_err(server::map_err)?
+        .map_err(AppError::from)?
         .is_some();
     Ok(AlertGroupPage {
         group,

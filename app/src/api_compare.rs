@@ -1,6 +1,8 @@
 //! Server functions of the compare and releases pages: thin, like `api.rs`.
 
 use leptos::prelude::*;
+
+use crate::api_error::AppError;
 use perfwatch_core::compare_picker::{BranchChoice, PrChoice, ReleaseChoice};
 use perfwatch_core::comparison::{ComparisonView, ReleasesView};
 use serde::{Deserialize, Serialize};
@@ -31,33 +33,6 @@ pub struct ComparePageData {
 
 /// Choices shown per list at most.
 pub const PICKER_LIMIT: usize = 12;
-
-#[cfg(feature = "ssr")]
-mod ctx {
-    use leptos::prelude::*;
-    use perfwatch_backend::{Store, StoreError};
-
-    pub fn store() -> Result<Store, ServerFnError> {
-        use_context::<Store>().ok_or_else(|| ServerFnError::new("storage is not configured"))
-    }
-
-    /// A message safe to show: not-found and input errors say what; the rest is logged.
-    pub fn message(e: StoreError) -> String {
-        match e {
-            StoreError::NotFound(what) => format!("{what} not found"),
-            StoreError::Invalid(v) => v
-                .errors
-                .iter()
-                .map(|f| format!("{}: {}", f.path, f.reason))
-                .collect::<Vec<_>>()
-                .join("; "),
-            other => {
-                tracing::error!(error = %other, "server function failed");
-                "internal error".into()
-            }
-        }
-    }
-}
 
 #[cfg(feature = "ssr")]
 mod picker {
@@ -161,27 +136,15 @@ mod picker {
 
 /// `query` is the page's raw query string (`base=…&head=…&only=…`).
 #[server(prefix = "/fn")]
-pub async fn fetch_comparison(
-    slug: String,
-    query: String,
-) -> Result<ComparePageData, ServerFnError> {
+pub async fn fetch_comparison(slug: String, query: String) -> Result<ComparePageData, AppError> {
     use perfwatch_core::comparison::CompareSpec;
-    let store = ctx::store()?;
-    let project = store
-        .project(&slug)
-        .await
-        .map_err(|e| ServerFnError::new(ctx::message(e)))?;
-    let branches = store
-        .branches(project.id)
-        .await
-        .map_err(|e| ServerFnError::new(ctx::message(e)))?;
-    let release_rows = store
-        .releases(project.id)
-        .await
-        .map_err(|e| ServerFnError::new(ctx::message(e)))?;
+    let store = crate::api_ctx::store()?;
+    let project = store.project(&slug).await.map_err(AppError::from)?;
+    let branches = store.branches(project.id).await.map_err(AppError::from)?;
+    let release_rows = store.releases(project.id).await.map_err(AppError::from)?;
     let (recent_branches, prs, recent_releases) = picker::choices(&store, &project, &release_rows)
         .await
-        .map_err(|e| ServerFnError::new(ctx::message(e)))?;
+        .map_err(AppError::from)?;
     let mut data = ComparePageData {
         slug: slug.clone(),
         project_name: project.name.clone(),
@@ -201,19 +164,16 @@ pub async fn fetch_comparison(
         }
         Ok(spec) => match perfwatch_backend::comparison::compare(&store, &slug, &spec).await {
             Ok(v) => data.view = Some(v),
-            Err(e) => data.error = Some(ctx::message(e)),
+            Err(e) => data.error = Some(AppError::from(e).to_string()),
         },
     }
     Ok(data)
 }
 
 #[server(prefix = "/fn")]
-pub async fn fetch_releases(
-    slug: String,
-    series: Option<i64>,
-) -> Result<ReleasesView, ServerFnError> {
-    let store = ctx::store()?;
+pub async fn fetch_releases(slug: String, series: Option<i64>) -> Result<ReleasesView, AppError> {
+    let store = crate::api_ctx::store()?;
     perfwatch_backend::comparison::releases(&store, &slug, series)
         .await
-        .map_err(|e| ServerFnError::new(ctx::message(e)))
+        .map_err(AppError::from)
 }

@@ -3,6 +3,8 @@
 //! (backend `deploy_verdicts`, pure statistics in `perfwatch_detect::seasonal`).
 
 use leptos::prelude::*;
+
+use crate::api_error::AppError;
 use serde::{Deserialize, Serialize};
 
 /// One production series at a deploy.
@@ -50,15 +52,15 @@ pub struct DeployPage {
 }
 
 #[server(prefix = "/fn")]
-pub async fn fetch_deploy(slug: String, id: i64) -> Result<DeployPage, ServerFnError> {
-    let store = crate::api::ctx::store()?;
+pub async fn fetch_deploy(slug: String, id: i64) -> Result<DeployPage, AppError> {
+    let store = crate::api_ctx::store()?;
     let cfg = perfwatch_detect::seasonal::SeasonalConfig::default();
     let v = perfwatch_backend::deploy_verdicts::deploy_verdicts(&store, &slug, id, &cfg)
         .await
-        .map_err(crate::api::ctx::map_err)?;
+        .map_err(AppError::from)?;
     let mut sparks = perfwatch_backend::deploy_band::deploy_sparklines(&store, &slug, id, &cfg)
         .await
-        .map_err(crate::api::ctx::map_err)?;
+        .map_err(AppError::from)?;
     let verdict = |k| {
         serde_json::to_value(k)
             .ok()
@@ -122,16 +124,13 @@ pub struct DeployMarker {
 }
 
 #[server(prefix = "/fn")]
-pub async fn fetch_deploy_markers(slug: String) -> Result<Vec<DeployMarker>, ServerFnError> {
-    let store = crate::api::ctx::store()?;
-    let project = store
-        .project(&slug)
-        .await
-        .map_err(crate::api::ctx::map_err)?;
+pub async fn fetch_deploy_markers(slug: String) -> Result<Vec<DeployMarker>, AppError> {
+    let store = crate::api_ctx::store()?;
+    let project = store.project(&slug).await.map_err(AppError::from)?;
     let mut markers: Vec<DeployMarker> = store
         .markers(project.id, None)
         .await
-        .map_err(crate::api::ctx::map_err)?
+        .map_err(AppError::from)?
         .into_iter()
         .filter(|m| m.kind == "deploy" || m.kind == "release")
         .map(|m| DeployMarker {
@@ -200,12 +199,12 @@ pub struct TrendCellData {
 }
 
 #[server(prefix = "/fn")]
-pub async fn fetch_release_trend(slug: String, last: usize) -> Result<TrendPage, ServerFnError> {
-    let store = crate::api::ctx::store()?;
+pub async fn fetch_release_trend(slug: String, last: usize) -> Result<TrendPage, AppError> {
+    let store = crate::api_ctx::store()?;
     let cfg = perfwatch_detect::seasonal::SeasonalConfig::default();
     let t = perfwatch_backend::release_trend::release_trend(&store, &slug, last, &cfg)
         .await
-        .map_err(crate::api::ctx::map_err)?;
+        .map_err(AppError::from)?;
     let word = |v: serde_json::Result<serde_json::Value>| {
         v.ok()
             .and_then(|v| v.as_str().map(str::to_string))
@@ -256,11 +255,11 @@ pub async fn fetch_series_band(
     id: i64,
     from: i64,
     to: i64,
-) -> Result<Vec<(i64, f64, f64, f64)>, ServerFnError> {
-    let store = crate::api::ctx::store()?;
+) -> Result<Vec<(i64, f64, f64, f64)>, AppError> {
+    let store = crate::api_ctx::store()?;
     let band = perfwatch_backend::series_band::series_band(&store, id, from, to)
         .await
-        .map_err(crate::api::ctx::map_err)?;
+        .map_err(AppError::from)?;
     Ok(band
         .points
         .iter()

@@ -3,6 +3,8 @@
 //! credentials). Thin: check the right, call `perfwatch_backend::query_test`.
 
 use leptos::prelude::*;
+
+use crate::api_error::AppError;
 use serde::{Deserialize, Serialize};
 
 /// A source as the page lists it.
@@ -41,18 +43,18 @@ pub struct TestedQuery {
 
 /// The project's metric sources (admins of the project).
 #[server(prefix = "/fn")]
-pub async fn fetch_metric_sources(slug: String) -> Result<Vec<SourceItem>, ServerFnError> {
-    use crate::api_triage::server::{actor, map_err, store};
+pub async fn fetch_metric_sources(slug: String) -> Result<Vec<SourceItem>, AppError> {
+    use crate::api_ctx::{actor, store};
     use perfwatch_backend::accounts::Right;
     let store = store()?;
-    let project = store.project(&slug).await.map_err(map_err)?;
+    let project = store.project(&slug).await.map_err(AppError::from)?;
     actor()
         .require(Right::Admin, Some(project.id))
-        .map_err(map_err)?;
+        .map_err(AppError::from)?;
     Ok(
         perfwatch_backend::window_metrics::list_sources(&store, &slug)
             .await
-            .map_err(map_err)?
+            .map_err(AppError::from)?
             .into_iter()
             .map(|s| SourceItem {
                 name: s.name,
@@ -72,18 +74,17 @@ pub async fn test_metric_query(
     query: String,
     by: String,
     window: String,
-) -> Result<TestedQuery, ServerFnError> {
-    use crate::api_triage::server::{actor, map_err, store};
+) -> Result<TestedQuery, AppError> {
+    use crate::api_ctx::{actor, store};
     use perfwatch_backend::accounts::Right;
     use perfwatch_backend::query_test::{test_query, TestInput, TestWindow};
     let store = store()?;
-    let project = store.project(&slug).await.map_err(map_err)?;
+    let project = store.project(&slug).await.map_err(AppError::from)?;
     actor()
         .require(Right::Admin, Some(project.id))
-        .map_err(map_err)?;
-    let key = use_context::<perfwatch_backend::secrets::SealKey>()
-        .ok_or_else(|| ServerFnError::new("the sealing key is not configured"))?;
-    let window = TestWindow::parse(&window).map_err(map_err)?;
+        .map_err(AppError::from)?;
+    let key = crate::api_ctx::seal_key()?;
+    let window = TestWindow::parse(&window).map_err(AppError::from)?;
     let t = test_query(
         &store,
         &key,
@@ -96,7 +97,7 @@ pub async fn test_metric_query(
         },
     )
     .await
-    .map_err(map_err)?;
+    .map_err(AppError::from)?;
     Ok(TestedQuery {
         source,
         template: query,

@@ -7,6 +7,8 @@
 #![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
+
+use crate::api_error::AppError;
 use serde::{Deserialize, Serialize};
 
 /// A saved query as the page lists it.
@@ -37,31 +39,24 @@ fn item(q: perfwatch_backend::query_save::SavedQuery) -> SavedItem {
 }
 
 #[cfg(feature = "ssr")]
-async fn admin_store(slug: &str) -> Result<perfwatch_backend::Store, ServerFnError> {
-    use crate::api_triage::server::{actor, map_err, store};
+async fn admin_store(slug: &str) -> Result<perfwatch_backend::Store, AppError> {
+    use crate::api_ctx::{actor, store};
     use perfwatch_backend::accounts::Right;
     let store = store()?;
-    let project = store.project(slug).await.map_err(map_err)?;
+    let project = store.project(slug).await.map_err(AppError::from)?;
     actor()
         .require(Right::Admin, Some(project.id))
-        .map_err(map_err)?;
+        .map_err(AppError::from)?;
     Ok(store)
-}
-
-#[cfg(feature = "ssr")]
-fn seal_key() -> Result<perfwatch_backend::secrets::SealKey, ServerFnError> {
-    use_context::<perfwatch_backend::secrets::SealKey>()
-        .ok_or_else(|| ServerFnError::new("the sealing key is not configured"))
 }
 
 /// Every query of the project's sources (admins of the project).
 #[server(prefix = "/fn", endpoint = "fetch_saved_queries")]
-pub async fn fetch_saved_queries(slug: String) -> Result<Vec<SavedItem>, ServerFnError> {
-    use crate::api_triage::server::map_err;
+pub async fn fetch_saved_queries(slug: String) -> Result<Vec<SavedItem>, AppError> {
     let store = admin_store(&slug).await?;
     Ok(perfwatch_backend::query_save::saved_queries(&store, &slug)
         .await
-        .map_err(map_err)?
+        .map_err(AppError::from)?
         .into_iter()
         .map(item)
         .collect())
@@ -83,28 +78,26 @@ pub async fn save_metric_query(
     step_s: String,
     from: String,
     timezone: String,
-) -> Result<SavedItem, ServerFnError> {
-    use crate::api_triage::server::map_err;
+) -> Result<SavedItem, AppError> {
     use perfwatch_backend::query_save::{save_query, schedule_input, SaveQuery};
-    use perfwatch_backend::StoreError;
     let store = admin_store(&slug).await?;
-    let key = seal_key()?;
+    let key = crate::api_ctx::seal_key()?;
     let schedule = match collect.trim() {
         "" | "window" => None,
         "schedule" if step_s.trim().is_empty() => {
-            return Err(map_err(StoreError::invalid(
+            return Err(AppError::invalid(
                 "step_s",
                 "a schedule needs a step in seconds",
-            )))
+            ))
         }
         "schedule" => {
-            schedule_input(&step_s, &from, &timezone, chrono::Utc::now()).map_err(map_err)?
+            schedule_input(&step_s, &from, &timezone, chrono::Utc::now()).map_err(AppError::from)?
         }
         other => {
-            return Err(map_err(StoreError::invalid(
+            return Err(AppError::invalid(
                 "collect",
                 format!("'{other}': expected window or schedule"),
-            )))
+            ))
         }
     };
     let q = SaveQuery {
@@ -118,7 +111,9 @@ pub async fn save_metric_query(
         schedule,
     };
     Ok(item(
-        save_query(&store, &key, &slug, &q).await.map_err(map_err)?,
+        save_query(&store, &key, &slug, &q)
+            .await
+            .map_err(AppError::from)?,
     ))
 }
 
@@ -128,11 +123,10 @@ pub async fn delete_metric_query(
     slug: String,
     source: String,
     name: String,
-) -> Result<(), ServerFnError> {
-    use crate::api_triage::server::map_err;
+) -> Result<(), AppError> {
     let store = admin_store(&slug).await?;
-    let key = seal_key()?;
+    let key = crate::api_ctx::seal_key()?;
     perfwatch_backend::query_save::delete_query(&store, &key, &slug, &source, &name)
         .await
-        .map_err(map_err)
+        .map_err(AppError::from)
 }

@@ -10,6 +10,8 @@
 #![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
+
+use crate::api_error::AppError;
 use serde::{Deserialize, Serialize};
 
 /// One rule that applies to a series, described for the page.
@@ -38,7 +40,7 @@ pub struct SeriesThresholds {
 
 #[cfg(feature = "ssr")]
 mod server {
-    use leptos::prelude::ServerFnError;
+    use crate::api_error::AppError;
     use perfwatch_backend::detection::engine::threshold::{Baseline, Side, ThresholdRule};
     use perfwatch_backend::store::StoredRule;
 
@@ -128,22 +130,22 @@ mod server {
         v.as_deref().map(str::trim).filter(|s| !s.is_empty())
     }
 
-    fn number(name: &str, v: &Option<String>) -> Result<Option<f64>, ServerFnError> {
+    fn number(name: &str, v: &Option<String>) -> Result<Option<f64>, AppError> {
         field(v)
             .map(|s| {
                 s.parse::<f64>()
                     .ok()
                     .filter(|x| x.is_finite())
-                    .ok_or_else(|| ServerFnError::new(format!("{name}: not a number")))
+                    .ok_or_else(|| AppError::invalid(name, "not a number"))
             })
             .transpose()
     }
 
-    fn count(name: &str, v: &Option<String>) -> Result<Option<usize>, ServerFnError> {
+    fn count(name: &str, v: &Option<String>) -> Result<Option<usize>, AppError> {
         field(v)
             .map(|s| {
                 s.parse::<usize>()
-                    .map_err(|_| ServerFnError::new(format!("{name}: not a whole number")))
+                    .map_err(|_| AppError::invalid(name, "not a whole number"))
             })
             .transpose()
     }
@@ -165,7 +167,7 @@ mod server {
     }
 
     /// Builds and validates the rule; percentages are entered in percent.
-    pub fn build(f: &Form) -> Result<ThresholdRule, ServerFnError> {
+    pub fn build(f: &Form) -> Result<ThresholdRule, AppError> {
         let rule = match f.kind.as_str() {
             "static" => ThresholdRule::Static {
                 min: number("min", &f.min)?,
@@ -178,17 +180,18 @@ mod server {
                     },
                     "pinned" => Baseline::Pinned {
                         value: number("pinned baseline", &f.pinned)?.ok_or_else(|| {
-                            ServerFnError::new("pinned baseline: give the baseline value")
+                            AppError::invalid("pinned baseline", "give the baseline value")
                         })?,
                         label: field(&f.pinned_label).map(|l| l.chars().take(100).collect()),
                     },
-                    _ => return Err(ServerFnError::new("baseline: median_of_last or pinned")),
+                    _ => return Err(AppError::invalid("baseline", "median_of_last or pinned")),
                 };
                 let max_increase = number("max increase", &f.max_up)?.map(|p| p / 100.0);
                 let max_decrease = number("max decrease", &f.max_down)?.map(|p| p / 100.0);
                 if max_increase.is_none() && max_decrease.is_none() {
-                    return Err(ServerFnError::new(
-                        "percent change: give a largest increase and/or decrease",
+                    return Err(AppError::invalid(
+                        "percent change",
+                        "give a largest increase and/or decrease",
                     ));
                 }
                 ThresholdRule::PercentChange {
@@ -204,17 +207,19 @@ mod server {
                     "both" => Side::Both,
                     "increase" => Side::Increase,
                     "decrease" => Side::Decrease,
-                    _ => return Err(ServerFnError::new("side: both, increase or decrease")),
+                    _ => return Err(AppError::invalid("side", "both, increase or decrease")),
                 },
             },
             _ => {
-                return Err(ServerFnError::new(
-                    "kind: static, percent_change or z_score",
+                return Err(AppError::invalid(
+                    "kind",
+                    "static, percent_change or z_score",
                 ))
             }
         };
+        // The rule's own check names no single field: shown above the form.
         rule.validate()
-            .map_err(|e| ServerFnError::new(e.to_string()))?;
+            .map_err(|e| AppError::invalid("", e.to_string()))?;
         Ok(rule)
     }
 }
@@ -222,17 +227,19 @@ mod server {
 /// The rules that apply to a series (its own, its measure's, the project's) and
 /// whether the visitor may manage them.
 #[server(prefix = "/fn", endpoint = "fetch_series_thresholds")]
-pub async fn fetch_series_thresholds(series_id: i64) -> Result<SeriesThresholds, ServerFnError> {
-    use crate::api_triage::server as t;
+pub async fn fetch_series_thresholds(series_id: i64) -> Result<SeriesThresholds, AppError> {
     use perfwatch_backend::accounts::Right;
     use perfwatch_backend::detection::{engine::threshold::ThresholdRule, rule_applies};
-    let store = t::store()?;
-    let series = store.series(series_id).await.map_err(t::map_err)?;
-    let project = store.project(&series.project).await.map_err(t::map_err)?;
+    let store = crate::api_ctx::store()?;
+    let series = store.series(series_id).await.map_err(AppError::from)?;
+    let project = store
+        .project(&series.project)
+        .await
+        .map_err(AppError::from)?;
     let rules = store
         .threshold_rules(project.id)
         .await
-        .map_err(t::map_err)?
+        .map_err(AppError::from)?
         .into_iter()
         .filter(|r| rule_applies(r, &series))
         .map(|r| {
@@ -253,7 +260,7 @@ pub async fn fetch_series_thresholds(series_id: i64) -> Result<SeriesThresholds,
         rules,
         measure: series.measure,
         unit: series.unit,
-        can_manage: t::actor().can(Right::Triage, Some(project.id)),
+        can_manage: crate::api_ctx::actor().can(Right::Triage, Some(project.id)),
     })
 }
 
@@ -276,15 +283,17 @@ pub async fn create_series_threshold(
     lookback: Option<String>,
     max_z: Option<String>,
     side: Option<String>,
-) -> Result<i64, ServerFnError> {
-    use crate::api_triage::server as t;
+) -> Result<i64, AppError> {
     use perfwatch_backend::accounts::Right;
-    let store = t::store()?;
-    let series = store.series(series_id).await.map_err(t::map_err)?;
-    let project = store.project(&series.project).await.map_err(t::map_err)?;
-    t::actor()
+    let store = crate::api_ctx::store()?;
+    let series = store.series(series_id).await.map_err(AppError::from)?;
+    let project = store
+        .project(&series.project)
+        .await
+        .map_err(AppError::from)?;
+    crate::api_ctx::actor()
         .require(Right::Triage, Some(project.id))
-        .map_err(t::map_err)?;
+        .map_err(AppError::from)?;
     let rule = server::build(&server::Form {
         kind,
         min,
@@ -299,43 +308,44 @@ pub async fn create_series_threshold(
         max_z,
         side,
     })?;
-    let json = serde_json::to_string(&rule).map_err(|e| ServerFnError::new(e.to_string()))?;
+    let json = serde_json::to_string(&rule).map_err(crate::api_ctx::internal)?;
     let (sid, measure) = match scope.as_str() {
         "series" => (Some(series.id), None),
         "measure" => (None, Some(series.measure.as_str())),
-        _ => return Err(ServerFnError::new("scope: series or measure")),
+        _ => return Err(AppError::invalid("scope", "series or measure")),
     };
     store
         .create_threshold_rule(project.id, sid, measure, &json)
         .await
-        .map_err(t::map_err)
+        .map_err(AppError::from)
 }
 
 /// Deletes a rule that applies to the series (alerts it raised stay).
 #[server(prefix = "/fn", endpoint = "delete_threshold")]
-pub async fn delete_series_threshold(id: i64, series_id: i64) -> Result<(), ServerFnError> {
-    use crate::api_triage::server as t;
+pub async fn delete_series_threshold(id: i64, series_id: i64) -> Result<(), AppError> {
     use perfwatch_backend::accounts::Right;
-    use perfwatch_backend::StoreError;
-    let store = t::store()?;
-    let series = store.series(series_id).await.map_err(t::map_err)?;
-    let project = store.project(&series.project).await.map_err(t::map_err)?;
-    t::actor()
+    let store = crate::api_ctx::store()?;
+    let series = store.series(series_id).await.map_err(AppError::from)?;
+    let project = store
+        .project(&series.project)
+        .await
+        .map_err(AppError::from)?;
+    crate::api_ctx::actor()
         .require(Right::Triage, Some(project.id))
-        .map_err(t::map_err)?;
+        .map_err(AppError::from)?;
     let applies = store
         .threshold_rules(project.id)
         .await
-        .map_err(t::map_err)?
+        .map_err(AppError::from)?
         .iter()
         .any(|r| r.id == id && perfwatch_backend::detection::rule_applies(r, &series));
     if !applies {
-        return Err(t::map_err(StoreError::NotFound(format!(
-            "threshold rule {id} of this series"
-        ))));
+        return Err(AppError::NotFound {
+            what: format!("threshold rule {id} of this series"),
+        });
     }
     store
         .delete_threshold_rule(id, Some(project.id))
         .await
-        .map_err(t::map_err)
+        .map_err(AppError::from)
 }

@@ -3,6 +3,8 @@
 //! use case (which checks the right) and maps the error.
 
 use leptos::prelude::*;
+
+use crate::api_error::AppError;
 use serde::{Deserialize, Serialize};
 
 /// What triage taught a series.
@@ -15,54 +17,12 @@ pub struct Learned {
     pub set_at: i64,
 }
 
-#[cfg(feature = "ssr")]
-pub(crate) mod server {
-    use leptos::prelude::*;
-    use perfwatch_backend::accounts::Actor;
-    use perfwatch_backend::{Store, StoreError};
-
-    pub fn store() -> Result<Store, ServerFnError> {
-        use_context::<Store>().ok_or_else(|| ServerFnError::new("storage is not configured"))
-    }
-
-    pub fn actor() -> Actor {
-        use_context::<http::request::Parts>()
-            .and_then(|p| p.extensions.get::<Actor>().cloned())
-            .unwrap_or_default()
-    }
-
-    /// The actor and the client's address, for audit rows.
-    pub fn audit() -> perfwatch_backend::audit::Audit {
-        let address = use_context::<http::request::Parts>().and_then(|p| {
-            p.extensions
-                .get::<perfwatch_backend::audit::ClientAddress>()
-                .map(|a| a.0.clone())
-        });
-        perfwatch_backend::audit::Audit::of(&actor(), address)
-    }
-
-    /// Refusals answer 403 (401 for anonymous) with the reason; other errors as usual.
-    pub fn map_err(e: StoreError) -> ServerFnError {
-        if let StoreError::Forbidden(why) = &e {
-            if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-                r.set_status(if actor() == Actor::Anonymous {
-                    http::StatusCode::UNAUTHORIZED
-                } else {
-                    http::StatusCode::FORBIDDEN
-                });
-            }
-            return ServerFnError::new(format!("forbidden: {why}"));
-        }
-        crate::api_alerts::map_store_err(e)
-    }
-}
-
 #[server(prefix = "/fn", endpoint = "series_sensitivity")]
-pub async fn fetch_series_sensitivity(id: i64) -> Result<Option<Learned>, ServerFnError> {
-    let s = server::store()?
+pub async fn fetch_series_sensitivity(id: i64) -> Result<Option<Learned>, AppError> {
+    let s = crate::api_ctx::store()?
         .sensitivity(id)
         .await
-        .map_err(server::map_err)?;
+        .map_err(AppError::from)?;
     Ok(s.map(|s| Learned {
         min_change: s.min_change,
         alert_id: s.alert_id,
@@ -72,10 +32,14 @@ pub async fn fetch_series_sensitivity(id: i64) -> Result<Option<Learned>, Server
 }
 
 #[server(prefix = "/fn", endpoint = "reset_sensitivity")]
-pub async fn reset_series_sensitivity(id: i64) -> Result<(), ServerFnError> {
-    perfwatch_backend::triage::reset_sensitivity(&server::store()?, &server::actor(), id)
-        .await
-        .map_err(server::map_err)
+pub async fn reset_series_sensitivity(id: i64) -> Result<(), AppError> {
+    perfwatch_backend::triage::reset_sensitivity(
+        &crate::api_ctx::store()?,
+        &crate::api_ctx::actor(),
+        id,
+    )
+    .await
+    .map_err(AppError::from)
 }
 
 #[server(prefix = "/fn", endpoint = "set_group_state")]
@@ -83,51 +47,57 @@ pub async fn set_group_state(
     group_id: i64,
     state: String,
     fixed_commit: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     let st = perfwatch_core::alerts::TriageState::parse(&state)
-        .ok_or_else(|| ServerFnError::new("unknown state"))?;
+        .ok_or_else(|| AppError::invalid("state", "unknown state"))?;
     perfwatch_backend::triage::set_group_state(
-        &server::store()?,
-        &server::actor(),
+        &crate::api_ctx::store()?,
+        &crate::api_ctx::actor(),
         group_id,
         st,
         fixed_commit.filter(|c| !c.is_empty()),
     )
     .await
-    .map_err(server::map_err)
+    .map_err(AppError::from)
 }
 
 #[server(prefix = "/fn", endpoint = "link_group_ticket")]
-pub async fn link_group_ticket(
-    group_id: i64,
-    key: String,
-    url: String,
-) -> Result<(), ServerFnError> {
+pub async fn link_group_ticket(group_id: i64, key: String, url: String) -> Result<(), AppError> {
     perfwatch_backend::triage::link_ticket(
-        &server::store()?,
-        &server::actor(),
+        &crate::api_ctx::store()?,
+        &crate::api_ctx::actor(),
         group_id,
         &key,
         &url,
     )
     .await
-    .map_err(server::map_err)
+    .map_err(AppError::from)
 }
 
 #[server(prefix = "/fn", endpoint = "set_group_assignee")]
-pub async fn set_group_assignee(group_id: i64, assignee: String) -> Result<(), ServerFnError> {
+pub async fn set_group_assignee(group_id: i64, assignee: String) -> Result<(), AppError> {
     let a = Some(assignee).filter(|a| !a.trim().is_empty());
-    perfwatch_backend::triage::set_group_assignee(&server::store()?, &server::actor(), group_id, a)
-        .await
-        .map_err(server::map_err)
+    perfwatch_backend::triage::set_group_assignee(
+        &crate::api_ctx::store()?,
+        &crate::api_ctx::actor(),
+        group_id,
+        a,
+    )
+    .await
+    .map_err(AppError::from)
 }
 
 #[server(prefix = "/fn", endpoint = "add_group_note")]
-pub async fn add_group_note(group_id: i64, body: String) -> Result<(), ServerFnError> {
-    perfwatch_backend::triage::add_note(&server::store()?, &server::actor(), group_id, &body)
-        .await
-        .map(|_| ())
-        .map_err(server::map_err)
+pub async fn add_group_note(group_id: i64, body: String) -> Result<(), AppError> {
+    perfwatch_backend::triage::add_note(
+        &crate::api_ctx::store()?,
+        &crate::api_ctx::actor(),
+        group_id,
+        &body,
+    )
+    .await
+    .map(|_| ())
+    .map_err(AppError::from)
 }
 
 /// Bulk action of the alerts list: `ids` is a comma-separated list of alert ids.
@@ -136,25 +106,25 @@ pub async fn bulk_set_alert_state(
     ids: String,
     state: String,
     fixed_commit: Option<String>,
-) -> Result<usize, ServerFnError> {
+) -> Result<usize, AppError> {
     let ids: Vec<i64> = ids
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<i64>())
         .collect::<Result<_, _>>()
-        .map_err(|_| ServerFnError::new("ids: a comma-separated list of alert ids"))?;
+        .map_err(|_| AppError::invalid("ids", "a comma-separated list of alert ids"))?;
     let st = perfwatch_core::alerts::TriageState::parse(&state)
-        .ok_or_else(|| ServerFnError::new("unknown state"))?;
+        .ok_or_else(|| AppError::invalid("state", "unknown state"))?;
     perfwatch_backend::triage::bulk_set_alert_state(
-        &server::store()?,
-        &server::actor(),
+        &crate::api_ctx::store()?,
+        &crate::api_ctx::actor(),
         &ids,
         st,
         fixed_commit.filter(|c| !c.is_empty()),
     )
     .await
-    .map_err(server::map_err)
+    .map_err(AppError::from)
 }
 
 /// An API token as the admin page lists it (never the secret).
@@ -171,15 +141,15 @@ pub struct TokenRow {
 }
 
 #[server(prefix = "/fn", endpoint = "list_tokens")]
-pub async fn fetch_tokens() -> Result<Vec<TokenRow>, ServerFnError> {
+pub async fn fetch_tokens() -> Result<Vec<TokenRow>, AppError> {
     use perfwatch_backend::accounts::Right;
-    server::actor()
+    crate::api_ctx::actor()
         .require(Right::Admin, None)
-        .map_err(server::map_err)?;
-    let tokens = server::store()?
+        .map_err(AppError::from)?;
+    let tokens = crate::api_ctx::store()?
         .list_tokens()
         .await
-        .map_err(server::map_err)?;
+        .map_err(AppError::from)?;
     Ok(tokens
         .into_iter()
         .map(|t| TokenRow {
@@ -208,16 +178,19 @@ pub async fn create_api_token(
     project: String,
     scopes: String,
     #[server(default)] expires_in_days: String,
-) -> Result<String, ServerFnError> {
+) -> Result<String, AppError> {
     use perfwatch_backend::accounts::Right;
     use perfwatch_backend::tokens::{expiry, NewToken};
-    server::actor()
+    crate::api_ctx::actor()
         .require(Right::Admin, None)
-        .map_err(server::map_err)?;
+        .map_err(AppError::from)?;
     let days = match expires_in_days.trim() {
         "" => None,
         d => Some(d.parse::<i64>().map_err(|_| {
-            ServerFnError::new("expires_in_days: a whole number of days (or empty: never)")
+            AppError::invalid(
+                "expires_in_days",
+                "a whole number of days (or empty: never)",
+            )
         })?),
     };
     let new = NewToken {
@@ -225,25 +198,28 @@ pub async fn create_api_token(
         project: Some(project.trim().to_string()).filter(|p| !p.is_empty()),
         scopes,
         expires_at: expiry(None, days, perfwatch_backend::time::now_ms())
-            .map_err(server::map_err)?,
+            .map_err(AppError::from)?,
     };
-    let (_, secret) =
-        perfwatch_backend::tokens::create_token_by(&server::store()?, &server::audit(), &new)
-            .await
-            .map_err(server::map_err)?;
+    let (_, secret) = perfwatch_backend::tokens::create_token_by(
+        &crate::api_ctx::store()?,
+        &crate::api_ctx::audit(),
+        &new,
+    )
+    .await
+    .map_err(AppError::from)?;
     Ok(secret)
 }
 
 #[server(prefix = "/fn", endpoint = "revoke_token")]
-pub async fn revoke_api_token(id: i64) -> Result<(), ServerFnError> {
+pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
     use perfwatch_backend::accounts::Right;
-    server::actor()
+    crate::api_ctx::actor()
         .require(Right::Admin, None)
-        .map_err(server::map_err)?;
-    server::store()?
-        .revoke_token_by(&server::audit(), id)
+        .map_err(AppError::from)?;
+    crate::api_ctx::store()?
+        .revoke_token_by(&crate::api_ctx::audit(), id)
         .await
-        .map_err(server::map_err)
+        .map_err(AppError::from)
 }
 
 /// One webhook delivery as the admin page lists it.
@@ -262,11 +238,14 @@ pub struct DeliveryRow {
 
 /// The delivery log of a project's webhooks (admins of the project).
 #[server(prefix = "/fn", endpoint = "list_deliveries")]
-pub async fn fetch_deliveries(project: String) -> Result<Vec<DeliveryRow>, ServerFnError> {
-    let d =
-        perfwatch_backend::notify::list_deliveries(&server::store()?, &server::actor(), &project)
-            .await
-            .map_err(server::map_err)?;
+pub async fn fetch_deliveries(project: String) -> Result<Vec<DeliveryRow>, AppError> {
+    let d = perfwatch_backend::notify::list_deliveries(
+        &crate::api_ctx::store()?,
+        &crate::api_ctx::actor(),
+        &project,
+    )
+    .await
+    .map_err(AppError::from)?;
     Ok(d.into_iter()
         .map(|d| DeliveryRow {
             id: d.id,
@@ -284,15 +263,15 @@ pub async fn fetch_deliveries(project: String) -> Result<Vec<DeliveryRow>, Serve
 
 /// Whether the visitor is a global admin (the admin pages show their forms only then).
 #[server(prefix = "/fn", endpoint = "is_admin")]
-pub async fn fetch_is_admin() -> Result<bool, ServerFnError> {
-    Ok(server::actor().can(perfwatch_backend::accounts::Right::Admin, None))
+pub async fn fetch_is_admin() -> Result<bool, AppError> {
+    Ok(crate::api_ctx::actor().can(perfwatch_backend::accounts::Right::Admin, None))
 }
 
 #[server(prefix = "/fn", endpoint = "can_triage")]
-pub async fn fetch_can_triage(project: String) -> Result<bool, ServerFnError> {
-    let store = server::store()?;
-    let p = store.project(&project).await.map_err(server::map_err)?;
-    Ok(server::actor().can(perfwatch_backend::accounts::Right::Triage, Some(p.id)))
+pub async fn fetch_can_triage(project: String) -> Result<bool, AppError> {
+    let store = crate::api_ctx::store()?;
+    let p = store.project(&project).await.map_err(AppError::from)?;
+    Ok(crate::api_ctx::actor().can(perfwatch_backend::accounts::Right::Triage, Some(p.id)))
 }
 
 /// The learned sensitivity of a series and a way to undo it.

@@ -6,7 +6,10 @@ pub mod api_account;
 pub mod api_alerts;
 pub mod api_attention;
 pub mod api_compare;
+#[cfg(feature = "ssr")]
+pub mod api_ctx;
 pub mod api_deploys;
+pub mod api_error;
 pub mod api_jobs;
 pub mod api_metric_query;
 pub mod api_saved_queries;

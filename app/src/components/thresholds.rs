@@ -11,12 +11,6 @@ use crate::api_thresholds::{
 };
 
 /// The message of a failed action, without the server-function prefix.
-fn error_text(e: &ServerFnError) -> String {
-    let msg = e.to_string();
-    msg.rsplit_once("error running server function: ")
-        .map(|(_, m)| m.to_string())
-        .unwrap_or(msg)
-}
 
 #[component]
 pub fn ThresholdRules(series_id: i64) -> impl IntoView {
@@ -33,7 +27,7 @@ pub fn ThresholdRules(series_id: i64) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(t) => body(series_id, t, create, delete).into_any(),
-                        Err(e) => view! { <p class="error">{error_text(&e)}</p> }.into_any(),
+                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -80,7 +74,7 @@ fn body(
     view! {
         {list}
         {move || delete.value().get().and_then(|r| r.err()).map(|e| view! {
-            <p class="error" data-testid="threshold-delete-error">{error_text(&e)}</p>
+            <p class="error" data-testid="threshold-delete-error">{e.to_string()}</p>
         })}
         {form}
     }
@@ -148,7 +142,7 @@ fn form(
             <button type="submit" data-testid="add-threshold">"Add rule"</button>
         </ActionForm>
         {move || create.value().get().and_then(|r| r.err()).map(|e| view! {
-            <p class="error" data-testid="threshold-error">{error_text(&e)}</p>
+            <p class="error" data-testid="threshold-error">{e.to_string()}</p>
         })}
     }
 }

@@ -13,13 +13,6 @@ use crate::api_triage::{
 };
 use crate::format::datetime;
 
-fn err_msg(e: &ServerFnError) -> String {
-    let msg = e.to_string();
-    msg.rsplit_once("error running server function: ")
-        .map(|(_, m)| m.to_string())
-        .unwrap_or(msg)
-}
-
 #[component]
 pub fn TokensPage() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
@@ -36,7 +29,7 @@ pub fn TokensPage() -> impl IntoView {
                     <code class="secret" data-testid="new-token">{secret}</code></p>
             }
             .into_any(),
-            Err(e) => view! { <p class="error">{err_msg(&e)}</p> }.into_any(),
+            Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
         })
     };
     view! {
@@ -50,7 +43,7 @@ pub fn TokensPage() -> impl IntoView {
                 }
                 let rows = match tokens.await {
                     Ok(t) => t,
-                    Err(e) => return view! { <p class="error">{err_msg(&e)}</p> }.into_any(),
+                    Err(e) => return view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 };
                 view! {
                     <ActionForm action=create attr:class="triage-form" attr:data-testid="token-form">
@@ -148,7 +141,7 @@ pub fn DeliveriesPage() -> impl IntoView {
                             </tbody>
                         </table>
                     }.into_any(),
-                    Err(e) => view! { <p class="error">{err_msg(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 };
                 view! { {form} {body} }.into_any()
             })}

@@ -87,7 +87,7 @@ impl Actions {
 /// The error of an action's last run, as a message.
 fn action_error<A>(a: ServerAction<A>) -> impl IntoView
 where
-    A: leptos::server_fn::ServerFn<Output = (), Error = ServerFnError>
+    A: leptos::server_fn::ServerFn<Output = (), Error = crate::api_error::AppError>
         + Clone
         + Send
         + Sync
@@ -95,12 +95,7 @@ where
 {
     move || {
         a.value().get().and_then(|r| r.err()).map(|e| {
-            let msg = e.to_string();
-            let msg = msg
-                .rsplit_once("error running server function: ")
-                .map(|(_, m)| m.to_string())
-                .unwrap_or(msg);
-            view! { <p class="error" data-testid="triage-error">{msg}</p> }
+            view! { <p class="error" data-testid="triage-error">{e.to_string()}</p> }
         })
     }
 }

@@ -180,11 +180,7 @@ fn bulk_form(bulk: ServerAction<BulkSetAlertState>, selected: RwSignal<Vec<i64>>
     let result = move || {
         bulk.value().get().map(|r| match r {
             Ok(n) => view! { <span class="muted" data-testid="bulk-result">{format!("{n} alert{} changed", if n == 1 { "" } else { "s" })}</span> }.into_any(),
-            Err(e) => {
-                let msg = e.to_string();
-                let msg = msg.rsplit_once("error running server function: ").map(|(_, m)| m.to_string()).unwrap_or(msg);
-                view! { <span class="error" data-testid="bulk-result">{msg}</span> }.into_any()
-            }
+            Err(e) => view! { <span class="error" data-testid="bulk-result">{e.to_string()}</span> }.into_any(),
         })
     };
     view! {

@@ -10,13 +10,6 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api_jobs::{fetch_integration, IntegrationPage as IntegrationData, SaveIntegration};
 
-fn err_msg(e: &ServerFnError) -> String {
-    let msg = e.to_string();
-    msg.rsplit_once("error running server function: ")
-        .map(|(_, m)| m.to_string())
-        .unwrap_or(msg)
-}
-
 #[component]
 pub fn IntegrationPage() -> impl IntoView {
     let params = use_params_map();
@@ -32,17 +25,11 @@ pub fn IntegrationPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(p) => form_view(p, save),
-                    Err(e) => {
-                        let msg = err_msg(&e);
-                        if msg.starts_with("forbidden") {
-                            view! {
-                                <h1>"GitHub integration"</h1>
-                                <p class="error" data-testid="forbidden">{msg}</p>
-                            }.into_any()
-                        } else {
-                            view! { <p class="error">{super::load_error(&e)}</p> }.into_any()
-                        }
-                    }
+                    Err(e) if e.is_refusal() => view! {
+                        <h1>"GitHub integration"</h1>
+                        <p class="error" data-testid="forbidden">{super::load_error(&e)}</p>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
         </Transition>
@@ -84,7 +71,7 @@ fn form_view(p: IntegrationData, save: ServerAction<SaveIntegration>) -> AnyView
         save.value().get().map(|r| match r {
             Ok(()) => view! { <p class="note" data-testid="saved">"Saved."</p> }.into_any(),
             Err(e) => {
-                view! { <p class="error" data-testid="save-error">{err_msg(&e)}</p> }.into_any()
+                view! { <p class="error" data-testid="save-error">{e.to_string()}</p> }.into_any()
             }
         })
     };

@@ -127,13 +127,6 @@ pub fn LiveLog(
     }
 }
 
-fn err_msg(e: &ServerFnError) -> String {
-    let msg = e.to_string();
-    msg.rsplit_once("error running server function: ")
-        .map(|(_, m)| m.to_string())
-        .unwrap_or(msg)
-}
-
 #[component]
 pub fn JobPage() -> impl IntoView {
     let params = use_params_map();
@@ -220,13 +213,13 @@ fn job_view(
             cancel.value().get().map(|r| match r {
                 Ok(true) => view! { <span class="note">"Canceled (a running job stops within a few seconds)."</span> }.into_any(),
                 Ok(false) => view! { <span class="note">"Nothing to cancel: the job already ended."</span> }.into_any(),
-                Err(e) => view! { <span class="error">{err_msg(&e)}</span> }.into_any(),
+                Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
             })
         };
         let rerun_done = move || {
             rerun.value().get().map(|r| match r {
                 Ok(n) => view! { <span class="note" data-testid="rerun-done">"Queued as "<a href=format!("/jobs/{n}")>{format!("job #{n}")}</a></span> }.into_any(),
-                Err(e) => view! { <span class="error">{err_msg(&e)}</span> }.into_any(),
+                Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
             })
         };
         view! {

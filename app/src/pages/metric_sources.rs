@@ -15,13 +15,6 @@ use crate::api_saved_queries::{DeleteMetricQuery, SaveMetricQuery};
 use crate::format::datetime;
 use crate::pages::metric_sources_saved::{save_form, SavedQueries};
 
-fn err_msg(e: &ServerFnError) -> String {
-    let msg = e.to_string();
-    msg.rsplit_once("error running server function: ")
-        .map(|(_, m)| m.to_string())
-        .unwrap_or(msg)
-}
-
 #[component]
 pub fn MetricSourcesPage() -> impl IntoView {
     let params = use_params_map();
@@ -37,7 +30,7 @@ pub fn MetricSourcesPage() -> impl IntoView {
                         <p class="note">"No metric source yet (PUT /api/v1/projects/{slug}/metric-sources/{name})."</p>
                     }.into_any(),
                     Ok(list) => page(slug(), list).into_any(),
-                    Err(e) => view! { <p class="error" data-testid="forbidden">{err_msg(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" data-testid="forbidden">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
         </Suspense>
@@ -86,7 +79,7 @@ fn page(slug: String, list: Vec<SourceItem>) -> impl IntoView {
         {move || test.pending().get().then(|| view! { <p class="muted">"Querying…"</p> })}
         {move || test.value().get().map(|r| match r {
             Ok(t) => result(result_slug.clone(), t, save).into_any(),
-            Err(e) => view! { <p class="error" data-testid="query-test-error">{err_msg(&e)}</p> }.into_any(),
+            Err(e) => view! { <p class="error" data-testid="query-test-error">{e.to_string()}</p> }.into_any(),
         })}
     }
 }

@@ -10,13 +10,6 @@ use crate::api_saved_queries::{
     fetch_saved_queries, DeleteMetricQuery, SaveMetricQuery, SavedItem,
 };
 
-fn err_msg(e: &ServerFnError) -> String {
-    let msg = e.to_string();
-    msg.rsplit_once("error running server function: ")
-        .map(|(_, m)| m.to_string())
-        .unwrap_or(msg)
-}
-
 /// The form saving the query `t` was tested with.
 pub fn save_form(
     slug: String,
@@ -63,7 +56,7 @@ pub fn save_form(
             Ok(q) => view! {
                 <p class="ok" data-testid="query-saved">{format!("Saved {} in source {}.", q.name, q.source)}</p>
             }.into_any(),
-            Err(e) => view! { <p class="error" data-testid="save-query-error">{err_msg(&e)}</p> }.into_any(),
+            Err(e) => view! { <p class="error" data-testid="save-query-error">{e.to_string()}</p> }.into_any(),
         })}
     }
 }
@@ -88,13 +81,13 @@ pub fn SavedQueries(
                 Suspend::new(async move {
                     match data.await {
                         Ok(list) => table(slug, list, delete).into_any(),
-                        Err(e) => view! { <p class="error">{err_msg(&e)}</p> }.into_any(),
+                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                     }
                 })
             }}
         </Transition>
         {move || delete.value().get().and_then(|r| r.err()).map(|e| view! {
-            <p class="error" data-testid="delete-query-error">{err_msg(&e)}</p>
+            <p class="error" data-testid="delete-query-error">{e.to_string()}</p>
         })}
     }
 }

@@ -24,16 +24,11 @@ pub mod run_list;
 pub mod series;
 pub mod series_filter;
 
-/// The message of a failed page load; during server rendering a "not found" also sets
-/// the response status to 404, so links to missing things are not cached as pages.
-pub(crate) fn load_error(e: &leptos::prelude::ServerFnError) -> String {
-    let msg = e.to_string();
-    let msg = msg.rsplit(": ").next().unwrap_or(&msg).to_string();
+/// The message of a failed page load. During server rendering it also sets the
+/// response status from the error's kind (404 for a missing thing, 401/403 for a
+/// refusal, …), so links to missing things are not cached as pages.
+pub(crate) fn load_error(e: &crate::api_error::AppError) -> String {
     #[cfg(feature = "ssr")]
-    if msg.contains("not found") {
-        if let Some(r) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            r.set_status(http::StatusCode::NOT_FOUND);
-        }
-    }
-    msg
+    crate::api_ctx::set_status(e);
+    e.to_string()
 }
