@@ -3,7 +3,8 @@
 
 use perfwatch_core::alerts::{ChartAlert, RangeAxis};
 use perfwatch_core::chart::{
-    ChartLine, ChartMarker, ChartPoint, ChartQuery, SeriesChart, XMode, MAX_CHART_POINTS,
+    ChartLine, ChartMarker, ChartPoint, ChartQuery, SeriesChart, XMode, CHART_SHA_LEN,
+    MAX_CHART_POINTS,
 };
 use perfwatch_core::downsample::minmax_indices;
 use perfwatch_core::view::{Point, SeriesInfo};
@@ -14,7 +15,7 @@ use crate::Store;
 
 pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> Result<SeriesChart> {
     let series = store.series(series_id).await?;
-    let project = store.project(&series.project).await?;
+    let project = store.project_ref(&series.project).await?;
     let main_branch = query
         .branch
         .clone()
@@ -139,7 +140,10 @@ pub async fn series_chart(store: &Store, series_id: i64, query: ChartQuery) -> R
     let marks = store.run_marks(&drawn).await?;
     for p in lines.iter_mut().flat_map(|l| l.points.iter_mut()) {
         if let Some(m) = marks.get(&p.run_id) {
-            p.sha = m.sha.clone();
+            p.sha = m
+                .sha
+                .as_deref()
+                .map(|s| s.chars().take(CHART_SHA_LEN).collect());
             p.invalid = m.invalid_reason.clone();
         }
     }

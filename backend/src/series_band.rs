@@ -21,7 +21,6 @@ use perfwatch_detect::band::{seasonal_band, Band, BandConfig, Level};
 use perfwatch_detect::calendar::{parse_tz, Tz};
 
 use crate::error::{Result, StoreError};
-use crate::store::PointFilter;
 use crate::Store;
 
 /// Past weeks the chart's expectation comes from.
@@ -46,8 +45,18 @@ pub async fn series_band(store: &Store, series_id: i64, from: i64, to: i64) -> R
             "the range is longer than a year",
         ));
     }
+    // A series measured per commit has no band; its newest points tell, where reading
+    // the range would scan the whole series (no index on time): 1.6 s at a million
+    // points, on every time-axis page of a CI series (docs/benchmarks.md).
+    if !store.measured_over_time(series_id).await? {
+        return Ok(Band {
+            points: Vec::new(),
+            sigma: None,
+            multiplicative: false,
+        });
+    }
     let s = store.series(series_id).await?;
-    let project = store.project(&s.project).await?;
+    let project = store.project_ref(&s.project).await?;
     let tz = store
         .series_schedules(project.id)
         .await?
@@ -58,18 +67,9 @@ pub async fn series_band(store: &Store, series_id: i64, from: i64, to: i64) -> R
     // Past weeks, plus the week before the range (normal variation) and the week
     // before that (its level), plus one week of slack for a daylight-saving hour.
     let need = (WEEKS as i64 + 3) * WEEK_MS;
-    let filter = PointFilter {
-        from_time: Some(from.saturating_sub(need)),
-        to_time: Some(to),
-        ..PointFilter::default()
-    };
-    let raw: Vec<(i64, f64)> = store
-        .points(series_id, &filter)
-        .await?
-        .into_iter()
-        .filter(|p| p.sha.is_none())
-        .map(|p| (p.time, p.median))
-        .collect();
+    let raw = store
+        .time_only_points(series_id, from.saturating_sub(need), to)
+        .await?;
     let hours = store
         .rollups(series_id, from.saturating_sub(need), to.saturating_add(1))
         .await?;

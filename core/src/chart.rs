@@ -3,10 +3,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::view::{Marker, ProjectInfo, SeriesInfo};
+use crate::view::{Marker, ProjectRef, SeriesInfo};
 
-/// Points drawn per line at most; more are downsampled keeping spikes.
-pub const MAX_CHART_POINTS: usize = 2000;
+/// Points drawn per line at most; more are downsampled keeping spikes (the lowest and
+/// the highest point of each x bucket). One per pixel of the chart's plot (960 px
+/// wide less its 100 px of margins): a bucket per two pixels still draws every spike,
+/// and each point drawn costs page weight twice (SVG and hydration data).
+pub const MAX_CHART_POINTS: usize = 860;
+
+/// Characters of a commit sha a chart point carries: what its tooltip shows (the run
+/// page it links to has the whole sha).
+pub const CHART_SHA_LEN: usize = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -143,6 +150,7 @@ pub struct ChartPoint {
     pub lo: f64,
     pub hi: f64,
     pub run_id: i64,
+    /// The commit's sha, shortened to [`CHART_SHA_LEN`] characters.
     pub sha: Option<String>,
     pub time: i64,
     pub n: i64,
@@ -157,6 +165,8 @@ pub struct ChartPoint {
 pub struct ChartLine {
     pub label: String,
     pub series_id: i64,
+    /// Sent as columns (`chart_wire`): a page embeds them for hydration.
+    #[serde(with = "crate::chart_wire")]
     pub points: Vec<ChartPoint>,
     /// Points in the range before downsampling.
     pub total_points: usize,
@@ -172,7 +182,7 @@ pub struct ChartMarker {
 /// Everything a series page draws.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesChart {
-    pub project: ProjectInfo,
+    pub project: ProjectRef,
     pub series: SeriesInfo,
     pub query: ChartQuery,
     /// The x mode in effect.

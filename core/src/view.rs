@@ -19,6 +19,17 @@ pub struct ProjectInfo {
     pub last_run_at: Option<i64>,
 }
 
+/// A project's own row, without the counts [`ProjectInfo`] adds: a page that names its
+/// project (the series page) must not count a million runs to do so.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectRef {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub main_branch: String,
+    pub repo_url: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeriesInfo {

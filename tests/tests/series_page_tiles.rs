@@ -83,10 +83,10 @@ async fn long_series_page_keeps_every_spike(db: Db) {
     let html = page(&app, sid, "?x=commit&from=101001&to=105000").await;
     assert!(html.contains("of 4000 points shown"), "narrow zoom");
     assert_extremes(&html, 101_000, 105_000, "narrow zoom");
-    // 1,500 points: every one drawn.
-    let html = page(&app, sid, "?x=commit&from=102001&to=103500").await;
-    assert!(html.contains("(1500 points)"), "narrower zoom");
-    assert_extremes(&html, 102_000, 103_500, "narrower zoom");
+    // 800 points (under the 860 a line draws): every one drawn.
+    let html = page(&app, sid, "?x=commit&from=102601&to=103400").await;
+    assert!(html.contains("(800 points)"), "narrower zoom");
+    assert_extremes(&html, 102_600, 103_400, "narrower zoom");
 
     // A run posted after the tiles were built is drawn at once.
     let run = json!({

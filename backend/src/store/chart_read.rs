@@ -72,6 +72,48 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Whether a series is measured over time (a production series): its newest points
+    /// include one without a commit, or it has none left (retention may have rolled
+    /// every raw point up). Like [`Store::has_commit_order`], it looks at the newest
+    /// points only: a million-point CI series has no point without a commit, and
+    /// finding that out by scanning would cost more than the page.
+    pub async fn measured_over_time(&self, series_id: i64) -> Result<bool> {
+        let sql = format!(
+            "SELECT COUNT(*) AS n, COUNT(t.ord) AS with_commit FROM (SELECT m.ord
+             FROM measurements m WHERE m.series_id = $1 ORDER BY m.run_id DESC LIMIT {RECENT}) t"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(series_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let (n, with_commit): (i64, i64) = (row.try_get("n")?, row.try_get("with_commit")?);
+        Ok(n == 0 || with_commit < n)
+    }
+
+    /// (time, median) of the points without a commit in `[from, to]` (ms), in time
+    /// order: what a seasonal band is computed on. Two columns of one table, no join
+    /// (`Store::points` also reads shas, branches and validity).
+    pub async fn time_only_points(
+        &self,
+        series_id: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, f64)>> {
+        let rows = sqlx::query(
+            "SELECT m.started_at, m.median FROM measurements m
+             WHERE m.series_id = $1 AND m.ord IS NULL AND m.started_at >= $2 AND m.started_at <= $3
+             ORDER BY m.started_at, m.run_id",
+        )
+        .bind(series_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("started_at")?, r.try_get("median")?)))
+            .collect()
+    }
+
     /// [`Store::chart_line`] from the points themselves, only those of the runs in `runs`.
     pub(super) async fn raw_line(
         &self,

@@ -156,7 +156,7 @@ pub fn draw<DB: DrawingBackend>(
 mod tests {
     use perfwatch_core::chart::{ChartLine, ChartPoint, ChartQuery, SeriesChart, XMode};
     use perfwatch_core::units::Direction;
-    use perfwatch_core::view::{ProjectInfo, SeriesInfo};
+    use perfwatch_core::view::{ProjectRef, SeriesInfo};
 
     fn chart(ys: &[(f64, bool)]) -> SeriesChart {
         let points = ys
@@ -175,15 +175,12 @@ mod tests {
             })
             .collect();
         SeriesChart {
-            project: ProjectInfo {
+            project: ProjectRef {
                 id: 1,
                 slug: "p".into(),
                 name: "p".into(),
                 main_branch: "main".into(),
                 repo_url: None,
-                series_count: 1,
-                run_count: ys.len() as i64,
-                last_run_at: None,
             },
             series: SeriesInfo {
                 id: 1,
