@@ -3,10 +3,12 @@
 
 use crate::accounts::{Actor, Right};
 use crate::error::{Result, StoreError};
-use crate::notify::group_summary;
+use crate::notify::group_digest;
 use crate::store::tickets::TicketKind;
 use crate::Store;
 use perfwatch_core::alerts::AlertGroupView;
+use perfwatch_core::digest::to_markdown;
+use perfwatch_core::http_url::HttpUrl;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,21 +34,23 @@ fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
 }
 
-/// The prefilled "new issue" URL for a group (pure).
+/// The prefilled "new issue" URL for a group (pure): the group's digest, its title as
+/// the issue title and its Markdown as the body.
 pub fn new_ticket_url(t: &TicketTemplate, g: &AlertGroupView, base: &str) -> String {
-    let s = group_summary(g, base);
+    let d = group_digest(g, base);
+    let body = to_markdown(&d);
     let root = t.base_url.trim_end_matches('/');
     match t.kind.as_str() {
         "jira" => format!(
             "{root}/secure/CreateIssueDetails!init.jspa?pid={}&issuetype=1&summary={}&description={}",
             enc(t.jira_project.as_deref().unwrap_or("")),
-            enc(&s.title),
-            enc(&s.body)
+            enc(&d.title),
+            enc(&body)
         ),
         _ => format!(
             "{root}/issues/new?title={}&body={}&labels=performance",
-            enc(&s.title),
-            enc(&s.body)
+            enc(&d.title),
+            enc(&body)
         ),
     }
 }
@@ -66,9 +70,7 @@ pub async fn set_ticket_template(
         Some(t) => {
             let kind = TicketKind::parse(&t.kind)
                 .ok_or_else(|| StoreError::invalid("kind", "github or jira"))?;
-            if !t.base_url.starts_with("https://") && !t.base_url.starts_with("http://") {
-                return Err(StoreError::invalid("base_url", "an http(s) URL"));
-            }
+            HttpUrl::parse("base_url", &t.base_url).map_err(|e| StoreError::Invalid(e.into()))?;
             Some((kind, t))
         }
     };

@@ -7,6 +7,7 @@
 //! `store/triage.rs`.
 
 use perfwatch_core::alerts::{group_state, TriageState};
+use perfwatch_core::http_url::HttpUrl;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Actor, Right};
@@ -308,10 +309,8 @@ pub async fn link_ticket(
         if key.len() > 100 {
             return Err(StoreError::invalid("key", "at most 100 characters"));
         }
-        if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2000 {
-            return Err(StoreError::invalid("url", "an http(s) URL"));
-        }
-        (Some(key.to_string()), Some(url.to_string()))
+        let url = HttpUrl::parse("url", url).map_err(|e| StoreError::Invalid(e.into()))?;
+        (Some(key.to_string()), Some(url.into_string()))
     };
     let label = actor.label();
     let mut tx = store.begin_write().await?;

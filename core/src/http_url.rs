@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::FieldError;
+use crate::{FieldError, ValidationErrors};
 
 /// A valid absolute http(s) URL, kept exactly as given (trimmed) so stored values and
 /// the links built from them do not change.
@@ -84,6 +84,14 @@ impl HttpUrl {
 impl fmt::Display for HttpUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A single field's error as the error list the API answers with (so callers write
+/// `HttpUrl::parse(…).map_err(|e| StoreError::Invalid(e.into()))`).
+impl From<FieldError> for ValidationErrors {
+    fn from(e: FieldError) -> Self {
+        Self { errors: vec![e] }
     }
 }
 

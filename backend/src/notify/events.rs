@@ -165,14 +165,6 @@ pub fn comparison_event(v: &RunVerdict, head_url: Option<String>) -> Option<Even
     })
 }
 
-pub(super) fn fmt_num(v: f64) -> String {
-    if v.abs() >= 100.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.3}")
-    }
-}
-
 /// The canonical event name: `comparison_finished` and the like (underscores for the
 /// dot) are accepted as aliases.
 pub fn canonical_event(name: &str) -> Option<&'static str> {

@@ -4,12 +4,12 @@
 //!
 //! A delivery stores the event (kind and ids); the worker renders the message when it
 //! sends, in the subscription's format (`json`: a generic document; `slack`: a
-//! Slack-compatible `{"text": …}`), and signs the exact body with HMAC-SHA256 of the
+//! Slack-compatible `{"text": …, "blocks": …}`), from the event's digest
+//! (`perfwatch_core::digest`, built in `summary.rs`), and signs the exact body with HMAC-SHA256 of the
 //! subscription's secret: header `X-Perfwatch-Signature: sha256=<hex>`.
 
 mod events;
 mod render;
-mod slack;
 mod subscriptions;
 mod summary;
 
@@ -25,7 +25,7 @@ pub use subscriptions::{
     create_webhook, delete_webhook, list_deliveries, list_webhooks, seal_stored_webhook_secrets,
     Delivery, Webhook,
 };
-pub use summary::{group_summary, GroupSummary};
+pub use summary::{comparison_digest, group_digest};
 
 /// Delivery settings (the queue's retry policy for deliveries, the HTTP timeout, the
 /// worker's poll); tests shorten them.

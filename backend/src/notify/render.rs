@@ -1,11 +1,12 @@
-//! Rendering a stored event into the subscription's format when it is sent.
+//! Rendering a stored event into the subscription's format when it is sent: the
+//! event's digest (`summary.rs`) through the core's Markdown, Slack and JSON renderers.
 
 use perfwatch_core::alerts::AlertGroupView;
+use perfwatch_core::digest::{slack_escape, to_json, to_markdown, to_slack, Change, Digest};
 use serde_json::json;
 
-use super::events::{chart_image_url, fmt_num, ChangeRow, Event};
-use super::slack::slack_message;
-use super::summary::group_summary;
+use super::events::{chart_image_url, Event};
+use super::summary::{alert_compare_url, comparison_digest, group_digest};
 use crate::error::{Result, StoreError};
 use crate::Store;
 
@@ -33,20 +34,13 @@ pub(crate) async fn render_delivery(
     Ok(doc.to_string())
 }
 
-/// The message of one event in a subscription's format (pure): `json`, the generic
-/// document; `slack`, `{text, blocks}` for a Slack incoming webhook.
-pub fn render_event(
-    slug: &str,
-    format: &str,
-    event: &Event,
-    group: Option<&AlertGroupView>,
-    base: &str,
-) -> serde_json::Value {
-    let summary = group.map(|g| group_summary(g, base));
-    let abs = |p: &str| format!("{base}{p}");
-    let headline = match event {
+/// What happened, one line: the first thing a reader sees above the digest.
+fn headline(slug: &str, event: &Event) -> String {
+    match event {
         Event::GroupCreated { .. } => "New alert group".to_string(),
-        Event::StateChanged { from, to, actor, .. } => {
+        Event::StateChanged {
+            from, to, actor, ..
+        } => {
             format!("Alert group {} → {} by {actor}", from.as_str(), to.as_str())
         }
         Event::ComparisonFinished {
@@ -58,61 +52,86 @@ pub fn render_event(
             ..
         } => format!(
             "[{slug}] Comparison finished for {}{}: {regressions} regressions, {improvements} improvements{}",
-            branch.as_deref().map(|b| format!("{b} @ ")).unwrap_or_default(),
+            branch
+                .as_deref()
+                .map(|b| format!("{b} @ "))
+                .unwrap_or_default(),
             head_sha.chars().take(10).collect::<String>(),
             geomean_pct
                 .map(|g| format!(", geomean {g:+.2}%"))
                 .unwrap_or_default()
         ),
+    }
+}
+
+/// One change of a comparison as the `comparison` object of the JSON payload lists it.
+fn change_json(c: &Change) -> serde_json::Value {
+    let p = c.confidence.p_value();
+    json!({
+        "series_id": c.series_id,
+        "benchmark": c.benchmark,
+        "params": c.params,
+        "measure": c.measure,
+        "testbed": c.testbed,
+        "unit": c.unit,
+        "change_pct": c.change_pct,
+        "base_median": c.before,
+        "head_median": c.after,
+        "p_value": p,
+        "p_adjusted": c.p_adjusted,
+        "confidence": p.map(|p| 1.0 - p),
+        "chart_url": c.chart_url,
+        "chart_image_url": c.chart_image_url,
+    })
+}
+
+/// The `comparison` object: the digest's two sections and its links.
+fn comparison_json(d: &Digest) -> serde_json::Value {
+    let rows = |i: usize| {
+        d.sections
+            .get(i)
+            .map(|s| s.changes.iter().map(change_json).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    use perfwatch_core::digest::LinkKind;
+    json!({
+        "regressions": rows(0),
+        "improvements": rows(1),
+        "compare_url": d.link(LinkKind::Compare),
+        "run_url": d.link(LinkKind::Run),
+    })
+}
+
+/// The message of one event in a subscription's format (pure): `json`, the generic
+/// document; `slack`, `{text, blocks}` for a Slack incoming webhook.
+pub fn render_event(
+    slug: &str,
+    format: &str,
+    event: &Event,
+    group: Option<&AlertGroupView>,
+    base: &str,
+) -> serde_json::Value {
+    let digest = match event {
+        Event::ComparisonFinished { .. } => comparison_digest(slug, event, base),
+        _ => group.map(|g| group_digest(g, base)),
+    };
+    let headline = headline(slug, event);
+    if format == "slack" {
+        return match &digest {
+            Some(d) => to_slack(d, &headline),
+            None => json!({
+                "text": slack_escape(&headline),
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": format!("*{}*", slack_escape(&headline))}}],
+            }),
+        };
+    }
+    let text = match &digest {
+        Some(d) => format!("{headline}\n{}", to_markdown(d)),
+        None => headline.clone(),
     };
     let comparison = match event {
-        Event::ComparisonFinished {
-            top_regressions,
-            top_improvements,
-            compare_path,
-            run_path,
-            ..
-        } => {
-            let rows = |rs: &[ChangeRow]| {
-                rs.iter()
-                    .map(|r| {
-                        json!({
-                            "series_id": r.series_id,
-                            "benchmark": r.benchmark,
-                            "params": r.params,
-                            "measure": r.measure,
-                            "testbed": r.testbed,
-                            "unit": r.unit,
-                            "change_pct": r.change_pct,
-                            "base_median": r.base_median,
-                            "head_median": r.head_median,
-                            "p_value": r.p_value,
-                            "p_adjusted": r.p_adjusted,
-                            "confidence": r.p_value.map(|p| 1.0 - p),
-                            "chart_url": abs(&format!("/series/{}", r.series_id)),
-                            "chart_image_url": chart_image_url(base, r.series_id),
-                        })
-                    })
-                    .collect::<Vec<_>>()
-            };
-            Some(json!({
-                "regressions": rows(top_regressions),
-                "improvements": rows(top_improvements),
-                "compare_url": compare_path.as_deref().map(abs),
-                "run_url": abs(run_path),
-            }))
-        }
+        Event::ComparisonFinished { .. } => digest.as_ref().map(comparison_json),
         _ => None,
-    };
-    if format == "slack" {
-        return slack_message(&headline, event, group, summary.as_ref(), base);
-    }
-    let text = match (&summary, event) {
-        (Some(s), _) => format!("{headline}\n{}", s.body),
-        (None, Event::ComparisonFinished { .. }) => {
-            format!("{headline}\n{}", comparison_body(event, base))
-        }
-        (None, _) => headline.clone(),
     };
     json!({
         "event": event.name(),
@@ -120,7 +139,7 @@ pub fn render_event(
         "headline": headline,
         "text": text,
         "detail": event,
-        "summary": summary,
+        "summary": digest.as_ref().map(to_json),
         "comparison": comparison,
         "alerts": group.map(|g| g.alerts.iter().map(|a| json!({
             "id": a.id,
@@ -141,91 +160,4 @@ pub fn render_event(
         })).collect::<Vec<_>>()),
         "state": group.map(|g| g.triage.state),
     })
-}
-
-/// Last good commit vs first bad commit of an alert, when both are known.
-pub(super) fn alert_compare_url(
-    base: &str,
-    slug: &str,
-    a: &perfwatch_core::alerts::AlertView,
-) -> Option<String> {
-    let good = a.last_good.as_ref()?.sha.clone()?;
-    let bad = a.first_bad.sha.clone()?;
-    Some(format!(
-        "{base}/projects/{slug}/compare?base=commit:{good}&head=commit:{bad}"
-    ))
-}
-
-pub(super) fn fmt_change(r: &ChangeRow) -> String {
-    format!(
-        "{}{} / {} on {}: {} ({} → {} {}), p = {}",
-        r.benchmark,
-        if r.params.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", r.params)
-        },
-        r.measure,
-        r.testbed,
-        r.change_pct
-            .map(|c| format!("{c:+.2}%"))
-            .unwrap_or_else(|| "?".into()),
-        r.base_median.map(fmt_num).unwrap_or_else(|| "?".into()),
-        r.head_median.map(fmt_num).unwrap_or_else(|| "?".into()),
-        r.unit,
-        r.p_value
-            .map(|p| format!("{p:.1e}"))
-            .unwrap_or_else(|| "?".into()),
-    )
-}
-
-/// Plain-text body of a `comparison.finished` event, absolute links included.
-pub(super) fn comparison_body(event: &Event, base: &str) -> String {
-    let Event::ComparisonFinished {
-        head_sha,
-        head_url,
-        base: base_desc,
-        total,
-        regressions,
-        improvements,
-        unchanged,
-        inconclusive,
-        top_regressions,
-        top_improvements,
-        compare_path,
-        run_path,
-        ..
-    } = event
-    else {
-        return String::new();
-    };
-    let mut b = format!(
-        "Head: {}{}\nBase: {base_desc}\n{total} series: {regressions} regressions, {improvements} improvements, {unchanged} unchanged, {inconclusive} inconclusive\n",
-        head_sha,
-        head_url
-            .as_deref()
-            .map(|u| format!(" ({u})"))
-            .unwrap_or_default()
-    );
-    for (label, rows) in [
-        ("Regressions", top_regressions),
-        ("Improvements", top_improvements),
-    ] {
-        if !rows.is_empty() {
-            b.push_str(&format!("\n{label}:\n"));
-            for r in rows {
-                b.push_str(&format!(
-                    "- {} — chart {}\n",
-                    fmt_change(r),
-                    chart_image_url(base, r.series_id)
-                ));
-            }
-        }
-    }
-    b.push('\n');
-    if let Some(p) = compare_path {
-        b.push_str(&format!("Compare: {base}{p}\n"));
-    }
-    b.push_str(&format!("Run: {base}{run_path}\n"));
-    b
 }

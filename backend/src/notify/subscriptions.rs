@@ -1,5 +1,6 @@
 //! Webhook subscriptions (admins of the project) and their delivery log.
 
+use perfwatch_core::http_url::HttpUrl;
 use serde::{Deserialize, Serialize};
 
 use super::events::{canonical_event, EVENTS};
@@ -67,9 +68,8 @@ pub async fn create_webhook(
 ) -> Result<(i64, String)> {
     let p = store.project(project).await?;
     actor.require(Right::Admin, Some(p.id))?;
-    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2000 {
-        return Err(StoreError::invalid("url", "an http(s) URL"));
-    }
+    let url = HttpUrl::parse("url", url).map_err(|e| StoreError::Invalid(e.into()))?;
+    let url = url.as_str();
     let format = WebhookFormat::parse(format)
         .ok_or_else(|| StoreError::invalid("format", "json or slack"))?;
     let events = valid_events(events)?;

@@ -131,10 +131,9 @@ fn check_repo(repo: &str) -> Result<String> {
 }
 
 fn check_http(field: &str, url: &str) -> Result<()> {
-    match url::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        _ => Err(StoreError::invalid(field, "expected an http(s) URL")),
-    }
+    perfwatch_core::http_url::HttpUrl::parse(field, url)
+        .map(drop)
+        .map_err(|e| StoreError::Invalid(e.into()))
 }
 
 /// Creates or updates the integration of project `slug`; secrets are sealed.

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{fmt_pct, fmt_values, short_sha, Change, Digest};
+use super::{fmt_change, fmt_confidence, fmt_values, short_sha, Change, Digest};
 
 /// Backslash-escapes the characters that start emphasis, code, links, tables, HTML or
 /// strike-through; line breaks become spaces so a name cannot start a block.
@@ -34,14 +34,14 @@ fn target(url: &str) -> String {
 
 fn change_line(c: &Change) -> String {
     let mut line = format!(
-        "- {} / {} on {}: {} {} ({}), confidence {}",
+        "- {} / {} on {}: {} {} ({}){}",
         escape(&c.name()),
         escape(&c.measure),
         escape(&c.testbed),
-        escape(&c.direction),
-        fmt_pct(c.change_pct),
+        escape(&c.verdict),
+        fmt_change(c),
         escape(&fmt_values(c)),
-        c.confidence.text()
+        fmt_confidence(c)
     );
     if let Some(img) = &c.chart_image_url {
         let _ = write!(line, " — [chart]({})", target(img));
@@ -60,6 +60,15 @@ pub fn to_markdown(d: &Digest) -> String {
         let _ = write!(out, ", state {}", escape(s));
     }
     out.push_str("\n\n");
+    if let Some(o) = &d.outcome {
+        let _ = writeln!(
+            out,
+            "{} **{}**: {}\n",
+            escape(&o.mark),
+            escape(&o.word),
+            escape(&o.text)
+        );
+    }
     if let Some(s) = &d.sides {
         let head = match &s.head_url {
             Some(u) => format!("[{}]({})", short_sha(&s.head_sha), target(u)),
@@ -93,6 +102,12 @@ pub fn to_markdown(d: &Digest) -> String {
                     let _ = writeln!(out, "- {} {}", escape(&short), escape(&c.message));
                 }
             }
+        }
+    }
+    if !d.invalid.is_empty() {
+        out.push_str("\n**Invalid runs** (left out of the comparison):\n");
+        for why in &d.invalid {
+            let _ = writeln!(out, "- {}", escape(why));
         }
     }
     out.push('\n');

@@ -21,6 +21,8 @@ pub struct Digest {
     /// One plain-text line, e.g. `[shop] regression +12.0% in insert (time)`.
     pub title: String,
     pub project: String,
+    /// The verdict of a job or a comparison, when there is one to state first.
+    pub outcome: Option<Outcome>,
     /// The triage state of an alert group.
     pub state: Option<String>,
     /// Head and base of a comparison.
@@ -30,8 +32,21 @@ pub struct Digest {
     /// regressions and improvements).
     pub sections: Vec<Section>,
     pub suspects: Option<Suspects>,
+    /// Runs left out because they produced no valid data, each with the reason.
+    pub invalid: Vec<String>,
     /// Permalinks, in the order they are shown.
     pub links: Vec<Link>,
+}
+
+/// A verdict in words: `❌`, `Slower`, `at least one series regressed …`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// A symbol shown before the word (may be empty).
+    pub mark: String,
+    pub word: String,
+    pub text: String,
+    /// Whether this verdict is bad news (drawn in red on a terminal).
+    pub bad: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,11 +87,17 @@ pub struct Change {
     pub measure: String,
     pub testbed: String,
     pub unit: String,
-    /// `regression` or `improvement`.
-    pub direction: String,
+    /// `regression`, `improvement`, `no change`, `inconclusive (needs 5 per side)`, ….
+    pub verdict: String,
     pub change_pct: Option<f64>,
+    /// The 95% interval of the change, in %.
+    pub change_low: Option<f64>,
+    pub change_high: Option<f64>,
     pub before: Option<f64>,
     pub after: Option<f64>,
+    /// Samples per side, when known.
+    pub n_before: Option<usize>,
+    pub n_after: Option<usize>,
     pub confidence: Confidence,
     /// The p-value after the false-discovery-rate correction, for comparisons.
     pub p_adjusted: Option<f64>,
@@ -219,10 +240,31 @@ pub fn short_sha(sha: &str) -> String {
     sha.chars().take(10).collect()
 }
 
-/// `before → after unit`, with `?` for an unknown side.
+/// `+12.34%`, with its interval when known: `+12.34% [+8.0%, +16.1%]`.
+pub(crate) fn fmt_change(c: &Change) -> String {
+    match (c.change_low, c.change_high) {
+        (Some(lo), Some(hi)) => format!("{} [{lo:+.1}%, {hi:+.1}%]", fmt_pct(c.change_pct)),
+        _ => fmt_pct(c.change_pct),
+    }
+}
+
+/// `before → after unit`, with `?` for an unknown side and the sample counts when
+/// known: `10.000 → 13.025 ms, n = 5 → 5`.
 pub(crate) fn fmt_values(c: &Change) -> String {
     let v = |x: Option<f64>| x.map_or_else(|| "?".into(), fmt_num);
-    format!("{} → {} {}", v(c.before), v(c.after), c.unit)
+    let mut s = format!("{} → {} {}", v(c.before), v(c.after), c.unit);
+    if let (Some(a), Some(b)) = (c.n_before, c.n_after) {
+        s.push_str(&format!(", n = {a} → {b}"));
+    }
+    s
+}
+
+/// `, confidence 99.00% (p = 1.0e-2)`, or nothing when unknown.
+pub(crate) fn fmt_confidence(c: &Change) -> String {
+    match c.confidence {
+        Confidence::Unknown => String::new(),
+        k => format!(", confidence {}", k.text()),
+    }
 }
 
 #[cfg(test)]

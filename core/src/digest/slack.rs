@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{fmt_pct, fmt_values, short_sha, Change, Digest};
+use super::{fmt_change, fmt_confidence, fmt_values, short_sha, Change, Digest};
 
 /// Escapes `&`, `<` and `>`, the characters Slack's mrkdwn reserves (so a benchmark
 /// named `<!channel>` cannot ping anyone); line breaks become spaces.
@@ -37,14 +37,14 @@ fn section(text: String) -> Value {
 
 fn change_line(c: &Change) -> String {
     let mut line = format!(
-        "• {} / {} on {}: {} *{}* ({}), confidence {}",
+        "• {} / {} on {}: {} *{}* ({}){}",
         escape(&c.name()),
         escape(&c.measure),
         escape(&c.testbed),
-        escape(&c.direction),
-        fmt_pct(c.change_pct),
+        escape(&c.verdict),
+        fmt_change(c),
         escape(&fmt_values(c)),
-        c.confidence.text()
+        fmt_confidence(c)
     );
     if let Some(img) = &c.chart_image_url {
         line.push_str(&format!(" ({})", link(img, "chart")));
@@ -59,6 +59,14 @@ fn overview(d: &Digest) -> String {
         b.push_str(&format!(" — state {}", escape(s)));
     }
     b.push('\n');
+    if let Some(o) = &d.outcome {
+        b.push_str(&format!(
+            "{} *{}*: {}\n",
+            escape(&o.mark),
+            escape(&o.word),
+            escape(&o.text)
+        ));
+    }
     if let Some(s) = &d.sides {
         let short = short_sha(&s.head_sha);
         let head = match &s.head_url {
@@ -103,6 +111,13 @@ pub fn to_slack(d: &Digest, headline: &str) -> Value {
                 None => format!("`{}`", escape(&short)),
             };
             b.push_str(&format!("• {id} {}\n", escape(&c.message)));
+        }
+        blocks.push(section(b));
+    }
+    if !d.invalid.is_empty() {
+        let mut b = "*Invalid runs* (left out of the comparison):\n".to_string();
+        for why in &d.invalid {
+            b.push_str(&format!("• {}\n", escape(why)));
         }
         blocks.push(section(b));
     }

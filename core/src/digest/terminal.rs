@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{fmt_pct, fmt_values, short_sha, Change, Digest};
+use super::{fmt_change, fmt_confidence, fmt_values, short_sha, Change, Digest};
 
 /// Drops control characters (ESC above all); line breaks become spaces.
 fn clean(s: &str) -> String {
@@ -29,23 +29,23 @@ fn paint(color: bool, style: Style, text: &str) -> String {
 }
 
 fn change_line(c: &Change, color: bool) -> String {
-    let style = match c.direction.as_str() {
+    let style = match c.verdict.as_str() {
         "regression" => AnsiColor::Red.on_default(),
         "improvement" => AnsiColor::Green.on_default(),
         _ => Style::new(),
     };
     format!(
-        "  {} / {} on {}: {} ({}), confidence {}\n",
+        "  {} / {} on {}: {} ({}){}\n",
         clean(&c.name()),
         clean(&c.measure),
         clean(&c.testbed),
         paint(
             color,
             style,
-            &format!("{} {}", clean(&c.direction), fmt_pct(c.change_pct))
+            &format!("{} {}", clean(&c.verdict), fmt_change(c))
         ),
         clean(&fmt_values(c)),
-        c.confidence.text()
+        fmt_confidence(c)
     )
 }
 
@@ -62,6 +62,20 @@ pub fn to_terminal(d: &Digest, color: bool) -> String {
             let _ = writeln!(out, "state {}", clean(s));
         }
         _ => {}
+    }
+    if let Some(o) = &d.outcome {
+        let style = if o.bad {
+            AnsiColor::Red.on_default().bold()
+        } else {
+            AnsiColor::Green.on_default().bold()
+        };
+        let _ = writeln!(
+            out,
+            "{} {}: {}",
+            clean(&o.mark),
+            paint(color, style, &clean(&o.word)),
+            clean(&o.text)
+        );
     }
     if let Some(s) = &d.sides {
         let url = s
@@ -94,6 +108,12 @@ pub fn to_terminal(d: &Digest, color: bool) -> String {
         let _ = writeln!(out, "Suspect commits ({}):", s.total);
         for c in &s.commits {
             let _ = writeln!(out, "  {} {}", clean(&short_sha(&c.sha)), clean(&c.message));
+        }
+    }
+    if !d.invalid.is_empty() {
+        let _ = writeln!(out, "Invalid runs (left out of the comparison):");
+        for why in &d.invalid {
+            let _ = writeln!(out, "  {}", clean(why));
         }
     }
     for l in &d.links {

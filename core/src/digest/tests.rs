@@ -10,6 +10,7 @@ fn sample() -> Digest {
     Digest {
         title: "[shop] my-pr @ 0123456789: 1 regressions".into(),
         project: "shop".into(),
+        outcome: None,
         state: None,
         sides: Some(Sides {
             head_sha: "0123456789abcdef".into(),
@@ -33,10 +34,14 @@ fn sample() -> Digest {
                 measure: "time".into(),
                 testbed: "ci & co".into(),
                 unit: "ms".into(),
-                direction: "regression".into(),
+                verdict: "regression".into(),
                 change_pct: Some(30.25),
+                change_low: None,
+                change_high: None,
                 before: Some(10.0),
                 after: Some(13.025),
+                n_before: None,
+                n_after: None,
                 confidence: Confidence::Test { p_value: 0.001 },
                 p_adjusted: Some(0.002),
                 chart_url: Some("https://pw.example/series/7".into()),
@@ -52,6 +57,7 @@ fn sample() -> Digest {
                 message: "Make *it* faster".into(),
             }],
         }),
+        invalid: vec![],
         links: vec![
             Link {
                 kind: LinkKind::Compare,
@@ -231,10 +237,14 @@ fn change() -> impl Strategy<Value = Change> {
                 measure: m,
                 testbed: t,
                 unit: u,
-                direction: dir,
+                verdict: dir,
                 change_pct: c,
+                change_low: c.map(|c| c - 1.0),
+                change_high: pa,
                 before: be,
                 after: af,
+                n_before: Some(3),
+                n_after: None,
                 confidence,
                 p_adjusted: pa,
                 chart_url: cu,
@@ -261,6 +271,13 @@ fn digest() -> impl Strategy<Value = Digest> {
     )
         .prop_map(
             |((title, project, state), sides, sections, commits, links, (n, g))| Digest {
+                outcome: Some(Outcome {
+                    mark: project.clone(),
+                    word: title.clone(),
+                    text: project.clone(),
+                    bad: n % 2 == 0,
+                }),
+                invalid: links.clone(),
                 title,
                 project,
                 state,
@@ -321,4 +338,50 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_job_verdict_with_intervals_and_invalid_runs() {
+    let mut d = sample();
+    d.outcome = Some(Outcome {
+        mark: "❌".into(),
+        word: "Slower".into(),
+        text: "at least one series regressed beyond run-to-run noise.".into(),
+        bad: true,
+    });
+    d.invalid = vec!["run 3: metrics produced no data for `svc_rate`".into()];
+    let c = &mut d.sections[0].changes[0];
+    (c.change_low, c.change_high) = (Some(20.0), Some(40.5));
+    (c.n_before, c.n_after) = (Some(5), Some(6));
+    c.confidence = Confidence::Unknown;
+    let md = to_markdown(&d);
+    assert!(
+        md.contains(
+            "\n\n❌ **Slower**: at least one series regressed beyond run-to-run noise.\n\n"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "regression +30.25% [+20.0%, +40.5%] (10.000 → 13.025 ms, n = 5 → 6) — [chart]"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("**Invalid runs** (left out of the comparison):\n- run 3: metrics produced no data for \\`svc\\_rate\\`\n"), "{md}");
+    let plain = to_terminal(&d, false);
+    assert!(plain.contains("❌ Slower: at least one"), "{plain}");
+    assert!(
+        plain.contains("Invalid runs (left out of the comparison):\n  run 3:"),
+        "{plain}"
+    );
+    assert!(
+        to_terminal(&d, true).contains("\u{1b}[1m\u{1b}[31mSlower"),
+        "{:?}",
+        to_terminal(&d, true)
+    );
+    let blocks = to_slack(&d, "h")["blocks"].to_string();
+    assert!(
+        blocks.contains("❌ *Slower*: at least one") && blocks.contains("*Invalid runs*"),
+        "{blocks}"
+    );
 }
