@@ -53,10 +53,11 @@ pub fn compare_all_with_history<K>(
     // The BH family: series that could be significant at all. Dropping untestable ones
     // (too few samples) is valid because that filter does not look at the values, and
     // it keeps them from diluting the others' power.
-    let family: Vec<usize> = (0..rows.len())
-        .filter(|&i| rows[i].1.is_some_and(|e| e.testable(cfg)))
-        .collect();
-    let raw: Vec<f64> = family.iter().map(|&i| rows[i].1.unwrap().p_value).collect();
+    let (family, raw): (Vec<usize>, Vec<f64>) = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, ev))| ev.filter(|e| e.testable(cfg)).map(|e| (i, e.p_value)))
+        .unzip();
     for (&i, q) in family.iter().zip(bh_adjusted(&raw)) {
         rows[i].0.p_adjusted = Some(q);
         if let Some(e) = rows[i].1.as_mut() {
@@ -150,21 +151,12 @@ fn analyse<K>(
 ) -> (SeriesComparison<K>, Option<Evidence>) {
     let (base, base_dropped) = clean(input.base);
     let (head, head_dropped) = clean(input.head);
-    let mut notes = Vec::new();
-    if base_dropped + head_dropped > 0 {
-        notes.push(Note::NonFiniteDropped {
-            base: base_dropped,
-            head: head_dropped,
-        });
-    }
-    let base_stats = base.as_deref().and_then(|b| side_stats(b, cfg.confidence));
-    let head_stats = head.as_deref().and_then(|h| side_stats(h, cfg.confidence));
     let mut row = SeriesComparison {
         key: input.key,
         group: input.group,
         direction: input.direction,
-        base: base_stats,
-        head: head_stats,
+        base: base.as_deref().and_then(|b| side_stats(b, cfg.confidence)),
+        head: head.as_deref().and_then(|h| side_stats(h, cfg.confidence)),
         median_ratio: None,
         ratio: None,
         change_pct: None,
@@ -181,28 +173,63 @@ fn analyse<K>(
             (Some(_), None) => Verdict::Removed,
             _ => Verdict::NoChange,
         },
-        notes,
+        notes: Vec::new(),
         run_test: None,
     };
-    let low_conf = |c: f64| c < cfg.confidence - 1e-9;
-    if [base_stats, head_stats]
+    if base_dropped + head_dropped > 0 {
+        row.notes.push(Note::NonFiniteDropped {
+            base: base_dropped,
+            head: head_dropped,
+        });
+    }
+    if [row.base, row.head]
         .iter()
         .flatten()
-        .any(|s| low_conf(s.confidence))
+        .any(|s| below_requested(s.confidence, cfg))
     {
         row.notes.push(Note::LowConfidenceInterval);
     }
-    let (Some(b), Some(h)) = (base.as_deref(), head.as_deref()) else {
+    // Side stats exist exactly when a side has a finite sample.
+    let (Some(b), Some(h), Some(base_stats), Some(head_stats)) =
+        (base.as_deref(), head.as_deref(), row.base, row.head)
+    else {
         return (row, None);
     };
-    if b.is_empty() || h.is_empty() {
-        return (row, None);
-    }
-    let (bm, hm) = (base_stats.unwrap().median, head_stats.unwrap().median);
+    let bm = base_stats.median;
     if bm != 0.0 {
-        row.median_ratio = finite(hm / bm);
+        row.median_ratio = finite(head_stats.median / bm);
     }
+    let (p_value, rank) = rank_test(&mut row, b, h, cfg, cache);
+    let effect = if b[0] > 0.0 && h[0] > 0.0 {
+        log_ratio_effect(&mut row, b, h, rank)
+    } else {
+        relative_effect(&mut row, bm)
+    };
+    let evidence = Evidence {
+        n_base: b.len(),
+        n_head: h.len(),
+        p_value,
+        p_adjusted: None,
+        effect,
+        run: None,
+    };
+    (row, Some(evidence))
+}
 
+/// Whether an interval's actual coverage falls short of the requested confidence.
+fn below_requested(coverage: f64, cfg: &CompareConfig) -> bool {
+    coverage < cfg.confidence - 1e-9
+}
+
+/// Mann–Whitney p and the Hodges–Lehmann shift with its Moses interval, written into
+/// `row`; returns the p and the interval's ranks (the change estimate reuses them).
+fn rank_test<K>(
+    row: &mut SeriesComparison<K>,
+    b: &[f64],
+    h: &[f64],
+    cfg: &CompareConfig,
+    cache: &mut ExactCache,
+) -> (f64, MosesRank) {
     let (n, m) = (b.len(), h.len());
     let dist = cache.get(n, m);
     let mw = mann_whitney_sorted(b, h, dist);
@@ -212,82 +239,72 @@ fn analyse<K>(
         (PMethod::Exact, Some(d)) => moses_rank_exact(d, cfg.confidence),
         _ => moses_rank_normal(n, m, mw.sigma, cfg.confidence),
     };
-    let shift = finite_shift(hodges_lehmann_sorted(b, h, rank));
-    row.shift = shift;
-    if low_conf(rank.coverage) && !row.notes.contains(&Note::LowConfidenceInterval) {
+    row.shift = finite_shift(hodges_lehmann_sorted(b, h, rank));
+    if below_requested(rank.coverage, cfg) && !row.notes.contains(&Note::LowConfidenceInterval) {
         row.notes.push(Note::LowConfidenceInterval);
     }
+    (mw.p_value, rank)
+}
 
-    let effect = if b[0] > 0.0 && h[0] > 0.0 {
-        // All positive (the slices are sorted): estimate the ratio directly on ln values.
-        // This makes the change scale-free and exactly symmetric — swapping base and head
-        // inverts the ratio and its interval — and matches how slowdowns compound.
-        let lb: Vec<f64> = b.iter().map(|v| v.ln()).collect();
-        let lh: Vec<f64> = h.iter().map(|v| v.ln()).collect();
-        let ls = hodges_lehmann_sorted(&lb, &lh, rank);
-        let pct = |l: f64| finite(l.exp_m1() * 100.0);
-        match (pct(ls.estimate), pct(ls.low), pct(ls.high)) {
-            (Some(c), Some(lo), Some(hi)) => {
-                row.change_method = Some(ChangeMethod::LogRatio);
-                row.ratio = Some(ls.estimate.exp());
-                row.change_pct = Some(c);
-                row.change_ci = Some(Interval {
-                    low: lo,
-                    high: hi,
-                    confidence: ls.confidence,
-                });
-                Effect::LogRatio(ls.estimate)
-            }
-            _ => {
-                row.notes.push(Note::RatioUndefined);
-                Effect::Unknown
-            }
+/// All values positive (the slices are sorted): estimate the ratio directly on ln
+/// values. This makes the change scale-free and exactly symmetric — swapping base and
+/// head inverts the ratio and its interval — and matches how slowdowns compound.
+fn log_ratio_effect<K>(
+    row: &mut SeriesComparison<K>,
+    b: &[f64],
+    h: &[f64],
+    rank: MosesRank,
+) -> Effect {
+    let lb: Vec<f64> = b.iter().map(|v| v.ln()).collect();
+    let lh: Vec<f64> = h.iter().map(|v| v.ln()).collect();
+    let ls = hodges_lehmann_sorted(&lb, &lh, rank);
+    let pct = |l: f64| finite(l.exp_m1() * 100.0);
+    match (pct(ls.estimate), pct(ls.low), pct(ls.high)) {
+        (Some(c), Some(lo), Some(hi)) => {
+            row.change_method = Some(ChangeMethod::LogRatio);
+            row.ratio = Some(ls.estimate.exp());
+            row.change_pct = Some(c);
+            row.change_ci = Some(Interval {
+                low: lo,
+                high: hi,
+                confidence: ls.confidence,
+            });
+            Effect::LogRatio(ls.estimate)
         }
-    } else {
-        // Some value ≤ 0 (e.g. error counts that can be 0): no logarithm, so express the
-        // absolute shift relative to the base median's magnitude.
-        row.notes.push(Note::RelativeToBaseMedian);
-        match shift {
-            Some(s) if bm != 0.0 => {
-                let scale = bm.abs();
-                let rel = |v: f64| finite(v / scale);
-                match (rel(s.estimate), rel(s.low), rel(s.high)) {
-                    (Some(r), Some(lo), Some(hi)) => {
-                        row.change_method = Some(ChangeMethod::ShiftOverBaseMedian);
-                        row.ratio = Some(1.0 + r);
-                        row.change_pct = Some(r * 100.0);
-                        row.change_ci = Some(Interval {
-                            low: lo * 100.0,
-                            high: hi * 100.0,
-                            confidence: s.confidence,
-                        });
-                        Effect::Relative(r)
-                    }
-                    _ => {
-                        row.notes.push(Note::RatioUndefined);
-                        Effect::ShiftOnly(s.estimate)
-                    }
-                }
-            }
-            Some(s) => {
-                row.notes.push(Note::RatioUndefined);
-                Effect::ShiftOnly(s.estimate)
-            }
-            None => {
-                row.notes.push(Note::RatioUndefined);
-                Effect::Unknown
-            }
+        _ => {
+            row.notes.push(Note::RatioUndefined);
+            Effect::Unknown
         }
+    }
+}
+
+/// Some value ≤ 0 (e.g. error counts that can be 0): no logarithm, so express the
+/// absolute shift (already in `row.shift`) relative to the base median's magnitude.
+fn relative_effect<K>(row: &mut SeriesComparison<K>, base_median: f64) -> Effect {
+    row.notes.push(Note::RelativeToBaseMedian);
+    let Some(s) = row.shift else {
+        row.notes.push(Note::RatioUndefined);
+        return Effect::Unknown;
     };
-    let evidence = Evidence {
-        n_base: n,
-        n_head: m,
-        p_value: mw.p_value,
-        p_adjusted: None,
-        effect,
-        run: None,
-    };
-    (row, Some(evidence))
+    let scale = base_median.abs();
+    let rel = |v: f64| finite(v / scale);
+    match (base_median != 0.0, rel(s.estimate), rel(s.low), rel(s.high)) {
+        (true, Some(r), Some(lo), Some(hi)) => {
+            row.change_method = Some(ChangeMethod::ShiftOverBaseMedian);
+            row.ratio = Some(1.0 + r);
+            row.change_pct = Some(r * 100.0);
+            row.change_ci = Some(Interval {
+                low: lo * 100.0,
+                high: hi * 100.0,
+                confidence: s.confidence,
+            });
+            Effect::Relative(r)
+        }
+        _ => {
+            row.notes.push(Note::RatioUndefined);
+            Effect::ShiftOnly(s.estimate)
+        }
+    }
 }
 
 /// Replaces the sample-based p, change and interval by the run-level test's.

@@ -30,7 +30,7 @@ fn run(
     Vec<SeriesComparison<String>>,
     perfwatch_compare::ComparisonSummary,
 ) {
-    compare_all(inputs, &CompareConfig::default()).unwrap()
+    compare_all(inputs, &CompareConfig::default()).expect("the default configuration is valid")
 }
 
 fn close(a: f64, b: f64, tol: f64) {

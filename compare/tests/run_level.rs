@@ -77,7 +77,8 @@ fn trial(rng: &mut Rng, sigma: f64, k: usize, shift: f64, noise: Noise) -> Verdi
         noise,
     };
     let (rows, _) =
-        compare_all_with_history(vec![(input, Some(levels))], &CompareConfig::default()).unwrap();
+        compare_all_with_history(vec![(input, Some(levels))], &CompareConfig::default())
+            .expect("the default configuration is valid");
     rows[0].verdict
 }
 
