@@ -105,7 +105,10 @@ async fn window_reads_the_newest_points_in_commit_order(store: Store) {
         .unwrap();
     assert!(cut);
     let ords: Vec<i64> = points.iter().map(|p| p.ord.unwrap()).collect();
-    assert_eq!(ords, ((N - WINDOW + 1) as i64..=N as i64).collect::<Vec<_>>());
+    assert_eq!(
+        ords,
+        ((N - WINDOW + 1) as i64..=N as i64).collect::<Vec<_>>()
+    );
     // The window's points are the whole read's last ones, field by field.
     let (_, all) = store.detection_points(series, main).await.unwrap();
     assert_eq!(all.len(), N);

@@ -238,11 +238,11 @@ impl Store {
         if let Some(page) = page {
             // Commit orders start at 1, so 0 puts points without a commit first, as the
             // in-memory sort below does (`None` first).
-            const KEY: &str = "(COALESCE(m.ord, 0), m.started_at, m.run_id)";
+            const KEY: &str = "COALESCE(m.ord, 0), m.started_at, m.run_id";
             if let Some(run) = page.after {
                 let (ord, time) = self.point_key(series_id, run).await?;
                 let n = binds.len() + 2;
-                sql.push_str(&format!(" AND {KEY} > (${n}, ${}, ${})", n + 1, n + 2));
+                sql.push_str(&format!(" AND ({KEY}) > (${n}, ${}, ${})", n + 1, n + 2));
                 binds.extend([ord, time, run]);
             }
             binds.push(page.limit);

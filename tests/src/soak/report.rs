@@ -147,6 +147,13 @@ impl fmt::Display for SoakReport {
                 self.rss.len()
             )?;
         }
+        if !self.rss.is_empty() {
+            writeln!(
+                f,
+                "- server RSS by tenth of the run (max, MB): {}",
+                tenths(&self.rss)
+            )?;
+        }
         if self.violations.is_empty() {
             writeln!(f, "- violations: none")?;
         } else {
@@ -157,4 +164,23 @@ impl fmt::Display for SoakReport {
         }
         Ok(())
     }
+}
+
+/// The largest RSS sample in each tenth of the run, in MB: whether memory still climbs at
+/// the end or has levelled off.
+fn tenths(rss: &[(Duration, u64)]) -> String {
+    let end = rss
+        .last()
+        .map(|r| r.0.as_secs_f64())
+        .unwrap_or_default()
+        .max(1e-9);
+    let mut max = [0u64; 10];
+    for (t, b) in rss {
+        let i = ((t.as_secs_f64() / end * 10.0) as usize).min(9);
+        max[i] = max[i].max(*b);
+    }
+    max.iter()
+        .map(|b| format!("{:.1}", mb(*b)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
