@@ -92,9 +92,17 @@ impl Event {
     }
 }
 
-/// The `comparison.finished` event of a run's baseline comparison (pure).
+/// The `comparison.finished` event of a run's baseline comparison (pure); none for a
+/// run without a commit.
 pub fn comparison_event(v: &RunVerdict, head_url: Option<String>) -> Option<Event> {
-    let head_sha = v.sha.clone()?;
+    v.sha.as_ref()?;
+    Some(finished_event(v, head_url))
+}
+
+/// What a run's baseline comparison says, as a `comparison.finished` event (the head
+/// commit empty when the run has none): also what the CLI prints after a submission.
+pub fn finished_event(v: &RunVerdict, head_url: Option<String>) -> Event {
+    let head_sha = v.sha.clone().unwrap_or_default();
     let base_sha = v.base.commits.first().cloned();
     let short = |s: &str| s.chars().take(10).collect::<String>();
     let rule = match v.base.rule {
@@ -140,7 +148,7 @@ pub fn comparison_event(v: &RunVerdict, head_url: Option<String>) -> Option<Even
         });
         rows.into_iter().take(5).map(row).collect::<Vec<_>>()
     };
-    Some(Event::ComparisonFinished {
+    Event::ComparisonFinished {
         run_id: v.run_id,
         branch: v.branch.clone(),
         compare_path: base_sha.as_ref().map(|b| {
@@ -162,7 +170,7 @@ pub fn comparison_event(v: &RunVerdict, head_url: Option<String>) -> Option<Even
         geomean_pct: v.summary.overall.change_pct,
         top_regressions: top(Verdict::Regression),
         top_improvements: top(Verdict::Improvement),
-    })
+    }
 }
 
 /// The canonical event name: `comparison_finished` and the like (underscores for the

@@ -15,7 +15,9 @@ mod summary;
 
 use std::time::Duration;
 
-pub use events::{canonical_event, chart_image_url, comparison_event, ChangeRow, Event, EVENTS};
+pub use events::{
+    canonical_event, chart_image_url, comparison_event, finished_event, ChangeRow, Event, EVENTS,
+};
 /// HMAC-SHA256 of a delivery body under the subscription's secret, lowercase hex (the
 /// `hmac` crate, shared with GitHub's webhook signatures).
 pub use perfwatch_github::signature::hmac_sha256_hex;

@@ -204,7 +204,11 @@ pub fn comparison_digest(slug: &str, event: &Event, base: &str) -> Option<Digest
         outcome: None,
         invalid: Vec::new(),
         sides: Some(Sides {
-            head_sha: head_sha.clone(),
+            head_sha: if head_sha.is_empty() {
+                "(no commit)".into()
+            } else {
+                head_sha.clone()
+            },
             head_url: head_url.clone(),
             base: base_desc.clone(),
         }),

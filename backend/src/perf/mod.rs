@@ -17,6 +17,7 @@ pub mod reconcile;
 pub mod report;
 pub mod results;
 pub mod run;
+mod stop_watch;
 pub mod summary;
 pub mod workers;
 

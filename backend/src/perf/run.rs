@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::enqueue::{report_item, Report};
 use super::logs::DbLogSink;
 use super::metrics_step::PromCollector;
+use super::stop_watch::watch_stop;
 use crate::queue::{Handler, HandlerFuture, JobFailure, Lease, NewJob, Outcome, Queue};
 use crate::store::github::IntegrationRow;
 use crate::store::perf_jobs::{Fence, NewPerfJob, PerfJobRow, PerfState, Purpose};
@@ -179,7 +180,7 @@ impl Execution<'_> {
         let cancel = CancellationToken::new();
         let (sink, flusher) =
             DbLogSink::start(self.store.clone(), self.job.id, self.fence, cancel.clone());
-        let watcher = self.watch_stop(cancel.clone());
+        let watcher = watch_stop(self.store, self.job.id, self.dirs.stop_poll, cancel.clone());
         let spec = JobSpec {
             repo_url: integ.clone_url.clone(),
             mirrors_dir: mirror_dir.clone(),
@@ -475,41 +476,5 @@ impl Execution<'_> {
             .await?;
         tracing::info!(job = self.job.id, state = state.as_str(), ok, "job ended");
         Ok(Outcome::Finished)
-    }
-
-    /// Polls the job's stop request; cancels the run when one appears.
-    fn watch_stop(&self, cancel: CancellationToken) -> StopWatch {
-        let store = self.store.clone();
-        let id = self.job.id;
-        let every = self.dirs.stop_poll;
-        let done = CancellationToken::new();
-        let until = done.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = until.cancelled() => return None,
-                    _ = cancel.cancelled() => return None,
-                    _ = tokio::time::sleep(every) => {}
-                }
-                if let Ok(Some(why)) = store.perf_job_stop_requested(id).await {
-                    tracing::info!(job = id, %why, "stop requested; killing the steps");
-                    cancel.cancel();
-                    return Some(why);
-                }
-            }
-        });
-        StopWatch { done, task }
-    }
-}
-
-struct StopWatch {
-    done: CancellationToken,
-    task: tokio::task::JoinHandle<Option<String>>,
-}
-
-impl StopWatch {
-    async fn finish(self) -> Option<String> {
-        self.done.cancel();
-        self.task.await.ok().flatten()
     }
 }
