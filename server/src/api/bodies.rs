@@ -109,8 +109,9 @@ pub struct Canceled {
     pub canceled: bool,
 }
 
-/// A queued metrics collection and when it is due (ms since the epoch).
-#[derive(Debug, Serialize, ToSchema)]
+/// A queued metrics collection and when it is due (ms since the epoch). The CLI reads
+/// it with this type too.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct CollectQueued {
     pub queued: i64,
     pub not_before: i64,

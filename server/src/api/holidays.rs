@@ -4,15 +4,15 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use perfwatch_backend::holidays::{HolidayCalendar, HolidayInput};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::auth::Who;
 use super::error::{ApiErrors, ApiResult};
 use super::json_body::JsonBody;
 use crate::state::AppState;
 
-/// Body of `PUT /projects/{slug}/holidays`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+/// Body of `PUT /projects/{slug}/holidays` (the CLI sends this type too).
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HolidaysBody {
     /// The whole calendar (an empty list removes every holiday).

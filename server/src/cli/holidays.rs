@@ -8,8 +8,10 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
+use perfwatch_backend::holidays::{HolidayCalendar, HolidayInput};
 use perfwatch_detect::holidays::{parse_file, parse_spec, Holiday};
-use serde_json::{json, Value};
+
+use crate::api::holidays::HolidaysBody;
 
 use super::ingest::ServerArgs;
 
@@ -71,11 +73,16 @@ pub async fn run(args: HolidaysArgs) -> anyhow::Result<()> {
             };
             let name = file.as_ref().map(|f| f.display().to_string());
             let list = collect(holidays, name.as_deref().zip(text.as_deref()))?;
-            let body: Vec<Value> = list
-                .iter()
-                .map(|h| json!({"date": h.date.to_string(), "name": h.name}))
-                .collect();
-            http.put(&url).json(&json!({ "holidays": body }))
+            let body = HolidaysBody {
+                holidays: list
+                    .iter()
+                    .map(|h| HolidayInput {
+                        date: h.date.to_string(),
+                        name: h.name.clone(),
+                    })
+                    .collect(),
+            };
+            http.put(&url).json(&body)
         }
         HolidaysAction::List => http.get(&url),
     };
@@ -85,17 +92,14 @@ pub async fn run(args: HolidaysArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("calling {url}"))?;
     let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
     if !status.is_success() {
+        let body = resp.text().await.unwrap_or_default();
         bail!("the server answered {status}: {body}");
     }
-    let list = body["holidays"].as_array().cloned().unwrap_or_default();
+    let calendar: HolidayCalendar = resp.json().await.context("decoding the server's answer")?;
+    let list = calendar.holidays;
     for h in &list {
-        println!(
-            "{}  {}",
-            h["date"].as_str().unwrap_or(""),
-            h["name"].as_str().unwrap_or("")
-        );
+        println!("{}  {}", h.date, h.name);
     }
     if matches!(args.action, HolidaysAction::Set { .. }) {
         println!("{} holidays set for {project}", list.len());

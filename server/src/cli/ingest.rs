@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use perfwatch_core::model::{params_key, CommitInput, RunSubmission};
 use perfwatch_core::view::RunReceipt;
 use perfwatch_parsers::{detect_format_with_hint, parse, parse_files, Format, Parsed};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::baseline_check::{baseline_report, fetch_baseline};
 use super::git::GitInfo;
@@ -398,9 +398,14 @@ pub async fn submit_and_check(
 }
 
 impl ServerArgs {
-    /// An authenticated `GET /api/v1{path}`, decoded; an answer other than 2xx is an
-    /// error carrying the server's words.
-    pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> anyhow::Result<Value> {
+    /// An authenticated `GET /api/v1{path}`, decoded into the answer's own type (the
+    /// one the server serialises); an answer other than 2xx is an error carrying the
+    /// server's words.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+    ) -> anyhow::Result<T> {
         let url = format!("{}/api/v1{path}", self.server.trim_end_matches('/'));
         let resp = client
             .get(&url)

@@ -4,6 +4,7 @@
 //! on the series is not added twice; thresholds no series can judge are named and left.
 
 use anyhow::{bail, Context};
+use perfwatch_core::alerts::ThresholdRuleView;
 use perfwatch_core::units::normalize_unit;
 use perfwatch_core::view::{RunDetail, SeriesInfo};
 use perfwatch_loadgen::threshold::Threshold;
@@ -44,17 +45,14 @@ pub async fn store_rules(
         return Ok(());
     }
     let client = reqwest::Client::new();
-    let run: RunDetail =
-        serde_json::from_value(server.get_json(&client, &format!("/runs/{run_id}")).await?)?;
+    let run: RunDetail = server.get_json(&client, &format!("/runs/{run_id}")).await?;
     let series: Vec<SeriesInfo> = run.measurements.into_iter().map(|m| m.series).collect();
-    let existing = server
+    let existing: Vec<ThresholdRuleView> = server
         .get_json(&client, &format!("/projects/{}/thresholds", run.project))
         .await?;
     let existing: Vec<(i64, Value)> = existing
-        .as_array()
         .into_iter()
-        .flatten()
-        .filter_map(|r| Some((r["series_id"].as_i64()?, r["rule"].clone())))
+        .filter_map(|r| Some((r.series_id?, r.rule)))
         .collect();
     let url = format!(
         "{}/api/v1/projects/{}/thresholds",

@@ -6,9 +6,12 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use serde_json::{json, Value};
+use perfwatch_backend::window_metrics::SourceView;
+use serde::de::DeserializeOwned;
+use serde_json::json;
 
 use super::ingest::ServerArgs;
+use crate::api::bodies::CollectQueued;
 
 #[derive(Debug, Args)]
 pub struct MetricsArgs {
@@ -37,14 +40,17 @@ pub enum MetricsAction {
     },
 }
 
-async fn send(req: reqwest::RequestBuilder, what: &str) -> anyhow::Result<Value> {
+/// Sends `req` and decodes the answer into the server's own answer type.
+async fn send<T: DeserializeOwned>(req: reqwest::RequestBuilder, what: &str) -> anyhow::Result<T> {
     let resp = req.send().await.with_context(|| what.to_string())?;
     let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
     if !status.is_success() {
+        let body = resp.text().await.unwrap_or_default();
         bail!("{what}: the server answered {status}: {body}");
     }
-    Ok(body)
+    resp.json()
+        .await
+        .with_context(|| format!("{what}: decoding the server's answer"))
 }
 
 pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
@@ -60,7 +66,7 @@ pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("reading {}", config.display()))?;
             let token = std::env::var("PERFWATCH_METRICS_TOKEN").ok();
             let url = format!("{base}/api/v1/projects/{project}/metric-sources/{name}");
-            let v = send(
+            let v: SourceView = send(
                 http.put(&url)
                     .bearer_auth(&args.server.token)
                     .json(&json!({ "config": text, "bearer_token": token })),
@@ -71,7 +77,7 @@ pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
         }
         MetricsAction::Collect { run, source } => {
             let url = format!("{base}/api/v1/runs/{run}/metrics");
-            let v = send(
+            let v: CollectQueued = send(
                 http.post(&url)
                     .bearer_auth(&args.server.token)
                     .json(&json!({ "source": source })),
@@ -80,7 +86,7 @@ pub async fn run(args: MetricsArgs) -> anyhow::Result<()> {
             .await?;
             println!(
                 "queued: the values of {source} over run {run}'s window are stored as a linked run (job {}, due at {} ms)",
-                v["queued"], v["not_before"]
+                v.queued, v.not_before
             );
         }
     }
