@@ -64,45 +64,28 @@ impl FollowUps {
 
     /// Queues detection (main-branch and time-indexed runs) or the baseline comparison
     /// (pull-request runs with a commit) of a stored run. A duplicate run needs none.
+    /// (`POST /runs` queues it in the run's own transaction instead:
+    /// `Store::store_run_queued`.)
     pub async fn enqueue(&self, stored: &StoredRun, has_commit: bool) -> Result<()> {
-        if stored.duplicate {
-            return Ok(());
-        }
         let now = now_ms();
-        if stored.on_main_branch || stored.branch_id.is_none() {
-            let add = DetectJob {
-                project: stored.project.clone(),
-                series: stored.series_ids.iter().copied().collect(),
-            };
-            let job = NewJob {
-                kind: kinds::DETECT.into(),
-                payload: serde_json::to_string(&add)?,
-                priority: 10,
-                not_before: now + GATHER_MS,
-                max_attempts: 5,
-                backoff_ms: 5_000,
-                coalesce_key: Some(format!("detect:{}", stored.project)),
-            };
-            self.store
-                .queue_enqueue_coalesced(&job, now, |old| merge_detect(old, &add))
-                .await?;
-        } else if has_commit {
-            let job = NewJob {
-                kind: kinds::COMPARE.into(),
-                payload: serde_json::to_string(&CompareJob {
-                    run_id: stored.run_id,
-                    project_id: stored.project_id,
-                })?,
-                priority: 5,
-                not_before: now,
-                max_attempts: 3,
-                backoff_ms: 10_000,
-                coalesce_key: None,
-            };
-            self.store.queue_insert(&job, now).await?;
+        match follow_up_job(stored, has_commit, now)? {
+            Some(FollowUpJob::Detect { job, add }) => {
+                self.store
+                    .queue_enqueue_coalesced(&job, now, |old| merge_detect(old, &add))
+                    .await?;
+            }
+            Some(FollowUpJob::Compare(job)) => {
+                self.store.queue_insert(&job, now).await?;
+            }
+            None => return Ok(()),
         }
-        self.wake.notify_waiters();
+        self.wake();
         Ok(())
+    }
+
+    /// Tells this process's follow-up worker that jobs were queued.
+    pub fn wake(&self) {
+        self.wake.notify_waiters();
     }
 
     /// Follow-up jobs queued or running (in the database, from any process).
@@ -125,6 +108,98 @@ impl FollowUps {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// The follow-up job of a stored run.
+pub(crate) enum FollowUpJob {
+    /// Detection over `add`'s series, coalesced into the project's queued job.
+    Detect { job: NewJob, add: DetectJob },
+    /// The baseline comparison of a pull-request run.
+    Compare(NewJob),
+}
+
+/// The follow-up job a stored run needs, if any: detection for main-branch and
+/// time-indexed runs, the baseline comparison for pull-request runs with a commit,
+/// nothing for a duplicate.
+pub(crate) fn follow_up_job(
+    stored: &StoredRun,
+    has_commit: bool,
+    now: i64,
+) -> Result<Option<FollowUpJob>> {
+    if stored.duplicate {
+        return Ok(None);
+    }
+    if stored.on_main_branch || stored.branch_id.is_none() {
+        let add = DetectJob {
+            project: stored.project.clone(),
+            series: stored.series_ids.iter().copied().collect(),
+        };
+        return Ok(Some(FollowUpJob::Detect {
+            job: detect_job(&add, now)?,
+            add,
+        }));
+    }
+    if !has_commit {
+        return Ok(None);
+    }
+    Ok(Some(FollowUpJob::Compare(NewJob {
+        kind: kinds::COMPARE.into(),
+        payload: serde_json::to_string(&CompareJob {
+            run_id: stored.run_id,
+            project_id: stored.project_id,
+        })?,
+        priority: 5,
+        not_before: now,
+        max_attempts: 3,
+        backoff_ms: 10_000,
+        coalesce_key: None,
+    })))
+}
+
+fn detect_job(add: &DetectJob, now: i64) -> Result<NewJob> {
+    Ok(NewJob {
+        kind: kinds::DETECT.into(),
+        payload: serde_json::to_string(add)?,
+        priority: 10,
+        not_before: now + GATHER_MS,
+        max_attempts: 5,
+        backoff_ms: 5_000,
+        coalesce_key: Some(format!("detect:{}", add.project)),
+    })
+}
+
+/// The follow-up jobs of runs written together, with the detection of each project
+/// joined into one job: one queue write per project per batch instead of one per run.
+pub(crate) fn coalesce_jobs(jobs: Vec<FollowUpJob>, now: i64) -> Result<Vec<FollowUpJob>> {
+    let mut detects: Vec<DetectJob> = Vec::new();
+    let mut out = Vec::new();
+    for j in jobs {
+        match j {
+            FollowUpJob::Detect { add, .. } => {
+                match detects.iter_mut().find(|d| d.project == add.project) {
+                    Some(d) => d.series.extend(add.series),
+                    None => detects.push(add),
+                }
+            }
+            compare => out.push(compare),
+        }
+    }
+    for add in detects {
+        out.push(FollowUpJob::Detect {
+            job: detect_job(&add, now)?,
+            add,
+        });
+    }
+    Ok(out)
+}
+
+/// Ingest's merge: a queued payload that does not decode (it can only fail as a job)
+/// is replaced by the new run's series rather than failing the run being stored.
+pub(crate) fn merge_for_ingest(old: &str, add: &DetectJob) -> Result<String> {
+    merge_detect(old, add).or_else(|e| {
+        tracing::warn!(error = %e, "replacing an undecodable queued detect job");
+        Ok(serde_json::to_string(add)?)
+    })
 }
 
 /// The queued job's payload with `add`'s series joined in.

@@ -29,10 +29,11 @@ pub async fn ingest_run_deferred(
     opts: &IngestOptions,
     followups: &crate::followup::FollowUps,
 ) -> Result<StoredRun> {
-    let stored = store.store_run(run, opts).await?;
-    if let Err(e) = followups.enqueue(&stored, run.commit.is_some()).await {
-        // The run is stored; the next run on its series (or `POST …/detect`) catches up.
-        tracing::error!(run_id = stored.run_id, error = %e, "queueing the follow-up work failed");
+    // The job is written in the run's transaction: one commit per run (per batch on
+    // SQLite) instead of two, and a stored run always has its follow-up queued.
+    let stored = store.store_run_queued(run, opts).await?;
+    if !stored.duplicate {
+        followups.wake();
     }
     Ok(stored)
 }

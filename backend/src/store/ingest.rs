@@ -1,12 +1,14 @@
 //! Storing a validated run: all of it in one transaction, or nothing.
 
 use perfwatch_core::validate::ValidRun;
-use sqlx::AssertSqlSafe;
 
 use super::id_cache::Ids;
+use super::ingest_followup::queue_follow_ups;
 use super::ingest_pg::{self, PgRun};
-use super::{is_foreign_key_violation, is_unique_violation, values_rows, Dialect, Store, WriteTx};
+use super::ingest_rows::{insert_run_rows, RunFacts, RunRows};
+use super::{is_foreign_key_violation, is_unique_violation, Dialect, Store, WriteTx};
 use crate::error::{Result, StoreError};
+use crate::followup::follow_up_job;
 use crate::time::{now_ms, to_ms};
 
 /// How a submission may touch projects.
@@ -34,8 +36,6 @@ pub struct StoredRun {
 /// Rows per multi-row insert: one statement for a typical run, and under PostgreSQL's
 /// limit of 65,535 parameters for any run.
 pub(super) const SERIES_CHUNK: usize = 1000;
-const MEASUREMENT_CHUNK: usize = 1000;
-const SAMPLES_CHUNK: usize = 1000;
 
 /// What writing one run produced: the answer, and the ids it learned (remembered once
 /// its transaction commits).
@@ -49,18 +49,56 @@ impl Store {
     /// together in one transaction, each inside its own savepoint (`ingest_batch.rs`);
     /// on PostgreSQL each run has its own transaction.
     pub async fn store_run(&self, run: &ValidRun, opts: &IngestOptions) -> Result<StoredRun> {
+        self.store_run_with(run, opts, false).await
+    }
+
+    /// [`Store::store_run`] that also queues the run's follow-up job (detection or the
+    /// baseline comparison, `crate::followup`) in the run's own transaction.
+    pub(crate) async fn store_run_queued(
+        &self,
+        run: &ValidRun,
+        opts: &IngestOptions,
+    ) -> Result<StoredRun> {
+        self.store_run_with(run, opts, true).await
+    }
+
+    async fn store_run_with(
+        &self,
+        run: &ValidRun,
+        opts: &IngestOptions,
+        follow_up: bool,
+    ) -> Result<StoredRun> {
         match self.dialect() {
-            Dialect::Sqlite => self.store_run_batched(run, opts).await,
-            Dialect::Postgres => self.store_run_alone(run, opts).await,
+            Dialect::Sqlite => self.store_run_batched(run, opts, follow_up).await,
+            Dialect::Postgres => self.store_run_alone(run, opts, follow_up).await,
         }
     }
 
-    async fn store_run_alone(&self, run: &ValidRun, opts: &IngestOptions) -> Result<StoredRun> {
+    async fn store_run_alone(
+        &self,
+        run: &ValidRun,
+        opts: &IngestOptions,
+        follow_up: bool,
+    ) -> Result<StoredRun> {
         let mut retried = false;
         let mut deadlocks = 0;
         loop {
             let mut tx = self.begin_write().await?;
-            match self.write_run(&mut tx, run, opts).await {
+            let written = match self.write_run(&mut tx, run, opts, None).await {
+                Ok(w) if follow_up && !w.stored.duplicate => {
+                    // Last, so the queued job's row lock is held only for the commit.
+                    let now = now_ms();
+                    match follow_up_job(&w.stored, run.commit.is_some(), now) {
+                        Ok(Some(job)) => queue_follow_ups(self.dialect(), &mut tx, &[job], now)
+                            .await
+                            .map(|()| w),
+                        Ok(None) => Ok(w),
+                        Err(e) => Err(e),
+                    }
+                }
+                other => other,
+            };
+            match written {
                 Ok(w) if w.stored.duplicate => {
                     // PostgreSQL finds the repeated key after writing the commit rows.
                     tx.rollback().await?;
@@ -111,11 +149,15 @@ impl Store {
     }
 
     /// Writes one run inside `tx`. Nothing is remembered until the caller commits.
-    pub(crate) async fn write_run(
+    /// On SQLite, with `later`, the run's measurement and sample rows are not written
+    /// but added to `later`, for one multi-row insert over a whole batch
+    /// (`ingest_rows::insert_run_rows`).
+    pub(crate) async fn write_run<'r>(
         &self,
         tx: &mut WriteTx,
-        run: &ValidRun,
+        run: &'r ValidRun,
         opts: &IngestOptions,
+        later: Option<&mut Vec<RunRows<'r>>>,
     ) -> Result<Written> {
         let mut learned = Ids::default();
         let (project_id, main_branch) = self
@@ -214,9 +256,17 @@ impl Store {
                 let facts = self
                     .write_run_rows(tx, project_id, testbed_id, branch_id, started_at, run)
                     .await?;
-                insert_measurements(self.dialect(), tx, &facts, run, &series_ids).await?;
-                insert_samples(self.dialect(), tx, facts.run_id, run, &series_ids).await?;
-                facts.run_id
+                let run_id = facts.run_id;
+                let rows = RunRows {
+                    facts,
+                    run,
+                    series_ids: series_ids.clone(),
+                };
+                match later {
+                    Some(later) => later.push(rows),
+                    None => insert_run_rows(self.dialect(), tx, &[rows]).await?,
+                }
+                run_id
             }
         };
         Ok(Written {
@@ -306,14 +356,6 @@ impl Store {
     }
 }
 
-/// The facts of a run every measurement carries, so a chart reads one table.
-struct RunFacts {
-    run_id: i64,
-    branch_id: Option<i64>,
-    ord: Option<i64>,
-    started_at: i64,
-}
-
 fn duplicate(run: &ValidRun, project_id: i64, run_id: i64) -> StoredRun {
     StoredRun {
         run_id,
@@ -380,71 +422,4 @@ pub(crate) async fn upsert_branch(tx: &mut WriteTx, project_id: i64, name: &str)
     .bind(name)
     .fetch_one(&mut **tx)
     .await?)
-}
-
-async fn insert_measurements(
-    dialect: Dialect,
-    tx: &mut WriteTx,
-    facts: &RunFacts,
-    run: &ValidRun,
-    series_ids: &[i64],
-) -> Result<()> {
-    let rows: Vec<_> = run.results.iter().zip(series_ids).collect();
-    for chunk in rows.chunks(MEASUREMENT_CHUNK) {
-        let sql = format!(
-            "INSERT INTO measurements (series_id, run_id, branch_id, ord, started_at, n, mean, median,
-                                       min, max, stddev, iterations, percentiles) VALUES {}",
-            values_rows(dialect, chunk.len(), 13)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (r, sid) in chunk {
-            let s = &r.summary;
-            let percentiles = if r.percentiles.is_empty() {
-                None
-            } else {
-                Some(serde_json::to_string(&r.percentiles)?)
-            };
-            q = q
-                .bind(**sid)
-                .bind(facts.run_id)
-                .bind(facts.branch_id)
-                .bind(facts.ord)
-                .bind(facts.started_at)
-                .bind(s.n as i64)
-                .bind(s.mean)
-                .bind(s.median)
-                .bind(s.min)
-                .bind(s.max)
-                .bind(s.stddev)
-                .bind(r.iterations.map(|i| i.min(i64::MAX as u64) as i64))
-                .bind(percentiles);
-        }
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-async fn insert_samples(
-    dialect: Dialect,
-    tx: &mut WriteTx,
-    run_id: i64,
-    run: &ValidRun,
-    series_ids: &[i64],
-) -> Result<()> {
-    let rows: Vec<_> = run.results.iter().zip(series_ids).collect();
-    for chunk in rows.chunks(SAMPLES_CHUNK) {
-        let sql = format!(
-            "INSERT INTO measurement_samples (run_id, series_id, samples) VALUES {}",
-            values_rows(dialect, chunk.len(), 3)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (r, sid) in chunk {
-            q = q
-                .bind(run_id)
-                .bind(**sid)
-                .bind(serde_json::to_string(&r.samples)?);
-        }
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
 }

@@ -20,9 +20,13 @@ use tokio::sync::oneshot;
 
 use super::id_cache::Ids;
 use super::ingest::{classify, existing_run, Failure, Written};
+use super::ingest_followup::queue_follow_ups;
+use super::ingest_rows::insert_run_rows;
 use super::write_tx::{take_turn, WriterTurn};
 use super::{IngestOptions, Store, StoredRun, WriteTx};
 use crate::error::{Result, StoreError};
+use crate::followup::{coalesce_jobs, follow_up_job};
+use crate::time::now_ms;
 
 /// At most this many runs share a transaction (bounds the time a batch holds the lock).
 const MAX_BATCH: usize = 32;
@@ -30,6 +34,8 @@ const MAX_BATCH: usize = 32;
 struct Job {
     run: ValidRun,
     opts: IngestOptions,
+    /// Queue the run's follow-up job in the batch's transaction.
+    follow_up: bool,
     answer: oneshot::Sender<Result<StoredRun>>,
 }
 
@@ -93,11 +99,13 @@ impl Store {
         &self,
         run: &ValidRun,
         opts: &IngestOptions,
+        follow_up: bool,
     ) -> Result<StoredRun> {
         let (answer, reply) = oneshot::channel();
         let start_writer = self.ingest_queue.push(Job {
             run: run.clone(),
             opts: opts.clone(),
+            follow_up,
             answer,
         });
         if start_writer {
@@ -149,28 +157,60 @@ impl Store {
 
     /// One transaction for all jobs; the outer error means none of them was stored.
     ///
-    /// Optimistic first: every job written straight into the transaction. Should one
-    /// fail, the whole transaction is rolled back and written again with a savepoint
-    /// around each job, so the failure stays that job's alone. Failures are rare, and
-    /// the two savepoint statements per run were a tenth of the writer's time.
+    /// Optimistic first: every job written straight into the transaction, the
+    /// measurement and sample rows of all of them in shared multi-row inserts
+    /// (`ingest_rows.rs`). Should anything fail, the whole transaction is rolled back
+    /// and written again with a savepoint around each job (rows inserted per run), so
+    /// the failure stays that job's alone. Failures are rare, and the two savepoint
+    /// statements per run were a tenth of the writer's time.
     async fn write_jobs(&self, turn: WriterTurn, jobs: &[Job]) -> Result<Vec<Result<Written>>> {
         let mut tx = WriteTx::begin_sqlite(turn).await?;
         let mut outcomes = Vec::with_capacity(jobs.len());
+        // The runs' measurement and sample rows, inserted together once all runs are in.
+        let mut rows = Vec::new();
         for job in jobs {
-            match self.write_run(&mut tx, &job.run, &job.opts).await {
+            match self
+                .write_run(&mut tx, &job.run, &job.opts, Some(&mut rows))
+                .await
+            {
                 Ok(w) => outcomes.push(Ok(w)),
                 Err(_) => break,
             }
         }
-        if outcomes.len() < jobs.len() {
+        let all_written = outcomes.len() == jobs.len()
+            && insert_run_rows(self.dialect(), &mut tx, &rows)
+                .await
+                .is_ok();
+        if !all_written {
             tx = tx.restart(&self.pool).await?;
             outcomes.clear();
             for job in jobs {
                 outcomes.push(self.write_in_savepoint(&mut tx, job).await?);
             }
         }
+        self.queue_batch_follow_ups(&mut tx, jobs, &outcomes)
+            .await?;
         tx.commit().await?;
         Ok(outcomes)
+    }
+
+    /// The follow-up jobs of the batch's stored runs, one queue write per project for
+    /// detection; in the batch's transaction, so they commit with the runs.
+    async fn queue_batch_follow_ups(
+        &self,
+        tx: &mut WriteTx,
+        jobs: &[Job],
+        outcomes: &[Result<Written>],
+    ) -> Result<()> {
+        let now = now_ms();
+        let mut follow_ups = Vec::new();
+        for (job, outcome) in jobs.iter().zip(outcomes) {
+            if let (true, Ok(w)) = (job.follow_up, outcome) {
+                follow_ups.extend(follow_up_job(&w.stored, job.run.commit.is_some(), now)?);
+            }
+        }
+        let follow_ups = coalesce_jobs(follow_ups, now)?;
+        queue_follow_ups(self.dialect(), tx, &follow_ups, now).await
     }
 
     /// Writes one job inside a savepoint; its own failure is its answer, not the batch's.
@@ -178,7 +218,7 @@ impl Store {
         let mut retried = false;
         loop {
             sqlx::query("SAVEPOINT run").execute(&mut **tx).await?;
-            let outcome = self.write_run(tx, &job.run, &job.opts).await;
+            let outcome = self.write_run(tx, &job.run, &job.opts, None).await;
             if outcome.is_err() {
                 sqlx::query("ROLLBACK TO run").execute(&mut **tx).await?;
             }

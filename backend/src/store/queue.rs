@@ -131,6 +131,62 @@ pub struct QueueDepth {
     pub oldest_created_at: i64,
 }
 
+/// [`Store::queue_enqueue_coalesced`] inside the caller's transaction, so the job commits
+/// with the caller's other writes (ingest queues a run's detection with the run).
+///
+/// On PostgreSQL the queued row stays locked (`FOR UPDATE`) until the caller commits,
+/// so a worker cannot claim the job before the writes it is about are visible. A
+/// concurrent enqueuer may insert between our read and insert: `insert_job`'s
+/// `ON CONFLICT DO NOTHING` then waits for it and returns nothing (without aborting the
+/// transaction), and the next round reads and merges into its job.
+pub(crate) async fn enqueue_coalesced_in(
+    dialect: Dialect,
+    tx: &mut WriteTx,
+    job: &NewJob,
+    now: i64,
+    merge: impl Fn(&str) -> Result<String>,
+) -> Result<i64> {
+    let key = job
+        .coalesce_key
+        .as_deref()
+        .ok_or_else(|| StoreError::invalid("coalesce_key", "required to coalesce"))?;
+    let lock = match dialect {
+        Dialect::Postgres => " FOR UPDATE",
+        Dialect::Sqlite => "",
+    };
+    let sql = format!(
+        "SELECT id, payload FROM work_queue WHERE coalesce_key = $1 AND state = 'queued'{lock}"
+    );
+    for _ in 0..5 {
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(key)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if let Some(row) = row {
+            let id: i64 = row.try_get("id")?;
+            let old: String = row.try_get("payload")?;
+            let new = merge(&old)?;
+            // The same series again (every run of a project's benchmarks): no write.
+            if new != old {
+                sqlx::query("UPDATE work_queue SET payload = $1, updated_at = $2 WHERE id = $3")
+                    .bind(new)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            return Ok(id);
+        }
+        if let Some(id) = insert_job(tx, job, now).await? {
+            return Ok(id);
+        }
+    }
+    Err(StoreError::Conflict {
+        field: "coalesce_key".into(),
+        reason: "could not insert or merge the job".into(),
+    })
+}
+
 /// `$first, $first+1, …` for `n` values.
 pub(super) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
@@ -161,47 +217,10 @@ impl Store {
         now: i64,
         merge: impl Fn(&str) -> Result<String>,
     ) -> Result<i64> {
-        let key = job
-            .coalesce_key
-            .as_deref()
-            .ok_or_else(|| StoreError::invalid("coalesce_key", "required to coalesce"))?;
-        let lock = match self.dialect {
-            Dialect::Postgres => " FOR UPDATE",
-            Dialect::Sqlite => "",
-        };
-        // A concurrent enqueuer (PostgreSQL) may insert between our read and insert:
-        // the unique index then refuses ours and the next round merges into theirs.
-        for _ in 0..5 {
-            let mut tx = self.begin_write().await?;
-            let sql = format!(
-                "SELECT id, payload FROM work_queue WHERE coalesce_key = $1 AND state = 'queued'{lock}"
-            );
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(row) = row {
-                let id: i64 = row.try_get("id")?;
-                let old: String = row.try_get("payload")?;
-                sqlx::query("UPDATE work_queue SET payload = $1, updated_at = $2 WHERE id = $3")
-                    .bind(merge(&old)?)
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                return Ok(id);
-            }
-            if let Some(id) = insert_job(&mut tx, job, now).await? {
-                tx.commit().await?;
-                return Ok(id);
-            }
-            tx.rollback().await?;
-        }
-        Err(StoreError::Conflict {
-            field: "coalesce_key".into(),
-            reason: "could not insert or merge the job".into(),
-        })
+        let mut tx = self.begin_write().await?;
+        let id = enqueue_coalesced_in(self.dialect, &mut tx, job, now, merge).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Claims the next due job of one of `kinds` — highest priority first, then oldest —
