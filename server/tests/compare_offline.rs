@@ -235,3 +235,32 @@ fn fail_on_regression_exports_and_refusals() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(!out.status.success() && err.contains("README.md"), "{err}");
 }
+
+/// `--summary`: the comparison's digest as terminal text (the renderer webhooks and PR
+/// comments share); a pipe is no terminal, so no colour codes.
+#[test]
+fn summary_prints_the_digest_without_colour_into_a_pipe() {
+    let (old, new) = (fixture("old.txt"), fixture("new.txt"));
+    let (old, new) = (old.to_str().unwrap(), new.to_str().unwrap());
+    let out = perfwatch(&["compare", new, old, "--summary", "--fail-on", "regression"]);
+    assert_eq!(out.status.code(), Some(1), "the gate still decides");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    let first = text.lines().next().unwrap();
+    assert!(first.contains(" vs "), "title `head vs base`: {text}");
+    assert!(
+        text.contains("2 series: 1 regressions, 0 improvements, 1 unchanged"),
+        "{text}"
+    );
+    // The regression first, with its interval and sample counts.
+    let series = text.split("Series:\n").nth(1).expect("a Series section");
+    let top = series.lines().next().unwrap();
+    assert!(
+        top.contains("BenchmarkEncode") && top.contains(": regression +") && top.contains("n = "),
+        "{text}"
+    );
+    // Offline there is no permalink.
+    assert!(!text.contains("Compare: "), "{text}");
+    let err = perfwatch(&["compare", new, old, "--summary", "--json"]);
+    assert!(!err.status.success());
+}

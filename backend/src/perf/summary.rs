@@ -3,9 +3,9 @@
 //! words, the largest changes with their intervals, invalid and inconclusive rows
 //! explained, and links to the job, the compare permalink and the charts.
 
-use perfwatch_core::comparison::{CompareRow, ComparisonView, RowVerdict};
+use perfwatch_core::comparison::ComparisonView;
 use perfwatch_core::digest::{
-    short_sha, to_markdown, Change, Confidence, Counts, Digest, Link, LinkKind, Outcome, Section,
+    short_sha, to_markdown, view_counts, view_section, Digest, Link, LinkKind, Outcome, Section,
 };
 
 use super::results::Context;
@@ -136,7 +136,7 @@ impl Context<'_> {
             title.push_str(&format!(" vs {}", short_sha(b)));
         }
         let (sections, counts) = match view {
-            Some(v) => (vec![changes(v, base)], Some(counts(v))),
+            Some(v) => (vec![with_charts(v, base)], Some(view_counts(v))),
             None => (Vec::new(), None),
         };
         let mut links = vec![Link {
@@ -164,83 +164,22 @@ impl Context<'_> {
     }
 }
 
-fn counts(v: &ComparisonView) -> Counts {
-    let count = |k: RowVerdict| v.rows.iter().filter(|r| r.verdict == k).count();
-    let (reg, imp, same) = (
-        count(RowVerdict::Regression),
-        count(RowVerdict::Improvement),
-        count(RowVerdict::NoChange),
-    );
-    Counts {
-        total: v.rows.len(),
-        regressions: reg,
-        improvements: imp,
-        unchanged: same,
-        inconclusive: v.rows.len() - reg - imp - same,
-        geomean_pct: v.summary.geomean.change_pct,
-    }
-}
-
-/// Significant rows first, then by the size of the change; the first `SHOWN`.
-fn changes(v: &ComparisonView, base: &str) -> Section {
-    let mut sorted: Vec<&CompareRow> = v.rows.iter().collect();
-    sorted.sort_by(|a, b| {
-        let key = |r: &CompareRow| {
-            (
-                r.verdict.is_significant(),
-                r.change_pct.map_or(0.0, f64::abs),
-            )
-        };
-        let (ka, kb) = (key(a), key(b));
-        kb.0.cmp(&ka.0).then(kb.1.total_cmp(&ka.1))
-    });
-    let changes = sorted
+/// The rows shown, the largest significant changes with their chart image (PNG, which
+/// GitHub shows inline).
+fn with_charts(v: &ComparisonView, base: &str) -> Section {
+    let mut s = view_section(v, base, SHOWN);
+    let significant: Vec<i64> = v
+        .rows
         .iter()
-        .take(SHOWN)
-        .enumerate()
-        .map(|(i, r)| {
-            let mut c = row_change(r, base);
-            if i < CHARTS && r.verdict.is_significant() {
-                c.chart_image_url = Some(format!("{base}/api/v1/series/{}/chart.png", r.series.id));
-            }
-            c
-        })
+        .filter(|r| r.verdict.is_significant())
+        .map(|r| r.series.id)
         .collect();
-    Section {
-        label: Some("Series".into()),
-        changes,
-        more: v.rows.len().saturating_sub(SHOWN),
+    for c in s.changes.iter_mut().take(CHARTS) {
+        if significant.contains(&c.series_id) {
+            c.chart_image_url = Some(format!("{base}/api/v1/series/{}/chart.png", c.series_id));
+        }
     }
-}
-
-fn row_change(r: &CompareRow, base: &str) -> Change {
-    let verdict = match (r.verdict, r.needed) {
-        (RowVerdict::NotEnoughSamples, Some(n)) => format!("inconclusive (needs {n} per side)"),
-        (v, _) => v.as_str().replace('_', " "),
-    };
-    Change {
-        series_id: r.series.id,
-        benchmark: r.series.benchmark.clone(),
-        params: r.series.params.clone(),
-        measure: r.series.measure.clone(),
-        testbed: r.series.testbed.clone(),
-        unit: r.series.display_unit.clone(),
-        verdict,
-        change_pct: r.change_pct,
-        change_low: r.change_low,
-        change_high: r.change_high,
-        before: r.base.as_ref().map(|s| s.median),
-        after: r.head.as_ref().map(|s| s.median),
-        n_before: r.base.as_ref().map(|s| s.n),
-        n_after: r.head.as_ref().map(|s| s.n),
-        confidence: r
-            .p_adjusted
-            .or(r.p_value)
-            .map_or(Confidence::Unknown, |p_value| Confidence::Test { p_value }),
-        p_adjusted: r.p_adjusted,
-        chart_url: Some(format!("{base}/series/{}", r.series.id)),
-        chart_image_url: None,
-    }
+    s
 }
 
 /// Markdown for GitHub (the sticky PR comment, the check run) and the job page: the

@@ -3,6 +3,7 @@
 //! JSON (webhook payloads) and terminal text (the CLI). The builders live next to the
 //! data they read (`backend::notify::summary`); everything here is pure.
 
+mod from_view;
 mod json;
 mod markdown;
 mod slack;
@@ -10,6 +11,7 @@ mod terminal;
 
 use serde::{Deserialize, Serialize};
 
+pub use from_view::{view_counts, view_digest, view_section};
 pub use json::to_json;
 pub use markdown::{escape as markdown_escape, to_markdown};
 pub use slack::{escape as slack_escape, to_slack};

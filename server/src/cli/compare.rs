@@ -1,16 +1,19 @@
 //! `perfwatch compare BASE HEAD --project P`: asks a server for the comparison and
-//! prints a benchstat-like table; `--fail-on regression` exits 1 when any series
+//! prints a benchstat-like table (or, with `--summary`, its digest as terminal text); `--fail-on regression` exits 1 when any series
 //! regressed (for CI gates).
 //!
 //! When BASE and HEAD are both existing files or directories, the comparison runs
 //! offline on their harness output instead (`compare_offline`), with no server and no
 //! `--project`.
 
+use std::io::IsTerminal;
+
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use perfwatch_core::comparison::{
     CompareRow, CompareSpec, ComparisonView, RowVerdict, SideSpec, SideSummary,
 };
+use perfwatch_core::digest::{to_terminal, view_digest};
 use perfwatch_core::units::format_value;
 use perfwatch_parsers::Format;
 
@@ -50,14 +53,18 @@ pub struct CompareArgs {
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
     /// Print the JSON instead of the table.
-    #[arg(long, conflicts_with_all = ["csv", "markdown"])]
+    #[arg(long, conflicts_with_all = ["csv", "markdown", "summary"])]
     pub json: bool,
     /// Print CSV (one line per series) instead of the table.
-    #[arg(long, conflicts_with = "markdown")]
+    #[arg(long, conflicts_with_all = ["markdown", "summary"])]
     pub csv: bool,
     /// Print a Markdown pull-request comment instead of the table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "summary")]
     pub markdown: bool,
+    /// Print the summary (counts, the largest changes, the permalink) instead of the
+    /// table: the same digest webhooks and PR comments render; coloured on a terminal.
+    #[arg(long)]
+    pub summary: bool,
     /// Offline: the input format (default: detected per file).
     #[arg(long, value_parser = parse_format)]
     pub format: Option<Format>,
@@ -84,6 +91,7 @@ impl std::fmt::Debug for CompareArgs {
             .field("json", &self.json)
             .field("csv", &self.csv)
             .field("markdown", &self.markdown)
+            .field("summary", &self.summary)
             .field("format", &self.format)
             .field("fdr_q", &self.fdr_q)
             .field("min_change", &self.min_change)
@@ -128,13 +136,25 @@ fn run_offline(args: &CompareArgs) -> anyhow::Result<bool> {
         &cfg,
         args.only_significant,
     )?;
-    print!("{}", render(args, &view, None)?);
+    print!("{}", render(args, &view, None, None)?);
     Ok(args.fail_on == Some(FailOn::Regression) && view.summary.regressions > 0)
 }
 
-/// The view in the chosen output format.
-fn render(args: &CompareArgs, view: &ComparisonView, raw: Option<&str>) -> anyhow::Result<String> {
-    Ok(if args.json {
+/// Rows listed by `--summary`.
+const SUMMARY_ROWS: usize = 10;
+
+/// The view in the chosen output format; `permalink` is the compare page on the
+/// server (none offline).
+fn render(
+    args: &CompareArgs,
+    view: &ComparisonView,
+    raw: Option<&str>,
+    permalink: Option<String>,
+) -> anyhow::Result<String> {
+    Ok(if args.summary {
+        let digest = view_digest(view, permalink, SUMMARY_ROWS);
+        to_terminal(&digest, std::io::stdout().is_terminal())
+    } else if args.json {
         match raw {
             Some(t) => format!("{t}\n"),
             None => serde_json::to_string_pretty(view)? + "\n",
@@ -191,7 +211,12 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<bool> {
         bail!("the server answered {status}: {text}");
     }
     let view: ComparisonView = serde_json::from_str(&text).context("reading the comparison")?;
-    let out = render(&args, &view, Some(&text))?;
+    let permalink = format!(
+        "{}{}",
+        args.server.trim_end_matches('/'),
+        view.spec.page_path(&project)
+    );
+    let out = render(&args, &view, Some(&text), Some(permalink))?;
     print!("{out}");
     Ok(args.fail_on == Some(FailOn::Regression) && view.summary.regressions > 0)
 }
