@@ -2,6 +2,10 @@
 //! incremental append on a 10k series. std::time only; prints medians.
 //!
 //! cargo bench -p perfwatch-detect
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark of valid input: a failure should stop it loudly"
+)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

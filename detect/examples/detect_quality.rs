@@ -221,6 +221,27 @@ fn main() {
             .cloned()
     };
     let seed: u64 = arg("--seed").map_or(20_240_601, |s| s.parse().expect("--seed"));
+    let cfg = config_from_args(&arg);
+    let corpus = generate(seed, CorpusSize::default());
+    let trends = generate_trends(seed, TrendCorpusSize::default());
+    for (name, c) in [("steps", &corpus), ("trends", &trends)] {
+        let points: usize = c.iter().map(|s| s.values.len()).sum();
+        println!(
+            "{name} corpus: seed {seed}, {} series, {points} points, F1 margin {MARGIN}",
+            c.len()
+        );
+    }
+    if args.iter().any(|a| a == "--sweep") {
+        sweep(&corpus, &cfg);
+    } else if args.iter().any(|a| a == "--compare") {
+        compare_predictors(&corpus, &trends, &cfg);
+    } else {
+        report(&corpus, &trends, &cfg);
+    }
+}
+
+/// The default configuration with the command line's overrides.
+fn config_from_args(arg: &dyn Fn(&str) -> Option<String>) -> DetectConfig {
     let mut cfg = DetectConfig::default();
     if let Some(v) = arg("--min-segment") {
         cfg.min_segment = v.parse().expect("--min-segment");
@@ -245,64 +266,63 @@ fn main() {
             SignificanceTest::MannWhitney
         };
     }
-    let corpus = generate(seed, CorpusSize::default());
-    let trends = generate_trends(seed, TrendCorpusSize::default());
-    for (name, c) in [("steps", &corpus), ("trends", &trends)] {
-        let points: usize = c.iter().map(|s| s.values.len()).sum();
-        println!(
-            "{name} corpus: seed {seed}, {} series, {points} points, F1 margin {MARGIN}",
-            c.len()
-        );
-    }
-    if args.iter().any(|a| a == "--sweep") {
-        for energy in [EnergyInput::Ranks, EnergyInput::Values] {
-            for test in [SignificanceTest::MannWhitney, SignificanceTest::Welch] {
-                for min_segment in [4, 5, 6, 8] {
-                    for p in [1e-3, 3e-4, 1e-4, 1e-5] {
-                        for rel in [0.0, 0.01, 0.02] {
-                            let c = DetectConfig {
-                                min_segment,
-                                max_p_value: p,
-                                min_relative_change: rel,
-                                energy_input: energy,
-                                test,
-                                ..cfg.clone()
-                            };
-                            let label =
-                                format!("{energy:?} {test:?} seg {min_segment} p {p:e} rel {rel}");
-                            summary_line(&label, &evaluate(&corpus, &detector(&c)));
-                        }
+    cfg
+}
+
+/// `--sweep`: one summary line per setting of the grid (energy input, test, minimum
+/// segment, p, relative change).
+fn sweep(corpus: &[LabelledSeries], cfg: &DetectConfig) {
+    for energy in [EnergyInput::Ranks, EnergyInput::Values] {
+        for test in [SignificanceTest::MannWhitney, SignificanceTest::Welch] {
+            for min_segment in [4, 5, 6, 8] {
+                for p in [1e-3, 3e-4, 1e-4, 1e-5] {
+                    for rel in [0.0, 0.01, 0.02] {
+                        let c = DetectConfig {
+                            min_segment,
+                            max_p_value: p,
+                            min_relative_change: rel,
+                            energy_input: energy,
+                            test,
+                            ..cfg.clone()
+                        };
+                        let label =
+                            format!("{energy:?} {test:?} seg {min_segment} p {p:e} rel {rel}");
+                        summary_line(&label, &evaluate(corpus, &detector(&c)));
                     }
                 }
             }
         }
-        return;
     }
-    if args.iter().any(|a| a == "--compare") {
-        let nothing = |_: &[f64]| Vec::new();
-        let steps_only = DetectConfig {
-            trends: false,
-            ..cfg.clone()
-        };
-        let with_steps = detector(&steps_only);
-        let with_trends = detector(&cfg);
-        let predictors: [(&str, Predictor); 3] = [
-            ("report nothing", &nothing),
-            ("change points only (trends: false)", &with_steps),
-            ("with trends (default)", &with_trends),
-        ];
-        for (label, p) in predictors {
-            summary_line(label, &evaluate(&corpus, p));
-            trend_line(label, &evaluate(&trends, p));
-        }
-        return;
+}
+
+/// `--compare`: reporting nothing, change points only and with trends, on both corpora.
+fn compare_predictors(corpus: &[LabelledSeries], trends: &[LabelledSeries], cfg: &DetectConfig) {
+    let nothing = |_: &[f64]| Vec::new();
+    let steps_only = DetectConfig {
+        trends: false,
+        ..cfg.clone()
+    };
+    let with_steps = detector(&steps_only);
+    let with_trends = detector(cfg);
+    let predictors: [(&str, Predictor); 3] = [
+        ("report nothing", &nothing),
+        ("change points only (trends: false)", &with_steps),
+        ("with trends (default)", &with_trends),
+    ];
+    for (label, p) in predictors {
+        summary_line(label, &evaluate(corpus, p));
+        trend_line(label, &evaluate(trends, p));
     }
+}
+
+/// Default run: the full tables of both corpora with `cfg`, and the time taken.
+fn report(corpus: &[LabelledSeries], trends: &[LabelledSeries], cfg: &DetectConfig) {
     println!(
         "config: {}",
-        serde_json::to_string(&cfg).expect("config serializes")
+        serde_json::to_string(cfg).expect("config serializes")
     );
     let start = Instant::now();
-    let rows = evaluate(&corpus, &detector(&cfg));
+    let rows = evaluate(corpus, &detector(cfg));
     let elapsed = start.elapsed();
     print_table(&rows);
     summary_line("summary", &rows);
@@ -310,7 +330,7 @@ fn main() {
         "total time (detect + scoring): {:.1} ms",
         elapsed.as_secs_f64() * 1e3
     );
-    let rows = evaluate(&trends, &detector(&cfg));
+    let rows = evaluate(trends, &detector(cfg));
     print_table(&rows);
     trend_line("summary", &rows);
 }

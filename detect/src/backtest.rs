@@ -85,7 +85,7 @@ pub struct BacktestSettings {
 /// Backtests `points` (time ms, value) with deploy times `deploys`. Never panics: empty
 /// or non-finite input gives an empty report.
 pub fn backtest(points: &[(i64, f64)], deploys: &[i64], set: &BacktestSettings) -> Backtest {
-    let (from, to, cfg, probes) = (set.from, set.to, &set.seasonal, set.probes);
+    let (from, to, cfg) = (set.from, set.to, &set.seasonal);
     let ctx = VerdictContext {
         holidays: Some(&set.holidays),
         past_deploys: &[],
@@ -111,64 +111,8 @@ pub fn backtest(points: &[(i64, f64)], deploys: &[i64], set: &BacktestSettings) 
         .collect();
     let deploys_flagged = outcomes.iter().filter(|o| flagged(o.verdict)).count();
 
-    // Probes: uniform in the period, at least one window away from every deploy, and a
-    // whole window before `to` (so they are judged on complete data).
-    let window = cfg.window_ms.max(1);
-    let (mut judged, mut hits) = (0usize, 0usize);
-    let last = to.saturating_sub(window);
-    if last > from && !pts.is_empty() {
-        let mut rng = Rng::new(set.seed);
-        let span = (last - from) as f64;
-        let mut tries = 0;
-        let mut drawn = 0;
-        while drawn < probes && tries < probes * 20 {
-            tries += 1;
-            let t = from + (rng.uniform() * span) as i64;
-            if deploys.iter().any(|d| (t - d).abs() < window) {
-                continue;
-            }
-            let span_start = t.saturating_sub(cfg.level_ms.max(0));
-            if set
-                .holidays
-                .touching(span_start, t.saturating_add(window), cfg.tz)
-                .is_some()
-            {
-                continue;
-            }
-            drawn += 1;
-            let v = deploy_verdict_with(&pts, t, cfg, &ctx);
-            if matches!(
-                v.verdict,
-                DeployVerdictKind::NoData | DeployVerdictKind::Inconclusive
-            ) {
-                continue;
-            }
-            judged += 1;
-            hits += flagged(v.verdict) as usize;
-        }
-    }
-
-    // Alerts: detection over everything up to `to`, counted from `from`.
-    let upto: Vec<(i64, f64)> = pts.iter().copied().filter(|p| p.0 < to).collect();
-    let (mut near, mut elsewhere, mut at) = (0, 0, Vec::new());
-    if let Ok((_, Detection::Done { change_points, .. })) =
-        detect_production_with(&upto, cfg.tz, &set.holidays, &set.detect)
-    {
-        for cp in change_points {
-            let Some(&(t, _)) = upto.get(cp.index) else {
-                continue;
-            };
-            if t < from {
-                continue;
-            }
-            if deploys.iter().any(|d| near_deploy(t, *d)) {
-                near += 1;
-            } else {
-                elsewhere += 1;
-                at.push(t);
-            }
-        }
-    }
+    let (judged, hits) = judge_probes(&pts, deploys, set, &ctx);
+    let alerts = alerts_by_place(&pts, deploys, set);
     Backtest {
         from,
         to,
@@ -177,10 +121,98 @@ pub fn backtest(points: &[(i64, f64)], deploys: &[i64], set: &BacktestSettings) 
         probes_judged: judged,
         probes_flagged: hits,
         false_alarm_rate: (judged > 0).then(|| hits as f64 / judged as f64),
-        alerts_near_deploys: near,
-        alerts_elsewhere: elsewhere,
-        alerts_elsewhere_at: at,
+        alerts_near_deploys: alerts.near,
+        alerts_elsewhere: alerts.elsewhere,
+        alerts_elsewhere_at: alerts.elsewhere_at,
     }
+}
+
+/// Judges random non-deploy moments: how often a verdict flags a change where no deploy
+/// happened. Returns (probes judged, probes flagged); NoData and Inconclusive verdicts
+/// are not judged.
+///
+/// Probes are uniform in the period, at least one window away from every deploy, and a
+/// whole window before `to` (so they are judged on complete data).
+fn judge_probes(
+    pts: &[(i64, f64)],
+    deploys: &[i64],
+    set: &BacktestSettings,
+    ctx: &VerdictContext,
+) -> (usize, usize) {
+    let (from, to, cfg, probes) = (set.from, set.to, &set.seasonal, set.probes);
+    let window = cfg.window_ms.max(1);
+    let (mut judged, mut hits) = (0usize, 0usize);
+    let last = to.saturating_sub(window);
+    if last <= from || pts.is_empty() {
+        return (judged, hits);
+    }
+    let mut rng = Rng::new(set.seed);
+    let span = (last - from) as f64;
+    let mut tries = 0;
+    let mut drawn = 0;
+    while drawn < probes && tries < probes * 20 {
+        tries += 1;
+        let t = from + (rng.uniform() * span) as i64;
+        if deploys.iter().any(|d| (t - d).abs() < window) {
+            continue;
+        }
+        let span_start = t.saturating_sub(cfg.level_ms.max(0));
+        if set
+            .holidays
+            .touching(span_start, t.saturating_add(window), cfg.tz)
+            .is_some()
+        {
+            continue;
+        }
+        drawn += 1;
+        let v = deploy_verdict_with(pts, t, cfg, ctx);
+        if matches!(
+            v.verdict,
+            DeployVerdictKind::NoData | DeployVerdictKind::Inconclusive
+        ) {
+            continue;
+        }
+        judged += 1;
+        hits += flagged(v.verdict) as usize;
+    }
+    (judged, hits)
+}
+
+/// Detection's alerts in the period, split by whether a deploy explains them.
+struct AlertPlaces {
+    near: usize,
+    elsewhere: usize,
+    elsewhere_at: Vec<i64>,
+}
+
+/// Runs detection over everything up to `to` and counts the alerts from `from` on.
+fn alerts_by_place(pts: &[(i64, f64)], deploys: &[i64], set: &BacktestSettings) -> AlertPlaces {
+    let upto: Vec<(i64, f64)> = pts.iter().copied().filter(|p| p.0 < set.to).collect();
+    let mut places = AlertPlaces {
+        near: 0,
+        elsewhere: 0,
+        elsewhere_at: Vec::new(),
+    };
+    let Ok((_, Detection::Done { change_points, .. })) =
+        detect_production_with(&upto, set.seasonal.tz, &set.holidays, &set.detect)
+    else {
+        return places;
+    };
+    for cp in change_points {
+        let Some(&(t, _)) = upto.get(cp.index) else {
+            continue;
+        };
+        if t < set.from {
+            continue;
+        }
+        if deploys.iter().any(|d| near_deploy(t, *d)) {
+            places.near += 1;
+        } else {
+            places.elsewhere += 1;
+            places.elsewhere_at.push(t);
+        }
+    }
+    places
 }
 
 /// Probes drawn by default.

@@ -174,126 +174,149 @@ impl ThresholdRule {
         }
         let history = &values[..i];
         match self {
-            ThresholdRule::Static { min, max } => {
-                if let Some(hi) = max.filter(|hi| v > *hi) {
-                    return Some(breach(i, v, "static", hi, hi, v, Side::Increase, "max"));
-                }
-                if let Some(lo) = min.filter(|lo| v < *lo) {
-                    return Some(breach(i, v, "static", lo, lo, v, Side::Decrease, "min"));
-                }
-                None
-            }
+            ThresholdRule::Static { min, max } => static_breach(i, v, *min, *max),
             ThresholdRule::PercentChange {
                 baseline,
                 max_increase,
                 max_decrease,
-            } => {
-                let (base, label) = match baseline {
-                    Baseline::MedianOfLast { n } => {
-                        let window = history.get(history.len().checked_sub(*n)?..)?;
-                        let mut w: Vec<f64> =
-                            window.iter().copied().filter(|x| x.is_finite()).collect();
-                        if w.len() < *n {
-                            return None;
-                        }
-                        w.sort_by(f64::total_cmp);
-                        (median_sorted(&w), format!("median of last {n} points"))
-                    }
-                    Baseline::Pinned { value, label } => (
-                        *value,
-                        label
-                            .clone()
-                            .unwrap_or_else(|| "pinned baseline".to_string()),
-                    ),
-                };
-                let rel = relative_change(base, v);
-                // Limits in value units; |base| keeps "increase" meaning "larger" for negative data.
-                if let Some(up) = max_increase {
-                    let limit = base + up * base.abs();
-                    if v > limit {
-                        return Some(breach(
-                            i,
-                            v,
-                            "percent_change",
-                            base,
-                            limit,
-                            rel,
-                            Side::Increase,
-                            &label,
-                        ));
-                    }
-                }
-                if let Some(down) = max_decrease {
-                    let limit = base - down * base.abs();
-                    if v < limit {
-                        return Some(breach(
-                            i,
-                            v,
-                            "percent_change",
-                            base,
-                            limit,
-                            rel,
-                            Side::Decrease,
-                            &label,
-                        ));
-                    }
-                }
-                None
-            }
+            } => percent_change_breach(i, v, history, baseline, *max_increase, *max_decrease),
             ThresholdRule::ZScore {
                 lookback,
                 max_z,
                 side,
-            } => {
-                let window = history.get(history.len().checked_sub(*lookback)?..)?;
-                if window.iter().any(|x| !x.is_finite()) {
-                    return None;
-                }
-                let n = window.len() as f64;
-                let mean = window.iter().sum::<f64>() / n;
-                let sd =
-                    (window.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-                // Zero spread: any difference is infinitely many σ; saturate so JSON stays finite.
-                let z = if sd > 0.0 {
-                    (v - mean) / sd
-                } else if v == mean {
-                    0.0
-                } else {
-                    f64::MAX.copysign(v - mean)
-                };
-                let label = format!("mean of last {lookback} points");
-                let up = matches!(side, Side::Increase | Side::Both);
-                let down = matches!(side, Side::Decrease | Side::Both);
-                if up && z > *max_z {
-                    let limit = mean + max_z * sd;
-                    return Some(breach(
-                        i,
-                        v,
-                        "z_score",
-                        mean,
-                        limit,
-                        z,
-                        Side::Increase,
-                        &label,
-                    ));
-                }
-                if down && z < -*max_z {
-                    let limit = mean - max_z * sd;
-                    return Some(breach(
-                        i,
-                        v,
-                        "z_score",
-                        mean,
-                        limit,
-                        z,
-                        Side::Decrease,
-                        &label,
-                    ));
-                }
-                None
-            }
+            } => z_score_breach(i, v, history, *lookback, *max_z, *side),
         }
     }
+}
+
+fn static_breach(i: usize, v: f64, min: Option<f64>, max: Option<f64>) -> Option<Breach> {
+    if let Some(hi) = max.filter(|hi| v > *hi) {
+        return Some(breach(i, v, "static", hi, hi, v, Side::Increase, "max"));
+    }
+    if let Some(lo) = min.filter(|lo| v < *lo) {
+        return Some(breach(i, v, "static", lo, lo, v, Side::Decrease, "min"));
+    }
+    None
+}
+
+/// The baseline value and how to name it; None while the history is too short.
+fn baseline_value(baseline: &Baseline, history: &[f64]) -> Option<(f64, String)> {
+    match baseline {
+        Baseline::MedianOfLast { n } => {
+            let window = history.get(history.len().checked_sub(*n)?..)?;
+            let mut w: Vec<f64> = window.iter().copied().filter(|x| x.is_finite()).collect();
+            if w.len() < *n {
+                return None;
+            }
+            w.sort_by(f64::total_cmp);
+            Some((median_sorted(&w), format!("median of last {n} points")))
+        }
+        Baseline::Pinned { value, label } => Some((
+            *value,
+            label
+                .clone()
+                .unwrap_or_else(|| "pinned baseline".to_string()),
+        )),
+    }
+}
+
+fn percent_change_breach(
+    i: usize,
+    v: f64,
+    history: &[f64],
+    baseline: &Baseline,
+    max_increase: Option<f64>,
+    max_decrease: Option<f64>,
+) -> Option<Breach> {
+    let (base, label) = baseline_value(baseline, history)?;
+    let rel = relative_change(base, v);
+    // Limits in value units; |base| keeps "increase" meaning "larger" for negative data.
+    if let Some(up) = max_increase {
+        let limit = base + up * base.abs();
+        if v > limit {
+            return Some(breach(
+                i,
+                v,
+                "percent_change",
+                base,
+                limit,
+                rel,
+                Side::Increase,
+                &label,
+            ));
+        }
+    }
+    if let Some(down) = max_decrease {
+        let limit = base - down * base.abs();
+        if v < limit {
+            return Some(breach(
+                i,
+                v,
+                "percent_change",
+                base,
+                limit,
+                rel,
+                Side::Decrease,
+                &label,
+            ));
+        }
+    }
+    None
+}
+
+fn z_score_breach(
+    i: usize,
+    v: f64,
+    history: &[f64],
+    lookback: usize,
+    max_z: f64,
+    side: Side,
+) -> Option<Breach> {
+    let window = history.get(history.len().checked_sub(lookback)?..)?;
+    if window.iter().any(|x| !x.is_finite()) {
+        return None;
+    }
+    let n = window.len() as f64;
+    let mean = window.iter().sum::<f64>() / n;
+    let sd = (window.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    // Zero spread: any difference is infinitely many σ; saturate so JSON stays finite.
+    let z = if sd > 0.0 {
+        (v - mean) / sd
+    } else if v == mean {
+        0.0
+    } else {
+        f64::MAX.copysign(v - mean)
+    };
+    let label = format!("mean of last {lookback} points");
+    let up = matches!(side, Side::Increase | Side::Both);
+    let down = matches!(side, Side::Decrease | Side::Both);
+    if up && z > max_z {
+        let limit = mean + max_z * sd;
+        return Some(breach(
+            i,
+            v,
+            "z_score",
+            mean,
+            limit,
+            z,
+            Side::Increase,
+            &label,
+        ));
+    }
+    if down && z < -max_z {
+        let limit = mean - max_z * sd;
+        return Some(breach(
+            i,
+            v,
+            "z_score",
+            mean,
+            limit,
+            z,
+            Side::Decrease,
+            &label,
+        ));
+    }
+    None
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -135,8 +135,8 @@ fn measure(noise: f64, tz: Tz, cases: u64) -> (Score, Score) {
     for seed in 0..cases {
         let c = case(seed, noise, tz);
         let raw: Vec<f64> = c.points.iter().map(|p| p.1).collect();
-        before.add(&c, &changes(&c, detect(&raw, &cfg).unwrap()));
-        let (cycle, d) = detect_production(&c.points, tz, &cfg).unwrap();
+        before.add(&c, &changes(&c, detect(&raw, &cfg).expect("finite values")));
+        let (cycle, d) = detect_production(&c.points, tz, &cfg).expect("finite values");
         assert!(
             cycle.is_some(),
             "six weeks of hourly points carry a weekly cycle"

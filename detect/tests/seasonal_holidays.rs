@@ -28,7 +28,7 @@ const THURSDAY_2AM: i64 = 3 * DAY + 2 * HOUR;
 const HOLIDAY_LEVEL: f64 = 0.4;
 
 fn date_of(t: i64) -> NaiveDate {
-    Holidays::local_date(t, perfwatch_detect::calendar::Tz::UTC).unwrap()
+    Holidays::local_date(t, perfwatch_detect::calendar::Tz::UTC).expect("test times are in range")
 }
 
 /// The series of `seasonal.rs` (hourly, nightly dip to 30 %, weekends at 60 %, growth
