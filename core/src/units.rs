@@ -67,6 +67,22 @@ pub fn normalize_unit(unit: &str) -> NormalizedUnit {
         _ => (u, false),
     };
     let suffix = if per_op { "/op" } else { "" };
+    time_or_size_unit(base, suffix)
+        .or_else(|| rate_count_or_percent_unit(base, suffix))
+        .unwrap_or_else(|| NormalizedUnit {
+            kind: if u.ends_with("/s") {
+                UnitKind::Rate
+            } else {
+                UnitKind::Other
+            },
+            canonical: u.to_string(),
+            factor: 1.0,
+        })
+}
+
+/// Units that differ from their canonical one only by a scale: durations (to ns),
+/// sizes (to B) and byte rates (to B/s).
+fn time_or_size_unit(base: &str, suffix: &str) -> Option<NormalizedUnit> {
     let time = |f: f64| NormalizedUnit {
         kind: UnitKind::Time,
         canonical: format!("ns{suffix}"),
@@ -82,12 +98,7 @@ pub fn normalize_unit(unit: &str) -> NormalizedUnit {
         canonical: "B/s".to_string(),
         factor: f,
     };
-    let count = |name: &str| NormalizedUnit {
-        kind: UnitKind::Count,
-        canonical: format!("{name}{suffix}"),
-        factor: 1.0,
-    };
-    match base {
+    Some(match base {
         "ns" | "nanoseconds" => time(1.0),
         "us" | "µs" | "μs" | "microseconds" => time(1e3),
         "ms" | "milliseconds" => time(1e6),
@@ -107,21 +118,26 @@ pub fn normalize_unit(unit: &str) -> NormalizedUnit {
         "kB/s" | "KB/s" => byte_rate(1e3),
         "MB/s" => byte_rate(1e6),
         "GB/s" => byte_rate(1e9),
-        "ops/s" | "op/s" | "1/s" | "/s" | "ops/sec" | "iter/s" => NormalizedUnit {
-            kind: UnitKind::Rate,
-            canonical: "ops/s".to_string(),
-            factor: 1.0,
-        },
-        "ops/ms" => NormalizedUnit {
-            kind: UnitKind::Rate,
-            canonical: "ops/s".to_string(),
-            factor: 1e3,
-        },
-        "ops/us" | "ops/µs" => NormalizedUnit {
-            kind: UnitKind::Rate,
-            canonical: "ops/s".to_string(),
-            factor: 1e6,
-        },
+        _ => return None,
+    })
+}
+
+/// Operation rates (to ops/s), event counts under one name per event, and percentages.
+fn rate_count_or_percent_unit(base: &str, suffix: &str) -> Option<NormalizedUnit> {
+    let rate = |f: f64| NormalizedUnit {
+        kind: UnitKind::Rate,
+        canonical: "ops/s".to_string(),
+        factor: f,
+    };
+    let count = |name: &str| NormalizedUnit {
+        kind: UnitKind::Count,
+        canonical: format!("{name}{suffix}"),
+        factor: 1.0,
+    };
+    Some(match base {
+        "ops/s" | "op/s" | "1/s" | "/s" | "ops/sec" | "iter/s" => rate(1.0),
+        "ops/ms" => rate(1e3),
+        "ops/us" | "ops/µs" => rate(1e6),
         "instructions" | "instruction" | "instrs" | "instr" | "Ir" => count("instructions"),
         "cycles" | "cycle" | "estimated cycles" => count("cycles"),
         "hits" | "hit" => count("hits"),
@@ -133,16 +149,8 @@ pub fn normalize_unit(unit: &str) -> NormalizedUnit {
             canonical: "%".to_string(),
             factor: 1.0,
         },
-        _ => NormalizedUnit {
-            kind: if u.ends_with("/s") {
-                UnitKind::Rate
-            } else {
-                UnitKind::Other
-            },
-            canonical: u.to_string(),
-            factor: 1.0,
-        },
-    }
+        _ => return None,
+    })
 }
 
 /// Guesses which way is better from a measure's name and unit: rates and throughput

@@ -171,6 +171,35 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Vali
 /// Checks a run and converts its values to canonical units.
 pub fn validate_run(run: RunSubmission) -> Result<ValidRun, ValidationErrors> {
     let mut c = Collector(Vec::new());
+    let testbed = run.testbed.clone().unwrap_or_else(|| "default".to_string());
+    check_run_fields(&mut c, &run, &testbed);
+    let mut seen = HashSet::new();
+    let mut results = Vec::with_capacity(run.results.len());
+    for (i, r) in run.results.into_iter().enumerate() {
+        if let Some(valid) = validate_result(&mut c, &mut seen, i, r) {
+            results.push(valid);
+        }
+    }
+    if !c.0.is_empty() {
+        return Err(ValidationErrors { errors: c.0 });
+    }
+    Ok(ValidRun {
+        project: run.project,
+        branch: run.branch,
+        commit: run.commit,
+        testbed,
+        run_key: run.run_key,
+        started_at: run.started_at,
+        finished_at: run.finished_at,
+        trigger: run.trigger,
+        metadata: run.metadata,
+        results,
+    })
+}
+
+/// The run's own fields (everything but the results' contents), in the order the
+/// errors are reported.
+fn check_run_fields(c: &mut Collector, run: &RunSubmission, testbed: &str) {
     if let Err(e) = check_slug("project", &run.project) {
         c.0.push(e);
     }
@@ -178,28 +207,9 @@ pub fn validate_run(run: RunSubmission) -> Result<ValidRun, ValidationErrors> {
         c.name("branch", b, MAX_BRANCH, true);
     }
     if let Some(commit) = &run.commit {
-        if let Err(e) = check_sha("commit.sha", &commit.sha) {
-            c.0.push(e);
-        }
-        if let Some(p) = &commit.parent {
-            if let Err(e) = check_sha("commit.parent", p) {
-                c.0.push(e);
-            }
-        }
-        if let Some(a) = &commit.author {
-            c.name("commit.author", a, MAX_AUTHOR, false);
-        }
-        if let Some(m) = &commit.message {
-            if m.chars().count() > MAX_MESSAGE {
-                c.push(
-                    "commit.message",
-                    format!("longer than {MAX_MESSAGE} characters"),
-                );
-            }
-        }
+        check_commit(c, commit);
     }
-    let testbed = run.testbed.clone().unwrap_or_else(|| "default".to_string());
-    c.name("testbed", &testbed, MAX_TESTBED, true);
+    c.name("testbed", testbed, MAX_TESTBED, true);
     if let Some(k) = &run.run_key {
         c.name("run_key", k, MAX_RUN_KEY, true);
     }
@@ -220,127 +230,159 @@ pub fn validate_run(run: RunSubmission) -> Result<ValidRun, ValidationErrors> {
             format!("more than {MAX_RESULTS_PER_RUN} results"),
         );
     }
-    let mut seen = HashSet::new();
-    let mut results = Vec::with_capacity(run.results.len());
-    for (i, r) in run.results.into_iter().enumerate() {
-        let p = format!("results[{i}]");
-        let before = c.0.len();
-        c.name(&format!("{p}.benchmark"), &r.benchmark, MAX_BENCHMARK, true);
-        c.name(&format!("{p}.measure"), &r.measure, MAX_MEASURE, true);
-        c.name(&format!("{p}.unit"), &r.unit, MAX_UNIT, true);
-        if r.params.len() > MAX_PARAMS {
+}
+
+fn check_commit(c: &mut Collector, commit: &CommitInput) {
+    if let Err(e) = check_sha("commit.sha", &commit.sha) {
+        c.0.push(e);
+    }
+    if let Some(p) = &commit.parent {
+        if let Err(e) = check_sha("commit.parent", p) {
+            c.0.push(e);
+        }
+    }
+    if let Some(a) = &commit.author {
+        c.name("commit.author", a, MAX_AUTHOR, false);
+    }
+    if let Some(m) = &commit.message {
+        if m.chars().count() > MAX_MESSAGE {
             c.push(
-                format!("{p}.params"),
-                format!("more than {MAX_PARAMS} parameters"),
+                "commit.message",
+                format!("longer than {MAX_MESSAGE} characters"),
             );
         }
-        for (k, v) in &r.params {
-            c.name(&format!("{p}.params.{k}"), k, MAX_PARAM_KEY, true);
-            c.name(&format!("{p}.params.{k}"), v, MAX_PARAM_VALUE, false);
-            if k.contains(['=', ',']) || v.contains(',') {
-                c.push(
-                    format!("{p}.params.{k}"),
-                    "must not contain ',' (nor '=' in the key)",
-                );
-            }
-        }
-        if r.samples.is_empty() {
-            c.push(format!("{p}.samples"), "must hold at least one sample");
-        }
-        if r.samples.len() > MAX_SAMPLES_PER_RESULT {
-            c.push(
-                format!("{p}.samples"),
-                format!("more than {MAX_SAMPLES_PER_RESULT} samples"),
-            );
-        }
-        let unit = normalize_unit(&r.unit);
-        // Durations, sizes and counts (instructions, cache misses) cannot be negative.
-        let nonneg = matches!(
-            unit.kind,
-            UnitKind::Time | UnitKind::Bytes | UnitKind::Count
+    }
+}
+
+/// Checks result `i` and, when it has no problem, converts it to canonical units.
+/// `seen` holds the series keys of the results before it, to catch duplicates.
+fn validate_result(
+    c: &mut Collector,
+    seen: &mut HashSet<(String, String, String)>,
+    i: usize,
+    r: ResultInput,
+) -> Option<ValidResult> {
+    let p = format!("results[{i}]");
+    let before = c.0.len();
+    c.name(&format!("{p}.benchmark"), &r.benchmark, MAX_BENCHMARK, true);
+    c.name(&format!("{p}.measure"), &r.measure, MAX_MEASURE, true);
+    c.name(&format!("{p}.unit"), &r.unit, MAX_UNIT, true);
+    check_params(c, &p, &r.params);
+    let unit = normalize_unit(&r.unit);
+    // Durations, sizes and counts (instructions, cache misses) cannot be negative.
+    let nonneg = matches!(
+        unit.kind,
+        UnitKind::Time | UnitKind::Bytes | UnitKind::Count
+    );
+    check_samples(c, &p, &r, nonneg);
+    check_percentiles(c, &p, &r.percentiles, nonneg);
+    let params_key = params_key(&r.params);
+    let key = (r.benchmark.clone(), r.measure.clone(), params_key.clone());
+    if !seen.insert(key) {
+        c.push(
+            p.clone(),
+            format!(
+                "duplicate series: benchmark '{}', measure '{}' and params '{}' appear twice in this run",
+                r.benchmark, r.measure, params_key
+            ),
         );
-        for (j, v) in r.samples.iter().enumerate() {
-            if !v.is_finite() {
-                c.push(
-                    format!("{p}.samples[{j}]"),
-                    "must be a finite number (no NaN or Infinity)",
-                );
-            } else if nonneg && *v < 0.0 {
-                c.push(
-                    format!("{p}.samples[{j}]"),
-                    format!("must not be negative for a {} unit", r.unit),
-                );
-            }
-        }
-        for (k, v) in &r.percentiles {
-            let ok = k
-                .parse::<f64>()
-                .map(|q| (0.0..=100.0).contains(&q))
-                .unwrap_or(false);
-            if !ok {
-                c.push(
-                    format!("{p}.percentiles.{k}"),
-                    "key must be a percentile between 0 and 100",
-                );
-            }
-            if !v.is_finite() || (nonneg && *v < 0.0) {
-                c.push(
-                    format!("{p}.percentiles.{k}"),
-                    "must be a finite, non-negative number",
-                );
-            }
-        }
-        let params_key = params_key(&r.params);
-        let key = (r.benchmark.clone(), r.measure.clone(), params_key.clone());
-        if !seen.insert(key) {
+    }
+    if c.0.len() > before {
+        return None;
+    }
+    let samples: Vec<f64> = r.samples.iter().map(|v| v * unit.factor).collect();
+    let summary = summarize(&samples).expect("non-empty, checked above");
+    Some(ValidResult {
+        direction: r
+            .direction
+            .unwrap_or_else(|| default_direction(&r.measure, &r.unit)),
+        benchmark: r.benchmark,
+        measure: r.measure,
+        unit: unit.canonical.clone(),
+        display_unit: r.unit,
+        params: r.params,
+        params_key,
+        samples,
+        summary,
+        percentiles: r
+            .percentiles
+            .into_iter()
+            .map(|(k, v)| (k, v * unit.factor))
+            .collect(),
+        iterations: r.iterations,
+    })
+}
+
+/// Parameters become part of the series key `k=v,k=v`, so `,` and `=` would make
+/// two different parameter sets collide.
+fn check_params(c: &mut Collector, p: &str, params: &BTreeMap<String, String>) {
+    if params.len() > MAX_PARAMS {
+        c.push(
+            format!("{p}.params"),
+            format!("more than {MAX_PARAMS} parameters"),
+        );
+    }
+    for (k, v) in params {
+        c.name(&format!("{p}.params.{k}"), k, MAX_PARAM_KEY, true);
+        c.name(&format!("{p}.params.{k}"), v, MAX_PARAM_VALUE, false);
+        if k.contains(['=', ',']) || v.contains(',') {
             c.push(
-                p.clone(),
-                format!(
-                    "duplicate series: benchmark '{}', measure '{}' and params '{}' appear twice in this run",
-                    r.benchmark, r.measure, params_key
-                ),
+                format!("{p}.params.{k}"),
+                "must not contain ',' (nor '=' in the key)",
             );
         }
-        if c.0.len() > before {
-            continue;
+    }
+}
+
+fn check_samples(c: &mut Collector, p: &str, r: &ResultInput, nonneg: bool) {
+    if r.samples.is_empty() {
+        c.push(format!("{p}.samples"), "must hold at least one sample");
+    }
+    if r.samples.len() > MAX_SAMPLES_PER_RESULT {
+        c.push(
+            format!("{p}.samples"),
+            format!("more than {MAX_SAMPLES_PER_RESULT} samples"),
+        );
+    }
+    for (j, v) in r.samples.iter().enumerate() {
+        if !v.is_finite() {
+            c.push(
+                format!("{p}.samples[{j}]"),
+                "must be a finite number (no NaN or Infinity)",
+            );
+        } else if nonneg && *v < 0.0 {
+            c.push(
+                format!("{p}.samples[{j}]"),
+                format!("must not be negative for a {} unit", r.unit),
+            );
         }
-        let samples: Vec<f64> = r.samples.iter().map(|v| v * unit.factor).collect();
-        let summary = summarize(&samples).expect("non-empty, checked above");
-        results.push(ValidResult {
-            direction: r
-                .direction
-                .unwrap_or_else(|| default_direction(&r.measure, &r.unit)),
-            benchmark: r.benchmark,
-            measure: r.measure,
-            unit: unit.canonical.clone(),
-            display_unit: r.unit,
-            params: r.params,
-            params_key,
-            samples,
-            summary,
-            percentiles: r
-                .percentiles
-                .into_iter()
-                .map(|(k, v)| (k, v * unit.factor))
-                .collect(),
-            iterations: r.iterations,
-        });
     }
-    if !c.0.is_empty() {
-        return Err(ValidationErrors { errors: c.0 });
+}
+
+fn check_percentiles(
+    c: &mut Collector,
+    p: &str,
+    percentiles: &BTreeMap<String, f64>,
+    nonneg: bool,
+) {
+    for (k, v) in percentiles {
+        let ok = k
+            .parse::<f64>()
+            .map(|q| (0.0..=100.0).contains(&q))
+            .unwrap_or(false);
+        if !ok {
+            c.push(
+                format!("{p}.percentiles.{k}"),
+                "key must be a percentile between 0 and 100",
+            );
+        }
+        if !v.is_finite() || (nonneg && *v < 0.0) {
+            c.push(
+                format!("{p}.percentiles.{k}"),
+                "must be a finite, non-negative number",
+            );
+        }
     }
-    Ok(ValidRun {
-        project: run.project,
-        branch: run.branch,
-        commit: run.commit,
-        testbed,
-        run_key: run.run_key,
-        started_at: run.started_at,
-        finished_at: run.finished_at,
-        trigger: run.trigger,
-        metadata: run.metadata,
-        results,
-    })
 }
 
 /// Checks a release or annotation.
