@@ -176,18 +176,27 @@ impl Actor {
 
     /// `Forbidden` unless [`Actor::can`].
     pub fn require(&self, right: Right, project: Option<i64>) -> Result<()> {
-        if self.can(right, project) {
+        self.require_any(&[right], project)
+    }
+
+    /// `Forbidden` unless the actor has one of `rights` on `project` (routes that
+    /// accept, say, an ingest token or a triager).
+    pub fn require_any(&self, rights: &[Right], project: Option<i64>) -> Result<()> {
+        if rights.iter().any(|r| self.can(*r, project)) {
             return Ok(());
         }
+        let right = rights
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join("' or '");
         Err(StoreError::Forbidden(match self {
-            Self::Anonymous => format!(
-                "log in (or send an API token) to do this: it needs the '{}' right",
-                right.as_str()
-            ),
+            Self::Anonymous => {
+                format!("log in (or send an API token) to do this: it needs the '{right}' right")
+            }
             _ => format!(
-                "{} lacks the '{}' right {}",
+                "{} lacks the '{right}' right {}",
                 self.label(),
-                right.as_str(),
                 if project.is_some() {
                     "on this project"
                 } else {
@@ -342,6 +351,27 @@ mod tests {
         assert!(!tri.can(Right::Ingest, Some(1)));
         let adm = user(vec![(None, Role::Admin)]);
         assert!(adm.can(Right::Admin, None) && adm.can(Right::Ingest, Some(9)));
+    }
+
+    #[test]
+    fn require_any_needs_one_of_the_rights_on_that_project() {
+        let t = token(Some(1), vec![Right::Triage]);
+        assert!(t
+            .require_any(&[Right::Ingest, Right::Triage], Some(1))
+            .is_ok());
+        let e = t
+            .require_any(&[Right::Ingest, Right::Triage], Some(2))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("'ingest' or 'triage'") && e.contains("on this project"),
+            "{e}"
+        );
+        let e = Actor::Anonymous
+            .require(Right::Admin, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("log in"), "{e}");
     }
 
     #[test]

@@ -15,9 +15,9 @@ use serde::Deserialize;
 
 use super::bodies::Created;
 
-use perfwatch_backend::accounts::{Actor, Right};
+use perfwatch_backend::accounts::Right;
 
-use super::auth::{Token, Who};
+use super::auth::Who;
 use super::error::{ApiError, ApiErrors, ApiResult};
 use crate::state::AppState;
 
@@ -176,17 +176,12 @@ pub struct DetectQuery {
 )]
 pub async fn detect(
     State(state): State<AppState>,
-    Token(token): Token,
+    Who(actor): Who,
     Path(slug): Path<String>,
     Query(q): Query<DetectQuery>,
 ) -> ApiResult<Json<DetectSummary>> {
     let project = state.store.project(&slug).await?;
-    if token.project_id.is_some_and(|p| p != project.id) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("this token may not run detection on '{slug}'"),
-        ));
-    }
+    actor.require(Right::Ingest, Some(project.id))?;
     let settings = DetectSettings {
         threshold_history: q.history.unwrap_or(true),
         ..Default::default()
@@ -234,19 +229,14 @@ pub struct NewThreshold {
 )]
 pub async fn create_threshold(
     State(state): State<AppState>,
-    Token(token): Token,
+    Who(actor): Who,
     Path(slug): Path<String>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let t: NewThreshold =
         parse_json(&body).map_err(|e| ApiError::invalid(StatusCode::BAD_REQUEST, e))?;
     let project = state.store.project(&slug).await?;
-    if token.project_id.is_some_and(|p| p != project.id) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("this token may not change '{slug}'"),
-        ));
-    }
+    actor.require(Right::Triage, Some(project.id))?;
     if let Err(e) = t.rule.validate() {
         return Err(ApiError::invalid(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -291,10 +281,6 @@ pub async fn delete_threshold(
     // The route names no project, so the right is checked on the rule's own project.
     let owner = state.store.threshold_rule_project(id).await?;
     actor.require(Right::Triage, Some(owner))?;
-    let token_project = match &actor {
-        Actor::Token(t) => t.project_id,
-        _ => None,
-    };
-    state.store.delete_threshold_rule(id, token_project).await?;
+    state.store.delete_threshold_rule(id, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,9 +9,10 @@ use perfwatch_core::model::AnnotationInput;
 use perfwatch_core::validate::parse_json;
 use perfwatch_core::view::Marker;
 
-use super::auth::Token;
+use super::auth::Who;
 use super::error::{ApiError, ApiErrors, ApiResult};
 use crate::state::AppState;
+use perfwatch_backend::accounts::Right;
 
 #[utoipa::path(
     post,
@@ -26,12 +27,19 @@ use crate::state::AppState;
 )]
 pub async fn create(
     State(state): State<AppState>,
-    Token(token): Token,
+    Who(actor): Who,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let a: AnnotationInput =
         parse_json(&body).map_err(|e| ApiError::invalid(StatusCode::BAD_REQUEST, e))?;
-    let id = state.store.add_annotation(&a, token.project_id).await?;
+    // The project is named in the body: the policy decides on it once it is known (an
+    // unknown project is the store's "invalid project" answer).
+    match state.store.project(&a.project).await {
+        Ok(p) => actor.require(Right::Ingest, Some(p.id))?,
+        Err(perfwatch_backend::StoreError::NotFound(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let id = state.store.add_annotation(&a, None).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 

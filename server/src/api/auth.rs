@@ -2,6 +2,9 @@
 //! (a bearer token, or a session cookie), refuses cross-site writes, and keeps reads
 //! private when configured; [`require_rights`] guards every mutating REST route from
 //! one table ([`MUTATING_ROUTES`]) and refuses routes missing from it (fail closed).
+//! Handlers then read the [`Actor`] ([`Who`]) and leave the project-level decision to
+//! the policy (`Actor::require`, in the handler once the project is known or in the
+//! use case): a logged-in user is never dressed up as a token.
 //!
 //! CSRF: unsafe requests (anything but GET/HEAD/OPTIONS) that are not authenticated by
 //! a bearer token must come from this origin: `Sec-Fetch-Site` must be `same-origin` or
@@ -15,7 +18,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use perfwatch_backend::accounts::{Actor, Right};
-use perfwatch_backend::tokens::{TokenCheck, TokenInfo};
+use perfwatch_backend::tokens::TokenCheck;
 
 use super::error::ApiError;
 use crate::state::AppState;
@@ -63,33 +66,6 @@ pub fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     }
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     matches!((origin.split_once("://"), host), (Some((_, o)), Some(h)) if o == h)
-}
-
-/// A verified, unrevoked API token, or the token-shaped rights of a session user on
-/// a mutating REST route (set by [`require_rights`]).
-pub struct Token(pub TokenInfo);
-
-impl FromRequestParts<AppState> for Token {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        if let Some(t) = parts.extensions.get::<TokenInfo>() {
-            return Ok(Token(t.clone()));
-        }
-        let Some(secret) = bearer(&parts.headers) else {
-            return Err(ApiError::unauthorized(
-                "this request needs an API token: send 'Authorization: Bearer <token>' (create one with `perfwatch token create`)",
-            ));
-        };
-        match perfwatch_backend::tokens::check_token(&state.store, secret).await? {
-            TokenCheck::Valid(info) => Ok(Token(info)),
-            TokenCheck::Expired => Err(ApiError::unauthorized(TOKEN_EXPIRED)),
-            TokenCheck::Unknown => Err(ApiError::unauthorized(TOKEN_UNKNOWN)),
-        }
-    }
 }
 
 /// The request's actor (resolved by [`resolve_actor`]).
@@ -268,11 +244,7 @@ pub const MUTATING_ROUTES: &[Need] = &[
 ];
 
 /// Route layer of `/api/v1`: checks [`MUTATING_ROUTES`] before any mutating handler.
-pub async fn require_rights(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn require_rights(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if is_safe(req.method()) {
         return next.run(req).await;
     }
@@ -340,45 +312,6 @@ pub async fn require_rights(
             ),
         )
         .into_response();
-    }
-    // Handlers written for tokens see a session user as a token with the user's reach.
-    if let Actor::User(u) = &actor {
-        let global = n.rights.iter().any(|r| actor.can(*r, None));
-        let project_id = if global {
-            None
-        } else if project.is_some() {
-            project
-        } else {
-            let mut ids: Vec<i64> = u
-                .memberships
-                .iter()
-                .filter(|m| n.rights.iter().any(|r| m.role.grants(*r)))
-                .filter_map(|m| m.project_id)
-                .collect();
-            ids.dedup();
-            if ids.len() != 1 {
-                return ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "your role covers several projects: use a project token for this route",
-                )
-                .into_response();
-            }
-            Some(ids[0])
-        };
-        req.extensions_mut().insert(TokenInfo {
-            id: 0,
-            name: format!("user:{}", u.name),
-            project: None,
-            project_id,
-            scopes: n.rights.to_vec(),
-            created_at: 0,
-            revoked_at: None,
-            last_used_at: None,
-            expires_at: None,
-        });
-    }
-    if let Actor::Token(t) = &actor {
-        req.extensions_mut().insert(t.clone());
     }
     next.run(req).await
 }

@@ -14,10 +14,11 @@ use serde::Deserialize;
 
 use super::bodies::ShortLink;
 
-use super::auth::Token;
+use super::auth::Who;
 use super::error::{ApiError, ApiErrors, ApiResult};
 use super::json_body::JsonBody;
 use crate::state::AppState;
+use perfwatch_backend::accounts::Right;
 
 fn bad_field(field: &str, reason: impl Into<String>) -> ApiError {
     ApiError::invalid(
@@ -110,17 +111,12 @@ pub struct ShortLinkBody {
 )]
 pub async fn create_short(
     State(state): State<AppState>,
-    Token(token): Token,
+    Who(actor): Who,
     Path(slug): Path<String>,
     JsonBody(body): JsonBody<ShortLinkBody>,
 ) -> ApiResult<(StatusCode, Json<ShortLink>)> {
     let project = state.store.project(&slug).await?;
-    if token.project_id.is_some_and(|p| p != project.id) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("this token may not write to project '{slug}'"),
-        ));
-    }
+    actor.require_any(&[Right::Ingest, Right::Triage], Some(project.id))?;
     let (spec, _) = parse_spec(&body.query)?;
     if spec.head.is_none() {
         return Err(bad_field("query", "needs head=…"));

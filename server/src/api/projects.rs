@@ -9,9 +9,10 @@ use perfwatch_backend::store::NewProject;
 use perfwatch_core::validate::parse_json;
 use perfwatch_core::view::ProjectInfo;
 
-use super::auth::Token;
+use super::auth::Who;
 use super::error::{ApiError, ApiErrors, ApiResult};
 use crate::state::AppState;
+use perfwatch_backend::accounts::Right;
 
 #[utoipa::path(
     get,
@@ -52,15 +53,11 @@ pub async fn get_one(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    Token(token): Token,
+    Who(actor): Who,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<ProjectCreated>)> {
-    if token.project_id.is_some() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "a project-scoped token may not create projects",
-        ));
-    }
+    // A new project needs the admin right on every project (a project token lacks it).
+    actor.require(Right::Admin, None)?;
     let p: NewProject =
         parse_json(&body).map_err(|e| ApiError::invalid(StatusCode::BAD_REQUEST, e))?;
     let id = state.store.create_project(&p).await?;

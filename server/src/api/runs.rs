@@ -9,9 +9,10 @@ use perfwatch_backend::store::IngestOptions;
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use perfwatch_core::view::{RunDetail, RunReceipt};
 
-use super::auth::Token;
+use super::auth::Who;
 use super::error::{ApiError, ApiErrors, ApiResult};
 use crate::state::AppState;
+use perfwatch_backend::accounts::Right;
 
 #[utoipa::path(
     post,
@@ -41,7 +42,7 @@ use crate::state::AppState;
 )]
 pub async fn submit(
     State(state): State<AppState>,
-    Token(token): Token,
+    Who(actor): Who,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<RunReceipt>)> {
     let body = body.map_err(|e| {
@@ -53,9 +54,26 @@ pub async fn submit(
     let run = parse_run_json(&body).map_err(|e| ApiError::invalid(StatusCode::BAD_REQUEST, e))?;
     let run =
         validate_run(run).map_err(|e| ApiError::invalid(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+    // The policy decides on the run's project. An actor with the right everywhere
+    // (the common CI token) needs no look-up and may create the project; anyone else
+    // needs it on that existing project (an unknown one is the store's "invalid
+    // project" answer, as creating it is not theirs to do).
+    let everywhere = actor.can(Right::Ingest, None);
+    let project = if everywhere {
+        None
+    } else {
+        match state.store.project(&run.project).await {
+            Ok(p) => {
+                actor.require(Right::Ingest, Some(p.id))?;
+                Some(p.id)
+            }
+            Err(perfwatch_backend::StoreError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        }
+    };
     let opts = IngestOptions {
-        auto_create_project: state.config.auto_create_projects,
-        token_project: token.project_id,
+        auto_create_project: state.config.auto_create_projects && everywhere,
+        token_project: project,
     };
     let stored = match &state.followups {
         Some(f) => {
