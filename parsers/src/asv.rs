@@ -104,6 +104,34 @@ fn declared(all: &Map<String, Value>, name: &str) -> Declared {
 fn parse_results(v: &Value, decl: &Map<String, Value>) -> Result<Parsed, ParseError> {
     let j = J { format: F };
     let root = j.obj(v, "")?;
+    let cols = columns(&j, root)?;
+    let (mut metadata, testbed_hint) = header_metadata(root);
+    let results = j.obj(j.field(root, "results", "")?, "results")?;
+    let mut series = Series::default();
+    let mut failed = Vec::new();
+    for (name, row) in results {
+        let d = declared(decl, name);
+        add_benchmark(&j, &cols, &d, name, row, &mut series, &mut failed)?;
+    }
+    if !failed.is_empty() {
+        metadata.insert("failed_benchmarks".into(), Value::Array(failed));
+    }
+    Ok(Parsed {
+        results: series.finish(F)?,
+        metadata,
+        testbed_hint,
+    })
+}
+
+/// Where each field sits in a benchmark's result row (`result_columns`, format 2).
+struct Columns {
+    result: usize,
+    params: Option<usize>,
+    samples: Option<usize>,
+    number: Option<usize>,
+}
+
+fn columns(j: &J, root: &Map<String, Value>) -> Result<Columns, ParseError> {
     let columns: Vec<&str> = match root.get("result_columns") {
         Some(c) => j
             .arr(c, "result_columns")?
@@ -117,10 +145,20 @@ fn parse_results(v: &Value, decl: &Map<String, Value>) -> Result<Parsed, ParseEr
         None => return Err(j.err("result_columns", "a value (asv results format version 2)")),
     };
     let col = |name: &str| columns.iter().position(|c| *c == name);
-    let (Some(result_col), params_col) = (col("result"), col("params")) else {
+    let Some(result) = col("result") else {
         return Err(j.err("result_columns", "a \"result\" column"));
     };
-    let (samples_col, number_col) = (col("samples"), col("stats_number"));
+    Ok(Columns {
+        result,
+        params: col("params"),
+        samples: col("samples"),
+        number: col("stats_number"),
+    })
+}
+
+/// The run's metadata (commit, environment, machine) and a testbed name from the
+/// machine's description.
+fn header_metadata(root: &Map<String, Value>) -> (Map<String, Value>, Option<String>) {
     let mut metadata = Map::new();
     copy_scalars(
         &mut metadata,
@@ -143,110 +181,123 @@ fn parse_results(v: &Value, decl: &Map<String, Value>) -> Result<Parsed, ParseEr
             _ => None,
         };
     }
-    let results = j.obj(j.field(root, "results", "")?, "results")?;
-    let mut series = Series::default();
-    let mut failed = Vec::new();
-    for (name, row) in results {
-        let path = key_path("results", name);
-        let row = j.arr(row, &path)?;
-        let cell = |i: Option<usize>| i.and_then(|i| row.get(i)).filter(|c| !c.is_null());
-        let d = declared(decl, name);
-        let short = name.rsplit('.').next().unwrap_or(name);
-        let kind = d.kind.clone().unwrap_or_else(|| {
-            match short.split('_').next() {
-                Some("time") => "time",
-                Some("mem") => "memory",
-                Some("peakmem") => "peakmemory",
-                _ => "track",
-            }
-            .to_string()
-        });
-        let (measure, unit, direction) = match kind.as_str() {
-            "time" => ("time", "s".to_string(), Some(Direction::Lower)),
-            "memory" => ("memory", "B".to_string(), Some(Direction::Lower)),
-            "peakmemory" => ("peakmemory", "B".to_string(), Some(Direction::Lower)),
-            _ => (
-                "value",
-                d.unit
-                    .clone()
-                    .filter(|u| u != "unit")
-                    .unwrap_or("count".into()),
-                None,
-            ),
-        };
-        let rp = index_path(&path, result_col);
-        let values = match cell(Some(result_col)) {
-            Some(v) => j.arr(v, &rp)?,
-            None => {
-                failed.push(Value::from(name.as_str()));
-                continue;
-            }
-        };
-        let combos = combinations(
-            &j,
-            cell(params_col),
-            &index_path(&path, params_col.unwrap_or(0)),
-        )?;
-        let samples = match cell(samples_col) {
-            Some(s) => Some(j.arr(s, &index_path(&path, samples_col.unwrap_or(0)))?),
-            None => None,
-        };
-        let numbers = match cell(number_col) {
-            Some(n) => Some(j.arr(n, &index_path(&path, number_col.unwrap_or(0)))?),
-            None => None,
-        };
-        for (i, value) in values.iter().enumerate() {
-            let vp = index_path(&rp, i);
-            let Some(combo) = combos.get(i) else {
-                return Err(j.err(&vp, "no more results than parameter combinations"));
-            };
-            let mut params = Params::new();
-            for (k, pv) in combo.iter().enumerate() {
-                let key = d
-                    .param_names
-                    .get(k)
-                    .cloned()
-                    .unwrap_or(format!("param{}", k + 1));
-                params.insert(clean_key(&key), clean_param(pv.trim_matches('\'')));
-            }
-            if value.is_null() {
-                failed.push(Value::from(format!("{name}({})", combo.join(", "))));
-                continue;
-            }
-            let x = j.num(value, &vp)?;
-            let these: Vec<f64> = match samples.and_then(|s| s.get(i)).filter(|s| !s.is_null()) {
-                Some(s) => j.nums(s, &vp)?,
-                None => vec![x],
-            };
-            let iterations = match numbers.and_then(|n| n.get(i)).filter(|n| !n.is_null()) {
-                Some(n) => Some(j.count(n, &vp)?),
-                None => None,
-            };
-            series
-                .add(Obs {
-                    benchmark: name,
-                    params: &params,
-                    measure,
-                    unit: &unit,
-                    direction,
-                    samples: if these.is_empty() {
-                        std::slice::from_ref(&x)
-                    } else {
-                        &these
-                    },
-                    iterations,
-                })
-                .map_err(at_path(F, &vp))?;
+    (metadata, testbed_hint)
+}
+
+/// Measure, unit and direction from the benchmark's kind: declared in
+/// `benchmarks.json`, else implied by asv's name prefixes (`time_`, `mem_`, `peakmem_`).
+fn measure_of(name: &str, d: &Declared) -> (&'static str, String, Option<Direction>) {
+    let short = name.rsplit('.').next().unwrap_or(name);
+    let kind = d.kind.clone().unwrap_or_else(|| {
+        match short.split('_').next() {
+            Some("time") => "time",
+            Some("mem") => "memory",
+            Some("peakmem") => "peakmemory",
+            _ => "track",
         }
+        .to_string()
+    });
+    match kind.as_str() {
+        "time" => ("time", "s".to_string(), Some(Direction::Lower)),
+        "memory" => ("memory", "B".to_string(), Some(Direction::Lower)),
+        "peakmemory" => ("peakmemory", "B".to_string(), Some(Direction::Lower)),
+        _ => (
+            "value",
+            d.unit
+                .clone()
+                .filter(|u| u != "unit")
+                .unwrap_or("count".into()),
+            None,
+        ),
     }
-    if !failed.is_empty() {
-        metadata.insert("failed_benchmarks".into(), Value::Array(failed));
+}
+
+/// One benchmark's row: a result per parameter combination. Failed benchmarks and
+/// combinations (null results) go to `failed`.
+fn add_benchmark(
+    j: &J,
+    cols: &Columns,
+    d: &Declared,
+    name: &str,
+    row: &Value,
+    series: &mut Series,
+    failed: &mut Vec<Value>,
+) -> Result<(), ParseError> {
+    let path = key_path("results", name);
+    let row = j.arr(row, &path)?;
+    let cell = |i: Option<usize>| i.and_then(|i| row.get(i)).filter(|c| !c.is_null());
+    let (measure, unit, direction) = measure_of(name, d);
+    let rp = index_path(&path, cols.result);
+    let values = match cell(Some(cols.result)) {
+        Some(v) => j.arr(v, &rp)?,
+        None => {
+            failed.push(Value::from(name));
+            return Ok(());
+        }
+    };
+    let combos = combinations(
+        j,
+        cell(cols.params),
+        &index_path(&path, cols.params.unwrap_or(0)),
+    )?;
+    let samples = match cell(cols.samples) {
+        Some(s) => Some(j.arr(s, &index_path(&path, cols.samples.unwrap_or(0)))?),
+        None => None,
+    };
+    let numbers = match cell(cols.number) {
+        Some(n) => Some(j.arr(n, &index_path(&path, cols.number.unwrap_or(0)))?),
+        None => None,
+    };
+    for (i, value) in values.iter().enumerate() {
+        let vp = index_path(&rp, i);
+        let Some(combo) = combos.get(i) else {
+            return Err(j.err(&vp, "no more results than parameter combinations"));
+        };
+        if value.is_null() {
+            failed.push(Value::from(format!("{name}({})", combo.join(", "))));
+            continue;
+        }
+        let x = j.num(value, &vp)?;
+        let these: Vec<f64> = match samples.and_then(|s| s.get(i)).filter(|s| !s.is_null()) {
+            Some(s) => j.nums(s, &vp)?,
+            None => vec![x],
+        };
+        let iterations = match numbers.and_then(|n| n.get(i)).filter(|n| !n.is_null()) {
+            Some(n) => Some(j.count(n, &vp)?),
+            None => None,
+        };
+        series
+            .add(Obs {
+                benchmark: name,
+                params: &params_of(d, combo),
+                measure,
+                unit: &unit,
+                direction,
+                samples: if these.is_empty() {
+                    std::slice::from_ref(&x)
+                } else {
+                    &these
+                },
+                iterations,
+            })
+            .map_err(at_path(F, &vp))?;
     }
-    Ok(Parsed {
-        results: series.finish(F)?,
-        metadata,
-        testbed_hint,
-    })
+    Ok(())
+}
+
+/// Names a combination's values by the declared parameter names (`param1`, … when
+/// undeclared); asv prints string values quoted.
+fn params_of(d: &Declared, combo: &[String]) -> Params {
+    let mut params = Params::new();
+    for (k, pv) in combo.iter().enumerate() {
+        let key = d
+            .param_names
+            .get(k)
+            .cloned()
+            .unwrap_or(format!("param{}", k + 1));
+        params.insert(clean_key(&key), clean_param(pv.trim_matches('\'')));
+    }
+    params
 }
 
 /// The cartesian product of the parameter value lists, first list slowest; no

@@ -23,37 +23,7 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
     let j = J { format: F };
     let v = parse_json(F, input)?;
     let root = j.obj(&v, "")?;
-    let mut metadata = Map::new();
-    copy_scalars(&mut metadata, root, &["Title"], "");
-    let mut testbed_hint = None;
-    if let Some(Value::Object(h)) = root.get("HostEnvironmentInfo") {
-        copy_scalars(
-            &mut metadata,
-            h,
-            &[
-                "BenchmarkDotNetVersion",
-                "OsVersion",
-                "ProcessorName",
-                "RuntimeVersion",
-                "Architecture",
-                "Configuration",
-            ],
-            "",
-        );
-        let arch = h
-            .get("Architecture")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty());
-        let cpu = h
-            .get("ProcessorName")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty());
-        testbed_hint = match (arch, cpu) {
-            (Some(a), Some(c)) => Some(format!("{} {c}", a.to_ascii_lowercase())),
-            (Some(x), None) | (None, Some(x)) => Some(x.to_string()),
-            (None, None) => None,
-        };
-    }
+    let (mut metadata, testbed_hint) = host_metadata(root);
     let list = j.arr(j.field(root, "Benchmarks", "")?, "Benchmarks")?;
     let mut series = Series::default();
     let mut failed = Vec::new();
@@ -107,6 +77,43 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
         metadata,
         testbed_hint,
     })
+}
+
+/// The title, the host (BenchmarkDotNet, OS, CPU, runtime) as metadata, and a testbed
+/// name from the architecture and the processor.
+fn host_metadata(root: &Map<String, Value>) -> (Map<String, Value>, Option<String>) {
+    let mut metadata = Map::new();
+    copy_scalars(&mut metadata, root, &["Title"], "");
+    let mut testbed_hint = None;
+    if let Some(Value::Object(h)) = root.get("HostEnvironmentInfo") {
+        copy_scalars(
+            &mut metadata,
+            h,
+            &[
+                "BenchmarkDotNetVersion",
+                "OsVersion",
+                "ProcessorName",
+                "RuntimeVersion",
+                "Architecture",
+                "Configuration",
+            ],
+            "",
+        );
+        let arch = h
+            .get("Architecture")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        let cpu = h
+            .get("ProcessorName")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        testbed_hint = match (arch, cpu) {
+            (Some(a), Some(c)) => Some(format!("{} {c}", a.to_ascii_lowercase())),
+            (Some(x), None) | (None, Some(x)) => Some(x.to_string()),
+            (None, None) => None,
+        };
+    }
+    (metadata, testbed_hint)
 }
 
 fn name_of(j: &J, e: &Map<String, Value>, path: &str) -> Result<String, ParseError> {

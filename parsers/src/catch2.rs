@@ -35,103 +35,144 @@ enum Mode {
 }
 
 pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
-    let mut series = Series::default();
-    let no_params = Params::new();
-    let mut mode = Mode::Idle;
-    let mut case: Vec<String> = Vec::new();
-    let mut wrapped: Vec<String> = Vec::new();
-    // A row read, waiting for its mean line: (name, iterations, line).
-    let mut row: Option<(String, u64, usize)> = None;
-    // The name column's width, from the header: Catch2 wraps names at width − 2.
-    let mut name_width = 0;
+    let mut r = Reader {
+        series: Series::default(),
+        mode: Mode::Idle,
+        case: Vec::new(),
+        wrapped: Vec::new(),
+        row: None,
+        name_width: 0,
+    };
     for (i, line) in input.lines().enumerate() {
         let n = i + 1;
         let t = line.trim();
-        if t.len() >= 20 && t.bytes().all(|b| b == b'-') {
-            mode = match mode {
-                Mode::TableHeader => Mode::Table,
-                Mode::CaseName => Mode::Idle,
-                _ => {
-                    case.clear();
-                    Mode::CaseName
-                }
-            };
-            wrapped.clear();
+        if r.layout_line(line, t) {
             continue;
         }
-        if t.len() >= 20 && t.bytes().all(|b| b == b'=') {
-            mode = Mode::Idle;
-            continue;
-        }
-        if t.starts_with("benchmark name") {
-            if let Some(at) = line.find("samples") {
-                name_width = line.get(..at).map_or(0, |h| h.chars().count());
-            }
-            mode = Mode::TableHeader;
-            continue;
-        }
-        match mode {
+        match r.mode {
             Mode::CaseName => {
                 if !t.is_empty() {
-                    case.push(t.to_string());
+                    r.case.push(t.to_string());
                 }
             }
             Mode::Table => {
-                if t.is_empty() {
-                    continue;
-                }
-                if let Some((name, iters, row_line)) = row.take() {
-                    let mean = mean_of(t).ok_or_else(|| {
-                        ParseError::line(
-                            F,
-                            n,
-                            "\"<mean> <unit> <low mean> <unit> <high mean> <unit>\" below the row",
-                        )
-                    })?;
-                    let mut full = case.join("/");
-                    if !full.is_empty() {
-                        full.push('/');
-                    }
-                    full.push_str(&name);
-                    series
-                        .add(Obs {
-                            benchmark: &full,
-                            params: &no_params,
-                            measure: "time",
-                            unit: "ns",
-                            direction: Some(Direction::Lower),
-                            samples: &[mean],
-                            iterations: Some(iters),
-                        })
-                        .map_err(at_line(F, row_line))?;
-                    continue;
-                }
-                if let Some((head, iters)) = row_of(line) {
-                    wrapped.push(head.trim().to_string());
-                    let name = join_wrapped(&wrapped, name_width);
-                    wrapped.clear();
-                    if name.is_empty() {
-                        return Err(ParseError::line(
-                            F,
-                            n,
-                            "a benchmark name before the samples column",
-                        ));
-                    }
-                    row = Some((name, iters, n));
-                } else if mean_of(t).is_none() {
-                    // The std dev line after a mean, or a long name wrapped onto its own line.
-                    wrapped.push(t.to_string());
-                } else {
-                    wrapped.clear();
+                if !t.is_empty() {
+                    r.table_line(n, line, t)?;
                 }
             }
             Mode::Idle | Mode::TableHeader => {}
         }
     }
     Ok(Parsed {
-        results: series.finish(F)?,
+        results: r.series.finish(F)?,
         ..Parsed::default()
     })
+}
+
+/// What the reader knows between lines.
+struct Reader {
+    series: Series,
+    mode: Mode,
+    /// The test case and section names above the table.
+    case: Vec<String>,
+    /// Parts of a long benchmark name wrapped over several lines.
+    wrapped: Vec<String>,
+    /// A row read, waiting for its mean line: (name, iterations, line).
+    row: Option<(String, u64, usize)>,
+    /// The name column's width, from the header: Catch2 wraps names at width − 2.
+    name_width: usize,
+}
+
+impl Reader {
+    /// Rules (`---`, `===`) and the table header switch modes; true when `line` was one.
+    fn layout_line(&mut self, line: &str, t: &str) -> bool {
+        if t.len() >= 20 && t.bytes().all(|b| b == b'-') {
+            self.mode = match self.mode {
+                Mode::TableHeader => Mode::Table,
+                Mode::CaseName => Mode::Idle,
+                _ => {
+                    self.case.clear();
+                    Mode::CaseName
+                }
+            };
+            self.wrapped.clear();
+            return true;
+        }
+        if t.len() >= 20 && t.bytes().all(|b| b == b'=') {
+            self.mode = Mode::Idle;
+            return true;
+        }
+        if t.starts_with("benchmark name") {
+            if let Some(at) = line.find("samples") {
+                self.name_width = line.get(..at).map_or(0, |h| h.chars().count());
+            }
+            self.mode = Mode::TableHeader;
+            return true;
+        }
+        false
+    }
+
+    /// A non-empty line of the table: the mean line below a row, a row, or a part of
+    /// a wrapped name (the std dev line is skipped the same way).
+    fn table_line(&mut self, n: usize, line: &str, t: &str) -> Result<(), ParseError> {
+        if let Some((name, iters, row_line)) = self.row.take() {
+            return self.add_mean(n, t, &name, iters, row_line);
+        }
+        if let Some((head, iters)) = row_of(line) {
+            self.wrapped.push(head.trim().to_string());
+            let name = join_wrapped(&self.wrapped, self.name_width);
+            self.wrapped.clear();
+            if name.is_empty() {
+                return Err(ParseError::line(
+                    F,
+                    n,
+                    "a benchmark name before the samples column",
+                ));
+            }
+            self.row = Some((name, iters, n));
+        } else if mean_of(t).is_none() {
+            // The std dev line after a mean, or a long name wrapped onto its own line.
+            self.wrapped.push(t.to_string());
+        } else {
+            self.wrapped.clear();
+        }
+        Ok(())
+    }
+
+    /// The mean line `t` (line `n`) of the row named `name` read on `row_line`.
+    fn add_mean(
+        &mut self,
+        n: usize,
+        t: &str,
+        name: &str,
+        iters: u64,
+        row_line: usize,
+    ) -> Result<(), ParseError> {
+        let mean = mean_of(t).ok_or_else(|| {
+            ParseError::line(
+                F,
+                n,
+                "\"<mean> <unit> <low mean> <unit> <high mean> <unit>\" below the row",
+            )
+        })?;
+        let mut full = self.case.join("/");
+        if !full.is_empty() {
+            full.push('/');
+        }
+        full.push_str(name);
+        self.series
+            .add(Obs {
+                benchmark: &full,
+                params: &Params::new(),
+                measure: "time",
+                unit: "ns",
+                direction: Some(Direction::Lower),
+                samples: &[mean],
+                iterations: Some(iters),
+            })
+            .map_err(at_line(F, row_line))?;
+        Ok(())
+    }
 }
 
 /// Joins the lines of a wrapped name. Catch2 breaks at spaces, or inside a word too

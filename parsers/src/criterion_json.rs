@@ -54,23 +54,7 @@ pub(crate) fn parse_single(input: &str) -> Result<Parsed, ParseError> {
 }
 
 pub(crate) fn parse_dir(files: &[(&str, &str)]) -> Result<Parsed, ParseError> {
-    let mut dirs: BTreeMap<String, Dir<'_>> = BTreeMap::new();
-    for (path, content) in files {
-        let norm = path.replace('\\', "/");
-        let Some((dir, file)) = norm.rsplit_once("/new/") else {
-            continue;
-        };
-        if file.contains('/') {
-            continue;
-        }
-        let d = dirs.entry(dir.to_string()).or_default();
-        match file {
-            "benchmark.json" => d.benchmark = Some((path, content)),
-            "estimates.json" => d.estimates = Some((path, content)),
-            "sample.json" => d.sample = Some((path, content)),
-            _ => {}
-        }
-    }
+    let dirs = benchmark_dirs(files);
     let mut series = Series::default();
     for (dir, d) in &dirs {
         if d.sample.is_none() && d.estimates.is_none() {
@@ -135,6 +119,29 @@ pub(crate) fn parse_dir(files: &[(&str, &str)]) -> Result<Parsed, ParseError> {
         results: series.finish(F)?,
         ..Parsed::default()
     })
+}
+
+/// The files criterion writes per benchmark, grouped by the benchmark's directory
+/// (`<dir>/new/<file>`); other files are ignored.
+fn benchmark_dirs<'a>(files: &[(&'a str, &'a str)]) -> BTreeMap<String, Dir<'a>> {
+    let mut dirs: BTreeMap<String, Dir<'a>> = BTreeMap::new();
+    for &(path, content) in files {
+        let norm = path.replace('\\', "/");
+        let Some((dir, file)) = norm.rsplit_once("/new/") else {
+            continue;
+        };
+        if file.contains('/') {
+            continue;
+        }
+        let d = dirs.entry(dir.to_string()).or_default();
+        match file {
+            "benchmark.json" => d.benchmark = Some((path, content)),
+            "estimates.json" => d.estimates = Some((path, content)),
+            "sample.json" => d.sample = Some((path, content)),
+            _ => {}
+        }
+    }
+    dirs
 }
 
 struct Id {

@@ -2,7 +2,7 @@
 //! distinctive keys, text by the first line that only one harness prints. A file name
 //! only breaks ties when the content says nothing.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::Format;
 
@@ -41,96 +41,115 @@ fn by_content(input: &str) -> Option<Format> {
 
 fn json_kind(v: &Value) -> Option<Format> {
     match v {
-        Value::Array(items) => {
-            if crate::julia::looks_like(items) {
-                return Some(Format::Julia);
-            }
-            let first = items.first()?.as_object()?;
-            if first.contains_key("primaryMetric")
-                || (first.contains_key("benchmark") && first.contains_key("mode"))
-            {
-                Some(Format::Jmh)
-            } else if first.contains_key("benchmark") && first.contains_key("measure") {
-                Some(Format::Native)
-            } else {
-                None
-            }
-        }
-        Value::Object(m) => {
-            if m.contains_key("Action") {
-                return Some(Format::GoJson);
-            }
-            if m.contains_key("dhatFileVersion") {
-                return Some(Format::Dhat);
-            }
-            if crate::vitest::looks_like(m) {
-                return Some(Format::Vitest);
-            }
-            if crate::asv::looks_like(m) || crate::asv::is_benchmarks_json(v) {
-                return Some(Format::Asv);
-            }
-            if crate::oha::looks_like(m) {
-                return Some(Format::Oha);
-            }
-            if crate::vegeta::looks_like(m) {
-                return Some(Format::Vegeta);
-            }
-            if crate::goose::looks_like(m) {
-                return Some(Format::Goose);
-            }
-            if let Some(Value::Array(b)) = m.get("benchmarks") {
-                let first = b.first().and_then(Value::as_object);
-                if m.contains_key("machine_info") || first.is_some_and(|f| f.contains_key("stats"))
-                {
-                    return Some(Format::Pytest);
-                }
-                if m.contains_key("context") || first.is_some_and(|f| f.contains_key("real_time")) {
-                    return Some(Format::Gbench);
-                }
-            }
-            if matches!(m.get("Benchmarks"), Some(Value::Array(_))) {
-                return Some(Format::Bdn);
-            }
-            if let Some(Value::Array(r)) = m.get("results") {
-                let first = r.first().and_then(Value::as_object);
-                if first.is_some_and(|f| f.contains_key("command")) {
-                    return Some(Format::Hyperfine);
-                }
-                if m.contains_key("project") || first.is_some_and(|f| f.contains_key("measure")) {
-                    return Some(Format::Native);
-                }
-            }
-            if m.get("results")
-                .and_then(|r| r.get("metrics"))
-                .and_then(Value::as_array)
-                .and_then(|a| a.first())
-                .is_some_and(|f| f.get("contains").is_some() && f.get("values").is_some())
-            {
-                return Some(Format::K6);
-            }
-            if matches!(m.get("metrics"), Some(Value::Object(_)))
-                && ["root_group", "state", "options"]
-                    .iter()
-                    .any(|k| m.contains_key(*k))
-            {
-                return Some(Format::K6);
-            }
-            if m.keys()
-                .any(|k| k.ends_with("/new/sample.json") || k.ends_with("/new/benchmark.json"))
-            {
-                return Some(Format::CriterionJson);
-            }
-            if is_bmf(m) {
-                return Some(Format::Bmf);
-            }
-            None
-        }
+        Value::Array(items) => array_kind(items),
+        // In this order: the first match wins.
+        Value::Object(m) => marked_kind(v, m)
+            .or_else(|| list_kind(m))
+            .or_else(|| k6_criterion_or_bmf(m)),
         _ => None,
     }
 }
 
+/// A top-level array: Julia's BenchmarkTools, JMH, or native results.
+fn array_kind(items: &[Value]) -> Option<Format> {
+    if crate::julia::looks_like(items) {
+        return Some(Format::Julia);
+    }
+    let first = items.first()?.as_object()?;
+    if first.contains_key("primaryMetric")
+        || (first.contains_key("benchmark") && first.contains_key("mode"))
+    {
+        Some(Format::Jmh)
+    } else if first.contains_key("benchmark") && first.contains_key("measure") {
+        Some(Format::Native)
+    } else {
+        None
+    }
+}
+
+/// Objects whose own keys name the tool (a version field, a signature key).
+fn marked_kind(v: &Value, m: &Map<String, Value>) -> Option<Format> {
+    if m.contains_key("Action") {
+        return Some(Format::GoJson);
+    }
+    if m.contains_key("dhatFileVersion") {
+        return Some(Format::Dhat);
+    }
+    if crate::vitest::looks_like(m) {
+        return Some(Format::Vitest);
+    }
+    if crate::asv::looks_like(m) || crate::asv::is_benchmarks_json(v) {
+        return Some(Format::Asv);
+    }
+    if crate::oha::looks_like(m) {
+        return Some(Format::Oha);
+    }
+    if crate::vegeta::looks_like(m) {
+        return Some(Format::Vegeta);
+    }
+    if crate::goose::looks_like(m) {
+        return Some(Format::Goose);
+    }
+    None
+}
+
+/// Objects holding a list of benchmarks, told apart by the fields of its entries.
+fn list_kind(m: &Map<String, Value>) -> Option<Format> {
+    if let Some(Value::Array(b)) = m.get("benchmarks") {
+        let first = b.first().and_then(Value::as_object);
+        if m.contains_key("machine_info") || first.is_some_and(|f| f.contains_key("stats")) {
+            return Some(Format::Pytest);
+        }
+        if m.contains_key("context") || first.is_some_and(|f| f.contains_key("real_time")) {
+            return Some(Format::Gbench);
+        }
+    }
+    if matches!(m.get("Benchmarks"), Some(Value::Array(_))) {
+        return Some(Format::Bdn);
+    }
+    if let Some(Value::Array(r)) = m.get("results") {
+        let first = r.first().and_then(Value::as_object);
+        if first.is_some_and(|f| f.contains_key("command")) {
+            return Some(Format::Hyperfine);
+        }
+        if m.contains_key("project") || first.is_some_and(|f| f.contains_key("measure")) {
+            return Some(Format::Native);
+        }
+    }
+    None
+}
+
+/// k6 summaries (`--summary-export` or `handleSummary`), criterion directories sent as
+/// one object, and Bencher Metric Format.
+fn k6_criterion_or_bmf(m: &Map<String, Value>) -> Option<Format> {
+    if m.get("results")
+        .and_then(|r| r.get("metrics"))
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .is_some_and(|f| f.get("contains").is_some() && f.get("values").is_some())
+    {
+        return Some(Format::K6);
+    }
+    if matches!(m.get("metrics"), Some(Value::Object(_)))
+        && ["root_group", "state", "options"]
+            .iter()
+            .any(|k| m.contains_key(*k))
+    {
+        return Some(Format::K6);
+    }
+    if m.keys()
+        .any(|k| k.ends_with("/new/sample.json") || k.ends_with("/new/benchmark.json"))
+    {
+        return Some(Format::CriterionJson);
+    }
+    if is_bmf(m) {
+        return Some(Format::Bmf);
+    }
+    None
+}
+
 /// `{ "bench": { "measure": { "value": 1.0, … } } }`, every level non-empty.
-fn is_bmf(m: &serde_json::Map<String, Value>) -> bool {
+fn is_bmf(m: &Map<String, Value>) -> bool {
     !m.is_empty()
         && m.values().all(|measures| match measures {
             Value::Object(ms) => {

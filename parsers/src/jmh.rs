@@ -33,43 +33,9 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
         let e = j.obj(entry, &path)?;
         let bench = j.req_str(e, "benchmark", &path)?;
         let mode = j.req_str(e, "mode", &path)?;
-        for key in [
-            "jmhVersion",
-            "jvm",
-            "jdkVersion",
-            "vmName",
-            "vmVersion",
-            "forks",
-            "warmupIterations",
-            "warmupTime",
-            "measurementIterations",
-            "measurementTime",
-        ] {
-            if let Some(x) = e.get(key).filter(|x| scalar_text(x).is_some()) {
-                add_metadata(&mut metadata, key, x.clone());
-            }
-        }
-        let mut params = Params::new();
-        if let Some(Value::Object(p)) = e.get("params") {
-            for (k, v) in p {
-                params.insert(
-                    clean_key(k),
-                    clean_param(&scalar_text(v).unwrap_or_else(|| v.to_string())),
-                );
-            }
-        }
-        if let Some(t) = j.opt_num(e, "threads", &path)? {
-            if t > 1.0 {
-                params.insert("threads".to_string(), t.to_string());
-            }
-        }
-        let (measure, direction) = match mode {
-            "thrpt" => ("throughput", Direction::Higher),
-            "avgt" => ("avg_time", Direction::Lower),
-            "sample" => ("sample_time", Direction::Lower),
-            "ss" => ("single_shot_time", Direction::Lower),
-            _ => return Err(j.err(&key_path(&path, "mode"), "one of thrpt, avgt, sample, ss")),
-        };
+        copy_run_settings(e, &mut metadata);
+        let params = params_of(&j, e, &path)?;
+        let (measure, direction) = measure_of(&j, mode, &path)?;
         let pm_path = key_path(&path, "primaryMetric");
         let pm = j.obj(j.field(e, "primaryMetric", &path)?, &pm_path)?;
         let r = add_metric(
@@ -107,6 +73,56 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
         results: series.finish(F)?,
         metadata,
         testbed_hint: None,
+    })
+}
+
+/// The JMH and JVM versions and the run's settings, as metadata.
+fn copy_run_settings(e: &Map<String, Value>, metadata: &mut Map<String, Value>) {
+    for key in [
+        "jmhVersion",
+        "jvm",
+        "jdkVersion",
+        "vmName",
+        "vmVersion",
+        "forks",
+        "warmupIterations",
+        "warmupTime",
+        "measurementIterations",
+        "measurementTime",
+    ] {
+        if let Some(x) = e.get(key).filter(|x| scalar_text(x).is_some()) {
+            add_metadata(metadata, key, x.clone());
+        }
+    }
+}
+
+/// `@Param` values, and the thread count when the benchmark ran on more than one.
+fn params_of(j: &J, e: &Map<String, Value>, path: &str) -> Result<Params, ParseError> {
+    let mut params = Params::new();
+    if let Some(Value::Object(p)) = e.get("params") {
+        for (k, v) in p {
+            params.insert(
+                clean_key(k),
+                clean_param(&scalar_text(v).unwrap_or_else(|| v.to_string())),
+            );
+        }
+    }
+    if let Some(t) = j.opt_num(e, "threads", path)? {
+        if t > 1.0 {
+            params.insert("threads".to_string(), t.to_string());
+        }
+    }
+    Ok(params)
+}
+
+/// The measure a benchmark mode reports and which way is better.
+fn measure_of(j: &J, mode: &str, path: &str) -> Result<(&'static str, Direction), ParseError> {
+    Ok(match mode {
+        "thrpt" => ("throughput", Direction::Higher),
+        "avgt" => ("avg_time", Direction::Lower),
+        "sample" => ("sample_time", Direction::Lower),
+        "ss" => ("single_shot_time", Direction::Lower),
+        _ => return Err(j.err(&key_path(path, "mode"), "one of thrpt, avgt, sample, ss")),
     })
 }
 

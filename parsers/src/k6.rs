@@ -124,27 +124,7 @@ fn read_metric(
         }
         let vp = key_path(&values_path, stat);
         let mut x = j.num(x, &vp)?;
-        let measure = stat_name(stat);
-        let (unit, direction): (String, Option<Direction>) = match (kind, stat.as_str()) {
-            ("trend", "count") => ("count".into(), None),
-            ("trend", _) => (base_unit.into(), Some(Direction::Lower)),
-            ("counter", "rate") => (rate_unit(base_unit), Some(good_way)),
-            ("counter", _) => (base_unit.into(), Some(good_way)),
-            ("rate", "rate" | "value") => {
-                x *= 100.0;
-                ("%".into(), Some(good_way))
-            }
-            // `matches` is the new summary's name for `passes`.
-            ("rate", "passes" | "matches") => ("count".into(), Some(good_way)),
-            ("rate", "fails") => ("count".into(), Some(flip(good_way))),
-            ("rate", _) => ("count".into(), None),
-            _ => (base_unit.into(), None),
-        };
-        let measure = match (kind, stat.as_str()) {
-            ("rate", "value") => "rate".to_string(),
-            ("rate", "matches") => "passes".to_string(),
-            _ => measure,
-        };
+        let (measure, unit, direction) = stat_measure(kind, stat, base_unit, good_way, &mut x);
         series
             .add(Obs {
                 benchmark: name,
@@ -157,21 +137,59 @@ fn read_metric(
             })
             .map_err(at_path(F, &vp))?;
     }
-    if let Some(Value::Object(th)) = m.get("thresholds") {
-        for (expr, state) in th {
-            let ok = match state {
-                Value::Object(s) => s.get("ok").and_then(Value::as_bool).unwrap_or(true),
-                // Legacy export: `"thresholds": {"p(95)<500": false}` where the bool
-                // is "failed".
-                Value::Bool(failed) => !failed,
-                _ => true,
-            };
-            if !ok {
-                failed_thresholds.push(Value::from(format!("{full_name}: {expr}")));
-            }
+    collect_failed_thresholds(failed_thresholds, full_name, m);
+    Ok(())
+}
+
+/// Measure, unit and direction of statistic `stat` of a metric of type `kind`; a rate's
+/// fraction `x` becomes a percentage.
+fn stat_measure(
+    kind: &str,
+    stat: &str,
+    base_unit: &str,
+    good_way: Direction,
+    x: &mut f64,
+) -> (String, String, Option<Direction>) {
+    let (unit, direction): (String, Option<Direction>) = match (kind, stat) {
+        ("trend", "count") => ("count".into(), None),
+        ("trend", _) => (base_unit.into(), Some(Direction::Lower)),
+        ("counter", "rate") => (rate_unit(base_unit), Some(good_way)),
+        ("counter", _) => (base_unit.into(), Some(good_way)),
+        ("rate", "rate" | "value") => {
+            *x *= 100.0;
+            ("%".into(), Some(good_way))
+        }
+        // `matches` is the new summary's name for `passes`.
+        ("rate", "passes" | "matches") => ("count".into(), Some(good_way)),
+        ("rate", "fails") => ("count".into(), Some(flip(good_way))),
+        ("rate", _) => ("count".into(), None),
+        _ => (base_unit.into(), None),
+    };
+    let measure = match (kind, stat) {
+        ("rate", "value") => "rate".to_string(),
+        ("rate", "matches") => "passes".to_string(),
+        _ => stat_name(stat),
+    };
+    (measure, unit, direction)
+}
+
+/// Thresholds of the metric that failed, as `<metric>: <expression>`.
+fn collect_failed_thresholds(failed: &mut Vec<Value>, full_name: &str, m: &Map<String, Value>) {
+    let Some(Value::Object(th)) = m.get("thresholds") else {
+        return;
+    };
+    for (expr, state) in th {
+        let ok = match state {
+            Value::Object(s) => s.get("ok").and_then(Value::as_bool).unwrap_or(true),
+            // Legacy export: `"thresholds": {"p(95)<500": false}` where the bool
+            // is "failed".
+            Value::Bool(failed) => !failed,
+            _ => true,
+        };
+        if !ok {
+            failed.push(Value::from(format!("{full_name}: {expr}")));
         }
     }
-    Ok(())
 }
 
 fn flip(d: Direction) -> Direction {

@@ -24,44 +24,76 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
     let v = parse_json(F, input)?;
     let root = j.obj(&v, "")?;
     let mut metadata = Map::new();
-    let mut testbed_hint = None;
-    if let Some(Value::Object(m)) = root.get("machine_info") {
-        copy_scalars(
-            &mut metadata,
-            m,
-            &[
-                "node",
-                "machine",
-                "system",
-                "release",
-                "python_implementation",
-                "python_version",
-            ],
-            "",
-        );
-        let brand = m
-            .get("cpu")
-            .and_then(|c| c.get("brand_raw"))
-            .and_then(Value::as_str)
-            .filter(|b| !b.is_empty());
-        if let Some(b) = brand {
-            add_metadata(&mut metadata, "cpu", Value::from(b));
-        }
-        let sys = [m.get("system"), m.get("machine")]
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_ascii_lowercase)
-            .collect::<Vec<_>>()
-            .join("-");
-        testbed_hint = match (sys.is_empty(), brand) {
-            (false, Some(b)) => Some(format!("{sys} {b}")),
-            (false, None) => Some(sys),
-            (true, Some(b)) => Some(b.to_string()),
-            (true, None) => None,
-        };
+    let testbed_hint = copy_machine_info(root, &mut metadata);
+    copy_commit_info(root, &mut metadata);
+    copy_scalars(
+        &mut metadata,
+        root,
+        &["datetime", "version"],
+        "pytest_benchmark_",
+    );
+    let list = j.arr(j.field(root, "benchmarks", "")?, "benchmarks")?;
+    let mut series = Series::default();
+    for (i, entry) in list.iter().enumerate() {
+        let path = index_path("benchmarks", i);
+        let e = j.obj(entry, &path)?;
+        add_benchmark(&j, &mut series, e, &path)?;
     }
+    Ok(Parsed {
+        results: series.finish(F)?,
+        metadata,
+        testbed_hint,
+    })
+}
+
+/// The machine (OS, CPU, Python) as metadata; returns a testbed name from the system,
+/// the architecture and the CPU brand.
+fn copy_machine_info(
+    root: &Map<String, Value>,
+    metadata: &mut Map<String, Value>,
+) -> Option<String> {
+    let Some(Value::Object(m)) = root.get("machine_info") else {
+        return None;
+    };
+    copy_scalars(
+        metadata,
+        m,
+        &[
+            "node",
+            "machine",
+            "system",
+            "release",
+            "python_implementation",
+            "python_version",
+        ],
+        "",
+    );
+    let brand = m
+        .get("cpu")
+        .and_then(|c| c.get("brand_raw"))
+        .and_then(Value::as_str)
+        .filter(|b| !b.is_empty());
+    if let Some(b) = brand {
+        add_metadata(metadata, "cpu", Value::from(b));
+    }
+    let sys = [m.get("system"), m.get("machine")]
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join("-");
+    match (sys.is_empty(), brand) {
+        (false, Some(b)) => Some(format!("{sys} {b}")),
+        (false, None) => Some(sys),
+        (true, Some(b)) => Some(b.to_string()),
+        (true, None) => None,
+    }
+}
+
+/// The commit pytest-benchmark saw, as one `commit_info` object.
+fn copy_commit_info(root: &Map<String, Value>, metadata: &mut Map<String, Value>) {
     if let Some(Value::Object(c)) = root.get("commit_info") {
         let mut ci = Map::new();
         copy_scalars(
@@ -74,64 +106,58 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
             metadata.insert("commit_info".to_string(), Value::Object(ci));
         }
     }
-    copy_scalars(
-        &mut metadata,
-        root,
-        &["datetime", "version"],
-        "pytest_benchmark_",
-    );
-    let list = j.arr(j.field(root, "benchmarks", "")?, "benchmarks")?;
-    let mut series = Series::default();
-    for (i, entry) in list.iter().enumerate() {
-        let path = index_path("benchmarks", i);
-        let e = j.obj(entry, &path)?;
-        let (bench, params) = name_and_params(&j, e, &path)?;
-        let stats_path = key_path(&path, "stats");
-        let stats = j.obj(j.field(e, "stats", &path)?, &stats_path)?;
-        let iterations = match stats.get("iterations") {
-            Some(v) => Some(j.count(v, &key_path(&stats_path, "iterations"))?),
-            None => None,
-        };
-        let data = match stats.get("data") {
-            Some(d) if !d.is_null() => j.nums(d, &key_path(&stats_path, "data"))?,
-            _ => Vec::new(),
-        };
-        let summary_only = data.is_empty();
-        let samples = if summary_only {
-            vec![j.req_num(stats, "mean", &stats_path)?]
-        } else {
-            data
-        };
-        let r = series
-            .add(Obs {
-                benchmark: &bench,
-                params: &params,
-                measure: "time",
-                unit: "s",
-                direction: Some(Direction::Lower),
-                samples: &samples,
-                iterations,
-            })
-            .map_err(at_path(F, &path))?;
-        if summary_only {
-            for (key, q) in [
-                ("min", "0"),
-                ("q1", "25"),
-                ("median", "50"),
-                ("q3", "75"),
-                ("max", "100"),
-            ] {
-                if let Some(x) = j.opt_num(stats, key, &stats_path)? {
-                    r.percentiles.insert(q.to_string(), x);
-                }
+}
+
+/// One benchmark: its samples (`stats.data`), or only its mean with the quartiles as
+/// percentiles when the data were not saved.
+fn add_benchmark(
+    j: &J,
+    series: &mut Series,
+    e: &Map<String, Value>,
+    path: &str,
+) -> Result<(), ParseError> {
+    let (bench, params) = name_and_params(j, e, path)?;
+    let stats_path = key_path(path, "stats");
+    let stats = j.obj(j.field(e, "stats", path)?, &stats_path)?;
+    let iterations = match stats.get("iterations") {
+        Some(v) => Some(j.count(v, &key_path(&stats_path, "iterations"))?),
+        None => None,
+    };
+    let data = match stats.get("data") {
+        Some(d) if !d.is_null() => j.nums(d, &key_path(&stats_path, "data"))?,
+        _ => Vec::new(),
+    };
+    let summary_only = data.is_empty();
+    let samples = if summary_only {
+        vec![j.req_num(stats, "mean", &stats_path)?]
+    } else {
+        data
+    };
+    let r = series
+        .add(Obs {
+            benchmark: &bench,
+            params: &params,
+            measure: "time",
+            unit: "s",
+            direction: Some(Direction::Lower),
+            samples: &samples,
+            iterations,
+        })
+        .map_err(at_path(F, path))?;
+    if summary_only {
+        for (key, q) in [
+            ("min", "0"),
+            ("q1", "25"),
+            ("median", "50"),
+            ("q3", "75"),
+            ("max", "100"),
+        ] {
+            if let Some(x) = j.opt_num(stats, key, &stats_path)? {
+                r.percentiles.insert(q.to_string(), x);
             }
         }
     }
-    Ok(Parsed {
-        results: series.finish(F)?,
-        metadata,
-        testbed_hint,
-    })
+    Ok(())
 }
 
 fn name_and_params(

@@ -33,7 +33,6 @@ enum Mode {
 
 pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
     let mut series = Series::default();
-    let no_params = Params::new();
     let mut mode = Mode::Idle;
     let mut pending_label: Option<String> = None;
     for (i, line) in input.lines().enumerate() {
@@ -57,84 +56,97 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
         }
         match mode {
             Mode::Idle => {}
-            Mode::Ips => {
-                if t.is_empty() {
-                    continue;
-                }
-                match ips_line(t) {
-                    Some((label, ips)) => {
-                        let name = match (label.is_empty(), pending_label.take()) {
-                            (false, _) => label.to_string(),
-                            (true, Some(p)) => p,
-                            (true, None) => {
-                                return Err(ParseError::line(
-                                    F,
-                                    n,
-                                    "a report label before the i/s figures",
-                                ))
-                            }
-                        };
-                        series
-                            .add(Obs {
-                                benchmark: &name,
-                                params: &no_params,
-                                measure: "throughput",
-                                unit: "ops/s",
-                                direction: Some(Direction::Higher),
-                                samples: &[ips],
-                                iterations: None,
-                            })
-                            .map_err(at_line(F, n))?;
-                    }
-                    None if t.contains(" i/s") => {
-                        return Err(ParseError::line(
-                            F,
-                            n,
-                            "\"<label> <ips>[k|M|B] (±<err>%) i/s - <iterations> in <secs>s\"",
-                        ))
-                    }
-                    // A long label printed on its own line.
-                    None => pending_label = Some(t.to_string()),
-                }
-            }
-            Mode::Bm => {
-                if t.is_empty() {
-                    continue;
-                }
-                let Some((label, user, system, real)) = bm_row(t) else {
+            Mode::Ips if !t.is_empty() => read_ips(&mut series, &mut pending_label, n, t)?,
+            Mode::Bm if !t.is_empty() => {
+                if !read_bm(&mut series, n, t)? {
                     mode = Mode::Idle;
-                    continue;
-                };
-                // `Benchmark.benchmark` adds derived rows (`>total:`, `>avg:`): not measured.
-                if label.starts_with('>') {
-                    continue;
-                }
-                let label = label.trim_end_matches(':');
-                let label = if label.is_empty() {
-                    format!("report {n}")
-                } else {
-                    label.to_string()
-                };
-                for (measure, x) in [("real", real), ("user", user), ("system", system)] {
-                    series
-                        .add(Obs {
-                            benchmark: &label,
-                            params: &no_params,
-                            measure,
-                            unit: "s",
-                            direction: Some(Direction::Lower),
-                            samples: &[x],
-                            iterations: None,
-                        })
-                        .map_err(at_line(F, n))?;
                 }
             }
+            Mode::Ips | Mode::Bm => {}
         }
     }
     Ok(Parsed {
         results: series.finish(F)?,
         ..Parsed::default()
     })
+}
+
+/// A line of a `benchmark-ips` report: `<label> <ips> (±<err>%) i/s - …`, or a long
+/// label on its own line (kept in `pending_label` for the figures below it).
+fn read_ips(
+    series: &mut Series,
+    pending_label: &mut Option<String>,
+    n: usize,
+    t: &str,
+) -> Result<(), ParseError> {
+    match ips_line(t) {
+        Some((label, ips)) => {
+            let name = match (label.is_empty(), pending_label.take()) {
+                (false, _) => label.to_string(),
+                (true, Some(p)) => p,
+                (true, None) => {
+                    return Err(ParseError::line(
+                        F,
+                        n,
+                        "a report label before the i/s figures",
+                    ))
+                }
+            };
+            series
+                .add(Obs {
+                    benchmark: &name,
+                    params: &Params::new(),
+                    measure: "throughput",
+                    unit: "ops/s",
+                    direction: Some(Direction::Higher),
+                    samples: &[ips],
+                    iterations: None,
+                })
+                .map_err(at_line(F, n))?;
+        }
+        None if t.contains(" i/s") => {
+            return Err(ParseError::line(
+                F,
+                n,
+                "\"<label> <ips>[k|M|B] (±<err>%) i/s - <iterations> in <secs>s\"",
+            ))
+        }
+        // A long label printed on its own line.
+        None => *pending_label = Some(t.to_string()),
+    }
+    Ok(())
+}
+
+/// A row of a `Benchmark.bm` table: real, user and system seconds. False when the line
+/// is not a row (the table has ended).
+fn read_bm(series: &mut Series, n: usize, t: &str) -> Result<bool, ParseError> {
+    let Some((label, user, system, real)) = bm_row(t) else {
+        return Ok(false);
+    };
+    // `Benchmark.benchmark` adds derived rows (`>total:`, `>avg:`): not measured.
+    if label.starts_with('>') {
+        return Ok(true);
+    }
+    let label = label.trim_end_matches(':');
+    let label = if label.is_empty() {
+        format!("report {n}")
+    } else {
+        label.to_string()
+    };
+    for (measure, x) in [("real", real), ("user", user), ("system", system)] {
+        series
+            .add(Obs {
+                benchmark: &label,
+                params: &Params::new(),
+                measure,
+                unit: "s",
+                direction: Some(Direction::Lower),
+                samples: &[x],
+                iterations: None,
+            })
+            .map_err(at_line(F, n))?;
+    }
+    Ok(true)
 }
 
 fn is_bm_header(t: &str) -> bool {

@@ -8,7 +8,7 @@
 //! the statistics summarise) becomes the iteration count, `hz` is measure `throughput`
 //! in `ops/s`.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::common::{at_path, index_path, key_path, parse_json, Obs, Params, Series, J};
 use crate::{Format, ParseError, Parsed};
@@ -31,7 +31,6 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
     let root = j.obj(&v, "")?;
     let files = j.arr(j.field(root, "files", "")?, "files")?;
     let mut series = Series::default();
-    let no_params = Params::new();
     for (fi, file) in files.iter().enumerate() {
         let fp = index_path("files", fi);
         let file = j.obj(file, &fp)?;
@@ -51,55 +50,7 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
                 .enumerate()
             {
                 let path = index_path(&bp, bi);
-                let b = j.obj(b, &path)?;
-                let name = j.req_str(b, "name", &path)?;
-                let full = if prefix.is_empty() {
-                    name.to_string()
-                } else {
-                    format!("{prefix} > {name}")
-                };
-                let raw = match b.get("samples") {
-                    Some(s) if !s.is_null() => j.nums(s, &key_path(&path, "samples"))?,
-                    _ => Vec::new(),
-                };
-                let samples = if raw.is_empty() {
-                    vec![j.req_num(b, "mean", &path)?]
-                } else {
-                    raw
-                };
-                let count = match b.get("sampleCount") {
-                    Some(c) if !c.is_null() => Some(j.count(c, &key_path(&path, "sampleCount"))?),
-                    _ => None,
-                };
-                let r = series
-                    .add(Obs {
-                        benchmark: &full,
-                        params: &no_params,
-                        measure: "time",
-                        unit: "ms",
-                        direction: Some(Direction::Lower),
-                        samples: &samples,
-                        iterations: count,
-                    })
-                    .map_err(at_path(F, &path))?;
-                for (key, q) in PERCENTILES {
-                    if let Some(x) = j.opt_num(b, key, &path)? {
-                        r.percentiles.insert(q.to_string(), x);
-                    }
-                }
-                if let Some(hz) = j.opt_num(b, "hz", &path)? {
-                    series
-                        .add(Obs {
-                            benchmark: &full,
-                            params: &no_params,
-                            measure: "throughput",
-                            unit: "ops/s",
-                            direction: Some(Direction::Higher),
-                            samples: &[hz],
-                            iterations: count,
-                        })
-                        .map_err(at_path(F, &key_path(&path, "hz")))?;
-                }
+                add_benchmark(&j, &mut series, j.obj(b, &path)?, prefix, &path)?;
             }
         }
     }
@@ -109,8 +60,68 @@ pub(crate) fn parse(input: &str) -> Result<Parsed, ParseError> {
     })
 }
 
+/// One benchmark of a group (named `<group> > <name>`): its samples, or its mean when
+/// they were not saved, with the percentiles and the rate (`hz`).
+fn add_benchmark(
+    j: &J,
+    series: &mut Series,
+    b: &Map<String, Value>,
+    prefix: &str,
+    path: &str,
+) -> Result<(), ParseError> {
+    let name = j.req_str(b, "name", path)?;
+    let full = if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix} > {name}")
+    };
+    let raw = match b.get("samples") {
+        Some(s) if !s.is_null() => j.nums(s, &key_path(path, "samples"))?,
+        _ => Vec::new(),
+    };
+    let samples = if raw.is_empty() {
+        vec![j.req_num(b, "mean", path)?]
+    } else {
+        raw
+    };
+    let count = match b.get("sampleCount") {
+        Some(c) if !c.is_null() => Some(j.count(c, &key_path(path, "sampleCount"))?),
+        _ => None,
+    };
+    let r = series
+        .add(Obs {
+            benchmark: &full,
+            params: &Params::new(),
+            measure: "time",
+            unit: "ms",
+            direction: Some(Direction::Lower),
+            samples: &samples,
+            iterations: count,
+        })
+        .map_err(at_path(F, path))?;
+    for (key, q) in PERCENTILES {
+        if let Some(x) = j.opt_num(b, key, path)? {
+            r.percentiles.insert(q.to_string(), x);
+        }
+    }
+    if let Some(hz) = j.opt_num(b, "hz", path)? {
+        series
+            .add(Obs {
+                benchmark: &full,
+                params: &Params::new(),
+                measure: "throughput",
+                unit: "ops/s",
+                direction: Some(Direction::Higher),
+                samples: &[hz],
+                iterations: count,
+            })
+            .map_err(at_path(F, &key_path(path, "hz")))?;
+    }
+    Ok(())
+}
+
 /// `{"files":[{"groups":[…]}]}`.
-pub(crate) fn looks_like(m: &serde_json::Map<String, Value>) -> bool {
+pub(crate) fn looks_like(m: &Map<String, Value>) -> bool {
     m.get("files")
         .and_then(Value::as_array)
         .and_then(|f| f.first())

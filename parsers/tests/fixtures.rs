@@ -256,17 +256,20 @@ fn criterion_dir() -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut stack = vec![std::path::PathBuf::from(&root)];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
+        for entry in std::fs::read_dir(&dir).expect("fixture directory readable") {
+            let path = entry.expect("fixture directory entry").path();
             if path.is_dir() {
                 stack.push(path);
             } else {
                 let rel = path
                     .strip_prefix(&root)
-                    .unwrap()
+                    .expect("walked from the root")
                     .to_string_lossy()
                     .into_owned();
-                out.push((rel, std::fs::read_to_string(&path).unwrap()));
+                out.push((
+                    rel,
+                    std::fs::read_to_string(&path).expect("fixture file readable"),
+                ));
             }
         }
     }
