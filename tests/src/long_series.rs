@@ -56,8 +56,19 @@ fn is_sqlite(url: &str) -> bool {
 /// A pool on the test database, beside the server's own.
 pub async fn connect(url: &str) -> anyhow::Result<AnyPool> {
     sqlx::any::install_default_drivers();
+    let sqlite = is_sqlite(url);
     Ok(AnyPoolOptions::new()
         .max_connections(1)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                // The server beside it writes too (tiles, checkpoints); on a loaded
+                // machine its turn can outlast sqlx's 5 s default ("database is locked").
+                if sqlite {
+                    sqlx::Executor::execute(&mut *conn, "PRAGMA busy_timeout = 120000").await?;
+                }
+                Ok(())
+            })
+        })
         .connect(url)
         .await?)
 }

@@ -64,11 +64,27 @@ impl Store {
                 .await;
         };
         if in_tiles as usize + EXTEND_AT as usize <= TILE_FROM {
-            // Few enough to read raw, through the run range the tiles name.
-            let span = RunSpan::BetweenOrAbove(min_run, max_run, line.covered_run);
-            return self
-                .raw_line(key.series_id, &f, key.x, max_points, span)
-                .await;
+            // Few enough to read raw: the run range the tiles name, and newer runs. Two
+            // reads, as each is a bounded key range; one `a <= run <= b OR run > w`
+            // scanned from `a` to the end of the series (half a million rows for a
+            // zoom into the middle of a million: 2 s). The chart thins the two parts'
+            // extremes to a line's points (`charts::make_line`).
+            let mut part = self
+                .raw_line(
+                    key.series_id,
+                    &f,
+                    key.x,
+                    max_points,
+                    RunSpan::Between(min_run, max_run),
+                )
+                .await?;
+            let newer = self
+                .raw_line(key.series_id, &f, key.x, max_points, newer)
+                .await?;
+            part.total += newer.total;
+            part.points.extend(newer.points);
+            in_line_order(&mut part.points, key.x);
+            return Ok(part);
         }
         let first_x: i64 = summary.try_get("first_x")?;
         let last_x: i64 = summary.try_get("last_x")?;
@@ -97,7 +113,12 @@ impl Store {
             ),
         };
         let mut runs: Vec<i64> = Vec::new();
-        for r in bind_overlap(picks).fetch_all(&self.pool).await? {
+        // A new text for nearly every range (the bucket arithmetic): not cached.
+        for r in bind_overlap(picks)
+            .persistent(false)
+            .fetch_all(&self.pool)
+            .await?
+        {
             runs.push(r.try_get("run")?);
         }
         runs.sort_unstable();
@@ -142,7 +163,10 @@ impl Store {
                 "SELECT {COLUMNS} FROM measurements m WHERE m.series_id = $1 AND m.run_id IN ({})",
                 list.join(", ")
             );
-            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(series_id);
+            // One text per list length: not cached.
+            let mut q = sqlx::query(AssertSqlSafe(sql))
+                .persistent(false)
+                .bind(series_id);
             for id in chunk {
                 q = q.bind(*id);
             }
