@@ -14,10 +14,14 @@
 use perfwatch_compare::{
     compare_all, CompareConfig, ComparisonSummary, SeriesComparison, SeriesInput,
 };
+use std::collections::HashMap;
+
 use perfwatch_core::baseline::{BaselineInfo, BaselineKey, BaselineRule};
+use perfwatch_core::view::{CommitInfo, MeasurementView};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StoreError};
+use crate::store::baseline::BaseSamples;
 use crate::Store;
 
 /// The verdict of one run against its baseline.
@@ -49,7 +53,6 @@ pub async fn compare_run_to_baseline(store: &Store, run_id: i64) -> Result<RunVe
     let main_id = store.branch_id(project.id, &project.main_branch).await?;
     let on_main = run.branch.as_deref() == Some(project.main_branch.as_str());
     let sha = run.commit.as_ref().map(|c| c.sha.clone());
-
     let (rule, reference, bound) = match (&run.commit, main_id) {
         (None, _) => (
             BaselineRule::EarlierInTime,
@@ -57,56 +60,86 @@ pub async fn compare_run_to_baseline(store: &Store, run_id: i64) -> Result<RunVe
             Bound::Time(run.started_at),
         ),
         (Some(_), None) => (BaselineRule::LatestOnMain, None, Bound::Ord(-1)),
-        (Some(c), Some(main)) => {
-            let own = if on_main {
-                store.commit_order(project.id, Some(main), &c.sha).await?
-            } else {
-                None
-            };
-            let parent = match (&c.parent, own) {
-                (Some(p), None) => store
-                    .commit_order(project.id, Some(main), p)
-                    .await?
-                    .map(|o| (p.clone(), o)),
-                _ => None,
-            };
-            if let Some(o) = own {
-                (
-                    BaselineRule::PreviousOnMain,
-                    Some(c.sha.clone()),
-                    Bound::Ord(o - 1),
-                )
-            } else if let Some((p, o)) = parent {
-                (BaselineRule::Parent, Some(p), Bound::Ord(o))
-            } else if let Some(o) = match c.time {
-                Some(t) => store.main_ord_at_time(main, t).await?,
-                None => None,
-            } {
-                (BaselineRule::CommitTime, c.parent.clone(), Bound::Ord(o))
-            } else if c.time.is_some() {
-                // Every main commit is newer than this one: no base.
-                (BaselineRule::CommitTime, c.parent.clone(), Bound::Ord(-1))
-            } else {
-                (
-                    BaselineRule::LatestOnMain,
-                    c.parent.clone(),
-                    Bound::Ord(i64::MAX),
-                )
-            }
-        }
+        (Some(c), Some(main)) => base_on_main(store, project.id, main, on_main, c).await?,
     };
-
     // One read for the bases of all series of the run.
-    let mut bases = match (&bound, main_id) {
+    let bases = match (&bound, main_id) {
         (Bound::Ord(max), Some(main)) if *max >= 0 => {
             store.bases_at_ord(run_id, main, *max).await?
         }
         (Bound::Time(t), _) => store.bases_in_time(run_id, *t).await?,
         _ => Default::default(),
     };
-    let mut inputs = Vec::with_capacity(run.measurements.len());
+    let (inputs, commits) = series_inputs(run.measurements, bases);
+    let (rows, summary) = compare_all(inputs, &CompareConfig::default())
+        .map_err(|e| StoreError::Data(format!("comparison settings: {e}")))?;
+    Ok(RunVerdict {
+        run_id,
+        project: run.project,
+        branch: run.branch,
+        sha,
+        base: BaselineInfo {
+            branch: project.main_branch,
+            rule,
+            reference,
+            max_ord: match bound {
+                Bound::Ord(o) if (0..i64::MAX).contains(&o) => Some(o),
+                _ => None,
+            },
+            commits,
+        },
+        summary,
+        rows,
+    })
+}
+
+/// Which main commit a run with a commit is compared with (the rules in the module
+/// comment, in order): the rule, the commit it is reckoned from, and the bound.
+async fn base_on_main(
+    store: &Store,
+    project_id: i64,
+    main: i64,
+    on_main: bool,
+    c: &CommitInfo,
+) -> Result<(BaselineRule, Option<String>, Bound)> {
+    let own = if on_main {
+        store.commit_order(project_id, Some(main), &c.sha).await?
+    } else {
+        None
+    };
+    if let Some(o) = own {
+        return Ok((
+            BaselineRule::PreviousOnMain,
+            Some(c.sha.clone()),
+            Bound::Ord(o - 1),
+        ));
+    }
+    if let Some(p) = &c.parent {
+        if let Some(o) = store.commit_order(project_id, Some(main), p).await? {
+            return Ok((BaselineRule::Parent, Some(p.clone()), Bound::Ord(o)));
+        }
+    }
+    let Some(t) = c.time else {
+        return Ok((
+            BaselineRule::LatestOnMain,
+            c.parent.clone(),
+            Bound::Ord(i64::MAX),
+        ));
+    };
+    // `None`: every main commit is newer than this one, so there is no base.
+    let ord = store.main_ord_at_time(main, t).await?.unwrap_or(-1);
+    Ok((BaselineRule::CommitTime, c.parent.clone(), Bound::Ord(ord)))
+}
+
+/// The comparison inputs of the run's series with their bases, and the base commits
+/// (newest first, each once).
+fn series_inputs(
+    measurements: Vec<MeasurementView>,
+    mut bases: HashMap<i64, BaseSamples>,
+) -> (Vec<SeriesInput<BaselineKey>>, Vec<String>) {
+    let mut inputs = Vec::with_capacity(measurements.len());
     let mut commits: Vec<(i64, String)> = Vec::new();
-    for m in run.measurements {
+    for m in measurements {
         let (base_samples, base_sha, base_runs) = match bases.remove(&m.series.id) {
             Some(b) => {
                 if let (Some(s), Some(o)) = (&b.sha, b.ord) {
@@ -137,24 +170,5 @@ pub async fn compare_run_to_baseline(store: &Store, run_id: i64) -> Result<RunVe
         });
     }
     commits.sort_by_key(|c| std::cmp::Reverse(c.0));
-    let (rows, summary) = compare_all(inputs, &CompareConfig::default())
-        .map_err(|e| StoreError::Data(format!("comparison settings: {e}")))?;
-    Ok(RunVerdict {
-        run_id,
-        project: run.project,
-        branch: run.branch,
-        sha,
-        base: BaselineInfo {
-            branch: project.main_branch,
-            rule,
-            reference,
-            max_ord: match bound {
-                Bound::Ord(o) if (0..i64::MAX).contains(&o) => Some(o),
-                _ => None,
-            },
-            commits: commits.into_iter().map(|(_, s)| s).collect(),
-        },
-        summary,
-        rows,
-    })
+    (inputs, commits.into_iter().map(|(_, s)| s).collect())
 }

@@ -5,6 +5,7 @@ pub mod allocator;
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod lifecycle;
 pub mod observe;
 pub mod openapi;
 pub mod openapi_page;
@@ -15,5 +16,6 @@ pub mod state;
 pub mod testing;
 
 pub use config::ServerConfig;
-pub use router::{build_router, serve, serve_until};
+pub use lifecycle::{serve, serve_until};
+pub use router::build_router;
 pub use state::AppState;

@@ -257,6 +257,15 @@ pub fn render(doc: &Value) -> String {
     );
     out.push_str(&prose(str_of(info, "description")));
     out.push_str("<p>Machine-readable: <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a> (OpenAPI 3.1).</p>");
+    auth_schemes(&mut out, doc);
+    routes_by_tag(&mut out, doc);
+    schemas(&mut out, doc);
+    out.push_str("</main></body></html>");
+    out
+}
+
+/// The table of authentication schemes.
+fn auth_schemes(out: &mut String, doc: &Value) {
     out.push_str("<h2 id=\"auth\">Authentication</h2><table class=\"list\"><tr><th>scheme</th><th>how</th><th>about</th></tr>");
     for (name, s) in doc["components"]["securitySchemes"]
         .as_object()
@@ -280,7 +289,11 @@ pub fn render(doc: &Value) -> String {
         );
     }
     out.push_str("</table>");
-    // Operations grouped by their first tag, in the order the tags are declared.
+}
+
+/// Operations grouped by their first tag, in the order the tags are declared: a table
+/// of contents, then each tag's operations in full.
+fn routes_by_tag(out: &mut String, doc: &Value) {
     let mut ops: Vec<(String, &str, &str, &Value)> = vec![];
     for (path, item) in doc["paths"].as_object().into_iter().flatten() {
         for method in ["get", "post", "put", "delete", "patch"] {
@@ -327,9 +340,13 @@ pub fn render(doc: &Value) -> String {
             esc(about)
         );
         for (_, method, path, op) in ops.iter().filter(|o| o.0 == *tag) {
-            operation(&mut out, method, path, op);
+            operation(out, method, path, op);
         }
     }
+}
+
+/// Every schema with its properties (or its type) and example.
+fn schemas(out: &mut String, doc: &Value) {
     out.push_str("<h2 id=\"schemas\">Schemas</h2>");
     for (name, s) in doc["components"]["schemas"]
         .as_object()
@@ -344,15 +361,13 @@ pub fn render(doc: &Value) -> String {
         );
         out.push_str(&prose(str_of(s, "description")));
         if s.get("properties").is_some() {
-            properties_table(&mut out, s);
+            properties_table(out, s);
         } else {
             let _ = write!(out, "<p>{}</p>", type_of(s));
         }
-        example_block(&mut out, s.get("example"));
+        example_block(out, s.get("example"));
         out.push_str("</section>");
     }
-    out.push_str("</main></body></html>");
-    out
 }
 
 #[cfg(test)]

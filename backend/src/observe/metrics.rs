@@ -16,7 +16,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 
 /// What `GET /metrics` answers with.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
@@ -113,81 +113,91 @@ impl Default for Metrics {
     }
 }
 
+/// Registers `metric` under `name` and gives it back to be kept.
+fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
+/// `build_info{version}`: always 1, so a scrape tells which version answers.
+fn register_build_info(registry: &mut Registry) {
+    let build_info = registered(
+        registry,
+        "build_info",
+        "Always 1; the version label is this binary's version",
+        Family::<VersionLabels, Gauge>::default(),
+    );
+    build_info
+        .get_or_create(&VersionLabels {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        })
+        .set(1);
+}
+
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("perfwatch");
-        let http_requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
+        let http_requests = registered(
+            &mut registry,
             "http_requests",
             "HTTP requests answered, by method, matched route and status",
-            http_requests.clone(),
+            Family::<RequestLabels, Counter>::default(),
         );
-        let http_duration: DurationFamily =
-            Family::new_with_constructor(request_duration_histogram);
-        registry.register(
+        let http_duration: DurationFamily = registered(
+            &mut registry,
             "http_request_duration_seconds",
             "Time from receiving a request to its answer, by method and matched route",
-            http_duration.clone(),
+            Family::new_with_constructor(request_duration_histogram),
         );
-        let ingest_runs = Family::<OutcomeLabels, Counter>::default();
-        registry.register(
+        let ingest_runs = registered(
+            &mut registry,
             "ingest_runs",
             "Runs submitted, by outcome (stored, duplicate)",
-            ingest_runs.clone(),
+            Family::<OutcomeLabels, Counter>::default(),
         );
-        let ingest_points = Counter::default();
-        registry.register(
+        let ingest_points = registered(
+            &mut registry,
             "ingest_points",
             "Measurements (series x run) stored; rate() of it is the ingest points/s",
-            ingest_points.clone(),
+            Counter::default(),
         );
-        let job_outcomes = Family::<JobLabels, Counter>::default();
-        registry.register(
+        let job_outcomes = registered(
+            &mut registry,
             "queue_job_outcomes",
             "Attempts of this process's workers, by job kind and outcome (done, retry, dead, released, refused); kind=\"webhook.delivery\" are webhook deliveries",
-            job_outcomes.clone(),
+            Family::<JobLabels, Counter>::default(),
         );
-        let queue_jobs = Family::<QueueLabels, Gauge>::default();
-        registry.register(
+        let queue_jobs = registered(
+            &mut registry,
             "queue_jobs",
             "Jobs in the work queue, by kind and state (read from the database)",
-            queue_jobs.clone(),
+            Family::<QueueLabels, Gauge>::default(),
         );
-        let queue_oldest = Family::<QueueLabels, Gauge<f64, AtomicU64>>::default();
-        registry.register(
+        let queue_oldest = registered(
+            &mut registry,
             "queue_oldest_age_seconds",
             "Age of the oldest job in the work queue, by kind and state",
-            queue_oldest.clone(),
+            Family::<QueueLabels, Gauge<f64, AtomicU64>>::default(),
         );
-        let queue_takeovers = Family::<KindLabels, Gauge>::default();
-        registry.register(
+        let queue_takeovers = registered(
+            &mut registry,
             "queue_takeovers",
             "Claims that took over an expired lease (a worker died or stalled), summed over the jobs still in the queue table, by kind",
-            queue_takeovers.clone(),
+            Family::<KindLabels, Gauge>::default(),
         );
-        let csp_violations = Family::<DirectiveLabels, Counter>::default();
-        registry.register(
+        let csp_violations = registered(
+            &mut registry,
             "csp_violations",
             "Content-Security-Policy violations reported by browsers, by directive",
-            csp_violations.clone(),
+            Family::<DirectiveLabels, Counter>::default(),
         );
-        let logins = Family::<OutcomeLabels, Counter>::default();
-        registry.register(
+        let logins = registered(
+            &mut registry,
             "login_attempts",
             "Login attempts, by outcome (ok, wrong, throttled, busy)",
-            logins.clone(),
+            Family::<OutcomeLabels, Counter>::default(),
         );
-        let build_info = Family::<VersionLabels, Gauge>::default();
-        registry.register(
-            "build_info",
-            "Always 1; the version label is this binary's version",
-            build_info.clone(),
-        );
-        build_info
-            .get_or_create(&VersionLabels {
-                version: env!("CARGO_PKG_VERSION").to_string(),
-            })
-            .set(1);
+        register_build_info(&mut registry);
         Self {
             registry,
             http_requests,

@@ -128,55 +128,81 @@ impl Worker {
     }
 
     async fn attempt(&self, handler: &dyn Handler, lease: &Lease, stop: &CancellationToken) {
-        let lease = lease.clone();
-        let run = handler.run(&self.queue, &lease);
+        let Some(result) = self.drive(handler, lease, stop).await else {
+            return;
+        };
+        let outcome = self.end(lease, result).await;
+        if let (Some(m), Some(outcome)) = (&self.metrics, outcome) {
+            m.observe_job(&lease.kind, outcome);
+        }
+    }
+
+    /// Runs the handler while beating the lease. `None`: the lease is lost and the
+    /// attempt abandoned; `Some(None)`: the grace after the stop signal ran out.
+    async fn drive(
+        &self,
+        handler: &dyn Handler,
+        lease: &Lease,
+        stop: &CancellationToken,
+    ) -> Option<Option<Result<Outcome, JobFailure>>> {
+        let run = handler.run(&self.queue, lease);
         tokio::pin!(run);
         let beat = (self.queue.lease_duration() / 3).max(Duration::from_millis(10));
         let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
         let mut deadline: Option<tokio::time::Instant> = None;
         let mut renewed = tokio::time::Instant::now();
-        let result = loop {
+        loop {
             tokio::select! {
-                r = &mut run => break Some(r),
+                r = &mut run => return Some(Some(r)),
                 _ = heartbeat.tick() => {
-                    match self.queue.heartbeat(&lease).await {
-                        Ok(()) => renewed = tokio::time::Instant::now(),
-                        // Taken over: whatever this attempt writes from now on would be
-                        // refused, so stop it (its processes die with the future).
-                        Err(e @ QueueError::StaleLease { .. }) => {
-                            tracing::warn!(error = %e, "lost the lease; abandoning the job");
-                            return;
-                        }
-                        // A database hiccup (busy, a dropped connection) is not a lost
-                        // lease: keep working and beat again, unless the lease has run
-                        // out meanwhile and another worker may already hold the job.
-                        Err(e) if renewed.elapsed() >= self.queue.lease_duration() => {
-                            tracing::warn!(error = %e, "lease ran out unrenewed; abandoning the job");
-                            return;
-                        }
-                        Err(e) => tracing::warn!(error = %e, "heartbeat failed; retrying"),
+                    if !self.beat(lease, &mut renewed).await {
+                        return None;
                     }
                 }
                 _ = stop.cancelled(), if deadline.is_none() => {
                     deadline = Some(tokio::time::Instant::now() + self.opts.grace);
                 }
-                _ = sleep_until(deadline), if deadline.is_some() => break None,
+                _ = sleep_until(deadline), if deadline.is_some() => return Some(None),
             }
-        };
-        let end = match result {
-            None => self.queue.release(&lease).await.map(|_| "released"),
-            Some(Ok(Outcome::Done)) => self.queue.complete(&lease).await.map(|_| "done"),
-            Some(Ok(Outcome::Finished)) => Ok("done"),
-            Some(Err(why)) => self.queue.fail(&lease, &why).await.map(|state| {
-                tracing::warn!(error = why.message(), next = state.as_str(), "job failed");
-                if state == JobState::Dead {
-                    "dead"
-                } else {
-                    "retry"
-                }
-            }),
-        };
-        let outcome = match end {
+        }
+    }
+
+    /// Renews the lease; `false` when the attempt must be abandoned.
+    async fn beat(&self, lease: &Lease, renewed: &mut tokio::time::Instant) -> bool {
+        match self.queue.heartbeat(lease).await {
+            Ok(()) => {
+                *renewed = tokio::time::Instant::now();
+                true
+            }
+            // Taken over: whatever this attempt writes from now on would be refused, so
+            // stop it (its processes die with the future).
+            Err(e @ QueueError::StaleLease { .. }) => {
+                tracing::warn!(error = %e, "lost the lease; abandoning the job");
+                false
+            }
+            // A database hiccup (busy, a dropped connection) is not a lost lease: keep
+            // working and beat again, unless the lease has run out meanwhile and another
+            // worker may already hold the job.
+            Err(e) if renewed.elapsed() >= self.queue.lease_duration() => {
+                tracing::warn!(error = %e, "lease ran out unrenewed; abandoning the job");
+                false
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "heartbeat failed; retrying");
+                true
+            }
+        }
+    }
+
+    /// Ends the attempt from the handler's answer (`None`: released at shutdown); the
+    /// outcome's metric label, `None` when ending it failed.
+    async fn end(
+        &self,
+        lease: &Lease,
+        result: Option<Result<Outcome, JobFailure>>,
+    ) -> Option<&'static str> {
+        let end = self.record_end(lease, result).await;
+        match end {
             Ok(how) => {
                 tracing::debug!(how, "job ended");
                 Some(how)
@@ -189,9 +215,26 @@ impl Worker {
                 tracing::error!(error = %e, "ending the job failed");
                 None
             }
-        };
-        if let (Some(m), Some(outcome)) = (&self.metrics, outcome) {
-            m.observe_job(&lease.kind, outcome);
+        }
+    }
+    /// Writes how the attempt ended: released, done, or failed (retry or dead).
+    async fn record_end(
+        &self,
+        lease: &Lease,
+        result: Option<Result<Outcome, JobFailure>>,
+    ) -> Result<&'static str, QueueError> {
+        match result {
+            None => self.queue.release(lease).await.map(|_| "released"),
+            Some(Ok(Outcome::Done)) => self.queue.complete(lease).await.map(|_| "done"),
+            Some(Ok(Outcome::Finished)) => Ok("done"),
+            Some(Err(why)) => self.queue.fail(lease, &why).await.map(|state| {
+                tracing::warn!(error = why.message(), next = state.as_str(), "job failed");
+                if state == JobState::Dead {
+                    "dead"
+                } else {
+                    "retry"
+                }
+            }),
         }
     }
 }

@@ -13,7 +13,7 @@ mod alerts;
 mod annotations;
 mod attention;
 pub(crate) mod audit;
-mod baseline;
+pub(crate) mod baseline;
 mod chart_read;
 mod chart_tiles;
 mod compare;
