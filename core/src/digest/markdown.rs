@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{fmt_change, fmt_confidence, fmt_values, short_sha, Change, Digest};
+use super::{fmt_change, fmt_confidence, fmt_values, on_testbed, short_sha, Change, Digest};
 
 /// Backslash-escapes the characters that start emphasis, code, links, tables, HTML or
 /// strike-through; line breaks become spaces so a name cannot start a block.
@@ -34,10 +34,10 @@ fn target(url: &str) -> String {
 
 fn change_line(c: &Change) -> String {
     let mut line = format!(
-        "- {} / {} on {}: {} {} ({}){}",
+        "- {} / {}{}: {} {} ({}){}",
         escape(&c.name()),
         escape(&c.measure),
-        escape(&c.testbed),
+        on_testbed(&escape(&c.testbed)),
         escape(&c.verdict),
         fmt_change(c),
         escape(&fmt_values(c)),

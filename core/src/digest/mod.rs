@@ -261,6 +261,15 @@ pub(crate) fn fmt_values(c: &Change) -> String {
     s
 }
 
+/// ` on ci`, or nothing without a testbed (offline comparisons).
+pub(crate) fn on_testbed(testbed: &str) -> String {
+    if testbed.is_empty() {
+        String::new()
+    } else {
+        format!(" on {testbed}")
+    }
+}
+
 /// `, confidence 99.00% (p = 1.0e-2)`, or nothing when unknown.
 pub(crate) fn fmt_confidence(c: &Change) -> String {
     match c.confidence {

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{fmt_change, fmt_confidence, fmt_values, short_sha, Change, Digest};
+use super::{fmt_change, fmt_confidence, fmt_values, on_testbed, short_sha, Change, Digest};
 
 /// Escapes `&`, `<` and `>`, the characters Slack's mrkdwn reserves (so a benchmark
 /// named `<!channel>` cannot ping anyone); line breaks become spaces.
@@ -37,10 +37,10 @@ fn section(text: String) -> Value {
 
 fn change_line(c: &Change) -> String {
     let mut line = format!(
-        "• {} / {} on {}: {} *{}* ({}){}",
+        "• {} / {}{}: {} *{}* ({}){}",
         escape(&c.name()),
         escape(&c.measure),
-        escape(&c.testbed),
+        on_testbed(&escape(&c.testbed)),
         escape(&c.verdict),
         fmt_change(c),
         escape(&fmt_values(c)),

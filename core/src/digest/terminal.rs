@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{fmt_change, fmt_confidence, fmt_values, short_sha, Change, Digest};
+use super::{fmt_change, fmt_confidence, fmt_values, on_testbed, short_sha, Change, Digest};
 
 /// Drops control characters (ESC above all); line breaks become spaces.
 fn clean(s: &str) -> String {
@@ -35,10 +35,10 @@ fn change_line(c: &Change, color: bool) -> String {
         _ => Style::new(),
     };
     format!(
-        "  {} / {} on {}: {} ({}){}\n",
+        "  {} / {}{}: {} ({}){}\n",
         clean(&c.name()),
         clean(&c.measure),
-        clean(&c.testbed),
+        on_testbed(&clean(&c.testbed)),
         paint(
             color,
             style,
