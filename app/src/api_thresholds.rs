@@ -345,7 +345,7 @@ pub async fn delete_series_threshold(id: i64, series_id: i64) -> Result<(), AppE
         });
     }
     store
-        .delete_threshold_rule(id, Some(project.id))
+        .delete_threshold_rule(id)
         .await
         .map_err(AppError::from)
 }

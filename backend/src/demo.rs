@@ -150,7 +150,7 @@ async fn load_project(store: &Store, demo: DemoProject) -> Result<Loaded> {
         }
     }
     for a in &demo.annotations {
-        match store.add_annotation(a, None).await {
+        match store.add_annotation(a).await {
             Ok(_) => loaded.markers += 1,
             Err(StoreError::Conflict { .. }) => {}
             Err(e) => return Err(e),

@@ -324,7 +324,7 @@ async fn mark_versions(
                     s.query_name
                 )),
             };
-            match store.add_annotation(&a, None).await {
+            match store.add_annotation(&a).await {
                 Ok(_) | Err(StoreError::Conflict { .. }) => {}
                 Err(e) => return Err(e.into()),
             }

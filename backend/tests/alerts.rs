@@ -423,10 +423,7 @@ async fn static_threshold_on_error_rate_raises_alert(store: Store) {
     assert_eq!(store.alert_counts(pid).await.unwrap().0, 1);
     let views = store.threshold_rule_views(pid).await.unwrap();
     assert_eq!(views.len(), 1);
-    store
-        .delete_threshold_rule(views[0].id, None)
-        .await
-        .unwrap();
+    store.delete_threshold_rule(views[0].id).await.unwrap();
     assert!(store.threshold_rules(pid).await.unwrap().is_empty());
     assert_eq!(
         store.alert_counts(pid).await.unwrap().0,

@@ -97,17 +97,14 @@ async fn seed(store: &Store) -> i64 {
     }
     for (name, i) in [("v1", 10), ("v2", 50)] {
         store
-            .add_annotation(
-                &AnnotationInput {
-                    project: "drv".into(),
-                    name: name.into(),
-                    kind: AnnotationKind::Release,
-                    commit: Some(sha(i)),
-                    time: None,
-                    description: None,
-                },
-                None,
-            )
+            .add_annotation(&AnnotationInput {
+                project: "drv".into(),
+                name: name.into(),
+                kind: AnnotationKind::Release,
+                commit: Some(sha(i)),
+                time: None,
+                description: None,
+            })
             .await
             .expect("release");
     }

@@ -117,7 +117,7 @@ async fn release(store: &Store, name: &str, i: usize) {
     }))
     .expect("annotation");
     assert_eq!(a.kind, AnnotationKind::Release);
-    store.add_annotation(&a, None).await.expect("release");
+    store.add_annotation(&a).await.expect("release");
 }
 
 async fn resolves_every_kind_of_side(store: Store) {

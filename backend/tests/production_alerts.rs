@@ -113,17 +113,14 @@ async fn data(store: &Store, slug: &str, testbed: &str, drop: bool) {
 
 async fn marker(store: &Store, slug: &str, name: &str, at: DateTime<Utc>) {
     store
-        .add_annotation(
-            &AnnotationInput {
-                project: slug.into(),
-                name: name.into(),
-                kind: AnnotationKind::Deploy,
-                commit: None,
-                time: Some(at),
-                description: None,
-            },
-            None,
-        )
+        .add_annotation(&AnnotationInput {
+            project: slug.into(),
+            name: name.into(),
+            kind: AnnotationKind::Deploy,
+            commit: None,
+            time: Some(at),
+            description: None,
+        })
         .await
         .unwrap();
 }

@@ -58,17 +58,14 @@ fn level(t: DateTime<Utc>, weeks: f64, noise: f64) -> f64 {
 
 async fn marker(store: &Store, slug: &str, name: &str, at: DateTime<Utc>) {
     store
-        .add_annotation(
-            &AnnotationInput {
-                project: slug.into(),
-                name: name.into(),
-                kind: AnnotationKind::Deploy,
-                commit: None,
-                time: Some(at),
-                description: None,
-            },
-            None,
-        )
+        .add_annotation(&AnnotationInput {
+            project: slug.into(),
+            name: name.into(),
+            kind: AnnotationKind::Deploy,
+            commit: None,
+            time: Some(at),
+            description: None,
+        })
         .await
         .unwrap();
 }

@@ -139,17 +139,14 @@ async fn load(store: &Store) -> (i64, Vec<i64>) {
     ] {
         markers.push(
             store
-                .add_annotation(
-                    &AnnotationInput {
-                        project: "shop".into(),
-                        name: name.into(),
-                        kind: AnnotationKind::Deploy,
-                        commit: None,
-                        time: Some(at),
-                        description: None,
-                    },
-                    None,
-                )
+                .add_annotation(&AnnotationInput {
+                    project: "shop".into(),
+                    name: name.into(),
+                    kind: AnnotationKind::Deploy,
+                    commit: None,
+                    time: Some(at),
+                    description: None,
+                })
                 .await
                 .unwrap(),
         );

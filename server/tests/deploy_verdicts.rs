@@ -80,17 +80,14 @@ async fn a_deploy_drop_is_found_and_the_nightly_dip_is_not() {
     }
     let marker = app
         .store
-        .add_annotation(
-            &AnnotationInput {
-                project: "shop".into(),
-                name: "v4.2".into(),
-                kind: AnnotationKind::Deploy,
-                commit: None,
-                time: Some(deploy),
-                description: None,
-            },
-            None,
-        )
+        .add_annotation(&AnnotationInput {
+            project: "shop".into(),
+            name: "v4.2".into(),
+            kind: AnnotationKind::Deploy,
+            commit: None,
+            time: Some(deploy),
+            description: None,
+        })
         .await
         .unwrap();
     let v: Value = reqwest::get(format!(

@@ -131,7 +131,7 @@ async fn seed(app: &TestApp, prom_url: &str) -> Seeded {
             time: Some(at),
             description: None,
         };
-        markers.push(store.add_annotation(&input, None).await.unwrap());
+        markers.push(store.add_annotation(&input).await.unwrap());
     }
     // A load run over five minutes of the Prometheus data: the test query's window.
     let at = |s: i64| Utc.timestamp_opt(s, 0).unwrap();

@@ -17,7 +17,7 @@ fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
 
 async fn add(store: &Store, a: AnnotationInput) -> Result<String> {
     let what = format!("{} {}", a.kind.as_str(), a.name);
-    match store.add_annotation(&a, None).await {
+    match store.add_annotation(&a).await {
         Ok(id) => Ok(format!("marked {what} (annotation {id})")),
         // The same marker again (a redelivered or edited release): nothing new.
         Err(StoreError::Conflict { .. }) => Ok(format!("{what} exists")),

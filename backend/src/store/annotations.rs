@@ -12,12 +12,9 @@ use crate::time::{now_ms, to_ms};
 impl Store {
     /// Adds a release or annotation. A marker that names a commit is placed at the
     /// commit (and at its time unless one is given); the commit is created if the
-    /// release was tagged before any run reached it.
-    pub async fn add_annotation(
-        &self,
-        a: &AnnotationInput,
-        token_project: Option<i64>,
-    ) -> Result<i64> {
+    /// release was tagged before any run reached it. Who may add it is decided before,
+    /// by the rights policy (`Actor::require`).
+    pub async fn add_annotation(&self, a: &AnnotationInput) -> Result<i64> {
         validate_annotation(a).map_err(StoreError::Invalid)?;
         let project = self.project(&a.project).await.map_err(|e| match e {
             StoreError::NotFound(_) => {
@@ -25,12 +22,6 @@ impl Store {
             }
             e => e,
         })?;
-        if token_project.is_some_and(|p| p != project.id) {
-            return Err(StoreError::Forbidden(format!(
-                "this token may not write to project '{}'",
-                a.project
-            )));
-        }
         let mut tx = self.begin_write().await?;
         let (commit_id, commit_time) = match &a.commit {
             Some(sha) => {

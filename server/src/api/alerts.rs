@@ -281,6 +281,6 @@ pub async fn delete_threshold(
     // The route names no project, so the right is checked on the rule's own project.
     let owner = state.store.threshold_rule_project(id).await?;
     actor.require(Right::Triage, Some(owner))?;
-    state.store.delete_threshold_rule(id, None).await?;
+    state.store.delete_threshold_rule(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -39,7 +39,7 @@ pub async fn create(
         Err(perfwatch_backend::StoreError::NotFound(_)) => {}
         Err(e) => return Err(e.into()),
     }
-    let id = state.store.add_annotation(&a, None).await?;
+    let id = state.store.add_annotation(&a).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
