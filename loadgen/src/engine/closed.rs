@@ -11,6 +11,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::{flow, Shared};
+use crate::http::Deadline;
 
 pub async fn run(sh: Arc<Shared>, vus: usize, think: Duration, pacing: Option<Duration>) {
     let end = sh.t0 + sh.scenario.total();
@@ -24,6 +25,8 @@ pub async fn run(sh: Arc<Shared>, vus: usize, think: Duration, pacing: Option<Du
                 .map(|p| p * vu as u32 / vus as u32)
                 .unwrap_or_default();
             let mut next = sh.t0 + stagger;
+            // One request timer for all of this user's requests.
+            let mut deadline = Deadline::default();
             for iter in 0u64.. {
                 if sh.stopped() {
                     break;
@@ -41,7 +44,7 @@ pub async fn run(sh: Arc<Shared>, vus: usize, think: Duration, pacing: Option<Du
                     tokio::time::sleep_until(intended.into()).await;
                 }
                 let f = flow::pick(&sh, &mut rng);
-                flow::iteration(&sh, f, vu as u64, iter, intended).await;
+                flow::iteration(&sh, f, vu as u64, iter, intended, &mut deadline).await;
                 match pacing {
                     Some(p) => next += p,
                     None => next = Instant::now() + think,

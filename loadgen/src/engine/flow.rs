@@ -10,10 +10,17 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::Shared;
+use crate::http::{Deadline, Prepared};
 use crate::recorder::Attempt;
 use crate::scenario::StepKind;
 use crate::taxonomy::Failure;
 use crate::vars::Vars;
+
+/// What a step needs at run time, worked out once before the run.
+pub struct Plan {
+    pub op: usize,
+    pub prepared: Option<Prepared>,
+}
 
 /// Picks a flow by weight.
 pub fn pick(sh: &Shared, rng: &mut ChaCha8Rng) -> usize {
@@ -29,7 +36,15 @@ pub fn pick(sh: &Shared, rng: &mut ChaCha8Rng) -> usize {
     0
 }
 
-pub async fn iteration(sh: &Shared, flow: usize, vu: u64, iter: u64, intended: Instant) {
+/// Runs one iteration of flow `flow`; `deadline` times its requests out.
+pub async fn iteration(
+    sh: &Shared,
+    flow: usize,
+    vu: u64,
+    iter: u64,
+    intended: Instant,
+    deadline: &mut Deadline,
+) {
     let seq = sh.seq.fetch_add(1, Ordering::Relaxed);
     sh.in_flight.fetch_add(1, Ordering::Relaxed);
     let started = Instant::now();
@@ -48,14 +63,18 @@ pub async fn iteration(sh: &Shared, flow: usize, vu: u64, iter: u64, intended: I
         vars.extend_base(row.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     }
     let mut first = true;
-    'steps: for step in &f.steps {
-        let op = sh.op_index[&step.op];
+    'steps: for (step, plan) in f.steps.iter().zip(&sh.plans[flow]) {
+        let op = plan.op;
         for _ in 0..step.repeat {
             let s = Instant::now();
             let i = if first { intended } else { s };
             first = false;
             let r = match &step.kind {
-                StepKind::Http { .. } => sh.http.run(step, &mut vars).await,
+                StepKind::Http { .. } => {
+                    sh.http
+                        .run(step, plan.prepared.as_ref(), &mut vars, deadline)
+                        .await
+                }
                 StepKind::Driver { vars: extra } => match &sh.driver {
                     Some(d) => {
                         let rendered: Result<Vec<(String, String)>, String> = extra

@@ -53,7 +53,8 @@ pub(crate) struct Shared {
     pub http: HttpClient,
     pub driver: Option<Arc<Driver>>,
     pub scenario: Scenario,
-    pub op_index: HashMap<String, usize>,
+    /// Per flow, per step: its operation's index and its pre-built request.
+    pub plans: Vec<Vec<flow::Plan>>,
     pub feeder: Vec<HashMap<String, String>>,
     pub rec: Mutex<Recorder>,
     pub t0: Instant,
@@ -182,17 +183,30 @@ pub async fn run(
     let mut own = Probe::new(Source::myself());
     let _ = own.sample();
     let ops = scenario.op_names();
-    let op_index = ops
+    let op_index: HashMap<&str, usize> = ops
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.clone(), i))
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let plans = scenario
+        .flows
+        .iter()
+        .map(|f| {
+            f.steps
+                .iter()
+                .map(|step| flow::Plan {
+                    op: op_index[step.op.as_str()],
+                    prepared: http.prepare(step),
+                })
+                .collect()
+        })
         .collect();
     let started_at = Utc::now();
     let sh = Arc::new(Shared {
         http,
         driver: driver.clone(),
         scenario: scenario.clone(),
-        op_index,
+        plans,
         feeder,
         rec: Mutex::new(Recorder::new(&ops, scenario.warmup, scenario.duration)),
         // A short head start so the first arrivals are not late by set-up work.

@@ -6,6 +6,7 @@
 mod plain;
 
 use std::error::Error as _;
+use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,6 +18,7 @@ use reqwest::Url;
 use crate::extract::extract_all;
 use crate::scenario::{Step, StepKind};
 use crate::taxonomy::{transport_kind, Failure};
+use crate::template::Template;
 use crate::vars::Vars;
 
 enum Transport {
@@ -34,6 +36,35 @@ pub struct HttpClient {
     /// `base` parsed once: a request's URL is this with the path set, so the host is not
     /// parsed (and IDNA-checked) again per request — a few µs of the generator's CPU.
     base_url: Url,
+}
+
+/// A step's request built once (see [`HttpClient::prepare`]); a request from it costs
+/// a few clones of shared bytes instead of template rendering and URI parsing.
+pub struct Prepared {
+    method: http::Method,
+    /// For error messages.
+    path: String,
+    uri: Uri,
+    /// Host included.
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// The request timer of one virtual user (or one open-model iteration): one tokio
+/// timer entry re-armed per request. Moving a registered entry to a later deadline is
+/// one atomic update, where a fresh `tokio::time::timeout` per request registered and
+/// removed an entry in the timer wheel each time.
+#[derive(Default)]
+pub struct Deadline(Option<Pin<Box<tokio::time::Sleep>>>);
+
+impl Deadline {
+    fn arm(&mut self, at: tokio::time::Instant) -> Pin<&mut tokio::time::Sleep> {
+        match &mut self.0 {
+            Some(s) => s.as_mut().reset(at),
+            None => self.0 = Some(Box::pin(tokio::time::sleep_until(at))),
+        }
+        self.0.as_mut().expect("armed above").as_mut()
+    }
 }
 
 /// A rendered request, before it goes to one transport or the other.
@@ -203,7 +234,11 @@ impl HttpClient {
     }
 
     /// Sends a rendered request; the status and the whole answer.
-    async fn send(&self, out: &mut Outgoing) -> Result<(u16, Bytes), Failure> {
+    async fn send(
+        &self,
+        out: &mut Outgoing,
+        deadline: &mut Deadline,
+    ) -> Result<(u16, Bytes), Failure> {
         let (headers, body) = (
             std::mem::take(&mut out.headers),
             std::mem::take(&mut out.body),
@@ -215,10 +250,7 @@ impl HttpClient {
                 *req.uri_mut() = self.origin_form(&out.path)?;
                 *req.headers_mut() = headers;
                 req.headers_mut().insert(HOST, host.clone());
-                match tokio::time::timeout(self.timeout, pool.send(req)).await {
-                    Ok(r) => r.map(|(status, body)| (status.as_u16(), body)),
-                    Err(_) => Err(plain::timed_out(self.timeout)),
-                }
+                self.send_plain(pool, req, deadline).await
             }
             Transport::Tls => {
                 let resp = self
@@ -235,10 +267,91 @@ impl HttpClient {
         }
     }
 
-    pub async fn run(&self, step: &Step, vars: &mut Vars<'_>) -> Result<(), Failure> {
-        let mut out = Self::render(step, vars)?;
-        let (status, answer) = self.send(&mut out).await?;
-        let Outgoing { method, path, .. } = out;
+    /// A plain-HTTP request bounded by the client's timeout.
+    async fn send_plain(
+        &self,
+        pool: &plain::Pool,
+        req: Request<Full<Bytes>>,
+        deadline: &mut Deadline,
+    ) -> Result<(u16, Bytes), Failure> {
+        let timer = deadline.arm(tokio::time::Instant::now() + self.timeout);
+        tokio::select! {
+            biased;
+            r = pool.send(req) => r.map(|(status, body)| (status.as_u16(), body)),
+            _ = timer => Err(plain::timed_out(self.timeout)),
+        }
+    }
+
+    /// The request of `step` built once, when nothing in it depends on variables and it
+    /// goes over plain HTTP; None otherwise (also when it would fail: it then fails per
+    /// attempt, as a rendered one does).
+    pub fn prepare(&self, step: &Step) -> Option<Prepared> {
+        let Transport::Plain(_, host) = &*self.transport else {
+            return None;
+        };
+        let StepKind::Http {
+            path,
+            headers,
+            body,
+            bearer,
+            ..
+        } = &step.kind
+        else {
+            return None;
+        };
+        let constant = path.is_constant()
+            && headers.iter().all(|(_, t)| t.is_constant())
+            && body.as_ref().is_none_or(Template::is_constant)
+            && bearer.as_ref().is_none_or(Template::is_constant);
+        if !constant {
+            return None;
+        }
+        let mut out = Self::render(step, &Vars::new(0, 0, 0, "")).ok()?;
+        let uri = self.origin_form(&out.path).ok()?;
+        out.headers.insert(HOST, host.clone());
+        Some(Prepared {
+            method: out.method,
+            path: out.path,
+            uri,
+            headers: out.headers,
+            body: out.body,
+        })
+    }
+
+    /// Runs one HTTP step: `prepared` is [`HttpClient::prepare`]'s request for it, if
+    /// any; `deadline` is the timer of the virtual user (or open-model iteration) it runs in.
+    pub async fn run(
+        &self,
+        step: &Step,
+        prepared: Option<&Prepared>,
+        vars: &mut Vars<'_>,
+        deadline: &mut Deadline,
+    ) -> Result<(), Failure> {
+        match (prepared, &*self.transport) {
+            (Some(p), Transport::Plain(pool, _)) => {
+                let mut req = Request::new(Full::new(p.body.clone()));
+                *req.method_mut() = p.method.clone();
+                *req.uri_mut() = p.uri.clone();
+                *req.headers_mut() = p.headers.clone();
+                let answer = self.send_plain(pool, req, deadline).await?;
+                Self::check(step, &p.method, &p.path, answer, vars)
+            }
+            _ => {
+                let mut out = Self::render(step, vars)?;
+                let answer = self.send(&mut out, deadline).await?;
+                Self::check(step, &out.method, &out.path, answer, vars)
+            }
+        }
+    }
+
+    /// The answer's status against the step's expectation, then its extractions.
+    fn check(
+        step: &Step,
+        method: &http::Method,
+        path: &str,
+        (status, answer): (u16, Bytes),
+        vars: &mut Vars<'_>,
+    ) -> Result<(), Failure> {
         let expected = if step.expect_status.is_empty() {
             (200..300).contains(&status)
         } else {
@@ -304,5 +417,38 @@ mod tests {
             let want = &parsed[url::Position::BeforePath..];
             assert_eq!(c.origin_form(path).unwrap().to_string(), want, "{path}");
         }
+    }
+
+    fn step(extra: &str) -> Step {
+        let toml = format!(
+            "[run]\nname = \"x\"\nbase_url = \"http://127.0.0.1:8080\"\nduration = \"1s\"\n\n[load]\nmodel = \"closed\"\nvus = 1\n\n[[flow]]\nname = \"f\"\nsteps = [{{ op = \"a\", method = \"POST\", path = \"/g/1?q=a b\"{extra} }}]\n"
+        );
+        crate::scenario::parse(&toml).unwrap().flows[0].steps[0].clone()
+    }
+
+    #[test]
+    fn a_prepared_request_is_the_rendered_one() {
+        let c = HttpClient::new("http://127.0.0.1:8080", Duration::from_secs(1)).unwrap();
+        let s = step(", headers = { x-tag = \"t\" }, bearer = \"tok\", body = '{\"name\":\"n\"}'");
+        let p = c.prepare(&s).expect("a step without variables is prepared");
+        let r = HttpClient::render(&s, &Vars::new(0, 0, 0, "f")).unwrap();
+        assert_eq!(p.method, r.method);
+        assert_eq!(p.uri, c.origin_form(&r.path).unwrap());
+        assert_eq!(p.uri, "/g/1?q=a%20b");
+        assert_eq!(p.body, r.body);
+        let mut want = r.headers;
+        want.insert(HOST, HeaderValue::from_static("127.0.0.1:8080"));
+        assert_eq!(p.headers, want);
+        assert_eq!(p.headers["content-type"], "application/json");
+        assert_eq!(p.headers[AUTHORIZATION], "Bearer tok");
+    }
+
+    #[test]
+    fn steps_with_variables_or_tls_are_rendered_per_request() {
+        let c = HttpClient::new("http://127.0.0.1:8080", Duration::from_secs(1)).unwrap();
+        assert!(c.prepare(&step(", bearer = \"{{vu}}\"")).is_none());
+        assert!(c.prepare(&step(", body = \"{{iter}}\"")).is_none());
+        let tls = HttpClient::new("https://127.0.0.1:8443", Duration::from_secs(1)).unwrap();
+        assert!(tls.prepare(&step("")).is_none());
     }
 }
