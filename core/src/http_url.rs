@@ -1,7 +1,7 @@
-//! An http(s) URL checked once, used wherever a URL is accepted from a user or a
-//! setting (webhook URLs, ticket trackers, repository links, metric sources, the GitHub
-//! API base, the public URL): parsed by the `url` crate, scheme http or https, a host,
-//! no whitespace, a length limit; errors name the field.
+//! An http(s) URL checked once, for URLs accepted from a user or a setting (webhook
+//! URLs, ticket trackers and ticket links, the GitHub API base): parsed by the `url`
+//! crate, scheme http or https, a host, no whitespace, a length limit; errors name the
+//! field.
 
 use std::fmt;
 
@@ -11,9 +11,18 @@ use crate::{FieldError, ValidationErrors};
 
 /// A valid absolute http(s) URL, kept exactly as given (trimmed) so stored values and
 /// the links built from them do not change.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct HttpUrl(String);
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HttpUrl {
+    text: String,
+    parsed: url::Url,
+}
+
+/// Serialised as the text it was given.
+impl Serialize for HttpUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
 
 /// The limit when a field does not set its own.
 pub const MAX_LEN: usize = 2000;
@@ -41,7 +50,10 @@ impl HttpUrl {
         if u.host_str().is_none_or(str::is_empty) {
             return Err(bad("has no host".into()));
         }
-        Ok(Self(t.to_string()))
+        Ok(Self {
+            text: t.to_string(),
+            parsed: u,
+        })
     }
 
     /// Also refuses a user name or password in the URL, for URLs that end up in logs
@@ -59,31 +71,27 @@ impl HttpUrl {
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     pub fn into_string(self) -> String {
-        self.0
+        self.text
     }
 
     /// Whether the scheme is https.
     pub fn is_https(&self) -> bool {
-        self.0.starts_with("https://") || self.0.starts_with("HTTPS://")
+        self.parsed.scheme() == "https"
     }
 
     /// The parsed form (normalised by the `url` crate).
-    pub fn parsed(&self) -> url::Url {
-        // Checked in `parse_max`, so parsing again cannot fail; fall back to a fixed URL
-        // rather than panic.
-        url::Url::parse(&self.0).unwrap_or_else(|_| {
-            url::Url::parse("http://invalid.invalid").expect("a constant URL parses")
-        })
+    pub fn parsed(&self) -> &url::Url {
+        &self.parsed
     }
 }
 
 impl fmt::Display for HttpUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
@@ -97,7 +105,7 @@ impl From<FieldError> for ValidationErrors {
 
 impl AsRef<str> for HttpUrl {
     fn as_ref(&self) -> &str {
-        &self.0
+        &self.text
     }
 }
 
