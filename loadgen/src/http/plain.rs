@@ -40,6 +40,10 @@ pub struct Pool {
     peer: Peer,
     /// Boxed: a connection's state (buffers, dispatcher) is a few hundred bytes, and
     /// moving it in and out of the stack per request showed up as `memmove` in profiles.
+    #[expect(
+        clippy::vec_box,
+        reason = "a connection moves out of and back into the stack per request"
+    )]
     idle: Mutex<Vec<Box<Conn>>>,
 }
 
