@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use perfwatch_sources::{
     check_keeps_label, check_template, collect_window, parse_metrics_table, Auth, Mode, OnEmpty,
-    QuerySpec, WindowVars,
+    PromSource, QuerySpec, WindowVars,
 };
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +82,67 @@ pub struct TestInput<'a> {
     pub window: TestWindow,
 }
 
+/// The project's source `name` as stored, its token opened; unknown names a `source`
+/// error.
+async fn stored_source(
+    store: &Store,
+    key: &SealKey,
+    project_id: i64,
+    slug: &str,
+    name: &str,
+) -> Result<PromSource> {
+    let row = store
+        .metric_source(project_id, name)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound(_) => StoreError::invalid(
+                "source",
+                format!("project {slug} has no metric source '{}'", name),
+            ),
+            other => other,
+        })?;
+    let table: toml::Table = toml::from_str(&row.config)
+        .map_err(|e| StoreError::invalid("source", format!("stored config: {e}")))?;
+    let (mut src, _) = parse_metrics_table(&table)
+        .map_err(|e| StoreError::invalid("source", format!("stored config: {e}")))?;
+    if let Some(t) = &row.bearer_token {
+        src.auth = Auth::Bearer(key.open(t, "metric source token")?);
+    }
+    Ok(src)
+}
+
+/// The window the query is tried on: the latest run's, else the last settled hour.
+/// Its label, bounds (ms) and the template variables.
+async fn window(
+    store: &Store,
+    project_id: i64,
+    which: TestWindow,
+    src: &PromSource,
+) -> Result<(String, i64, i64, WindowVars)> {
+    let run = match which {
+        TestWindow::LatestRun => store.latest_run_window(project_id).await?,
+        TestWindow::LastHour => None,
+    };
+    let (label, start, end, run_id) = match run {
+        Some(r) => (format!("run {}", r.run_id), r.start, r.end, Some(r.run_id)),
+        None => {
+            let end = now_ms() - i64::try_from(src.settle.as_millis()).unwrap_or(i64::MAX / 2);
+            ("the last hour".to_string(), end - 3_600_000, end, None)
+        }
+    };
+    let ts = |ms: i64| {
+        DateTime::<Utc>::from_timestamp_millis(ms)
+            .ok_or_else(|| StoreError::invalid("window", "out of range"))
+    };
+    let vars = WindowVars {
+        start: ts(start)?,
+        end: ts(end)?,
+        run_id: run_id.map(|i| i.to_string()),
+        commit: None,
+    };
+    Ok((label, start, end, vars))
+}
+
 /// Evaluates `inp.template` against source `inp.source` of project `slug`. Input errors
 /// (unknown source, a template that fails the save-time checks) are errors naming the
 /// field; whatever the source answers is in the result.
@@ -104,45 +165,9 @@ pub async fn test_query(
         check_keeps_label(template, by).map_err(|e| StoreError::invalid("by", e.to_string()))?;
         Mode::ByLabel(by.to_string())
     };
-    let row = store
-        .metric_source(project.id, inp.source)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound(_) => StoreError::invalid(
-                "source",
-                format!("project {slug} has no metric source '{}'", inp.source),
-            ),
-            other => other,
-        })?;
-    let table: toml::Table = toml::from_str(&row.config)
-        .map_err(|e| StoreError::invalid("source", format!("stored config: {e}")))?;
-    let (mut src, _) = parse_metrics_table(&table)
-        .map_err(|e| StoreError::invalid("source", format!("stored config: {e}")))?;
-    if let Some(t) = &row.bearer_token {
-        src.auth = Auth::Bearer(key.open(t, "metric source token")?);
-    }
+    let src = stored_source(store, key, project.id, slug, inp.source).await?;
 
-    let run = match inp.window {
-        TestWindow::LatestRun => store.latest_run_window(project.id).await?,
-        TestWindow::LastHour => None,
-    };
-    let (label, start, end, run_id) = match run {
-        Some(r) => (format!("run {}", r.run_id), r.start, r.end, Some(r.run_id)),
-        None => {
-            let end = now_ms() - i64::try_from(src.settle.as_millis()).unwrap_or(i64::MAX / 2);
-            ("the last hour".to_string(), end - 3_600_000, end, None)
-        }
-    };
-    let ts = |ms: i64| {
-        DateTime::<Utc>::from_timestamp_millis(ms)
-            .ok_or_else(|| StoreError::invalid("window", "out of range"))
-    };
-    let vars = WindowVars {
-        start: ts(start)?,
-        end: ts(end)?,
-        run_id: run_id.map(|i| i.to_string()),
-        commit: None,
-    };
+    let (label, start, end, vars) = window(store, project.id, inp.window, &src).await?;
     let spec = QuerySpec {
         name: "test".into(),
         unit: String::new(),

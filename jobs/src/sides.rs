@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::definition::JobDefinition;
 use crate::git::Mirror;
-use crate::load::run_load;
+use crate::load::{run_load, LoadOutcome};
 use crate::process::{run_step, LogSink, Stream};
 use crate::runner::{blocking, JobError, MetricsCollector, Side, SideRun, StepRecord};
 use crate::service::{start_service_named, ServiceHandle};
@@ -173,32 +173,7 @@ impl Plan<'_> {
         }
         if let Some(table) = &self.def.metrics {
             let c = Clock::now();
-            let result = match &self.metrics {
-                None => Err("[metrics] is set but this worker has no metrics collector".into()),
-                Some(col) => tokio::select! {
-                    r = col.collect(table, out.start, out.end) => r,
-                    _ = self.cancel.cancelled() => return Err(JobError::Canceled),
-                },
-            };
-            let o = match result {
-                Ok(c) if c.results.is_empty() && c.invalid.is_empty() => {
-                    out.invalid.push("metrics produced no data".into());
-                    "no data".to_string()
-                }
-                Ok(c) => {
-                    let ok = c.invalid.is_empty();
-                    out.results.extend(c.results);
-                    out.metadata.extend(c.metadata);
-                    out.invalid
-                        .extend(c.invalid.into_iter().map(|why| format!("metrics: {why}")));
-                    if ok { "ok" } else { "invalid values" }.to_string()
-                }
-                Err(e) => {
-                    self.note(&format!("metrics {tag}"), &e);
-                    out.invalid.push(format!("metrics produced no data: {e}"));
-                    "failed".to_string()
-                }
-            };
+            let o = self.metrics_step(table, &tag, &mut out).await?;
             record(steps, "metrics", side, repeat, &c, o);
         }
         if let Some(h) = service {
@@ -217,6 +192,43 @@ impl Plan<'_> {
             results: out.results,
             metadata: out.metadata,
             invalid: out.invalid,
+        })
+    }
+
+    /// The service's metrics over the load's window, added to the side's results; a
+    /// source that fails or has no data makes the run invalid, not the job failed.
+    /// Returns the step's outcome.
+    async fn metrics_step(
+        &self,
+        table: &toml::Table,
+        tag: &str,
+        out: &mut LoadOutcome,
+    ) -> Result<String, JobError> {
+        let result = match &self.metrics {
+            None => Err("[metrics] is set but this worker has no metrics collector".into()),
+            Some(col) => tokio::select! {
+                r = col.collect(table, out.start, out.end) => r,
+                _ = self.cancel.cancelled() => return Err(JobError::Canceled),
+            },
+        };
+        Ok(match result {
+            Ok(c) if c.results.is_empty() && c.invalid.is_empty() => {
+                out.invalid.push("metrics produced no data".into());
+                "no data".to_string()
+            }
+            Ok(c) => {
+                let ok = c.invalid.is_empty();
+                out.results.extend(c.results);
+                out.metadata.extend(c.metadata);
+                out.invalid
+                    .extend(c.invalid.into_iter().map(|why| format!("metrics: {why}")));
+                if ok { "ok" } else { "invalid values" }.to_string()
+            }
+            Err(e) => {
+                self.note(&format!("metrics {tag}"), &e);
+                out.invalid.push(format!("metrics produced no data: {e}"));
+                "failed".to_string()
+            }
         })
     }
 }

@@ -136,22 +136,14 @@ fn check_http(field: &str, url: &str) -> Result<()> {
         .map_err(|e| StoreError::Invalid(e.into()))
 }
 
-/// Creates or updates the integration of project `slug`; secrets are sealed.
-pub async fn put(
-    store: &Store,
+/// The integration's secrets, sealed: new ones given in `inp`, else the stored ones
+/// (an empty token removes it).
+fn sealed_secrets(
     key: &SealKey,
-    slug: &str,
-    inp: IntegrationInput,
-) -> Result<IntegrationView> {
-    let project = store.project(slug).await?;
-    let old = store.github_integration(project.id).await?;
-    let repo = check_repo(&inp.repo)?;
-    let api_base = inp
-        .api_base
-        .or_else(|| old.as_ref().map(|o| o.api_base.clone()))
-        .unwrap_or_else(|| "https://api.github.com".into());
-    check_http("api_base", &api_base)?;
-    let webhook_secret = match (&inp.webhook_secret, &old) {
+    inp: &IntegrationInput,
+    old: Option<&IntegrationRow>,
+) -> Result<(String, Option<String>, Option<String>)> {
+    let webhook_secret = match (&inp.webhook_secret, old) {
         (Some(s), _) if s.len() >= 16 => key.seal(s),
         (Some(_), _) => {
             return Err(StoreError::invalid(
@@ -165,7 +157,7 @@ pub async fn put(
     let token = match &inp.token {
         Some(t) if t.trim().is_empty() => None,
         Some(t) => Some(key.seal(t.trim())),
-        None => old.as_ref().and_then(|o| o.token.clone()),
+        None => old.and_then(|o| o.token.clone()),
     };
     let app_key = match &inp.app_private_key {
         Some(k) if !k.contains("PRIVATE KEY") => {
@@ -175,8 +167,46 @@ pub async fn put(
             ));
         }
         Some(k) => Some(key.seal(k)),
-        None => old.as_ref().and_then(|o| o.app_key.clone()),
+        None => old.and_then(|o| o.app_key.clone()),
     };
+    Ok((webhook_secret, token, app_key))
+}
+
+/// The branches whose commits are masters (baselines): given, else stored, else the
+/// project's main branch.
+fn master_branches(
+    given: Option<Vec<String>>,
+    old: Option<&IntegrationRow>,
+    main_branch: &str,
+) -> Result<Vec<String>> {
+    let branches = given
+        .or_else(|| old.map(|o| o.master_branches.clone()))
+        .unwrap_or_else(|| vec![main_branch.to_string()]);
+    if branches.is_empty() || branches.iter().any(|b| b.trim().is_empty()) {
+        return Err(StoreError::invalid(
+            "master_branches",
+            "at least one branch name",
+        ));
+    }
+    Ok(branches)
+}
+
+/// Creates or updates the integration of project `slug`; secrets are sealed.
+pub async fn put(
+    store: &Store,
+    key: &SealKey,
+    slug: &str,
+    inp: IntegrationInput,
+) -> Result<IntegrationView> {
+    let project = store.project(slug).await?;
+    let old = store.github_integration(project.id).await?;
+    let repo = check_repo(&inp.repo)?;
+    let (webhook_secret, token, app_key) = sealed_secrets(key, &inp, old.as_ref())?;
+    let api_base = inp
+        .api_base
+        .or_else(|| old.as_ref().map(|o| o.api_base.clone()))
+        .unwrap_or_else(|| "https://api.github.com".into());
+    check_http("api_base", &api_base)?;
     let app_id = inp.app_id.or(old.as_ref().and_then(|o| o.app_id));
     let installation_id = inp
         .installation_id
@@ -191,16 +221,7 @@ pub async fn put(
         .clone_url
         .or_else(|| old.as_ref().map(|o| o.clone_url.clone()))
         .unwrap_or_else(|| format!("https://github.com/{repo}.git"));
-    let master_branches = inp
-        .master_branches
-        .or_else(|| old.as_ref().map(|o| o.master_branches.clone()))
-        .unwrap_or_else(|| vec![project.main_branch.clone()]);
-    if master_branches.is_empty() || master_branches.iter().any(|b| b.trim().is_empty()) {
-        return Err(StoreError::invalid(
-            "master_branches",
-            "at least one branch name",
-        ));
-    }
+    let master_branches = master_branches(inp.master_branches, old.as_ref(), &project.main_branch)?;
     let definition = match inp.definition {
         Some(d) if d.trim().is_empty() => None,
         Some(d) => {

@@ -43,27 +43,10 @@ pub(super) async fn assign_group(
             Some(g) => g.min(ids[0]),
             None => ids[0],
         };
-        for other in gid
-            .into_iter()
-            .chain(ids.iter().copied())
-            .filter(|g| *g != target)
-        {
-            sqlx::query("UPDATE alerts SET group_id = $1 WHERE group_id = $2")
-                .bind(target)
-                .bind(other)
-                .execute(&mut **tx)
-                .await?;
-            sqlx::query("DELETE FROM alert_groups WHERE id = $1")
-                .bind(other)
-                .execute(&mut **tx)
-                .await?;
-        }
+        let others = gid.into_iter().chain(ids.iter().copied());
+        merge_into(tx, target, others.filter(|g| *g != target)).await?;
         gid = Some(target);
-        sqlx::query("UPDATE alerts SET group_id = $1 WHERE id = $2")
-            .bind(target)
-            .bind(alert_id)
-            .execute(&mut **tx)
-            .await?;
+        set_alert_group(tx, alert_id, target).await?;
         let grown = refresh_group(tx, target, now).await?.unwrap_or(span);
         if grown == span {
             break;
@@ -84,11 +67,7 @@ pub(super) async fn assign_group(
             .bind(now)
             .fetch_one(&mut **tx)
             .await?;
-            sqlx::query("UPDATE alerts SET group_id = $1 WHERE id = $2")
-                .bind(g)
-                .bind(alert_id)
-                .execute(&mut **tx)
-                .await?;
+            set_alert_group(tx, alert_id, g).await?;
             refresh_group(tx, g, now).await?;
             g
         }
@@ -97,6 +76,35 @@ pub(super) async fn assign_group(
         refresh_group(tx, old, now).await?;
     }
     Ok(gid)
+}
+
+/// Moves the alerts of the `others` groups into `target` and deletes those groups.
+async fn merge_into(
+    tx: &mut WriteTx,
+    target: i64,
+    others: impl Iterator<Item = i64>,
+) -> Result<()> {
+    for other in others {
+        sqlx::query("UPDATE alerts SET group_id = $1 WHERE group_id = $2")
+            .bind(target)
+            .bind(other)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM alert_groups WHERE id = $1")
+            .bind(other)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn set_alert_group(tx: &mut WriteTx, alert_id: i64, group_id: i64) -> Result<()> {
+    sqlx::query("UPDATE alerts SET group_id = $1 WHERE id = $2")
+        .bind(group_id)
+        .bind(alert_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Sets a group's range and commits from its alerts; deletes it when it has none.

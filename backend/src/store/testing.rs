@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::{values_rows, Store};
+use super::{values_rows, Dialect, Store, WriteTx};
 use crate::error::Result;
 
 impl Store {
@@ -145,62 +145,83 @@ impl Store {
         .bind(pid)
         .fetch_one(&mut *tx)
         .await?;
+        let ids = LongSeriesIds { pid, tid, sid, bid };
         const CHUNK: i64 = 100;
         let mut i = 0;
         while i < points {
             let n = CHUNK.min(points - i);
-            let tables: [(&str, usize); 5] = [
-                ("commits (id, project_id, sha, committed_at)", 4),
-                ("branch_commits (branch_id, commit_id, ord)", 3),
-                ("runs (id, project_id, branch_id, commit_id, testbed_id, started_at, created_at)", 7),
-                ("measurements (run_id, series_id, branch_id, ord, started_at, n, mean, median, min, max, stddev, iterations, percentiles)", 13),
-                ("measurement_samples (run_id, series_id, samples)", 3),
-            ];
-            for (t, (table, cols)) in tables.iter().enumerate() {
-                let sql = format!(
-                    "INSERT INTO {table} VALUES {}",
-                    values_rows(self.dialect, n as usize, *cols)
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for r in 0..n {
-                    let k = i + r + 1_000_000;
-                    let at = k * 60_000;
-                    let v = 1000.0
-                        + ((k * 31) % 97) as f64
-                        + if (i + r) % 25_000 == 0 { 500.0 } else { 0.0 };
-                    q = match t {
-                        0 => q.bind(k).bind(pid).bind(format!("{k:040x}")).bind(at),
-                        1 => q.bind(bid).bind(k).bind(i + r + 1),
-                        2 => q
-                            .bind(k)
-                            .bind(pid)
-                            .bind(bid)
-                            .bind(k)
-                            .bind(tid)
-                            .bind(at)
-                            .bind(at),
-                        3 => q
-                            .bind(k)
-                            .bind(sid)
-                            .bind(bid)
-                            .bind(i + r + 1)
-                            .bind(at)
-                            .bind(5i64)
-                            .bind(v)
-                            .bind(v)
-                            .bind(v - 5.0)
-                            .bind(v + 5.0)
-                            .bind(2.0)
-                            .bind(None::<i64>)
-                            .bind(None::<String>),
-                        _ => q.bind(k).bind(sid).bind(format!("[{v}]")),
-                    };
-                }
-                q.execute(&mut *tx).await?;
-            }
+            insert_long_chunk(&mut tx, self.dialect, &ids, i, n).await?;
             i += n;
         }
         tx.commit().await?;
         Ok(sid)
     }
+}
+
+/// Ids of the long series' project, testbed, series and main branch.
+struct LongSeriesIds {
+    pid: i64,
+    tid: i64,
+    sid: i64,
+    bid: i64,
+}
+
+/// Points `i .. i + n` of the long series: their commits, main-branch orders, runs,
+/// measurements and samples, one multi-row insert per table.
+async fn insert_long_chunk(
+    tx: &mut WriteTx,
+    dialect: Dialect,
+    ids: &LongSeriesIds,
+    i: i64,
+    n: i64,
+) -> Result<()> {
+    let tables: [(&str, usize); 5] = [
+        ("commits (id, project_id, sha, committed_at)", 4),
+        ("branch_commits (branch_id, commit_id, ord)", 3),
+        ("runs (id, project_id, branch_id, commit_id, testbed_id, started_at, created_at)", 7),
+        ("measurements (run_id, series_id, branch_id, ord, started_at, n, mean, median, min, max, stddev, iterations, percentiles)", 13),
+        ("measurement_samples (run_id, series_id, samples)", 3),
+    ];
+    for (t, (table, cols)) in tables.iter().enumerate() {
+        let sql = format!(
+            "INSERT INTO {table} VALUES {}",
+            values_rows(dialect, n as usize, *cols)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in 0..n {
+            let k = i + r + 1_000_000;
+            let at = k * 60_000;
+            let v =
+                1000.0 + ((k * 31) % 97) as f64 + if (i + r) % 25_000 == 0 { 500.0 } else { 0.0 };
+            q = match t {
+                0 => q.bind(k).bind(ids.pid).bind(format!("{k:040x}")).bind(at),
+                1 => q.bind(ids.bid).bind(k).bind(i + r + 1),
+                2 => q
+                    .bind(k)
+                    .bind(ids.pid)
+                    .bind(ids.bid)
+                    .bind(k)
+                    .bind(ids.tid)
+                    .bind(at)
+                    .bind(at),
+                3 => q
+                    .bind(k)
+                    .bind(ids.sid)
+                    .bind(ids.bid)
+                    .bind(i + r + 1)
+                    .bind(at)
+                    .bind(5i64)
+                    .bind(v)
+                    .bind(v)
+                    .bind(v - 5.0)
+                    .bind(v + 5.0)
+                    .bind(2.0)
+                    .bind(None::<i64>)
+                    .bind(None::<String>),
+                _ => q.bind(k).bind(ids.sid).bind(format!("[{v}]")),
+            };
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
