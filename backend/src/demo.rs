@@ -138,7 +138,6 @@ pub async fn load(store: &Store) -> Result<String> {
 async fn load_project(store: &Store, demo: DemoProject) -> Result<Loaded> {
     let opts = IngestOptions {
         auto_create_project: false,
-        token_project: None,
     };
     let mut loaded = Loaded::default();
     for run in demo.runs {

@@ -52,13 +52,6 @@ impl Store {
                 known
             }
         };
-        if let Some(scope) = opts.token_project {
-            if scope != id {
-                return Err(StoreError::Forbidden(format!(
-                    "this token may not submit to project '{slug}'"
-                )));
-            }
-        }
         Ok((id, main))
     }
 
@@ -74,7 +67,7 @@ impl Store {
             .await?;
         match row {
             Some(r) => Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)),
-            None if opts.auto_create_project && opts.token_project.is_none() => {
+            None if opts.auto_create_project => {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO projects (slug, name, main_branch, created_at) VALUES ($1, $1, 'main', $2)
                      ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",

@@ -59,21 +59,15 @@ pub async fn submit(
     // needs it on that existing project (an unknown one is the store's "invalid
     // project" answer, as creating it is not theirs to do).
     let everywhere = actor.can(Right::Ingest, None);
-    let project = if everywhere {
-        None
-    } else {
+    if !everywhere {
         match state.store.project(&run.project).await {
-            Ok(p) => {
-                actor.require(Right::Ingest, Some(p.id))?;
-                Some(p.id)
-            }
-            Err(perfwatch_backend::StoreError::NotFound(_)) => None,
+            Ok(p) => actor.require(Right::Ingest, Some(p.id))?,
+            Err(perfwatch_backend::StoreError::NotFound(_)) => {}
             Err(e) => return Err(e.into()),
         }
-    };
+    }
     let opts = IngestOptions {
         auto_create_project: state.config.auto_create_projects && everywhere,
-        token_project: project,
     };
     let stored = match &state.followups {
         Some(f) => {
