@@ -2,6 +2,12 @@
 //! samples a side, two runs at two commits on a SQLite file (the embedded default).
 //! `cargo bench -p perfwatch-backend --bench comparison_speed` — numbers go to
 //! docs/benchmarks.md ("Comparisons"). Budget: 300 ms.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::{Duration, Instant};
 

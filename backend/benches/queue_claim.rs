@@ -4,6 +4,12 @@
 //! PostgreSQL. Median of 3 rounds of 2,000 jobs each.
 //!
 //! `TEST_DATABASE_URL=postgres://… cargo bench -p perfwatch-backend --bench queue_claim`
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::{Duration, Instant};
 

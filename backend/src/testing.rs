@@ -49,10 +49,10 @@ pub async fn fresh_database(db: Db) -> (String, Option<std::path::PathBuf>) {
                 .await
                 .expect("create a test database");
             pool.close().await;
-            let base = match admin.rfind('/') {
-                Some(i) if admin[..i].contains("://") && i > admin.find("://").unwrap() + 2 => {
-                    &admin[..i]
-                }
+            // The server part of the URL: the last '/' after the scheme's "://" starts
+            // the database name.
+            let base = match (admin.find("://"), admin.rfind('/')) {
+                (Some(scheme), Some(i)) if i > scheme + 2 => &admin[..i],
                 _ => admin.as_str(),
             };
             (format!("{base}/{name}"), None)

@@ -1,6 +1,12 @@
 //! What needs attention, the open-alert badges and the compare picker's branches,
 //! through the store on a fresh SQLite file and a fresh PostgreSQL database
 //! (TEST_DATABASE_URL must be set; the PostgreSQL variants fail without it).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::accounts::{Actor, Role};
 use perfwatch_backend::attention::attention;

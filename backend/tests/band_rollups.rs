@@ -8,6 +8,12 @@
 //! hour and 3 % at the worst (measured: 0.3 % and 1.5 %), and it holds the rolled-up
 //! line drawn there. Runs on a
 //! fresh SQLite file and a fresh PostgreSQL database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::metric_schedules::retention;
 use perfwatch_backend::series_band::series_band;

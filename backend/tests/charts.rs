@@ -1,6 +1,12 @@
 //! Series charts read through the store on both databases: zoom ranges, the x axis,
 //! and the downsampling of long lines in SQL (lowest and highest point of each bucket,
 //! so spikes survive). PostgreSQL variants fail without TEST_DATABASE_URL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::charts::series_chart;
 use perfwatch_backend::ingest::ingest_run;

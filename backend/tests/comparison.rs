@@ -3,6 +3,12 @@
 //! side only are added/removed, and a 10 %-slower head is a regression. Every scenario
 //! runs on a fresh SQLite file and on a fresh PostgreSQL database (TEST_DATABASE_URL
 //! must be set; the PostgreSQL variants fail without it instead of being skipped).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::comparison::compare;
 use perfwatch_backend::ingest::ingest_run;

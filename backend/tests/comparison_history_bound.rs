@@ -6,6 +6,12 @@
 //! noise in the comparison, on a history longer than the bound whose old part is far
 //! noisier than its recent part (so picking the wrong rows changes the figure). Both
 //! databases; PostgreSQL fails without TEST_DATABASE_URL instead of being skipped.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::comparison::compare;
 use perfwatch_backend::comparison_history::{MainHistory, NOISE_RUNS};

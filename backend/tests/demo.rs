@@ -1,5 +1,11 @@
 //! The seeded demo data set: what it loads, that its injected changes are visible in
 //! the stored points, and that loading it again adds nothing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,6 +1,12 @@
 //! Automatic detection passes read only the newest points of a commit-indexed series
 //! (`DetectSettings::window`): older alerts stay as they were, recent changes are still
 //! found, and a pass's read does not grow with the history. SQLite and PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
 use perfwatch_backend::store::{IngestOptions, NewProject};

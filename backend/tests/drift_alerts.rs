@@ -2,6 +2,12 @@
 //! of kind `drift` with its slope and span (not a cascade of change-point alerts), and
 //! re-detection leaves it alone. Runs on a fresh SQLite file and a fresh PostgreSQL
 //! database (TEST_DATABASE_URL must be set; the PostgreSQL variant fails without it).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
 use perfwatch_backend::ingest::ingest_run;

@@ -2,6 +2,12 @@
 //! savepoint per run), on PostgreSQL each in its own transaction. Either way each run
 //! is all-or-nothing and answered on its own: a bad run among good ones fails alone,
 //! a repeated run key is stored once, and nothing else is lost.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::error::StoreError;
 use perfwatch_backend::store::{IngestOptions, NewProject};

@@ -4,6 +4,12 @@
 //! batching, every stored run's work is queued exactly as before: detection over every
 //! series of every stored main-branch run in the project's one queued job, one
 //! comparison job per stored pull-request run, nothing for duplicates or refused runs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::collections::BTreeSet;
 

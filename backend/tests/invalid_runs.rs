@@ -2,6 +2,12 @@
 //! but left out of detection, threshold rules and comparisons: a huge step in invalid
 //! runs raises no alert and moves no verdict, and a side made only of invalid runs is an
 //! error naming the reason, never "no change". On SQLite and PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::baseline::compare_run_to_baseline;
 use perfwatch_backend::charts::series_chart;

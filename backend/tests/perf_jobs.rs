@@ -2,6 +2,12 @@
 //! PostgreSQL: replay-proof creation, priorities (master before PRs), supersede of a
 //! PR's older jobs (never of master jobs), cancel, fenced writes (a worker whose lease
 //! was taken over is refused), waiting for a baseline, and the execute → store split.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::Duration;
 

@@ -3,6 +3,12 @@
 //! the cycle raises no alert; a 15 % drop of background jobs at a deploy raises exactly
 //! one alert, placed at the deploy and naming it, while the unchanged cache reads stay
 //! quiet. Runs on a fresh SQLite file and a fresh PostgreSQL database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};

@@ -6,6 +6,12 @@
 //! data without the calendar does alarm, so the calendar is what keeps it quiet. A
 //! routine deploy is ranked against the project's past deploys. Runs on a fresh SQLite
 //! file and a fresh PostgreSQL database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 use perfwatch_backend::accounts::Actor;

@@ -13,6 +13,12 @@
 //!   point.
 //! - Test query: input errors name the field; an unreachable source is an answer with
 //!   the error, over the latest run's window (not a scheduled run's).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 use perfwatch_backend::deploy_band::deploy_sparklines;

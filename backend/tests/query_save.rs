@@ -5,6 +5,12 @@
 //! the entry and its schedule (whose queued pass then ends without reading), and
 //! refuses to empty a source. Runs on a fresh SQLite file and a fresh PostgreSQL
 //! database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::metric_schedules::ScheduleHandler;
 use perfwatch_backend::query_save::{

@@ -1,6 +1,12 @@
 //! The work queue's contract, every case on SQLite and on PostgreSQL: claim, lease
 //! expiry and takeover, fencing, dead after the last attempt, backoff, priority order,
 //! concurrent claimers. Time is a manual clock, so nothing sleeps.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::collections::HashSet;
 use std::time::Duration;

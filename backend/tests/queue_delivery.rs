@@ -3,6 +3,12 @@
 //! once (it used to be retried hourly for ever), and sends nothing; signing secrets
 //! are stored sealed, secrets an older version stored in plain text are sealed at
 //! start, and both still sign deliveries.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

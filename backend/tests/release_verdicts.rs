@@ -8,6 +8,12 @@
 //! slower with more errors at 88 (6th), repaired at 121 (9th); go-driver FindOne*
 //! +12 % ns/op at 180 (v1.12.0), BulkWrite +5 % ns/op and +25 % B/op and allocs/op at
 //! 340 (v1.13.0), BSONMarshal −15 % ns/op and B/op at 420 (v1.14.0).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::collections::BTreeMap;
 

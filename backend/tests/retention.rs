@@ -2,6 +2,12 @@
 //! schedule's `raw_days` become hourly rollups (count, min, mean, max, p50, p95) in the
 //! same transaction that deletes them; points an alert stands on are kept; a second
 //! pass finds nothing to do. Runs on a fresh SQLite file and a fresh PostgreSQL database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
 use perfwatch_backend::metric_schedules::retention;

@@ -1,6 +1,12 @@
 //! Times `compare_all` on a realistic PR comparison: 2,000 series × 10 samples a side
 //! (target ≤ 300 ms). Plain `std::time`, median of several runs, so it needs no bench
 //! framework. Run: `cargo bench -p perfwatch-compare`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_compare::{compare_all, CompareConfig, SeriesInput};
 use perfwatch_core::Direction;

@@ -1,5 +1,11 @@
 //! Behaviour of `compare_all` through the public API: known answers for whole
 //! comparisons, edge cases, and properties.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_compare::{
     compare_all, ChangeMethod, CompareConfig, CompareError, Note, PMethod, SeriesComparison,

@@ -6,6 +6,12 @@
 //! give the noise, then k base runs and l head runs (each with 3 samples around its run
 //! level) are compared. Rates are over 2,000 seeded trials, so they are exact for the
 //! seed and the bounds have room for the Monte-Carlo error (±1 % at 5 %).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_compare::{
     compare_all_with_history, run_noise, CompareConfig, RunLevels, Scale, SeriesInput, Verdict,

@@ -4,7 +4,9 @@
 //! cargo bench -p perfwatch-detect
 #![allow(
     clippy::unwrap_used,
-    reason = "a benchmark of valid input: a failure should stop it loudly"
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
 )]
 
 use std::hint::black_box;

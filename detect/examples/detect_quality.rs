@@ -4,6 +4,12 @@
 //! Options: --seed N, --min-segment N, --p X, --rel X, --energy ranks|values,
 //! --test mann_whitney|welch, --sweep (grid of settings, one summary line each),
 //! --compare (report nothing / change points only / with trends, on both corpora).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::{Duration, Instant};
 

@@ -1,4 +1,10 @@
 //! Incremental detection and the FDR filter across series.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_detect::fdr::{fdr_filter, fdr_mask};
 use perfwatch_detect::rng::Rng;

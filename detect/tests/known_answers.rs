@@ -1,4 +1,10 @@
 //! Known-answer cases for `detect`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_detect::rng::Rng;
 use perfwatch_detect::{

@@ -1,5 +1,11 @@
 //! Property tests: robustness on arbitrary finite input, structural guarantees, scale
 //! invariance and the incremental contract.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_detect::{
     detect, detect_incremental, incremental_window_start, DetectConfig, Detection, EnergyInput,

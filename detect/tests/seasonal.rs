@@ -3,6 +3,12 @@
 //!
 //! The false-alarm rate is printed by
 //! `cargo test -p perfwatch-detect --test seasonal -- --nocapture false_alarm`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_detect::rng::Rng;
 use perfwatch_detect::seasonal::{

@@ -4,6 +4,12 @@
 //!
 //! The figures in docs/detection.md come from
 //! `cargo test -p perfwatch-detect --test seasonal_detect -- --nocapture`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use chrono::{Datelike, TimeZone, Timelike};
 use perfwatch_detect::calendar::{parse_tz, Tz};

@@ -5,6 +5,12 @@
 //!
 //! The figures are printed by
 //! `cargo test --release -p perfwatch-detect --test seasonal_holidays -- --nocapture corpus`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use chrono::NaiveDate;
 use perfwatch_detect::holidays::{Holiday, Holidays};

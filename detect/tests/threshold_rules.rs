@@ -1,4 +1,10 @@
 //! Threshold rule behaviour and JSON form.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_detect::threshold::{Baseline, Side, ThresholdRule};
 

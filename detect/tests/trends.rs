@@ -1,5 +1,11 @@
 //! The trend pass: ramps and steady trends become one drift, with their slope and span;
 //! flat noise and genuine staircases do not.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_detect::corpus::{unit_noise_for_tests as unit_noise, Noise, NOISES};
 use perfwatch_detect::rng::Rng;

@@ -1,5 +1,11 @@
 //! `.perfwatch.toml` parsing: a full file, defaults, errors naming key and line, the
 //! canonical hash, and properties (no panic, canonical round trip).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::Duration;
 

@@ -1,4 +1,10 @@
 //! Mirrors and checkouts against a repository made by the test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 mod common;
 

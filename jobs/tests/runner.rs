@@ -1,6 +1,12 @@
 //! Whole jobs against a repository made by the test: a tiny Python HTTP service, a bench
 //! command printing Go benchmark output, a loadgen scenario; ABAB order, fallback
 //! definitions, failures, timeouts and cancels, and cleanup.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 mod common;
 

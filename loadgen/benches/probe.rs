@@ -3,6 +3,12 @@
 //! `cargo bench -p perfwatch-loadgen --bench probe`; median of 7 rounds × 200 samples.
 //! A pid with its descendants or a process name scans every process in /proc, so its
 //! cost grows with the number of processes on the box (printed).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::Instant;
 

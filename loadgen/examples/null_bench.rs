@@ -5,6 +5,12 @@
 //!   null_bench load http://127.0.0.1:18181 16 5  # 16 connections (closed-model VUs), 5 s
 //!
 //! `load` runs the engine on a current-thread runtime: one core.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::path::Path;
 

@@ -3,6 +3,10 @@
 use crate::report::Report;
 use crate::results::RunMeta;
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the terminal table, one section after the other; to be split by job (issue 10 item 8)"
+)]
 pub fn table(r: &Report, meta: &RunMeta) -> String {
     let mut out = format!(
         "{} · {} · {:.0}s measured · {} iterations ({:.1}/s{}) · lag p99 {:.2} ms\n",

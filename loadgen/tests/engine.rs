@@ -1,6 +1,12 @@
 //! The engine against demo services started on 127.0.0.1 by each test. Runs are short
 //! (1–10 s) and the tests run side by side, so margins allow for a loaded 2-core box;
 //! the measured numbers are in docs/benchmarks.md.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,6 +1,12 @@
 //! The plain-HTTP transport against servers that misbehave in the ways pooled
 //! connections meet in practice: hanging up on idle keep-alive connections, and not
 //! answering within the step's timeout.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,5 +1,11 @@
 //! Every fixture parses, with benchmark names, measures, units, params and sample counts
 //! asserted, is detected as its format, and passes the core's validation.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 mod common;
 

@@ -1,6 +1,12 @@
 //! The harnesses added for issue 15 (and the load tools of issue 12): every fixture is
 //! a real output (see tests/fixtures/SOURCES.md), asserted benchmark by benchmark with
 //! measure, unit and sample count, detected as its format and valid for the core.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 mod common;
 

@@ -5,6 +5,12 @@
 //! Case counts: the per-parser properties use proptest's default (256, or
 //! `PROPTEST_CASES`); the mutated-fixture property runs `PERFWATCH_FUZZ_CASES`
 //! (default 20 000). Each property prints how many inputs it tried.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 mod common;
 

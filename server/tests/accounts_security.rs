@@ -10,6 +10,12 @@
 //! - every recorded action kind leaves a row with its actor, target and address, never
 //!   a secret; a failed login reads the same for an unknown name and a wrong password;
 //!   the audit API pages and filters, and is for global admins only (403 / 401).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::{Duration, Instant};
 

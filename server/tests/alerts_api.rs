@@ -1,5 +1,11 @@
 //! The alert endpoints and pages over HTTP, against the real server on port 0 and a
 //! fresh SQLite file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::store::NewProject;
 use perfwatch_backend::Store;

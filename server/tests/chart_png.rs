@@ -1,5 +1,11 @@
 //! `GET /api/v1/series/{id}/chart.png`: the series chart drawn by plotters' bitmap
 //! backend with the embedded font, over HTTP against the real server.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::collections::HashSet;
 

@@ -1,5 +1,11 @@
 //! `perfwatch detect FILE` end to end: the real binary on a CSV with an x-axis column,
 //! empty cells, a step and a slow creep.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::process::Command;
 

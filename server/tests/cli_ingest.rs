@@ -1,5 +1,11 @@
 //! `perfwatch submit | run | import` end to end: the real binary against a server
 //! started in-process on a fresh SQLite database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

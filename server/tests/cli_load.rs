@@ -1,6 +1,12 @@
 //! `perfwatch load` end to end: the real binary loads a demo service (in this test
 //! process) and submits to a real server on SQLite; two runs at two commits make a
 //! trend, and `perfwatch compare` gives a verdict from their per-second samples.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::path::PathBuf;
 use std::process::Output;

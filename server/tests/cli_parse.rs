@@ -2,6 +2,12 @@
 //! (format per file, series, units, sample counts), force a format with `--format`,
 //! print JSON with `--json`, and exit non-zero when the files cannot be read or the
 //! server would refuse the run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::process::{Command, Output};
 

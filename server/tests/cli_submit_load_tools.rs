@@ -3,6 +3,12 @@
 //! summary (one run) and Goose's JSON report (a second run: its `GET /` is the same
 //! series as Locust's, which one run cannot hold twice), each format detected, stored
 //! by a server the test starts on 127.0.0.1 with a fresh SQLite database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::process::Output;
 

@@ -1,5 +1,11 @@
 //! Comparison exports and permalinks over HTTP against the real server (port 0, fresh
 //! SQLite file), and the `perfwatch compare` CLI's exit code.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_server::testing::{spawn_app, Db, TestApp};
 use serde_json::{json, Value};

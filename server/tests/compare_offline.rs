@@ -3,6 +3,12 @@
 //! agree with `benchstat old.txt new.txt` and `benchstat -ignore note crc-old.txt
 //! crc-new.txt`; a directory side pools its files; `--fail-on regression`, `--csv` and
 //! `--markdown` work; a mix of a path and a non-path is refused with a message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

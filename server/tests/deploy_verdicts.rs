@@ -5,6 +5,12 @@
 //! 25 % from the deploy on; cache reads do not change. `GET
 //! /api/v1/projects/{slug}/deploys/{id}` says jobs are lower, by about a quarter with an
 //! interval around it, and cache reads pass: the dip and the weekend are expected.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use chrono::{Datelike, Duration, TimeZone, Timelike, Utc};
 use perfwatch_backend::store::{IngestOptions, NewProject};

@@ -18,6 +18,12 @@
 //!   reconciler queues the master head and the open PR; a new head supersedes the
 //!   running PR job within a poll; a broken `.perfwatch.toml` fails the job with the
 //!   line and key, on the job and in the PR comment.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -17,6 +17,12 @@
 //! The runner picks `$PORT` per run, but Prometheus must know its target in advance,
 //! so the service listens on a fixed free port chosen here and written literally into
 //! the committed `.perfwatch.toml` and into Prometheus's scrape config.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -5,6 +5,12 @@
 //! the collection of that run's window, and a worker stores a linked run at the same
 //! commit with the exact rates and p99, while a series with a gap in the window is
 //! listed as invalid instead of being stored as a value.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,11 @@
 //! `GET /metrics` scraped by a real Prometheus (Debian's `prometheus` package, started
 //! by the test on 127.0.0.1): what the server counted is what Prometheus stores.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

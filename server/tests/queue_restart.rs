@@ -2,6 +2,12 @@
 //! (SIGKILL) after a burst of runs was stored but before detection ran; restarted on
 //! the same database, it raises the alert. Then SIGTERM stops it within 10 s, giving
 //! back the lease of the webhook delivery it was in the middle of.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};

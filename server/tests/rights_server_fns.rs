@@ -4,6 +4,12 @@
 //! test), and each mutating one is posted with each role, each token scope and no
 //! login; who lacks the right is refused (401 anonymous, 403 otherwise) and nothing
 //! changes, who has it succeeds.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::accounts::{Actor, Right, Role};
 use perfwatch_core::alerts::TriageState;

@@ -3,6 +3,12 @@
 //! metric source's bearer token and a webhook signing secret through its API, and
 //! none of them appears in what it logged; the request/option types that carry them
 //! print `<redacted>` under `{:?}`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -2,6 +2,12 @@
 //! Content-Security-Policy whose nonce is on every inline script of the page; API
 //! answers, static files and errors carry a policy that allows nothing; frames are
 //! refused everywhere; HSTS only behind an https public URL. CSP reports are counted.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_server::testing::{spawn_app, spawn_app_with, Db, TestApp};
 

@@ -4,6 +4,12 @@
 //! source with its stored credentials, so admins only); a broken template 422 naming
 //! `query`, an unknown window 422 naming `window`, an unknown source 422 naming
 //! `source`; a good template 200 with the rate over the latest run's window.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use chrono::{TimeZone, Utc};
 use perfwatch_backend::accounts::Role;

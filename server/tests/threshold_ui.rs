@@ -4,6 +4,12 @@
 //! (no JavaScript) form post creates a rule that the page then lists, an invalid rule
 //! comes back with its validation error next to the form, delete removes a rule, and a
 //! run that breaches a rule created through the form raises a threshold alert.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_core::alerts::{AlertFilter, AlertKind};
 use perfwatch_server::testing::{

@@ -3,6 +3,12 @@
 //! the URL and offers bulk actions to triagers, the admin pages show tokens and the
 //! delivery log to admins only, and a plain (no JavaScript) form post to a server
 //! function works and returns to the page.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::accounts::Actor;
 use perfwatch_core::alerts::TriageState;

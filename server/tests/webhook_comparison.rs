@@ -1,6 +1,12 @@
 //! `comparison.finished` webhooks: a pull-request run ingested over HTTP is compared
 //! with its main-branch baseline and the result delivered, signed, to a receiver on
 //! 127.0.0.1 started by the test (JSON and Slack shapes); main-branch runs emit none.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,5 +1,11 @@
 //! Window collection against a real Prometheus over backfilled data with known rates.
 //! One Prometheus serves every case (started once, killed by its guard).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::Duration;
 

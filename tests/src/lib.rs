@@ -1,5 +1,11 @@
 //! Helpers for the integration tests: sample runs and HTTP shortcuts. The server
 //! itself is started by `perfwatch_server::testing`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 pub mod browser;
 pub mod long_series;

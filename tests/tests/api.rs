@@ -1,4 +1,10 @@
 //! The REST API against the real server, on SQLite and on PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_tests::*;
 use serde_json::{json, Value};

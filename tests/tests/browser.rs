@@ -3,6 +3,12 @@
 //! lands in the URL), every page runs under its Content-Security-Policy without a
 //! violation, and an injected inline script is blocked and reported. Saves screenshots
 //! under target/browser/.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::{Duration, Instant};
 

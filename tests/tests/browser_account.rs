@@ -2,6 +2,12 @@
 //! /login form in two browsers (own profiles, own cookies); in the first, the account
 //! page's button ends every session; the second browser's next page load shows it is
 //! logged out. Saves a screenshot under target/browser/ on failure.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::{Duration, Instant};
 

@@ -8,6 +8,12 @@
 //! y labels are not clipped and the time axis labels do not overlap; no page breaks its
 //! Content-Security-Policy.
 //! Saves screenshots under target/browser/.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::{Duration, Instant};
 

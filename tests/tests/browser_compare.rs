@@ -2,6 +2,12 @@
 //! verdicts, a reload shows the same rows, and the "only significant" link changes
 //! the URL and filters the rows through client-side navigation (so the page hydrated).
 //! Saves screenshots under target/browser/.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::{Duration, Instant};
 

@@ -4,6 +4,12 @@
 //! still so after hydration, with the reason in the hover tooltip), the project's run
 //! list tags it "invalid" with the reason in the title, the compare picker's branch
 //! choice counts its invalid runs, and no page reports a CSP violation. Saves screenshots under target/browser/.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::{Duration, Instant};
 

@@ -5,6 +5,12 @@
 //! set and never the secrets, saves the form keeping an empty secret, and refuses
 //! non-admins. Every page runs under its Content-Security-Policy without a violation.
 //! Saves screenshots under target/browser/.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::{Duration, Instant};
 

@@ -18,6 +18,12 @@
 //!
 //! No page breaks its Content-Security-Policy. Saves a screenshot on failure under
 //! target/browser/.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::{Duration, Instant};
 

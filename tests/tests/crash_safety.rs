@@ -13,6 +13,12 @@
 //! The servers run with `--lease-ms 1000`, so a killed server's leases are taken over
 //! within about a second. `PW_CRASH_ROUNDS` changes the number of rounds (default 20).
 //! The figures are printed (`--nocapture`) and recorded in docs/benchmarks.md.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;

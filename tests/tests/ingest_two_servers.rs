@@ -11,6 +11,12 @@
 //! - commits take the orders 1..=N on the branch, each once, and every measurement
 //!   carries its commit's order;
 //! - the samples read back are the numbers sent, bit for bit.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

@@ -1,6 +1,12 @@
 //! `GET /api/v1/series/{id}/points` answers in bounded pages (default 1000 points, at
 //! most 5000), continued with `after` and a `Link: rel="next"` header, on SQLite and on
 //! PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_backend::store::IngestOptions;
 use perfwatch_core::validate::{parse_run_json, validate_run};

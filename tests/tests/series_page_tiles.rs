@@ -2,6 +2,12 @@
 //! with every spike and dip kept, zoomed out and zoomed in; runs posted after the tiles
 //! were built show at once, many of them extend the tiles, and deleting a run drops it.
 //! PostgreSQL variants fail without TEST_DATABASE_URL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use perfwatch_tests::long_series::{self, dip_low, spike_high};
 use perfwatch_tests::{get_text, post_run, spawn_app, Db, TestApp};

@@ -3,6 +3,12 @@
 //! and a `perfwatch worker`: no 5xx (no failed request at all), every acknowledged run
 //! stored exactly once, every pushed commit's job processed exactly once, RSS after
 //! warm-up within max/min 1.5 (the long form holds 1.2).
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::Duration;
 

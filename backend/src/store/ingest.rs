@@ -14,10 +14,10 @@ use crate::time::{now_ms, to_ms};
 /// How a submission may touch projects.
 #[derive(Debug, Clone, Default)]
 pub struct IngestOptions {
-    /// Create the project when its slug is unknown (server flag `--auto-create-projects`).
+    /// Create the project when its slug is unknown (server flag `--auto-create-projects`,
+    /// and only for an actor with the ingest right everywhere: the rights policy decides
+    /// who may submit to which project before the store is called).
     pub auto_create_project: bool,
-    /// The project the submitting token is limited to, if any.
-    pub token_project: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -152,6 +152,10 @@ impl Store {
     /// On SQLite, with `later`, the run's measurement and sample rows are not written
     /// but added to `later`, for one multi-row insert over a whole batch
     /// (`ingest_rows::insert_run_rows`).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "a run's writes in the order the transaction needs them; to be split by job (issue 10 item 8)"
+    )]
     pub(crate) async fn write_run<'r>(
         &self,
         tx: &mut WriteTx,

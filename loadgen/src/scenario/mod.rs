@@ -86,6 +86,10 @@ fn check_validity(c: &Ctx, v: &RawValidity) -> Result<Gate, ScenarioError> {
 }
 
 /// Parses and checks a scenario.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the scenario's tables checked in file order; to be split by job (issue 10 item 8)"
+)]
 pub fn parse(src: &str) -> Result<Scenario, ScenarioError> {
     let raw: RawScenario = toml::from_str(src).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
@@ -228,6 +232,10 @@ fn check_path(c: &Ctx, v: &Spanned<String>, key: &str) -> Result<String, Scenari
     }
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the [load] table's keys checked in one place; to be split by job (issue 10 item 8)"
+)]
 fn check_load(
     c: &Ctx,
     l: &RawLoad,

@@ -82,6 +82,10 @@ pub(super) fn check_flows(
     Ok(out)
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "a step's keys checked in one place; to be split by job (issue 10 item 8)"
+)]
 fn check_step(
     c: &Ctx,
     s: &Spanned<RawStep>,

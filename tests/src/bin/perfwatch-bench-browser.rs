@@ -13,6 +13,12 @@
 //! of navigation: the end of the HTML response, DOMContentLoaded, the end of the wasm
 //! download, the `perfwatch:hydrated` mark and the chart mark. Prints every load and
 //! the medians. docs/benchmarks.md records the figures with this command.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::{Duration, Instant};
 

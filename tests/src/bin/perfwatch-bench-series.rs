@@ -16,6 +16,12 @@
 //! cargo build --release -p perfwatch-server -p perfwatch-tests --bin perfwatch --bin perfwatch-bench-series
 //! target/release/perfwatch-bench-series [--postgres URL] [--big N] [--no-import] [--no-sqlite]
 //! ```
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

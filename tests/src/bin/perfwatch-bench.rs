@@ -14,6 +14,12 @@
 //!    points, median of 15 requests (skipped with `--no-page`).
 //!
 //! docs/benchmarks.md records the figures with this command.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::{Duration, Instant};
 

@@ -10,6 +10,12 @@
 //! Prints the figures as Markdown (docs/benchmarks.md, "Soak"); exits 1 on any
 //! violation. Build the server next to it first:
 //! `cargo build --release -p perfwatch-server -p perfwatch-tests --bin perfwatch --bin perfwatch-soak`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::cognitive_complexity,
+    reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
+)]
 
 use std::time::Duration;
 
