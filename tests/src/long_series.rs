@@ -129,7 +129,14 @@ pub async fn append(pool: &AnyPool, url: &str, s: &mut LongSeries, n: i64) -> an
     while done < n {
         let rows = CHUNK.min(n - done);
         let first = s.points + done;
-        let mut tx = pool.begin().await?;
+        // SQLite: take the write lock first. A deferred transaction that reads, then
+        // writes after the server beside it committed, fails at once with "database is
+        // locked" (a stale snapshot cannot be upgraded; busy_timeout does not apply).
+        let mut tx = if sqlite {
+            pool.begin_with("BEGIN IMMEDIATE").await?
+        } else {
+            pool.begin().await?
+        };
         // New ids above every existing one (runs and commits share the numbering here).
         let base: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(m), 0) + 1 FROM (SELECT MAX(id) AS m FROM runs UNION ALL SELECT MAX(id) FROM commits) t",
