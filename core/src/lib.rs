@@ -16,6 +16,7 @@ pub mod dist;
 pub mod downsample;
 pub mod fdr;
 pub mod http_url;
+pub mod integration;
 pub mod limits;
 pub mod model;
 pub mod redact;

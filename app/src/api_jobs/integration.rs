@@ -7,24 +7,6 @@ use super::server;
 use super::*;
 use crate::api_error::AppError;
 
-#[cfg(feature = "ssr")]
-fn integration_data(v: perfwatch_backend::perf::IntegrationView) -> IntegrationData {
-    IntegrationData {
-        repo: v.repo,
-        api_base: v.api_base,
-        clone_url: v.clone_url,
-        master_branches: v.master_branches,
-        commanders: v.commanders,
-        definition: v.definition,
-        concurrency: v.concurrency,
-        reconcile_every_s: v.reconcile_every_s,
-        webhook_secret_set: v.webhook_secret_set,
-        reporting: v.reporting,
-        app_id: v.app_id,
-        installation_id: v.installation_id,
-    }
-}
-
 /// A project's integration settings (admins of the project), without secrets.
 #[server(prefix = "/fn", endpoint = "integration_page")]
 pub async fn fetch_integration(slug: String) -> Result<IntegrationPage, AppError> {
@@ -39,7 +21,7 @@ pub async fn fetch_integration(slug: String) -> Result<IntegrationPage, AppError
         .map_err(AppError::from)?;
     Ok(IntegrationPage {
         slug,
-        integration: view.map(integration_data),
+        integration: view,
         webhook_url: format!("{}/api/v1/github/webhook", server::request_origin()),
     })
 }

@@ -152,29 +152,11 @@ pub struct JobLive {
     pub skipped: bool,
 }
 
-/// A project's integration as its admins see it: whether secrets are set, never them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IntegrationData {
-    pub repo: String,
-    pub api_base: String,
-    pub clone_url: String,
-    pub master_branches: Vec<String>,
-    pub commanders: Vec<String>,
-    pub definition: Option<String>,
-    pub concurrency: i64,
-    pub reconcile_every_s: i64,
-    pub webhook_secret_set: bool,
-    /// `token`, `app` or `none`.
-    pub reporting: String,
-    pub app_id: Option<i64>,
-    pub installation_id: Option<i64>,
-}
-
 /// The integration page's data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntegrationPage {
     pub slug: String,
-    pub integration: Option<IntegrationData>,
+    pub integration: Option<perfwatch_core::integration::IntegrationView>,
     /// Where GitHub sends the webhook.
     pub webhook_url: String,
 }

@@ -47,8 +47,9 @@ fn set_or_not(set: bool) -> &'static str {
 fn form_view(p: IntegrationData, save: ServerAction<SaveIntegration>) -> AnyView {
     let i = p.integration.clone();
     let has = i.is_some();
-    let get =
-        |f: fn(&crate::api_jobs::IntegrationData) -> String| i.as_ref().map(f).unwrap_or_default();
+    let get = |f: fn(&perfwatch_core::integration::IntegrationView) -> String| {
+        i.as_ref().map(f).unwrap_or_default()
+    };
     let repo = get(|i| i.repo.clone());
     let api_base = get(|i| i.api_base.clone());
     let clone_url = get(|i| i.clone_url.clone());

@@ -1,8 +1,9 @@
 //! A project's GitHub integration: settings in, secrets sealed before they are stored,
 //! and a view that never shows them again.
 
+pub use perfwatch_core::integration::IntegrationView;
 use perfwatch_github::{Client, Credentials};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::error::{Result, StoreError};
 use crate::secrets::SealKey;
@@ -72,25 +73,6 @@ impl std::fmt::Debug for IntegrationInput {
             .field("reconcile_every_s", &self.reconcile_every_s)
             .finish()
     }
-}
-
-/// What anyone with read access sees: no secret, only whether one is set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct IntegrationView {
-    pub repo: String,
-    pub api_base: String,
-    pub clone_url: String,
-    pub master_branches: Vec<String>,
-    pub commanders: Vec<String>,
-    pub definition: Option<String>,
-    pub concurrency: i64,
-    pub reconcile_every_s: i64,
-    pub webhook_secret_set: bool,
-    /// `token`, `app` or `none`.
-    pub reporting: String,
-    pub app_id: Option<i64>,
-    pub installation_id: Option<i64>,
 }
 
 impl From<&IntegrationRow> for IntegrationView {
