@@ -5,15 +5,17 @@
 //! write lock. Detection passes on one project therefore never interleave, and grouping
 //! (which reads and merges the project's groups) sees a stable picture.
 
-use perfwatch_core::alerts::{match_moved, AlertDirection, AlertKind, RangeAxis, SuspectRange};
+use perfwatch_core::alerts::{AlertDirection, AlertKind, RangeAxis, SuspectRange};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::alert_groups::{assign_group, refresh_group};
+use super::alert_groups::assign_group;
 use super::float_bind::nullable;
 use super::{Store, WriteTx};
 use crate::error::{Result, StoreError};
 use crate::time::now_ms;
+
+mod changepoint;
 
 /// One measurement of a series as detection reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,28 +69,6 @@ pub struct UpsertCounts {
     pub unchanged: usize,
     /// Untriaged alerts that the current detection no longer supports, deleted.
     pub retracted: usize,
-}
-
-/// Where an existing change-point alert sits.
-struct Existing {
-    id: i64,
-    first_bad_run_id: i64,
-    last_good_run_id: Option<i64>,
-    range: SuspectRange,
-    direction: String,
-    before_median: f64,
-    after_median: f64,
-    p_value: Option<f64>,
-    group_id: Option<i64>,
-    status: String,
-    /// `changepoint` or `drift`: a staircase of change points can become a drift (and
-    /// back) as history grows; the alert stays one alert and takes the new kind.
-    kind: String,
-    details: Option<String>,
-}
-
-fn same(a: f64, b: f64) -> bool {
-    a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
 }
 
 impl Store {
@@ -172,167 +152,6 @@ impl Store {
             })
             .collect::<Result<_>>()?;
         Ok((RangeAxis::Time, points, false))
-    }
-
-    /// Creates or updates the change-point alerts of one series. An alert whose first
-    /// bad point lies within `tolerance` points of a new change point is that change
-    /// point's alert (it moved as data arrived) and is updated; the others are created.
-    ///
-    /// An existing alert that matches nothing is retracted (deleted) when it is still
-    /// untriaged and no change point of the current detection (`supported`: every
-    /// change point found, before false-discovery-rate control) lies within `tolerance`
-    /// of it: it was an artefact of a shorter history. Triaged alerts always stay.
-    pub async fn upsert_changepoint_alerts(
-        &self,
-        project_id: i64,
-        series_id: i64,
-        points: &[DetectPoint],
-        alerts: &[NewAlert],
-        supported: &[usize],
-        tolerance: usize,
-    ) -> Result<UpsertCounts> {
-        let matching = Matching {
-            tolerance,
-            settled_before: None,
-        };
-        self.upsert_changepoint_alerts_in(
-            project_id, series_id, points, alerts, supported, matching,
-        )
-        .await
-    }
-
-    /// [`Store::upsert_changepoint_alerts`] for a detection that saw only the newest part
-    /// of the series: alerts before [`Matching::settled_before`] are left as they are.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one transaction matching new change points to stored alerts; to be split by job (issue 10 item 8)"
-    )]
-    pub async fn upsert_changepoint_alerts_in(
-        &self,
-        project_id: i64,
-        series_id: i64,
-        points: &[DetectPoint],
-        alerts: &[NewAlert],
-        supported: &[usize],
-        matching: Matching,
-    ) -> Result<UpsertCounts> {
-        let Matching {
-            tolerance,
-            settled_before,
-        } = matching;
-        if alerts.is_empty() {
-            let n: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM alerts WHERE series_id = $1 AND kind IN ('changepoint', 'drift')",
-            )
-            .bind(series_id)
-            .fetch_one(&self.pool)
-            .await?;
-            if n == 0 {
-                return Ok(UpsertCounts::default());
-            }
-        }
-        let mut tx = self.begin_write().await?;
-        lock_project(&mut tx, project_id).await?;
-        let rows = sqlx::query(
-            "SELECT id, first_bad_run_id, last_good_run_id, range_lo, range_hi, direction, before_median,
-                    after_median, p_value, group_id, status, kind, details
-             FROM alerts WHERE series_id = $1 AND kind IN ('changepoint', 'drift') ORDER BY id",
-        )
-        .bind(series_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let existing = rows
-            .iter()
-            .map(|r| {
-                Ok(Existing {
-                    id: r.try_get(0)?,
-                    first_bad_run_id: r.try_get(1)?,
-                    last_good_run_id: r.try_get(2)?,
-                    range: SuspectRange {
-                        lo: r.try_get(3)?,
-                        hi: r.try_get(4)?,
-                    },
-                    direction: r.try_get(5)?,
-                    before_median: r.try_get(6)?,
-                    after_median: r.try_get(7)?,
-                    p_value: r.try_get(8)?,
-                    group_id: r.try_get(9)?,
-                    status: r.try_get(10)?,
-                    kind: r.try_get(11)?,
-                    details: r.try_get(12)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        // Settled alerts lie before what this detection judged: they neither match nor
-        // are retracted.
-        let settled: Vec<bool> = existing
-            .iter()
-            .map(|e| settled_before.is_some_and(|b| e.range.hi < b))
-            .collect();
-        let positions: Vec<Option<usize>> = existing
-            .iter()
-            .zip(&settled)
-            .map(|(e, s)| {
-                (!s).then(|| points.iter().position(|p| p.run_id == e.first_bad_run_id))
-                    .flatten()
-            })
-            .collect();
-        let new_pos: Vec<usize> = alerts.iter().map(|a| a.index).collect();
-        let matches = match_moved(&positions, &new_pos, tolerance);
-        let mut counts = UpsertCounts::default();
-        let now = now_ms();
-        let mut matched = vec![false; existing.len()];
-        for ei in matches.iter().flatten() {
-            matched[*ei] = true;
-        }
-        for (ei, e) in existing.iter().enumerate() {
-            let near =
-                positions[ei].is_some_and(|p| supported.iter().any(|s| s.abs_diff(p) <= tolerance));
-            if matched[ei] || near || settled[ei] || e.status != "untriaged" {
-                continue;
-            }
-            sqlx::query("DELETE FROM alerts WHERE id = $1")
-                .bind(e.id)
-                .execute(&mut *tx)
-                .await?;
-            if let Some(g) = e.group_id {
-                refresh_group(&mut tx, g, now).await?;
-            }
-            counts.retracted += 1;
-        }
-        for (a, m) in alerts.iter().zip(matches) {
-            match m {
-                Some(ei) => {
-                    let e = &existing[ei];
-                    let unchanged = e.first_bad_run_id == a.first_bad_run_id
-                        && e.last_good_run_id == a.last_good_run_id
-                        && e.range == a.range
-                        && e.direction == a.direction.as_str()
-                        && same(e.before_median, a.before_median)
-                        && same(e.after_median, a.after_median)
-                        && e.p_value.zip(a.p_value).is_none_or(|(x, y)| same(x, y))
-                        && e.kind == a.kind.as_str()
-                        && e.details == a.details;
-                    if unchanged {
-                        counts.unchanged += 1;
-                        continue;
-                    }
-                    update_alert(&mut tx, e.id, a, now).await?;
-                    if e.range != a.range || e.group_id.is_none() {
-                        assign_group(&mut tx, project_id, e.id, a.axis, a.range, e.group_id, now)
-                            .await?;
-                    }
-                    counts.updated += 1;
-                }
-                None => {
-                    let id = insert_alert(&mut tx, project_id, a, now).await?;
-                    assign_group(&mut tx, project_id, id, a.axis, a.range, None, now).await?;
-                    counts.created += 1;
-                }
-            }
-        }
-        tx.commit().await?;
-        Ok(counts)
     }
 
     /// Creates threshold alerts; a breach already stored (same rule, same first bad run)
