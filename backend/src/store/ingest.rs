@@ -44,6 +44,33 @@ pub(crate) struct Written {
     pub learned: Ids,
 }
 
+/// Where a run's rows go.
+#[derive(Debug, Clone, Copy)]
+struct RunPlace {
+    project_id: i64,
+    testbed_id: i64,
+    branch_id: Option<i64>,
+    started_at: i64,
+}
+
+/// The run's branch: the one it names, else the main branch for a run at a commit,
+/// else none (a time-indexed run).
+fn branch_of(run: &ValidRun, main_branch: &str) -> Option<String> {
+    match (&run.branch, &run.commit) {
+        (Some(b), _) => Some(b.clone()),
+        (None, Some(_)) => Some(main_branch.to_owned()),
+        (None, None) => None,
+    }
+}
+
+/// When the run started: as given, else its commit's time, else now.
+fn started_at_of(run: &ValidRun) -> i64 {
+    run.started_at
+        .or_else(|| run.commit.as_ref().and_then(|c| c.time))
+        .map(to_ms)
+        .unwrap_or_else(now_ms)
+}
+
 impl Store {
     /// Stores a run all-or-nothing. On SQLite, concurrent submissions are written
     /// together in one transaction, each inside its own savepoint (`ingest_batch.rs`);
@@ -152,10 +179,6 @@ impl Store {
     /// On SQLite, with `later`, the run's measurement and sample rows are not written
     /// but added to `later`, for one multi-row insert over a whole batch
     /// (`ingest_rows::insert_run_rows`).
-    #[expect(
-        clippy::too_many_lines,
-        reason = "a run's writes in the order the transaction needs them; to be split by job (issue 10 item 8)"
-    )]
     pub(crate) async fn write_run<'r>(
         &self,
         tx: &mut WriteTx,
@@ -177,47 +200,10 @@ impl Store {
                 });
             }
         }
-        let testbed_id = match self
-            .ids
-            .read(|i| i.testbeds.get(&(project_id, run.testbed.clone())).copied())
-        {
-            Some(id) => id,
-            None => {
-                // Insert-or-nothing, then read: an upsert that "updates" an existing row
-                // locks it on PostgreSQL until commit, and a concurrent run that knew the
-                // id (from the cache) and holds another lock can then deadlock with us.
-                sqlx::query(
-                    "INSERT INTO testbeds (project_id, name) VALUES ($1, $2)
-                     ON CONFLICT (project_id, name) DO NOTHING",
-                )
-                .bind(project_id)
-                .bind(&run.testbed)
-                .execute(&mut **tx)
-                .await?;
-                let id: i64 = sqlx::query_scalar(
-                    "SELECT id FROM testbeds WHERE project_id = $1 AND name = $2",
-                )
-                .bind(project_id)
-                .bind(&run.testbed)
-                .fetch_one(&mut **tx)
-                .await?;
-                learned
-                    .testbeds
-                    .insert((project_id, run.testbed.clone()), id);
-                id
-            }
-        };
-
-        let branch_name = match (&run.branch, &run.commit) {
-            (Some(b), _) => Some(b.clone()),
-            (None, Some(_)) => Some(main_branch.clone()),
-            (None, None) => None,
-        };
-        let started_at = run
-            .started_at
-            .or_else(|| run.commit.as_ref().and_then(|c| c.time))
-            .map(to_ms)
-            .unwrap_or_else(now_ms);
+        let testbed_id = self
+            .testbed_for_ingest(tx, project_id, &run.testbed, &mut learned)
+            .await?;
+        let branch_name = branch_of(run, &main_branch);
         // Measures and series first: a new one is inserted before the branch is locked,
         // so no other run of the branch waits for it.
         let measure_ids = self
@@ -233,45 +219,20 @@ impl Store {
             ),
             None => None,
         };
-        let run_id = match self.dialect() {
-            Dialect::Postgres => {
-                let rows = PgRun {
-                    project_id,
-                    testbed_id,
-                    branch_id,
-                    started_at,
-                    run,
-                    series_ids: &series_ids,
-                };
-                match ingest_pg::write_rows(tx, &rows).await? {
-                    Some(id) => id,
-                    // Another run has this key; the caller rolls back what was written.
-                    None => {
-                        let key = run.run_key.as_deref().unwrap_or_default();
-                        let existing = existing_run(tx, project_id, key).await?;
-                        return Ok(Written {
-                            stored: duplicate(run, project_id, existing.unwrap_or_default()),
-                            learned,
-                        });
-                    }
-                }
-            }
-            Dialect::Sqlite => {
-                let facts = self
-                    .write_run_rows(tx, project_id, testbed_id, branch_id, started_at, run)
-                    .await?;
-                let run_id = facts.run_id;
-                let rows = RunRows {
-                    facts,
-                    run,
-                    series_ids: series_ids.clone(),
-                };
-                match later {
-                    Some(later) => later.push(rows),
-                    None => insert_run_rows(self.dialect(), tx, &[rows]).await?,
-                }
-                run_id
-            }
+        let place = RunPlace {
+            project_id,
+            testbed_id,
+            branch_id,
+            started_at: started_at_of(run),
+        };
+        let Some(run_id) = self.insert_run(tx, &place, run, &series_ids, later).await? else {
+            // Another run has this key; the caller rolls back what was written.
+            let key = run.run_key.as_deref().unwrap_or_default();
+            let existing = existing_run(tx, project_id, key).await?;
+            return Ok(Written {
+                stored: duplicate(run, project_id, existing.unwrap_or_default()),
+                learned,
+            });
         };
         Ok(Written {
             stored: StoredRun {
@@ -285,6 +246,83 @@ impl Store {
             },
             learned,
         })
+    }
+
+    /// The id of the project's testbed of that name, inserted when new.
+    async fn testbed_for_ingest(
+        &self,
+        tx: &mut WriteTx,
+        project_id: i64,
+        name: &str,
+        learned: &mut Ids,
+    ) -> Result<i64> {
+        let key = (project_id, name.to_owned());
+        if let Some(id) = self.ids.read(|i| i.testbeds.get(&key).copied()) {
+            return Ok(id);
+        }
+        // Insert-or-nothing, then read: an upsert that "updates" an existing row
+        // locks it on PostgreSQL until commit, and a concurrent run that knew the
+        // id (from the cache) and holds another lock can then deadlock with us.
+        sqlx::query(
+            "INSERT INTO testbeds (project_id, name) VALUES ($1, $2)
+             ON CONFLICT (project_id, name) DO NOTHING",
+        )
+        .bind(project_id)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+        let id: i64 =
+            sqlx::query_scalar("SELECT id FROM testbeds WHERE project_id = $1 AND name = $2")
+                .bind(project_id)
+                .bind(name)
+                .fetch_one(&mut **tx)
+                .await?;
+        learned.testbeds.insert(key, id);
+        Ok(id)
+    }
+
+    /// The run row, its commit and its measurements: the new run's id, or `None` when
+    /// PostgreSQL found another run with its key. SQLite with `later` leaves the
+    /// measurement rows to the batch.
+    async fn insert_run<'r>(
+        &self,
+        tx: &mut WriteTx,
+        place: &RunPlace,
+        run: &'r ValidRun,
+        series_ids: &[i64],
+        later: Option<&mut Vec<RunRows<'r>>>,
+    ) -> Result<Option<i64>> {
+        let RunPlace {
+            project_id,
+            testbed_id,
+            branch_id,
+            started_at,
+        } = *place;
+        if self.dialect() == Dialect::Postgres {
+            let rows = PgRun {
+                project_id,
+                testbed_id,
+                branch_id,
+                started_at,
+                run,
+                series_ids,
+            };
+            return ingest_pg::write_rows(tx, &rows).await;
+        }
+        let facts = self
+            .write_run_rows(tx, project_id, testbed_id, branch_id, started_at, run)
+            .await?;
+        let run_id = facts.run_id;
+        let rows = RunRows {
+            facts,
+            run,
+            series_ids: series_ids.to_vec(),
+        };
+        match later {
+            Some(later) => later.push(rows),
+            None => insert_run_rows(self.dialect(), tx, &[rows]).await?,
+        }
+        Ok(Some(run_id))
     }
 
     /// SQLite: the commit, its order on the branch and the run row, statement by
