@@ -1,6 +1,7 @@
 //! The plain-HTTP transport against servers that misbehave in the ways pooled
-//! connections meet in practice: hanging up on idle keep-alive connections, and not
-//! answering within the step's timeout.
+//! connections meet in practice: hanging up on idle keep-alive connections, not
+//! answering within the step's timeout, chunked answers in pieces, `Connection: close`
+//! and answers that are not HTTP.
 #![allow(
     clippy::unwrap_used,
     clippy::too_many_lines,
@@ -105,4 +106,95 @@ async fn an_unanswered_request_fails_with_class_timeout() {
     );
     // each attempt waited its 200 ms, not less
     assert!(op.service.p50 >= 190.0, "{:?}", op.service);
+}
+
+/// Keeps connections open and answers by path: `/chunked` with a chunked JSON body
+/// written in pieces (the client reads it across several reads), `/item/42` with
+/// `Connection: close` (then hangs up), `/bad` with a malformed status line.
+async fn awkward_server() -> (String, Arc<AtomicU64>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let accepted = Arc::new(AtomicU64::new(0));
+    let n = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            n.fetch_add(1, Ordering::Relaxed);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                loop {
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(k) => buf.extend_from_slice(&chunk[..k]),
+                        }
+                    }
+                    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                    buf.drain(..end);
+                    let path = head.split(' ').nth(1).unwrap_or_default().to_string();
+                    let pieces: &[&[u8]] = match path.as_str() {
+                        "/chunked" => &[
+                            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"id",
+                            b"\"\r\n6\r\n:\"42\"}\r\n",
+                            b"0\r\n\r\n",
+                        ],
+                        "/item/42" => &[
+                            b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok",
+                        ],
+                        _ => &[b"HTTP/1.1 abc\r\n\r\n"],
+                    };
+                    for p in pieces {
+                        if s.write_all(p).await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    }
+                    if path != "/chunked" {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), accepted)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunked_split_and_closing_answers_are_read_and_malformed_ones_classed() {
+    let (base, accepted) = awkward_server().await;
+    let f = load(&format!(
+        "[run]\nname = \"t\"\nbase_url = \"{base}\"\nduration = \"1s\"\n\n[load]\nmodel = \"closed\"\nvus = 2\nthink = \"5ms\"\n\n\
+         [[flow]]\nname = \"f\"\nsteps = [\n  {{ op = \"list\", method = \"GET\", path = \"/chunked\", extract = {{ id = \"id\" }} }},\n  \
+         {{ op = \"item\", method = \"GET\", path = \"/item/{{{{id}}}}\" }},\n]\n"
+    ))
+    .await;
+    let (list, item) = (f.report.op("list").unwrap(), f.report.op("item").unwrap());
+    assert!(list.attempts >= 20, "{list:?}");
+    // the id came out of the chunked body: the second step found /item/42
+    assert!(list.errors.is_empty(), "{:?}", list.examples);
+    assert!(item.errors.is_empty(), "{:?}", item.examples);
+    assert!(item.attempts + 2 >= list.attempts, "{item:?}");
+    // every `Connection: close` answer cost its connection
+    assert!(
+        accepted.load(Ordering::Relaxed) >= item.attempts,
+        "{} connections for {} closing answers",
+        accepted.load(Ordering::Relaxed),
+        item.attempts
+    );
+
+    let f = load(&format!(
+        "[run]\nname = \"t\"\nbase_url = \"{base}\"\nduration = \"1s\"\n\n[load]\nmodel = \"closed\"\nvus = 1\nthink = \"20ms\"\n\n\
+         [[flow]]\nname = \"f\"\nsteps = [{{ op = \"bad\", method = \"GET\", path = \"/bad\" }}]\n"
+    ))
+    .await;
+    let bad = f.report.op("bad").unwrap();
+    assert!(bad.attempts >= 5, "{bad:?}");
+    assert_eq!(bad.errors.keys().collect::<Vec<_>>(), ["other"]);
+    assert_eq!(bad.errors["other"], bad.attempts);
+    assert!(
+        bad.examples["other"][0].contains("invalid HTTP answer"),
+        "{:?}",
+        bad.examples
+    );
 }

@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::{flow, Shared};
-use crate::http::Deadline;
+use crate::http::Session;
 
 pub async fn run(sh: Arc<Shared>, vus: usize, think: Duration, pacing: Option<Duration>) {
     let end = sh.t0 + sh.scenario.total();
@@ -26,7 +26,7 @@ pub async fn run(sh: Arc<Shared>, vus: usize, think: Duration, pacing: Option<Du
                 .unwrap_or_default();
             let mut next = sh.t0 + stagger;
             // One request timer for all of this user's requests.
-            let mut deadline = Deadline::default();
+            let mut session = Session::default();
             for iter in 0u64.. {
                 if sh.stopped() {
                     break;
@@ -44,7 +44,7 @@ pub async fn run(sh: Arc<Shared>, vus: usize, think: Duration, pacing: Option<Du
                     tokio::time::sleep_until(intended.into()).await;
                 }
                 let f = flow::pick(&sh, &mut rng);
-                flow::iteration(&sh, f, vu as u64, iter, intended, &mut deadline).await;
+                flow::iteration(&sh, f, vu as u64, iter, intended, &mut session).await;
                 match pacing {
                     Some(p) => next += p,
                     None => next = Instant::now() + think,

@@ -10,7 +10,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::Shared;
-use crate::http::{Deadline, Prepared};
+use crate::http::{Prepared, Session};
 use crate::recorder::Attempt;
 use crate::scenario::StepKind;
 use crate::taxonomy::Failure;
@@ -36,14 +36,14 @@ pub fn pick(sh: &Shared, rng: &mut ChaCha8Rng) -> usize {
     0
 }
 
-/// Runs one iteration of flow `flow`; `deadline` times its requests out.
+/// Runs one iteration of flow `flow`; `session` holds its request timer and connection.
 pub async fn iteration(
     sh: &Shared,
     flow: usize,
     vu: u64,
     iter: u64,
     intended: Instant,
-    deadline: &mut Deadline,
+    session: &mut Session,
 ) {
     let seq = sh.seq.fetch_add(1, Ordering::Relaxed);
     sh.in_flight.fetch_add(1, Ordering::Relaxed);
@@ -72,7 +72,7 @@ pub async fn iteration(
             let r = match &step.kind {
                 StepKind::Http { .. } => {
                     sh.http
-                        .run(step, plan.prepared.as_ref(), &mut vars, deadline)
+                        .run(step, plan.prepared.as_ref(), &mut vars, session)
                         .await
                 }
                 StepKind::Driver { vars: extra } => match &sh.driver {

@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use tokio::sync::Semaphore;
 
 use super::{flow, Shared};
-use crate::http::Deadline;
+use crate::http::Session;
 use crate::scenario::WhenFull;
 use crate::schedule::{Arrival, RateProfile, Schedule};
 
@@ -50,8 +50,8 @@ pub async fn run(
         let f = flow::pick(&sh, &mut rng);
         let sh2 = sh.clone();
         tokio::spawn(async move {
-            let mut deadline = Deadline::default();
-            flow::iteration(&sh2, f, n as u64, n as u64, intended, &mut deadline).await;
+            let mut session = Session::default();
+            flow::iteration(&sh2, f, n as u64, n as u64, intended, &mut session).await;
             drop(permit);
         });
     }

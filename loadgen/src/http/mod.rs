@@ -1,19 +1,23 @@
 //! HTTP operations: render the step's templates, send, check the status, extract
 //! variables from the JSON answer. Failures come back unclassified ([`Failure`]).
-//! Plain `http://` targets are sent over hyper's HTTP/1 connections directly
-//! ([`plain`]); `https://` ones through reqwest and its rustls stack.
+//! Plain `http://` targets are sent on each virtual user's own HTTP/1.1 connection
+//! ([`conn`], [`session`]); `https://` ones through reqwest and its rustls stack.
 
-mod plain;
+mod conn;
+mod response;
+mod session;
+mod wire;
 
 use std::error::Error as _;
-use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST};
-use http::{HeaderMap, Request, Uri};
-use http_body_util::Full;
+use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, Method, Uri};
 use reqwest::Url;
+
+pub use session::Session;
 
 use crate::extract::extract_all;
 use crate::scenario::{Step, StepKind};
@@ -22,15 +26,15 @@ use crate::template::Template;
 use crate::vars::Vars;
 
 enum Transport {
-    /// hyper connections to the base URL's host, with the Host header they send.
-    Plain(std::sync::Arc<plain::Pool>, HeaderValue),
+    /// Connections to the base URL's host, with the Host header they send.
+    Plain(Arc<session::Pool>, HeaderValue),
     Tls,
 }
 
 #[derive(Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
-    transport: std::sync::Arc<Transport>,
+    transport: Arc<Transport>,
     timeout: Duration,
     base: String,
     /// `base` parsed once: a request's URL is this with the path set, so the host is not
@@ -38,38 +42,19 @@ pub struct HttpClient {
     base_url: Url,
 }
 
-/// A step's request built once (see [`HttpClient::prepare`]); a request from it costs
-/// a few clones of shared bytes instead of template rendering and URI parsing.
+/// A step's request built once (see [`HttpClient::prepare`]): sending it is one write
+/// of these bytes instead of template rendering, URI parsing and encoding.
 pub struct Prepared {
-    method: http::Method,
+    method: Method,
     /// For error messages.
     path: String,
-    uri: Uri,
-    /// Host included.
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-/// The request timer of one virtual user (or one open-model iteration): one tokio
-/// timer entry re-armed per request. Moving a registered entry to a later deadline is
-/// one atomic update, where a fresh `tokio::time::timeout` per request registered and
-/// removed an entry in the timer wheel each time.
-#[derive(Default)]
-pub struct Deadline(Option<Pin<Box<tokio::time::Sleep>>>);
-
-impl Deadline {
-    fn arm(&mut self, at: tokio::time::Instant) -> Pin<&mut tokio::time::Sleep> {
-        match &mut self.0 {
-            Some(s) => s.as_mut().reset(at),
-            None => self.0 = Some(Box::pin(tokio::time::sleep_until(at))),
-        }
-        self.0.as_mut().expect("armed above").as_mut()
-    }
+    /// The whole request as it goes on the connection.
+    request: Bytes,
 }
 
 /// A rendered request, before it goes to one transport or the other.
 struct Outgoing {
-    method: http::Method,
+    method: Method,
     path: String,
     headers: HeaderMap,
     body: Bytes,
@@ -140,9 +125,9 @@ impl HttpClient {
             ("http", Some(host)) => {
                 let port = base_url.port_or_known_default().unwrap_or(80);
                 let peer = match host {
-                    url::Host::Ipv4(a) => plain::Peer::Addr((a, port).into()),
-                    url::Host::Ipv6(a) => plain::Peer::Addr((a, port).into()),
-                    url::Host::Domain(d) => plain::Peer::Name(d.to_string(), port),
+                    url::Host::Ipv4(a) => conn::Peer::Addr((a, port).into()),
+                    url::Host::Ipv6(a) => conn::Peer::Addr((a, port).into()),
+                    url::Host::Domain(d) => conn::Peer::Name(d.to_string(), port),
                 };
                 let authority = match base_url.port() {
                     Some(p) => format!("{}:{p}", base_url.host_str().unwrap_or_default()),
@@ -150,13 +135,13 @@ impl HttpClient {
                 };
                 let host = HeaderValue::from_str(&authority)
                     .map_err(|e| format!("base URL `{base}`: host: {e}"))?;
-                Transport::Plain(std::sync::Arc::new(plain::Pool::new(peer)), host)
+                Transport::Plain(Arc::new(session::Pool::new(peer)), host)
             }
             _ => Transport::Tls,
         };
         Ok(Self {
             client,
-            transport: std::sync::Arc::new(transport),
+            transport: Arc::new(transport),
             timeout,
             base: base.to_string(),
             base_url,
@@ -234,51 +219,27 @@ impl HttpClient {
     }
 
     /// Sends a rendered request; the status and the whole answer.
-    async fn send(
-        &self,
-        out: &mut Outgoing,
-        deadline: &mut Deadline,
-    ) -> Result<(u16, Bytes), Failure> {
-        let (headers, body) = (
-            std::mem::take(&mut out.headers),
-            std::mem::take(&mut out.body),
-        );
+    async fn send(&self, out: Outgoing, session: &mut Session) -> Result<(u16, Bytes), Failure> {
         match &*self.transport {
             Transport::Plain(pool, host) => {
-                let mut req = Request::new(Full::new(body));
-                *req.method_mut() = out.method.clone();
-                *req.uri_mut() = self.origin_form(&out.path)?;
-                *req.headers_mut() = headers;
-                req.headers_mut().insert(HOST, host.clone());
-                self.send_plain(pool, req, deadline).await
+                let target = self.origin_form(&out.path)?;
+                let request = wire::encode(&out.method, &target, host, &out.headers, &out.body);
+                session
+                    .send_plain(pool, &request, out.method == Method::HEAD, self.timeout)
+                    .await
             }
             Transport::Tls => {
                 let resp = self
                     .client
-                    .request(out.method.clone(), self.url(&out.path))
-                    .headers(headers)
-                    .body(body)
+                    .request(out.method, self.url(&out.path))
+                    .headers(out.headers)
+                    .body(out.body)
                     .send()
                     .await
                     .map_err(transport)?;
                 let status = resp.status().as_u16();
                 Ok((status, resp.bytes().await.map_err(transport)?))
             }
-        }
-    }
-
-    /// A plain-HTTP request bounded by the client's timeout.
-    async fn send_plain(
-        &self,
-        pool: &plain::Pool,
-        req: Request<Full<Bytes>>,
-        deadline: &mut Deadline,
-    ) -> Result<(u16, Bytes), Failure> {
-        let timer = deadline.arm(tokio::time::Instant::now() + self.timeout);
-        tokio::select! {
-            biased;
-            r = pool.send(req) => r.map(|(status, body)| (status.as_u16(), body)),
-            _ = timer => Err(plain::timed_out(self.timeout)),
         }
     }
 
@@ -306,40 +267,38 @@ impl HttpClient {
         if !constant {
             return None;
         }
-        let mut out = Self::render(step, &Vars::new(0, 0, 0, "")).ok()?;
-        let uri = self.origin_form(&out.path).ok()?;
-        out.headers.insert(HOST, host.clone());
+        let out = Self::render(step, &Vars::new(0, 0, 0, "")).ok()?;
+        let target = self.origin_form(&out.path).ok()?;
+        let request = wire::encode(&out.method, &target, host, &out.headers, &out.body);
         Some(Prepared {
             method: out.method,
             path: out.path,
-            uri,
-            headers: out.headers,
-            body: out.body,
+            request: Bytes::from(request),
         })
     }
 
     /// Runs one HTTP step: `prepared` is [`HttpClient::prepare`]'s request for it, if
-    /// any; `deadline` is the timer of the virtual user (or open-model iteration) it runs in.
+    /// any; `session` is the virtual user (or open-model iteration) it runs in.
     pub async fn run(
         &self,
         step: &Step,
         prepared: Option<&Prepared>,
         vars: &mut Vars<'_>,
-        deadline: &mut Deadline,
+        session: &mut Session,
     ) -> Result<(), Failure> {
         match (prepared, &*self.transport) {
             (Some(p), Transport::Plain(pool, _)) => {
-                let mut req = Request::new(Full::new(p.body.clone()));
-                *req.method_mut() = p.method.clone();
-                *req.uri_mut() = p.uri.clone();
-                *req.headers_mut() = p.headers.clone();
-                let answer = self.send_plain(pool, req, deadline).await?;
+                let head = p.method == Method::HEAD;
+                let answer = session
+                    .send_plain(pool, &p.request, head, self.timeout)
+                    .await?;
                 Self::check(step, &p.method, &p.path, answer, vars)
             }
             _ => {
-                let mut out = Self::render(step, vars)?;
-                let answer = self.send(&mut out, deadline).await?;
-                Self::check(step, &out.method, &out.path, answer, vars)
+                let out = Self::render(step, vars)?;
+                let (method, path) = (out.method.clone(), out.path.clone());
+                let answer = self.send(out, session).await?;
+                Self::check(step, &method, &path, answer, vars)
             }
         }
     }
@@ -347,7 +306,7 @@ impl HttpClient {
     /// The answer's status against the step's expectation, then its extractions.
     fn check(
         step: &Step,
-        method: &http::Method,
+        method: &Method,
         path: &str,
         (status, answer): (u16, Bytes),
         vars: &mut Vars<'_>,
@@ -433,14 +392,21 @@ mod tests {
         let p = c.prepare(&s).expect("a step without variables is prepared");
         let r = HttpClient::render(&s, &Vars::new(0, 0, 0, "f")).unwrap();
         assert_eq!(p.method, r.method);
-        assert_eq!(p.uri, c.origin_form(&r.path).unwrap());
-        assert_eq!(p.uri, "/g/1?q=a%20b");
-        assert_eq!(p.body, r.body);
-        let mut want = r.headers;
-        want.insert(HOST, HeaderValue::from_static("127.0.0.1:8080"));
-        assert_eq!(p.headers, want);
-        assert_eq!(p.headers["content-type"], "application/json");
-        assert_eq!(p.headers[AUTHORIZATION], "Bearer tok");
+        let target = c.origin_form(&r.path).unwrap();
+        let host = HeaderValue::from_static("127.0.0.1:8080");
+        let want = wire::encode(&r.method, &target, &host, &r.headers, &r.body);
+        assert_eq!(p.request, want);
+        let text = String::from_utf8(want).unwrap();
+        assert!(
+            text.starts_with("POST /g/1?q=a%20b HTTP/1.1\r\nhost: 127.0.0.1:8080\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\r\ncontent-type: application/json\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("\r\nauthorization: Bearer tok\r\n"), "{text}");
+        assert!(text.ends_with("\r\n\r\n{\"name\":\"n\"}"), "{text}");
     }
 
     #[test]
