@@ -1,6 +1,6 @@
 //! Building and extending a line's tiles: the grid of a line tiled for the first time,
-//! the extremes of each tile in SQL, and the claim that makes two servers extending at
-//! once write the tiles only once.
+//! the claim that makes two servers extending at once write the tiles only once, and
+//! the merge and write of the tiles (their extremes come from `aggregate.rs`).
 
 use std::collections::BTreeMap;
 
@@ -9,7 +9,7 @@ use sqlx::{AssertSqlSafe, Row};
 use super::{LineKey, Tile, TiledLine, POINTS_PER_TILE, TILE_COLUMNS, WRITE_CHUNK};
 use crate::error::Result;
 use crate::store::chart_read::{axis_column, bind_all, where_clause, RunSpan};
-use crate::store::{values_rows, Dialect, PointFilter, Store};
+use crate::store::{values_rows, Dialect, PointFilter, Store, WriteTx};
 
 impl Store {
     /// The highest run id below which no run can still appear.
@@ -31,10 +31,6 @@ impl Store {
 
     /// Tiles the points of runs newer than the line's tiles (all of them for a line
     /// not tiled yet). Two servers extending at once: one wins, the other writes nothing.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one transaction extending a line's tiles; to be split by job (issue 10 item 8)"
-    )]
     pub(super) async fn extend_tiles(&self, key: LineKey, known: Option<TiledLine>) -> Result<()> {
         let watermark = self.settled_run_watermark().await?;
         let line = match known {
@@ -47,80 +43,17 @@ impl Store {
         if watermark <= line.covered_run {
             return Ok(());
         }
-        let fresh = self
+        let mut tiles = self
             .tile_aggregates(key, &line, line.covered_run, watermark)
             .await?;
         let mut tx = self.begin_write().await?;
-        // The line row is the claim: gone (points deleted meanwhile) or moved on
-        // (another server extended it), this pass writes nothing.
-        let claimed = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE chart_tile_lines SET covered_run = $4 WHERE {} AND covered_run = $5",
-            LineKey::WHERE
-        )))
-        .bind(key.series_id)
-        .bind(key.axis())
-        .bind(key.branch_id)
-        .bind(watermark)
-        .bind(line.covered_run)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed != 1 {
+        if !claim_extension(&mut tx, key, &line, watermark).await? {
             tx.rollback().await?;
             return Ok(());
         }
-        let mut tiles = fresh;
-        if let (Some(first), Some(last)) = (tiles.keys().next(), tiles.keys().next_back()) {
-            let old = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {TILE_COLUMNS} FROM chart_tiles WHERE {} AND tile >= $4 AND tile <= $5",
-                LineKey::WHERE
-            )))
-            .bind(key.series_id)
-            .bind(key.axis())
-            .bind(key.branch_id)
-            .bind(*first)
-            .bind(*last)
-            .fetch_all(&mut *tx)
-            .await?;
-            for r in &old {
-                let o = Tile::from_row(r)?;
-                if let Some(t) = tiles.get_mut(&o.tile) {
-                    t.merge(&o);
-                }
-            }
-        }
+        merge_stored_tiles(&mut tx, key, &mut tiles).await?;
         let tiles: Vec<Tile> = tiles.into_values().collect();
-        for chunk in tiles.chunks(WRITE_CHUNK) {
-            let sql = format!(
-                "INSERT INTO chart_tiles (series_id, axis, branch_id, {TILE_COLUMNS}) VALUES {}
-                 ON CONFLICT (series_id, axis, branch_id, tile) DO UPDATE SET n = excluded.n,
-                     first_x = excluded.first_x, last_x = excluded.last_x,
-                     min_run = excluded.min_run, max_run = excluded.max_run,
-                     lo_run = excluded.lo_run, lo_x = excluded.lo_x, lo_y = excluded.lo_y,
-                     hi_run = excluded.hi_run, hi_x = excluded.hi_x, hi_y = excluded.hi_y",
-                values_rows(self.dialect(), chunk.len(), 15)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for t in chunk {
-                q = q
-                    .bind(key.series_id)
-                    .bind(key.axis())
-                    .bind(key.branch_id)
-                    .bind(t.tile)
-                    .bind(t.n)
-                    .bind(t.first_x)
-                    .bind(t.last_x)
-                    .bind(t.min_run)
-                    .bind(t.max_run)
-                    .bind(t.lo_run)
-                    .bind(t.lo_x)
-                    .bind(t.lo_y)
-                    .bind(t.hi_run)
-                    .bind(t.hi_x)
-                    .bind(t.hi_y);
-            }
-            q.execute(&mut *tx).await?;
-        }
+        write_tiles(&mut tx, self.dialect(), key, &tiles).await?;
         tx.commit().await
     }
 
@@ -171,117 +104,99 @@ impl Store {
         tx.commit().await?;
         self.tiled_line_state(key).await
     }
+}
 
-    /// Tiles of the points of runs in `(after, through]`, by tile number.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one aggregate query per dialect; to be split by job (issue 10 item 8)"
-    )]
-    async fn tile_aggregates(
-        &self,
-        key: LineKey,
-        line: &TiledLine,
-        after: i64,
-        through: i64,
-    ) -> Result<BTreeMap<i64, Tile>> {
-        let axis = axis_column(key.x);
-        let f = PointFilter {
-            branch_id: key.branch(),
-            ..Default::default()
-        };
-        // `after + 1`: run ids are integers, and Between is inclusive.
-        let (filter, binds) = where_clause(
-            key.series_id,
-            &f,
-            axis,
-            RunSpan::Between(after.saturating_add(1), through),
-        );
-        let tile = line.tile_sql(axis);
-        let counts = format!(
-            "{tile} AS tile, COUNT(*) AS n, MIN({axis}) AS first_x, MAX({axis}) AS last_x,
-             MIN(m.run_id) AS min_run, MAX(m.run_id) AS max_run"
-        );
-        let mut out = BTreeMap::new();
-        match self.dialect() {
-            Dialect::Postgres => {
-                // MIN/MAX of an array compare element by element: the lowest (highest)
-                // median with its run and x, in one hashed pass instead of a sort.
-                let pick = |agg: &str, col: &str| {
-                    format!(
-                        "({agg}(ARRAY[m.median, m.run_id::float8, {axis}::float8]))[{i}]{cast} AS {col}",
-                        i = if col.ends_with("_y") { 1 } else if col.ends_with("_run") { 2 } else { 3 },
-                        cast = if col.ends_with("_y") { "" } else { "::bigint" },
-                    )
-                };
-                let picks: Vec<String> = [
-                    ("MIN", "lo_run"),
-                    ("MIN", "lo_x"),
-                    ("MIN", "lo_y"),
-                    ("MAX", "hi_run"),
-                    ("MAX", "hi_x"),
-                    ("MAX", "hi_y"),
-                ]
-                .iter()
-                .map(|(a, c)| pick(a, c))
-                .collect();
-                let sql = format!(
-                    "SELECT {counts}, {} FROM measurements m WHERE {filter} GROUP BY 1",
-                    picks.join(", ")
-                );
-                for r in bind_all(sqlx::query(AssertSqlSafe(sql)), &binds)
-                    .fetch_all(&self.pool)
-                    .await?
-                {
-                    let t = Tile::from_row(&r)?;
-                    out.insert(t.tile, t);
-                }
-            }
-            Dialect::Sqlite => {
-                // SQLite takes the bare columns of a lone MIN or MAX from the row that
-                // holds it (documented), one aggregate per query.
-                let sql = format!("SELECT {counts} FROM measurements m WHERE {filter} GROUP BY 1");
-                for r in bind_all(sqlx::query(AssertSqlSafe(sql)), &binds)
-                    .fetch_all(&self.pool)
-                    .await?
-                {
-                    let t = Tile {
-                        tile: r.try_get("tile")?,
-                        n: r.try_get("n")?,
-                        first_x: r.try_get("first_x")?,
-                        last_x: r.try_get("last_x")?,
-                        min_run: r.try_get("min_run")?,
-                        max_run: r.try_get("max_run")?,
-                        lo_run: 0,
-                        lo_x: 0,
-                        lo_y: f64::INFINITY,
-                        hi_run: 0,
-                        hi_x: 0,
-                        hi_y: f64::NEG_INFINITY,
-                    };
-                    out.insert(t.tile, t);
-                }
-                for agg in ["MIN", "MAX"] {
-                    let sql = format!(
-                        "SELECT {tile} AS tile, m.run_id AS run, {axis} AS x, {agg}(m.median) AS y
-                         FROM measurements m WHERE {filter} GROUP BY 1"
-                    );
-                    for r in bind_all(sqlx::query(AssertSqlSafe(sql)), &binds)
-                        .fetch_all(&self.pool)
-                        .await?
-                    {
-                        let tile: i64 = r.try_get("tile")?;
-                        let pick = (r.try_get("run")?, r.try_get("x")?, r.try_get("y")?);
-                        if let Some(t) = out.get_mut(&tile) {
-                            if agg == "MIN" {
-                                (t.lo_run, t.lo_x, t.lo_y) = pick;
-                            } else {
-                                (t.hi_run, t.hi_x, t.hi_y) = pick;
-                            }
-                        }
-                    }
-                }
-            }
+/// Moves the line's watermark from what this pass read to `watermark`. The line row is
+/// the claim: gone (points deleted meanwhile) or moved on (another server extended
+/// it), the claim fails and this pass writes nothing.
+async fn claim_extension(
+    tx: &mut WriteTx,
+    key: LineKey,
+    line: &TiledLine,
+    watermark: i64,
+) -> Result<bool> {
+    let claimed = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE chart_tile_lines SET covered_run = $4 WHERE {} AND covered_run = $5",
+        LineKey::WHERE
+    )))
+    .bind(key.series_id)
+    .bind(key.axis())
+    .bind(key.branch_id)
+    .bind(watermark)
+    .bind(line.covered_run)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(claimed == 1)
+}
+
+/// Folds the stored tiles with the same numbers into the fresh ones, so a tile that
+/// gained points keeps the extremes of those it had.
+async fn merge_stored_tiles(
+    tx: &mut WriteTx,
+    key: LineKey,
+    tiles: &mut BTreeMap<i64, Tile>,
+) -> Result<()> {
+    let (Some(first), Some(last)) = (tiles.keys().next(), tiles.keys().next_back()) else {
+        return Ok(());
+    };
+    let old = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {TILE_COLUMNS} FROM chart_tiles WHERE {} AND tile >= $4 AND tile <= $5",
+        LineKey::WHERE
+    )))
+    .bind(key.series_id)
+    .bind(key.axis())
+    .bind(key.branch_id)
+    .bind(*first)
+    .bind(*last)
+    .fetch_all(&mut **tx)
+    .await?;
+    for r in &old {
+        let o = Tile::from_row(r)?;
+        if let Some(t) = tiles.get_mut(&o.tile) {
+            t.merge(&o);
         }
-        Ok(out)
     }
+    Ok(())
+}
+
+/// Upserts the tiles, `WRITE_CHUNK` per statement.
+async fn write_tiles(
+    tx: &mut WriteTx,
+    dialect: Dialect,
+    key: LineKey,
+    tiles: &[Tile],
+) -> Result<()> {
+    for chunk in tiles.chunks(WRITE_CHUNK) {
+        let sql = format!(
+            "INSERT INTO chart_tiles (series_id, axis, branch_id, {TILE_COLUMNS}) VALUES {}
+             ON CONFLICT (series_id, axis, branch_id, tile) DO UPDATE SET n = excluded.n,
+                 first_x = excluded.first_x, last_x = excluded.last_x,
+                 min_run = excluded.min_run, max_run = excluded.max_run,
+                 lo_run = excluded.lo_run, lo_x = excluded.lo_x, lo_y = excluded.lo_y,
+                 hi_run = excluded.hi_run, hi_x = excluded.hi_x, hi_y = excluded.hi_y",
+            values_rows(dialect, chunk.len(), 15)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for t in chunk {
+            q = q
+                .bind(key.series_id)
+                .bind(key.axis())
+                .bind(key.branch_id)
+                .bind(t.tile)
+                .bind(t.n)
+                .bind(t.first_x)
+                .bind(t.last_x)
+                .bind(t.min_run)
+                .bind(t.max_run)
+                .bind(t.lo_run)
+                .bind(t.lo_x)
+                .bind(t.lo_y)
+                .bind(t.hi_run)
+                .bind(t.hi_x)
+                .bind(t.hi_y);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }

@@ -20,6 +20,7 @@
 //! commit, in any order, so the watermark is read under a brief `SHARE` lock on `runs`,
 //! which waits for every transaction that has inserted a run to finish.
 
+mod aggregate;
 mod build;
 mod read;
 
