@@ -12,14 +12,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use perfwatch_compare::verdict::testable;
 pub use perfwatch_compare::CompareConfig;
-use perfwatch_compare::{compare_all_with_history, Geomean, RunLevels, SeriesInput, Verdict};
-use perfwatch_core::comparison::{
-    CompareRow, CompareSpec, CompareSummary, ComparisonView, GeomeanSummary, RowVerdict, RunBasis,
-    SideInfo, SideSpec, SideSummary,
-};
-use perfwatch_core::view::{ProjectInfo, SeriesInfo};
+use perfwatch_core::comparison::{CompareSpec, ComparisonView, SideInfo, SideSpec};
+use perfwatch_core::view::ProjectInfo;
 
 use crate::comparison_history::{release_side, MainHistory};
 use crate::error::{Result, StoreError};
@@ -27,7 +22,9 @@ use crate::store::SideRun;
 use crate::Store;
 
 mod releases;
+mod view;
 pub use releases::releases;
+pub use view::{build_view, build_view_with_history};
 
 /// A resolved side: what it is and its pooled samples per series.
 #[derive(Debug, Clone)]
@@ -239,196 +236,4 @@ pub async fn side_from_runs(
         samples,
         levels,
     })
-}
-
-/// Pure part: compare the pooled samples and build the view.
-pub fn build_view(
-    project: &ProjectInfo,
-    spec: CompareSpec,
-    base_defaulted: bool,
-    base: ResolvedSide,
-    head: ResolvedSide,
-    series: &[SeriesInfo],
-) -> ComparisonView {
-    let cfg = CompareConfig::default();
-    build_view_with_history(
-        project,
-        spec,
-        base_defaulted,
-        (base, head),
-        series,
-        None,
-        &cfg,
-    )
-}
-
-/// [`build_view`] with the main branch's history: each row shows its series' noise,
-/// and a series is decided on its run levels against that noise when `runs` is set (a
-/// release side) or when its samples alone could never be significant.
-#[expect(
-    clippy::too_many_lines,
-    reason = "the comparison as one pass over the sides' series; to be split by job (issue 10 item 8)"
-)]
-pub fn build_view_with_history(
-    project: &ProjectInfo,
-    spec: CompareSpec,
-    base_defaulted: bool,
-    (mut base, mut head): (ResolvedSide, ResolvedSide),
-    series: &[SeriesInfo],
-    history: Option<(&MainHistory, bool)>,
-    cfg: &CompareConfig,
-) -> ComparisonView {
-    let by_id: HashMap<i64, &SeriesInfo> = series.iter().map(|s| (s.id, s)).collect();
-    let mut inputs = Vec::new();
-    let mut ids: Vec<i64> = base
-        .samples
-        .keys()
-        .chain(head.samples.keys())
-        .copied()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .filter(|id| by_id.contains_key(id))
-        .collect();
-    ids.sort_unstable();
-    let mut noise = HashMap::new();
-    for id in ids {
-        let s = by_id[&id];
-        let input = SeriesInput {
-            key: id,
-            group: suite(&s.benchmark),
-            direction: s.direction,
-            base: base.samples.remove(&id),
-            head: head.samples.remove(&id),
-        };
-        let series_noise = history.and_then(|(h, _)| h.noise(id));
-        if let Some(n) = series_noise {
-            noise.insert(id, n.pct());
-        }
-        let few = |v: &Option<Vec<f64>>| v.as_ref().map_or(0, |v| v.len());
-        let use_runs = history.is_some_and(|(_, releases)| releases)
-            || !testable(few(&input.base), few(&input.head), cfg);
-        let levels = match (
-            series_noise,
-            base.levels.remove(&id),
-            head.levels.remove(&id),
-        ) {
-            (Some(noise), Some(b), Some(h)) if use_runs && !b.is_empty() && !h.is_empty() => {
-                Some(RunLevels {
-                    base: b,
-                    head: h,
-                    noise,
-                })
-            }
-            _ => None,
-        };
-        inputs.push((input, levels));
-    }
-    let raw: HashMap<i64, (Vec<f64>, Vec<f64>)> = inputs
-        .iter()
-        .map(|(i, _)| {
-            (
-                i.key,
-                (
-                    i.base.clone().unwrap_or_default(),
-                    i.head.clone().unwrap_or_default(),
-                ),
-            )
-        })
-        .collect();
-    let (results, summary) =
-        compare_all_with_history(inputs, cfg).expect("the caller validated the settings");
-    let mut raw = raw;
-    let mut rows: Vec<CompareRow> = results
-        .into_iter()
-        .map(|c| {
-            let (base_samples, head_samples) = raw.remove(&c.key).unwrap_or_default();
-            let (verdict, needed) = match c.verdict {
-                Verdict::Regression => (RowVerdict::Regression, None),
-                Verdict::Improvement => (RowVerdict::Improvement, None),
-                Verdict::NoChange => (RowVerdict::NoChange, None),
-                Verdict::NotEnoughSamples { needed } => {
-                    (RowVerdict::NotEnoughSamples, Some(needed))
-                }
-                Verdict::Added => (RowVerdict::Added, None),
-                Verdict::Removed => (RowVerdict::Removed, None),
-            };
-            let side = |s: Option<perfwatch_compare::SideStats>| {
-                s.map(|s| SideSummary {
-                    n: s.n,
-                    median: s.median,
-                    ci_low: s.ci_low,
-                    ci_high: s.ci_high,
-                    confidence: s.confidence,
-                })
-            };
-            CompareRow {
-                series: by_id[&c.key].clone(),
-                group: c.group,
-                base: side(c.base),
-                head: side(c.head),
-                change_pct: c.change_pct,
-                change_low: c.change_ci.map(|i| i.low),
-                change_high: c.change_ci.map(|i| i.high),
-                p_value: c.p_value,
-                p_adjusted: c.p_adjusted,
-                verdict,
-                needed,
-                notes: c
-                    .notes
-                    .iter()
-                    .map(|n| {
-                        serde_json::to_value(n)
-                            .ok()
-                            .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
-                            .unwrap_or_default()
-                    })
-                    .collect(),
-                base_samples,
-                head_samples,
-                noise_pct: noise.get(&c.key).copied(),
-                run_basis: c.run_test.map(|t| RunBasis {
-                    base_runs: t.base_runs,
-                    head_runs: t.head_runs,
-                    fence_pct: t.noise.scale.to_pct(t.fence),
-                }),
-            }
-        })
-        .collect();
-    let measures: BTreeSet<String> = rows.iter().map(|r| r.series.measure.clone()).collect();
-    let testbeds: BTreeSet<String> = rows.iter().map(|r| r.series.testbed.clone()).collect();
-    let total_rows = rows.len();
-    spec.apply(&mut rows);
-    let geo = |group: &str, g: &Geomean| GeomeanSummary {
-        group: group.to_string(),
-        series: g.series,
-        change_pct: g.change_pct,
-        better_pct: g.better_pct,
-    };
-    ComparisonView {
-        project: project.slug.clone(),
-        main_branch: project.main_branch.clone(),
-        spec,
-        base_defaulted,
-        base: base.info,
-        head: head.info,
-        summary: CompareSummary {
-            total: summary.total,
-            regressions: summary.regressions,
-            improvements: summary.improvements,
-            unchanged: summary.unchanged,
-            inconclusive: summary.inconclusive,
-            added: summary.added,
-            removed: summary.removed,
-            geomean: geo("all", &summary.overall),
-            groups: summary
-                .groups
-                .iter()
-                .map(|g| geo(&g.group, &g.geomean))
-                .collect(),
-        },
-        rows,
-        total_rows,
-        measures: measures.into_iter().collect(),
-        testbeds: testbeds.into_iter().collect(),
-    }
 }
