@@ -1,5 +1,7 @@
 //! An http(s) URL checked once, for URLs accepted from a user or a setting (webhook
-//! URLs, ticket trackers and ticket links, the GitHub API base): parsed by the `url`
+//! URLs, ticket trackers and ticket links, the GitHub API base in the integration and
+//! in the GitHub client, a metric source's `url`, a project's `repo_url`, the server's
+//! `--public-url`): parsed by the `url`
 //! crate, scheme http or https, a host, no whitespace, a length limit; errors name the
 //! field.
 
@@ -41,7 +43,7 @@ impl HttpUrl {
             return Err(bad(format!("longer than {max} characters")));
         }
         if t.chars().any(char::is_whitespace) {
-            return Err(bad("contains whitespace".into()));
+            return Err(bad("not a URL (contains whitespace)".into()));
         }
         let u = url::Url::parse(t).map_err(|e| bad(format!("not a URL ({e})")))?;
         if !matches!(u.scheme(), "http" | "https") {

@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use perfwatch_core::http_url::HttpUrl;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use reqwest::{Method, Url};
 use serde_json::json;
@@ -137,13 +138,12 @@ impl Client {
     /// A client for `api_base` (`https://api.github.com`, a GitHub Enterprise
     /// `https://host/api/v3`, or a test server's `http://127.0.0.1:PORT`).
     pub fn new(api_base: &str, creds: Credentials) -> Result<Client, ClientError> {
-        let base = Url::parse(api_base.trim_end_matches('/'))
-            .map_err(|e| ClientError::Invalid(format!("API base URL {api_base:?}: {e}")))?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(ClientError::Invalid(format!(
-                "API base URL {api_base:?} is not http(s)"
-            )));
-        }
+        // Trimmed first: a base with a path (`…/api/v3/`) must not end in `/`, as
+        // request paths are appended to it.
+        let base = HttpUrl::parse("api_base", api_base.trim_end_matches('/'))
+            .map_err(|e| ClientError::Invalid(format!("{}: {}", e.path, e.reason)))?
+            .parsed()
+            .clone();
         let auth = match creds {
             Credentials::Token(token) => Auth::Token(bearer(&token)?),
             Credentials::App {

@@ -33,6 +33,21 @@ fn construction_and_redaction() {
 }
 
 #[test]
+fn api_base_that_is_not_http_is_refused_naming_the_field() {
+    for (bad, why) in [
+        ("ftp://ghe.example/api/v3", "scheme `ftp`"),
+        ("javascript:alert(1)", "scheme `javascript`"),
+    ] {
+        let Err(ClientError::Invalid(msg)) = Client::new(bad, Credentials::Token("t".into()))
+        else {
+            panic!("{bad} accepted");
+        };
+        assert!(msg.starts_with("api_base: "), "{msg}");
+        assert!(msg.contains(why), "{msg}");
+    }
+}
+
+#[test]
 fn repo_and_sha_checks() {
     assert!(check_repo("o/r.rs").is_ok());
     for bad in ["o", "o/", "/r", "o/r/x", "../r", "o/..", "o r/x", "o/r?x"] {

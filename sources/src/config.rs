@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use perfwatch_core::http_url::HttpUrl;
 use perfwatch_core::limits::{MAX_MEASURE, MAX_UNIT};
 use perfwatch_core::units::Direction;
 use toml::{Table, Value};
@@ -263,17 +264,8 @@ fn check_text(value: &str, max: usize, key: &str) -> Result<(), ConfigError> {
 }
 
 fn check_url(url: &str) -> Result<String, ConfigError> {
-    let parsed =
-        url::Url::parse(url).map_err(|e| err("metrics.url", format!("not a URL ({e})")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(err(
-            "metrics.url",
-            format!("scheme `{}`: must be http or https", parsed.scheme()),
-        ));
-    }
-    if parsed.host_str().is_none() {
-        return Err(err("metrics.url", "has no host"));
-    }
+    let url = HttpUrl::parse("metrics.url", url).map_err(|e| err(e.path, e.reason))?;
+    let parsed = url.parsed();
     // Credentials in the URL would end up in logs and error texts.
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(err(
@@ -284,7 +276,7 @@ fn check_url(url: &str) -> Result<String, ConfigError> {
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(err("metrics.url", "must not have a query or fragment"));
     }
-    Ok(url.to_string())
+    Ok(url.into_string())
 }
 
 fn headers(t: &Table) -> Result<Vec<(String, String)>, ConfigError> {

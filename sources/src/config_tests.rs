@@ -112,6 +112,7 @@ fn unknown_keys_are_errors() {
 fn url_must_be_http_without_credentials() {
     for (url, why) in [
         ("ftp://127.0.0.1", "scheme"),
+        ("javascript:alert(1)", "scheme `javascript`"),
         ("not a url", "not a URL"),
         ("http://me:secret@127.0.0.1:9090", "credentials"),
         ("http://127.0.0.1:9090/?x=1", "query"),

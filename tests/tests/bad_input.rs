@@ -18,7 +18,8 @@ macro_rules! on_both_databases {
 
 on_both_databases!(
     every_bad_input_is_rejected_and_nothing_is_stored,
-    body_over_the_limit_is_413
+    body_over_the_limit_is_413,
+    project_repo_url_must_be_http
 );
 
 const GOOD: &str = r#"{"benchmark":"B","measure":"time","unit":"ns/op","samples":[1,2,3]}"#;
@@ -110,4 +111,42 @@ async fn body_over_the_limit_is_413(db: Db) {
     let err: Value = resp.json().await.unwrap();
     assert_eq!(err["error"]["status"], 413);
     assert_eq!(app.store.row_counts().await.unwrap(), before);
+}
+
+/// `repo_url` goes through the one http(s) URL check (`core::http_url`): commit links
+/// are built from it, so a `javascript:` or `ftp://` URL is refused, naming the field.
+async fn project_repo_url_must_be_http(db: Db) {
+    let app = spawn_app(db).await;
+    let client = reqwest::Client::new();
+    for (url, why) in [
+        ("javascript:alert(1)", "scheme `javascript`"),
+        ("ftp://git.example/repo", "scheme `ftp`"),
+    ] {
+        let resp = client
+            .post(format!("{}/api/v1/projects", app.base))
+            .bearer_auth(&app.token)
+            .json(&serde_json::json!({ "slug": "linked", "repo_url": url }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 422, "{url}");
+        let err: Value = resp.json().await.unwrap();
+        let first = &err["error"]["fields"][0];
+        assert_eq!(first["path"], "repo_url", "{url}: {err}");
+        let reason = first["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains(why), "{url}: {reason}");
+    }
+    let listed: Value = client
+        .get(format!("{}/api/v1/projects", app.base))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !listed.to_string().contains("\"linked\""),
+        "a refused project was stored: {listed}"
+    );
 }

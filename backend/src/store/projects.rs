@@ -1,5 +1,6 @@
 //! Projects and branches.
 
+use perfwatch_core::http_url::HttpUrl;
 use perfwatch_core::validate::check_slug;
 use perfwatch_core::view::{ProjectInfo, ProjectRef};
 use perfwatch_core::ValidationErrors;
@@ -23,25 +24,28 @@ pub struct NewProject {
     pub repo_url: Option<String>,
 }
 
+/// Longest accepted `repo_url` (commit links are built from it).
+const MAX_REPO_URL: usize = 500;
+
 impl Store {
     pub async fn create_project(&self, p: &NewProject) -> Result<i64> {
         check_slug("slug", &p.slug)
             .map_err(|e| StoreError::Invalid(ValidationErrors { errors: vec![e] }))?;
-        if let Some(url) = &p.repo_url {
-            if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500 {
-                return Err(StoreError::invalid(
-                    "repo_url",
-                    "must be an http(s) URL of at most 500 characters",
-                ));
-            }
-        }
+        // Stored as checked (trimmed), so commit links built from it stay valid.
+        let repo_url = p
+            .repo_url
+            .as_deref()
+            .map(|u| HttpUrl::parse_max("repo_url", u, MAX_REPO_URL))
+            .transpose()
+            .map_err(|e| StoreError::Invalid(e.into()))?
+            .map(HttpUrl::into_string);
         let res = sqlx::query_scalar(
             "INSERT INTO projects (slug, name, main_branch, repo_url, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(&p.slug)
         .bind(p.name.clone().unwrap_or_else(|| p.slug.clone()))
         .bind(p.main_branch.clone().unwrap_or_else(|| "main".into()))
-        .bind(p.repo_url.clone())
+        .bind(repo_url)
         .bind(now_ms())
         .fetch_one(&self.pool)
         .await;

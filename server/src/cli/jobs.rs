@@ -54,9 +54,10 @@ pub struct WorkerArgs {
     #[arg(
         long,
         env = "PERFWATCH_PUBLIC_URL",
-        default_value = "http://127.0.0.1:3000"
+        default_value = "http://127.0.0.1:3000",
+        value_parser = super::public_url_arg
     )]
-    pub public_url: String,
+    pub public_url: perfwatch_core::http_url::HttpUrl,
 }
 
 /// Runs jobs until SIGTERM or Ctrl-C; the job in hand gets a short grace period, then
@@ -68,7 +69,7 @@ pub async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
     let store = Store::connect(&config.database_url).await?;
     let cfg = config.perf_config(
         config.seal_key()?,
-        args.public_url,
+        args.public_url.into_string(),
         Default::default(),
         false,
     );

@@ -24,6 +24,7 @@ pub mod token;
 pub mod user;
 
 use clap::{Args, Parser, Subcommand};
+use perfwatch_core::http_url::HttpUrl;
 
 pub use project::ProjectAction;
 pub use token::TokenAction;
@@ -37,6 +38,12 @@ pub use token::TokenAction;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--public-url` (links in answers and reports) through the one http(s) URL check;
+/// clap's error names the flag and the reason.
+pub(crate) fn public_url_arg(text: &str) -> Result<HttpUrl, String> {
+    HttpUrl::parse("--public-url", text).map_err(|e| e.reason)
 }
 
 #[derive(Debug, Args, Clone)]

@@ -14,8 +14,8 @@ pub struct ServeArgs {
     #[arg(long, env = "PERFWATCH_SITE_ROOT")]
     pub site_root: Option<std::path::PathBuf>,
     /// Base URL used in links (e.g. https://perf.example.com).
-    #[arg(long, env = "PERFWATCH_PUBLIC_URL")]
-    pub public_url: Option<String>,
+    #[arg(long, env = "PERFWATCH_PUBLIC_URL", value_parser = super::public_url_arg)]
+    pub public_url: Option<perfwatch_core::http_url::HttpUrl>,
     /// Create unknown projects on first submission instead of rejecting the run.
     #[arg(long, env = "PERFWATCH_AUTO_CREATE_PROJECTS")]
     pub auto_create_projects: bool,
@@ -53,7 +53,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         addr: args.addr,
         database_url: args.db.database_url.clone(),
         site_root: args.site_root.unwrap_or_else(default_site_root),
-        public_url: args.public_url,
+        public_url: args
+            .public_url
+            .map(perfwatch_core::http_url::HttpUrl::into_string),
         auto_create_projects: args.auto_create_projects,
         private_reads: args.private_reads,
         body_limit: args.body_limit,
