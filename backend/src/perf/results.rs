@@ -5,9 +5,7 @@
 //! interleaved, else the master set at the merge-base with the same definition. A run
 //! whose load or metrics step produced no data is invalid, never "no change".
 
-use perfwatch_core::comparison::{CompareSpec, RowVerdict, SideSpec};
-use perfwatch_core::model::{CommitInput, RunSubmission};
-use perfwatch_jobs::runner::Side;
+use perfwatch_core::comparison::{CompareSpec, ComparisonView, RowVerdict, SideSpec};
 use serde::Deserialize;
 
 use super::enqueue::{report_item, Report};
@@ -18,9 +16,12 @@ use crate::error::{Result, StoreError};
 use crate::followup::FollowUps;
 use crate::queue::{Handler, HandlerFuture, JobFailure, Lease, Outcome, Queue};
 use crate::store::perf_jobs::{Fence, PerfJobRow, PerfState, Purpose};
-use crate::store::IngestOptions;
 use crate::time::now_ms;
 use crate::Store;
+
+mod runs;
+
+use runs::{is_master_like, store_runs, StoredRuns};
 
 /// Runs `perf.store` work items.
 pub struct StoreHandler {
@@ -71,179 +72,112 @@ impl Handler for StoreHandler {
 
 /// Stores the runs of `job` and decides its verdict; returns the run ids, the verdict
 /// word and the Markdown report.
-#[expect(
-    clippy::too_many_lines,
-    clippy::cognitive_complexity,
-    reason = "store the job's runs, then decide its verdict: one fenced sequence; to be split by job (issue 10 item 8)"
-)]
 pub async fn store_and_compare(
     store: &Store,
     job: &PerfJobRow,
     public_url: &str,
 ) -> Result<(Vec<i64>, String, String)> {
-    let text = job
-        .output
-        .as_deref()
-        .ok_or_else(|| StoreError::Data(format!("job {} has no output", job.id)))?;
-    let out: StoredOutput = serde_json::from_str(text)
-        .map_err(|e| StoreError::Data(format!("job {} output: {e}", job.id)))?;
+    let out = read_output(job)?;
     let project = store.project_slug_of(job.project_id).await?;
-    let integ = store.github_integration(job.project_id).await?;
-    let master = integ
-        .as_ref()
-        .and_then(|i| i.master_branches.first().cloned())
-        .unwrap_or_else(|| "main".into());
-    let followups = FollowUps::new(store.clone());
-    let (mut head, mut base, mut all, mut invalid) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut to_detect = Vec::new();
-    for r in &out.output.runs {
-        let side = match r.side {
-            Side::Head => "head",
-            Side::Base => "base",
-        };
-        for why in &r.invalid {
-            invalid.push(format!(
-                "{side} run {} ({}): {why}",
-                r.repeat + 1,
-                short(&r.sha)
-            ));
-        }
-        if r.results.is_empty() {
-            if r.invalid.is_empty() {
-                invalid.push(format!("{side} run {}: no results", r.repeat + 1));
-            }
-            continue;
-        }
-        let branch = match (r.side, job.purpose) {
-            (Side::Head, _) => job.branch.clone().unwrap_or_else(|| master.clone()),
-            (Side::Base, Purpose::Master | Purpose::Backfill | Purpose::Confirm) => master.clone(),
-            (Side::Base, _) => format!("{}@base", job.head_ref.as_deref().unwrap_or("pr")),
-        };
-        let meta = out.commits.get(&r.sha);
-        let mut metadata = r.metadata.clone();
-        metadata.insert("perfwatch_job".into(), job.id.into());
-        metadata.insert(
-            "definition_hash".into(),
-            out.output.definition_hash.clone().into(),
-        );
-        metadata.insert("side".into(), side.into());
-        metadata.insert("repeat".into(), (r.repeat + 1).into());
-        if let Some(pr) = job.pr_number {
-            metadata.insert("pr".into(), pr.into());
-        }
-        if !r.invalid.is_empty() {
-            metadata.insert("invalid".into(), serde_json::json!(r.invalid));
-        }
-        let sub = RunSubmission {
-            project: project.clone(),
-            branch: Some(branch),
-            commit: Some(CommitInput {
-                sha: r.sha.clone(),
-                parent: meta.and_then(|m| m.parent.clone()),
-                author: meta.and_then(|m| m.author.clone()),
-                message: meta.and_then(|m| m.message.clone()),
-                time: meta.and_then(|m| m.time),
-            }),
-            testbed: Some(
-                out.output
-                    .testbed
-                    .clone()
-                    .unwrap_or_else(|| "perfwatch-runner".into()),
-            ),
-            run_key: Some(format!("perfwatch-job-{}-{side}-{}", job.id, r.repeat)),
-            started_at: Some(r.started_at),
-            finished_at: Some(r.finished_at),
-            trigger: Some("job".into()),
-            metadata,
-            results: r.results.clone(),
-        };
-        let valid = perfwatch_core::validate::validate_run(sub)
-            .map_err(|e| StoreError::Data(format!("{side} run {}: {e}", r.repeat + 1)))?;
-        let stored = store.store_run(&valid, &IngestOptions::default()).await?;
-        all.push(stored.run_id);
-        let run_id = stored.run_id;
-        if matches!(
-            job.purpose,
-            Purpose::Master | Purpose::Backfill | Purpose::Confirm
-        ) {
-            to_detect.push(stored);
-        }
-        if r.invalid.is_empty() {
-            match r.side {
-                Side::Head => head.push(run_id),
-                Side::Base => base.push(run_id),
+    let master = master_branch(store, job.project_id).await?;
+    let runs = store_runs(store, job, &out, &project, &master).await?;
+    let (verdict, view) = if is_master_like(job.purpose) {
+        let hash = &out.output.definition_hash;
+        let (verdict, view) =
+            master_verdict(store, job, &project, hash, &runs.head, &runs.base).await?;
+        // Master results reach detection (and so alerts and notifications) only once
+        // a regression is confirmed by the re-run of both sides, or there is none.
+        if verdict != Verdict::Unconfirmed {
+            let followups = FollowUps::new(store.clone());
+            for stored in &runs.to_detect {
+                let _ = followups.enqueue(stored, true).await;
             }
         }
-    }
+        (verdict, view)
+    } else {
+        pr_verdict(store, job, &out, &project, &runs).await?
+    };
     let ctx = Context {
         store,
         job,
         project: &project,
         public_url,
-        invalid: &invalid,
+        invalid: &runs.invalid,
     };
-    let hash = &out.output.definition_hash;
-    let master_like = matches!(
-        job.purpose,
-        Purpose::Master | Purpose::Backfill | Purpose::Confirm
-    );
-    if master_like {
-        let (verdict, view) = master_verdict(store, job, &project, hash, &head, &base).await?;
-        // Master results reach detection (and so alerts and notifications) only once
-        // a regression is confirmed by the re-run of both sides, or there is none.
-        if verdict != Verdict::Unconfirmed {
-            for stored in &to_detect {
-                let _ = followups.enqueue(stored, true).await;
-            }
-        }
-        return Ok((
-            all,
-            verdict.as_str().into(),
-            render(&ctx.report(verdict, view.as_ref())),
-        ));
-    }
+    let report = render(&ctx.report(verdict, view.as_ref()));
+    Ok((runs.all, verdict.as_str().into(), report))
+}
+
+/// What the running step left for this one.
+fn read_output(job: &PerfJobRow) -> Result<StoredOutput> {
+    let text = job
+        .output
+        .as_deref()
+        .ok_or_else(|| StoreError::Data(format!("job {} has no output", job.id)))?;
+    serde_json::from_str(text).map_err(|e| StoreError::Data(format!("job {} output: {e}", job.id)))
+}
+
+/// The project's master branch: the integration's first, else `main`.
+async fn master_branch(store: &Store, project_id: i64) -> Result<String> {
+    Ok(store
+        .github_integration(project_id)
+        .await?
+        .and_then(|i| i.master_branches.first().cloned())
+        .unwrap_or_else(|| "main".into()))
+}
+
+/// The verdict of a PR or manual job: its head against the base side it ran itself
+/// (interleaved), else against the master set at its base with the same definition.
+/// Without a base (and no interleaving) the head is only a baseline.
+async fn pr_verdict(
+    store: &Store,
+    job: &PerfJobRow,
+    out: &StoredOutput,
+    project: &str,
+    runs: &StoredRuns,
+) -> Result<(Verdict, Option<ComparisonView>)> {
     if job.base_sha.is_none() && !out.interleaved {
-        let v = if head.is_empty() {
+        let v = if runs.head.is_empty() {
             Verdict::Invalid
         } else {
             Verdict::Baseline
         };
-        return Ok((all, v.as_str().into(), render(&ctx.report(v, None))));
+        return Ok((v, None));
     }
-    if !out.interleaved {
-        base = master_set_runs(store, job, &out.output.definition_hash).await?;
-    }
-    let (verdict, view) = if head.is_empty() {
-        (Verdict::Invalid, None)
-    } else if base.is_empty() {
-        let comparable = match &job.base_sha {
-            Some(b) => {
-                store
-                    .perf_master_pending(job.project_id, b)
-                    .await?
-                    .is_none()
-                    && any_master_set(store, job, b).await?
-            }
-            None => false,
-        };
-        (
-            if comparable {
-                Verdict::NotComparable
-            } else {
-                Verdict::NoBaseline
-            },
-            None,
-        )
+    let base = if out.interleaved {
+        runs.base.clone()
     } else {
-        let view = compare(store, job, &project, &base, &head).await?;
-        (verdict_of(&view.rows, !invalid.is_empty()), Some(view))
+        master_set_runs(store, job, &out.output.definition_hash).await?
     };
-    Ok((
-        all,
-        verdict.as_str().into(),
-        render(&ctx.report(verdict, view.as_ref())),
-    ))
+    if runs.head.is_empty() {
+        return Ok((Verdict::Invalid, None));
+    }
+    if base.is_empty() {
+        return Ok((missing_baseline(store, job).await?, None));
+    }
+    let view = compare(store, job, project, &base, &runs.head).await?;
+    Ok((verdict_of(&view.rows, !runs.invalid.is_empty()), Some(view)))
+}
+
+/// Why a PR has nothing to compare with: the master set at its base exists only under
+/// another definition (not comparable), or not at all, or is still being measured (no
+/// baseline yet).
+async fn missing_baseline(store: &Store, job: &PerfJobRow) -> Result<Verdict> {
+    let comparable = match &job.base_sha {
+        Some(b) => {
+            store
+                .perf_master_pending(job.project_id, b)
+                .await?
+                .is_none()
+                && any_master_set(store, job, b).await?
+        }
+        None => false,
+    };
+    Ok(if comparable {
+        Verdict::NotComparable
+    } else {
+        Verdict::NoBaseline
+    })
 }
 
 /// The pieces a report is rendered from.
@@ -253,10 +187,6 @@ pub struct Context<'a> {
     pub project: &'a str,
     pub public_url: &'a str,
     pub invalid: &'a [String],
-}
-
-fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(10)]
 }
 
 /// Head runs of the newest processed master-set job at the job's base with the same
