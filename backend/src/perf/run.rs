@@ -20,10 +20,14 @@ use super::metrics_step::PromCollector;
 use super::stop_watch::watch_stop;
 use crate::queue::{Handler, HandlerFuture, JobFailure, Lease, NewJob, Outcome, Queue};
 use crate::store::github::IntegrationRow;
-use crate::store::perf_jobs::{Fence, NewPerfJob, PerfJobRow, PerfState, Purpose};
+use crate::store::perf_jobs::{Fence, PerfJobRow, PerfState, Purpose};
 use crate::store::queue::Finish;
 use crate::time::now_ms;
 use crate::Store;
+
+mod plan;
+
+use plan::{Baseline, Plan};
 
 /// Where a runner keeps mirrors and work trees, and how often it looks for stop
 /// requests.
@@ -126,21 +130,9 @@ struct Execution<'a> {
     job: PerfJobRow,
 }
 
-/// What to measure the head against, decided before anything runs.
-enum Plan {
-    Run {
-        base: Option<String>,
-        interleave: bool,
-    },
-    /// Wait for the master-set job `0` at the merge-base.
-    Wait(i64),
-}
-
 impl Execution<'_> {
-    #[expect(
-        clippy::too_many_lines,
-        reason = "the job's steps in order under one lease; to be split by job (issue 10 item 8)"
-    )]
+    /// The job's steps in order under one lease: decide the baseline (or wait for
+    /// it), run the steps, then keep the output for the storing step or end the job.
     async fn go(self) -> std::result::Result<Outcome, JobFailure> {
         let Some(integ) = self.store.github_integration(self.job.project_id).await? else {
             return self
@@ -151,29 +143,13 @@ impl Execution<'_> {
             .dirs
             .mirrors
             .join(format!("project-{}", self.job.project_id));
-        let plan = match self.plan(&integ, &mirror_dir).await {
-            Ok(p) => p,
+        let baseline = match self.plan(&integ, &mirror_dir).await {
+            Ok(Plan::Run(b)) => b,
+            Ok(Plan::Wait(backfill)) => return self.wait_for(backfill).await,
             Err(JobError::Git(e)) => {
                 return self.end_transient_or_dead(&format!("git: {e}")).await;
             }
             Err(e) => return self.end_error(&e).await,
-        };
-        let (base, interleave) = match plan {
-            Plan::Wait(backfill) => {
-                let ok = self
-                    .store
-                    .perf_job_defer(
-                        self.job.id,
-                        self.fence,
-                        backfill,
-                        now_ms() + 1_000,
-                        now_ms(),
-                    )
-                    .await?;
-                tracing::info!(job = self.job.id, backfill, ok, "waiting for the baseline");
-                return Ok(Outcome::Finished);
-            }
-            Plan::Run { base, interleave } => (base, interleave),
         };
         self.store
             .perf_enqueue(
@@ -181,23 +157,48 @@ impl Execution<'_> {
                 now_ms(),
             )
             .await?;
+        let (result, stop_reason) = self.run_steps(&integ, &mirror_dir, &baseline).await;
+        match (result, stop_reason) {
+            (Ok(output), _) => {
+                self.executed(output, &mirror_dir, &integ.clone_url, baseline.interleave)
+                    .await
+            }
+            // Asked to stop: however the steps ended (a canceled step, the whole job),
+            // the job ends as canceled or superseded, never retried.
+            (Err(_), Some(why)) => self.end_stopped(&why).await,
+            (Err(e), None) => self.end_error(&e).await,
+        }
+    }
+
+    /// Puts the job back until the master-set job `backfill` it waits for is done.
+    async fn wait_for(self, backfill: i64) -> std::result::Result<Outcome, JobFailure> {
+        let ok = self
+            .store
+            .perf_job_defer(
+                self.job.id,
+                self.fence,
+                backfill,
+                now_ms() + 1_000,
+                now_ms(),
+            )
+            .await?;
+        tracing::info!(job = self.job.id, backfill, ok, "waiting for the baseline");
+        Ok(Outcome::Finished)
+    }
+
+    /// Runs the steps with their logs streamed into the database and a watch for stop
+    /// requests; returns what they produced and why they were asked to stop, if they were.
+    async fn run_steps(
+        &self,
+        integ: &IntegrationRow,
+        mirror_dir: &std::path::Path,
+        baseline: &Baseline,
+    ) -> (std::result::Result<JobOutput, JobError>, Option<String>) {
         let cancel = CancellationToken::new();
         let (sink, flusher) =
             DbLogSink::start(self.store.clone(), self.job.id, self.fence, cancel.clone());
         let watcher = watch_stop(self.store, self.job.id, self.dirs.stop_poll, cancel.clone());
-        let spec = JobSpec {
-            repo_url: integ.clone_url.clone(),
-            mirrors_dir: mirror_dir.clone(),
-            work_root: self
-                .dirs
-                .work
-                .join(format!("job-{}-{}", self.job.id, self.fence.fence)),
-            head_sha: self.job.sha.clone(),
-            base_sha: if interleave { base.clone() } else { None },
-            fallback_definition: integ.definition.clone(),
-            repeats_override: (self.job.repeats > 0).then_some(self.job.repeats as u32),
-            force_interleave: self.job.purpose == Purpose::Confirm,
-        };
+        let spec = self.spec(integ, mirror_dir, baseline);
         let collector: Arc<dyn perfwatch_jobs::runner::MetricsCollector> =
             Arc::new(PromCollector {
                 commit: Some(self.job.sha.clone()),
@@ -209,158 +210,33 @@ impl Execution<'_> {
         // A step's reader task may still hold the sink (a killed process group whose
         // pipe closes late): wait a little for the last lines, not for ever.
         let _ = tokio::time::timeout(Duration::from_secs(3), flusher).await;
-        match result {
-            Ok(output) => {
-                self.executed(output, &mirror_dir, &integ.clone_url, interleave)
-                    .await
-            }
-            // Asked to stop: however the steps ended (a canceled step, the whole job),
-            // the job ends as canceled or superseded, never retried.
-            Err(_) if stop_reason.is_some() => {
-                let why = stop_reason.unwrap_or_default();
-                let state = if why.starts_with("superseded") {
-                    PerfState::Superseded
-                } else {
-                    PerfState::Canceled
-                };
-                self.end(state, Some(("canceled", &why)), &Finish::Done, true)
-                    .await
-            }
-            Err(e) => self.end_error(&e).await,
-        }
+        (result, stop_reason)
     }
 
-    /// Decides the baseline. PR jobs compare with the master set at the merge-base
-    /// unless the definition interleaves the base in the job itself.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "the baseline rules read top to bottom; to be split by job (issue 10 item 8)"
-    )]
-    async fn plan(
+    /// What the runner is told: the repository, a work tree of its own per lease, the
+    /// head, the base when it runs here, and the fallback definition.
+    fn spec(
         &self,
         integ: &IntegrationRow,
         mirror_dir: &std::path::Path,
-    ) -> std::result::Result<Plan, JobError> {
-        if self.job.purpose == Purpose::Confirm {
-            // Both sides run here, interleaved: no merge-base, no master set to wait for.
-            return Ok(Plan::Run {
-                base: self.job.base_sha.clone(),
-                interleave: true,
-            });
-        }
-        let wants_base = matches!(self.job.purpose, Purpose::Pr | Purpose::Manual)
-            && self.job.base_sha.is_some();
-        // A PR queued by hand without its base: compared at the merge-base with the
-        // first master branch.
-        let master_head = (self.job.purpose == Purpose::Pr && self.job.base_sha.is_none())
-            .then(|| integ.master_branches.first().cloned())
-            .flatten();
-        let (dir, url, sha) = (
-            mirror_dir.to_path_buf(),
-            integ.clone_url.clone(),
-            self.job.sha.clone(),
-        );
-        let given = self.job.base_sha.clone().filter(|_| wants_base);
-        // A PR is compared where it branched off; a manual job (`/perfwatch compare
-        // <sha>`, the API's `base`) with exactly the commit asked for.
-        let exact = self.job.purpose == Purpose::Manual;
-        let (file, merge_base) = tokio::task::spawn_blocking(move || {
-            let mirror = Mirror::open(&dir, &url)?;
-            mirror.fetch()?;
-            let file = mirror.file_at(&sha, ".perfwatch.toml")?;
-            let given = match (given, master_head) {
-                (Some(b), _) => Some(b),
-                (None, Some(branch)) => Some(mirror.branch_head(&branch)?),
-                (None, None) => None,
-            };
-            let mb = given
-                .map(|b| {
-                    if exact {
-                        mirror.resolve(&b)
-                    } else {
-                        mirror.merge_base(&sha, &b)
-                    }
-                })
-                .transpose()?;
-            Ok::<_, perfwatch_jobs::GitError>((file, mb))
-        })
-        .await
-        .map_err(|e| JobError::Io(e.to_string()))?
-        .map_err(JobError::Git)?;
-        let text = match file {
-            Some(t) => t,
-            None => match &integ.definition {
-                Some(d) => d.clone(),
-                None => {
-                    return Err(JobError::Definition(perfwatch_jobs::definition::DefinitionError::general(
-                        ".perfwatch.toml",
-                        "the commit has no .perfwatch.toml and the project stores no fallback definition",
-                    )))
-                }
+        baseline: &Baseline,
+    ) -> JobSpec {
+        JobSpec {
+            repo_url: integ.clone_url.clone(),
+            mirrors_dir: mirror_dir.to_path_buf(),
+            work_root: self
+                .dirs
+                .work
+                .join(format!("job-{}-{}", self.job.id, self.fence.fence)),
+            head_sha: self.job.sha.clone(),
+            base_sha: if baseline.interleave {
+                baseline.base.clone()
+            } else {
+                None
             },
-        };
-        let def = perfwatch_jobs::definition::parse(&text).map_err(JobError::Definition)?;
-        let Some(base) = merge_base else {
-            return Ok(Plan::Run {
-                base: None,
-                interleave: false,
-            });
-        };
-        if def.interleave {
-            return Ok(Plan::Run {
-                base: Some(base),
-                interleave: true,
-            });
-        }
-        if self.job.base_sha.as_deref() != Some(base.as_str()) {
-            let _ = self.store.perf_job_set_base(self.job.id, &base).await;
-        }
-        let hash = def.hash();
-        let have = self
-            .store
-            .perf_master_set(self.job.project_id, &base, &hash)
-            .await
-            .ok()
-            .flatten();
-        if have.is_some() {
-            return Ok(Plan::Run {
-                base: Some(base),
-                interleave: false,
-            });
-        }
-        if let Ok(Some(pending)) = self
-            .store
-            .perf_master_pending(self.job.project_id, &base)
-            .await
-        {
-            return Ok(Plan::Wait(pending));
-        }
-        // A backfill that already ended without results: run anyway; the verdict says
-        // there is no baseline.
-        if let Some(w) = self.job.waits_for {
-            if let Ok(j) = self.store.perf_job(w).await {
-                if j.sha == base && j.state.is_final() {
-                    return Ok(Plan::Run {
-                        base: Some(base),
-                        interleave: false,
-                    });
-                }
-            }
-        }
-        let backfill = NewPerfJob {
-            project_id: self.job.project_id,
-            purpose: Purpose::Backfill,
-            sha: base.clone(),
-            branch: integ.master_branches.first().cloned(),
-            head_ref: integ.master_branches.first().cloned(),
-            pr_number: None,
-            base_sha: None,
-            repeats: 0,
-            requested_by: format!("baseline of job {}", self.job.id),
-        };
-        match self.store.perf_job_create(&backfill, false, now_ms()).await {
-            Ok((id, _)) => Ok(Plan::Wait(id)),
-            Err(e) => Err(JobError::Io(format!("queueing the baseline: {e}"))),
+            fallback_definition: integ.definition.clone(),
+            repeats_override: (self.job.repeats > 0).then_some(self.job.repeats as u32),
+            force_interleave: self.job.purpose == Purpose::Confirm,
         }
     }
 
@@ -434,6 +310,17 @@ impl Execution<'_> {
             );
         }
         Ok(Outcome::Finished)
+    }
+
+    /// Ends a job asked to stop: superseded (a new head) or canceled.
+    async fn end_stopped(self, why: &str) -> std::result::Result<Outcome, JobFailure> {
+        let state = if why.starts_with("superseded") {
+            PerfState::Superseded
+        } else {
+            PerfState::Canceled
+        };
+        self.end(state, Some(("canceled", why)), &Finish::Done, true)
+            .await
     }
 
     async fn end_error(self, e: &JobError) -> std::result::Result<Outcome, JobFailure> {
