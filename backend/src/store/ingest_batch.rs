@@ -164,7 +164,7 @@ impl Store {
     /// the failure stays that job's alone. Failures are rare, and the two savepoint
     /// statements per run were a tenth of the writer's time.
     async fn write_jobs(&self, turn: WriterTurn, jobs: &[Job]) -> Result<Vec<Result<Written>>> {
-        let mut tx = WriteTx::begin_sqlite(turn).await?;
+        let mut tx = WriteTx::begin_sqlite(turn, std::panic::Location::caller()).await?;
         let mut outcomes = Vec::with_capacity(jobs.len());
         // The runs' measurement and sample rows, inserted together once all runs are in.
         let mut rows = Vec::new();

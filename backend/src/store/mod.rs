@@ -154,10 +154,14 @@ impl Store {
     /// "database is locked", whatever the busy timeout); `BEGIN IMMEDIATE` takes the
     /// write lock up front, after this process's writers have queued for their turn
     /// (see `write_tx.rs`).
-    pub async fn begin_write(&self) -> Result<WriteTx> {
-        match &self.writer {
-            Some(w) => WriteTx::begin_sqlite(take_turn(w).await).await,
-            None => Ok(WriteTx::Postgres(self.pool.begin().await?)),
+    #[track_caller]
+    pub fn begin_write(&self) -> impl std::future::Future<Output = Result<WriteTx>> + Send + '_ {
+        let at = std::panic::Location::caller();
+        async move {
+            match &self.writer {
+                Some(w) => WriteTx::begin_sqlite(take_turn(w).await, at).await,
+                None => Ok(WriteTx::Postgres(self.pool.begin().await?)),
+            }
         }
     }
 

@@ -11,7 +11,9 @@
 //! its pool.
 
 use std::ops::{Deref, DerefMut};
+use std::panic::Location;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sqlx::{Any, AnyConnection, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -59,17 +61,49 @@ pub enum WriteTx {
 /// returned half-way), it rolls back at once in a spawned task that keeps the turn
 /// until done, so the write lock is not held for other processes until this
 /// process's next write. Without a runtime to spawn on, the next writer rolls back.
-pub struct SqliteTx(Option<OwnedMutexGuard<WriterConn>>);
+pub struct SqliteTx {
+    guard: Option<OwnedMutexGuard<WriterConn>>,
+    held: HeldLock,
+}
+
+/// Where a SQLite write transaction began and since when: the write lock is the
+/// database's alone, so a transaction held long stalls every other writer, those of
+/// other processes (a `perfwatch worker`) included, which give up after the 10 s busy
+/// timeout. Logged when held longer than `SLOW_WRITE`, naming the code that began it.
+struct HeldLock {
+    since: Instant,
+    at: &'static Location<'static>,
+}
+
+/// A write transaction held longer than this is logged (warn).
+const SLOW_WRITE: Duration = Duration::from_secs(1);
+
+impl HeldLock {
+    fn report(&self) {
+        let held = self.since.elapsed();
+        if held >= SLOW_WRITE {
+            tracing::warn!(
+                held_ms = held.as_millis() as u64,
+                began_at = %self.at,
+                "a SQLite write transaction held the write lock for over {} s",
+                SLOW_WRITE.as_secs()
+            );
+        }
+    }
+}
 
 impl SqliteTx {
     fn writer(&mut self) -> &mut WriterConn {
-        self.0.as_mut().expect("held until dropped")
+        self.guard.as_mut().expect("held until dropped")
     }
 }
 
 impl Drop for SqliteTx {
     fn drop(&mut self) {
-        let Some(mut w) = self.0.take() else { return };
+        self.held.report();
+        let Some(mut w) = self.guard.take() else {
+            return;
+        };
         if !w.open {
             return;
         }
@@ -84,7 +118,11 @@ impl Drop for SqliteTx {
 }
 
 impl WriteTx {
-    pub(crate) async fn begin_sqlite(turn: WriterTurn) -> Result<Self> {
+    /// `at`: the code that asked for the transaction, named when it holds the lock long.
+    pub(crate) async fn begin_sqlite(
+        turn: WriterTurn,
+        at: &'static Location<'static>,
+    ) -> Result<Self> {
         let mut w = turn.0;
         if w.open {
             // Whatever failed left it open; nothing of it was committed.
@@ -93,7 +131,13 @@ impl WriteTx {
         }
         w.conn.execute("BEGIN IMMEDIATE").await?;
         w.open = true;
-        Ok(Self::Sqlite(SqliteTx(Some(w))))
+        Ok(Self::Sqlite(SqliteTx {
+            guard: Some(w),
+            held: HeldLock {
+                since: Instant::now(),
+                at,
+            },
+        }))
     }
 
     /// Rolls back and begins again without giving up the turn (SQLite); on
@@ -144,7 +188,7 @@ impl Deref for WriteTx {
     type Target = AnyConnection;
     fn deref(&self) -> &AnyConnection {
         match self {
-            Self::Sqlite(t) => &t.0.as_ref().expect("held until dropped").conn,
+            Self::Sqlite(t) => &t.guard.as_ref().expect("held until dropped").conn,
             Self::Postgres(tx) => tx,
         }
     }
