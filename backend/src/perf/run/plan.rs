@@ -53,6 +53,14 @@ enum BaseSource {
     BranchHead(String),
 }
 
+/// What the mirror says about the job's head.
+struct AtHead {
+    /// Its `.perfwatch.toml`, if it has one.
+    definition: Option<String>,
+    /// The commit its base side is measured at.
+    base: Option<String>,
+}
+
 impl Execution<'_> {
     /// Decides the baseline (see the module docs).
     pub(super) async fn plan(
@@ -64,9 +72,9 @@ impl Execution<'_> {
             // Both sides run here, interleaved: no merge-base, no master set to wait for.
             return Ok(Baseline::interleaved(self.job.base_sha.clone()));
         }
-        let (file, base) = self.read_mirror(integ, mirror_dir).await?;
-        let def = definition_of(file, integ)?;
-        let Some(base) = base else {
+        let head = self.read_mirror(integ, mirror_dir).await?;
+        let def = definition_of(head.definition, integ)?;
+        let Some(base) = head.base else {
             return Ok(Baseline::separate(None));
         };
         if def.interleave {
@@ -96,7 +104,7 @@ impl Execution<'_> {
         &self,
         integ: &IntegrationRow,
         mirror_dir: &Path,
-    ) -> Result<(Option<String>, Option<String>), JobError> {
+    ) -> Result<AtHead, JobError> {
         let (dir, url, sha) = (
             mirror_dir.to_path_buf(),
             integ.clone_url.clone(),
@@ -107,9 +115,10 @@ impl Execution<'_> {
         tokio::task::spawn_blocking(move || {
             let mirror = Mirror::open(&dir, &url)?;
             mirror.fetch()?;
-            let file = mirror.file_at(&sha, ".perfwatch.toml")?;
-            let base = base_of(&mirror, &sha, source, exact)?;
-            Ok::<_, GitError>((file, base))
+            Ok::<_, GitError>(AtHead {
+                definition: mirror.file_at(&sha, ".perfwatch.toml")?,
+                base: base_of(&mirror, &sha, source, exact)?,
+            })
         })
         .await
         .map_err(|e| JobError::Io(e.to_string()))?
