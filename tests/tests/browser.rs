@@ -1,6 +1,6 @@
 //! The series page in real headless Chromium: the chart and markers render, and the
 //! chart is interactive after hydration (hover tooltip, drag to zoom into a range that
-//! lands in the URL), every page runs under its Content-Security-Policy without a
+//! lands in the URL, click a point to open its run), every page runs under its Content-Security-Policy without a
 //! violation, and an injected inline script is blocked and reported. Saves screenshots
 //! under target/browser/.
 #![allow(
@@ -154,6 +154,38 @@ async fn series_page_checks(c: &Client, app: &TestApp, id: i64) -> anyhow::Resul
     c.goto(url.as_str()).await?;
     let n = c.find_all(Locator::Css("svg.trend circle.pt")).await?.len();
     anyhow::ensure!(n > 0 && n < 40, "permalink shows {n} points");
+
+    // A click (button down and up in one place) on a hovered point opens its run.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while c
+        .find(Locator::Css("[data-testid=chart-tooltip]"))
+        .await
+        .is_err()
+    {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "no tooltip on the permalink page: it did not hydrate"
+        );
+        c.execute(MOUSE_JS, vec![json!("mousemove"), json!(0.5), json!(0.5)])
+            .await?;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    for ev in ["mousedown", "mouseup"] {
+        c.execute(MOUSE_JS, vec![json!(ev), json!(0.5), json!(0.5)])
+            .await?;
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = c.current_url().await?;
+        if url.path().starts_with("/runs/") {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "clicking a point did not open its run: {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     Ok(())
 }
 
