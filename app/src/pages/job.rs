@@ -11,7 +11,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api_jobs::{
     fetch_job_live, fetch_job_page, is_final_state, CancelPerfJob, JobPage as JobData, JobSummary,
-    LogLineView, RerunPerfJob,
+    LogLineView, RerunPerfJob, StepView,
 };
 use crate::format::{datetime, short_sha};
 
@@ -158,10 +158,6 @@ pub fn JobPage() -> impl IntoView {
     }
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "one view of a job (steps, sides, verdict, log links); to be split into child components (issue 10 item 8)"
-)]
 fn job_view(
     p: JobData,
     cancel: ServerAction<CancelPerfJob>,
@@ -178,97 +174,10 @@ fn job_view(
     });
     let live = !j.is_final();
     let id = j.id;
-    let took = match (j.started_at, j.finished_at) {
-        (Some(s), Some(f)) => duration(f - s),
-        _ => "—".into(),
-    };
-    let pr = j.pr_number.map(|n| match p.pr_url.clone() {
-        Some(u) => view! { <a href=u data-testid="pr-link">{format!("#{n}")}</a> }.into_any(),
-        None => view! { <span>{format!("#{n}")}</span> }.into_any(),
-    });
-    let error = (j.error_class.is_some() || j.error.is_some()).then(|| {
-        view! {
-            <dt>"Error"</dt>
-            <dd class="error" data-testid="job-error">
-                {j.error_class.clone().map(|c| format!("{c}: ")).unwrap_or_default()}
-                {j.error.clone().unwrap_or_default()}
-            </dd>
-        }
-    });
-    let stop = j.stop_requested.clone().map(|s| {
-        view! { <dt>"Stop asked"</dt><dd>{s}</dd> }
-    });
-    let waits = p.waits_for.map(|w| {
-        view! { <dt>"Waits for"</dt><dd><a href=format!("/jobs/{w}")>{format!("job #{w} (its baseline)")}</a></dd> }
-    });
-    let links = view! {
-        <p class="controls" data-testid="job-links">
-            {p.run_ids.iter().map(|r| {
-                let why = p.invalid_runs.iter().find(|(id, _)| id == r).map(|(_, w)| w.clone());
-                let tag = why.map(|w| view! { " "{super::run_list::invalid_tag(&w)} });
-                view! { <a class="chip" data-run=*r href=format!("/runs/{r}")>{format!("Run {r}")}{tag}</a> }
-            }).collect_view()}
-            {p.compare_url.clone().map(|u| view! { <a class="chip" data-testid="compare-link" href=u>"Compare with base"</a> })}
-            {p.pr_url.clone().map(|u| view! { <a class="chip" href=u>"Pull request on GitHub"</a> })}
-        </p>
-    };
-    let controls = p.can_triage.then(|| {
-        let cancel_done = move || {
-            cancel.value().get().map(|r| match r {
-                Ok(true) => view! { <span class="note">"Canceled (a running job stops within a few seconds)."</span> }.into_any(),
-                Ok(false) => view! { <span class="note">"Nothing to cancel: the job already ended."</span> }.into_any(),
-                Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
-            })
-        };
-        let rerun_done = move || {
-            rerun.value().get().map(|r| match r {
-                Ok(n) => view! { <span class="note" data-testid="rerun-done">"Queued as "<a href=format!("/jobs/{n}")>{format!("job #{n}")}</a></span> }.into_any(),
-                Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
-            })
-        };
-        view! {
-            <section class="triage-controls job-controls">
-                <div class="triage-form">
-                    {live.then(|| view! {
-                        <ActionForm action=cancel attr:class="inline-form">
-                            <input type="hidden" name="id" value=id />
-                            <button type="submit" data-testid="cancel-job">"Cancel"</button>
-                        </ActionForm>
-                    })}
-                    <ActionForm action=rerun attr:class="inline-form">
-                        <input type="hidden" name="id" value=id />
-                        <button type="submit" data-testid="rerun-job">"Re-run"</button>
-                    </ActionForm>
-                    {cancel_done}
-                    {rerun_done}
-                </div>
-            </section>
-        }
-    });
-    let steps = if p.steps.is_empty() {
-        view! { <p class="note">"No steps recorded yet (they are stored when the job has run)."</p> }.into_any()
-    } else {
-        view! {
-            <table class="list" data-testid="job-steps">
-                <thead><tr><th>"Step"</th><th>"Side"</th><th>"Repeat"</th><th>"Duration"</th><th>"Outcome"</th></tr></thead>
-                <tbody>
-                    {p.steps.iter().map(|s| {
-                        let bad = s.outcome != "ok";
-                        view! {
-                            <tr>
-                                <td>{s.step.clone()}</td>
-                                <td>{s.side.clone()}</td>
-                                <td>{s.repeat}</td>
-                                <td>{duration(s.duration_ms)}</td>
-                                <td class:worse=bad>{s.outcome.clone()}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        }
-        .into_any()
-    };
+    let facts = job_facts(&p);
+    let links = job_links(&p);
+    let controls = p.can_triage.then(|| job_controls(id, live, cancel, rerun));
+    let steps = job_steps(&p.steps);
     let report = p.report.clone().map(|r| {
         view! {
             <h2>"Report"</h2>
@@ -285,6 +194,32 @@ fn job_view(
         <Title text=format!("Job {} · perfwatch", j.id) />
         <p class="crumbs"><a href="/queue">"Queue"</a>" · "<a href=format!("/projects/{}", j.project)>{j.project.clone()}</a></p>
         <h1>{format!("Job #{} ", j.id)}<span class=move || state_class(&state.get()) data-testid="job-state">{move || state.get()}</span></h1>
+        {facts}
+        {links}
+        {controls}
+        <h2>"Steps"</h2>
+        {steps}
+        {report}
+        <h2>"Log"</h2>
+        <LiveLog job=id initial=p.log live=live state=state />
+        {log_cut}
+    }
+    .into_any()
+}
+
+/// The job's facts: what it measures, who asked, when it ran, its verdict and
+/// anything that went wrong, and what it ran with.
+fn job_facts(p: &JobData) -> AnyView {
+    let j = &p.job;
+    let took = match (j.started_at, j.finished_at) {
+        (Some(s), Some(f)) => duration(f - s),
+        _ => "—".into(),
+    };
+    let pr = j.pr_number.map(|n| match p.pr_url.clone() {
+        Some(u) => view! { <a href=u data-testid="pr-link">{format!("#{n}")}</a> }.into_any(),
+        None => view! { <span>{format!("#{n}")}</span> }.into_any(),
+    });
+    view! {
         <dl class="facts" data-testid="job-facts">
             <dt>"Purpose"</dt><dd>{j.purpose.clone()}</dd>
             <dt>"Commit"</dt><dd><code class="sha" title=j.sha.clone() data-testid="job-commit">{short_sha(&j.sha)}</code>
@@ -297,21 +232,118 @@ fn job_view(
             <dt>"Finished"</dt><dd>{j.finished_at.map(datetime).unwrap_or_else(|| "—".into())}</dd>
             <dt>"Duration"</dt><dd>{took}</dd>
             <dt>"Verdict"</dt><dd>{verdict_view(j.verdict.clone())}</dd>
-            {error}
-            {stop}
-            {waits}
+            {job_trouble(p)}
             <dt>"Testbed"</dt><dd>{p.testbed.clone().unwrap_or_else(|| "—".into())}</dd>
             <dt>"Definition"</dt><dd><code>{p.definition_hash.clone().map(|h| short_sha(&h)).unwrap_or_else(|| "—".into())}</code></dd>
             <dt>"Repeats"</dt><dd>{if p.repeats > 0 { p.repeats.to_string() } else { "as defined".into() }}</dd>
         </dl>
-        {links}
-        {controls}
-        <h2>"Steps"</h2>
-        {steps}
-        {report}
-        <h2>"Log"</h2>
-        <LiveLog job=id initial=p.log live=live state=state />
-        {log_cut}
+    }
+    .into_any()
+}
+
+/// The facts that hold a job up or ended it: its error, a stop asked for, the
+/// baseline job it waits for (each only when there is one).
+fn job_trouble(p: &JobData) -> impl IntoView {
+    let j = &p.job;
+    let error = (j.error_class.is_some() || j.error.is_some()).then(|| {
+        view! {
+            <dt>"Error"</dt>
+            <dd class="error" data-testid="job-error">
+                {j.error_class.clone().map(|c| format!("{c}: ")).unwrap_or_default()}
+                {j.error.clone().unwrap_or_default()}
+            </dd>
+        }
+    });
+    let stop = j.stop_requested.clone().map(|s| {
+        view! { <dt>"Stop asked"</dt><dd>{s}</dd> }
+    });
+    let waits = p.waits_for.map(|w| {
+        view! { <dt>"Waits for"</dt><dd><a href=format!("/jobs/{w}")>{format!("job #{w} (its baseline)")}</a></dd> }
+    });
+    (error, stop, waits)
+}
+
+/// Links to the job's runs (a rejected run tagged with why), its comparison and its
+/// pull request.
+fn job_links(p: &JobData) -> AnyView {
+    view! {
+        <p class="controls" data-testid="job-links">
+            {p.run_ids.iter().map(|r| {
+                let why = p.invalid_runs.iter().find(|(id, _)| id == r).map(|(_, w)| w.clone());
+                let tag = why.map(|w| view! { " "{super::run_list::invalid_tag(&w)} });
+                view! { <a class="chip" data-run=*r href=format!("/runs/{r}")>{format!("Run {r}")}{tag}</a> }
+            }).collect_view()}
+            {p.compare_url.clone().map(|u| view! { <a class="chip" data-testid="compare-link" href=u>"Compare with base"</a> })}
+            {p.pr_url.clone().map(|u| view! { <a class="chip" href=u>"Pull request on GitHub"</a> })}
+        </p>
+    }
+    .into_any()
+}
+
+/// Cancel (while the job runs) and re-run, with what each did.
+fn job_controls(
+    id: i64,
+    live: bool,
+    cancel: ServerAction<CancelPerfJob>,
+    rerun: ServerAction<RerunPerfJob>,
+) -> AnyView {
+    let cancel_done = move || {
+        cancel.value().get().map(|r| match r {
+            Ok(true) => view! { <span class="note">"Canceled (a running job stops within a few seconds)."</span> }.into_any(),
+            Ok(false) => view! { <span class="note">"Nothing to cancel: the job already ended."</span> }.into_any(),
+            Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
+        })
+    };
+    let rerun_done = move || {
+        rerun.value().get().map(|r| match r {
+            Ok(n) => view! { <span class="note" data-testid="rerun-done">"Queued as "<a href=format!("/jobs/{n}")>{format!("job #{n}")}</a></span> }.into_any(),
+            Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
+        })
+    };
+    view! {
+        <section class="triage-controls job-controls">
+            <div class="triage-form">
+                {live.then(|| view! {
+                    <ActionForm action=cancel attr:class="inline-form">
+                        <input type="hidden" name="id" value=id />
+                        <button type="submit" data-testid="cancel-job">"Cancel"</button>
+                    </ActionForm>
+                })}
+                <ActionForm action=rerun attr:class="inline-form">
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit" data-testid="rerun-job">"Re-run"</button>
+                </ActionForm>
+                {cancel_done}
+                {rerun_done}
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+/// The job's steps with side, repeat, duration and outcome (a failed one marked).
+fn job_steps(steps: &[StepView]) -> AnyView {
+    if steps.is_empty() {
+        return view! { <p class="note">"No steps recorded yet (they are stored when the job has run)."</p> }.into_any();
+    }
+    view! {
+        <table class="list" data-testid="job-steps">
+            <thead><tr><th>"Step"</th><th>"Side"</th><th>"Repeat"</th><th>"Duration"</th><th>"Outcome"</th></tr></thead>
+            <tbody>
+                {steps.iter().map(|s| {
+                    let bad = s.outcome != "ok";
+                    view! {
+                        <tr>
+                            <td>{s.step.clone()}</td>
+                            <td>{s.side.clone()}</td>
+                            <td>{s.repeat}</td>
+                            <td>{duration(s.duration_ms)}</td>
+                            <td class:worse=bad>{s.outcome.clone()}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
     .into_any()
 }
