@@ -50,11 +50,90 @@ fn crashed(why: &str) -> Failure {
     }
 }
 
+/// The last three lines the driver wrote to stderr, for the reason it stopped.
+type StderrTail = Arc<Mutex<String>>;
+
+/// Reads the driver's stderr to its end and keeps its last lines.
+fn collect_stderr_tail(mut stderr: tokio::process::ChildStderr) -> StderrTail {
+    let tail = StderrTail::default();
+    let t = tail.clone();
+    tokio::spawn(async move {
+        let mut buf = Vec::new();
+        let _ = stderr.read_to_end(&mut buf).await;
+        let text = String::from_utf8_lossy(&buf);
+        let last: Vec<&str> = text.lines().rev().take(3).collect();
+        *t.lock().unwrap_or_else(|e| e.into_inner()) =
+            last.into_iter().rev().collect::<Vec<_>>().join(" | ");
+    });
+    tail
+}
+
+/// One answer line handed to the request it answers (its `id`, else the oldest open
+/// one); a line that is not JSON fails that request as validation.
+fn deliver(line: &str, pending: &Mutex<Pending>) {
+    let answer: Result<Answer, _> = serde_json::from_str(line);
+    let mut g = pending.lock().unwrap_or_else(|e| e.into_inner());
+    let (id, reply) = match answer {
+        Ok(a) => {
+            let id = a.id.or_else(|| g.open.keys().next().copied());
+            let reply = if a.ok {
+                Ok(a.vars)
+            } else {
+                Err(Failure::Driver {
+                    class: a.class,
+                    message: a.message.unwrap_or_else(|| "failed".into()),
+                })
+            };
+            (id, reply)
+        }
+        Err(e) => (
+            g.open.keys().next().copied(),
+            Err(Failure::Validation(format!(
+                "driver answer is not JSON ({e}): {line:.80}"
+            ))),
+        ),
+    };
+    if let Some(tx) = id.and_then(|i| g.open.remove(&i)) {
+        let _ = tx.send(reply);
+    }
+}
+
+/// Reads answers until the driver's stdout ends, then records why it stopped and
+/// fails every request still open.
+async fn read_answers(
+    stdout: tokio::process::ChildStdout,
+    pending: Arc<Mutex<Pending>>,
+    dead: Arc<OnceLock<String>>,
+    stderr_tail: StderrTail,
+) {
+    let mut lines = BufReader::new(stdout).lines();
+    let why = loop {
+        match lines.next_line().await {
+            Ok(Some(line)) if line.trim().is_empty() => continue,
+            Ok(Some(line)) => deliver(&line, &pending),
+            Ok(None) => break "closed its stdout".to_string(),
+            Err(e) => break format!("reading its stdout: {e}"),
+        }
+    };
+    // Give the stderr reader a moment to collect the last words.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let t = stderr_tail
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let why = if t.is_empty() {
+        why
+    } else {
+        format!("{why}; stderr: {t}")
+    };
+    let _ = dead.set(why.clone());
+    let mut g = pending.lock().unwrap_or_else(|e| e.into_inner());
+    for (_, tx) in std::mem::take(&mut g.open) {
+        let _ = tx.send(Err(crashed(&why)));
+    }
+}
+
 impl Driver {
-    #[expect(
-        clippy::too_many_lines,
-        reason = "the driver process and its reader and writer tasks start together; to be split by job (issue 10 item 8)"
-    )]
     pub fn start(command: &[String]) -> Result<Arc<Self>, String> {
         let (prog, args) = command.split_first().ok_or("driver.command is empty")?;
         let mut child = Command::new(prog)
@@ -67,73 +146,16 @@ impl Driver {
             .map_err(|e| format!("starting driver `{prog}`: {e}"))?;
         let stdin = child.stdin.take().ok_or("driver stdin")?;
         let stdout = child.stdout.take().ok_or("driver stdout")?;
-        let mut stderr = child.stderr.take().ok_or("driver stderr")?;
+        let stderr = child.stderr.take().ok_or("driver stderr")?;
         let pending = Arc::new(Mutex::new(Pending::default()));
         let dead = Arc::new(OnceLock::new());
-        let (p, d) = (pending.clone(), dead.clone());
-        let stderr_tail = Arc::new(Mutex::new(String::new()));
-        let tail = stderr_tail.clone();
-        tokio::spawn(async move {
-            let mut buf = Vec::new();
-            let _ = stderr.read_to_end(&mut buf).await;
-            let text = String::from_utf8_lossy(&buf);
-            let last: Vec<&str> = text.lines().rev().take(3).collect();
-            *tail.lock().unwrap_or_else(|e| e.into_inner()) =
-                last.into_iter().rev().collect::<Vec<_>>().join(" | ");
-        });
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stdout).lines();
-            let why = loop {
-                match lines.next_line().await {
-                    Ok(Some(line)) if line.trim().is_empty() => continue,
-                    Ok(Some(line)) => {
-                        let answer: Result<Answer, _> = serde_json::from_str(&line);
-                        let mut g = p.lock().unwrap_or_else(|e| e.into_inner());
-                        let (id, reply) = match answer {
-                            Ok(a) => {
-                                let id = a.id.or_else(|| g.open.keys().next().copied());
-                                let reply = if a.ok {
-                                    Ok(a.vars)
-                                } else {
-                                    Err(Failure::Driver {
-                                        class: a.class,
-                                        message: a.message.unwrap_or_else(|| "failed".into()),
-                                    })
-                                };
-                                (id, reply)
-                            }
-                            Err(e) => (
-                                g.open.keys().next().copied(),
-                                Err(Failure::Validation(format!(
-                                    "driver answer is not JSON ({e}): {line:.80}"
-                                ))),
-                            ),
-                        };
-                        if let Some(tx) = id.and_then(|i| g.open.remove(&i)) {
-                            let _ = tx.send(reply);
-                        }
-                    }
-                    Ok(None) => break "closed its stdout".to_string(),
-                    Err(e) => break format!("reading its stdout: {e}"),
-                }
-            };
-            // Give the stderr reader a moment to collect the last words.
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            let t = stderr_tail
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
-            let why = if t.is_empty() {
-                why
-            } else {
-                format!("{why}; stderr: {t}")
-            };
-            let _ = d.set(why.clone());
-            let mut g = p.lock().unwrap_or_else(|e| e.into_inner());
-            for (_, tx) in std::mem::take(&mut g.open) {
-                let _ = tx.send(Err(crashed(&why)));
-            }
-        });
+        let stderr_tail = collect_stderr_tail(stderr);
+        tokio::spawn(read_answers(
+            stdout,
+            pending.clone(),
+            dead.clone(),
+            stderr_tail,
+        ));
         Ok(Arc::new(Self {
             stdin: tokio::sync::Mutex::new(stdin),
             pending,

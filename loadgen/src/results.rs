@@ -155,17 +155,31 @@ fn op_series(op: &OpReport, params: &BTreeMap<String, String>, out: &mut Vec<Res
 /// generator shows as a trend of its own, apart from the service's numbers.
 pub const RUNNER: &str = "loadgen";
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "one mapping of a report to the run format, series by series; to be split by job (issue 10 item 8)"
-)]
 pub fn to_run(report: &Report, meta: &RunMeta) -> RunSubmission {
     let params = BTreeMap::from([("scenario".to_string(), report.scenario.clone())]);
     let mut results = Vec::new();
     for op in &report.ops {
         op_series(op, &params, &mut results);
     }
-    let run = report.scenario.as_str();
+    runner_series(report, &params, &mut results);
+    resource_series(report, &params, &mut results);
+    RunSubmission {
+        project: String::new(),
+        started_at: Some(report.started_at),
+        finished_at: Some(report.finished_at),
+        trigger: None,
+        metadata: metadata(report, meta),
+        results,
+        ..RunSubmission::default()
+    }
+}
+
+/// The runner's own health per second: achieved rate, dropped arrivals, scheduling lag.
+fn runner_series(
+    report: &Report,
+    params: &BTreeMap<String, String>,
+    results: &mut Vec<ResultInput>,
+) {
     let started: Vec<f64> = report.seconds.iter().map(|s| s.started as f64).collect();
     if !started.is_empty() {
         results.push(series(
@@ -173,7 +187,7 @@ pub fn to_run(report: &Report, meta: &RunMeta) -> RunSubmission {
             "achieved_rate",
             "ops/s",
             Direction::Higher,
-            &params,
+            params,
             started,
         ));
     }
@@ -185,7 +199,7 @@ pub fn to_run(report: &Report, meta: &RunMeta) -> RunSubmission {
             "dropped_arrivals",
             "arrivals/s",
             Direction::Lower,
-            &params,
+            params,
             dropped,
         ));
     }
@@ -201,7 +215,7 @@ pub fn to_run(report: &Report, meta: &RunMeta) -> RunSubmission {
             "scheduling_lag_p99",
             "ms",
             Direction::Lower,
-            &params,
+            params,
             lag,
         );
         results.push(with_percentiles(
@@ -209,6 +223,16 @@ pub fn to_run(report: &Report, meta: &RunMeta) -> RunSubmission {
             &[("99", report.lag.p99), ("99.9", report.lag.p999)],
         ));
     }
+}
+
+/// The sampled service's CPU and memory (under the scenario's benchmark) and the
+/// generator's CPU (under the runner's).
+fn resource_series(
+    report: &Report,
+    params: &BTreeMap<String, String>,
+    results: &mut Vec<ResultInput>,
+) {
+    let run = report.scenario.as_str();
     if let Some(s) = &report.service {
         if !s.cpu_percent.is_empty() {
             results.push(series(
@@ -216,7 +240,7 @@ pub fn to_run(report: &Report, meta: &RunMeta) -> RunSubmission {
                 "service_cpu",
                 "%",
                 Direction::Lower,
-                &params,
+                params,
                 s.cpu_percent.clone(),
             ));
         }
@@ -226,7 +250,7 @@ pub fn to_run(report: &Report, meta: &RunMeta) -> RunSubmission {
                 "service_rss",
                 "B",
                 Direction::Lower,
-                &params,
+                params,
                 s.rss_bytes.clone(),
             ));
         }
@@ -237,10 +261,15 @@ pub fn to_run(report: &Report, meta: &RunMeta) -> RunSubmission {
             "generator_cpu",
             "%",
             Direction::Lower,
-            &params,
+            params,
             report.generator.cpu_percent.clone(),
         ));
     }
+}
+
+/// The run's metadata: harness, scenario, load model, rates, host, validity, error
+/// examples and threshold outcomes.
+fn metadata(report: &Report, meta: &RunMeta) -> Map<String, Value> {
     let mut md = Map::new();
     md.insert("harness".into(), json!("perfwatch-loadgen"));
     md.insert("scenario".into(), json!(report.scenario));
@@ -276,15 +305,7 @@ pub fn to_run(report: &Report, meta: &RunMeta) -> RunSubmission {
             .collect();
         md.insert("thresholds".into(), json!(t));
     }
-    RunSubmission {
-        project: String::new(),
-        started_at: Some(report.started_at),
-        finished_at: Some(report.finished_at),
-        trigger: None,
-        metadata: md,
-        results,
-        ..RunSubmission::default()
-    }
+    md
 }
 
 fn round(v: f64) -> f64 {

@@ -3,12 +3,18 @@
 use crate::report::Report;
 use crate::results::RunMeta;
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "the terminal table, one section after the other; to be split by job (issue 10 item 8)"
-)]
 pub fn table(r: &Report, meta: &RunMeta) -> String {
-    let mut out = format!(
+    let mut out = headline(r, meta);
+    ops(&mut out, r);
+    service(&mut out, r);
+    examples(&mut out, r);
+    thresholds_and_validity(&mut out, meta);
+    out
+}
+
+/// The scenario, model, length, iterations and scheduling lag on one line.
+fn headline(r: &Report, meta: &RunMeta) -> String {
+    format!(
         "{} · {} · {:.0}s measured · {} iterations ({:.1}/s{}) · lag p99 {:.2} ms\n",
         r.scenario,
         meta.load_model,
@@ -19,7 +25,11 @@ pub fn table(r: &Report, meta: &RunMeta) -> String {
             .map(|t| format!(" of {t:.1}/s"))
             .unwrap_or_default(),
         r.lag.p99
-    );
+    )
+}
+
+/// One row per operation: count, rate, response and service percentiles, errors.
+fn ops(out: &mut String, r: &Report) {
     let w = r.ops.iter().map(|o| o.name.len()).max().unwrap_or(2).max(2);
     out.push_str(&format!(
         "  {:<w$} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  errors\n",
@@ -53,6 +63,10 @@ pub fn table(r: &Report, meta: &RunMeta) -> String {
         ));
     }
     out.push_str("  (resp: from the intended start; svc: from the actual start; ms)\n");
+}
+
+/// The sampled service's CPU and memory, when a service was probed.
+fn service(out: &mut String, r: &Report) {
     if let Some(s) = &r.service {
         let mean = |v: &[f64]| {
             if v.is_empty() {
@@ -68,11 +82,18 @@ pub fn table(r: &Report, meta: &RunMeta) -> String {
             max(&s.rss_bytes) / 1e6
         ));
     }
+}
+
+/// Example messages of each operation's error classes.
+fn examples(out: &mut String, r: &Report) {
     for o in &r.ops {
         for (c, ex) in &o.examples {
             out.push_str(&format!("  {} {c}: {}\n", o.name, ex.join(" | ")));
         }
     }
+}
+
+fn thresholds_and_validity(out: &mut String, meta: &RunMeta) {
     for t in &meta.thresholds {
         out.push_str(&format!(
             "threshold {} [{}] {:.3} {} {}\n",
@@ -91,5 +112,4 @@ pub fn table(r: &Report, meta: &RunMeta) -> String {
             out.push_str(&format!("  - {why}\n"));
         }
     }
-    out
 }

@@ -153,10 +153,6 @@ fn describe_load(s: &Scenario) -> (String, Option<f64>) {
 }
 
 /// Runs the scenario. `dir` is where relative feeder paths start.
-#[expect(
-    clippy::too_many_lines,
-    reason = "the run's phases (feeders, samplers, schedule, drain) in order; to be split by job (issue 10 item 8)"
-)]
 pub async fn run(
     scenario: &Scenario,
     dir: &std::path::Path,
@@ -176,35 +172,9 @@ pub async fn run(
         None => Vec::new(),
     };
     let driver = scenario.driver.as_deref().map(Driver::start).transpose()?;
-    let mut service_probe = scenario
-        .sut
-        .as_ref()
-        .map(|t| Probe::new(Source::from_target(t)));
-    let mut probe_error = None;
-    if let Some(p) = service_probe.as_mut() {
-        p.sample().map_err(|e| format!("[sut]: {e}"))?;
-    }
-    let mut own = Probe::new(Source::myself());
-    let _ = own.sample();
+    let mut samplers = Samplers::new(scenario)?;
     let ops = scenario.op_names();
-    let op_index: HashMap<&str, usize> = ops
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i))
-        .collect();
-    let plans = scenario
-        .flows
-        .iter()
-        .map(|f| {
-            f.steps
-                .iter()
-                .map(|step| flow::Plan {
-                    op: op_index[step.op.as_str()],
-                    prepared: http.prepare(step),
-                })
-                .collect()
-        })
-        .collect();
+    let plans = plans(scenario, &ops, &http);
     let started_at = Utc::now();
     let sh = Arc::new(Shared {
         http,
@@ -219,24 +189,131 @@ pub async fn run(
         in_flight: AtomicU64::new(0),
         stop: AtomicBool::new(false),
     });
-    let load = {
-        let sh = sh.clone();
-        tokio::spawn(async move {
-            match sh.scenario.load.clone() {
-                Load::Open {
-                    profile,
-                    arrival,
-                    max_in_flight,
-                    when_full,
-                    ..
-                } => open::run(sh, profile, arrival, max_in_flight, when_full).await,
-                Load::Closed { vus, think, pacing } => closed::run(sh, vus, think, pacing).await,
-            }
-        })
+    watch(&sh, spawn_load(sh.clone()), &mut samplers, opts).await?;
+    let aborted = sh
+        .driver
+        .as_ref()
+        .and_then(|d| d.dead())
+        .map(|w| format!("the external driver stopped: {w}"));
+    if let Some(d) = &driver {
+        d.stop().await;
+    }
+    let ended = Ended {
+        started_at,
+        measured_seconds: measured_seconds(&sh, aborted.is_some()),
+        aborted,
+        service_version,
     };
+    let report = build_report(&sh, ended, samplers);
+    Ok(finish(report, scenario, opts))
+}
+
+/// Per flow, per step: its operation's index and its request built once.
+fn plans(scenario: &Scenario, ops: &[String], http: &HttpClient) -> Vec<Vec<flow::Plan>> {
+    let op_index: HashMap<&str, usize> = ops
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    scenario
+        .flows
+        .iter()
+        .map(|f| {
+            f.steps
+                .iter()
+                .map(|step| flow::Plan {
+                    op: op_index[step.op.as_str()],
+                    prepared: http.prepare(step),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Starts the virtual users or the arrival schedule.
+fn spawn_load(sh: Arc<Shared>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        match sh.scenario.load.clone() {
+            Load::Open {
+                profile,
+                arrival,
+                max_in_flight,
+                when_full,
+                ..
+            } => open::run(sh, profile, arrival, max_in_flight, when_full).await,
+            Load::Closed { vus, think, pacing } => closed::run(sh, vus, think, pacing).await,
+        }
+    })
+}
+
+/// The service's and the generator's CPU and memory, sampled every second of the
+/// measured time.
+struct Samplers {
+    service_probe: Option<Probe>,
+    probe_error: Option<String>,
+    own: Probe,
+    service: ResourceSamples,
+    generator: ResourceSamples,
+}
+
+impl Samplers {
+    /// Takes a first sample of each (CPU is a difference between samples); a service
+    /// that cannot be sampled at the start is an error.
+    fn new(scenario: &Scenario) -> Result<Self, String> {
+        let mut service_probe = scenario
+            .sut
+            .as_ref()
+            .map(|t| Probe::new(Source::from_target(t)));
+        if let Some(p) = service_probe.as_mut() {
+            p.sample().map_err(|e| format!("[sut]: {e}"))?;
+        }
+        let mut own = Probe::new(Source::myself());
+        let _ = own.sample();
+        Ok(Self {
+            service_probe,
+            probe_error: None,
+            own,
+            service: ResourceSamples::default(),
+            generator: ResourceSamples::default(),
+        })
+    }
+
+    /// One sample of each; kept when `measured`. A service probe that fails stops.
+    fn sample(&mut self, measured: bool) {
+        if let Some(p) = self
+            .service_probe
+            .as_mut()
+            .filter(|_| self.probe_error.is_none())
+        {
+            match p.sample() {
+                Ok(Some(s)) if measured => {
+                    self.service.cpu_percent.push(s.cpu_percent);
+                    self.service.rss_bytes.push(s.rss_bytes);
+                }
+                Ok(_) => {}
+                Err(e) => self.probe_error = Some(e),
+            }
+        }
+        if let Ok(Some(s)) = self.own.sample() {
+            if measured {
+                self.generator.cpu_percent.push(s.cpu_percent);
+                self.generator.rss_bytes.push(s.rss_bytes);
+            }
+        }
+    }
+}
+
+/// Waits for the load to finish, sampling, watching the driver and updating the
+/// progress line every second.
+async fn watch(
+    sh: &Shared,
+    load: tokio::task::JoinHandle<()>,
+    samplers: &mut Samplers,
+    opts: &Options,
+) -> Result<(), String> {
+    let scenario = &sh.scenario;
     let total = scenario.total();
     let progress = Progress::new(total, opts.quiet);
-    let (mut service, mut generator) = (ResourceSamples::default(), ResourceSamples::default());
     let mut tick = tokio::time::interval_at(
         (sh.t0 + Duration::from_secs(1)).into(),
         Duration::from_secs(1),
@@ -249,16 +326,7 @@ pub async fn run(
             _ = tick.tick() => {
                 let elapsed = sh.offset(Instant::now());
                 let measured = elapsed > scenario.warmup && elapsed <= total + Duration::from_millis(500);
-                if let Some(p) = service_probe.as_mut().filter(|_| probe_error.is_none()) {
-                    match p.sample() {
-                        Ok(Some(s)) if measured => { service.cpu_percent.push(s.cpu_percent); service.rss_bytes.push(s.rss_bytes); }
-                        Ok(_) => {}
-                        Err(e) => probe_error = Some(e),
-                    }
-                }
-                if let Ok(Some(s)) = own.sample() {
-                    if measured { generator.cpu_percent.push(s.cpu_percent); generator.rss_bytes.push(s.rss_bytes); }
-                }
+                samplers.sample(measured);
                 if sh.driver.as_ref().is_some_and(|d| d.dead().is_some()) {
                     sh.stop.store(true, Ordering::Relaxed);
                 }
@@ -270,51 +338,64 @@ pub async fn run(
         }
     }
     progress.finish();
-    let aborted = sh
-        .driver
-        .as_ref()
-        .and_then(|d| d.dead())
-        .map(|w| format!("the external driver stopped: {w}"));
-    if let Some(d) = &driver {
-        d.stop().await;
-    }
-    let elapsed = sh.offset(Instant::now());
-    let measured_seconds = if aborted.is_some() {
-        elapsed
+    Ok(())
+}
+
+/// The measured seconds: the scenario's duration, or what ran of it before an abort.
+fn measured_seconds(sh: &Shared, aborted: bool) -> f64 {
+    let scenario = &sh.scenario;
+    if aborted {
+        sh.offset(Instant::now())
             .saturating_sub(scenario.warmup)
             .as_secs_f64()
             .min(scenario.duration.as_secs_f64())
     } else {
         scenario.duration.as_secs_f64()
-    };
+    }
+}
+
+/// How the run went, apart from its recordings.
+struct Ended {
+    started_at: chrono::DateTime<Utc>,
+    measured_seconds: f64,
+    aborted: Option<String>,
+    service_version: Option<String>,
+}
+
+fn build_report(sh: &Shared, ended: Ended, samplers: Samplers) -> Report {
+    let scenario = &sh.scenario;
     let rec = std::mem::replace(
         &mut *sh.rec(),
         Recorder::new(&[], Duration::ZERO, Duration::ZERO),
     );
     let f = rec.finish();
-    let (load_model, target_rate) = describe_load(scenario);
-    let report = Report {
+    Report {
         scenario: scenario.name.clone(),
         model: match scenario.load {
             Load::Open { .. } => "open",
             Load::Closed { .. } => "closed",
         }
         .into(),
-        target_rate,
-        started_at,
+        target_rate: describe_load(scenario).1,
+        started_at: ended.started_at,
         finished_at: Utc::now(),
-        measured_seconds,
+        measured_seconds: ended.measured_seconds,
         started: f.started,
         dropped: f.dropped,
         lag: f.lag,
         ops: f.ops,
         seconds: f.seconds,
-        service: scenario.sut.as_ref().map(|_| service),
-        generator,
-        probe_error,
-        aborted,
-        service_version,
-    };
+        service: scenario.sut.as_ref().map(|_| samplers.service),
+        generator: samplers.generator,
+        probe_error: samplers.probe_error,
+        aborted: ended.aborted,
+        service_version: ended.service_version,
+    }
+}
+
+/// The report with its validity and threshold outcomes.
+fn finish(report: Report, scenario: &Scenario, opts: &Options) -> Finished {
+    let (load_model, _) = describe_load(scenario);
     let cores = tokio::runtime::Handle::current().metrics().num_workers();
     let invalid_reasons =
         validity::reasons(&report, &opts.gate.unwrap_or(scenario.validity), cores);
@@ -326,5 +407,5 @@ pub async fn run(
         invalid_reasons,
         thresholds,
     };
-    Ok(Finished { report, meta })
+    Finished { report, meta }
 }

@@ -1,12 +1,13 @@
 //! Reading a scenario file: TOML into [`raw`] types, then checked into [`model`]
 //! types. Every error names the line and the dotted key.
 
+mod load;
 mod locate;
 pub mod model;
 mod raw;
 mod steps;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
 use std::ops::Range;
@@ -18,11 +19,10 @@ use toml::Spanned;
 pub use model::*;
 use raw::*;
 
-use crate::schedule::{Arrival, RateProfile, Stage as RateStage};
 use crate::taxonomy::{Taxonomy, UserRule, BUILTIN_CLASSES};
 use crate::template::BUILTIN_VARS;
-use crate::threshold::parse_threshold;
-use crate::units::{parse_duration, parse_quantity, parse_rate, Quantity};
+use crate::threshold::{parse_threshold, Threshold};
+use crate::units::{parse_duration, parse_quantity, Quantity};
 use crate::validity::Gate;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,26 +86,78 @@ fn check_validity(c: &Ctx, v: &RawValidity) -> Result<Gate, ScenarioError> {
 }
 
 /// Parses and checks a scenario.
-#[expect(
-    clippy::too_many_lines,
-    reason = "the scenario's tables checked in file order; to be split by job (issue 10 item 8)"
-)]
 pub fn parse(src: &str) -> Result<Scenario, ScenarioError> {
-    let raw: RawScenario = toml::from_str(src).map_err(|e| {
+    let raw = read_toml(src)?;
+    let c = Ctx { src };
+    let run = check_run(&c, &raw.run)?;
+    let (load, duration) = load::check_load(&c, &raw.load, raw.run.duration.as_ref(), run.warmup)?;
+    let taxonomy = check_errors(&c, &raw.errors)?;
+    let thresholds = parse_thresholds(&c, &raw.thresholds)?;
+    let driver = check_driver(&c, raw.driver.as_ref())?;
+    let vars: Vec<(String, String)> = raw.run.vars.clone().into_iter().collect();
+    let mut known: HashSet<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
+    known.extend(vars.iter().map(|(k, _)| k.clone()));
+    let flows = steps::check_flows(
+        &c,
+        &raw.flow,
+        &known,
+        raw.feeder.is_some(),
+        driver.is_some(),
+    )?;
+    check_threshold_ops(&c, &thresholds, &raw.thresholds, &flows)?;
+    let sut = raw.sut.as_ref().map(|s| check_sut(&c, s)).transpose()?;
+    let validity = match &raw.validity {
+        Some(v) => check_validity(&c, v)?,
+        None => Gate::default(),
+    };
+    Ok(Scenario {
+        name: run.name,
+        base_url: run.base_url,
+        duration,
+        warmup: run.warmup,
+        seed: raw.run.seed.unwrap_or(0),
+        version_url: run.version_url,
+        timeout: run.timeout,
+        vars,
+        load,
+        flows,
+        taxonomy,
+        thresholds,
+        sut,
+        feeder: raw.feeder.as_ref().map(|f| f.csv.get_ref().into()),
+        driver,
+        validity,
+        hash: hex::encode(Sha256::digest(src.as_bytes())),
+    })
+}
+
+/// The TOML read into the raw tables; a syntax or type error names its line and key.
+fn read_toml(src: &str) -> Result<RawScenario, ScenarioError> {
+    toml::from_str(src).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         ScenarioError {
             line: locate::line_of(src, span.start),
             key: locate::key_at(src, span.start),
             message: e.message().to_string(),
         }
-    })?;
-    let c = Ctx { src };
-    let run = &raw.run;
+    })
+}
+
+/// The `[run]` keys checked here (its duration goes with `[load]`).
+struct RunPart {
+    name: String,
+    base_url: String,
+    warmup: Duration,
+    timeout: Duration,
+    version_url: Option<String>,
+}
+
+fn check_run(c: &Ctx, run: &RawRun) -> Result<RunPart, ScenarioError> {
     let name = run.name.get_ref().trim().to_string();
     if name.is_empty() || name.len() > 100 {
         return Err(c.err(run.name.span(), "run.name", "must be 1 to 100 characters"));
     }
-    let base_url = check_base_url(&c, &run.base_url, &run.allow_hosts)?;
+    let base_url = check_base_url(c, &run.base_url, &run.allow_hosts)?;
     let warmup = match &run.warmup {
         Some(w) => c.duration(w, "run.warmup")?,
         None => Duration::ZERO,
@@ -119,43 +171,54 @@ pub fn parse(src: &str) -> Result<Scenario, ScenarioError> {
         return Err(c.err(t, "run.timeout", "must be longer than 0"));
     }
     let version_url = match &run.version_url {
-        Some(v) => Some(check_path(&c, v, "run.version_url")?),
+        Some(v) => Some(check_path(c, v, "run.version_url")?),
         None => None,
     };
-    let (load, duration) = check_load(&c, &raw.load, run.duration.as_ref(), warmup)?;
-    let taxonomy = check_errors(&c, &raw.errors)?;
-    let mut thresholds = Vec::new();
-    for (k, v) in &raw.thresholds {
-        let t = parse_threshold(k.get_ref(), v.get_ref())
-            .map_err(|m| c.err(v.span(), format!("thresholds.\"{}\"", k.get_ref()), m))?;
-        thresholds.push(t);
+    Ok(RunPart {
+        name,
+        base_url,
+        warmup,
+        timeout,
+        version_url,
+    })
+}
+
+fn check_driver(c: &Ctx, d: Option<&RawDriver>) -> Result<Option<Vec<String>>, ScenarioError> {
+    match d {
+        Some(d) if d.command.get_ref().is_empty() => Err(c.err(
+            d.command.span(),
+            "driver.command",
+            "needs the program and its arguments",
+        )),
+        Some(d) => Ok(Some(d.command.get_ref().clone())),
+        None => Ok(None),
     }
-    let driver = match &raw.driver {
-        Some(d) if d.command.get_ref().is_empty() => {
-            return Err(c.err(
-                d.command.span(),
-                "driver.command",
-                "needs the program and its arguments",
-            ))
-        }
-        Some(d) => Some(d.command.get_ref().clone()),
-        None => None,
-    };
-    let vars: Vec<(String, String)> = run.vars.clone().into_iter().collect();
-    let mut known: HashSet<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
-    known.extend(vars.iter().map(|(k, _)| k.clone()));
-    let flows = steps::check_flows(
-        &c,
-        &raw.flow,
-        &known,
-        raw.feeder.is_some(),
-        driver.is_some(),
-    )?;
+}
+
+fn parse_thresholds(
+    c: &Ctx,
+    raw: &BTreeMap<Spanned<String>, Spanned<String>>,
+) -> Result<Vec<Threshold>, ScenarioError> {
+    raw.iter()
+        .map(|(k, v)| {
+            parse_threshold(k.get_ref(), v.get_ref())
+                .map_err(|m| c.err(v.span(), format!("thresholds.\"{}\"", k.get_ref()), m))
+        })
+        .collect()
+}
+
+/// Each threshold's op is one that a step has (or `*`).
+fn check_threshold_ops(
+    c: &Ctx,
+    thresholds: &[Threshold],
+    raw: &BTreeMap<Spanned<String>, Spanned<String>>,
+    flows: &[Flow],
+) -> Result<(), ScenarioError> {
     let op_set: HashSet<&str> = flows
         .iter()
         .flat_map(|f| f.steps.iter().map(|s| s.op.as_str()))
         .collect();
-    for (t, (k, _)) in thresholds.iter().zip(&raw.thresholds) {
+    for (t, (k, _)) in thresholds.iter().zip(raw) {
         if t.op != "*" && !op_set.contains(t.op.as_str()) {
             return Err(c.err(
                 k.span(),
@@ -164,30 +227,7 @@ pub fn parse(src: &str) -> Result<Scenario, ScenarioError> {
             ));
         }
     }
-    let sut = raw.sut.as_ref().map(|s| check_sut(&c, s)).transpose()?;
-    let validity = match &raw.validity {
-        Some(v) => check_validity(&c, v)?,
-        None => Gate::default(),
-    };
-    Ok(Scenario {
-        name,
-        base_url,
-        duration,
-        warmup,
-        seed: run.seed.unwrap_or(0),
-        version_url,
-        timeout,
-        vars,
-        load,
-        flows,
-        taxonomy,
-        thresholds,
-        sut,
-        feeder: raw.feeder.as_ref().map(|f| f.csv.get_ref().into()),
-        driver,
-        validity,
-        hash: hex::encode(Sha256::digest(src.as_bytes())),
-    })
+    Ok(())
 }
 
 fn check_base_url(c: &Ctx, v: &Spanned<String>, allow: &[String]) -> Result<String, ScenarioError> {
@@ -229,188 +269,6 @@ fn check_path(c: &Ctx, v: &Spanned<String>, key: &str) -> Result<String, Scenari
             key,
             "must be a path starting with `/` (the host is run.base_url)",
         ))
-    }
-}
-
-#[expect(
-    clippy::too_many_lines,
-    reason = "the [load] table's keys checked in one place; to be split by job (issue 10 item 8)"
-)]
-fn check_load(
-    c: &Ctx,
-    l: &RawLoad,
-    duration: Option<&Spanned<String>>,
-    warmup: Duration,
-) -> Result<(Load, Duration), ScenarioError> {
-    let duration = match duration {
-        Some(d) => Some(c.duration(d, "run.duration")?),
-        None => None,
-    };
-    let not_for = |v: Option<Range<usize>>, key: &str, model: &str| match v {
-        Some(span) => Err(c.err(
-            span,
-            format!("load.{key}"),
-            format!("does not apply to the {model} model"),
-        )),
-        None => Ok(()),
-    };
-    match l.model.get_ref().as_str() {
-        "open" => {
-            not_for(l.vus.as_ref().map(|v| v.span()), "vus", "open")?;
-            not_for(l.think.as_ref().map(|v| v.span()), "think", "open")?;
-            not_for(l.pacing.as_ref().map(|v| v.span()), "pacing", "open")?;
-            let initial = match &l.rate {
-                Some(r) => parse_rate(r.get_ref()).map_err(|m| c.err(r.span(), "load.rate", m))?,
-                None => 0.0,
-            };
-            let mut stages = Vec::new();
-            let mut stage_total = Duration::ZERO;
-            for (i, s) in l.stages.iter().flatten().enumerate() {
-                let key = format!("load.stages[{i}]");
-                let st = s.get_ref();
-                let dur = |t: &str| parse_duration(t).map_err(|m| c.err(s.span(), key.clone(), m));
-                let stage = match (&st.to, &st.over, &st.hold) {
-                    (Some(to), Some(over), None) => {
-                        let to = parse_rate(to).map_err(|m| c.err(s.span(), key.clone(), m))?;
-                        let over = dur(over)?;
-                        stage_total += over;
-                        RateStage::Ramp {
-                            to,
-                            over: over.as_secs_f64(),
-                        }
-                    }
-                    (None, None, Some(hold)) => {
-                        let over = dur(hold)?;
-                        stage_total += over;
-                        RateStage::Hold {
-                            over: over.as_secs_f64(),
-                        }
-                    }
-                    _ => {
-                        return Err(c.err(
-                            s.span(),
-                            key,
-                            "a stage is {to = \"RATE\", over = \"TIME\"} or {hold = \"TIME\"}",
-                        ))
-                    }
-                };
-                stages.push(stage);
-            }
-            if l.rate.is_none() && stages.is_empty() {
-                return Err(c.err(
-                    l.model.span(),
-                    "load.rate",
-                    "the open model needs `rate` or `stages`",
-                ));
-            }
-            // Stages span warm-up and measured time together.
-            let duration = match duration {
-                Some(d) => d,
-                None if !stages.is_empty() => stage_total.saturating_sub(warmup),
-                None => {
-                    return Err(c.err(
-                        l.model.span(),
-                        "run.duration",
-                        "required with a constant rate",
-                    ))
-                }
-            };
-            if duration.is_zero() {
-                return Err(c.err(
-                    l.model.span(),
-                    "run.duration",
-                    "the measured time must be longer than 0 (stages cover warm-up plus duration)",
-                ));
-            }
-            let total = (warmup + duration).as_secs_f64();
-            let profile = RateProfile::from_stages(initial, &stages, total);
-            let arrival = match l.arrival.as_ref().map(|a| (a.get_ref().as_str(), a.span())) {
-                None | Some(("uniform", _)) => Arrival::Uniform,
-                Some(("poisson", _)) => Arrival::Poisson,
-                Some((_, span)) => {
-                    return Err(c.err(span, "load.arrival", "is `uniform` or `poisson`"))
-                }
-            };
-            let max_in_flight = match &l.max_in_flight {
-                Some(m) if !(1..=1_000_000).contains(m.get_ref()) => {
-                    return Err(c.err(m.span(), "load.max_in_flight", "must be 1 to 1,000,000"))
-                }
-                Some(m) => *m.get_ref() as usize,
-                None => 1000,
-            };
-            let when_full = match l
-                .when_full
-                .as_ref()
-                .map(|a| (a.get_ref().as_str(), a.span()))
-            {
-                None | Some(("queue", _)) => WhenFull::Queue,
-                Some(("drop", _)) => WhenFull::Drop,
-                Some((_, span)) => {
-                    return Err(c.err(span, "load.when_full", "is `queue` or `drop`"))
-                }
-            };
-            let rate_text = match (&l.rate, stages.is_empty()) {
-                (Some(r), true) => r.get_ref().clone(),
-                _ => "stages".to_string(),
-            };
-            Ok((
-                Load::Open {
-                    profile,
-                    arrival,
-                    max_in_flight,
-                    when_full,
-                    rate_text,
-                },
-                duration,
-            ))
-        }
-        "closed" => {
-            not_for(l.rate.as_ref().map(|v| v.span()), "rate", "closed")?;
-            not_for(
-                l.stages.as_ref().and_then(|s| s.first()).map(|v| v.span()),
-                "stages",
-                "closed",
-            )?;
-            not_for(
-                l.max_in_flight.as_ref().map(|v| v.span()),
-                "max_in_flight",
-                "closed",
-            )?;
-            let vus = match &l.vus {
-                Some(v) if !(1..=100_000).contains(v.get_ref()) => {
-                    return Err(c.err(v.span(), "load.vus", "must be 1 to 100,000"))
-                }
-                Some(v) => *v.get_ref() as usize,
-                None => {
-                    return Err(c.err(l.model.span(), "load.vus", "the closed model needs `vus`"))
-                }
-            };
-            let think = match &l.think {
-                Some(t) => c.duration(t, "load.think")?,
-                None => Duration::ZERO,
-            };
-            let pacing = match &l.pacing {
-                Some(p) => {
-                    let d = c.duration(p, "load.pacing")?;
-                    if d.is_zero() {
-                        return Err(c.err(p.span(), "load.pacing", "must be longer than 0"));
-                    }
-                    Some(d)
-                }
-                None => None,
-            };
-            let duration =
-                duration.ok_or_else(|| c.err(l.model.span(), "run.duration", "required"))?;
-            if duration.is_zero() {
-                return Err(c.err(l.model.span(), "run.duration", "must be longer than 0"));
-            }
-            Ok((Load::Closed { vus, think, pacing }, duration))
-        }
-        _ => Err(c.err(
-            l.model.span(),
-            "load.model",
-            "is `open` (arrival rate) or `closed` (virtual users)",
-        )),
     }
 }
 

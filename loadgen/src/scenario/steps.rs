@@ -82,10 +82,37 @@ pub(super) fn check_flows(
     Ok(out)
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "a step's keys checked in one place; to be split by job (issue 10 item 8)"
-)]
+/// What checking one step's keys needs: where it is and which variables are set.
+struct StepCtx<'a> {
+    c: &'a Ctx<'a>,
+    span: std::ops::Range<usize>,
+    key: &'a str,
+    vars: &'a HashSet<String>,
+    has_feeder: bool,
+}
+
+impl StepCtx<'_> {
+    fn err(&self, k: &str, m: String) -> ScenarioError {
+        self.c
+            .err(self.span.clone(), format!("{}.{k}", self.key), m)
+    }
+
+    /// A template whose variables are all set before the step runs.
+    fn tpl(&self, k: &str, text: &str) -> Result<Template, ScenarioError> {
+        let t = Template::parse(text).map_err(|m| self.err(k, m))?;
+        // Feeder columns are checked when the CSV is opened.
+        if !self.has_feeder {
+            if let Some(v) = t.vars().find(|v| !self.vars.contains(*v)) {
+                return Err(self.err(
+                    k,
+                    format!("variable `{v}` is not set by an earlier step's extract, run.vars or the built-ins ({})", BUILTIN_VARS.join(", ")),
+                ));
+            }
+        }
+        Ok(t)
+    }
+}
+
 fn check_step(
     c: &Ctx,
     s: &Spanned<RawStep>,
@@ -95,73 +122,29 @@ fn check_step(
     has_driver: bool,
 ) -> Result<Step, ScenarioError> {
     let r = s.get_ref();
-    let err = |k: &str, m: String| c.err(s.span(), format!("{key}.{k}"), m);
+    let sc = StepCtx {
+        c,
+        span: s.span(),
+        key,
+        vars,
+        has_feeder,
+    };
     if r.op.is_empty()
         || !r
             .op
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
-        return Err(err(
-            "op",
-            "operation names are letters, digits, _ and -".into(),
-        ));
+        return Err(sc.err("op", "operation names are letters, digits, _ and -".into()));
     }
-    let tpl = |k: &str, text: &str| -> Result<Template, ScenarioError> {
-        let t = Template::parse(text).map_err(|m| err(k, m))?;
-        // Feeder columns are checked when the CSV is opened.
-        if !has_feeder {
-            if let Some(v) = t.vars().find(|v| !vars.contains(*v)) {
-                return Err(err(
-                    k,
-                    format!("variable `{v}` is not set by an earlier step's extract, run.vars or the built-ins ({})", BUILTIN_VARS.join(", ")),
-                ));
-            }
-        }
-        Ok(t)
-    };
     let kind = match (&r.method, &r.path) {
-        (Some(m), Some(p)) => {
-            let method = reqwest::Method::from_bytes(m.to_ascii_uppercase().as_bytes())
-                .map_err(|_| err("method", format!("`{m}` is not an HTTP method")))?;
-            if !p.starts_with('/') {
-                return Err(err(
-                    "path",
-                    "must start with `/` (the host is run.base_url)".into(),
-                ));
-            }
-            let mut headers = Vec::new();
-            for (h, v) in &r.headers {
-                reqwest::header::HeaderName::from_bytes(h.as_bytes())
-                    .map_err(|_| err("headers", format!("`{h}` is not a header name")))?;
-                headers.push((h.clone(), tpl("headers", v)?));
-            }
-            StepKind::Http {
-                method,
-                path: tpl("path", p)?,
-                headers,
-                body: r.body.as_deref().map(|b| tpl("body", b)).transpose()?,
-                bearer: r.bearer.as_deref().map(|b| tpl("bearer", b)).transpose()?,
-            }
+        (Some(m), Some(p)) => http_kind(&sc, r, m, p)?,
+        (None, None) if !has_driver => {
+            return Err(sc.err("method", "an HTTP step needs `method` and `path`; without them the step goes to [driver], which is not set".into()));
         }
-        (None, None) => {
-            if !has_driver {
-                return Err(err("method", "an HTTP step needs `method` and `path`; without them the step goes to [driver], which is not set".into()));
-            }
-            if r.body.is_some() || r.bearer.is_some() || !r.headers.is_empty() {
-                return Err(err(
-                    "body",
-                    "driver steps take `vars`, not HTTP fields".into(),
-                ));
-            }
-            let mut dv = Vec::new();
-            for (k, v) in &r.vars {
-                dv.push((k.clone(), tpl("vars", v)?));
-            }
-            StepKind::Driver { vars: dv }
-        }
-        (Some(_), None) => return Err(err("path", "an HTTP step needs `path`".into())),
-        (None, Some(_)) => return Err(err("method", "an HTTP step needs `method`".into())),
+        (None, None) => driver_kind(&sc, r)?,
+        (Some(_), None) => return Err(sc.err("path", "an HTTP step needs `path`".into())),
+        (None, Some(_)) => return Err(sc.err("method", "an HTTP step needs `method`".into())),
     };
     if let Some(bad) = r
         .expect_status
@@ -169,30 +152,74 @@ fn check_step(
         .flatten()
         .find(|s| !(100..=599).contains(*s))
     {
-        return Err(err("expect_status", format!("{bad} is not an HTTP status")));
+        return Err(sc.err("expect_status", format!("{bad} is not an HTTP status")));
     }
     let repeat = match r.repeat {
         Some(n) if !(1..=10_000).contains(&n) => {
-            return Err(err("repeat", "must be 1 to 10,000".into()))
+            return Err(sc.err("repeat", "must be 1 to 10,000".into()))
         }
         Some(n) => n as u32,
         None => 1,
     };
+    Ok(Step {
+        op: r.op.clone(),
+        kind,
+        expect_status: r.expect_status.clone().unwrap_or_default(),
+        extract: check_extract(&sc, r)?,
+        repeat,
+    })
+}
+
+fn http_kind(sc: &StepCtx<'_>, r: &RawStep, m: &str, p: &str) -> Result<StepKind, ScenarioError> {
+    let method = reqwest::Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+        .map_err(|_| sc.err("method", format!("`{m}` is not an HTTP method")))?;
+    if !p.starts_with('/') {
+        return Err(sc.err(
+            "path",
+            "must start with `/` (the host is run.base_url)".into(),
+        ));
+    }
+    let mut headers = Vec::new();
+    for (h, v) in &r.headers {
+        reqwest::header::HeaderName::from_bytes(h.as_bytes())
+            .map_err(|_| sc.err("headers", format!("`{h}` is not a header name")))?;
+        headers.push((h.clone(), sc.tpl("headers", v)?));
+    }
+    Ok(StepKind::Http {
+        method,
+        path: sc.tpl("path", p)?,
+        headers,
+        body: r.body.as_deref().map(|b| sc.tpl("body", b)).transpose()?,
+        bearer: r
+            .bearer
+            .as_deref()
+            .map(|b| sc.tpl("bearer", b))
+            .transpose()?,
+    })
+}
+
+/// A step without method and path goes to the external driver with its `vars`.
+fn driver_kind(sc: &StepCtx<'_>, r: &RawStep) -> Result<StepKind, ScenarioError> {
+    if r.body.is_some() || r.bearer.is_some() || !r.headers.is_empty() {
+        return Err(sc.err("body", "driver steps take `vars`, not HTTP fields".into()));
+    }
+    let mut dv = Vec::new();
+    for (k, v) in &r.vars {
+        dv.push((k.clone(), sc.tpl("vars", v)?));
+    }
+    Ok(StepKind::Driver { vars: dv })
+}
+
+fn check_extract(sc: &StepCtx<'_>, r: &RawStep) -> Result<Vec<(String, String)>, ScenarioError> {
     let mut extract = Vec::new();
     for (var, path) in &r.extract {
         if path.is_empty() {
-            return Err(err(
+            return Err(sc.err(
                 "extract",
                 format!("`{var}` needs a path into the JSON answer"),
             ));
         }
         extract.push((var.clone(), path.clone()));
     }
-    Ok(Step {
-        op: r.op.clone(),
-        kind,
-        expect_status: r.expect_status.clone().unwrap_or_default(),
-        extract,
-        repeat,
-    })
+    Ok(extract)
 }
