@@ -524,9 +524,10 @@ async fn fail_on_regression_gates_a_slower_branch_run() {
     )
     .await;
     let out = assert_ok(&o);
-    assert!(out.contains("no earlier results"), "{out}");
+    assert!(out.contains("no results on main to compare with"), "{out}");
 
-    // A branch commit on top of it that is 30 % slower: exit 1 with a table.
+    // A branch commit on top of it that is 30 % slower: exit 1, the regression listed
+    // in the digest's terminal text (as `compare --summary` and notifications say it).
     git(
         &repo,
         &["checkout", "-q", "-b", "feature"],
@@ -551,9 +552,19 @@ async fn fail_on_regression_gates_a_slower_branch_run() {
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("1 regressions"), "{out}");
-    assert!(out.contains("(parent)"), "{out}");
+    assert!(out.contains("(parent of the head commit)"), "{out}");
+    // The digest's links, under the server the CLI talked to.
+    let run_link = format!("Run: {}/runs/{}", app.base, run_id(&out));
+    assert!(out.contains(&run_link), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Compare: {}/projects/p/compare?base=commit:",
+            app.base
+        )),
+        "{out}"
+    );
     let line = out.lines().find(|l| l.contains("BenchmarkA")).expect(&out);
-    assert!(line.contains("+30.0%"), "{line}");
+    assert!(line.contains("regression +30.00%"), "{line}");
     assert!(
         !out.lines()
             .any(|l| l.trim_start().starts_with("BenchmarkB")),
@@ -585,7 +596,10 @@ async fn fail_on_regression_gates_a_slower_branch_run() {
     .await;
     let out = assert_ok(&o);
     assert!(out.contains("0 regressions"), "{out}");
-    assert!(out.contains("(commit time)"), "{out}");
+    assert!(
+        out.contains("(newest main commit no later than the head commit)"),
+        "{out}"
+    );
 
     // `run` gates the same way.
     let cat = format!("cat '{}'", repo.join("bench.txt").display());

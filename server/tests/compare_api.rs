@@ -124,13 +124,27 @@ async fn csv_and_markdown_exports() {
     let (s, ctype, md) = get(&app, &format!("{Q}&format=markdown")).await;
     assert_eq!(s, 200);
     assert!(ctype.starts_with("text/markdown"));
-    assert!(md.contains("**1 regressions**, **1 improvements**"), "{md}");
-    assert!(md.contains("#### Biggest regressions"), "{md}");
-    assert!(md.contains("#### Biggest improvements"), "{md}");
-    assert!(md.contains("Geomean"), "{md}");
+    // The digest's Markdown (`core::digest`, as PR comments and `compare --summary`):
+    // the counts, the significant changes first, the permalink.
+    assert!(
+        md.starts_with("**release:v2 at ") && md.contains(" vs release:v1 at "),
+        "{md}"
+    );
+    assert!(
+        md.contains("3 series: 1 regressions, 1 improvements, 1 unchanged"),
+        "{md}"
+    );
+    assert!(md.contains("geomean"), "{md}");
+    let lines: Vec<&str> = md.lines().filter(|l| l.starts_with("- ")).collect();
+    assert_eq!(lines.len(), 3, "{md}");
+    assert!(
+        lines[..2].iter().any(|l| l.contains(": regression +"))
+            && lines[..2].iter().any(|l| l.contains(": improvement -")),
+        "significant changes first: {md}"
+    );
     assert!(
         md.contains(&format!(
-            "({}/projects/drv/compare?base=release%3Av1&head=release%3Av2)",
+            "Compare: {}/projects/drv/compare?base=release%3Av1&head=release%3Av2",
             app.base
         )),
         "{md}"

@@ -152,6 +152,18 @@ fn row_change(r: &ChangeRow, direction: &str, base: &str) -> Change {
     }
 }
 
+/// `feature @ 0123456789`; a run without a commit (the CLI's time-indexed runs) is
+/// named by its branch alone.
+fn head_label(branch: Option<&str>, head_sha: &str) -> String {
+    let sha = perfwatch_core::digest::short_sha(head_sha);
+    match (branch, sha.is_empty()) {
+        (Some(b), false) => format!("{b} @ {sha}"),
+        (Some(b), true) => b.to_string(),
+        (None, false) => sha,
+        (None, true) => "run without a commit".into(),
+    }
+}
+
 /// The digest of a `comparison.finished` event; `None` for other events (pure).
 pub fn comparison_digest(slug: &str, event: &Event, base: &str) -> Option<Digest> {
     let Event::ComparisonFinished {
@@ -189,12 +201,8 @@ pub fn comparison_digest(slug: &str, event: &Event, base: &str) -> Option<Digest
     links.push(link(LinkKind::Run, format!("{base}{run_path}")));
     Some(Digest {
         title: format!(
-            "[{slug}] {}{}: {regressions} regressions, {improvements} improvements{}",
-            branch
-                .as_deref()
-                .map(|b| format!("{b} @ "))
-                .unwrap_or_default(),
-            perfwatch_core::digest::short_sha(head_sha),
+            "[{slug}] {}: {regressions} regressions, {improvements} improvements{}",
+            head_label(branch.as_deref(), head_sha),
             geomean_pct
                 .map(|g| format!(", geomean {g:+.2}%"))
                 .unwrap_or_default()

@@ -6,9 +6,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use perfwatch_backend::comparison::compare as compare_use_case;
-use perfwatch_core::comparison::{
-    decode_query, CompareRow, CompareSpec, ComparisonView, RowVerdict,
-};
+use perfwatch_core::comparison::{decode_query, CompareSpec, ComparisonView};
+use perfwatch_core::digest::{self, view_digest};
 use perfwatch_core::{FieldError, ValidationErrors};
 use serde::Deserialize;
 
@@ -86,7 +85,7 @@ pub async fn compare(
             .into_response(),
         "markdown" | "md" => (
             [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
-            to_markdown(&view, &permalink),
+            to_markdown(&view, Some(permalink)),
         )
             .into_response(),
         _ => Json(view).into_response(),
@@ -188,84 +187,12 @@ pub fn to_csv(v: &ComparisonView) -> String {
     out
 }
 
-fn pct(p: Option<f64>) -> String {
-    p.map(|p| format!("{}{:.1}%", if p >= 0.0 { "+" } else { "" }, p))
-        .unwrap_or_else(|| "–".into())
-}
+/// Rows the Markdown export lists, significant ones first.
+const MARKDOWN_ROWS: usize = 10;
 
-fn md_row(r: &CompareRow) -> String {
-    let name = if r.series.params.is_empty() {
-        r.series.benchmark.clone()
-    } else {
-        format!("{} [{}]", r.series.benchmark, r.series.params)
-    };
-    let med = |s: &Option<perfwatch_core::comparison::SideSummary>| {
-        s.map(|s| perfwatch_core::units::format_value(s.median, &r.series.unit))
-            .unwrap_or_else(|| "–".into())
-    };
-    format!(
-        "| {} · {} · {} | {} | {} | {} [{}, {}] | {} |\n",
-        name.replace('|', "\\|"),
-        r.series.measure,
-        r.series.testbed,
-        med(&r.base),
-        med(&r.head),
-        pct(r.change_pct),
-        pct(r.change_low),
-        pct(r.change_high),
-        r.p_adjusted
-            .or(r.p_value)
-            .map(|p| format!("{p:.3}"))
-            .unwrap_or_else(|| "–".into()),
-    )
-}
-
-/// A pull-request comment: counts, geomean, the 5 largest regressions and
-/// improvements, and the permalink.
-pub fn to_markdown(v: &ComparisonView, permalink: &str) -> String {
-    let s = &v.summary;
-    let mut out = format!(
-        "### perfwatch: `{}` vs `{}`\n\n",
-        v.head.spec.to_text(),
-        v.base.spec.to_text()
-    );
-    out.push_str(&format!(
-        "**{} regressions**, **{} improvements**, {} unchanged, {} inconclusive, {} added, {} removed ({} series).\n\n",
-        s.regressions, s.improvements, s.unchanged, s.inconclusive, s.added, s.removed, s.total
-    ));
-    if let Some(g) = s.geomean.change_pct {
-        out.push_str(&format!(
-            "Geomean of head/base medians: {} over {} series{}.\n\n",
-            pct(Some(g)),
-            s.geomean.series,
-            s.geomean
-                .better_pct
-                .map(|b| format!(" ({} better overall, direction-aware)", pct(Some(b))))
-                .unwrap_or_default()
-        ));
-    }
-    let header = "| series | base | head | change [95% CI] | p (adj.) |\n|---|---|---|---|---|\n";
-    for (title, verdict) in [
-        ("Biggest regressions", RowVerdict::Regression),
-        ("Biggest improvements", RowVerdict::Improvement),
-    ] {
-        let mut rows: Vec<&CompareRow> = v.rows.iter().filter(|r| r.verdict == verdict).collect();
-        if rows.is_empty() {
-            continue;
-        }
-        rows.sort_by(|a, b| {
-            let size = |r: &CompareRow| r.change_pct.map(f64::abs).unwrap_or(0.0);
-            size(b).total_cmp(&size(a))
-        });
-        out.push_str(&format!("#### {title}\n\n{header}"));
-        for r in rows.iter().take(5) {
-            out.push_str(&md_row(r));
-        }
-        if rows.len() > 5 {
-            out.push_str(&format!("\n…and {} more.\n", rows.len() - 5));
-        }
-        out.push('\n');
-    }
-    out.push_str(&format!("[Full comparison]({permalink})\n"));
-    out
+/// The comparison as Markdown through the one summary renderer (`core::digest`): the
+/// same digest as `perfwatch compare --summary` and the job's PR comment, with the
+/// compare page's permalink when there is one (none offline).
+pub fn to_markdown(v: &ComparisonView, permalink: Option<String>) -> String {
+    digest::to_markdown(&view_digest(v, permalink, MARKDOWN_ROWS))
 }

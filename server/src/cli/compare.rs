@@ -162,9 +162,7 @@ fn render(
     } else if args.csv {
         crate::api::compare::to_csv(view)
     } else if args.markdown {
-        let md = crate::api::compare::to_markdown(view, "");
-        // Offline there is no permalink page to link to.
-        md.replace("[Full comparison]()\n", "")
+        crate::api::compare::to_markdown(view, permalink)
     } else {
         table(view)
     })

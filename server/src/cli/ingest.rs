@@ -12,7 +12,7 @@ use perfwatch_core::view::RunReceipt;
 use perfwatch_parsers::{detect_format_with_hint, parse, parse_files, Format, Parsed};
 use serde_json::json;
 
-use super::baseline_check::{baseline_report, fetch_baseline};
+use super::baseline_check::print_baseline;
 use super::git::GitInfo;
 
 /// Where to submit.
@@ -389,9 +389,7 @@ pub async fn submit_and_check(
     match fail_on {
         None => Ok(0),
         Some(FailOn::Regression) => {
-            let verdict = fetch_baseline(server, receipt.run_id).await?;
-            let (text, regressions) = baseline_report(&verdict);
-            print!("{text}");
+            let regressions = print_baseline(server, receipt.run_id).await?;
             Ok(i32::from(regressions > 0))
         }
     }

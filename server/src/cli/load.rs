@@ -14,7 +14,7 @@ use perfwatch_loadgen::summary::table;
 use perfwatch_parsers::Parsed;
 use serde_json::json;
 
-use super::baseline_check::{baseline_report, fetch_baseline};
+use super::baseline_check::print_baseline;
 use super::git::discover;
 use super::ingest::{build_run, describe, post_run, FailOn, Merged, RunFields, ServerArgs};
 
@@ -193,9 +193,7 @@ async fn write_and_submit(
             0
         }
         Some(FailOn::Regression) => {
-            let verdict = fetch_baseline(&server, receipt.run_id).await?;
-            let (text, regressions) = baseline_report(&verdict);
-            print!("{text}");
+            let regressions = print_baseline(&server, receipt.run_id).await?;
             i32::from(regressions > 0)
         }
     };
