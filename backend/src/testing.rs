@@ -66,6 +66,39 @@ pub async fn fresh_store(db: Db) -> Store {
     Store::connect(&url).await.expect("open the test database")
 }
 
+/// Declares each named test body once per database: `on_both!(a, b)` makes the tests
+/// `a::sqlite` and `a::postgres` (the names CI filters on), each calling `a(store)`
+/// with a [`fresh_store`] of that kind; `on_both!(db: a, b)` passes the [`Db`] instead,
+/// for bodies that open their own databases or start a server. PostgreSQL variants
+/// are never skipped (see [`fresh_database`]).
+#[macro_export]
+macro_rules! on_both {
+    (db: $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::testing::Db::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::testing::Db::Postgres).await
+            }
+        }
+    )*};
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::testing::fresh_store($crate::testing::Db::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::testing::fresh_store($crate::testing::Db::Postgres).await).await
+            }
+        }
+    )*};
+}
+
 /// Rows that tests look at directly, and data they damage or bulk-load. The SQL is in
 /// `store/testing.rs`; the product's code never calls these.
 pub mod rows {

@@ -12,36 +12,12 @@
 use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
 use perfwatch_backend::ingest::ingest_run;
 use perfwatch_backend::store::{IngestOptions, NewAlert, NewProject};
-use perfwatch_backend::testing::Db;
 use perfwatch_backend::Store;
 use perfwatch_core::alerts::{AlertDirection, AlertFilter, AlertKind, RangeAxis, SuspectRange};
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::{json, Value};
 
-async fn sqlite_store() -> Store {
-    perfwatch_backend::testing::fresh_store(Db::Sqlite).await
-}
-
-async fn pg_store() -> Store {
-    perfwatch_backend::testing::fresh_store(Db::Postgres).await
-}
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(super::sqlite_store().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(super::pg_store().await).await
-            }
-        }
-    )*};
-}
-
-on_both!(
+perfwatch_backend::on_both!(
     detection_after_ingest_creates_regression_alert_with_suspect_range,
     redetection_is_idempotent,
     moved_change_point_updates_its_alert,

@@ -19,22 +19,7 @@ use perfwatch_core::model::{AnnotationInput, AnnotationKind};
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::{json, Value};
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(perfwatch_backend::testing::fresh_store(perfwatch_backend::testing::Db::Sqlite).await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(perfwatch_backend::testing::fresh_store(perfwatch_backend::testing::Db::Postgres).await).await
-            }
-        }
-    )*};
-}
-
-on_both!(
+perfwatch_backend::on_both!(
     attention_counts_untriaged_groups_release_verdict_and_jobs,
     open_alerts_follow_triage_and_branches_order_by_last_run,
 );

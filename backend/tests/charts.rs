@@ -16,22 +16,7 @@ use perfwatch_core::chart::{ChartQuery, XMode, MAX_CHART_POINTS};
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::json;
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(perfwatch_backend::testing::fresh_store(perfwatch_backend::testing::Db::Sqlite).await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(perfwatch_backend::testing::fresh_store(perfwatch_backend::testing::Db::Postgres).await).await
-            }
-        }
-    )*};
-}
-
-on_both!(
+perfwatch_backend::on_both!(
     zoom_range_keeps_the_points_inside_it,
     long_line_is_downsampled_in_sql_keeping_spikes,
     time_axis_for_series_without_commits,

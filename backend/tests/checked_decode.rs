@@ -20,22 +20,7 @@ use perfwatch_core::alerts::{AlertDirection, AlertFilter, AlertKind, SuspectRang
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::json;
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(perfwatch_backend::testing::fresh_store(perfwatch_backend::testing::Db::Sqlite).await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(perfwatch_backend::testing::fresh_store(perfwatch_backend::testing::Db::Postgres).await).await
-            }
-        }
-    )*};
-}
-
-on_both!(
+perfwatch_backend::on_both!(
     unknown_token_scope_is_an_error_naming_the_column,
     unknown_group_state_is_an_error_naming_the_column,
     an_alert_without_a_p_value_does_not_break_the_next_one_with_it,

@@ -13,37 +13,13 @@
 use perfwatch_backend::comparison::compare;
 use perfwatch_backend::ingest::ingest_run;
 use perfwatch_backend::store::{IngestOptions, NewProject};
-use perfwatch_backend::testing::Db;
 use perfwatch_backend::Store;
 use perfwatch_core::comparison::{CompareSpec, RowVerdict, SideSpec};
 use perfwatch_core::model::{AnnotationInput, AnnotationKind};
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::{json, Value};
 
-async fn sqlite_store() -> Store {
-    perfwatch_backend::testing::fresh_store(Db::Sqlite).await
-}
-
-async fn pg_store() -> Store {
-    perfwatch_backend::testing::fresh_store(Db::Postgres).await
-}
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(super::sqlite_store().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(super::pg_store().await).await
-            }
-        }
-    )*};
-}
-
-on_both!(
+perfwatch_backend::on_both!(
     resolves_every_kind_of_side,
     pull_request_base_defaults_to_main_at_merge_base,
     series_on_one_side_only_are_added_or_removed,

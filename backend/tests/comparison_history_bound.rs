@@ -22,23 +22,7 @@ use perfwatch_core::comparison::{CompareSpec, SideSpec};
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::json;
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            use perfwatch_backend::testing::{fresh_store, Db};
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(fresh_store(Db::Sqlite).await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(fresh_store(Db::Postgres).await).await
-            }
-        }
-    )*};
-}
-
-on_both!(
+perfwatch_backend::on_both!(
     recent_levels_are_the_tail_of_the_full_history,
     comparison_noise_equals_the_full_history_noise,
 );

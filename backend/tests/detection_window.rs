@@ -10,28 +10,12 @@
 
 use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
 use perfwatch_backend::store::{IngestOptions, NewProject};
-use perfwatch_backend::testing::{fresh_store, Db};
 use perfwatch_backend::Store;
 use perfwatch_core::alerts::AlertFilter;
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::json;
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(super::fresh_store(super::Db::Sqlite).await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(super::fresh_store(super::Db::Postgres).await).await
-            }
-        }
-    )*};
-}
-
-on_both!(
+perfwatch_backend::on_both!(
     window_reads_the_newest_points_in_commit_order,
     windowed_pass_keeps_alerts_before_the_window,
     windowed_pass_finds_only_recent_changes,

@@ -15,22 +15,7 @@ use perfwatch_backend::Store;
 use perfwatch_core::validate::{parse_run_json, validate_run, ValidRun};
 use serde_json::json;
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(perfwatch_backend::testing::fresh_store(perfwatch_backend::testing::Db::Sqlite).await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(perfwatch_backend::testing::fresh_store(perfwatch_backend::testing::Db::Postgres).await).await
-            }
-        }
-    )*};
-}
-
-on_both!(concurrent_runs_succeed_or_fail_alone);
+perfwatch_backend::on_both!(concurrent_runs_succeed_or_fail_alone);
 
 fn run(project: &str, i: usize, key: &str) -> ValidRun {
     let results: Vec<_> = (0..20)

@@ -21,22 +21,7 @@ use perfwatch_backend::Store;
 use perfwatch_core::validate::{parse_run_json, validate_run, ValidRun};
 use serde_json::json;
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(perfwatch_backend::testing::fresh_store(perfwatch_backend::testing::Db::Sqlite).await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(perfwatch_backend::testing::fresh_store(perfwatch_backend::testing::Db::Postgres).await).await
-            }
-        }
-    )*};
-}
-
-on_both!(concurrent_runs_queue_exactly_their_follow_up_work);
+perfwatch_backend::on_both!(concurrent_runs_queue_exactly_their_follow_up_work);
 
 /// Run `i`: two benchmarks every run has and one of its own, so the detection job
 /// must join series that only some runs of a batch carry.

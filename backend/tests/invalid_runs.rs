@@ -16,7 +16,6 @@ use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
 use perfwatch_backend::ingest::ingest_run;
 use perfwatch_backend::store::PointFilter;
 use perfwatch_backend::store::{IngestOptions, NewProject};
-use perfwatch_backend::testing::Db;
 use perfwatch_backend::{Store, StoreError};
 use perfwatch_core::alerts::{AlertFilter, AlertKind};
 use perfwatch_core::chart::ChartQuery;
@@ -24,30 +23,7 @@ use perfwatch_core::comparison::{CompareSpec, SideSpec};
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::{json, Value};
 
-async fn sqlite_store() -> Store {
-    perfwatch_backend::testing::fresh_store(Db::Sqlite).await
-}
-
-async fn pg_store() -> Store {
-    perfwatch_backend::testing::fresh_store(Db::Postgres).await
-}
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(super::sqlite_store().await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(super::pg_store().await).await
-            }
-        }
-    )*};
-}
-
-on_both!(
+perfwatch_backend::on_both!(
     invalid_runs_with_a_huge_step_raise_no_alert,
     invalid_runs_do_not_move_a_comparison,
     the_baseline_of_a_run_skips_invalid_runs,

@@ -487,14 +487,8 @@ async fn a_job_whose_last_lease_expires_ends_dead(db: Db) {
         .is_none());
 }
 
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test] async fn $name() { super::$name(super::Db::Postgres).await } )* }
-    };
-}
-
-both!(
+perfwatch_backend::on_both!(
+    db:
     creation_is_replay_proof_and_master_goes_first,
     a_new_head_supersedes_queued_and_stops_running_but_never_master,
     a_taken_over_worker_is_refused,

@@ -288,28 +288,8 @@ async fn concurrent_claimers_never_share_a_job(db: Db) {
     assert_eq!(done.len(), JOBS);
 }
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Db::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Db::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both!(
+perfwatch_backend::on_both!(
+    db:
     claim_leases_the_job_to_one_worker,
     expired_lease_is_taken_over_and_the_stale_worker_refused,
     job_is_dead_after_its_last_attempt_and_admins_can_requeue_it,
