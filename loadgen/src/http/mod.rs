@@ -3,7 +3,9 @@
 //! Plain `http://` targets are sent on each virtual user's own HTTP/1.1 connection
 //! ([`conn`], [`session`]); `https://` ones through reqwest and its rustls stack.
 
+mod check;
 mod conn;
+mod render;
 mod response;
 mod session;
 mod wire;
@@ -13,13 +15,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
-use http::{HeaderMap, Method, Uri};
+use http::header::HeaderValue;
+use http::{Method, Uri};
 use reqwest::Url;
 
+use render::Outgoing;
 pub use session::Session;
 
-use crate::extract::extract_all;
 use crate::scenario::{Step, StepKind};
 use crate::taxonomy::{transport_kind, Failure};
 use crate::template::Template;
@@ -50,14 +52,6 @@ pub struct Prepared {
     path: String,
     /// The whole request as it goes on the connection.
     request: Bytes,
-}
-
-/// A rendered request, before it goes to one transport or the other.
-struct Outgoing {
-    method: Method,
-    path: String,
-    headers: HeaderMap,
-    body: Bytes,
 }
 
 /// Whether `path` reaches the server byte for byte as the `url` crate would write it
@@ -165,59 +159,6 @@ impl HttpClient {
         Ok(text.trim().chars().take(200).collect())
     }
 
-    /// The step's request with every template filled.
-    fn render(step: &Step, vars: &Vars<'_>) -> Result<Outgoing, Failure> {
-        let StepKind::Http {
-            method,
-            path,
-            headers,
-            body,
-            bearer,
-        } = &step.kind
-        else {
-            return Err(Failure::Validation(format!(
-                "{}: not an HTTP step",
-                step.op
-            )));
-        };
-        let mut out = Outgoing {
-            method: method.clone(),
-            path: path.render(vars).map_err(Failure::Validation)?,
-            headers: HeaderMap::new(),
-            body: Bytes::new(),
-        };
-        for (name, value) in headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Failure::Validation(format!("header `{name}`: not a header name")))?;
-            let text = value.render(vars).map_err(Failure::Validation)?;
-            let value = HeaderValue::from_maybe_shared(Bytes::from(text)).map_err(|_| {
-                Failure::Validation(format!("header `{name}`: not a valid header value"))
-            })?;
-            out.headers.append(name, value);
-        }
-        // reqwest's default, kept so a service sees the same request as before.
-        if !out.headers.contains_key(ACCEPT) {
-            out.headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
-        }
-        if let Some(b) = bearer {
-            let token = b.render(vars).map_err(Failure::Validation)?;
-            let mut value = HeaderValue::from_maybe_shared(Bytes::from(format!("Bearer {token}")))
-                .map_err(|_| Failure::Validation("bearer: not a valid header value".into()))?;
-            value.set_sensitive(true);
-            out.headers.append(AUTHORIZATION, value);
-        }
-        if let Some(b) = body {
-            let text = b.render(vars).map_err(Failure::Validation)?;
-            if text.trim_start().starts_with(['{', '[']) && !out.headers.contains_key(CONTENT_TYPE)
-            {
-                out.headers
-                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            }
-            out.body = Bytes::from(text);
-        }
-        Ok(out)
-    }
-
     /// Sends a rendered request; the status and the whole answer.
     async fn send(&self, out: Outgoing, session: &mut Session) -> Result<(u16, Bytes), Failure> {
         match &*self.transport {
@@ -267,7 +208,7 @@ impl HttpClient {
         if !constant {
             return None;
         }
-        let out = Self::render(step, &Vars::new(0, 0, 0, "")).ok()?;
+        let out = render::render(step, &Vars::new(0, 0, 0, "")).ok()?;
         let target = self.origin_form(&out.path).ok()?;
         let request = wire::encode(&out.method, &target, host, &out.headers, &out.body);
         Some(Prepared {
@@ -292,49 +233,15 @@ impl HttpClient {
                 let answer = session
                     .send_plain(pool, &p.request, head, self.timeout)
                     .await?;
-                Self::check(step, &p.method, &p.path, answer, vars)
+                check::check(step, &p.method, &p.path, answer, vars)
             }
             _ => {
-                let out = Self::render(step, vars)?;
+                let out = render::render(step, vars)?;
                 let (method, path) = (out.method.clone(), out.path.clone());
                 let answer = self.send(out, session).await?;
-                Self::check(step, &method, &path, answer, vars)
+                check::check(step, &method, &path, answer, vars)
             }
         }
-    }
-
-    /// The answer's status against the step's expectation, then its extractions.
-    fn check(
-        step: &Step,
-        method: &Method,
-        path: &str,
-        (status, answer): (u16, Bytes),
-        vars: &mut Vars<'_>,
-    ) -> Result<(), Failure> {
-        let expected = if step.expect_status.is_empty() {
-            (200..300).contains(&status)
-        } else {
-            step.expect_status.contains(&status)
-        };
-        if !expected {
-            let head = String::from_utf8_lossy(&answer[..answer.len().min(80)]).into_owned();
-            let want = if step.expect_status.is_empty() {
-                "2xx".to_string()
-            } else {
-                format!("{:?}", step.expect_status)
-            };
-            return Err(Failure::Status {
-                status,
-                message: format!(
-                    "{} {path}: status {status}, expected {want}: {head}",
-                    method
-                ),
-            });
-        }
-        for (k, v) in extract_all(&answer, &step.extract).map_err(Failure::Validation)? {
-            vars.set(k, v);
-        }
-        Ok(())
     }
 }
 
@@ -390,7 +297,7 @@ mod tests {
         let c = HttpClient::new("http://127.0.0.1:8080", Duration::from_secs(1)).unwrap();
         let s = step(", headers = { x-tag = \"t\" }, bearer = \"tok\", body = '{\"name\":\"n\"}'");
         let p = c.prepare(&s).expect("a step without variables is prepared");
-        let r = HttpClient::render(&s, &Vars::new(0, 0, 0, "f")).unwrap();
+        let r = render::render(&s, &Vars::new(0, 0, 0, "f")).unwrap();
         assert_eq!(p.method, r.method);
         let target = c.origin_form(&r.path).unwrap();
         let host = HeaderValue::from_static("127.0.0.1:8080");
