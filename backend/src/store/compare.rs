@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, Row};
 
-use super::Store;
+use super::{shaped_chunks, Store};
 use crate::error::{Result, StoreError};
 use crate::time::now_ms;
 
@@ -243,7 +243,7 @@ impl Store {
     /// Pooled raw samples per series over `run_ids`.
     pub async fn pooled_samples(&self, run_ids: &[i64]) -> Result<HashMap<i64, Vec<f64>>> {
         let mut out: HashMap<i64, Vec<f64>> = HashMap::new();
-        for chunk in run_ids.chunks(200) {
+        for chunk in shaped_chunks(run_ids, 200) {
             let list = (1..=chunk.len())
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()
@@ -315,7 +315,7 @@ impl Store {
     /// Run levels (medians) per series over `run_ids`, in run-id order.
     pub async fn run_levels(&self, run_ids: &[i64]) -> Result<HashMap<i64, Vec<f64>>> {
         let mut rows: Vec<(i64, i64, f64)> = Vec::new();
-        for chunk in run_ids.chunks(200) {
+        for chunk in shaped_chunks(run_ids, 200) {
             let sql = format!(
                 "SELECT series_id, run_id, median FROM measurements WHERE run_id IN ({})",
                 placeholders(chunk.len())
@@ -339,7 +339,7 @@ impl Store {
     /// Raw samples per (series, run) over `run_ids`.
     pub async fn samples_by_run(&self, run_ids: &[i64]) -> Result<HashMap<(i64, i64), Vec<f64>>> {
         let mut out = HashMap::new();
-        for chunk in run_ids.chunks(200) {
+        for chunk in shaped_chunks(run_ids, 200) {
             let sql = format!(
                 "SELECT series_id, run_id, samples FROM measurement_samples WHERE run_id IN ({})",
                 placeholders(chunk.len())

@@ -8,7 +8,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::id_cache::{Ids, SeriesKey};
 use super::ingest::{upsert_branch, IngestOptions, SERIES_CHUNK};
-use super::{values_rows, Dialect, Store, WriteTx};
+use super::{shaped_chunks, values_rows, Dialect, Store, WriteTx};
 use crate::error::{Result, StoreError};
 use crate::time::now_ms;
 
@@ -170,7 +170,7 @@ impl Store {
             // Insert-or-nothing (no row locks, see testbeds), then read every series of
             // the testbed: a miss is rare (a new testbed or benchmark), and the read
             // fills the cache for the runs that follow.
-            for chunk in missing.chunks(SERIES_CHUNK) {
+            for chunk in shaped_chunks(&missing, SERIES_CHUNK) {
                 let sql = format!(
                     "INSERT INTO series (project_id, testbed_id, benchmark, measure_id, params) VALUES {}
                      ON CONFLICT (project_id, testbed_id, benchmark, measure_id, params) DO NOTHING",

@@ -11,11 +11,11 @@
 use perfwatch_core::validate::{ValidResult, ValidRun};
 use sqlx::AssertSqlSafe;
 
-use super::{values_rows, Dialect, WriteTx};
+use super::{shaped_chunks, values_rows, Dialect, WriteTx};
 use crate::error::Result;
 
 /// Rows per multi-row insert (13 parameters each: under SQLite's 32,766).
-const CHUNK: usize = 1000;
+const CHUNK: usize = 256;
 
 /// The facts of a run every measurement carries, so a chart reads one table.
 pub(super) struct RunFacts {
@@ -54,11 +54,11 @@ pub(super) async fn insert_run_rows(
         .collect();
     // Each table in its own key order: measurements by series, samples by run.
     rows.sort_by_key(|(facts, _, sid)| (*sid, facts.run_id));
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in shaped_chunks(&rows, CHUNK) {
         insert_measurements(dialect, tx, chunk).await?;
     }
     rows.sort_by_key(|(facts, _, sid)| (facts.run_id, *sid));
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in shaped_chunks(&rows, CHUNK) {
         insert_samples(dialect, tx, chunk).await?;
     }
     Ok(())

@@ -276,6 +276,32 @@ async fn sqlite_pragmas(
     Ok(())
 }
 
+/// `items` in slices of at most `max` whose lengths are powers of two (largest first),
+/// for statements with one placeholder group per item (`VALUES` rows, `IN` lists).
+///
+/// sqlx keeps each connection's last 100 distinct statements prepared, and SQLite
+/// holds a prepared statement's program in the server's memory: about 1 KB per bound
+/// value, so a 1,000-row `VALUES` costs megabytes. Cut to the exact length, every
+/// batch size became a statement of its own, and the caches filled over minutes as new
+/// sizes came along (the soak's RSS grew with them; docs/benchmarks.md, "Soak"). In
+/// powers of two, a statement family has at most log2(`max`) + 1 shapes, each prepared
+/// once per connection and reused.
+pub(crate) fn shaped_chunks<T>(items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    let max = max.max(1);
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let len = rest.len().min(max);
+        // The largest power of two not above `len`.
+        let take = 1usize << (usize::BITS - 1 - len.leading_zeros());
+        let (head, tail) = rest.split_at(take);
+        rest = tail;
+        Some(head)
+    })
+}
+
 /// `VALUES (…), (…)` for `rows` rows of `cols` values, for a statement whose only
 /// parameters are these values.
 ///
@@ -325,5 +351,31 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
                 || db.code().as_deref() == Some("23505")
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shaped_chunks;
+
+    #[test]
+    fn shaped_chunks_keep_every_item_in_order_in_few_shapes() {
+        let mut shapes = std::collections::BTreeSet::new();
+        for n in 0..=1100usize {
+            let items: Vec<usize> = (0..n).collect();
+            let chunks: Vec<&[usize]> = shaped_chunks(&items, 256).collect();
+            let joined: Vec<usize> = chunks.concat();
+            assert_eq!(joined, items, "n = {n}");
+            for c in &chunks {
+                assert!(c.len().is_power_of_two() && c.len() <= 256, "n = {n}: {}", c.len());
+                shapes.insert(c.len());
+            }
+        }
+        // 1, 2, 4, …, 256: nine statements per family, whatever the batch sizes.
+        assert_eq!(shapes.len(), 9);
+        // A cap that is not a power of two: chunks of its largest power of two.
+        let items = [0u8; 1000];
+        assert!(shaped_chunks(&items, 500).all(|c| c.len() <= 256));
+        assert_eq!(shaped_chunks(&items, 0).count(), 1000);
     }
 }

@@ -9,7 +9,7 @@ use perfwatch_core::view::{
 use sqlx::{AssertSqlSafe, Row};
 
 use super::rows::{series_from_row, SERIES_COLUMNS, SERIES_JOINS};
-use super::Store;
+use super::{shaped_chunks, Store};
 use crate::error::{Result, StoreError};
 
 /// Which points of a series to read. Ranges are inclusive.
@@ -180,7 +180,7 @@ impl Store {
     /// Commit shas of runs, by run id (runs without a commit are left out).
     pub async fn run_shas(&self, run_ids: &[i64]) -> Result<HashMap<i64, String>> {
         let mut out = HashMap::with_capacity(run_ids.len());
-        for chunk in run_ids.chunks(500) {
+        for chunk in shaped_chunks(run_ids, 500) {
             let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect();
             let sql = format!(
                 "SELECT r.id, c.sha FROM runs r JOIN commits c ON c.id = r.commit_id WHERE r.id IN ({})",

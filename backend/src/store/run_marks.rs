@@ -8,7 +8,7 @@ use perfwatch_core::validity::reason_text;
 use perfwatch_core::view::RunBrief;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::Store;
+use super::{shaped_chunks, Store};
 use crate::error::Result;
 
 /// A run's commit and validity.
@@ -27,7 +27,7 @@ impl Store {
     /// 500 bound parameters, one primary-key lookup each.
     pub async fn run_marks(&self, run_ids: &[i64]) -> Result<HashMap<i64, RunMark>> {
         let mut out = HashMap::with_capacity(run_ids.len());
-        for chunk in run_ids.chunks(500) {
+        for chunk in shaped_chunks(run_ids, 500) {
             let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect();
             let sql = format!(
                 "SELECT r.id AS id, c.sha AS sha, r.invalid_reason AS invalid_reason

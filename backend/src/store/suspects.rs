@@ -6,7 +6,7 @@ use perfwatch_core::alerts::{AlertView, RangeAxis, MAX_SUSPECT_COMMITS};
 use perfwatch_core::view::CommitInfo;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::Store;
+use super::{shaped_chunks, Store};
 use crate::error::Result;
 
 /// Alerts per query: three parameters each, far under either database's limit.
@@ -61,7 +61,7 @@ impl Store {
             .copied()
             .filter(|&i| alerts[i].axis == RangeAxis::Commit)
             .collect();
-        for chunk in on_commits.chunks(CHUNK) {
+        for chunk in shaped_chunks(&on_commits, CHUNK) {
             // `r` numbers the ranges 0.. in this chunk; the window functions count and
             // rank each range's commits in the same pass.
             let values: Vec<String> = (0..chunk.len())

@@ -11,7 +11,7 @@ use perfwatch_core::alerts::{
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{Store, WriteTx};
+use super::{shaped_chunks, Store, WriteTx};
 use crate::error::{Result, StoreError};
 use crate::time::now_ms;
 use crate::triage::Sensitivity;
@@ -164,7 +164,7 @@ impl Store {
     pub(crate) async fn alerts_for_triage(&self, ids: &[i64]) -> Result<Vec<AlertTriage>> {
         let mut found: HashMap<i64, AlertTriage> = HashMap::with_capacity(ids.len());
         // Chunks keep the statement under SQLite's parameter limit.
-        for chunk in ids.chunks(500) {
+        for chunk in shaped_chunks(ids, 500) {
             let sql = format!(
                 "SELECT {ALERT_TRIAGE_COLUMNS} FROM alerts a WHERE a.id IN ({})",
                 placeholders(1, chunk.len())
@@ -320,7 +320,7 @@ pub(crate) async fn set_alerts_state(
     state: TriageState,
     fixed: &Option<String>,
 ) -> Result<()> {
-    for chunk in ids.chunks(500) {
+    for chunk in shaped_chunks(ids, 500) {
         let sql = format!(
             "UPDATE alerts SET status = $1, fixed_commit = $2 WHERE id IN ({})",
             placeholders(3, chunk.len())

@@ -167,7 +167,7 @@ async fn write_tiles(
     key: LineKey,
     tiles: &[Tile],
 ) -> Result<()> {
-    for chunk in tiles.chunks(WRITE_CHUNK) {
+    for chunk in crate::store::shaped_chunks(tiles, WRITE_CHUNK) {
         let sql = format!(
             "INSERT INTO chart_tiles (series_id, axis, branch_id, {TILE_COLUMNS}) VALUES {}
              ON CONFLICT (series_id, axis, branch_id, tile) DO UPDATE SET n = excluded.n,

@@ -242,7 +242,7 @@ impl Store {
     /// The points of the given runs in one series.
     async fn points_of_runs(&self, series_id: i64, runs: &[i64]) -> Result<Vec<Point>> {
         let mut out = Vec::with_capacity(runs.len());
-        for chunk in runs.chunks(500) {
+        for chunk in crate::store::shaped_chunks(runs, 500) {
             let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
             let sql = format!(
                 "SELECT {COLUMNS} FROM measurements m WHERE m.series_id = $1 AND m.run_id IN ({})",
