@@ -367,7 +367,11 @@ mod tests {
             let joined: Vec<usize> = chunks.concat();
             assert_eq!(joined, items, "n = {n}");
             for c in &chunks {
-                assert!(c.len().is_power_of_two() && c.len() <= 256, "n = {n}: {}", c.len());
+                assert!(
+                    c.len().is_power_of_two() && c.len() <= 256,
+                    "n = {n}: {}",
+                    c.len()
+                );
                 shapes.insert(c.len());
             }
         }
