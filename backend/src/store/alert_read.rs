@@ -247,7 +247,7 @@ impl Store {
 }
 
 fn alert_from_row(r: &AnyRow) -> Result<AlertView> {
-    let series = series_from_row(r, 0)?;
+    let series = series_from_row(r)?;
     let o = 9;
     let kind: String = r.try_get(o + 2)?;
     let dir: String = r.try_get(o + 3)?;

@@ -50,7 +50,7 @@ impl Store {
             .bind(project_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|r| series_from_row(r, 0)).collect()
+        rows.iter().map(series_from_row).collect()
     }
 
     pub async fn series(&self, series_id: i64) -> Result<SeriesInfo> {
@@ -60,7 +60,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("series {series_id}")))?;
-        series_from_row(&row, 0)
+        series_from_row(&row)
     }
 
     /// The same benchmark, measure and parameters on the project's other testbeds:
@@ -76,7 +76,7 @@ impl Store {
             .bind(series_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|r| series_from_row(r, 0)).collect()
+        rows.iter().map(series_from_row).collect()
     }
 
     /// Every series of a project with its latest value, change and sparkline. Reads the
@@ -345,7 +345,7 @@ impl Store {
             .map(|r| {
                 let samples: String = r.try_get(15)?;
                 Ok(MeasurementView {
-                    series: series_from_row(r, 0)?,
+                    series: series_from_row(r)?,
                     n: r.try_get(9)?,
                     median: r.try_get(10)?,
                     mean: r.try_get(11)?,
