@@ -68,18 +68,33 @@ pub async fn fresh_store(db: Db) -> Store {
 
 /// Declares each named test body once per database: `on_both!(a, b)` makes the tests
 /// `a::sqlite` and `a::postgres` (the names CI filters on), each calling `a(store)`
-/// with a [`fresh_store`] of that kind; `on_both!(db: a, b)` passes the [`Db`] instead,
-/// for bodies that open their own databases or start a server. PostgreSQL variants
+/// with a [`fresh_store`] of that kind on a two-thread runtime. `on_both!(db: a, b)`
+/// passes the [`Db`] instead, for bodies that open their own databases or start a
+/// server, on tokio's default single-thread test runtime (the server and the client
+/// then take turns, as the API tests were written for); `on_both!(db, multi_thread: a)`
+/// the same on two threads, for races that need real parallelism. PostgreSQL variants
 /// are never skipped (see [`fresh_database`]).
 #[macro_export]
 macro_rules! on_both {
-    (db: $($name:ident),* $(,)?) => {$(
+    (db, multi_thread: $($name:ident),* $(,)?) => {$(
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 super::$name($crate::testing::Db::Sqlite).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::testing::Db::Postgres).await
+            }
+        }
+    )*};
+    (db: $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::testing::Db::Sqlite).await
+            }
+            #[tokio::test]
             async fn postgres() {
                 super::$name($crate::testing::Db::Postgres).await
             }

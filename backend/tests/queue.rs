@@ -289,7 +289,7 @@ async fn concurrent_claimers_never_share_a_job(db: Db) {
 }
 
 perfwatch_backend::on_both!(
-    db:
+    db, multi_thread:
     claim_leases_the_job_to_one_worker,
     expired_lease_is_taken_over_and_the_stale_worker_refused,
     job_is_dead_after_its_last_attempt_and_admins_can_requeue_it,

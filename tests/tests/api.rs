@@ -9,14 +9,8 @@
 use perfwatch_tests::*;
 use serde_json::{json, Value};
 
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test] async fn $name() { super::$name(super::Db::Postgres).await } )* }
-    };
-}
-
-on_both_databases!(
+perfwatch_backend::on_both!(
+    db:
     submitted_run_is_listed_and_charted,
     resubmitted_run_is_not_duplicated,
     commits_take_consecutive_order_on_their_branch,

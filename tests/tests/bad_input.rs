@@ -9,14 +9,8 @@
 use perfwatch_tests::*;
 use serde_json::Value;
 
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test] async fn $name() { super::$name(super::Db::Postgres).await } )* }
-    };
-}
-
-on_both_databases!(
+perfwatch_backend::on_both!(
+    db:
     every_bad_input_is_rejected_and_nothing_is_stored,
     body_over_the_limit_is_413,
     project_repo_url_must_be_http

@@ -13,14 +13,8 @@ use perfwatch_core::validate::{parse_run_json, validate_run};
 use perfwatch_tests::*;
 use serde_json::Value;
 
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test] async fn $name() { super::$name(super::Db::Postgres).await } )* }
-    };
-}
-
-on_both_databases!(
+perfwatch_backend::on_both!(
+    db:
     pages_follow_the_next_link_and_join_to_the_whole_series,
     default_answer_is_bounded_at_a_thousand_points,
     bad_limit_and_unknown_after_are_rejected_by_name,
