@@ -35,8 +35,8 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
                 (
-                    Some(row.try_get::<i64, _>(0)?),
-                    row.try_get::<Option<i64>, _>(1)?,
+                    Some(row.try_get::<i64, _>("id")?),
+                    row.try_get::<Option<i64>, _>("committed_at")?,
                 )
             }
             None => (None, None),
@@ -71,7 +71,8 @@ impl Store {
     /// Markers of a project, placed on `branch_id`'s commit order where their commit is on it.
     pub async fn markers(&self, project_id: i64, branch_id: Option<i64>) -> Result<Vec<Marker>> {
         let rows = sqlx::query(
-            "SELECT a.id, a.name, a.kind, c.sha, bc.ord, a.at, a.description
+            "SELECT a.id AS id, a.name AS name, a.kind AS kind, c.sha AS sha, bc.ord AS ord, a.at AS at,
+                    a.description AS description
              FROM annotations a
              LEFT JOIN commits c ON c.id = a.commit_id
              LEFT JOIN branch_commits bc ON bc.commit_id = a.commit_id AND bc.branch_id = $2
@@ -84,13 +85,13 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(Marker {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    kind: r.try_get(2)?,
-                    sha: r.try_get(3)?,
-                    ord: r.try_get(4)?,
-                    time: r.try_get(5)?,
-                    description: r.try_get(6)?,
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    kind: r.try_get("kind")?,
+                    sha: r.try_get("sha")?,
+                    ord: r.try_get("ord")?,
+                    time: r.try_get("at")?,
+                    description: r.try_get("description")?,
                 })
             })
             .collect()

@@ -65,10 +65,10 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(StoredRule {
-                    id: r.try_get(0)?,
-                    series_id: r.try_get(1)?,
-                    measure: r.try_get(2)?,
-                    rule: r.try_get(3)?,
+                    id: r.try_get("id")?,
+                    series_id: r.try_get("series_id")?,
+                    measure: r.try_get("measure")?,
+                    rule: r.try_get("rule")?,
                 })
             })
             .collect()
@@ -76,7 +76,8 @@ impl Store {
 
     pub async fn threshold_rule_views(&self, project_id: i64) -> Result<Vec<ThresholdRuleView>> {
         let rows = sqlx::query(
-            "SELECT r.id, p.slug, r.series_id, r.measure, r.rule, r.created_at
+            "SELECT r.id AS id, p.slug AS project, r.series_id AS series_id, r.measure AS measure, r.rule AS rule,
+                    r.created_at AS created_at
              FROM threshold_rules r JOIN projects p ON p.id = r.project_id WHERE r.project_id = $1 ORDER BY r.id",
         )
         .bind(project_id)
@@ -84,14 +85,14 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let rule: String = r.try_get(4)?;
+                let rule: String = r.try_get("rule")?;
                 Ok(ThresholdRuleView {
-                    id: r.try_get(0)?,
-                    project: r.try_get(1)?,
-                    series_id: r.try_get(2)?,
-                    measure: r.try_get(3)?,
+                    id: r.try_get("id")?,
+                    project: r.try_get("project")?,
+                    series_id: r.try_get("series_id")?,
+                    measure: r.try_get("measure")?,
                     rule: serde_json::from_str(&rule)?,
-                    created_at: r.try_get(5)?,
+                    created_at: r.try_get("created_at")?,
                 })
             })
             .collect()
