@@ -6,6 +6,9 @@
 //! 0.5 %–20 %. Steps change the level by a relative amount log-uniform in 1 %–50 %, up or
 //! down. Change points are ≥ 15 points apart and ≥ 15 points from either end.
 
+/// The synthetic production series of the seasonal tests.
+pub mod production;
+
 use serde::Serialize;
 
 use crate::rng::Rng;

@@ -10,22 +10,19 @@
     reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
 )]
 
+use perfwatch_detect::corpus::production::{DeploySeries, DAY, FRIDAY_8PM, HOUR, MONDAY};
 use perfwatch_detect::rng::Rng;
 use perfwatch_detect::seasonal::{
     deploy_verdict, with_adjusted_p, DeployVerdict, DeployVerdictKind, SeasonalConfig, WEEK_MS,
 };
 use proptest::prelude::*;
 
-const HOUR: i64 = 3_600_000;
-const DAY: i64 = 24 * HOUR;
-/// Monday 2026-11-02 00:00 UTC (1970-01-01 was a Thursday).
-const MONDAY: i64 = 20_395 * DAY;
-
-/// The synthetic series: hourly, a daily cycle whose night dip (04:00) reaches 30 % of the
-/// afternoon peak, weekends at 60 %, growth of 1 %/week, multiplicative noise uniform in
-/// ±`noise`. `weeks_before` full weeks precede the week of the deploy; the deploy is at
-/// `deploy_offset` ms after the Monday of that week; points run 2 days past the deploy and
-/// are multiplied by `after` from the deploy on.
+/// The shared synthetic series (`corpus::production`: hourly, a daily cycle whose night
+/// dip (04:00) reaches 30 % of the afternoon peak, weekends at 60 %, growth of 1 %/week,
+/// multiplicative noise uniform in ±`noise`). `weeks_before` full weeks precede the
+/// week of the deploy; the deploy is at `deploy_offset` ms after the Monday of that
+/// week; points run 2 days past the deploy and are multiplied by `after` from the
+/// deploy on.
 fn series(
     weeks_before: i64,
     deploy_offset: i64,
@@ -33,30 +30,16 @@ fn series(
     noise: f64,
     after: f64,
 ) -> (Vec<(i64, f64)>, i64) {
-    let start = MONDAY;
-    let deploy = start + weeks_before * WEEK_MS + deploy_offset;
-    let mut rng = Rng::new(seed);
-    let mut pts = Vec::new();
-    let mut t = start;
-    while t < deploy + 2 * DAY {
-        let hour = ((t % DAY) / HOUR) as f64;
-        let dow = ((t / DAY) + 3) % 7; // 0 = Monday
-        let daily =
-            0.3 + 0.7 * (1.0 - (2.0 * std::f64::consts::PI * (hour - 4.0) / 24.0).cos()) / 2.0;
-        let weekend = if dow >= 5 { 0.6 } else { 1.0 };
-        let growth = 1.01f64.powf((t - start) as f64 / WEEK_MS as f64);
-        let mut v = 400.0 * daily * weekend * growth * (1.0 + rng.range(-noise, noise));
-        if t >= deploy {
-            v *= after;
-        }
-        pts.push((t, v));
-        t += HOUR;
+    DeploySeries {
+        weeks_before,
+        deploy_offset,
+        seed,
+        noise,
+        after,
+        ..DeploySeries::default()
     }
-    (pts, deploy)
+    .points()
 }
-
-/// Friday 20:00, just before the night dip and the weekend.
-const FRIDAY_8PM: i64 = 4 * DAY + 20 * HOUR;
 
 fn verdict(weeks_before: i64, seed: u64, after: f64) -> DeployVerdict {
     let (pts, d) = series(weeks_before, FRIDAY_8PM, seed, 0.03, after);

@@ -13,6 +13,7 @@
 
 use chrono::{Datelike, TimeZone, Timelike};
 use perfwatch_detect::calendar::{parse_tz, Tz};
+use perfwatch_detect::corpus::production::load;
 use perfwatch_detect::deseason::detect_production;
 use perfwatch_detect::rng::Rng;
 use perfwatch_detect::{detect, DetectConfig, Detection};
@@ -55,16 +56,9 @@ fn case(seed: u64, noise: f64, tz: Tz) -> Case {
             .timestamp_millis_opt(t)
             .unwrap()
             .with_timezone(&tz);
-        let hour = l.hour() as f64;
-        let daily =
-            0.3 + 0.7 * (1.0 - (2.0 * std::f64::consts::PI * (hour - 4.0) / 24.0).cos()) / 2.0;
-        let weekend = if l.weekday().num_days_from_monday() >= 5 {
-            0.6
-        } else {
-            1.0
-        };
-        let growth = 1.01f64.powf(h as f64 / 168.0);
-        let mut v = 1500.0 * daily * weekend * growth * (1.0 + rng.range(-noise, noise));
+        let jitter = 1.0 + rng.range(-noise, noise);
+        let dow = l.weekday().num_days_from_monday();
+        let mut v = load(1500.0, l.hour() as f64, dow, h as f64 / 168.0, jitter);
         if let Some((at, sign)) = shift {
             if t >= at {
                 v *= 1.0 + sign * 0.15;

@@ -13,6 +13,7 @@
 )]
 
 use chrono::NaiveDate;
+use perfwatch_detect::corpus::production::{DeploySeries, DAY, FRIDAY_8PM, HOUR, MONDAY};
 use perfwatch_detect::holidays::{Holiday, Holidays};
 use perfwatch_detect::rng::Rng;
 use perfwatch_detect::seasonal::{
@@ -21,12 +22,6 @@ use perfwatch_detect::seasonal::{
 };
 use proptest::prelude::*;
 
-const HOUR: i64 = 3_600_000;
-const DAY: i64 = 24 * HOUR;
-/// Monday 2026-11-02 00:00 UTC.
-const MONDAY: i64 = 20_395 * DAY;
-/// Friday 20:00, just before the night dip and the weekend.
-const FRIDAY_8PM: i64 = 4 * DAY + 20 * HOUR;
 /// Thursday 02:00: the window is on Thursday, the level window on Wednesday evening, so
 /// a holiday Thursday moves one and not the other.
 const THURSDAY_2AM: i64 = 3 * DAY + 2 * HOUR;
@@ -37,10 +32,11 @@ fn date_of(t: i64) -> NaiveDate {
     Holidays::local_date(t, perfwatch_detect::calendar::Tz::UTC).expect("test times are in range")
 }
 
-/// The series of `seasonal.rs` (hourly, nightly dip to 30 %, weekends at 60 %, growth
-/// 1 %/week, noise ±`noise`), with the days starting at `holidays` (ms, UTC midnight)
-/// at [`HOLIDAY_LEVEL`]; `weeks_before` weeks before the deploy week, the deploy at
-/// `offset` into it, `after` multiplying the points from the deploy on.
+/// The series of `seasonal.rs` (`corpus::production`: hourly, nightly dip to 30 %,
+/// weekends at 60 %, growth 1 %/week, noise ±`noise`), with the days starting at
+/// `holidays` (ms, UTC midnight) at [`HOLIDAY_LEVEL`]; `weeks_before` weeks before the
+/// deploy week, the deploy at `offset` into it, `after` multiplying the points from the
+/// deploy on.
 fn series(
     weeks_before: i64,
     offset: i64,
@@ -49,28 +45,16 @@ fn series(
     after: f64,
     holidays: &[i64],
 ) -> (Vec<(i64, f64)>, i64) {
-    let deploy = MONDAY + weeks_before * WEEK_MS + offset;
-    let mut rng = Rng::new(seed);
-    let mut pts = Vec::new();
-    let mut t = MONDAY;
-    while t < deploy + 2 * DAY {
-        let hour = ((t % DAY) / HOUR) as f64;
-        let dow = ((t / DAY) + 3) % 7;
-        let daily =
-            0.3 + 0.7 * (1.0 - (2.0 * std::f64::consts::PI * (hour - 4.0) / 24.0).cos()) / 2.0;
-        let weekend = if dow >= 5 { 0.6 } else { 1.0 };
-        let growth = 1.01f64.powf((t - MONDAY) as f64 / WEEK_MS as f64);
-        let mut v = 400.0 * daily * weekend * growth * (1.0 + rng.range(-noise, noise));
-        if holidays.iter().any(|&h| t >= h && t < h + DAY) {
-            v *= HOLIDAY_LEVEL;
-        }
-        if t >= deploy {
-            v *= after;
-        }
-        pts.push((t, v));
-        t += HOUR;
+    DeploySeries {
+        weeks_before,
+        deploy_offset: offset,
+        seed,
+        noise,
+        after,
+        holidays,
+        holiday_level: HOLIDAY_LEVEL,
     }
-    (pts, deploy)
+    .points()
 }
 
 fn calendar(days: &[i64], name: &str) -> Holidays {

@@ -1,42 +1,18 @@
 //! Verdicts on synthetic seasonal series.
 
 use super::*;
-use crate::rng::Rng;
-
-const HOUR: i64 = 3_600_000;
-const DAY: i64 = 24 * HOUR;
-/// Monday 2026-11-02 00:00 UTC.
-const MONDAY: i64 = 20_395 * DAY;
+use crate::corpus::production::{DeploySeries, HOUR};
 
 /// Hourly points over `weeks_before` weeks before the Friday 20:00 of the last week,
 /// and 2 days after; `after` multiplies the points from the deploy on.
 fn series(weeks_before: i64, seed: u64, after: f64) -> (Vec<(i64, f64)>, i64) {
-    let start = MONDAY;
-    let deploy = start + weeks_before * WEEK_MS + 4 * DAY + 20 * HOUR;
-    let mut rng = Rng::new(seed);
-    let mut pts = Vec::new();
-    let mut t = start;
-    while t < deploy + 2 * DAY {
-        let hour = ((t % DAY) / HOUR) as f64;
-        let dow = ((t / DAY) + 3) % 7; // 0 = Monday
-        let daily =
-            0.3 + 0.7 * (1.0 - (2.0 * std::f64::consts::PI * (hour - 4.0) / 24.0).cos()) / 2.0;
-        let weekend = if dow >= 5 { 0.6 } else { 1.0 };
-        let growth = 1.01f64.powf((t - start) as f64 / WEEK_MS as f64);
-        let noise = 1.0 + rng.range(-0.03, 0.03);
-        let mut v = 400.0 * daily * weekend * growth * noise;
-        if t >= deploy {
-            v *= after;
-        }
-        pts.push((t, v));
-        t += HOUR;
+    DeploySeries {
+        weeks_before,
+        seed,
+        after,
+        ..DeploySeries::default()
     }
-    (pts, deploy)
-}
-
-#[test]
-fn monday_constant_is_a_monday() {
-    assert_eq!(((MONDAY / DAY) + 3) % 7, 0);
+    .points()
 }
 
 #[test]
