@@ -34,7 +34,7 @@ pub(super) async fn assign_group(
         .await?;
         let ids: Vec<i64> = rows
             .iter()
-            .map(|r| r.try_get(0))
+            .map(|r| r.try_get("id"))
             .collect::<Result<_, _>>()?;
         if ids.is_empty() {
             break;
@@ -115,12 +115,13 @@ pub(super) async fn refresh_group(
     now: i64,
 ) -> Result<Option<SuspectRange>> {
     let row = sqlx::query(
-        "SELECT MIN(range_lo), MAX(range_hi), COUNT(*) FROM alerts WHERE group_id = $1",
+        "SELECT MIN(range_lo) AS range_lo, MAX(range_hi) AS range_hi, COUNT(*) AS n
+         FROM alerts WHERE group_id = $1",
     )
     .bind(gid)
     .fetch_one(&mut **tx)
     .await?;
-    let n: i64 = row.try_get(2)?;
+    let n: i64 = row.try_get("n")?;
     if n == 0 {
         sqlx::query("DELETE FROM alert_groups WHERE id = $1")
             .bind(gid)
@@ -129,8 +130,8 @@ pub(super) async fn refresh_group(
         return Ok(None);
     }
     let range = SuspectRange {
-        lo: row.try_get(0)?,
-        hi: row.try_get(1)?,
+        lo: row.try_get("range_lo")?,
+        hi: row.try_get("range_hi")?,
     };
     let first: Option<i64> = sqlx::query_scalar(
         "SELECT last_good_commit_id FROM alerts WHERE group_id = $1 ORDER BY range_lo, id LIMIT 1",

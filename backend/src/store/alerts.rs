@@ -100,18 +100,19 @@ impl Store {
     ) -> Result<(RangeAxis, Vec<DetectPoint>, bool)> {
         let map = |r: &AnyRow| -> Result<DetectPoint> {
             Ok(DetectPoint {
-                run_id: r.try_get(0)?,
-                commit_id: r.try_get(1)?,
-                ord: r.try_get(2)?,
-                time: r.try_get(3)?,
-                median: r.try_get(4)?,
+                run_id: r.try_get("run_id")?,
+                commit_id: r.try_get("commit_id")?,
+                ord: r.try_get("ord")?,
+                time: r.try_get("started_at")?,
+                median: r.try_get("median")?,
             })
         };
         if let Some(bid) = main_branch_id {
             // One row more than the window tells whether older points exist.
             let limit = window.map_or(i64::MAX, |w| w.saturating_add(1) as i64);
             let rows = sqlx::query(
-                "SELECT r.id, r.commit_id, m.ord, m.started_at, m.median
+                "SELECT r.id AS run_id, r.commit_id AS commit_id, m.ord AS ord, m.started_at AS started_at,
+                        m.median AS median
                  FROM measurements m JOIN runs r ON r.id = m.run_id
                  WHERE m.series_id = $1 AND m.branch_id = $2 AND m.ord IS NOT NULL
                    AND r.invalid_reason IS NULL
@@ -131,7 +132,7 @@ impl Store {
             }
         }
         let rows = sqlx::query(
-            "SELECT r.id, r.commit_id, NULL, r.started_at, m.median
+            "SELECT r.id AS run_id, r.commit_id AS commit_id, r.started_at AS started_at, m.median AS median
              FROM measurements m JOIN runs r ON r.id = m.run_id
              WHERE m.series_id = $1 AND r.branch_id IS NULL AND r.invalid_reason IS NULL
              ORDER BY r.started_at, r.id",
@@ -143,11 +144,11 @@ impl Store {
             .iter()
             .map(|r| {
                 Ok(DetectPoint {
-                    run_id: r.try_get(0)?,
-                    commit_id: r.try_get(1)?,
+                    run_id: r.try_get("run_id")?,
+                    commit_id: r.try_get("commit_id")?,
                     ord: None,
-                    time: r.try_get(3)?,
-                    median: r.try_get(4)?,
+                    time: r.try_get("started_at")?,
+                    median: r.try_get("median")?,
                 })
             })
             .collect::<Result<_>>()?;
