@@ -19,7 +19,6 @@ use perfwatch_backend::metric_schedules::retention;
 use perfwatch_backend::series_band::series_band;
 use perfwatch_backend::store::metric_sources::ScheduleSettings;
 use perfwatch_backend::store::{IngestOptions, NewProject, PointFilter};
-use perfwatch_backend::testing::{fresh_store, Db};
 use perfwatch_backend::Store;
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use perfwatch_detect::band::{outside, Band};
@@ -32,15 +31,7 @@ const STEP: i64 = 900_000;
 const NOW: i64 = 1_796_083_200_000;
 const START: i64 = NOW - 49 * DAY;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite() {
-    band_continues_over_rollups(fresh_store(Db::Sqlite).await).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres() {
-    band_continues_over_rollups(fresh_store(Db::Postgres).await).await
-}
+perfwatch_backend::on_both!(band_continues_over_rollups);
 
 /// Jobs per minute at `t`: 100 by day, 30 at night (22–06), × 0.6 at weekends, a
 /// smooth hourly ripple, 1 % growth a week, ±5 % noise.

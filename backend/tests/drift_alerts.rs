@@ -12,21 +12,12 @@
 use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
 use perfwatch_backend::ingest::ingest_run;
 use perfwatch_backend::store::{IngestOptions, NewProject};
-use perfwatch_backend::testing::{fresh_store, Db};
 use perfwatch_backend::Store;
 use perfwatch_core::alerts::{AlertDirection, AlertFilter, AlertKind};
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite() {
-    memory_creep_is_one_drift_alert(fresh_store(Db::Sqlite).await).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres() {
-    memory_creep_is_one_drift_alert(fresh_store(Db::Postgres).await).await
-}
+perfwatch_backend::on_both!(memory_creep_is_one_drift_alert);
 
 /// RSS in MB at commit `i` (1-based): 200 up to commit 40, then +1 per commit up to
 /// commit 90, flat at 250 after; ±0.3 MB of fixed noise.

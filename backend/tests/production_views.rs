@@ -28,21 +28,12 @@ use perfwatch_backend::secrets::SealKey;
 use perfwatch_backend::series_band::series_band;
 use perfwatch_backend::store::metric_sources::ScheduleSettings;
 use perfwatch_backend::store::{IngestOptions, NewProject};
-use perfwatch_backend::testing::{fresh_store, Db};
 use perfwatch_backend::{Store, StoreError};
 use perfwatch_core::model::{AnnotationInput, AnnotationKind, ResultInput, RunSubmission};
 use perfwatch_core::units::Direction;
 use perfwatch_detect::seasonal::SeasonalConfig;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite() {
-    views(fresh_store(Db::Sqlite).await).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres() {
-    views(fresh_store(Db::Postgres).await).await
-}
+perfwatch_backend::on_both!(views);
 
 /// Friday 2026-11-27 14:00 UTC: v3.
 fn v3() -> DateTime<Utc> {

@@ -19,18 +19,9 @@ use perfwatch_backend::query_save::{
 use perfwatch_backend::queue::{kinds, Handler, Outcome, Queue};
 use perfwatch_backend::secrets::SealKey;
 use perfwatch_backend::store::NewProject;
-use perfwatch_backend::testing::{fresh_store, Db};
 use perfwatch_backend::{Store, StoreError};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite() {
-    save_and_delete(fresh_store(Db::Sqlite).await).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres() {
-    save_and_delete(fresh_store(Db::Postgres).await).await
-}
+perfwatch_backend::on_both!(save_and_delete);
 
 const CONFIG: &str = "# production Prometheus, read-only user\nurl = \"http://127.0.0.1:9\"\n\n[[query]]\nname = \"up\"\nunit = \"count\"\nquery = 'sum(up)'\n";
 

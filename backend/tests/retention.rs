@@ -13,7 +13,6 @@ use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
 use perfwatch_backend::metric_schedules::retention;
 use perfwatch_backend::store::metric_sources::ScheduleSettings;
 use perfwatch_backend::store::{IngestOptions, NewProject, PointFilter};
-use perfwatch_backend::testing::{fresh_store, Db};
 use perfwatch_backend::Store;
 use perfwatch_core::alerts::AlertFilter;
 use perfwatch_core::validate::{parse_run_json, validate_run};
@@ -24,15 +23,7 @@ const STEP: i64 = 300_000;
 /// 2026-11-30 00:00 UTC: "now" of the retention pass.
 const NOW: i64 = 1_796_083_200_000;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite() {
-    old_points_become_hourly_rollups(fresh_store(Db::Sqlite).await).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres() {
-    old_points_become_hourly_rollups(fresh_store(Db::Postgres).await).await
-}
+perfwatch_backend::on_both!(old_points_become_hourly_rollups);
 
 async fn old_points_become_hourly_rollups(store: Store) {
     let project = store
