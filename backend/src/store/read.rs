@@ -183,7 +183,7 @@ impl Store {
         for chunk in shaped_chunks(run_ids, 500) {
             let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect();
             let sql = format!(
-                "SELECT r.id, c.sha FROM runs r JOIN commits c ON c.id = r.commit_id WHERE r.id IN ({})",
+                "SELECT r.id AS run_id, c.sha FROM runs r JOIN commits c ON c.id = r.commit_id WHERE r.id IN ({})",
                 list.join(", ")
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -191,7 +191,7 @@ impl Store {
                 q = q.bind(*id);
             }
             for row in q.fetch_all(&self.pool).await? {
-                out.insert(row.try_get(0)?, row.try_get(1)?);
+                out.insert(row.try_get("run_id")?, row.try_get("sha")?);
             }
         }
         Ok(out)
@@ -209,7 +209,7 @@ impl Store {
         // only when asked for.
         let mut sql = if with_commits {
             String::from(
-                "SELECT m.run_id, m.ord, m.started_at, c.sha, b.name, m.n, m.median, m.mean, m.min, m.max,
+                "SELECT m.run_id, m.ord, m.started_at, c.sha, b.name AS branch, m.n, m.median, m.mean, m.min, m.max,
                         r.invalid_reason AS invalid_reason
                  FROM measurements m JOIN runs r ON r.id = m.run_id
                  LEFT JOIN commits c ON c.id = r.commit_id
@@ -218,7 +218,7 @@ impl Store {
             )
         } else {
             String::from(
-                "SELECT m.run_id, m.ord, m.started_at, NULL, NULL, m.n, m.median, m.mean, m.min, m.max
+                "SELECT m.run_id, m.ord, m.started_at, m.n, m.median, m.mean, m.min, m.max
                  FROM measurements m WHERE m.series_id = $1",
             )
         };
@@ -260,16 +260,24 @@ impl Store {
             .iter()
             .map(|r| {
                 Ok(Point {
-                    run_id: r.try_get(0)?,
-                    ord: r.try_get(1)?,
-                    time: r.try_get(2)?,
-                    sha: if with_commits { r.try_get(3)? } else { None },
-                    branch: if with_commits { r.try_get(4)? } else { None },
-                    n: r.try_get(5)?,
-                    median: r.try_get(6)?,
-                    mean: r.try_get(7)?,
-                    min: r.try_get(8)?,
-                    max: r.try_get(9)?,
+                    run_id: r.try_get("run_id")?,
+                    ord: r.try_get("ord")?,
+                    time: r.try_get("started_at")?,
+                    sha: if with_commits {
+                        r.try_get("sha")?
+                    } else {
+                        None
+                    },
+                    branch: if with_commits {
+                        r.try_get("branch")?
+                    } else {
+                        None
+                    },
+                    n: r.try_get("n")?,
+                    median: r.try_get("median")?,
+                    mean: r.try_get("mean")?,
+                    min: r.try_get("min")?,
+                    max: r.try_get("max")?,
                     invalid_reason: if with_commits {
                         r.try_get::<Option<String>, _>("invalid_reason")?
                             .as_deref()
@@ -301,8 +309,8 @@ impl Store {
 
     pub async fn run_detail(&self, run_id: i64) -> Result<RunDetail> {
         let row = sqlx::query(
-            "SELECT r.id, p.slug, b.name, c.sha, c.parent_sha, c.author, c.message, c.committed_at,
-                    t.name, r.run_key, r.started_at, r.finished_at, r.trigger_kind, r.metadata, p.repo_url,
+            "SELECT r.id AS run_id, p.slug AS project, b.name AS branch, c.sha, c.parent_sha,
+                    c.author, c.message, c.committed_at, t.name AS testbed, r.run_key, r.started_at, r.finished_at, r.trigger_kind, r.metadata, p.repo_url,
                     r.invalid_reason AS invalid_reason
              FROM runs r JOIN projects p ON p.id = r.project_id
              JOIN testbeds t ON t.id = r.testbed_id
@@ -314,20 +322,20 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("run {run_id}")))?;
-        let sha: Option<String> = row.try_get(3)?;
-        let repo_url: Option<String> = row.try_get(14)?;
+        let sha: Option<String> = row.try_get("sha")?;
+        let repo_url: Option<String> = row.try_get("repo_url")?;
         let commit = match sha {
             Some(sha) => Some(CommitInfo {
                 url: repo_url.map(|u| format!("{}/commit/{sha}", u.trim_end_matches('/'))),
                 sha,
-                parent: row.try_get(4)?,
-                author: row.try_get(5)?,
-                message: row.try_get(6)?,
-                time: row.try_get(7)?,
+                parent: row.try_get("parent_sha")?,
+                author: row.try_get("author")?,
+                message: row.try_get("message")?,
+                time: row.try_get("committed_at")?,
             }),
             None => None,
         };
-        let metadata: String = row.try_get(13)?;
+        let metadata: String = row.try_get("metadata")?;
         let sql = format!(
             "SELECT {SERIES_COLUMNS}, x.n, x.median, x.mean, x.min, x.max, x.stddev, xs.samples
              FROM measurements x JOIN series s ON s.id = x.series_id
@@ -343,29 +351,29 @@ impl Store {
         let measurements = rows
             .iter()
             .map(|r| {
-                let samples: String = r.try_get(15)?;
+                let samples: String = r.try_get("samples")?;
                 Ok(MeasurementView {
                     series: series_from_row(r)?,
-                    n: r.try_get(9)?,
-                    median: r.try_get(10)?,
-                    mean: r.try_get(11)?,
-                    min: r.try_get(12)?,
-                    max: r.try_get(13)?,
-                    stddev: r.try_get(14)?,
+                    n: r.try_get("n")?,
+                    median: r.try_get("median")?,
+                    mean: r.try_get("mean")?,
+                    min: r.try_get("min")?,
+                    max: r.try_get("max")?,
+                    stddev: r.try_get("stddev")?,
                     samples: serde_json::from_str(&samples)?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(RunDetail {
-            id: row.try_get(0)?,
-            project: row.try_get(1)?,
-            branch: row.try_get(2)?,
+            id: row.try_get("run_id")?,
+            project: row.try_get("project")?,
+            branch: row.try_get("branch")?,
             commit,
-            testbed: row.try_get(8)?,
-            run_key: row.try_get(9)?,
-            started_at: row.try_get(10)?,
-            finished_at: row.try_get(11)?,
-            trigger: row.try_get(12)?,
+            testbed: row.try_get("testbed")?,
+            run_key: row.try_get("run_key")?,
+            started_at: row.try_get("started_at")?,
+            finished_at: row.try_get("finished_at")?,
+            trigger: row.try_get("trigger_kind")?,
             metadata: serde_json::from_str(&metadata)?,
             invalid_reason: row
                 .try_get::<Option<String>, _>("invalid_reason")?
