@@ -32,6 +32,7 @@ pub struct LinePoints {
 /// How many of the newest points [`Store::has_commit_order`] looks at.
 const RECENT: usize = 1_000;
 
+/// The point columns [`point`] decodes, by these names (the extremes queries keep them).
 pub(super) const COLUMNS: &str =
     "m.run_id, m.ord, m.started_at, m.n, m.median, m.mean, m.min, m.max";
 
@@ -126,11 +127,11 @@ impl Store {
         let axis = axis_column(x);
         let (filter, binds) = where_clause(series_id, f, axis, runs);
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT COUNT(*), MIN({axis}), MAX({axis}) FROM measurements m WHERE {filter}"
+            "SELECT COUNT(*) AS n, MIN({axis}) AS lo, MAX({axis}) AS hi FROM measurements m WHERE {filter}"
         )));
         let row = bind_all(row, &binds).fetch_one(&self.pool).await?;
-        let total = row.try_get::<i64, _>(0)? as usize;
-        let (lo, hi): (Option<i64>, Option<i64>) = (row.try_get(1)?, row.try_get(2)?);
+        let total = row.try_get::<i64, _>("n")? as usize;
+        let (lo, hi): (Option<i64>, Option<i64>) = (row.try_get("lo")?, row.try_get("hi")?);
         let (Some(lo), Some(hi)) = (lo, hi) else {
             return Ok(LinePoints {
                 points: vec![],
@@ -171,7 +172,7 @@ impl Store {
             Dialect::Sqlite => {
                 let pick = |agg: &str| {
                     format!(
-                        "SELECT m.run_id, m.ord, m.started_at, m.n, {agg}(m.median), m.mean, m.min, m.max
+                        "SELECT m.run_id, m.ord, m.started_at, m.n, {agg}(m.median) AS median, m.mean, m.min, m.max
                          FROM measurements m WHERE {filter} GROUP BY {bucket}"
                     )
                 };
@@ -267,16 +268,16 @@ pub(super) fn bind_all<'q>(
 
 pub(super) fn point(r: &AnyRow) -> Result<Point> {
     Ok(Point {
-        run_id: r.try_get(0)?,
-        ord: r.try_get(1)?,
-        time: r.try_get(2)?,
+        run_id: r.try_get("run_id")?,
+        ord: r.try_get("ord")?,
+        time: r.try_get("started_at")?,
         sha: None,
         branch: None,
-        n: r.try_get(3)?,
-        median: r.try_get(4)?,
-        mean: r.try_get(5)?,
-        min: r.try_get(6)?,
-        max: r.try_get(7)?,
+        n: r.try_get("n")?,
+        median: r.try_get("median")?,
+        mean: r.try_get("mean")?,
+        min: r.try_get("min")?,
+        max: r.try_get("max")?,
         // Filled for the drawn points only (`Store::run_marks`): the measurements
         // table does not hold it.
         invalid_reason: None,
