@@ -149,14 +149,14 @@ impl Store {
             return Ok(None);
         };
         let row = sqlx::query(
-            "SELECT MIN(COALESCE(c.committed_at, r.started_at)) FROM runs r
+            "SELECT MIN(COALESCE(c.committed_at, r.started_at)) AS started FROM runs r
              LEFT JOIN commits c ON c.id = r.commit_id
              WHERE r.branch_id = $1",
         )
         .bind(branch_id)
         .fetch_one(&self.pool)
         .await?;
-        Ok(row.try_get::<Option<i64>, _>(0)?)
+        Ok(row.try_get::<Option<i64>, _>("started")?)
     }
 
     /// Runs at the latest main-branch commit with valid results whose time (commit
@@ -232,9 +232,9 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(ReleaseRow {
-                    name: r.try_get(0)?,
-                    at: r.try_get(1)?,
-                    sha: r.try_get(2)?,
+                    name: r.try_get("name")?,
+                    at: r.try_get("at")?,
+                    sha: r.try_get("sha")?,
                 })
             })
             .collect()
@@ -256,9 +256,9 @@ impl Store {
                 q = q.bind(*id);
             }
             for r in q.fetch_all(&self.pool).await? {
-                let samples: String = r.try_get(1)?;
+                let samples: String = r.try_get("samples")?;
                 let v: Vec<f64> = serde_json::from_str(&samples)?;
-                out.entry(r.try_get(0)?).or_default().extend(v);
+                out.entry(r.try_get("series_id")?).or_default().extend(v);
             }
         }
         Ok(out)
@@ -325,7 +325,11 @@ impl Store {
                 q = q.bind(*id);
             }
             for r in q.fetch_all(&self.pool).await? {
-                rows.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+                rows.push((
+                    r.try_get("series_id")?,
+                    r.try_get("run_id")?,
+                    r.try_get("median")?,
+                ));
             }
         }
         rows.sort_by_key(|r| (r.0, r.1));
@@ -349,9 +353,9 @@ impl Store {
                 q = q.bind(*id);
             }
             for r in q.fetch_all(&self.pool).await? {
-                let samples: String = r.try_get(2)?;
+                let samples: String = r.try_get("samples")?;
                 let v: Vec<f64> = serde_json::from_str(&samples)?;
-                out.insert((r.try_get(0)?, r.try_get(1)?), v);
+                out.insert((r.try_get("series_id")?, r.try_get("run_id")?), v);
             }
         }
         Ok(out)
@@ -384,7 +388,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("short link '{id}'")))?;
-        Ok((row.try_get(0)?, row.try_get(1)?))
+        Ok((row.try_get("slug")?, row.try_get("query")?))
     }
 
     /// How many short permalinks exist (the rights tests prove a refused call made none).
