@@ -62,9 +62,9 @@ impl Store {
     pub async fn list_projects(&self) -> Result<Vec<ProjectInfo>> {
         let rows = sqlx::query(
             "SELECT p.id, p.slug, p.name, p.main_branch, p.repo_url,
-                    (SELECT COUNT(*) FROM series s WHERE s.project_id = p.id),
-                    (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id),
-                    (SELECT MAX(r.started_at) FROM runs r WHERE r.project_id = p.id)
+                    (SELECT COUNT(*) FROM series s WHERE s.project_id = p.id) AS series_count,
+                    (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id) AS run_count,
+                    (SELECT MAX(r.started_at) FROM runs r WHERE r.project_id = p.id) AS last_run_at
              FROM projects p ORDER BY p.slug",
         )
         .fetch_all(&self.pool)
@@ -75,9 +75,9 @@ impl Store {
     pub async fn project(&self, slug: &str) -> Result<ProjectInfo> {
         let row = sqlx::query(
             "SELECT p.id, p.slug, p.name, p.main_branch, p.repo_url,
-                    (SELECT COUNT(*) FROM series s WHERE s.project_id = p.id),
-                    (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id),
-                    (SELECT MAX(r.started_at) FROM runs r WHERE r.project_id = p.id)
+                    (SELECT COUNT(*) FROM series s WHERE s.project_id = p.id) AS series_count,
+                    (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id) AS run_count,
+                    (SELECT MAX(r.started_at) FROM runs r WHERE r.project_id = p.id) AS last_run_at
              FROM projects p WHERE p.slug = $1",
         )
         .bind(slug)
@@ -130,14 +130,14 @@ impl Store {
 
 fn project_from_row(r: &sqlx::any::AnyRow) -> Result<ProjectInfo> {
     Ok(ProjectInfo {
-        id: r.try_get(0)?,
-        slug: r.try_get(1)?,
-        name: r.try_get(2)?,
-        main_branch: r.try_get(3)?,
-        repo_url: r.try_get(4)?,
-        series_count: r.try_get(5)?,
-        run_count: r.try_get(6)?,
-        last_run_at: r.try_get(7)?,
+        id: r.try_get("id")?,
+        slug: r.try_get("slug")?,
+        name: r.try_get("name")?,
+        main_branch: r.try_get("main_branch")?,
+        repo_url: r.try_get("repo_url")?,
+        series_count: r.try_get("series_count")?,
+        run_count: r.try_get("run_count")?,
+        last_run_at: r.try_get("last_run_at")?,
     })
 }
 
