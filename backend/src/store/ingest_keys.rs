@@ -66,7 +66,7 @@ impl Store {
             .fetch_optional(&mut **tx)
             .await?;
         match row {
-            Some(r) => Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)),
+            Some(r) => Ok((r.try_get::<i64, _>("id")?, r.try_get::<String, _>("main_branch")?)),
             None if opts.auto_create_project => {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO projects (slug, name, main_branch, created_at) VALUES ($1, $1, 'main', $2)
@@ -200,11 +200,11 @@ impl Store {
             for row in rows {
                 let key: SeriesKey = (
                     testbed_id,
-                    row.try_get(1)?,
-                    row.try_get(2)?,
-                    row.try_get(3)?,
+                    row.try_get("benchmark")?,
+                    row.try_get("measure_id")?,
+                    row.try_get("params")?,
                 );
-                all.insert(key, row.try_get(0)?);
+                all.insert(key, row.try_get("id")?);
             }
             for &i in &missing {
                 ids[i] = all.get(&keys[i]).copied();
