@@ -28,10 +28,18 @@ pub struct AlertMark {
     pub state: TriageState,
 }
 
-const ALERT_COLUMNS: &str = "a.id, a.group_id, a.kind, a.direction, a.relative_change, a.absolute_change,
-    a.before_median, a.after_median, a.p_value, a.details, a.axis, a.range_lo, a.range_hi,
-    a.first_bad_run_id, a.last_good_run_id, a.first_bad_at, c1.sha, c2.sha, r2.started_at, p.repo_url,
-    a.status, a.detected_at, a.created_at, a.updated_at, a.project_id, a.assignee, a.fixed_commit";
+/// The alert block of a row, under fixed aliases that [`alert_from_row`] reads by name
+/// (none clashes with the `series_*` aliases of [`SERIES_COLUMNS`]).
+const ALERT_COLUMNS: &str = "a.id AS id, a.group_id AS group_id, a.kind AS kind,
+    a.direction AS direction, a.relative_change AS relative_change,
+    a.absolute_change AS absolute_change, a.before_median AS before_median,
+    a.after_median AS after_median, a.p_value AS p_value, a.details AS details, a.axis AS axis,
+    a.range_lo AS range_lo, a.range_hi AS range_hi, a.first_bad_run_id AS first_bad_run_id,
+    a.last_good_run_id AS last_good_run_id, a.first_bad_at AS first_bad_at,
+    c1.sha AS first_bad_sha, c2.sha AS last_good_sha, r2.started_at AS last_good_started_at,
+    p.repo_url AS repo_url, a.status AS status, a.detected_at AS detected_at,
+    a.created_at AS created_at, a.updated_at AS updated_at, a.project_id AS project_id,
+    a.assignee AS assignee, a.fixed_commit AS fixed_commit";
 
 const ALERT_JOINS: &str = "FROM alerts a JOIN series s ON s.id = a.series_id
     JOIN projects p ON p.id = s.project_id JOIN measures m ON m.id = s.measure_id
@@ -128,8 +136,10 @@ impl Store {
     /// An alert group with every alert and their suspect commits.
     pub async fn alert_group(&self, id: i64) -> Result<AlertGroupView> {
         let g = sqlx::query(
-            "SELECT g.id, p.slug, g.axis, g.range_lo, g.range_hi, g.created_at, g.updated_at,
-                g.state, g.assignee, g.fixed_commit, g.ticket_key, g.ticket_url
+            "SELECT g.id AS id, p.slug AS project, g.axis AS axis, g.range_lo AS range_lo,
+                g.range_hi AS range_hi, g.created_at AS created_at, g.updated_at AS updated_at,
+                g.state AS state, g.assignee AS assignee, g.fixed_commit AS fixed_commit,
+                g.ticket_key AS ticket_key, g.ticket_url AS ticket_url
              FROM alert_groups g JOIN projects p ON p.id = g.project_id WHERE g.id = $1",
         )
         .bind(id)
@@ -152,16 +162,16 @@ impl Store {
             Some(r) => r.try_get("repo_url")?,
             None => None,
         };
-        let project: String = g.try_get(1)?;
+        let project: String = g.try_get("project")?;
         self.fill_suspects(&project, &repo, &mut alerts).await?;
-        let axis: String = g.try_get(2)?;
+        let axis: String = g.try_get("axis")?;
         Ok(AlertGroupView {
-            id: g.try_get(0)?,
-            project: g.try_get(1)?,
+            id: g.try_get("id")?,
+            project: g.try_get("project")?,
             axis: RangeAxis::parse(&axis).unwrap_or(RangeAxis::Commit),
             range: SuspectRange {
-                lo: g.try_get(3)?,
-                hi: g.try_get(4)?,
+                lo: g.try_get("range_lo")?,
+                hi: g.try_get("range_hi")?,
             },
             regressions: alerts
                 .iter()
@@ -175,8 +185,8 @@ impl Store {
             history: self.triage_history(id).await?,
             notes: self.triage_notes(id).await?,
             alerts,
-            created_at: g.try_get(5)?,
-            updated_at: g.try_get(6)?,
+            created_at: g.try_get("created_at")?,
+            updated_at: g.try_get("updated_at")?,
         })
     }
 
@@ -224,22 +234,22 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let kind: String = r.try_get(2)?;
-                let dir: String = r.try_get(3)?;
-                let axis: String = r.try_get(4)?;
+                let kind: String = r.try_get("kind")?;
+                let dir: String = r.try_get("direction")?;
+                let axis: String = r.try_get("axis")?;
                 Ok(AlertMark {
-                    id: r.try_get(0)?,
-                    group_id: r.try_get(1)?,
+                    id: r.try_get("id")?,
+                    group_id: r.try_get("group_id")?,
                     kind: AlertKind::parse(&kind).unwrap_or(AlertKind::Changepoint),
                     direction: AlertDirection::parse(&dir).unwrap_or(AlertDirection::Regression),
                     axis: RangeAxis::parse(&axis).unwrap_or(RangeAxis::Commit),
                     range: SuspectRange {
-                        lo: r.try_get(5)?,
-                        hi: r.try_get(6)?,
+                        lo: r.try_get("range_lo")?,
+                        hi: r.try_get("range_hi")?,
                     },
-                    first_bad_at: r.try_get(7)?,
-                    relative_change: r.try_get(8)?,
-                    state: TriageState::parse(&r.try_get::<String, _>(9)?).unwrap_or_default(),
+                    first_bad_at: r.try_get("first_bad_at")?,
+                    relative_change: r.try_get("relative_change")?,
+                    state: TriageState::parse(&r.try_get::<String, _>("status")?).unwrap_or_default(),
                 })
             })
             .collect()
@@ -248,42 +258,41 @@ impl Store {
 
 fn alert_from_row(r: &AnyRow) -> Result<AlertView> {
     let series = series_from_row(r)?;
-    let o = 9;
-    let kind: String = r.try_get(o + 2)?;
-    let dir: String = r.try_get(o + 3)?;
-    let details: Option<String> = r.try_get(o + 9)?;
-    let axis: String = r.try_get(o + 10)?;
+    let kind: String = r.try_get("kind")?;
+    let dir: String = r.try_get("direction")?;
+    let details: Option<String> = r.try_get("details")?;
+    let axis: String = r.try_get("axis")?;
     let axis = RangeAxis::parse(&axis).unwrap_or(RangeAxis::Commit);
     let range = SuspectRange {
-        lo: r.try_get(o + 11)?,
-        hi: r.try_get(o + 12)?,
+        lo: r.try_get("range_lo")?,
+        hi: r.try_get("range_hi")?,
     };
-    let repo: Option<String> = r.try_get(o + 19)?;
-    let bad_sha: Option<String> = r.try_get(o + 16)?;
-    let good_sha: Option<String> = r.try_get(o + 17)?;
-    let good_run: Option<i64> = r.try_get(o + 14)?;
-    let good_time: Option<i64> = r.try_get(o + 18)?;
+    let repo: Option<String> = r.try_get("repo_url")?;
+    let bad_sha: Option<String> = r.try_get("first_bad_sha")?;
+    let good_sha: Option<String> = r.try_get("last_good_sha")?;
+    let good_run: Option<i64> = r.try_get("last_good_run_id")?;
+    let good_time: Option<i64> = r.try_get("last_good_started_at")?;
     let commit_axis = axis == RangeAxis::Commit;
     Ok(AlertView {
-        id: r.try_get(o)?,
-        group_id: r.try_get(o + 1)?,
+        id: r.try_get("id")?,
+        group_id: r.try_get("group_id")?,
         project: series.project.clone(),
         kind: AlertKind::parse(&kind).unwrap_or(AlertKind::Changepoint),
         direction: AlertDirection::parse(&dir).unwrap_or(AlertDirection::Regression),
-        relative_change: r.try_get(o + 4)?,
-        absolute_change: r.try_get(o + 5)?,
-        before_median: r.try_get(o + 6)?,
-        after_median: r.try_get(o + 7)?,
-        p_value: r.try_get(o + 8)?,
+        relative_change: r.try_get("relative_change")?,
+        absolute_change: r.try_get("absolute_change")?,
+        before_median: r.try_get("before_median")?,
+        after_median: r.try_get("after_median")?,
+        p_value: r.try_get("p_value")?,
         details: details.and_then(|d| serde_json::from_str(&d).ok()),
         axis,
         range,
         first_bad: AlertPoint {
-            run_id: r.try_get(o + 13)?,
+            run_id: r.try_get("first_bad_run_id")?,
             url: bad_sha.as_deref().and_then(|s| commit_url(&repo, s)),
             sha: bad_sha,
             ord: commit_axis.then_some(range.hi),
-            time: r.try_get(o + 15)?,
+            time: r.try_get("first_bad_at")?,
         },
         last_good: good_run.map(|run_id| AlertPoint {
             run_id,
@@ -294,12 +303,12 @@ fn alert_from_row(r: &AnyRow) -> Result<AlertView> {
         }),
         suspect_commits: vec![],
         suspect_total: 0,
-        status: r.try_get(o + 20)?,
-        assignee: r.try_get(o + 25)?,
-        fixed_commit: r.try_get(o + 26)?,
-        detected_at: r.try_get(o + 21)?,
-        created_at: r.try_get(o + 22)?,
-        updated_at: r.try_get(o + 23)?,
+        status: r.try_get("status")?,
+        assignee: r.try_get("assignee")?,
+        fixed_commit: r.try_get("fixed_commit")?,
+        detected_at: r.try_get("detected_at")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
         series,
     })
 }
