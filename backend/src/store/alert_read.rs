@@ -249,7 +249,8 @@ impl Store {
                     },
                     first_bad_at: r.try_get("first_bad_at")?,
                     relative_change: r.try_get("relative_change")?,
-                    state: TriageState::parse(&r.try_get::<String, _>("status")?).unwrap_or_default(),
+                    state: TriageState::parse(&r.try_get::<String, _>("status")?)
+                        .unwrap_or_default(),
                 })
             })
             .collect()
