@@ -73,6 +73,34 @@ impl IngestQueue {
         }
         q.jobs.drain(..n).collect()
     }
+
+    /// The writer task ended without finding the queue empty (it panicked): true when
+    /// jobs are waiting and the caller must start a new writer; otherwise the next
+    /// `push` starts one. Without this, `writing` stayed set and every later
+    /// submission waited for an answer forever.
+    fn writer_lost(&self) -> bool {
+        let mut q = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        q.writing = !q.jobs.is_empty();
+        q.writing
+    }
+}
+
+/// Held by the writer task while it drains: if the task ends any other way than by
+/// finding the queue empty (a panic in a batch), the queue gets a new writer. The
+/// jobs of the batch that panicked are answered "interrupted" (their senders drop).
+struct DrainGuard<'a> {
+    store: &'a Store,
+    finished: bool,
+}
+
+impl Drop for DrainGuard<'_> {
+    fn drop(&mut self) {
+        if !self.finished && self.store.ingest_queue.writer_lost() {
+            tracing::error!("the SQLite ingest writer stopped mid-batch; starting a new one");
+            let store = self.store.clone();
+            writer_runtime().spawn(async move { store.drain_queue().await });
+        }
+    }
 }
 
 /// The writer's own thread and runtime. A batch awaits ~10 statements, each a round
@@ -126,10 +154,15 @@ impl Store {
             // Only SQLite stores batch (see `store_run`).
             return;
         };
+        let mut guard = DrainGuard {
+            store: self,
+            finished: false,
+        };
         loop {
             let turn = take_turn(writer).await;
             let jobs = self.ingest_queue.take_batch();
             if jobs.is_empty() {
+                guard.finished = true;
                 return;
             }
             match self.write_jobs(turn, &jobs).await {
@@ -259,5 +292,65 @@ impl Store {
             },
             learned: Ids::default(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        reason = "test code: a failing unwrap is the test failing"
+    )]
+
+    use super::{IngestQueue, Job};
+    use perfwatch_core::validate::{parse_run_json, validate_run};
+
+    fn job() -> (
+        Job,
+        tokio::sync::oneshot::Receiver<crate::error::Result<super::StoredRun>>,
+    ) {
+        let body = serde_json::json!({
+            "project": "p", "testbed": "ci",
+            "results": [{"benchmark": "b", "measure": "time", "unit": "ns", "samples": [1.0]}]
+        });
+        let run = validate_run(parse_run_json(body.to_string().as_bytes()).unwrap()).unwrap();
+        let (answer, reply) = tokio::sync::oneshot::channel();
+        let job = Job {
+            run,
+            opts: Default::default(),
+            follow_up: false,
+            answer,
+        };
+        (job, reply)
+    }
+
+    #[test]
+    fn a_writer_lost_mid_batch_never_leaves_jobs_without_a_writer() {
+        let q = IngestQueue::default();
+        let (a, _ra) = job();
+        assert!(q.push(a), "the first job starts a writer");
+        let (b, _rb) = job();
+        assert!(
+            !q.push(b),
+            "a writer is running: the second job waits for it"
+        );
+        // The writer takes both, then dies in the batch (a panic).
+        assert_eq!(q.take_batch().len(), 2);
+        let (c, _rc) = job();
+        assert!(
+            !q.push(c),
+            "queued while the dying writer still counted as running"
+        );
+        assert!(q.writer_lost(), "a job is waiting: a new writer must start");
+        // That writer drains and stops normally.
+        assert_eq!(q.take_batch().len(), 1);
+        assert!(q.take_batch().is_empty());
+        let (d, _rd) = job();
+        assert!(q.push(d), "no writer runs after a normal stop");
+        // A writer lost with nothing queued: the next push starts one.
+        assert_eq!(q.take_batch().len(), 1);
+        assert!(!q.writer_lost());
+        let (e, _re) = job();
+        assert!(q.push(e));
     }
 }
