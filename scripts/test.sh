@@ -46,6 +46,14 @@ fi
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
+echo "== store rows read by column name"
+# A positional read (`row.try_get(3)`, `try_get(o + 19)`) silently shifts when a column
+# is added to its SELECT; every store read goes by name (docs/architecture.md).
+if grep -rnE 'try_get(::<[^>]*>)?\(\s*([0-9]|o\b|o \+|offset)' backend/src/store; then
+  echo "positional row reads in backend/src/store (above): read by column name" >&2
+  exit 1
+fi
+
 echo "== dependency audit (cargo deny: advisories, licences, bans, sources)"
 scripts/deny.sh
 
