@@ -321,11 +321,13 @@ async fn kill_during_detection(w: &mut World, round: u64) {
         if pending == 0 && alerts.len() >= SERIES {
             break alerts;
         }
-        assert!(
-            Instant::now() < deadline,
-            "{p}: detection did not complete after the restart ({} alerts, {pending} passes pending)",
-            alerts.len()
-        );
+        if Instant::now() >= deadline {
+            panic!(
+                "{p}: detection did not complete after the restart ({} alerts, {pending} passes pending): {}",
+                alerts.len(),
+                unfinished_detections(&w.store).await
+            );
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let ids: BTreeSet<i64> = alerts.iter().map(|a| a["id"].as_i64().unwrap()).collect();
@@ -506,4 +508,26 @@ async fn kill_9_loses_no_run_alert_or_delivery_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_loses_no_run_alert_or_delivery_postgres() {
     crash_rounds(Db::Postgres).await;
+}
+
+/// The detection jobs still queued or leased, with what the queue knows of them: a
+/// failure message then says whether a pass kept failing (and why) or was never taken over.
+async fn unfinished_detections(store: &Store) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let mut out = format!("now {now}");
+    for state in [JobState::Queued, JobState::Leased] {
+        for j in store.queue_jobs(state, 50).await.unwrap() {
+            if j.kind == kinds::DETECT {
+                out.push_str(&format!(
+                    "; job {} {:?} attempts {}/{} takeovers {} not_before {} lease_expires_at {:?} heartbeat_at {:?} last_error {:?}",
+                    j.id, j.state, j.attempts, j.max_attempts, j.takeovers, j.not_before,
+                    j.lease_expires_at, j.heartbeat_at, j.last_error
+                ));
+            }
+        }
+    }
+    out
 }
