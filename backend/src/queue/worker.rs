@@ -139,6 +139,12 @@ impl Worker {
 
     /// Runs the handler while beating the lease. `None`: the lease is lost and the
     /// attempt abandoned; `Some(None)`: the grace after the stop signal ran out.
+    ///
+    /// The heartbeat runs as a task of its own. Beaten from this task's `select!`, a
+    /// heartbeat that waited for SQLite's writer turn (`store/write_tx.rs`) while the
+    /// handler, suspended inside its own write transaction, held that turn could never
+    /// get it: the handler is not polled while a `select!` arm runs, so the job, and
+    /// every SQLite write of the process, hung for good.
     async fn drive(
         &self,
         handler: &dyn Handler,
@@ -147,51 +153,24 @@ impl Worker {
     ) -> Option<Option<Result<Outcome, JobFailure>>> {
         let run = handler.run(&self.queue, lease);
         tokio::pin!(run);
-        let beat = (self.queue.lease_duration() / 3).max(Duration::from_millis(10));
-        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
+        let (lost, mut lease_lost) = tokio::sync::oneshot::channel();
+        let beats = AbortOnDrop(tokio::spawn(
+            keep_lease(self.queue.clone(), lease.clone(), lost).in_current_span(),
+        ));
         let mut deadline: Option<tokio::time::Instant> = None;
-        let mut renewed = tokio::time::Instant::now();
-        loop {
+        let result = loop {
             tokio::select! {
-                r = &mut run => return Some(Some(r)),
-                _ = heartbeat.tick() => {
-                    if !self.beat(lease, &mut renewed).await {
-                        return None;
-                    }
-                }
+                r = &mut run => break Some(Some(r)),
+                // Lost, or the heartbeat task died: either way the lease is not kept.
+                _ = &mut lease_lost => break None,
                 _ = stop.cancelled(), if deadline.is_none() => {
                     deadline = Some(tokio::time::Instant::now() + self.opts.grace);
                 }
-                _ = sleep_until(deadline), if deadline.is_some() => return Some(None),
+                _ = sleep_until(deadline), if deadline.is_some() => break Some(None),
             }
-        }
-    }
-
-    /// Renews the lease; `false` when the attempt must be abandoned.
-    async fn beat(&self, lease: &Lease, renewed: &mut tokio::time::Instant) -> bool {
-        match self.queue.heartbeat(lease).await {
-            Ok(()) => {
-                *renewed = tokio::time::Instant::now();
-                true
-            }
-            // Taken over: whatever this attempt writes from now on would be refused, so
-            // stop it (its processes die with the future).
-            Err(e @ QueueError::StaleLease { .. }) => {
-                tracing::warn!(error = %e, "lost the lease; abandoning the job");
-                false
-            }
-            // A database hiccup (busy, a dropped connection) is not a lost lease: keep
-            // working and beat again, unless the lease has run out meanwhile and another
-            // worker may already hold the job.
-            Err(e) if renewed.elapsed() >= self.queue.lease_duration() => {
-                tracing::warn!(error = %e, "lease ran out unrenewed; abandoning the job");
-                false
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "heartbeat failed; retrying");
-                true
-            }
-        }
+        };
+        drop(beats);
+        result
     }
 
     /// Ends the attempt from the handler's answer (`None`: released at shutdown); the
@@ -243,5 +222,56 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+/// Aborts the task when dropped (the heartbeat stops with the attempt, however it ends).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Renews `lease` every third of its duration until the attempt ends (the task is
+/// aborted); sends on `lost` when the attempt must be abandoned.
+async fn keep_lease(queue: Queue, lease: Lease, lost: tokio::sync::oneshot::Sender<()>) {
+    let beat = (queue.lease_duration() / 3).max(Duration::from_millis(10));
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
+    let mut renewed = tokio::time::Instant::now();
+    loop {
+        heartbeat.tick().await;
+        if !beat_once(&queue, &lease, &mut renewed).await {
+            let _ = lost.send(());
+            return;
+        }
+    }
+}
+
+/// Renews the lease once; `false` when the attempt must be abandoned.
+async fn beat_once(queue: &Queue, lease: &Lease, renewed: &mut tokio::time::Instant) -> bool {
+    match queue.heartbeat(lease).await {
+        Ok(()) => {
+            *renewed = tokio::time::Instant::now();
+            true
+        }
+        // Taken over: whatever this attempt writes from now on would be refused, so
+        // stop it (its processes die with the future).
+        Err(e @ QueueError::StaleLease { .. }) => {
+            tracing::warn!(error = %e, "lost the lease; abandoning the job");
+            false
+        }
+        // A database hiccup (busy, a dropped connection) is not a lost lease: keep
+        // working and beat again, unless the lease has run out meanwhile and another
+        // worker may already hold the job.
+        Err(e) if renewed.elapsed() >= queue.lease_duration() => {
+            tracing::warn!(error = %e, "lease ran out unrenewed; abandoning the job");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "heartbeat failed; retrying");
+            true
+        }
     }
 }
