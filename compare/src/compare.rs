@@ -287,7 +287,9 @@ fn relative_effect<K>(row: &mut SeriesComparison<K>, base_median: f64) -> Effect
         return Effect::Unknown;
     };
     let scale = base_median.abs();
-    let rel = |v: f64| finite(v / scale);
+    // Both the fraction and its percentage must be finite: a subnormal base median makes
+    // the fraction finite but ×100 overflow.
+    let rel = |v: f64| finite(v / scale).filter(|r| (r * 100.0).is_finite());
     match (base_median != 0.0, rel(s.estimate), rel(s.low), rel(s.high)) {
         (true, Some(r), Some(lo), Some(hi)) => {
             row.change_method = Some(ChangeMethod::ShiftOverBaseMedian);

@@ -269,6 +269,21 @@ fn zero_base_median_has_no_ratio_but_still_a_verdict() {
 }
 
 #[test]
+fn a_subnormal_base_median_gives_no_percentage_rather_than_infinity() {
+    // Found by the property test below: shift / |median| is finite (~5e307) but ×100 is
+    // not, and an infinite change would be written to JSON as null.
+    let base = [-8.084_186_775_315_483e-300];
+    let head = [-450_383_233.261_084_9];
+    let (rows, _) = run(vec![input("x", "s", Direction::Lower, &base, &head)]);
+    let r = &rows[0];
+    assert_eq!((r.ratio, r.change_pct, r.change_ci), (None, None, None));
+    assert!(r.notes.contains(&Note::RatioUndefined));
+    let json = serde_json::to_string(&rows).unwrap();
+    let back: Vec<SeriesComparison<String>> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, rows);
+}
+
+#[test]
 fn non_positive_values_use_the_shift_over_the_base_median() {
     let base = [-1.0, 0.0, 1.0, 2.0, 3.0, 2.0, 1.0, 2.0];
     let head = [9.0, 10.0, 11.0, 12.0, 13.0, 12.0, 11.0, 12.0];
