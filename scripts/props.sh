@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Searches for new failing cases of every property test: random seeds and more cases
+# than the suite's fixed-seed run (scripts/test.sh). Usage: scripts/props.sh [CASES]
+# [ROUNDS]. A failure prints proptest's minimal input; turn it into a plain test
+# beside the property before fixing the code.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cases="${1:-2000}"
+rounds="${2:-3}"
+unset PROPTEST_RNG_SEED
+# Test targets that hold a `proptest!` block, as `-p CRATE --test NAME` or `-p CRATE --lib`.
+targets=()
+while IFS= read -r file; do
+  dir="${file%%/*}"
+  crate=$(sed -n 's/^name = "\(.*\)"/\1/p' "$dir/Cargo.toml" | head -1)
+  case "$file" in
+    "$dir"/tests/*) name="${file#"$dir"/tests/}"; targets+=("-p $crate --test ${name%%[/.]*}") ;;
+    *) targets+=("-p $crate --lib") ;;
+  esac
+done < <(grep -rl --include='*.rs' 'proptest!' core detect compare parsers backend loadgen \
+  sources server app tests jobs github 2>/dev/null | sort)
+mapfile -t targets < <(printf '%s\n' "${targets[@]}" | sort -u)
+status=0
+for ((r = 1; r <= rounds; r++)); do
+  for t in "${targets[@]}"; do
+    echo "== round $r: cargo test $t (PROPTEST_CASES=$cases)"
+    # shellcheck disable=SC2086 # $t is a list of cargo arguments
+    PROPTEST_CASES="$cases" cargo test -q $t || status=1
+  done
+done
+exit "$status"
