@@ -7,6 +7,7 @@
     reason = "test code: a failing unwrap is the test failing; scenarios read top to bottom"
 )]
 
+pub mod bench_cpu;
 pub mod browser;
 pub mod long_series;
 pub mod procs;

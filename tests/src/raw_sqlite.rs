@@ -9,7 +9,7 @@
 //! carries what a perfwatch measurement row carries: the summary and the samples.
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection};
 
@@ -29,9 +29,23 @@ const PRAGMAS: &str = "PRAGMA journal_mode = WAL;
     PRAGMA cache_size = -32768;
     PRAGMA wal_autocheckpoint = 10000;";
 
+/// What the anchor measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Anchor {
+    pub points_per_sec: f64,
+    /// CPU time (user + system) of the writing thread per run: the load-independent
+    /// figure beside the rate.
+    pub cpu_per_run: Duration,
+}
+
 /// Writes `runs` runs of `series` points (`samples` samples each) into a fresh file at
-/// `path`, one transaction per run; returns points per second.
-pub fn write_runs(path: &Path, runs: usize, series: usize, samples: usize) -> anyhow::Result<f64> {
+/// `path`, one transaction per run, on the calling thread.
+pub fn write_runs(
+    path: &Path,
+    runs: usize,
+    series: usize,
+    samples: usize,
+) -> anyhow::Result<Anchor> {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
@@ -52,6 +66,7 @@ pub fn write_runs(path: &Path, runs: usize, series: usize, samples: usize) -> an
         "INSERT INTO points (series_id, run_id, started_at, n, mean, median, min, max, stddev,
                              samples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?;
+    let cpu_start = crate::bench_cpu::thread_cpu()?;
     let start = Instant::now();
     for (i, run) in rows.iter().enumerate() {
         conn.execute_batch("BEGIN")?;
@@ -72,12 +87,16 @@ pub fn write_runs(path: &Path, runs: usize, series: usize, samples: usize) -> an
         conn.execute_batch("COMMIT")?;
     }
     let secs = start.elapsed().as_secs_f64();
+    let cpu = crate::bench_cpu::thread_cpu()? - cpu_start;
     drop(insert);
     drop(conn);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
-    Ok((runs * series) as f64 / secs)
+    Ok(Anchor {
+        points_per_sec: (runs * series) as f64 / secs,
+        cpu_per_run: cpu / runs as u32,
+    })
 }
 
 struct Row {

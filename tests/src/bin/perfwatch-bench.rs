@@ -27,7 +27,7 @@ use perfwatch_backend::testing::fresh_database;
 use perfwatch_backend::Store;
 use perfwatch_server::testing::{spawn_app_with, Db, TestApp};
 use perfwatch_tests::procs::{perfwatch_bin, ServerProc};
-use perfwatch_tests::raw_sqlite;
+use perfwatch_tests::{bench_cpu, raw_sqlite};
 use serde_json::json;
 
 const RUNS: usize = 1_000;
@@ -52,9 +52,26 @@ fn run_body(i: usize) -> String {
     .to_string()
 }
 
+/// What one ingestion round measured.
+struct Rate {
+    points_per_sec: f64,
+    /// CPU time (user + system) of all the server processes over the posting window,
+    /// per stored run: barely moved by other load on the machine, unlike the rate.
+    server_cpu_per_run: Duration,
+}
+
 /// Posts the bench's runs from `clients` concurrent clients, client `c` to server
-/// `c % bases.len()`; returns points per second.
-async fn ingest(bases: &[String], token: &str, clients: usize) -> anyhow::Result<f64> {
+/// `c % servers.len()`.
+async fn ingest(servers: &Servers, clients: usize) -> anyhow::Result<Rate> {
+    let bases = servers.bases();
+    let token = servers.token.as_str();
+    let server_cpu = || -> anyhow::Result<Duration> {
+        servers
+            .procs
+            .iter()
+            .map(|p| bench_cpu::process_cpu(p.pid))
+            .sum()
+    };
     let client = reqwest::Client::new();
     client
         .post(format!("{}/api/v1/projects", bases[0]))
@@ -64,6 +81,7 @@ async fn ingest(bases: &[String], token: &str, clients: usize) -> anyhow::Result
         .await?
         .error_for_status()?;
     let bodies: Vec<String> = (0..RUNS).map(run_body).collect();
+    let cpu_start = server_cpu()?;
     let start = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -89,14 +107,19 @@ async fn ingest(bases: &[String], token: &str, clients: usize) -> anyhow::Result
         t.await??;
     }
     let secs = start.elapsed().as_secs_f64();
+    let cpu_per_run = (server_cpu()? - cpu_start) / RUNS as u32;
     let points = (RUNS * SERIES) as f64;
     println!(
-        "  ingested {RUNS} runs × {SERIES} series ({SAMPLES} samples each) from {clients} clients into {} server(s) in {secs:.2} s: {:.0} points/s, {:.0} samples/s",
+        "  ingested {RUNS} runs × {SERIES} series ({SAMPLES} samples each) from {clients} clients into {} server(s) in {secs:.2} s: {:.0} points/s, {:.0} samples/s, server CPU {:.2} ms per run",
         bases.len(),
         points / secs,
-        points * SAMPLES as f64 / secs
+        points * SAMPLES as f64 / secs,
+        ms(cpu_per_run)
     );
-    Ok(points / secs)
+    Ok(Rate {
+        points_per_sec: points / secs,
+        server_cpu_per_run: cpu_per_run,
+    })
 }
 
 /// `perfwatch serve` processes on one fresh database; dropping it kills them and
@@ -170,12 +193,17 @@ async fn ingest_sqlite(clients: &[usize]) -> anyhow::Result<()> {
             raw_sqlite::write_runs(&path, RUNS, SERIES, SAMPLES)
         })
         .await??;
-        println!("  raw anchor (rusqlite, one transaction per run): {raw:.0} points/s");
-        let servers = Servers::start(Db::Sqlite, 1).await?;
-        let pw = ingest(&servers.bases(), &servers.token, c).await?;
         println!(
-            "  RATIO sqlite clients={c}: perfwatch/raw = {:.2}",
-            pw / raw
+            "  raw anchor (rusqlite, one transaction per run): {:.0} points/s, CPU {:.2} ms per run",
+            raw.points_per_sec,
+            ms(raw.cpu_per_run)
+        );
+        let servers = Servers::start(Db::Sqlite, 1).await?;
+        let pw = ingest(&servers, c).await?;
+        println!(
+            "  RATIO sqlite clients={c}: perfwatch/raw = {:.2}; CPU per run raw/perfwatch = {:.2}",
+            pw.points_per_sec / raw.points_per_sec,
+            raw.cpu_per_run.as_secs_f64() / pw.server_cpu_per_run.as_secs_f64()
         );
         drop(servers);
     }
@@ -189,7 +217,7 @@ async fn ingest_postgres(clients: &[usize], servers: &[usize]) -> anyhow::Result
         let mut rates = Vec::new();
         for &s in servers {
             let servers = Servers::start(Db::Postgres, s).await?;
-            rates.push((s, ingest(&servers.bases(), &servers.token, c).await?));
+            rates.push((s, ingest(&servers, c).await?.points_per_sec));
             drop(servers);
         }
         if let (Some(&(1, one)), Some(&(s, more))) = (rates.first(), rates.last()) {
