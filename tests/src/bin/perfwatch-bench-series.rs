@@ -4,8 +4,12 @@
 //! Per database (SQLite, and PostgreSQL with `--postgres URL`):
 //! 1. loads a 1,000,000-point series straight into the database (`long_series`), starts
 //!    the real `perfwatch serve` binary, and requests the page (`GET /series/{id}`, the
-//!    full server-rendered HTML) and three zoom ranges 15 times each: medians and HTML
-//!    size (the first request, which tiles the line, is reported on its own);
+//!    full server-rendered HTML) and four zoom ranges 15 times each: wall medians, the
+//!    server's CPU time per request and HTML size (the first request, which tiles the
+//!    line, is reported on its own). CPU time is utime+stime of the server process
+//!    (/proc/PID/stat) around each request, plus, on PostgreSQL, that of the database's
+//!    client backends (the queries run there): unlike wall time it barely moves when
+//!    other processes share the cores;
 //! 2. grows the database to `--big` points (10,000,000 by default) and samples the
 //!    server's RSS (procfs) while 2 clients read pages and 4 clients post runs for 30 s.
 //!
@@ -31,6 +35,7 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context};
 use perfwatch_backend::testing::{fresh_database, Db};
 use perfwatch_backend::Store;
+use perfwatch_tests::bench_cpu::process_cpu;
 use perfwatch_tests::long_series::{self, LongSeries};
 use perfwatch_tests::procs::{perfwatch_bin, rss_bytes, ServerProc};
 use serde_json::json;
@@ -67,6 +72,14 @@ fn args() -> anyhow::Result<Args> {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// The 1-minute load average, to print beside wall times.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn mb(bytes: u64) -> f64 {
@@ -129,16 +142,69 @@ async fn setup(db: Db, url: Option<String>, tag: &str) -> anyhow::Result<Setup> 
     })
 }
 
-/// `REPEAT` requests of one page: median, min, max and the HTML size.
-async fn time_page(client: &reqwest::Client, url: &str, expect: &str) -> anyhow::Result<()> {
+/// CPU time spent serving: the server process, and on PostgreSQL the client backends
+/// of the bench's database (other than the bench's own connection), where the
+/// queries' work is done.
+struct CpuProbe<'a> {
+    server_pid: u32,
+    postgres: Option<&'a sqlx::AnyPool>,
+}
+
+impl CpuProbe<'_> {
+    /// CPU used so far by each process (pid → time).
+    async fn sample(&self) -> anyhow::Result<Vec<(u32, Duration)>> {
+        let mut out = vec![(self.server_pid, process_cpu(self.server_pid)?)];
+        if let Some(pool) = self.postgres {
+            let pids: Vec<i32> = sqlx::query_scalar(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()
+                 AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+            )
+            .fetch_all(pool)
+            .await?;
+            for pid in pids {
+                // A backend that exited meanwhile has nothing more to add.
+                if let Ok(t) = process_cpu(pid as u32) {
+                    out.push((pid as u32, t));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// CPU used between two samples (a process new in `after` counts from zero).
+    fn between(before: &[(u32, Duration)], after: &[(u32, Duration)]) -> Duration {
+        after
+            .iter()
+            .map(|(pid, t)| {
+                let was = before
+                    .iter()
+                    .find(|(p, _)| p == pid)
+                    .map_or(Duration::ZERO, |b| b.1);
+                t.saturating_sub(was)
+            })
+            .sum()
+    }
+}
+
+/// `REPEAT` requests of one page: wall median, min, max, the server's CPU per request
+/// (mean over the round, as /proc counts 10 ms ticks, and median) and the HTML size.
+async fn time_page(
+    client: &reqwest::Client,
+    cpu: &CpuProbe<'_>,
+    url: &str,
+    expect: &str,
+) -> anyhow::Result<()> {
     let mut times = Vec::new();
+    let mut cpus = Vec::new();
     let mut bytes = 0;
     for _ in 0..REPEAT {
+        let before = cpu.sample().await?;
         let start = Instant::now();
         let r = client.get(url).send().await?;
         ensure!(r.status() == 200, "{url}: {}", r.status());
         let body = r.text().await?;
         times.push(start.elapsed());
+        cpus.push(CpuProbe::between(&before, &cpu.sample().await?));
         bytes = body.len();
         ensure!(
             body.contains(expect),
@@ -146,11 +212,15 @@ async fn time_page(client: &reqwest::Client, url: &str, expect: &str) -> anyhow:
         );
     }
     times.sort();
+    let cpu_mean = cpus.iter().sum::<Duration>() / REPEAT as u32;
+    cpus.sort();
     println!(
-        "    median {:6.1} ms (min {:6.1}, max {:6.1}), {:4} KB HTML",
+        "    wall median {:6.1} ms (min {:6.1}, max {:6.1}); server CPU {:6.1} ms/request (median {:5.1}); {:4} KB HTML",
         ms(times[REPEAT / 2]),
         ms(times[0]),
         ms(times[REPEAT - 1]),
+        ms(cpu_mean),
+        ms(cpus[REPEAT / 2]),
         bytes / 1024
     );
     Ok(())
@@ -167,14 +237,25 @@ async fn pages(db: Db, url: Option<String>, big: i64) -> anyhow::Result<()> {
         "  loaded {POINTS} points in {:.1} s",
         start.elapsed().as_secs_f64()
     );
+    if db == Db::Postgres {
+        // As autovacuum would in time: statistics for the planner, and no autovacuum
+        // worker busy on the fresh million rows during the timed requests.
+        sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
+    }
+    let cpu = CpuProbe {
+        server_pid: s.server.pid,
+        postgres: (db == Db::Postgres).then_some(&pool),
+    };
     let client = reqwest::Client::new();
     let page = format!("{}/series/{}", s.server.base, series.series_id);
+    let before = cpu.sample().await?;
     let start = Instant::now();
     let first = client.get(&page).send().await?.text().await?;
     ensure!(first.contains("of 1000000 points shown"), "first view");
     println!(
-        "  first view (tiles the line): {:.0} ms",
-        ms(start.elapsed())
+        "  first view (tiles the line): {:.0} ms wall, {:.0} ms server CPU",
+        ms(start.elapsed()),
+        ms(CpuProbe::between(&before, &cpu.sample().await?))
     );
     let views = [
         (
@@ -208,12 +289,13 @@ async fn pages(db: Db, url: Option<String>, big: i64) -> anyhow::Result<()> {
         ),
     ];
     for (what, q, expect) in &views {
-        println!("  {what}");
-        time_page(&client, &format!("{page}{q}"), expect).await?;
+        println!("  {what} (load average {})", load_average());
+        time_page(&client, &cpu, &format!("{page}{q}"), expect).await?;
     }
     println!(
-        "  server RSS after the page requests: {:.0} MB",
-        mb(rss_bytes(s.server.pid).unwrap_or(0))
+        "  server RSS after the page requests: {:.0} MB (VmHWM {:.0} MB)",
+        mb(rss_bytes(s.server.pid).unwrap_or(0)),
+        mb(hwm_bytes(s.server.pid).unwrap_or(0))
     );
     memory(&s, &pool, &mut series, big).await
 }
@@ -307,13 +389,20 @@ async fn memory(
     }
     samples.sort_unstable();
     println!(
-        "  serving pages and ingesting for 30 s: {} pages, {} runs of 100 points; server RSS median {:.0} MB, peak {:.0} MB",
+        "  serving pages and ingesting for 30 s: {} pages, {} runs of 100 points; server RSS median {:.0} MB, peak {:.0} MB (VmHWM since start {:.0} MB)",
         pages_done.load(Ordering::Relaxed),
         runs_done.load(Ordering::Relaxed),
         mb(samples.get(samples.len() / 2).copied().unwrap_or(0)),
-        mb(peak)
+        mb(peak),
+        mb(hwm_bytes(s.server.pid).unwrap_or(0))
     );
     Ok(())
+}
+
+/// The peak resident set size of a process so far (VmHWM), in bytes.
+fn hwm_bytes(pid: u32) -> Option<u64> {
+    let p = procfs::process::Process::new(pid as i32).ok()?;
+    p.status().ok()?.vmhwm.map(|kb| kb * 1024)
 }
 
 /// Peak RSS of `perfwatch import` of `files` Go benchmark files of 100 results each.
