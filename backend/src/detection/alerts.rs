@@ -39,6 +39,78 @@ fn locate(
     Some((bad, good, range))
 }
 
+/// What a detector found at `index`: the fields in which change-point, drift and
+/// threshold alerts differ. Where it lies (runs, commits, suspect range) comes from the
+/// points, in [`alert_at`].
+struct Finding {
+    kind: AlertKind,
+    rule_id: Option<i64>,
+    direction: AlertDirection,
+    index: usize,
+    before: f64,
+    after: f64,
+    relative_change: f64,
+    absolute_change: f64,
+    p_value: Option<f64>,
+    details: Option<String>,
+}
+
+impl Finding {
+    /// A change found by a statistical test (a change point, or a drift taken as one):
+    /// no rule, its direction from the sign of the change and what is better.
+    fn of_change(
+        kind: AlertKind,
+        cp: &ChangePoint,
+        better: Direction,
+        details: Option<String>,
+    ) -> Self {
+        Finding {
+            kind,
+            rule_id: None,
+            direction: AlertDirection::of_change(cp.absolute_change, better),
+            index: cp.index,
+            before: cp.before_median,
+            after: cp.after_median,
+            relative_change: cp.relative_change,
+            absolute_change: cp.absolute_change,
+            p_value: Some(cp.p_value),
+            details,
+        }
+    }
+}
+
+/// The alert a finding raises on series `s`, located on `axis`; `None` when its index is
+/// past the points read.
+fn alert_at(
+    s: &SeriesInfo,
+    axis: RangeAxis,
+    points: &[DetectPoint],
+    f: Finding,
+) -> Option<NewAlert> {
+    let (bad, good, range) = locate(axis, points, f.index)?;
+    Some(NewAlert {
+        series_id: s.id,
+        kind: f.kind,
+        rule_id: f.rule_id,
+        direction: f.direction,
+        axis,
+        range,
+        index: f.index,
+        first_bad_run_id: bad.run_id,
+        last_good_run_id: good.map(|g| g.run_id),
+        first_bad_commit_id: bad.commit_id,
+        last_good_commit_id: good.and_then(|g| g.commit_id),
+        first_bad_at: bad.time,
+        before_median: f.before,
+        after_median: f.after,
+        // A change from zero has no finite ratio; the column holds a number.
+        relative_change: finite_or_zero(f.relative_change),
+        absolute_change: f.absolute_change,
+        p_value: f.p_value,
+        details: f.details,
+    })
+}
+
 /// Maps a change point of a series to the alert it raises.
 pub fn changepoint_alert(
     s: &SeriesInfo,
@@ -46,27 +118,8 @@ pub fn changepoint_alert(
     points: &[DetectPoint],
     cp: &ChangePoint,
 ) -> Option<NewAlert> {
-    let (bad, good, range) = locate(axis, points, cp.index)?;
-    Some(NewAlert {
-        series_id: s.id,
-        kind: AlertKind::Changepoint,
-        rule_id: None,
-        direction: AlertDirection::of_change(cp.absolute_change, s.direction),
-        axis,
-        range,
-        index: cp.index,
-        first_bad_run_id: bad.run_id,
-        last_good_run_id: good.map(|g| g.run_id),
-        first_bad_commit_id: bad.commit_id,
-        last_good_commit_id: good.and_then(|g| g.commit_id),
-        first_bad_at: bad.time,
-        before_median: cp.before_median,
-        after_median: cp.after_median,
-        relative_change: finite_or_zero(cp.relative_change),
-        absolute_change: cp.absolute_change,
-        p_value: Some(cp.p_value),
-        details: None,
-    })
+    let f = Finding::of_change(AlertKind::Changepoint, cp, s.direction, None);
+    alert_at(s, axis, points, f)
 }
 
 /// A drift as the hypothesis Benjamini–Hochberg counts: its start and its p-value.
@@ -105,27 +158,14 @@ pub fn drift_alert(
     points: &[DetectPoint],
     d: &Drift,
 ) -> Option<NewAlert> {
-    let (bad, good, range) = locate(axis, points, d.start)?;
-    Some(NewAlert {
-        series_id: s.id,
-        kind: AlertKind::Drift,
-        rule_id: None,
-        direction: AlertDirection::of_change(d.absolute_change, s.direction),
-        axis,
-        range,
-        index: d.start,
-        first_bad_run_id: bad.run_id,
-        last_good_run_id: good.map(|g| g.run_id),
-        first_bad_commit_id: bad.commit_id,
-        last_good_commit_id: good.and_then(|g| g.commit_id),
-        first_bad_at: bad.time,
-        before_median: d.start_level,
-        after_median: d.end_level,
-        relative_change: finite_or_zero(d.relative_change),
-        absolute_change: d.absolute_change,
-        p_value: Some(d.p_value),
-        details: drift_details(d, points.len()),
-    })
+    let details = drift_details(d, points.len());
+    let f = Finding::of_change(
+        AlertKind::Drift,
+        &drift_as_hypothesis(d),
+        s.direction,
+        details,
+    );
+    alert_at(s, axis, points, f)
 }
 
 /// Maps a threshold breach to the alert it raises.
@@ -136,35 +176,28 @@ pub fn threshold_alert(
     rule_id: i64,
     b: &Breach,
 ) -> Option<NewAlert> {
-    let (bad, good, range) = locate(axis, points, b.index)?;
     let signed = match b.side {
         Side::Decrease => -1.0,
         _ => 1.0,
     };
+    // A breach is judged by the side of the bound it crossed.
     let direction = match (signed > 0.0, s.direction) {
         (true, Direction::Lower) | (false, Direction::Higher) => AlertDirection::Regression,
         _ => AlertDirection::Improvement,
     };
-    Some(NewAlert {
-        series_id: s.id,
+    let f = Finding {
         kind: AlertKind::Threshold,
         rule_id: Some(rule_id),
         direction,
-        axis,
-        range,
         index: b.index,
-        first_bad_run_id: bad.run_id,
-        last_good_run_id: good.map(|g| g.run_id),
-        first_bad_commit_id: bad.commit_id,
-        last_good_commit_id: good.and_then(|g| g.commit_id),
-        first_bad_at: bad.time,
-        before_median: b.baseline,
-        after_median: b.value,
-        relative_change: finite_or_zero(relative_change(b.baseline, b.value)),
+        before: b.baseline,
+        after: b.value,
+        relative_change: relative_change(b.baseline, b.value),
         absolute_change: b.value - b.baseline,
         p_value: None,
         details: serde_json::to_string(b).ok(),
-    })
+    };
+    alert_at(s, axis, points, f)
 }
 
 fn finite_or_zero(v: f64) -> f64 {
@@ -281,6 +314,33 @@ mod tests {
         );
         // It runs to the last point read: still going on.
         assert_eq!(details["ongoing"], true);
+    }
+
+    #[test]
+    fn breach_maps_to_a_threshold_alert_of_its_rule() {
+        let b = Breach {
+            index: 4,
+            value: 8.0,
+            rule: "static".into(),
+            baseline: 10.0,
+            limit: 9.0,
+            excess: 1.0,
+            score: 8.0,
+            side: Side::Decrease,
+            baseline_label: "bound".into(),
+        };
+        let a = threshold_alert(&info(Direction::Higher), RangeAxis::Time, &pts(), 9, &b).unwrap();
+        assert_eq!(a.kind, AlertKind::Threshold);
+        assert_eq!(a.rule_id, Some(9));
+        // Below the floor of a higher-is-better measure.
+        assert_eq!(a.direction, AlertDirection::Regression);
+        assert_eq!((a.first_bad_run_id, a.last_good_run_id), (104, Some(103)));
+        assert_eq!(a.range, SuspectRange { lo: 3000, hi: 4000 });
+        assert_eq!((a.before_median, a.after_median), (10.0, 8.0));
+        assert!((a.relative_change + 0.2).abs() < 1e-12);
+        assert_eq!(a.p_value, None);
+        let details: serde_json::Value = serde_json::from_str(&a.details.unwrap()).unwrap();
+        assert_eq!(details["limit"], 9.0);
     }
 
     #[test]
