@@ -3,10 +3,13 @@
 use perfwatch_core::validate::ValidRun;
 
 use super::id_cache::Ids;
+use super::ingest_batch::Batch;
 use super::ingest_followup::queue_follow_ups;
 use super::ingest_pg::{self, PgRun};
 use super::ingest_rows::{insert_run_rows, RunFacts, RunRows};
 use super::{is_foreign_key_violation, is_unique_violation, Dialect, Store, WriteTx};
+use sqlx::Row;
+
 use crate::error::{Result, StoreError};
 use crate::followup::follow_up_job;
 use crate::time::{now_ms, to_ms};
@@ -176,15 +179,16 @@ impl Store {
     }
 
     /// Writes one run inside `tx`. Nothing is remembered until the caller commits.
-    /// On SQLite, with `later`, the run's measurement and sample rows are not written
-    /// but added to `later`, for one multi-row insert over a whole batch
-    /// (`ingest_rows::insert_run_rows`).
+    /// On SQLite, with `batch`, the run's measurement and sample rows are not written
+    /// but added to the batch, for one multi-row insert over all its runs
+    /// (`ingest_rows::insert_run_rows`), and the batch's stored keys answer whether
+    /// the run is a duplicate (`ingest_batch/keys.rs`).
     pub(crate) async fn write_run<'r>(
         &self,
         tx: &mut WriteTx,
         run: &'r ValidRun,
         opts: &IngestOptions,
-        later: Option<&mut Vec<RunRows<'r>>>,
+        mut batch: Option<&mut Batch<'r>>,
     ) -> Result<Written> {
         let mut learned = Ids::default();
         let (project_id, main_branch) = self
@@ -193,7 +197,11 @@ impl Store {
         // On PostgreSQL the run insert's `ON CONFLICT DO NOTHING` finds a repeated key
         // (`ingest_pg.rs`), one round trip fewer per run.
         if let (Some(key), Dialect::Sqlite) = (&run.run_key, self.dialect()) {
-            if let Some(existing) = existing_run(tx, project_id, key).await? {
+            let existing = match batch.as_deref() {
+                Some(b) => b.keys.get(&(run.project.clone(), key.clone())).copied(),
+                None => existing_run(tx, project_id, key).await?,
+            };
+            if let Some(existing) = existing {
                 return Ok(Written {
                     stored: duplicate(run, project_id, existing),
                     learned,
@@ -225,6 +233,7 @@ impl Store {
             branch_id,
             started_at: started_at_of(run),
         };
+        let later = batch.as_deref_mut().map(|b| &mut b.rows);
         let Some(run_id) = self.insert_run(tx, &place, run, &series_ids, later).await? else {
             // Another run has this key; the caller rolls back what was written.
             let key = run.run_key.as_deref().unwrap_or_default();
@@ -234,6 +243,10 @@ impl Store {
                 learned,
             });
         };
+        if let (Some(b), Some(key)) = (batch, &run.run_key) {
+            // A second submission of this key later in the batch is its duplicate.
+            b.keys.insert((run.project.clone(), key.clone()), run_id);
+        }
         Ok(Written {
             stored: StoredRun {
                 run_id,
@@ -325,8 +338,9 @@ impl Store {
         Ok(Some(run_id))
     }
 
-    /// SQLite: the commit, its order on the branch and the run row, statement by
-    /// statement (each costs a call into the writer's connection, not a network trip).
+    /// SQLite: the commit, its order on the branch and the run row, in one call into
+    /// the writer's connection (`SQLITE_RUN_AT_COMMIT` holds three statements; sqlx
+    /// runs them in turn with the same numbered parameters).
     async fn write_run_rows(
         &self,
         tx: &mut WriteTx,
@@ -336,67 +350,84 @@ impl Store {
         started_at: i64,
         run: &ValidRun,
     ) -> Result<RunFacts> {
-        let (commit_id, ord) = match (&run.commit, branch_id) {
-            (Some(c), Some(bid)) => {
-                let cid: i64 = sqlx::query_scalar(
-                    "INSERT INTO commits (project_id, sha, parent_sha, author, message, committed_at)
-                     VALUES ($1, $2, $3, $4, $5, $6)
-                     ON CONFLICT (project_id, sha) DO UPDATE SET
-                       parent_sha = COALESCE(commits.parent_sha, excluded.parent_sha),
-                       author = COALESCE(commits.author, excluded.author),
-                       message = COALESCE(commits.message, excluded.message),
-                       committed_at = COALESCE(commits.committed_at, excluded.committed_at)
-                     RETURNING id",
-                )
-                .bind(project_id)
+        let commit = match (&run.commit, branch_id) {
+            (Some(c), Some(bid)) => Some((c, bid)),
+            _ => None,
+        };
+        let sql = if commit.is_some() {
+            SQLITE_RUN_AT_COMMIT
+        } else {
+            SQLITE_RUN_ALONE
+        };
+        let mut q = sqlx::query(sql)
+            .bind(project_id)
+            .bind(branch_id)
+            .bind(testbed_id)
+            .bind(run.run_key.as_deref())
+            .bind(started_at)
+            .bind(run.finished_at.map(to_ms))
+            .bind(run.trigger.as_deref())
+            .bind(serde_json::Value::Object(run.metadata.clone()).to_string())
+            .bind(now_ms());
+        if let Some((c, _)) = commit {
+            q = q
                 .bind(c.sha.to_ascii_lowercase())
                 .bind(c.parent.as_ref().map(|p| p.to_ascii_lowercase()))
-                .bind(c.author.clone())
-                .bind(c.message.clone())
-                .bind(c.time.map(to_ms))
-                .fetch_one(&mut **tx)
-                .await?;
-                // Commits take the next order on their branch when first seen there, and
-                // keep it. SQLite has one writer, so two runs cannot take the same order.
-                let ord: i64 = sqlx::query_scalar(
-                    "INSERT INTO branch_commits (branch_id, commit_id, ord)
-                     SELECT $1, $2, COALESCE(MAX(ord), 0) + 1 FROM branch_commits WHERE branch_id = $1
-                     ON CONFLICT (branch_id, commit_id) DO UPDATE SET ord = branch_commits.ord
-                     RETURNING ord",
-                )
-                .bind(bid)
-                .bind(cid)
-                .fetch_one(&mut **tx)
-                .await?;
-                (Some(cid), Some(ord))
+                .bind(c.author.as_deref())
+                .bind(c.message.as_deref())
+                .bind(c.time.map(to_ms));
+        }
+        let rows = q.fetch_all(&mut **tx).await?;
+        let (ord, run_row) = match (commit, rows.as_slice()) {
+            (Some(_), [ord_row, run_row]) => (Some(ord_row.try_get::<i64, _>("ord")?), run_row),
+            (None, [run_row]) => (None, run_row),
+            _ => {
+                return Err(StoreError::Data(format!(
+                    "storing the run returned {} rows",
+                    rows.len()
+                )))
             }
-            _ => (None, None),
         };
-        let run_id = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO runs (project_id, branch_id, commit_id, testbed_id, run_key, started_at,
-                               finished_at, trigger_kind, metadata, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
-        .bind(project_id)
-        .bind(branch_id)
-        .bind(commit_id)
-        .bind(testbed_id)
-        .bind(run.run_key.clone())
-        .bind(started_at)
-        .bind(run.finished_at.map(to_ms))
-        .bind(run.trigger.clone())
-        .bind(serde_json::Value::Object(run.metadata.clone()).to_string())
-        .bind(now_ms())
-        .fetch_one(&mut **tx)
-        .await?;
         Ok(RunFacts {
-            run_id,
+            run_id: run_row.try_get("id")?,
             branch_id,
             ord,
             started_at,
         })
     }
 }
+
+/// The run row of a SQLite run without a commit (parameters as in
+/// `SQLITE_RUN_AT_COMMIT`).
+const SQLITE_RUN_ALONE: &str =
+    "INSERT INTO runs (project_id, branch_id, commit_id, testbed_id, run_key, started_at,
+                       finished_at, trigger_kind, metadata, created_at)
+     VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+
+/// A SQLite run at a commit: the commit (fields filled in when first known), its order
+/// on the branch, the run row. Returns two rows: the order, then the run's id.
+/// Commits take the next order on their branch when first seen there, and keep it;
+/// SQLite has one writer, so two runs cannot take the same order. $1 project, $2
+/// branch, $3 testbed, $4 run key, $5 started, $6 finished, $7 trigger, $8 metadata,
+/// $9 created, $10 sha, $11 parent, $12 author, $13 message, $14 commit time.
+const SQLITE_RUN_AT_COMMIT: &str =
+    "INSERT INTO commits (project_id, sha, parent_sha, author, message, committed_at)
+     VALUES ($1, $10, $11, $12, $13, $14)
+     ON CONFLICT (project_id, sha) DO UPDATE SET
+       parent_sha = COALESCE(commits.parent_sha, excluded.parent_sha),
+       author = COALESCE(commits.author, excluded.author),
+       message = COALESCE(commits.message, excluded.message),
+       committed_at = COALESCE(commits.committed_at, excluded.committed_at);
+     INSERT INTO branch_commits (branch_id, commit_id, ord)
+     SELECT $2, c.id, (SELECT COALESCE(MAX(ord), 0) + 1 FROM branch_commits WHERE branch_id = $2)
+     FROM commits c WHERE c.project_id = $1 AND c.sha = $10
+     ON CONFLICT (branch_id, commit_id) DO UPDATE SET ord = branch_commits.ord
+     RETURNING ord;
+     INSERT INTO runs (project_id, branch_id, commit_id, testbed_id, run_key, started_at,
+                       finished_at, trigger_kind, metadata, created_at)
+     VALUES ($1, $2, (SELECT id FROM commits WHERE project_id = $1 AND sha = $10), $3, $4, $5,
+             $6, $7, $8, $9)
+     RETURNING id";
 
 fn duplicate(run: &ValidRun, project_id: i64, run_id: i64) -> StoredRun {
     StoredRun {

@@ -13,6 +13,8 @@
 //! so batches grow with the load. The writer is a spawned task, so a client that hangs
 //! up cannot cancel a batch half-way and leave other submitters without an answer.
 
+mod keys;
+
 use std::sync::Mutex;
 
 use perfwatch_core::validate::ValidRun;
@@ -27,6 +29,7 @@ use super::{IngestOptions, Store, StoredRun, WriteTx};
 use crate::error::{Result, StoreError};
 use crate::followup::{coalesce_jobs, follow_up_job};
 use crate::time::now_ms;
+pub(crate) use keys::Batch;
 
 /// At most this many runs share a transaction (bounds the time a batch holds the lock).
 const MAX_BATCH: usize = 32;
@@ -199,21 +202,34 @@ impl Store {
     async fn write_jobs(&self, turn: WriterTurn, jobs: &[Job]) -> Result<Vec<Result<Written>>> {
         let mut tx = WriteTx::begin_sqlite(turn, std::panic::Location::caller()).await?;
         let mut outcomes = Vec::with_capacity(jobs.len());
-        // The runs' measurement and sample rows, inserted together once all runs are in.
-        let mut rows = Vec::new();
-        for job in jobs {
-            match self
-                .write_run(&mut tx, &job.run, &job.opts, Some(&mut rows))
-                .await
-            {
-                Ok(w) => outcomes.push(Ok(w)),
-                Err(_) => break,
+        let run_keys = jobs.iter().filter_map(|j| {
+            let key = j.run.run_key.as_deref()?;
+            Some((j.run.project.as_str(), key))
+        });
+        let all_written = match keys::stored_keys(&mut tx, run_keys).await {
+            Ok(keys) => {
+                // The runs' measurement and sample rows, inserted together once all
+                // runs are in.
+                let mut batch = Batch {
+                    rows: Vec::new(),
+                    keys,
+                };
+                for job in jobs {
+                    match self
+                        .write_run(&mut tx, &job.run, &job.opts, Some(&mut batch))
+                        .await
+                    {
+                        Ok(w) => outcomes.push(Ok(w)),
+                        Err(_) => break,
+                    }
+                }
+                outcomes.len() == jobs.len()
+                    && insert_run_rows(self.dialect(), &mut tx, &batch.rows)
+                        .await
+                        .is_ok()
             }
-        }
-        let all_written = outcomes.len() == jobs.len()
-            && insert_run_rows(self.dialect(), &mut tx, &rows)
-                .await
-                .is_ok();
+            Err(_) => false,
+        };
         if !all_written {
             tx = tx.restart(&self.pool).await?;
             outcomes.clear();
