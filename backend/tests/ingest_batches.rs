@@ -21,11 +21,22 @@ perfwatch_backend::on_both!(
     runs_at_one_commit_share_its_order
 );
 
-const SERIES: usize = 5;
+/// Series per run: a batch of a dozen runs has more rows than one multi-row insert
+/// takes (256), so rows of several inserts are checked.
+const SERIES: usize = 40;
+
+fn samples(sha: usize, testbed: &str, s: usize) -> Vec<f64> {
+    let t = testbed.bytes().map(f64::from).sum::<f64>();
+    vec![
+        100.0 + (sha * 7 + s) as f64 + t / 1000.0,
+        101.5 + s as f64,
+        99.25,
+    ]
+}
 
 fn run(sha: usize, testbed: &str, key: Option<String>, message: Option<&str>) -> ValidRun {
     let results: Vec<_> = (0..SERIES)
-        .map(|s| json!({"benchmark": format!("Bench{s}"), "measure": "time", "unit": "ns", "samples": [100.0 + (sha + s) as f64, 101.0]}))
+        .map(|s| json!({"benchmark": format!("Bench{s:02}"), "measure": "time", "unit": "ns", "samples": samples(sha, testbed, s)}))
         .collect();
     let mut body = json!({
         "project": "batches",
@@ -146,6 +157,21 @@ async fn runs_at_one_commit_share_its_order(store: Store) {
         }
     }
     assert_eq!(order_of.len(), COMMITS);
+    // Every run reads back its own samples, and its commit the message a later run
+    // of that commit brought.
+    for (i, a) in answers.iter().enumerate() {
+        let detail = store.run_detail(a.run_id).await.unwrap();
+        let testbed = ["a", "b", "c"][i % 3];
+        assert_eq!(detail.testbed, testbed);
+        let commit = detail.commit.unwrap();
+        assert_eq!(commit.sha, format!("{:040x}", i / 3));
+        assert_eq!(commit.message.as_deref(), Some("the message"), "run {i}");
+        assert_eq!(detail.measurements.len(), SERIES);
+        for (s, m) in detail.measurements.iter().enumerate() {
+            assert_eq!(m.series.benchmark, format!("Bench{s:02}"));
+            assert_eq!(m.samples, samples(i / 3, testbed, s), "run {i} series {s}");
+        }
+    }
     let counts: HashMap<String, i64> = store.row_counts().await.unwrap().into_iter().collect();
     assert_eq!(counts["commits"], COMMITS as i64);
     assert_eq!(counts["runs"], (COMMITS * 3) as i64);

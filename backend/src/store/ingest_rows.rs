@@ -5,8 +5,11 @@
 //! and back (two thread wake-ups), and a profile of the server during the ingest
 //! bench showed more time in those wake-ups than in SQLite. Runs written together
 //! (`ingest_batch.rs`) therefore insert their measurements in one statement per
-//! 1,000 rows and their samples likewise, instead of two statements per run; each in
-//! its table's key order, so rows that land on one page go in together.
+//! 256 rows and their samples likewise, instead of two statements per run; each in
+//! its table's key order, so rows that land on one page go in together. On SQLite the
+//! two inserts of a chunk travel in one call.
+
+use std::sync::OnceLock;
 
 use perfwatch_core::validate::{ValidResult, ValidRun};
 use sqlx::AssertSqlSafe;
@@ -42,7 +45,7 @@ pub(super) async fn insert_run_rows(
     tx: &mut WriteTx,
     runs: &[RunRows<'_>],
 ) -> Result<()> {
-    let mut rows: Vec<Row<'_>> = runs
+    let rows: Vec<Row<'_>> = runs
         .iter()
         .flat_map(|r| {
             r.run
@@ -53,24 +56,64 @@ pub(super) async fn insert_run_rows(
         })
         .collect();
     // Each table in its own key order: measurements by series, samples by run.
-    rows.sort_by_key(|(facts, _, sid)| (*sid, facts.run_id));
-    for chunk in shaped_chunks(&rows, CHUNK) {
-        insert_measurements(dialect, tx, chunk).await?;
-    }
-    rows.sort_by_key(|(facts, _, sid)| (facts.run_id, *sid));
-    for chunk in shaped_chunks(&rows, CHUNK) {
-        insert_samples(dialect, tx, chunk).await?;
+    let mut by_series = rows.clone();
+    by_series.sort_by_key(|(facts, _, sid)| (*sid, facts.run_id));
+    let mut by_run = rows;
+    by_run.sort_by_key(|(facts, _, sid)| (facts.run_id, *sid));
+    // `shaped_chunks` cuts by length alone, so the two orders give chunks of equal
+    // sizes, pair by pair.
+    let chunks = shaped_chunks(&by_series, CHUNK).zip(shaped_chunks(&by_run, CHUNK));
+    for (measurements, samples) in chunks {
+        match dialect {
+            // One call into the writer's connection for both tables: sqlx runs the
+            // two statements in turn, binding the anonymous parameters in order.
+            Dialect::Sqlite => {
+                let q = sqlx::query(sqlite_rows_sql(measurements.len()));
+                let q = bind_samples(bind_measurements(q, measurements)?, samples)?;
+                q.execute(&mut **tx).await?;
+            }
+            Dialect::Postgres => {
+                let sql = format!(
+                    "{MEASUREMENTS} {}",
+                    values_rows(dialect, measurements.len(), 13)
+                );
+                bind_measurements(sqlx::query(AssertSqlSafe(sql)), measurements)?
+                    .execute(&mut **tx)
+                    .await?;
+                let sql = format!("{SAMPLES} {}", values_rows(dialect, samples.len(), 3));
+                bind_samples(sqlx::query(AssertSqlSafe(sql)), samples)?
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
     }
     Ok(())
 }
 
-async fn insert_measurements(dialect: Dialect, tx: &mut WriteTx, rows: &[Row<'_>]) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO measurements (series_id, run_id, branch_id, ord, started_at, n, mean, median,
-                                   min, max, stddev, iterations, percentiles) VALUES {}",
-        values_rows(dialect, rows.len(), 13)
-    );
-    let mut q = sqlx::query(AssertSqlSafe(sql));
+const MEASUREMENTS: &str =
+    "INSERT INTO measurements (series_id, run_id, branch_id, ord, started_at, n, mean, median,
+                               min, max, stddev, iterations, percentiles) VALUES";
+const SAMPLES: &str = "INSERT INTO measurement_samples (run_id, series_id, samples) VALUES";
+
+/// The SQLite text for `rows` measurement rows and `rows` sample rows, built once per
+/// size (sizes are powers of two up to `CHUNK`, `shaped_chunks`): the text of 256 rows
+/// is some 10 KB, formatted and then hashed by sqlx's statement cache on every call.
+fn sqlite_rows_sql(rows: usize) -> &'static str {
+    const SIZES: usize = CHUNK.trailing_zeros() as usize + 1;
+    static SQL: [OnceLock<String>; SIZES] = [const { OnceLock::new() }; SIZES];
+    debug_assert!(rows.is_power_of_two() && rows <= CHUNK);
+    SQL[rows.trailing_zeros() as usize].get_or_init(|| {
+        format!(
+            "{MEASUREMENTS} {}; {SAMPLES} {}",
+            values_rows(Dialect::Sqlite, rows, 13),
+            values_rows(Dialect::Sqlite, rows, 3)
+        )
+    })
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+fn bind_measurements<'q>(mut q: Query<'q>, rows: &[Row<'_>]) -> Result<Query<'q>> {
     for (facts, r, sid) in rows {
         let s = &r.summary;
         let percentiles = if r.percentiles.is_empty() {
@@ -93,22 +136,15 @@ async fn insert_measurements(dialect: Dialect, tx: &mut WriteTx, rows: &[Row<'_>
             .bind(r.iterations.map(|i| i.min(i64::MAX as u64) as i64))
             .bind(percentiles);
     }
-    q.execute(&mut **tx).await?;
-    Ok(())
+    Ok(q)
 }
 
-async fn insert_samples(dialect: Dialect, tx: &mut WriteTx, rows: &[Row<'_>]) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO measurement_samples (run_id, series_id, samples) VALUES {}",
-        values_rows(dialect, rows.len(), 3)
-    );
-    let mut q = sqlx::query(AssertSqlSafe(sql));
+fn bind_samples<'q>(mut q: Query<'q>, rows: &[Row<'_>]) -> Result<Query<'q>> {
     for (facts, r, sid) in rows {
         q = q
             .bind(facts.run_id)
             .bind(*sid)
             .bind(serde_json::to_string(&r.samples)?);
     }
-    q.execute(&mut **tx).await?;
-    Ok(())
+    Ok(q)
 }
