@@ -6,26 +6,16 @@
     reason = "test code: a failing unwrap is the test failing"
 )]
 
-use perfwatch_backend::ingest::ingest_run;
-use perfwatch_backend::store::{IngestOptions, NewProject};
+use perfwatch_backend::testing::seed::{project, submit};
 use perfwatch_backend::Store;
 use perfwatch_core::alerts::{AlertDirection, AlertFilter, AlertKind, RangeAxis, TriageState};
-use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::json;
 
 perfwatch_backend::on_both!(chart_marks_match_the_alerts_of_the_series);
 
 /// One commit-indexed run per commit: latency 100 ns before commit 31, 125 ns from it on.
 async fn stepped_history(store: &Store) {
-    store
-        .create_project(&NewProject {
-            slug: "drv".into(),
-            name: None,
-            main_branch: None,
-            repo_url: None,
-        })
-        .await
-        .unwrap();
+    project(store, "drv").await;
     for i in 1..=60_usize {
         // Deterministic ±0.4 % wobble so the series is not constant.
         let level = if i < 31 { 100.0 } else { 125.0 };
@@ -37,10 +27,7 @@ async fn stepped_history(store: &Store) {
             "results": [{"benchmark": "insert", "measure": "time", "unit": "ns",
                          "direction": "lower", "samples": [v]}],
         });
-        let run = validate_run(parse_run_json(run.to_string().as_bytes()).unwrap()).unwrap();
-        ingest_run(store, &run, &IngestOptions::default())
-            .await
-            .unwrap();
+        submit(store, &run).await;
     }
 }
 
