@@ -14,22 +14,16 @@ use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
 use perfwatch_backend::ingest::ingest_run;
 use perfwatch_backend::store::{IngestOptions, NewProject};
-use perfwatch_backend::testing::{fresh_store, Db};
 use perfwatch_backend::Store;
 use perfwatch_core::alerts::{AlertDirection, AlertFilter, AlertKind};
 use perfwatch_core::model::{AnnotationInput, AnnotationKind};
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite() {
-    cycle_is_quiet_and_a_deploy_drop_is_one_alert(fresh_store(Db::Sqlite).await).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres() {
-    cycle_is_quiet_and_a_deploy_drop_is_one_alert(fresh_store(Db::Postgres).await).await
-}
+perfwatch_backend::on_both!(
+    cycle_is_quiet_and_a_deploy_drop_is_one_alert,
+    a_dry_run_schedule_records_but_announces_nothing
+);
 
 /// Wednesday 2026-11-25 14:00 UTC.
 fn deploy() -> DateTime<Utc> {
@@ -175,30 +169,11 @@ async fn cycle_is_quiet_and_a_deploy_drop_is_one_alert(store: Store) {
     assert_eq!(store.list_alerts(&filter("shop")).await.unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dry_run_sqlite() {
-    a_dry_run_schedule_records_but_announces_nothing(fresh_store(Db::Sqlite).await).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dry_run_postgres() {
-    a_dry_run_schedule_records_but_announces_nothing(fresh_store(Db::Postgres).await).await
-}
-
 /// The same deploy drop in two projects whose jobs series comes from a schedule, one of
 /// them in dry run: both record the alert, only the other one's subscriber hears of it.
 async fn a_dry_run_schedule_records_but_announces_nothing(store: Store) {
-    use perfwatch_backend::accounts::Actor;
     use perfwatch_backend::store::metric_sources::ScheduleSettings;
-    let (_, secret) = perfwatch_backend::tokens::create_token(&store, "admin", None)
-        .await
-        .unwrap();
-    let admin = Actor::Token(
-        perfwatch_backend::tokens::verify_token(&store, &secret)
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    let admin = perfwatch_backend::testing::seed::admin(&store, "admin").await;
     let config = "url = \"http://127.0.0.1:9\"\n[[query]]\nname = \"background_jobs\"\nunit = \"jobs/min\"\nquery = 'sum(jobs)'\n";
     for (slug, dry_run) in [("loud", false), ("quiet", true)] {
         let pid = store

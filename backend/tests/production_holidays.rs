@@ -19,7 +19,7 @@ use perfwatch_backend::deploy_verdicts::deploy_verdicts;
 use perfwatch_backend::detection::{detect_project, DetectSettings, Scope};
 use perfwatch_backend::holidays::{set_holidays, HolidayInput};
 use perfwatch_backend::store::{IngestOptions, NewProject};
-use perfwatch_backend::testing::{fresh_store, Db};
+use perfwatch_backend::testing::seed::admin;
 use perfwatch_backend::{Store, StoreError};
 use perfwatch_core::alerts::AlertFilter;
 use perfwatch_core::model::{AnnotationInput, AnnotationKind};
@@ -27,15 +27,7 @@ use perfwatch_core::validate::{parse_run_json, validate_run};
 use perfwatch_detect::seasonal::{DeployVerdictKind, SeasonalConfig};
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite() {
-    a_holiday_is_expected(fresh_store(Db::Sqlite).await).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres() {
-    a_holiday_is_expected(fresh_store(Db::Postgres).await).await
-}
+perfwatch_backend::on_both!(a_holiday_is_expected);
 
 /// Friday 2026-12-25, the holiday (UTC: the series' timezone without a schedule).
 fn holiday() -> DateTime<Utc> {
@@ -130,18 +122,6 @@ async fn load(store: &Store, slug: &str) {
     }
 }
 
-async fn admin(store: &Store) -> Actor {
-    let (_, secret) = perfwatch_backend::tokens::create_token(store, "admin", None)
-        .await
-        .unwrap();
-    Actor::Token(
-        perfwatch_backend::tokens::verify_token(store, &secret)
-            .await
-            .unwrap()
-            .unwrap(),
-    )
-}
-
 async fn marker_id(store: &Store, slug: &str, name: &str) -> i64 {
     let p = store.project(slug).await.unwrap();
     store
@@ -157,7 +137,7 @@ async fn marker_id(store: &Store, slug: &str, name: &str) -> i64 {
 async fn a_holiday_is_expected(store: Store) {
     load(&store, "shop").await;
     load(&store, "nocal").await;
-    let admin = admin(&store).await;
+    let admin = admin(&store, "admin").await;
 
     // Bad input is named by its field and writes nothing; readers may not write.
     let bad = [

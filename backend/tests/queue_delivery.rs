@@ -19,10 +19,15 @@ use perfwatch_backend::notify::{Event, NotifyConfig};
 use perfwatch_backend::queue::lifecycle::{spawn_all, WorkersConfig};
 use perfwatch_backend::queue::{kinds, JobState};
 use perfwatch_backend::secrets::SealKey;
-use perfwatch_backend::store::NewProject;
-use perfwatch_backend::testing::{fresh_database, Db};
+use perfwatch_backend::testing::{fresh_database, seed, Db};
 use perfwatch_backend::Store;
 use tokio_util::sync::CancellationToken;
+
+perfwatch_backend::on_both!(
+    db, multi_thread:
+    undecodable_delivery_is_dead_after_one_attempt,
+    signing_secrets_are_sealed_and_still_sign,
+);
 
 /// A receiver on 127.0.0.1 answering 200, counting requests.
 async fn receiver() -> (String, Arc<AtomicUsize>) {
@@ -49,24 +54,8 @@ async fn receiver() -> (String, Arc<AtomicUsize>) {
 async fn project_with_admin(db: Db) -> (String, Store, i64, Actor) {
     let (url, _) = fresh_database(db).await;
     let store = Store::connect(&url).await.unwrap();
-    let pid = store
-        .create_project(&NewProject {
-            slug: "drv".into(),
-            name: None,
-            main_branch: None,
-            repo_url: None,
-        })
-        .await
-        .unwrap();
-    let (_, secret) = perfwatch_backend::tokens::create_token(&store, "t", None)
-        .await
-        .unwrap();
-    let admin = Actor::Token(
-        perfwatch_backend::tokens::verify_token(&store, &secret)
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    let pid = seed::project(&store, "drv").await;
+    let admin = seed::admin(&store, "t").await;
     (url, store, pid, admin)
 }
 
@@ -140,16 +129,6 @@ async fn undecodable_delivery_is_dead_after_one_attempt(db: Db) {
         .unwrap_or("")
         .contains("does not decode"));
     assert_eq!(calls.load(Ordering::SeqCst), 0, "nothing was sent");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn undecodable_delivery_is_dead_after_one_attempt_sqlite() {
-    undecodable_delivery_is_dead_after_one_attempt(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn undecodable_delivery_is_dead_after_one_attempt_postgres() {
-    undecodable_delivery_is_dead_after_one_attempt(Db::Postgres).await;
 }
 
 /// A receiver on 127.0.0.1 answering 200 that keeps each request's signature header
@@ -267,14 +246,4 @@ async fn signing_secrets_are_sealed_and_still_sign(db: Db) {
             )
         );
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signing_secrets_are_sealed_and_still_sign_sqlite() {
-    signing_secrets_are_sealed_and_still_sign(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signing_secrets_are_sealed_and_still_sign_postgres() {
-    signing_secrets_are_sealed_and_still_sign(Db::Postgres).await;
 }

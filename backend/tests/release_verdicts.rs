@@ -19,9 +19,10 @@ use std::collections::BTreeMap;
 
 use perfwatch_backend::comparison::{build_view, compare, releases, resolve_side};
 use perfwatch_backend::demo;
-use perfwatch_backend::testing::Db;
 use perfwatch_backend::Store;
 use perfwatch_core::comparison::{CompareRow, CompareSpec, RowVerdict, SideSpec};
+
+perfwatch_backend::on_both!(demo_release_steps_decide);
 
 /// What a release step should say about one series; `None` = no change.
 type Expect = fn(&CompareRow, usize) -> Option<RowVerdict>;
@@ -55,7 +56,7 @@ fn counts(rows: &[CompareRow]) -> String {
     format!("{c:?}")
 }
 
-async fn release_steps_decide(store: Store) {
+async fn demo_release_steps_decide(store: Store) {
     let started = std::time::Instant::now();
     let summary = demo::load(&store).await.expect("demo loads");
     eprintln!("demo loaded in {:.1?}", started.elapsed());
@@ -134,14 +135,4 @@ async fn release_steps_decide(store: Store) {
         assert!(called > 0, "{slug}: the demo injects changes");
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_release_steps_decide_sqlite() {
-    release_steps_decide(perfwatch_backend::testing::fresh_store(Db::Sqlite).await).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_release_steps_decide_postgres() {
-    release_steps_decide(perfwatch_backend::testing::fresh_store(Db::Postgres).await).await
 }
