@@ -8,7 +8,8 @@ use perfwatch_core::validity::reason_text;
 use perfwatch_core::view::RunBrief;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{shaped_chunks, Store};
+use super::chart_read::{id_set_text, in_id_set};
+use super::Store;
 use crate::error::Result;
 
 /// A run's commit and validity.
@@ -23,31 +24,32 @@ pub struct RunMark {
 pub const RECENT_RUNS: i64 = 50;
 
 impl Store {
-    /// Commit and validity of each run (unknown ids are left out). Ids go in chunks of
-    /// 500 bound parameters, one primary-key lookup each.
+    /// Commit and validity of each run (unknown ids are left out), in one statement:
+    /// the ids travel as one parameter (`chart_read::in_id_set`), each a primary-key
+    /// lookup.
     pub async fn run_marks(&self, run_ids: &[i64]) -> Result<HashMap<i64, RunMark>> {
         let mut out = HashMap::with_capacity(run_ids.len());
-        for chunk in shaped_chunks(run_ids, 500) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect();
-            let sql = format!(
-                "SELECT r.id AS id, c.sha AS sha, r.invalid_reason AS invalid_reason
-                 FROM runs r LEFT JOIN commits c ON c.id = r.commit_id WHERE r.id IN ({})",
-                list.join(", ")
+        if run_ids.is_empty() {
+            return Ok(out);
+        }
+        let sql = format!(
+            "SELECT r.id AS id, c.sha AS sha, r.invalid_reason AS invalid_reason
+             FROM runs r LEFT JOIN commits c ON c.id = r.commit_id WHERE {}",
+            in_id_set(self.dialect(), "r.id", 1)
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(id_set_text(self.dialect(), run_ids))
+            .fetch_all(&self.pool)
+            .await?;
+        for row in rows {
+            let why: Option<String> = row.try_get("invalid_reason")?;
+            out.insert(
+                row.try_get("id")?,
+                RunMark {
+                    sha: row.try_get("sha")?,
+                    invalid_reason: why.as_deref().map(reason_text),
+                },
             );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for row in q.fetch_all(&self.pool).await? {
-                let why: Option<String> = row.try_get("invalid_reason")?;
-                out.insert(
-                    row.try_get("id")?,
-                    RunMark {
-                        sha: row.try_get("sha")?,
-                        invalid_reason: why.as_deref().map(reason_text),
-                    },
-                );
-            }
         }
         Ok(out)
     }

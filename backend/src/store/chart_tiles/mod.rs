@@ -36,6 +36,10 @@ pub(crate) const TILE_FROM: usize = 20_000;
 const POINTS_PER_TILE: i64 = 64;
 /// Points of newer runs read raw beside the tiles before the tiles are extended.
 const EXTEND_AT: i64 = 4_096;
+/// Points tiled per step of a build or extension (`extend_tiles`). Not a multiple of
+/// a tile's 64 points, so steps end inside tiles and the merge of a tile's parts is
+/// exercised by every test line longer than a step.
+const STEP_POINTS: i64 = 50_000;
 /// Tiles written per statement (15 values each, under both databases' limits).
 const WRITE_CHUNK: usize = 500;
 

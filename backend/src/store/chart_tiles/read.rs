@@ -8,7 +8,9 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::{LineKey, TiledLine, EXTEND_AT, TILE_FROM};
 use crate::error::Result;
-use crate::store::chart_read::{in_line_order, point, LinePoints, RunSpan, COLUMNS};
+use crate::store::chart_read::{
+    id_set_text, in_id_set, in_line_order, point, LinePoints, RunSpan, COLUMNS,
+};
 use crate::store::{Dialect, PointFilter, Store};
 
 /// The tile rows of a line that reach into an x range: `$1..$3` the line, `$4..$5` the
@@ -239,26 +241,20 @@ impl Store {
         Ok(LinePoints { points, total })
     }
 
-    /// The points of the given runs in one series.
+    /// The points of the given runs in one series, in one statement.
     async fn points_of_runs(&self, series_id: i64, runs: &[i64]) -> Result<Vec<Point>> {
-        let mut out = Vec::with_capacity(runs.len());
-        for chunk in crate::store::shaped_chunks(runs, 500) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!(
-                "SELECT {COLUMNS} FROM measurements m WHERE m.series_id = $1 AND m.run_id IN ({})",
-                list.join(", ")
-            );
-            // One text per list length: not cached.
-            let mut q = sqlx::query(AssertSqlSafe(sql))
-                .persistent(false)
-                .bind(series_id);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for r in q.fetch_all(&self.pool).await? {
-                out.push(point(&r)?);
-            }
+        if runs.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let sql = format!(
+            "SELECT {COLUMNS} FROM measurements m WHERE m.series_id = $1 AND {}",
+            in_id_set(self.dialect(), "m.run_id", 2)
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(series_id)
+            .bind(id_set_text(self.dialect(), runs))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(point).collect()
     }
 }
