@@ -26,6 +26,14 @@ use perfwatch_server::testing::{
 use reqwest::{header, Client, Method, RequestBuilder};
 use serde_json::{json, Value};
 
+perfwatch_backend::on_both!(
+    db, multi_thread:
+    sessions_rotate_at_login_and_role_change,
+    logout_everywhere_ends_sessions_not_tokens,
+    expired_tokens_are_refused_and_last_use_is_shown,
+    audit_log_records_every_kind_for_admins_only,
+);
+
 const WEBHOOK_SECRET: &str = "whsec-audit-0123456789";
 const GH_TOKEN: &str = "ghs_audit_secret_token";
 const REPO: &str = "example/driver";
@@ -146,7 +154,7 @@ async fn setup(db: Db) -> TestApp {
     app
 }
 
-async fn sessions_rotate(db: Db) {
+async fn sessions_rotate_at_login_and_role_change(db: Db) {
     let app = setup(db).await;
     // Login rotation: logging in with a cookie in hand starts a new session and ends
     // the one of that cookie (whoever's it was).
@@ -209,7 +217,7 @@ async fn sessions_rotate(db: Db) {
     assert_eq!(row["address"], "127.0.0.1");
 }
 
-async fn logout_everywhere(db: Db) {
+async fn logout_everywhere_ends_sessions_not_tokens(db: Db) {
     let app = setup(db).await;
     let s1 = app.login("admin").await;
     let s2 = app.login("admin").await;
@@ -256,7 +264,7 @@ async fn logout_everywhere(db: Db) {
     assert!(page.contains("1 active session"), "{page}");
 }
 
-async fn token_expiry(db: Db) {
+async fn expired_tokens_are_refused_and_last_use_is_shown(db: Db) {
     let app = setup(db).await;
     let admin = app.login("admin").await;
     let create = |body: Value| {
@@ -383,7 +391,7 @@ async fn wait_for(app: &TestApp, admin: &str, action: &str) -> Value {
     }
 }
 
-async fn audit_log(db: Db) {
+async fn audit_log_records_every_kind_for_admins_only(db: Db) {
     let app = setup(db).await;
     let admin_token = app.token.clone();
     let admin = app.login("admin").await;
@@ -715,44 +723,4 @@ async fn audit_log(db: Db) {
     assert!(!page.contains("user:ana"), "the filter shows tokens only");
     let (_, page) = app.page(Some(&viewer), "/admin/audit").await;
     assert!(page.contains("data-testid=\"not-admin\"") && !page.contains("token:deploy"));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sessions_rotate_at_login_and_role_change_sqlite() {
-    sessions_rotate(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sessions_rotate_at_login_and_role_change_postgres() {
-    sessions_rotate(Db::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn logout_everywhere_ends_sessions_not_tokens_sqlite() {
-    logout_everywhere(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn logout_everywhere_ends_sessions_not_tokens_postgres() {
-    logout_everywhere(Db::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expired_tokens_are_refused_and_last_use_is_shown_sqlite() {
-    token_expiry(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expired_tokens_are_refused_and_last_use_is_shown_postgres() {
-    token_expiry(Db::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn audit_log_records_every_kind_for_admins_only_sqlite() {
-    audit_log(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn audit_log_records_every_kind_for_admins_only_postgres() {
-    audit_log(Db::Postgres).await;
 }

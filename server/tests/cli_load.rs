@@ -16,6 +16,8 @@ use perfwatch_loadgen::demo::{serve, DemoConfig};
 use perfwatch_server::testing::{spawn_app, Db, TestApp};
 use serde_json::{json, Value};
 
+perfwatch_backend::on_both!(db, multi_thread: thresholds_become_rules_and_a_later_breach_alerts);
+
 const BIN: &str = env!("CARGO_BIN_EXE_perfwatch");
 const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
@@ -375,14 +377,4 @@ async fn thresholds_become_rules_and_a_later_breach_alerts(db: Db) {
         .find(|a| a["series"]["id"] == p99)
         .unwrap_or_else(|| panic!("a threshold alert on create_group p99: {alerts}"));
     assert_eq!(hit["first_bad"]["sha"], B, "{hit}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn thresholds_become_rules_and_a_later_breach_alerts_sqlite() {
-    thresholds_become_rules_and_a_later_breach_alerts(Db::Sqlite).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn thresholds_become_rules_and_a_later_breach_alerts_postgres() {
-    thresholds_become_rules_and_a_later_breach_alerts(Db::Postgres).await
 }

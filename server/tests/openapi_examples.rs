@@ -19,6 +19,8 @@ use perfwatch_backend::queue::{JobFailure, NewJob, Queue};
 use perfwatch_server::testing::{spawn_app, Db, TestApp};
 use serde_json::{json, Value};
 
+perfwatch_backend::on_both!(db, multi_thread: documented_examples_are_accepted);
+
 /// Writes in the order their examples are sent: later ones use what earlier ones
 /// created (the project, its runs, alerts, the GitHub integration, a metric source).
 /// The documented GETs run after these, the deletions last.
@@ -255,7 +257,7 @@ async fn dead_job(app: &TestApp) -> i64 {
     id
 }
 
-async fn examples_are_accepted(db: Db) {
+async fn documented_examples_are_accepted(db: Db) {
     let app = spawn_app(db).await;
     let doc = fetch_document(&app.base).await;
     let mut s = Suite {
@@ -385,14 +387,4 @@ async fn examples_are_accepted(db: Db) {
     for (method, path) in DELETES {
         s.write(method, path).await;
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn documented_examples_are_accepted_on_sqlite() {
-    examples_are_accepted(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn documented_examples_are_accepted_on_postgres() {
-    examples_are_accepted(Db::Postgres).await;
 }

@@ -22,6 +22,8 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+perfwatch_backend::on_both!(db, multi_thread: follow_up_work_survives_a_killed_server);
+
 const BIN: &str = env!("CARGO_BIN_EXE_perfwatch");
 
 struct Server {
@@ -207,14 +209,4 @@ async fn follow_up_work_survives_a_killed_server(db: Db) {
             let _ = std::fs::remove_file(format!("{}{suffix}", f.display()));
         }
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn follow_up_work_survives_a_killed_server_sqlite() {
-    follow_up_work_survives_a_killed_server(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn follow_up_work_survives_a_killed_server_postgres() {
-    follow_up_work_survives_a_killed_server(Db::Postgres).await;
 }

@@ -19,6 +19,8 @@ use perfwatch_server::testing::{
 use reqwest::header;
 use serde_json::json;
 
+perfwatch_backend::on_both!(db, multi_thread: server_functions_refuse_who_may_not);
+
 /// Server functions that only read (besides every `fetch_*`); anyone may call them
 /// (the admin reads check the admin right themselves, tested below).
 const READS: &[&str] = &[
@@ -318,7 +320,7 @@ async fn snapshot(app: &TestApp, ids: &Ids) -> String {
     )
 }
 
-async fn matrix(db: Db) {
+async fn server_functions_refuse_who_may_not(db: Db) {
     let app = spawn_app_with(db, |_| {}).await;
     let ids = setup(&app).await;
     let st = &app.store;
@@ -485,14 +487,4 @@ async fn matrix(db: Db) {
         assert_eq!(res.status().as_u16(), 403, "{h}: {v}");
         assert_eq!(before, snapshot(&app, &ids).await);
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_functions_refuse_who_may_not_sqlite() {
-    matrix(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_functions_refuse_who_may_not_postgres() {
-    matrix(Db::Postgres).await;
 }

@@ -18,15 +18,7 @@ use perfwatch_sources::testing::{self as prom, RATE_A, T0};
 use reqwest::header;
 use serde_json::{json, Value};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite() {
-    route(Db::Sqlite).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres() {
-    route(Db::Postgres).await
-}
+perfwatch_backend::on_both!(db, multi_thread: test_query_refuses_non_admins_and_names_bad_fields);
 
 enum Who<'a> {
     Nobody,
@@ -52,7 +44,7 @@ async fn post(app: &TestApp, who: Who<'_>, source: &str, body: Value) -> (u16, V
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn route(db: Db) {
+async fn test_query_refuses_non_admins_and_names_bad_fields(db: Db) {
     if !prom::available() {
         return;
     }

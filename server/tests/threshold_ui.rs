@@ -18,6 +18,8 @@ use perfwatch_server::testing::{
 use reqwest::header;
 use serde_json::json;
 
+perfwatch_backend::on_both!(db, multi_thread: threshold_rules_on_the_series_page);
+
 struct T {
     app: TestApp,
     c: reqwest::Client,
@@ -99,7 +101,7 @@ async fn setup(db: Db) -> T {
     t
 }
 
-async fn scenario(db: Db) {
+async fn threshold_rules_on_the_series_page(db: Db) {
     let t = setup(db).await;
     let path = format!("/series/{}", t.sid);
 
@@ -286,14 +288,4 @@ async fn scenario(db: Db) {
     let alerts = threshold_alerts().await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].series.id, t.sid);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn threshold_rules_on_the_series_page_sqlite() {
-    scenario(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn threshold_rules_on_the_series_page_postgres() {
-    scenario(Db::Postgres).await;
 }

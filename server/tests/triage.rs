@@ -19,6 +19,12 @@ use perfwatch_server::testing::{
 use reqwest::header;
 use serde_json::{json, Value};
 
+perfwatch_backend::on_both!(
+    db, multi_thread:
+    rights_matrix_refuses_who_may_not_on_every_mutating_route,
+    workflow_changes_are_recorded_with_who_when_from_to,
+);
+
 #[derive(Clone, Debug)]
 enum Who {
     Anonymous,
@@ -175,7 +181,7 @@ fn refused(s: u16) -> bool {
     s == 401 || s == 403
 }
 
-async fn rights_matrix(db: Db) {
+async fn rights_matrix_refuses_who_may_not_on_every_mutating_route(db: Db) {
     let t = setup(db, |_| {}).await;
     let gid = step(&t, "drv").await;
     let g = t.app.store.alert_group(gid).await.unwrap();
@@ -258,16 +264,6 @@ async fn rights_matrix(db: Db) {
             }
         }
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rights_matrix_refuses_who_may_not_on_every_mutating_route_sqlite() {
-    rights_matrix(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rights_matrix_refuses_who_may_not_on_every_mutating_route_postgres() {
-    rights_matrix(Db::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -360,7 +356,7 @@ async fn secure_cookie_when_configured() {
         .contains("; Secure"));
 }
 
-async fn workflow(db: Db) {
+async fn workflow_changes_are_recorded_with_who_when_from_to(db: Db) {
     let t = setup(db, |_| {}).await;
     let gid = step(&t, "drv").await;
     perfwatch_backend::accounts::create_user(
@@ -521,16 +517,6 @@ async fn workflow(db: Db) {
         html.contains("PERF-7") && html.contains("user:tri"),
         "group page shows ticket and history"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn workflow_changes_are_recorded_with_who_when_from_to_sqlite() {
-    workflow(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn workflow_changes_are_recorded_with_who_when_from_to_postgres() {
-    workflow(Db::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

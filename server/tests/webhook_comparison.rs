@@ -16,6 +16,8 @@ use perfwatch_backend::store::NewProject;
 use perfwatch_server::testing::{spawn_app_with, Db, TestApp};
 use serde_json::{json, Value};
 
+perfwatch_backend::on_both!(db, multi_thread: pull_request_run_delivers_a_signed_comparison);
+
 /// Event header, signature header and raw body of each delivery.
 type Got = Arc<Mutex<Vec<(String, String, String)>>>;
 
@@ -102,7 +104,7 @@ fn run(branch: &str, commit: u64, parent: Option<u64>, insert: f64) -> Value {
     })
 }
 
-async fn comparison_finished(db: Db) {
+async fn pull_request_run_delivers_a_signed_comparison(db: Db) {
     let app = spawn_app_with(db, |c| {
         c.notify.poll = Duration::from_millis(50);
         c.notify.backoff = Duration::from_millis(100);
@@ -239,14 +241,4 @@ async fn comparison_finished(db: Db) {
     let log = deliveries(&app, &c).await;
     assert_eq!(log.len(), 2, "{log:?}");
     assert!(log.iter().all(|d| d["event"] == "comparison.finished"));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pull_request_run_delivers_a_signed_comparison_sqlite() {
-    comparison_finished(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pull_request_run_delivers_a_signed_comparison_postgres() {
-    comparison_finished(Db::Postgres).await;
 }
