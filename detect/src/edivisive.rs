@@ -5,7 +5,8 @@
 //!    If the two-sample test between the two sides is significant, keep τ and recurse into
 //!    both sides. Every interval is scanned once, so the total is O(n log n) per level of
 //!    the split tree: ~O(n log n · log k) for k evenly spread changes and O(k·n log n) at
-//!    worst, plus one failed scan per final segment.
+//!    worst, plus one failed scan per final segment. Then every change point moves to
+//!    the best split between its final neighbours (`refine`).
 //! 2. Pruning (as Otava's merge step): describe every change point against its adjacent
 //!    segments (previous and next change point); while some fail the p-value or the
 //!    relative-change filter, drop the weakest (largest p, then smallest change) and
@@ -33,11 +34,42 @@ pub(crate) fn segment(values: &[f64], cfg: &DetectConfig) -> Vec<usize> {
         stack.push((s + tau, e));
     }
     found.sort_unstable();
+    refine(values, &mut found, cfg);
     found
+}
+
+/// Moves every change point to the best split of the stretch between its neighbours,
+/// until none moves (a few passes at most). Binary segmentation splits a long interval
+/// first, and on a staircase that first split can land inside a plateau (the energy is
+/// nearly flat there); the steps on either side are then found, but the one the split
+/// stands in for is not. Between its final neighbours the split goes to that step.
+fn refine(values: &[f64], found: &mut [usize], cfg: &DetectConfig) {
+    for _ in 0..4 {
+        let mut moved = false;
+        for i in 0..found.len() {
+            let s = if i == 0 { 0 } else { found[i - 1] };
+            let e = found.get(i + 1).copied().unwrap_or(values.len());
+            if let Some(tau) = best_energy_split(&values[s..e], cfg) {
+                moved |= s + tau != found[i];
+                found[i] = s + tau;
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
 }
 
 /// The best split of one interval if the test between its two sides is significant.
 fn split_interval(seg: &[f64], cfg: &DetectConfig) -> Option<usize> {
+    let tau = best_energy_split(seg, cfg)?;
+    let p = split_p_value(&seg[..tau], &seg[tau..], cfg.test);
+    (p <= cfg.max_p_value).then_some(tau)
+}
+
+/// The split maximising the energy statistic, both sides at least `min_segment` long;
+/// `None` when no split separates anything.
+fn best_energy_split(seg: &[f64], cfg: &DetectConfig) -> Option<usize> {
     let r = rank(seg);
     let (tau, q) = match cfg.energy_input {
         EnergyInput::Ranks => best_split(&r.doubled_midrank, &r.position, cfg.min_segment)?,
@@ -48,11 +80,7 @@ fn split_interval(seg: &[f64], cfg: &DetectConfig) -> Option<usize> {
             best_split(&w, &r.position, cfg.min_segment)?
         }
     };
-    if q <= 0.0 {
-        return None;
-    }
-    let p = split_p_value(&seg[..tau], &seg[tau..], cfg.test);
-    (p <= cfg.max_p_value).then_some(tau)
+    (q > 0.0).then_some(tau)
 }
 
 fn split_p_value(x: &[f64], y: &[f64], test: SignificanceTest) -> f64 {
