@@ -11,7 +11,8 @@ cases="${1:-2000}"
 rounds="${2:-3}"
 filter="${3:-}"
 unset PROPTEST_RNG_SEED
-# Test targets that hold a `proptest!` block, as `-p CRATE --test NAME` or `-p CRATE --lib`.
+# Test targets that hold a `proptest!` block or drive proptest's TestRunner themselves
+# (parsers' no_panic), as `-p CRATE --test NAME` or `-p CRATE --lib`.
 targets=()
 while IFS= read -r file; do
   dir="${file%%/*}"
@@ -20,7 +21,7 @@ while IFS= read -r file; do
     "$dir"/tests/*) name="${file#"$dir"/tests/}"; targets+=("-p $crate --test ${name%%[/.]*}") ;;
     *) targets+=("-p $crate --lib") ;;
   esac
-done < <(grep -rl --include='*.rs' 'proptest!' core detect compare parsers backend loadgen \
+done < <(grep -rlE --include='*.rs' 'proptest!|TestRunner::new' core detect compare parsers backend loadgen \
   sources server app tests jobs github 2>/dev/null | sort)
 mapfile -t targets < <(printf '%s\n' "${targets[@]}" | grep -F -e "$filter" | sort -u)
 if ((${#targets[@]} == 0)); then
