@@ -274,8 +274,9 @@ pub async fn fetch_can_triage(project: String) -> Result<bool, AppError> {
     Ok(crate::api_ctx::actor().can(perfwatch_backend::accounts::Right::Triage, Some(p.id)))
 }
 
-/// The learned sensitivity of a series and a way to undo it.
-#[component]
+/// The learned sensitivity of a series and a way to undo it (an island: the reset
+/// runs in the browser and the panel is read again).
+#[island]
 pub fn LearnedSensitivity(id: i64) -> impl IntoView {
     let reset = ServerAction::<ResetSeriesSensitivity>::new();
     let data = crate::codec::resource(

@@ -10,9 +10,8 @@ use crate::api_thresholds::{
     fetch_series_thresholds, CreateSeriesThreshold, DeleteSeriesThreshold, SeriesThresholds,
 };
 
-/// The message of a failed action, without the server-function prefix.
-
-#[component]
+/// An island: the forms run in the browser and the rules are read again after each.
+#[island]
 pub fn ThresholdRules(series_id: i64) -> impl IntoView {
     let create = ServerAction::<CreateSeriesThreshold>::new();
     let delete = ServerAction::<DeleteSeriesThreshold>::new();

@@ -13,7 +13,8 @@ use crate::api_triage::{
 };
 use crate::format::datetime;
 
-#[component]
+/// An island: its forms and refreshes run in the browser (no router hooks inside).
+#[island]
 pub fn TokensPage() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();

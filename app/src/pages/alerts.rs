@@ -105,8 +105,8 @@ fn filter_form(f: &AlertFilter, projects: Vec<String>) -> impl IntoView {
 #[component]
 pub fn AlertsPage() -> impl IntoView {
     let query = use_query_map();
-    let filter = move || {
-        let q = query.read();
+    let pairs = {
+        let q = query.read_untracked();
         let keys = [
             "project",
             "direction",
@@ -118,12 +118,23 @@ pub fn AlertsPage() -> impl IntoView {
             "state",
             "assignee",
         ];
-        let pairs: Vec<(String, String)> = keys
-            .iter()
+        keys.iter()
             .filter_map(|k| q.get(k).map(|v| (k.to_string(), v)))
-            .collect();
-        AlertFilter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .collect::<Vec<_>>()
     };
+    view! {
+        <Title text="Alerts · perfwatch" />
+        <h1>"Alerts"</h1>
+        <AlertsList pairs />
+    }
+}
+
+/// The filter, the list and (for triagers) the bulk form: an island, because the
+/// ticked alerts live in the browser and a bulk change reads the list again.
+#[island]
+fn AlertsList(pairs: Vec<(String, String)>) -> impl IntoView {
+    let filter = AlertFilter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let key = filter.clone();
     let bulk = ServerAction::<BulkSetAlertState>::new();
     let selected = RwSignal::new(Vec::<i64>::new());
     Effect::new(move |_| {
@@ -132,15 +143,12 @@ pub fn AlertsPage() -> impl IntoView {
         }
     });
     let data = crate::codec::resource(
-        move || (filter(), bulk.version().get()),
+        move || (key.clone(), bulk.version().get()),
         |(f, _)| fetch_alert_list(f),
     );
     view! {
-        <Title text="Alerts · perfwatch" />
-        <h1>"Alerts"</h1>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let f = filter();
+            {move || { let f = filter.clone(); Suspend::new(async move {
                 match data.await {
                     Ok(list) => {
                         let empty = list.alerts.is_empty();
@@ -161,7 +169,7 @@ pub fn AlertsPage() -> impl IntoView {
                     }
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
-            })}
+            })}}
         </Transition>
     }
 }

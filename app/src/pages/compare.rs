@@ -259,20 +259,36 @@ fn comparison(v: ComparisonView) -> AnyView {
 pub fn ComparePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let key = move || {
-        (
-            params.read().get("slug").unwrap_or_default(),
-            current_query(&query.read()),
-        )
+    let slug = params.read_untracked().get("slug").unwrap_or_default();
+    let query = current_query(&query.read_untracked());
+    view! { <CompareBody slug query /> }
+}
+
+/// The page body: an island, so that the filter, sort and picker links of this page
+/// (and back/forward) change the rows without a page load.
+#[island]
+fn CompareBody(slug: String, query: String) -> impl IntoView {
+    let query = RwSignal::new(query);
+    crate::client_nav::follow_history(query);
+    let path = format!("/projects/{slug}/compare");
+    let slug = StoredValue::new(slug);
+    let data = crate::codec::resource(
+        move || (slug.get_value(), query.get()),
+        |(slug, q)| fetch_comparison(slug, q),
+    );
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        if let Some(q) = crate::client_nav::same_page_click(&ev, &path) {
+            query.set(q);
+        }
     };
-    let data = crate::codec::resource(key, |(slug, q)| fetch_comparison(slug, q));
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <div class="page" on:click=on_click>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => {
                         let spec = d.view.as_ref().map(|v| v.spec.clone()).unwrap_or_else(|| {
-                            CompareSpec::from_query_string(&current_query(&query.read_untracked())).unwrap_or_default()
+                            CompareSpec::from_query_string(&query.get_untracked()).unwrap_or_default()
                         });
                         view! {
                             <Title text=format!("Compare · {} · perfwatch", d.project_name) />
@@ -287,6 +303,7 @@ pub fn ComparePage() -> impl IntoView {
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
+        </div>
     }
 }

@@ -13,7 +13,15 @@ use crate::api_jobs::{fetch_integration, IntegrationPage as IntegrationData, Sav
 #[component]
 pub fn IntegrationPage() -> impl IntoView {
     let params = use_params_map();
-    let slug = move || params.read().get("slug").unwrap_or_default();
+    let slug = params.read_untracked().get("slug").unwrap_or_default();
+    view! { <IntegrationBody slug /> }
+}
+
+/// The page body: an island, because saving runs in the browser and reads the page again.
+#[island]
+fn IntegrationBody(slug: String) -> impl IntoView {
+    let slug = StoredValue::new(slug);
+    let slug = move || slug.get_value();
     let save = ServerAction::<SaveIntegration>::new();
     let data = crate::codec::resource(
         move || (slug(), save.version().get()),

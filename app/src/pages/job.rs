@@ -130,13 +130,18 @@ pub fn LiveLog(
 #[component]
 pub fn JobPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(-1)
-    };
+    let id = params
+        .read_untracked()
+        .get("id")
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or(-1);
+    view! { <JobBody id /> }
+}
+
+/// The page body: an island (the live log, cancel and re-run run in the browser).
+#[island]
+fn JobBody(id: i64) -> impl IntoView {
+    let id = move || id;
     let cancel = ServerAction::<CancelPerfJob>::new();
     let rerun = ServerAction::<RerunPerfJob>::new();
     // Bumped when the live log sees the job change state: the page is read again

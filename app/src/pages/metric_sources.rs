@@ -18,7 +18,15 @@ use crate::pages::metric_sources_saved::{save_form, SavedQueries};
 #[component]
 pub fn MetricSourcesPage() -> impl IntoView {
     let params = use_params_map();
-    let slug = move || params.read().get("slug").unwrap_or_default();
+    let slug = params.read_untracked().get("slug").unwrap_or_default();
+    view! { <MetricSourcesBody slug /> }
+}
+
+/// The page body: an island (test, save and delete run in the browser).
+#[island]
+fn MetricSourcesBody(slug: String) -> impl IntoView {
+    let slug = StoredValue::new(slug);
+    let slug = move || slug.get_value();
     let data = Resource::new(slug, fetch_metric_sources);
     view! {
         <Title text="Metric sources · perfwatch" />

@@ -11,7 +11,8 @@ use super::job::{duration, job_link, state_class, LiveLog};
 use crate::api_jobs::{fetch_queue, QueuePage as QueueData, QueuePerfJob, QUEUE_TAIL};
 use crate::format::{datetime, short_sha};
 
-#[component]
+/// An island: its forms and refreshes run in the browser (no router hooks inside).
+#[island]
 pub fn QueuePage() -> impl IntoView {
     // Positions, expected starts and the running set are read again every 30 s (the
     // running jobs' logs follow every 2 s on their own).
