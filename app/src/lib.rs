@@ -21,6 +21,7 @@ pub mod client_nav;
 pub mod codec;
 pub mod components;
 pub mod format;
+pub mod island_data;
 pub mod marks;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use perfwatch_core::alerts::{AlertGroupView, AlertView, GroupTriage as Triage, RangeAxis, TriageState};
+use perfwatch_core::alerts::{
+    AlertGroupView, AlertView, GroupTriage as Triage, RangeAxis, TriageState,
+};
 use perfwatch_core::chart::SeriesChart;
 use perfwatch_core::confidence::{explain_alert, run_to_run_pct};
 
@@ -239,7 +241,7 @@ fn history_table(g: &AlertGroupView) -> impl IntoView {
     }
 }
 
-fn alert_section(a: AlertView, chart: Option<SeriesChart>) -> impl IntoView {
+fn alert_section(a: AlertView, chart: Option<SeriesChart>) -> AnyView {
     let unit = a.series.unit.clone();
     // Typical run-to-run variation from the charted points of the series' own line.
     let levels: Vec<f64> = chart
@@ -281,9 +283,10 @@ fn alert_section(a: AlertView, chart: Option<SeriesChart>) -> impl IntoView {
             </p>
             <p class="why" data-testid="why">{why.why.clone()}</p>
             <p>"Suspects: "{suspect_range(&a)}</p>
-            {chart.map(|c| view! { <TrendChart chart=c expected=Vec::new() /> })}
+            {chart.map(|c| view! { <TrendChart chart=c expected=Vec::new() /> }.into_any())}
             <ul class="suspect-commits" data-testid="suspect-commits">{commits}</ul>
             {more.map(|m| view! { <p class="muted">{m}</p> })}
         </section>
     }
+    .into_any()
 }

@@ -259,22 +259,37 @@ fn comparison(v: ComparisonView) -> AnyView {
 pub fn ComparePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let slug = params.read_untracked().get("slug").unwrap_or_default();
-    let query = current_query(&query.read_untracked());
-    view! { <CompareBody slug query /> }
+    let key = move || {
+        (
+            params.read().get("slug").unwrap_or_default(),
+            current_query(&query.read()),
+        )
+    };
+    let data = crate::codec::resource(key, |(slug, q)| fetch_comparison(slug, q));
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let (slug, query) = key();
+                match data.await {
+                    Ok(d) => view! { <CompareBody slug query initial=d /> }.into_any(),
+                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
 }
 
 /// The page body: an island, so that the filter, sort and picker links of this page
 /// (and back/forward) change the rows without a page load.
 #[island]
-fn CompareBody(slug: String, query: String) -> impl IntoView {
+fn CompareBody(slug: String, query: String, initial: ComparePageData) -> impl IntoView {
     let query = RwSignal::new(query);
     crate::client_nav::follow_history(query);
     let path = format!("/projects/{slug}/compare");
-    let slug = StoredValue::new(slug);
-    let data = crate::codec::resource(
-        move || (slug.get_value(), query.get()),
-        |(slug, q)| fetch_comparison(slug, q),
+    let data = crate::island_data::refreshed(
+        initial,
+        move || query.get(),
+        move |q| fetch_comparison(slug.clone(), q),
     );
     let on_click = move |ev: leptos::ev::MouseEvent| {
         if let Some(q) = crate::client_nav::same_page_click(&ev, &path) {
@@ -283,27 +298,21 @@ fn CompareBody(slug: String, query: String) -> impl IntoView {
     };
     view! {
         <div class="page" on:click=on_click>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => {
-                        let spec = d.view.as_ref().map(|v| v.spec.clone()).unwrap_or_else(|| {
-                            CompareSpec::from_query_string(&query.get_untracked()).unwrap_or_default()
-                        });
-                        view! {
-                            <Title text=format!("Compare · {} · perfwatch", d.project_name) />
-                            <p class="crumbs"><a href=format!("/projects/{}", d.slug)>{d.project_name.clone()}</a>
-                                " · "<a href=format!("/projects/{}/releases", d.slug)>"releases"</a></p>
-                            <h1>"Compare"</h1>
-                            {picker(&d, &spec)}
-                            {d.error.clone().map(|e| view! { <p class="error" data-testid="compare-error">{e}</p> })}
-                            {d.view.clone().map(comparison)}
-                        }.into_any()
-                    }
-                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
+            {move || {
+                let d = data.get();
+                let spec = d.view.as_ref().map(|v| v.spec.clone()).unwrap_or_else(|| {
+                    CompareSpec::from_query_string(&query.get_untracked()).unwrap_or_default()
+                });
+                view! {
+                    <Title text=format!("Compare · {} · perfwatch", d.project_name) />
+                    <p class="crumbs"><a href=format!("/projects/{}", d.slug)>{d.project_name.clone()}</a>
+                        " · "<a href=format!("/projects/{}/releases", d.slug)>"releases"</a></p>
+                    <h1>"Compare"</h1>
+                    {picker(&d, &spec)}
+                    {d.error.clone().map(|e| view! { <p class="error" data-testid="compare-error">{e}</p> })}
+                    {d.view.clone().map(comparison)}
                 }
-            })}
-        </Transition>
+            }}
         </div>
     }
 }

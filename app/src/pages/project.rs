@@ -98,7 +98,12 @@ fn filter_form(slug: String, open_count: usize, filter: Filter) -> impl IntoView
         crate::client_nav::replace(&format!("{input_path}{qs}"));
         q.set(text);
     };
-    let toggle = move || format!("/projects/{slug}{}", series_filter::query_string(&q.get(), !open.get()));
+    let toggle = move || {
+        format!(
+            "/projects/{slug}{}",
+            series_filter::query_string(&q.get(), !open.get())
+        )
+    };
     let on_toggle = move |ev: leptos::ev::MouseEvent| {
         if crate::client_nav::same_page_click(&ev, &path).is_some() {
             open.update(|o| *o = !*o);
@@ -128,29 +133,17 @@ struct Filter {
 pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let slug = params.read_untracked().get("slug").unwrap_or_default();
-    let q = query.read_untracked().get("q").unwrap_or_default();
-    let open = query.read_untracked().get("open").is_some_and(|v| v == "1");
-    view! { <ProjectBody slug q open /> }
-}
-
-/// The page body: an island, so that typing in the filter narrows the list without a
-/// page load.
-#[island]
-fn ProjectBody(slug: String, q: String, open: bool) -> impl IntoView {
-    let filter = Filter {
-        q: RwSignal::new(q),
-        open: RwSignal::new(open),
-    };
-    let data = crate::codec::resource(move || slug.clone(), fetch_project_overview);
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let data = crate::codec::resource(slug, fetch_project_overview);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(o) => {
                         let count = o.series.iter().map(|s| &s.series.benchmark).collect::<HashSet<_>>().len();
-                        let open_count = o.open_alert_series.len();
-                        let o2 = o.clone();
+                        let q = query.read_untracked().get("q").unwrap_or_default();
+                        let open = query.read_untracked().get("open").is_some_and(|v| v == "1");
+                        let runs = super::run_list::recent_runs(&o.recent_runs);
                         view! {
                             <Title text=format!("{} · perfwatch", o.project.name) />
                             <h1>{o.project.name.clone()}</h1>
@@ -158,15 +151,30 @@ fn ProjectBody(slug: String, q: String, open: bool) -> impl IntoView {
                             <p class="muted">{format!("{} benchmarks · {} series · {} runs · main branch {}",
                                 count, o.project.series_count, o.project.run_count, o.project.main_branch)}</p>
                             <JobsPanel slug=o.project.slug.clone() />
-                            {filter_form(o.project.slug.clone(), open_count, filter)}
-                            {move || series_list(&o2, &filter.q.get(), filter.open.get())}
-                            {super::run_list::recent_runs(&o.recent_runs)}
+                            <SeriesFilter overview=o q open />
+                            {runs}
                         }.into_any()
                     }
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The filter and the series list: an island, so that typing in the filter narrows
+/// the list without a page load.
+#[island]
+fn SeriesFilter(overview: ProjectOverview, q: String, open: bool) -> impl IntoView {
+    let filter = Filter {
+        q: RwSignal::new(q),
+        open: RwSignal::new(open),
+    };
+    let open_count = overview.open_alert_series.len();
+    let slug = overview.project.slug.clone();
+    view! {
+        {filter_form(slug, open_count, filter)}
+        {move || series_list(&overview, &filter.q.get(), filter.open.get())}
     }
 }
 
