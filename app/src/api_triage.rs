@@ -274,33 +274,44 @@ pub async fn fetch_can_triage(project: String) -> Result<bool, AppError> {
     Ok(crate::api_ctx::actor().can(perfwatch_backend::accounts::Right::Triage, Some(p.id)))
 }
 
-/// The learned sensitivity of a series and a way to undo it.
+/// The learned sensitivity of a series and a way to undo it (loaded on the server;
+/// the reset is an island).
 #[component]
 pub fn LearnedSensitivity(id: i64) -> impl IntoView {
-    let reset = ServerAction::<ResetSeriesSensitivity>::new();
-    let data = crate::codec::resource(
-        move || (id, reset.version().get()),
-        |(id, _)| fetch_series_sensitivity(id),
-    );
+    let data = crate::codec::resource(move || id, fetch_series_sensitivity);
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(Some(l)) => view! {
-                        <section class="learned" data-testid="learned">
-                            <h2>"Learned sensitivity"</h2>
-                            <p>{format!(
-                                "Alert {} was marked invalid by {}: detection now reports only changes of at least {:.1} % on this series.",
-                                l.alert_id.map(|a| a.to_string()).unwrap_or_default(), l.set_by, l.min_change * 100.0)}</p>
-                            <ActionForm action=reset>
-                                <input type="hidden" name="id" value=id />
-                                <button type="submit">"Reset to the default sensitivity"</button>
-                            </ActionForm>
-                        </section>
-                    }.into_any(),
+                    Ok(Some(l)) => view! { <LearnedReset id initial=Some(l) /> }.into_any(),
                     _ => ().into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The panel with its reset button; after a reset it is read again (and goes away).
+#[island]
+fn LearnedReset(id: i64, initial: Option<Learned>) -> impl IntoView {
+    let reset = ServerAction::<ResetSeriesSensitivity>::new();
+    let data = crate::island_data::refreshed(
+        initial,
+        move || reset.version().get(),
+        move |_| fetch_series_sensitivity(id),
+    );
+    move || {
+        data.get().map(|l| view! {
+            <section class="learned" data-testid="learned">
+                <h2>"Learned sensitivity"</h2>
+                <p>{format!(
+                    "Alert {} was marked invalid by {}: detection now reports only changes of at least {:.1} % on this series.",
+                    l.alert_id.map(|a| a.to_string()).unwrap_or_default(), l.set_by, l.min_change * 100.0)}</p>
+                <ActionForm action=reset>
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit">"Reset to the default sensitivity"</button>
+                </ActionForm>
+            </section>
+        })
     }
 }

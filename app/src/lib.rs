@@ -1,5 +1,6 @@
-//! perfwatch-app: the UI. Pages are rendered on the server (axum + Leptos SSR) and
-//! hydrated in the browser, where the charts become interactive.
+//! perfwatch-app: the UI. Pages are rendered on the server (axum + Leptos SSR) in
+//! islands mode: only the `#[island]` components (charts, forms, live filters) ship to
+//! the browser and hydrate there; the rest of each page stays server-rendered HTML.
 
 pub mod api;
 pub mod api_account;
@@ -16,9 +17,11 @@ pub mod api_saved_queries;
 pub mod api_thresholds;
 pub mod api_triage;
 pub mod chart;
+pub mod client_nav;
 pub mod codec;
 pub mod components;
 pub mod format;
+pub mod island_data;
 pub mod marks;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -39,7 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -96,11 +99,12 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Browser entry: attach to the server-rendered page.
+/// Browser entry: sets up the reactive runtime; Leptos' island script then hydrates
+/// each `<leptos-island>` of the page through its own exported function.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_islands();
     marks::mark(marks::HYDRATED);
 }

@@ -2,7 +2,7 @@
 //! (`tests/src/bin/perfwatch-bench-browser.rs`). Cheap enough to leave on: one
 //! `performance.mark` per hydration.
 
-/// Set when `hydrate_body` returned (the page shell is hydrated).
+/// Set when the wasm started (`hydrate_islands`); the islands hydrate right after.
 pub const HYDRATED: &str = "perfwatch:hydrated";
 /// Set by the trend chart's first effect: its mouse handlers are attached.
 pub const CHART_INTERACTIVE: &str = "perfwatch:chart-interactive";

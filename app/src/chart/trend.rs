@@ -1,10 +1,9 @@
-//! The trend chart component: SVG drawn on the server, interactive after hydration
-//! (hover tooltip, click a point to open its run, drag to zoom into a range that is
-//! written to the URL). The layers are drawn in `layers.rs`, the pointer handled in
+//! The trend chart island: SVG drawn on the server, interactive after the island
+//! hydrates (hover tooltip, click a point to open its run, drag to zoom into a range
+//! that is written to the URL). Its props (the chart data) ride in the page as JSON. The layers are drawn in `layers.rs`, the pointer handled in
 //! `pointer.rs`.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use perfwatch_core::chart::{ChartMarker, SeriesChart};
 
 use super::labels::{lanes_used, layout, PlacedLabel};
@@ -57,11 +56,11 @@ impl Layout {
     }
 }
 
-#[component]
+#[island]
 pub fn TrendChart(
     chart: SeriesChart,
-    /// The seasonal expected band of a production series: (x, low, high).
-    #[prop(optional)]
+    /// The seasonal expected band of a production series: (x, low, high); empty for
+    /// none (islands take every prop from the page's JSON, so it is not optional).
     expected: Vec<(f64, f64, f64)>,
 ) -> impl IntoView {
     let Layout {
@@ -77,12 +76,15 @@ pub fn TrendChart(
         x_mode: chart.x_mode,
         query: chart.query.clone(),
     };
-    let navigate = use_navigate();
     // Effects run only in the browser, after this view is hydrated or mounted.
     Effect::new(|_| crate::marks::mark(crate::marks::CHART_INTERACTIVE));
     let on_up = move |ev: web_sys::MouseEvent| {
         if let Some(href) = ptr.released(&ev, &zoom) {
-            navigate(&href, Default::default());
+            // A full page load: the server renders the zoomed range or the run (there
+            // is no client-side router in islands mode).
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().assign(&href);
+            }
         }
     };
     let seasonal = (!expected.is_empty())

@@ -21,7 +21,7 @@ pub fn SeasonalChart(chart: SeriesChart) -> impl IntoView {
         _ => None,
     };
     let Some((from, to)) = range else {
-        return view! { <TrendChart chart /> }.into_any();
+        return view! { <TrendChart chart expected=Vec::new() /> }.into_any();
     };
     let id = chart.series.id;
     let band = Resource::new(
@@ -30,7 +30,7 @@ pub fn SeasonalChart(chart: SeriesChart) -> impl IntoView {
     );
     let plain = chart.clone();
     view! {
-        <Suspense fallback=move || view! { <TrendChart chart=plain.clone() /> }>
+        <Suspense fallback=move || view! { <TrendChart chart=plain.clone() expected=Vec::new() /> }>
             {move || {
                 let chart = chart.clone();
                 Suspend::new(async move {

@@ -10,29 +10,36 @@ use crate::api_thresholds::{
     fetch_series_thresholds, CreateSeriesThreshold, DeleteSeriesThreshold, SeriesThresholds,
 };
 
-/// The message of a failed action, without the server-function prefix.
-
+/// The rules of a series, loaded on the server; the forms are an island.
 #[component]
 pub fn ThresholdRules(series_id: i64) -> impl IntoView {
-    let create = ServerAction::<CreateSeriesThreshold>::new();
-    let delete = ServerAction::<DeleteSeriesThreshold>::new();
-    let data = crate::codec::resource(
-        move || (series_id, create.version().get(), delete.version().get()),
-        |(id, _, _)| fetch_series_thresholds(id),
-    );
+    let data = crate::codec::resource(move || series_id, fetch_series_thresholds);
     view! {
         <section class="thresholds" data-testid="thresholds">
             <h2>"Threshold rules"</h2>
-            <Transition fallback=|| ()>
+            <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(t) => body(series_id, t, create, delete).into_any(),
+                        Ok(t) => view! { <ThresholdForms series_id initial=t /> }.into_any(),
                         Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         </section>
     }
+}
+
+/// An island: the forms run in the browser and the rules are read again after each.
+#[island]
+fn ThresholdForms(series_id: i64, initial: SeriesThresholds) -> impl IntoView {
+    let create = ServerAction::<CreateSeriesThreshold>::new();
+    let delete = ServerAction::<DeleteSeriesThreshold>::new();
+    let data = crate::island_data::refreshed(
+        initial,
+        move || (create.version().get(), delete.version().get()),
+        move |_| fetch_series_thresholds(series_id),
+    );
+    move || body(series_id, data.get(), create, delete)
 }
 
 fn body(

@@ -15,10 +15,34 @@ use crate::format::datetime;
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
+    let admin = crate::codec::resource(|| (), |_| fetch_is_admin());
+    let tokens = crate::codec::resource(|| (), |_| fetch_tokens());
+    view! {
+        <Title text="API tokens · perfwatch" />
+        <h1>"API tokens"</h1>
+        <p class="crumbs"><a href="/admin/deliveries">"Webhook deliveries"</a>" · "<a href="/admin/audit">"Audit log"</a></p>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                if !matches!(admin.await, Ok(true)) {
+                    return view! { <p class="error" data-testid="not-admin">"Only administrators may manage tokens: log in as one."</p> }.into_any();
+                }
+                match tokens.await {
+                    Ok(t) => view! { <TokensBody initial=t /> }.into_any(),
+                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The token form and list: an island (create and revoke run in the browser and the
+/// list is read again after each).
+#[island]
+fn TokensBody(initial: Vec<crate::api_triage::TokenRow>) -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
-    let admin = crate::codec::resource(|| (), |_| fetch_is_admin());
-    let tokens = crate::codec::resource(
+    let tokens = crate::island_data::refreshed(
+        initial,
         move || (create.version().get(), revoke.version().get()),
         |_| fetch_tokens(),
     );
@@ -32,59 +56,46 @@ pub fn TokensPage() -> impl IntoView {
             Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
         })
     };
-    view! {
-        <Title text="API tokens · perfwatch" />
-        <h1>"API tokens"</h1>
-        <p class="crumbs"><a href="/admin/deliveries">"Webhook deliveries"</a>" · "<a href="/admin/audit">"Audit log"</a></p>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                if !matches!(admin.await, Ok(true)) {
-                    return view! { <p class="error" data-testid="not-admin">"Only administrators may manage tokens: log in as one."</p> }.into_any();
-                }
-                let rows = match tokens.await {
-                    Ok(t) => t,
-                    Err(e) => return view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
-                };
-                view! {
-                    <ActionForm action=create attr:class="triage-form" attr:data-testid="token-form">
-                        <label>"Name "<input name="name" required size="16" /></label>
-                        <label>" project "<input name="project" size="12" placeholder="all projects" /></label>
-                        <label>" scopes "<input name="scopes" value="ingest" size="20"
-                            title="comma-separated: ingest, triage, admin" /></label>
-                        <label>" expires in "<input name="expires_in_days" size="4" placeholder="never"
-                            inputmode="numeric" />" days"</label>
-                        <button type="submit">"Create token"</button>
-                    </ActionForm>
-                    {created}
-                    <table class="list" data-testid="tokens">
-                        <thead><tr><th>"Name"</th><th>"Project"</th><th>"Scopes"</th><th>"Created"</th>
-                            <th>"Last used"</th><th>"Expires"</th><th>"Revoked"</th><th></th></tr></thead>
-                        <tbody>
-                            {rows.into_iter().map(|t| {
-                                let live = t.revoked_at.is_none();
-                                view! {
-                                    <tr data-token=t.id>
-                                        <td>{t.name}</td>
-                                        <td>{t.project.unwrap_or_else(|| "all".into())}</td>
-                                        <td>{t.scopes}</td>
-                                        <td>{datetime(t.created_at)}</td>
-                                        <td data-testid="last-used">{t.last_used_at.map(datetime).unwrap_or_else(|| "never".into())}</td>
-                                        <td>{t.expires_at.map(datetime).unwrap_or_else(|| "never".into())}</td>
-                                        <td>{t.revoked_at.map(datetime).unwrap_or_default()}</td>
-                                        <td>{live.then(|| view! {
-                                            <ActionForm action=revoke>
-                                                <input type="hidden" name="id" value=t.id />
-                                                <button type="submit">"Revoke"</button>
-                                            </ActionForm>
-                                        })}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            })}
-        </Transition>
+    move || {
+        let rows = tokens.get();
+        view! {
+                <ActionForm action=create attr:class="triage-form" attr:data-testid="token-form">
+                    <label>"Name "<input name="name" required size="16" /></label>
+                    <label>" project "<input name="project" size="12" placeholder="all projects" /></label>
+                    <label>" scopes "<input name="scopes" value="ingest" size="20"
+                        title="comma-separated: ingest, triage, admin" /></label>
+                    <label>" expires in "<input name="expires_in_days" size="4" placeholder="never"
+                        inputmode="numeric" />" days"</label>
+                    <button type="submit">"Create token"</button>
+                </ActionForm>
+                {created}
+                <table class="list" data-testid="tokens">
+                    <thead><tr><th>"Name"</th><th>"Project"</th><th>"Scopes"</th><th>"Created"</th>
+                        <th>"Last used"</th><th>"Expires"</th><th>"Revoked"</th><th></th></tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|t| {
+                            let live = t.revoked_at.is_none();
+                            view! {
+                                <tr data-token=t.id>
+                                    <td>{t.name}</td>
+                                    <td>{t.project.unwrap_or_else(|| "all".into())}</td>
+                                    <td>{t.scopes}</td>
+                                    <td>{datetime(t.created_at)}</td>
+                                    <td data-testid="last-used">{t.last_used_at.map(datetime).unwrap_or_else(|| "never".into())}</td>
+                                    <td>{t.expires_at.map(datetime).unwrap_or_else(|| "never".into())}</td>
+                                    <td>{t.revoked_at.map(datetime).unwrap_or_default()}</td>
+                                    <td>{live.then(|| view! {
+                                        <ActionForm action=revoke>
+                                            <input type="hidden" name="id" value=t.id />
+                                            <button type="submit">"Revoke"</button>
+                                        </ActionForm>
+                                    })}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+        }
     }
 }
 

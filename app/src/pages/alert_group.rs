@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use perfwatch_core::alerts::{AlertView, GroupTriage, RangeAxis, TriageState};
+use perfwatch_core::alerts::{
+    AlertGroupView, AlertView, GroupTriage as Triage, RangeAxis, TriageState,
+};
 use perfwatch_core::chart::SeriesChart;
 use perfwatch_core::confidence::{explain_alert, run_to_run_pct};
 
@@ -24,19 +26,9 @@ pub fn AlertGroupPage() -> impl IntoView {
             .and_then(|s| s.parse::<i64>().ok())
             .unwrap_or(-1)
     };
-    let actions = Actions {
-        state: ServerAction::<SetGroupState>::new(),
-        assignee: ServerAction::<SetGroupAssignee>::new(),
-        note: ServerAction::<AddGroupNote>::new(),
-        ticket: ServerAction::<LinkGroupTicket>::new(),
-    };
-    // Every triage action reloads the page data, so state and history update.
-    let data = crate::codec::resource(
-        move || (id(), actions.version()),
-        |(id, _)| fetch_alert_group_page(id),
-    );
+    let data = crate::codec::resource(id, fetch_alert_group_page);
     view! {
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(page) => {
@@ -45,6 +37,7 @@ pub fn AlertGroupPage() -> impl IntoView {
                             RangeAxis::Commit => format!("commits {}..{} on the main branch", g.range.lo, g.range.hi),
                             RangeAxis::Time => format!("{} .. {}", datetime(g.range.lo), datetime(g.range.hi)),
                         };
+                        let alerts = g.alerts.clone();
                         view! {
                             <Title text=format!("Alert group {} · perfwatch", g.id) />
                             <p class="crumbs"><a href=format!("/alerts?project={}", g.project)>{format!("Alerts of {}", g.project)}</a></p>
@@ -52,16 +45,49 @@ pub fn AlertGroupPage() -> impl IntoView {
                             <p class="muted" data-testid="group-facts">{format!(
                                 "{} · {} alerts: {} regressions, {} improvements · suspect range {} · updated {}",
                                 g.project, g.alerts.len(), g.regressions, g.improvements, range, datetime(g.updated_at))}</p>
-                            {triage_panel(&g)}
-                            {page.can_triage.then(|| triage_controls(g.id, &g.triage, page.has_ticket_template, actions))}
-                            {history_table(&g)}
-                            {g.alerts.into_iter().zip(page.charts).map(|(a, c)| alert_section(a, c)).collect_view()}
+                            <GroupTriage group=g can_triage=page.can_triage has_template=page.has_ticket_template />
+                            {alerts.into_iter().zip(page.charts).map(|(a, c)| alert_section(a, c)).collect_view()}
                         }.into_any()
                     }
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
+    }
+}
+
+/// The group's triage state, the controls of a triager and the history: the island of
+/// this page. Every action reads the group again, so state and history update in place.
+#[island]
+fn GroupTriage(group: AlertGroupView, can_triage: bool, has_template: bool) -> impl IntoView {
+    let gid = group.id;
+    let actions = Actions {
+        state: ServerAction::<SetGroupState>::new(),
+        assignee: ServerAction::<SetGroupAssignee>::new(),
+        note: ServerAction::<AddGroupNote>::new(),
+        ticket: ServerAction::<LinkGroupTicket>::new(),
+    };
+    let current = RwSignal::new(group);
+    // Effects run only in the browser: the first run notes the version, later runs
+    // (an action finished) fetch the group again.
+    Effect::new(move |seen: Option<usize>| {
+        let v = actions.version();
+        if seen.is_some_and(|s| s != v) {
+            leptos::task::spawn_local(async move {
+                if let Ok(p) = fetch_alert_group_page(gid).await {
+                    current.set(p.group);
+                }
+            });
+        }
+        v
+    });
+    move || {
+        let g = current.get();
+        view! {
+            {triage_panel(&g)}
+            {can_triage.then(|| triage_controls(g.id, &g.triage, has_template, actions))}
+            {history_table(&g)}
+        }
     }
 }
 
@@ -102,7 +128,7 @@ where
 
 /// The controls of someone who may triage this group: state (with the fixing commit),
 /// assignee, note, ticket link and "open new issue" from the project's template.
-fn triage_controls(gid: i64, t: &GroupTriage, has_template: bool, a: Actions) -> impl IntoView {
+fn triage_controls(gid: i64, t: &Triage, has_template: bool, a: Actions) -> impl IntoView {
     let current = t.state;
     let options = TriageState::ALL
         .into_iter()
@@ -151,7 +177,7 @@ fn triage_controls(gid: i64, t: &GroupTriage, has_template: bool, a: Actions) ->
 }
 
 /// State, assignee, ticket, notes and the history of every triage change.
-fn triage_panel(g: &perfwatch_core::alerts::AlertGroupView) -> impl IntoView {
+fn triage_panel(g: &AlertGroupView) -> impl IntoView {
     let t = g.triage.clone();
     let state = format!(
         "{}{}{}",
@@ -188,7 +214,7 @@ fn triage_panel(g: &perfwatch_core::alerts::AlertGroupView) -> impl IntoView {
 }
 
 /// Every triage change: who, when, from → to.
-fn history_table(g: &perfwatch_core::alerts::AlertGroupView) -> impl IntoView {
+fn history_table(g: &AlertGroupView) -> impl IntoView {
     let history = g
         .history
         .iter()
@@ -215,7 +241,7 @@ fn history_table(g: &perfwatch_core::alerts::AlertGroupView) -> impl IntoView {
     }
 }
 
-fn alert_section(a: AlertView, chart: Option<SeriesChart>) -> impl IntoView {
+fn alert_section(a: AlertView, chart: Option<SeriesChart>) -> AnyView {
     let unit = a.series.unit.clone();
     // Typical run-to-run variation from the charted points of the series' own line.
     let levels: Vec<f64> = chart
@@ -257,9 +283,10 @@ fn alert_section(a: AlertView, chart: Option<SeriesChart>) -> impl IntoView {
             </p>
             <p class="why" data-testid="why">{why.why.clone()}</p>
             <p>"Suspects: "{suspect_range(&a)}</p>
-            {chart.map(|c| view! { <TrendChart chart=c /> })}
+            {chart.map(|c| view! { <TrendChart chart=c expected=Vec::new() /> }.into_any())}
             <ul class="suspect-commits" data-testid="suspect-commits">{commits}</ul>
             {more.map(|m| view! { <p class="muted">{m}</p> })}
         </section>
     }
+    .into_any()
 }

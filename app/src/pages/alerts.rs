@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use perfwatch_core::alerts::{AlertDirection, AlertFilter, AlertKind, AlertView, TriageState};
 
-use crate::api_alerts::fetch_alert_list;
+use crate::api_alerts::{fetch_alert_list, AlertList};
 use crate::api_triage::BulkSetAlertState;
 use crate::format::{datetime, format_value, pct, short_sha};
 
@@ -105,8 +105,8 @@ fn filter_form(f: &AlertFilter, projects: Vec<String>) -> impl IntoView {
 #[component]
 pub fn AlertsPage() -> impl IntoView {
     let query = use_query_map();
-    let filter = move || {
-        let q = query.read();
+    let pairs = {
+        let q = query.read_untracked();
         let keys = [
             "project",
             "direction",
@@ -118,12 +118,32 @@ pub fn AlertsPage() -> impl IntoView {
             "state",
             "assignee",
         ];
-        let pairs: Vec<(String, String)> = keys
-            .iter()
+        keys.iter()
             .filter_map(|k| q.get(k).map(|v| (k.to_string(), v)))
-            .collect();
-        AlertFilter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .collect::<Vec<_>>()
     };
+    let filter = AlertFilter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let data = crate::codec::resource(move || filter.clone(), fetch_alert_list);
+    view! {
+        <Title text="Alerts · perfwatch" />
+        <h1>"Alerts"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || { let pairs = pairs.clone(); Suspend::new(async move {
+                match data.await {
+                    Ok(list) => view! { <AlertsList pairs initial=list /> }.into_any(),
+                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
+                }
+            })}}
+        </Suspense>
+    }
+}
+
+/// The filter, the list and (for triagers) the bulk form: an island, because the
+/// ticked alerts live in the browser and a bulk change reads the list again.
+#[island]
+fn AlertsList(pairs: Vec<(String, String)>, initial: AlertList) -> impl IntoView {
+    let filter = AlertFilter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let key = filter.clone();
     let bulk = ServerAction::<BulkSetAlertState>::new();
     let selected = RwSignal::new(Vec::<i64>::new());
     Effect::new(move |_| {
@@ -131,21 +151,17 @@ pub fn AlertsPage() -> impl IntoView {
             selected.set(Vec::new());
         }
     });
-    let data = crate::codec::resource(
-        move || (filter(), bulk.version().get()),
-        |(f, _)| fetch_alert_list(f),
+    let data = crate::island_data::refreshed(
+        initial,
+        move || bulk.version().get(),
+        move |_| fetch_alert_list(key.clone()),
     );
-    view! {
-        <Title text="Alerts · perfwatch" />
-        <h1>"Alerts"</h1>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let f = filter();
-                match data.await {
-                    Ok(list) => {
-                        let empty = list.alerts.is_empty();
-                        let sel = list.can_triage.then_some(selected);
-                        view! {
+    move || {
+        let f = filter.clone();
+        let list = data.get();
+        let empty = list.alerts.is_empty();
+        let sel = list.can_triage.then_some(selected);
+        view! {
                             {filter_form(&f, list.projects)}
                             <p class="muted">{format!("{} alerts", list.alerts.len())}</p>
                             {sel.map(|s| bulk_form(bulk, s))}
@@ -158,11 +174,6 @@ pub fn AlertsPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         }.into_any()
-                    }
-                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
-                }
-            })}
-        </Transition>
     }
 }
 

@@ -14,17 +14,13 @@ use crate::api_jobs::{fetch_integration, IntegrationPage as IntegrationData, Sav
 pub fn IntegrationPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let save = ServerAction::<SaveIntegration>::new();
-    let data = crate::codec::resource(
-        move || (slug(), save.version().get()),
-        |(slug, _)| fetch_integration(slug),
-    );
+    let data = crate::codec::resource(slug, fetch_integration);
     view! {
         <Title text="GitHub integration · perfwatch" />
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(p) => form_view(p, save),
+                    Ok(p) => view! { <IntegrationBody slug=slug() initial=p /> }.into_any(),
                     Err(e) if e.is_refusal() => view! {
                         <h1>"GitHub integration"</h1>
                         <p class="error" data-testid="forbidden">{super::load_error(&e)}</p>
@@ -32,8 +28,21 @@ pub fn IntegrationPage() -> impl IntoView {
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
+}
+
+/// The settings form: an island, because saving runs in the browser and reads the
+/// settings again.
+#[island]
+fn IntegrationBody(slug: String, initial: IntegrationData) -> impl IntoView {
+    let save = ServerAction::<SaveIntegration>::new();
+    let data = crate::island_data::refreshed(
+        initial,
+        move || save.version().get(),
+        move |_| fetch_integration(slug.clone()),
+    );
+    move || form_view(data.get(), save)
 }
 
 fn set_or_not(set: bool) -> &'static str {

@@ -137,25 +137,34 @@ pub fn JobPage() -> impl IntoView {
             .and_then(|s| s.parse::<i64>().ok())
             .unwrap_or(-1)
     };
+    let data = crate::codec::resource(id, fetch_job_page);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(p) => view! { <JobBody initial=p /> }.into_any(),
+                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The page body: an island (the live log, cancel and re-run run in the browser).
+#[island]
+fn JobBody(initial: JobData) -> impl IntoView {
+    let id = initial.job.id;
     let cancel = ServerAction::<CancelPerfJob>::new();
     let rerun = ServerAction::<RerunPerfJob>::new();
     // Bumped when the live log sees the job change state: the page is read again
     // (verdict, steps, report).
     let refresh = RwSignal::new(0u32);
-    let data = crate::codec::resource(
-        move || (id(), cancel.version().get(), refresh.get()),
-        |(id, _, _)| fetch_job_page(id),
+    let data = crate::island_data::refreshed(
+        initial,
+        move || (cancel.version().get(), refresh.get()),
+        move |_| fetch_job_page(id),
     );
-    view! {
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(p) => job_view(p, cancel, rerun, refresh),
-                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
+    move || job_view(data.get(), cancel, rerun, refresh)
 }
 
 fn job_view(

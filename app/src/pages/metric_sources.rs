@@ -11,7 +11,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api_metric_query::{fetch_metric_sources, SourceItem, TestMetricQuery, TestedQuery};
-use crate::api_saved_queries::{DeleteMetricQuery, SaveMetricQuery};
+use crate::api_saved_queries::{
+    fetch_saved_queries, DeleteMetricQuery, SaveMetricQuery, SavedItem,
+};
 use crate::format::datetime;
 use crate::pages::metric_sources_saved::{save_form, SavedQueries};
 
@@ -19,25 +21,33 @@ use crate::pages::metric_sources_saved::{save_form, SavedQueries};
 pub fn MetricSourcesPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let data = Resource::new(slug, fetch_metric_sources);
+    let data = crate::codec::resource(slug, fetch_metric_sources);
+    let saved = crate::codec::resource(slug, fetch_saved_queries);
     view! {
         <Title text="Metric sources · perfwatch" />
         <h1>"Metric sources"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match data.await {
-                    Ok(list) if list.is_empty() => view! {
+                match (data.await, saved.await) {
+                    (Ok(list), _) if list.is_empty() => view! {
                         <p class="note">"No metric source yet (PUT /api/v1/projects/{slug}/metric-sources/{name})."</p>
                     }.into_any(),
-                    Ok(list) => page(slug(), list).into_any(),
-                    Err(e) => view! { <p class="error" data-testid="forbidden">{super::load_error(&e)}</p> }.into_any(),
+                    (Ok(list), Ok(saved)) => view! { <MetricSourcesBody slug=slug() list saved /> }.into_any(),
+                    (Err(e), _) | (_, Err(e)) => view! { <p class="error" data-testid="forbidden">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
         </Suspense>
     }
 }
 
-fn page(slug: String, list: Vec<SourceItem>) -> impl IntoView {
+/// The query form, its result and the saved queries: an island (test, save and delete
+/// run in the browser).
+#[island]
+fn MetricSourcesBody(slug: String, list: Vec<SourceItem>, saved: Vec<SavedItem>) -> impl IntoView {
+    page(slug, list, saved)
+}
+
+fn page(slug: String, list: Vec<SourceItem>, saved: Vec<SavedItem>) -> impl IntoView {
     let test = ServerAction::<TestMetricQuery>::new();
     let save = ServerAction::<SaveMetricQuery>::new();
     let delete = ServerAction::<DeleteMetricQuery>::new();
@@ -59,7 +69,7 @@ fn page(slug: String, list: Vec<SourceItem>) -> impl IntoView {
         .collect_view();
     view! {
         {sources}
-        <SavedQueries slug=slug.clone() save delete />
+        <SavedQueries slug=slug.clone() save delete initial=saved />
         <h2>"Test a query"</h2>
         <ActionForm action=test attr:class="query-form" attr:data-testid="query-form">
             <input type="hidden" name="slug" value=slug.clone() />

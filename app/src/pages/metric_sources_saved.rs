@@ -61,31 +61,23 @@ pub fn save_form(
     }
 }
 
-/// The saved queries of every source, reloaded after each save or delete.
+/// The saved queries of every source, read again after each save or delete.
 #[component]
 pub fn SavedQueries(
     slug: String,
     save: ServerAction<SaveMetricQuery>,
     delete: ServerAction<DeleteMetricQuery>,
+    initial: Vec<SavedItem>,
 ) -> impl IntoView {
     let s = slug.clone();
-    let data = crate::codec::resource(
-        move || (s.clone(), save.version().get(), delete.version().get()),
-        |(slug, _, _)| fetch_saved_queries(slug),
+    let data = crate::island_data::refreshed(
+        initial,
+        move || (save.version().get(), delete.version().get()),
+        move |_| fetch_saved_queries(s.clone()),
     );
     view! {
         <h2>"Saved queries"</h2>
-        <Transition fallback=|| ()>
-            {move || {
-                let slug = slug.clone();
-                Suspend::new(async move {
-                    match data.await {
-                        Ok(list) => table(slug, list, delete).into_any(),
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                    }
-                })
-            }}
-        </Transition>
+        {move || table(slug.clone(), data.get(), delete)}
         {move || delete.value().get().and_then(|r| r.err()).map(|e| view! {
             <p class="error" data-testid="delete-query-error">{e.to_string()}</p>
         })}

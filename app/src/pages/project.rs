@@ -6,8 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use perfwatch_core::units::Direction;
 use perfwatch_core::view::SeriesOverview;
 
@@ -84,43 +83,50 @@ fn series_list(o: &ProjectOverview, q: &str, only_open: bool) -> AnyView {
     .into_any()
 }
 
-/// The filter form: a GET form (works without the bundle) whose text box also
-/// filters live after hydration by rewriting the query string. Rendered once (so the
-/// text box keeps its focus while typing); the toggle follows the query.
-fn filter_form(slug: String, open_count: usize) -> impl IntoView {
-    let query = use_query_map();
-    let q0 = query.read_untracked().get("q").unwrap_or_default();
-    let only_open = move || query.read().get("open").is_some_and(|v| v == "1");
-    let navigate = use_navigate();
+/// The filter form: a GET form (works before the island hydrates) whose text box also
+/// filters live after it by rewriting the query string. Rendered once (so the text
+/// box keeps its focus while typing); the toggle follows the query.
+fn filter_form(slug: String, open_count: usize, filter: Filter) -> impl IntoView {
+    let q0 = filter.q.get_untracked();
+    let Filter { q, open } = filter;
+    let action = format!("/projects/{slug}");
+    let path = action.clone();
+    let input_path = action.clone();
     let on_input = move |ev: leptos::ev::Event| {
         let text = event_target_value(&ev);
-        navigate(
-            &series_filter::query_string(&text, only_open()),
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
+        let qs = series_filter::query_string(&text, open.get_untracked());
+        crate::client_nav::replace(&format!("{input_path}{qs}"));
+        q.set(text);
     };
-    let action = format!("/projects/{slug}");
     let toggle = move || {
-        let q = query.read().get("q").unwrap_or_default();
         format!(
             "/projects/{slug}{}",
-            series_filter::query_string(&q, !only_open())
+            series_filter::query_string(&q.get(), !open.get())
         )
+    };
+    let on_toggle = move |ev: leptos::ev::MouseEvent| {
+        if crate::client_nav::same_page_click(&ev, &path).is_some() {
+            open.update(|o| *o = !*o);
+        }
     };
     view! {
         <form class="filters" method="get" action=action data-testid="series-filter">
             <label>"Filter " <input name="q" value=q0 data-testid="series-q" autocomplete="off"
                 placeholder="benchmark, measure, testbed or params" size="36" on:input=on_input /></label>
-            {move || only_open().then(|| view! { <input type="hidden" name="open" value="1" /> })}
+            {move || open.get().then(|| view! { <input type="hidden" name="open" value="1" /> })}
             <button type="submit">"Filter"</button>
-            <a class=move || if only_open() { "chip on" } else { "chip" } data-testid="only-open" href=toggle>
+            <a class=move || if open.get() { "chip on" } else { "chip" } data-testid="only-open" href=toggle
+                on:click=on_toggle>
                 {format!("only with open alerts ({open_count})")}</a>
         </form>
     }
+}
+
+/// The series filter of the page's query string (`?q=…&open=1`).
+#[derive(Clone, Copy)]
+struct Filter {
+    q: RwSignal<String>,
+    open: RwSignal<bool>,
 }
 
 #[component]
@@ -135,8 +141,9 @@ pub fn ProjectPage() -> impl IntoView {
                 match data.await {
                     Ok(o) => {
                         let count = o.series.iter().map(|s| &s.series.benchmark).collect::<HashSet<_>>().len();
-                        let open_count = o.open_alert_series.len();
-                        let o2 = o.clone();
+                        let q = query.read_untracked().get("q").unwrap_or_default();
+                        let open = query.read_untracked().get("open").is_some_and(|v| v == "1");
+                        let runs = super::run_list::recent_runs(&o.recent_runs);
                         view! {
                             <Title text=format!("{} · perfwatch", o.project.name) />
                             <h1>{o.project.name.clone()}</h1>
@@ -144,20 +151,30 @@ pub fn ProjectPage() -> impl IntoView {
                             <p class="muted">{format!("{} benchmarks · {} series · {} runs · main branch {}",
                                 count, o.project.series_count, o.project.run_count, o.project.main_branch)}</p>
                             <JobsPanel slug=o.project.slug.clone() />
-                            {filter_form(o.project.slug.clone(), open_count)}
-                            {move || {
-                                let q = query.read();
-                                let text = q.get("q").unwrap_or_default();
-                                let only = q.get("open").is_some_and(|v| v == "1");
-                                series_list(&o2, &text, only)
-                            }}
-                            {super::run_list::recent_runs(&o.recent_runs)}
+                            <SeriesFilter overview=o q open />
+                            {runs}
                         }.into_any()
                     }
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The filter and the series list: an island, so that typing in the filter narrows
+/// the list without a page load.
+#[island]
+fn SeriesFilter(overview: ProjectOverview, q: String, open: bool) -> impl IntoView {
+    let filter = Filter {
+        q: RwSignal::new(q),
+        open: RwSignal::new(open),
+    };
+    let open_count = overview.open_alert_series.len();
+    let slug = overview.project.slug.clone();
+    view! {
+        {filter_form(slug, open_count, filter)}
+        {move || series_list(&overview, &filter.q.get(), filter.open.get())}
     }
 }
 

@@ -13,6 +13,25 @@ use crate::format::{datetime, short_sha};
 
 #[component]
 pub fn QueuePage() -> impl IntoView {
+    let data = crate::codec::resource(|| (), |_| fetch_queue());
+    view! {
+        <Title text="Job queue · perfwatch" />
+        <h1>"Job queue"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(q) => view! { <QueueBody initial=q /> }.into_any(),
+                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The form and the queue: an island (the form posts and the queue refreshes in the
+/// browser).
+#[island]
+fn QueueBody(initial: QueueData) -> impl IntoView {
     // Positions, expected starts and the running set are read again every 30 s (the
     // running jobs' logs follow every 2 s on their own).
     let refresh = RwSignal::new(0u32);
@@ -22,7 +41,7 @@ pub fn QueuePage() -> impl IntoView {
             on_cleanup(move || h.clear());
         }
     });
-    let data = crate::codec::resource(move || refresh.get(), |_| fetch_queue());
+    let data = crate::island_data::refreshed(initial, move || refresh.get(), |_| fetch_queue());
     let queue = ServerAction::<QueuePerfJob>::new();
     // A queued job shows up at once.
     Effect::new(move |_| {
@@ -37,8 +56,6 @@ pub fn QueuePage() -> impl IntoView {
         })
     };
     view! {
-        <Title text="Job queue · perfwatch" />
-        <h1>"Job queue"</h1>
         <details class="queue-form">
             <summary>"Queue a job for a commit"</summary>
             <ActionForm action=queue attr:class="inline-form">
@@ -49,14 +66,7 @@ pub fn QueuePage() -> impl IntoView {
             </ActionForm>
             {queued}
         </details>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(q) => queue_view(q),
-                    Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        {move || queue_view(data.get())}
     }
 }
 
