@@ -95,7 +95,7 @@ pub async fn fetch_alert_group_page(id: i64) -> Result<AlertGroupPage, AppError>
         charts.push(Some(chart));
     }
     let project = store
-        .project(&group.project)
+        .project_ref(&group.project)
         .await
         .map_err(AppError::from)?;
     let can_triage =

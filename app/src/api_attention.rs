@@ -23,7 +23,7 @@ pub async fn create_short_link(slug: String, query: String) -> Result<String, Ap
     use perfwatch_backend::accounts::Right;
     use perfwatch_core::comparison::CompareSpec;
     let store = crate::api_ctx::store()?;
-    let project = store.project(&slug).await.map_err(AppError::from)?;
+    let project = store.project_ref(&slug).await.map_err(AppError::from)?;
     actor()
         .require(Right::Triage, Some(project.id))
         .map_err(AppError::from)?;

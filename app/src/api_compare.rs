@@ -40,7 +40,7 @@ mod picker {
     use perfwatch_backend::store::ReleaseRow;
     use perfwatch_backend::{Store, StoreError};
     use perfwatch_core::compare_picker::*;
-    use perfwatch_core::view::ProjectInfo;
+    use perfwatch_core::view::ProjectRef;
 
     use super::PICKER_LIMIT;
 
@@ -49,7 +49,7 @@ mod picker {
     /// Recent branches, pull requests and releases of a project.
     pub async fn choices(
         store: &Store,
-        p: &ProjectInfo,
+        p: &ProjectRef,
         releases: &[ReleaseRow],
     ) -> Result<Choices, StoreError> {
         let recent = store.recent_branches(p.id, 200).await?;
@@ -139,7 +139,7 @@ mod picker {
 pub async fn fetch_comparison(slug: String, query: String) -> Result<ComparePageData, AppError> {
     use perfwatch_core::comparison::CompareSpec;
     let store = crate::api_ctx::store()?;
-    let project = store.project(&slug).await.map_err(AppError::from)?;
+    let project = store.project_ref(&slug).await.map_err(AppError::from)?;
     let branches = store.branches(project.id).await.map_err(AppError::from)?;
     let release_rows = store.releases(project.id).await.map_err(AppError::from)?;
     let (recent_branches, prs, recent_releases) = picker::choices(&store, &project, &release_rows)

@@ -126,7 +126,7 @@ pub struct DeployMarker {
 #[server(prefix = "/fn")]
 pub async fn fetch_deploy_markers(slug: String) -> Result<Vec<DeployMarker>, AppError> {
     let store = crate::api_ctx::store()?;
-    let project = store.project(&slug).await.map_err(AppError::from)?;
+    let project = store.project_ref(&slug).await.map_err(AppError::from)?;
     let mut markers: Vec<DeployMarker> = store
         .markers(project.id, None)
         .await

@@ -47,7 +47,7 @@ pub async fn fetch_metric_sources(slug: String) -> Result<Vec<SourceItem>, AppEr
     use crate::api_ctx::{actor, store};
     use perfwatch_backend::accounts::Right;
     let store = store()?;
-    let project = store.project(&slug).await.map_err(AppError::from)?;
+    let project = store.project_ref(&slug).await.map_err(AppError::from)?;
     actor()
         .require(Right::Admin, Some(project.id))
         .map_err(AppError::from)?;
@@ -79,7 +79,7 @@ pub async fn test_metric_query(
     use perfwatch_backend::accounts::Right;
     use perfwatch_backend::query_test::{test_query, TestInput, TestWindow};
     let store = store()?;
-    let project = store.project(&slug).await.map_err(AppError::from)?;
+    let project = store.project_ref(&slug).await.map_err(AppError::from)?;
     actor()
         .require(Right::Admin, Some(project.id))
         .map_err(AppError::from)?;

@@ -43,7 +43,7 @@ async fn admin_store(slug: &str) -> Result<perfwatch_backend::Store, AppError> {
     use crate::api_ctx::{actor, store};
     use perfwatch_backend::accounts::Right;
     let store = store()?;
-    let project = store.project(slug).await.map_err(AppError::from)?;
+    let project = store.project_ref(slug).await.map_err(AppError::from)?;
     actor()
         .require(Right::Admin, Some(project.id))
         .map_err(AppError::from)?;

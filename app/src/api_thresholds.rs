@@ -233,7 +233,7 @@ pub async fn fetch_series_thresholds(series_id: i64) -> Result<SeriesThresholds,
     let store = crate::api_ctx::store()?;
     let series = store.series(series_id).await.map_err(AppError::from)?;
     let project = store
-        .project(&series.project)
+        .project_ref(&series.project)
         .await
         .map_err(AppError::from)?;
     let rules = store
@@ -288,7 +288,7 @@ pub async fn create_series_threshold(
     let store = crate::api_ctx::store()?;
     let series = store.series(series_id).await.map_err(AppError::from)?;
     let project = store
-        .project(&series.project)
+        .project_ref(&series.project)
         .await
         .map_err(AppError::from)?;
     crate::api_ctx::actor()
@@ -327,7 +327,7 @@ pub async fn delete_series_threshold(id: i64, series_id: i64) -> Result<(), AppE
     let store = crate::api_ctx::store()?;
     let series = store.series(series_id).await.map_err(AppError::from)?;
     let project = store
-        .project(&series.project)
+        .project_ref(&series.project)
         .await
         .map_err(AppError::from)?;
     crate::api_ctx::actor()
