@@ -24,6 +24,14 @@ fn series(n: usize, cv: f64, noise: Noise, seed: u64, level: impl Fn(usize) -> f
         .collect()
 }
 
+/// `steps` rises of `rise` (0.1 = +10 %) every `len` points under 1 % Gaussian noise:
+/// the staircase the property and the cases it found are built from.
+fn staircase(steps: usize, len: usize, rise: f64, seed: u64) -> Vec<f64> {
+    series(len * (steps + 1), 0.01, Noise::Gaussian, seed, |i| {
+        100.0 * (1.0 + rise).powi((i / len) as i32)
+    })
+}
+
 /// Flat at 100 for 60 points, up 0.5 per point for 80 points, flat at 140 for 60.
 fn plateau_ramp_plateau(i: usize) -> f64 {
     100.0 + 0.5 * (i.clamp(60, 140) - 60) as f64
@@ -139,9 +147,7 @@ fn staircase_with_a_misplaced_change_point_is_not_merged() {
     // segmentation puts the third step 4 points early. A short ramp then fits that
     // stretch better than the misplaced staircase, but the plateau between the change
     // points is flat, so the steps stay.
-    let v = series(80, 0.01, Noise::Gaussian, 10_283_673_486_254_043_363, |i| {
-        100.0 * 1.1f64.powi((i / 16) as i32)
-    });
+    let v = staircase(4, 16, 0.1, 10_283_673_486_254_043_363);
     let d = detect(&v, &DetectConfig::default()).unwrap();
     let without = DetectConfig {
         trends: false,
@@ -160,13 +166,7 @@ fn staircase_of_short_ten_percent_steps_keeps_every_step() {
     // apart under 1 % noise had two of its steps merged into a drift: segmentation put
     // the third step 5 points early, and a ramp fitted that stretch better.
     let (steps, len) = (4, 26);
-    let v = series(
-        len * (steps + 1),
-        0.01,
-        Noise::Gaussian,
-        134_448_268_236_664_361,
-        |i| 100.0 * 1.1f64.powi((i / len) as i32),
-    );
+    let v = staircase(steps, len, 0.1, 134_448_268_236_664_361);
     let d = detect(&v, &DetectConfig::default()).unwrap();
     let without = DetectConfig {
         trends: false,
@@ -184,13 +184,7 @@ fn each_step_of_a_short_staircase_is_found_where_it_is() {
     // apart under 1 % noise; binary segmentation split the middle plateau at 39 and
     // never found the step at 45.
     let (steps, len) = (4, 15);
-    let v = series(
-        len * (steps + 1),
-        0.01,
-        Noise::Gaussian,
-        2_619_082_008_998_462_789,
-        |i| 100.0 * 1.1f64.powi((i / len) as i32),
-    );
+    let v = staircase(steps, len, 0.1, 2_619_082_008_998_462_789);
     let d = detect(&v, &DetectConfig::default()).unwrap();
     let idx: Vec<usize> = d.change_points().iter().map(|c| c.index).collect();
     assert_eq!(idx.len(), steps, "{d:?}");
@@ -244,9 +238,7 @@ proptest! {
     ) {
         // The segmentation's own placement is what it is; the trend pass must not touch it.
         // Same-direction steps of 10–30 % under 1 % noise, each plateau ≥ 15 points.
-        let v = series(len * (steps + 1), 0.01, Noise::Gaussian, seed, |i| {
-            100.0 * (1.0 + rise).powi((i / len) as i32)
-        });
+        let v = staircase(steps, len, rise, seed);
         let d = detect(&v, &DetectConfig::default()).unwrap();
         prop_assert!(d.drifts().is_empty(), "{:?}", d);
         // Exactly what the segmentation found, and every step within the scoring margin.
