@@ -137,6 +137,15 @@ pub async fn append(pool: &AnyPool, url: &str, s: &mut LongSeries, n: i64) -> an
         } else {
             pool.begin().await?
         };
+        if !sqlite && superuser(&mut tx).await? {
+            // Skip the foreign-key checks (row triggers) for this chunk: the rows are
+            // consistent by construction, and the checks took two thirds of the load
+            // (28.6 s against 10.2 s per 250,000 points, PostgreSQL 15). Only a
+            // superuser may; the load is just slower otherwise.
+            sqlx::query("SET LOCAL session_replication_role = replica")
+                .execute(&mut *tx)
+                .await?;
+        }
         // New ids above every existing one (runs and commits share the numbering here).
         let base: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(m), 0) + 1 FROM (SELECT MAX(id) AS m FROM runs UNION ALL SELECT MAX(id) FROM commits) t",
@@ -206,6 +215,14 @@ pub async fn append(pool: &AnyPool, url: &str, s: &mut LongSeries, n: i64) -> an
     }
     s.points += n;
     Ok(())
+}
+
+/// Whether the connection's role is a PostgreSQL superuser.
+async fn superuser(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> anyhow::Result<bool> {
+    let on: String = sqlx::query_scalar("SELECT current_setting('is_superuser')")
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(on == "on")
 }
 
 /// Points stored in the whole database.

@@ -13,12 +13,15 @@
 //! 2. grows the database to `--big` points (10,000,000 by default) and samples the
 //!    server's RSS (procfs) while 2 clients read pages and 4 clients post runs for 30 s.
 //!
-//! Then, once, the peak RSS of `perfwatch import` of 100,000 and of 1,000,000 points
-//! (1,000 and 10,000 Go benchmark files of 100 results) into a SQLite server.
+//! Then the peak RSS of `perfwatch import` of 100,000 and of 1,000,000 points
+//! (1,000 and 10,000 Go benchmark files of 100 results) into a SQLite server, and into
+//! a PostgreSQL one with `--postgres`.
+//!
+//! On PostgreSQL every phase uses a database of its own (`pw_…`), dropped at the end.
 //!
 //! ```text
 //! cargo build --release -p perfwatch-server -p perfwatch-tests --bin perfwatch --bin perfwatch-bench-series
-//! target/release/perfwatch-bench-series [--postgres URL] [--big N] [--no-import] [--no-sqlite]
+//! target/release/perfwatch-bench-series [--postgres URL] [--big N] [--no-import] [--no-sqlite] [--no-pages]
 //! ```
 #![allow(
     clippy::unwrap_used,
@@ -48,6 +51,7 @@ struct Args {
     big: i64,
     import: bool,
     sqlite: bool,
+    pages: bool,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -56,6 +60,7 @@ fn args() -> anyhow::Result<Args> {
         big: 10_000_000,
         import: true,
         sqlite: true,
+        pages: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -64,6 +69,7 @@ fn args() -> anyhow::Result<Args> {
             "--big" => a.big = it.next().context("--big N")?.parse()?,
             "--no-import" => a.import = false,
             "--no-sqlite" => a.sqlite = false,
+            "--no-pages" => a.pages = false,
             other => anyhow::bail!("unknown argument {other}"),
         }
     }
@@ -459,8 +465,8 @@ async fn import_rss(s: &Setup, dir: &Path, files: usize) -> anyhow::Result<(u64,
     Ok((peak, start.elapsed()))
 }
 
-async fn imports() -> anyhow::Result<()> {
-    let s = setup(Db::Sqlite, None, "import").await?;
+async fn imports(db: Db, url: Option<String>) -> anyhow::Result<()> {
+    let s = setup(db, url, "import").await?;
     let client = reqwest::Client::new();
     for files in [1_000usize, 10_000] {
         let project = format!("import{files}");
@@ -473,7 +479,7 @@ async fn imports() -> anyhow::Result<()> {
         ensure!(r.status().is_success(), "create project {project}");
         let (peak, took) = import_rss(&s, &s._tmp.0, files).await?;
         println!(
-            "perfwatch import of {} points ({files} files × 100 results): peak RSS {:.1} MB, {:.0} s",
+            "{db:?}: perfwatch import of {} points ({files} files × 100 results): peak RSS {:.1} MB, {:.0} s",
             files * 100,
             mb(peak),
             took.as_secs_f64()
@@ -485,17 +491,46 @@ async fn imports() -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let a = args()?;
-    if a.sqlite {
+    if a.pages && a.sqlite {
         pages(Db::Sqlite, None, a.big).await?;
     }
-    if let Some(url) = &a.postgres {
+    if let (true, Some(url)) = (a.pages, &a.postgres) {
         // A database of its own on the given server.
         let db_url = fresh_on(url).await?;
-        pages(Db::Postgres, Some(db_url), a.big).await?;
+        let done = pages(Db::Postgres, Some(db_url.clone()), a.big).await;
+        drop_database(url, &db_url).await?;
+        done?;
     }
     if a.import {
-        imports().await?;
+        if a.sqlite {
+            imports(Db::Sqlite, None).await?;
+        }
+        if let Some(url) = &a.postgres {
+            let db_url = fresh_on(url).await?;
+            let done = imports(Db::Postgres, Some(db_url.clone())).await;
+            drop_database(url, &db_url).await?;
+            done?;
+        }
     }
+    Ok(())
+}
+
+/// Drops the bench's database `db_url` (10M points take gigabytes) through the server
+/// at `admin_url`; FORCE ends the connections of pools not yet closed.
+async fn drop_database(admin_url: &str, db_url: &str) -> anyhow::Result<()> {
+    let name = db_url.rsplit('/').next().context("a database name")?;
+    ensure!(
+        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "unexpected database name {name}"
+    );
+    let pool = long_series::connect(admin_url).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&pool)
+    .await?;
+    pool.close().await;
+    println!("  dropped database {name}");
     Ok(())
 }
 
