@@ -8,7 +8,7 @@
 
 use perfwatch_backend::testing::seed::{project, submit};
 use perfwatch_backend::Store;
-use perfwatch_core::alerts::{AlertDirection, AlertFilter, AlertKind, RangeAxis, TriageState};
+use perfwatch_core::alerts::{AlertDirection, AlertKind, RangeAxis, TriageState};
 use serde_json::json;
 
 perfwatch_backend::on_both!(chart_marks_match_the_alerts_of_the_series);
@@ -33,13 +33,7 @@ async fn stepped_history(store: &Store) {
 
 async fn chart_marks_match_the_alerts_of_the_series(store: Store) {
     stepped_history(&store).await;
-    let alerts = store
-        .list_alerts(&AlertFilter {
-            project: Some("drv".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let alerts = perfwatch_backend::testing::seed::alerts(&store, "drv").await;
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
     let a = &alerts[0];
     assert_eq!(a.direction, AlertDirection::Regression);

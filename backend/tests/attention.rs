@@ -14,7 +14,7 @@ use perfwatch_backend::ingest::ingest_run;
 use perfwatch_backend::store::perf_jobs::{Fence, NewPerfJob, PerfState, Purpose};
 use perfwatch_backend::store::{IngestOptions, NewProject};
 use perfwatch_backend::Store;
-use perfwatch_core::alerts::{AlertDirection, AlertFilter, TriageState};
+use perfwatch_core::alerts::{AlertDirection, TriageState};
 use perfwatch_core::model::{AnnotationInput, AnnotationKind};
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::{json, Value};
@@ -242,13 +242,7 @@ async fn attention_counts_untriaged_groups_release_verdict_and_jobs(store: Store
 
 async fn open_alerts_follow_triage_and_branches_order_by_last_run(store: Store) {
     let project_id = seed(&store).await;
-    let alerts = store
-        .list_alerts(&AlertFilter {
-            project: Some("drv".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let alerts = perfwatch_backend::testing::seed::alerts(&store, "drv").await;
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
     let series = alerts[0].series.id;
     let gid = alerts[0].group_id.unwrap();

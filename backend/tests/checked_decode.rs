@@ -16,7 +16,7 @@ use perfwatch_backend::store::{IngestOptions, NewProject};
 use perfwatch_backend::testing::rows;
 use perfwatch_backend::tokens::{check_token, create_token_with_scopes, TokenCheck};
 use perfwatch_backend::Store;
-use perfwatch_core::alerts::{AlertDirection, AlertFilter, AlertKind, SuspectRange};
+use perfwatch_core::alerts::{AlertDirection, AlertKind, SuspectRange};
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::json;
 
@@ -86,13 +86,7 @@ async fn unknown_group_state_is_an_error_naming_the_column(store: Store) {
             .await
             .unwrap();
     }
-    let alerts = store
-        .list_alerts(&AlertFilter {
-            project: Some("drv".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let alerts = perfwatch_backend::testing::seed::alerts(&store, "drv").await;
     let gid = alerts
         .iter()
         .find_map(|a| a.group_id)
@@ -173,13 +167,8 @@ async fn an_alert_without_a_p_value_does_not_break_the_next_one_with_it(store: S
             .await
             .unwrap_or_else(|e| panic!("alert on {} with p-value {p_value:?}: {e}", s.benchmark));
     }
-    let mut stored: Vec<_> = store
-        .list_alerts(&AlertFilter {
-            project: Some("ops".into()),
-            ..Default::default()
-        })
+    let mut stored: Vec<_> = perfwatch_backend::testing::seed::alerts(&store, "ops")
         .await
-        .unwrap()
         .into_iter()
         .map(|a| (a.series.benchmark, a.p_value))
         .collect();

@@ -213,13 +213,7 @@ async fn a_dry_run_schedule_records_but_announces_nothing(store: Store) {
         .await
         .unwrap();
         data(&store, slug, "prometheus:prom", true).await;
-        let alerts = store
-            .list_alerts(&AlertFilter {
-                project: Some(slug.into()),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        let alerts = perfwatch_backend::testing::seed::alerts(&store, slug).await;
         assert_eq!(alerts.len(), 1, "{slug}: {alerts:#?}");
         let a = store.alert(alerts[0].id).await.unwrap();
         assert_eq!(a.details.unwrap()["dry_run"], dry_run, "{slug}");

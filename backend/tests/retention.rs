@@ -14,7 +14,6 @@ use perfwatch_backend::metric_schedules::retention;
 use perfwatch_backend::store::metric_sources::ScheduleSettings;
 use perfwatch_backend::store::{IngestOptions, NewProject, PointFilter};
 use perfwatch_backend::Store;
-use perfwatch_core::alerts::AlertFilter;
 use perfwatch_core::validate::{parse_run_json, validate_run};
 use serde_json::json;
 
@@ -73,13 +72,7 @@ async fn old_points_become_hourly_rollups(store: Store) {
     detect_project(&store, "ops", Scope::All, &DetectSettings::default())
         .await
         .unwrap();
-    let alerts = store
-        .list_alerts(&AlertFilter {
-            project: Some("ops".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let alerts = perfwatch_backend::testing::seed::alerts(&store, "ops").await;
     assert_eq!(alerts.len(), 1, "the jump three days ago: {alerts:#?}");
     let kept = [
         Some(alerts[0].first_bad.run_id),

@@ -45,3 +45,14 @@ pub async fn admin(store: &Store, name: &str) -> Actor {
         .expect("the new token is valid");
     Actor::Token(token)
 }
+
+/// Every alert of project `slug`, as the alerts page lists them (no other filter).
+pub async fn alerts(store: &Store, slug: &str) -> Vec<perfwatch_core::alerts::AlertView> {
+    store
+        .list_alerts(&perfwatch_core::alerts::AlertFilter {
+            project: Some(slug.into()),
+            ..Default::default()
+        })
+        .await
+        .expect("list the project's alerts")
+}
