@@ -249,13 +249,26 @@ const WRITER_CACHE_KIB: u32 = 8 * 1024;
 /// (docs/benchmarks.md, "Soak"). Pages a reader misses come from the OS file cache.
 const READER_CACHE_KIB: u32 = 2 * 1024;
 
-/// SQLite's whole heap in this process, in bytes (a process-wide setting; every
+/// SQLite's whole heap in this process, in MiB (a process-wide setting; every
 /// connection sets the same value). Its steady use is the page caches above (16 MB)
-/// plus prepared statements and schemas, ~18 MB; sorts and window functions take
-/// memory on top for the length of a statement, and those peaks (to 31 MB in a
-/// 6-minute soak) left the allocator's heap larger each time. Above the limit SQLite
-/// frees unused cache pages first, so a peak borrows from the caches instead.
-const SOFT_HEAP_LIMIT: &str = "PRAGMA soft_heap_limit = 25165824";
+/// plus prepared statements and schemas, ~18 MB; sorts, window functions and their
+/// temporary tables take memory on top for the length of a statement, and those peaks
+/// (to 31 MB in a 6-minute soak) left the allocator's heap larger each time. Above the
+/// limit SQLite frees unused cache pages first, so a peak borrows from the caches
+/// instead. `PERFWATCH_SQLITE_HEAP_MIB` sets another value (docs/benchmarks.md, "Soak").
+const SOFT_HEAP_LIMIT_MIB: u64 = 24;
+
+/// The `soft_heap_limit` pragma for [`SOFT_HEAP_LIMIT_MIB`] or its override.
+fn soft_heap_limit_pragma() -> &'static str {
+    static PRAGMA: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PRAGMA.get_or_init(|| {
+        let mib = std::env::var("PERFWATCH_SQLITE_HEAP_MIB")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(SOFT_HEAP_LIMIT_MIB);
+        format!("PRAGMA soft_heap_limit = {}", mib * 1024 * 1024)
+    })
+}
 
 /// WAL lets readers run beside the one writer; foreign keys are off by default in
 /// SQLite; the busy timeout makes a writer outside this process wait instead of
@@ -278,7 +291,7 @@ async fn sqlite_pragmas(
         cache.as_str(),
         "PRAGMA temp_store = FILE",
         "PRAGMA wal_autocheckpoint = 10000",
-        SOFT_HEAP_LIMIT,
+        soft_heap_limit_pragma(),
     ] {
         conn.execute(sqlx::AssertSqlSafe(pragma)).await?;
     }
