@@ -74,17 +74,22 @@ pub async fn fresh_store(db: Db) -> Store {
 /// passes the [`Db`] instead, for bodies that open their own databases or start a
 /// server, on tokio's default single-thread test runtime (the server and the client
 /// then take turns, as the API tests were written for); `on_both!(db, multi_thread: a)`
-/// the same on two threads, for races that need real parallelism. PostgreSQL variants
-/// are never skipped (see [`fresh_database`]).
+/// the same on two threads, for races that need real parallelism;
+/// `on_both!(db, worker_threads = 4: a)` on that many threads (a server, a worker
+/// and the test's own client at once). PostgreSQL variants are never skipped (see
+/// [`fresh_database`]).
 #[macro_export]
 macro_rules! on_both {
-    (db, multi_thread: $($name:ident),* $(,)?) => {$(
+    (db, multi_thread: $($name:ident),* $(,)?) => {
+        $crate::on_both!(db, worker_threads = 2: $($name),*);
+    };
+    (db, worker_threads = $threads:literal: $($name:ident),* $(,)?) => {$(
         mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
             async fn sqlite() {
                 super::$name($crate::testing::Db::Sqlite).await
             }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
             async fn postgres() {
                 super::$name($crate::testing::Db::Postgres).await
             }

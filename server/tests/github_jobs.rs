@@ -503,15 +503,7 @@ async fn github_flow(db: Db) {
     drop(worker);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn github_flow_sqlite() {
-    github_flow(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn github_flow_postgres() {
-    github_flow(Db::Postgres).await;
-}
+perfwatch_backend::on_both!(db, worker_threads = 4: github_flow);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killed_worker_job_completes_once() {
