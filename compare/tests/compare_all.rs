@@ -378,18 +378,9 @@ fn flip(v: Verdict) -> Verdict {
     }
 }
 
-/// The suite's own case count, or `PROPTEST_CASES` when set: scripts/props.sh searches
-/// for new failing cases with many more than the suite runs.
-fn cases(suite: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(suite)
-}
-
 proptest! {
     // No failure-persistence file: integration tests have no lib.rs beside them.
-    #![proptest_config(ProptestConfig { cases: cases(400), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: perfwatch_core::proptest_cases(400), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn never_panics_and_outputs_are_sane(

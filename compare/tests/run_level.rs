@@ -154,17 +154,8 @@ fn shifts_of_three_times_the_noise_are_found_with_95_percent_power() {
     assert!(power >= 0.95 && wrong == 0.0, "single runs, 6σ: {power}");
 }
 
-/// The suite's own case count, or `PROPTEST_CASES` when set: scripts/props.sh searches
-/// for new failing cases with many more than the suite runs.
-fn cases(suite: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(suite)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(64)))]
+    #![proptest_config(ProptestConfig::with_cases(perfwatch_core::proptest_cases(64)))]
 
     /// Swapping base and head turns a regression into an improvement (and keeps any
     /// other verdict), whatever the levels and noise.

@@ -18,6 +18,8 @@ pub mod fdr;
 pub mod http_url;
 pub mod integration;
 pub mod limits;
+mod proptest_cases;
+pub use proptest_cases::proptest_cases;
 pub mod model;
 pub mod redact;
 pub mod rollup;

@@ -133,17 +133,8 @@ fn check_structure(values: &[f64], d: &Detection, cfg: &DetectConfig) -> Result<
     Ok(())
 }
 
-/// The suite's own case count, or `PROPTEST_CASES` when set: scripts/props.sh searches
-/// for new failing cases with many more than the suite runs.
-fn cases(suite: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(suite)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(200), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: perfwatch_core::proptest_cases(200), ..ProptestConfig::default() })]
 
     #[test]
     fn never_panics_and_is_well_formed(

@@ -266,17 +266,8 @@ fn time() -> impl Strategy<Value = i64> {
     ]
 }
 
-/// The suite's own case count, or `PROPTEST_CASES` when set: scripts/props.sh searches
-/// for new failing cases with many more than the suite runs.
-fn cases(suite: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(suite)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(300)))]
+    #![proptest_config(ProptestConfig::with_cases(perfwatch_core::proptest_cases(300)))]
 
     #[test]
     fn never_panics_on_arbitrary_points(

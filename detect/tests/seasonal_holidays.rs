@@ -330,17 +330,8 @@ fn value() -> impl Strategy<Value = f64> {
     ]
 }
 
-/// The suite's own case count, or `PROPTEST_CASES` when set: scripts/props.sh searches
-/// for new failing cases with many more than the suite runs.
-fn cases(suite: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(suite)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(200)))]
+    #![proptest_config(ProptestConfig::with_cases(perfwatch_core::proptest_cases(200)))]
 
     /// Arbitrary points, holidays anywhere (far past, future, every day) and arbitrary
     /// past deviations: a well-formed verdict, never a panic.

@@ -10,17 +10,8 @@
 use perfwatch_detect::table::{parse_csv, parse_json};
 use proptest::prelude::*;
 
-/// The suite's own case count, or `PROPTEST_CASES` when set: scripts/props.sh searches
-/// for new failing cases with many more than the suite runs.
-fn cases(suite: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(suite)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(256), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: perfwatch_core::proptest_cases(256), ..ProptestConfig::default() })]
 
     #[test]
     fn any_text_is_read_or_refused(text in "[a-z0-9,.\"# \\n\\r-]{0,200}") {

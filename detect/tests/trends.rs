@@ -202,20 +202,11 @@ fn no_drift_without_change_points_and_none_in_the_json() {
     assert_eq!(json, r#"{"outcome":"done","change_points":[]}"#);
 }
 
-/// The suite's own case count, or `PROPTEST_CASES` when set: scripts/props.sh searches
-/// for new failing cases with many more than the suite runs.
-fn cases(suite: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(suite)
-}
-
 proptest! {
     // Known weakness, found with a random seed and left for the next session:
     // seed = 134448268236664361, steps = 4, len = 26, rise = 0.1 (a staircase of +10 %
     // steps 26 points long) has two steps merged into a drift.
-    #![proptest_config(ProptestConfig::with_cases(cases(64)))]
+    #![proptest_config(ProptestConfig::with_cases(perfwatch_core::proptest_cases(64)))]
 
     #[test]
     fn flat_noise_reports_no_drift(

@@ -142,17 +142,8 @@ mod props {
     use super::*;
     use proptest::prelude::*;
 
-    /// The suite's own case count, or `PROPTEST_CASES` when set: scripts/props.sh searches
-    /// for new failing cases with many more than the suite runs.
-    fn cases(suite: u32) -> u32 {
-        std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(suite)
-    }
-
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(cases(512)))]
+        #![proptest_config(ProptestConfig::with_cases(perfwatch_core::proptest_cases(512)))]
         #[test]
         fn check_never_panics(t in "\\PC{0,80}") {
             let _ = check_template(&t);
