@@ -250,13 +250,16 @@ const WRITER_CACHE_KIB: u32 = 8 * 1024;
 const READER_CACHE_KIB: u32 = 2 * 1024;
 
 /// SQLite's whole heap in this process, in MiB (a process-wide setting; every
-/// connection sets the same value). Its steady use is the page caches above (16 MB)
-/// plus prepared statements and schemas, ~18 MB; sorts, window functions and their
-/// temporary tables take memory on top for the length of a statement, and those peaks
-/// (to 31 MB in a 6-minute soak) left the allocator's heap larger each time. Above the
-/// limit SQLite frees unused cache pages first, so a peak borrows from the caches
-/// instead. `PERFWATCH_SQLITE_HEAP_MIB` sets another value (docs/benchmarks.md, "Soak").
-const SOFT_HEAP_LIMIT_MIB: u64 = 24;
+/// connection sets the same value). Above the limit SQLite frees unused cache pages
+/// before it allocates, so the page caches above (16 MiB if all were full) hold what
+/// was used last, and the memory of sorts, window functions and their temporary
+/// tables, which comes and goes with each long-history read, borrows from them
+/// instead of adding to them. At 24 MiB SQLite's use was still climbing towards the
+/// limit for five minutes of a soak as the database grew, and the process's RSS with
+/// it (max/min 1.32 after the warm-up); at 12 MiB it reaches the limit within the
+/// first minute and stays there (1.17) with no slower answers (docs/benchmarks.md,
+/// "Soak"). `PERFWATCH_SQLITE_HEAP_MIB` sets another value.
+const SOFT_HEAP_LIMIT_MIB: u64 = 12;
 
 /// The `soft_heap_limit` pragma for [`SOFT_HEAP_LIMIT_MIB`] or its override.
 fn soft_heap_limit_pragma() -> &'static str {
