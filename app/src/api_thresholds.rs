@@ -4,7 +4,8 @@
 //! `perfwatch_detect::threshold` validate it and calls the store.
 //!
 //! Every form field is text (an empty input means "not set"), so the same functions
-//! serve the hydrated `ActionForm` and a plain form post.
+//! serve the form posted with `fetch` after hydration (`crate::enhance`) and a plain
+//! form post.
 
 // One argument per form field; `#[server]` drops an `allow` put on the function itself.
 #![allow(clippy::too_many_arguments)]

@@ -274,8 +274,9 @@ pub async fn fetch_can_triage(project: String) -> Result<bool, AppError> {
     Ok(crate::api_ctx::actor().can(perfwatch_backend::accounts::Right::Triage, Some(p.id)))
 }
 
-/// The learned sensitivity of a series and a way to undo it (loaded on the server;
-/// the reset is an island).
+/// The learned sensitivity of a series and a way to undo it (rendered on the server;
+/// the reset is a server-function form, `crate::enhance`, after which the panel is
+/// read again and goes away).
 #[component]
 pub fn LearnedSensitivity(id: i64) -> impl IntoView {
     let data = crate::codec::resource(move || id, fetch_series_sensitivity);
@@ -283,7 +284,7 @@ pub fn LearnedSensitivity(id: i64) -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(Some(l)) => view! { <LearnedReset id initial=Some(l) /> }.into_any(),
+                    Ok(Some(l)) => learned_view(id, l).into_any(),
                     _ => ().into_any(),
                 }
             })}
@@ -291,27 +292,23 @@ pub fn LearnedSensitivity(id: i64) -> impl IntoView {
     }
 }
 
-/// The panel with its reset button; after a reset it is read again (and goes away).
-#[island]
-fn LearnedReset(id: i64, initial: Option<Learned>) -> impl IntoView {
-    let reset = ServerAction::<ResetSeriesSensitivity>::new();
-    let data = crate::island_data::refreshed(
-        initial,
-        move || reset.version().get(),
-        move |_| fetch_series_sensitivity(id),
-    );
-    move || {
-        data.get().map(|l| view! {
+/// The panel with its reset button.
+fn learned_view(id: i64, l: Learned) -> impl IntoView {
+    use leptos::server_fn::ServerFn;
+    view! {
+        <div data-region="learned">
             <section class="learned" data-testid="learned">
                 <h2>"Learned sensitivity"</h2>
                 <p>{format!(
                     "Alert {} was marked invalid by {}: detection now reports only changes of at least {:.1} % on this series.",
                     l.alert_id.map(|a| a.to_string()).unwrap_or_default(), l.set_by, l.min_change * 100.0)}</p>
-                <ActionForm action=reset>
+                <form method="post" action=ResetSeriesSensitivity::url() data-post
+                    data-result="learned-result" data-ok="">
                     <input type="hidden" name="id" value=id />
                     <button type="submit">"Reset to the default sensitivity"</button>
-                </ActionForm>
+                </form>
             </section>
-        })
+        </div>
+        {crate::enhance::result_slot::<ResetSeriesSensitivity>("learned-result", None)}
     }
 }

@@ -17,11 +17,10 @@ pub mod api_saved_queries;
 pub mod api_thresholds;
 pub mod api_triage;
 pub mod chart;
-pub mod client_nav;
 pub mod codec;
 pub mod components;
+pub mod enhance;
 pub mod format;
-pub mod island_data;
 pub mod marks;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -106,5 +105,6 @@ pub fn App() -> impl IntoView {
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
+    enhance::install();
     marks::mark(marks::HYDRATED);
 }

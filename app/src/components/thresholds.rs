@@ -1,16 +1,17 @@
 //! The "Threshold rules" section of the series page: the rules that apply to the series
 //! and, for who may triage its project, a form to add one (for the series or its whole
-//! measure) and a delete button per rule. The forms are `ActionForm`s over the server
-//! functions of `crate::api_thresholds`: plain form posts before hydration, `fetch`
-//! plus a reload of the list after it.
+//! measure) and a delete button per rule. The forms post to the server functions of
+//! `crate::api_thresholds` (`crate::enhance`): plain form posts before hydration,
+//! `fetch` plus a fresh server render of the list after it.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 use crate::api_thresholds::{
     fetch_series_thresholds, CreateSeriesThreshold, DeleteSeriesThreshold, SeriesThresholds,
 };
 
-/// The rules of a series, loaded on the server; the forms are an island.
+/// The rules of a series, rendered on the server.
 #[component]
 pub fn ThresholdRules(series_id: i64) -> impl IntoView {
     let data = crate::codec::resource(move || series_id, fetch_series_thresholds);
@@ -20,7 +21,7 @@ pub fn ThresholdRules(series_id: i64) -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(t) => view! { <ThresholdForms series_id initial=t /> }.into_any(),
+                        Ok(t) => body(series_id, t).into_any(),
                         Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -29,25 +30,7 @@ pub fn ThresholdRules(series_id: i64) -> impl IntoView {
     }
 }
 
-/// An island: the forms run in the browser and the rules are read again after each.
-#[island]
-fn ThresholdForms(series_id: i64, initial: SeriesThresholds) -> impl IntoView {
-    let create = ServerAction::<CreateSeriesThreshold>::new();
-    let delete = ServerAction::<DeleteSeriesThreshold>::new();
-    let data = crate::island_data::refreshed(
-        initial,
-        move || (create.version().get(), delete.version().get()),
-        move |_| fetch_series_thresholds(series_id),
-    );
-    move || body(series_id, data.get(), create, delete)
-}
-
-fn body(
-    series_id: i64,
-    t: SeriesThresholds,
-    create: ServerAction<CreateSeriesThreshold>,
-    delete: ServerAction<DeleteSeriesThreshold>,
-) -> impl IntoView {
+fn body(series_id: i64, t: SeriesThresholds) -> impl IntoView {
     let manage = t.can_manage;
     let list = if t.rules.is_empty() {
         view! { <p class="muted" data-testid="no-thresholds">"No threshold rule applies to this series."</p> }
@@ -63,11 +46,13 @@ fn body(
                             <td>{r.what}</td>
                             {manage.then(|| view! {
                                 <td>
-                                    <ActionForm action=delete attr:class="inline-form">
+                                    <form method="post" action=DeleteSeriesThreshold::url() class="inline-form"
+                                        data-post data-result="threshold-delete-result" data-ok=""
+                                        data-err-testid="threshold-delete-error">
                                         <input type="hidden" name="id" value=r.id />
                                         <input type="hidden" name="series_id" value=series_id />
                                         <button type="submit" data-testid="delete-threshold">"Delete"</button>
-                                    </ActionForm>
+                                    </form>
                                 </td>
                             })}
                         </tr>
@@ -77,28 +62,22 @@ fn body(
         }
         .into_any()
     };
-    let form = manage.then(|| form(series_id, &t.measure, &t.unit, create));
+    let form = manage.then(|| form(series_id, &t.measure, &t.unit));
     view! {
-        {list}
-        {move || delete.value().get().and_then(|r| r.err()).map(|e| view! {
-            <p class="error" data-testid="threshold-delete-error">{e.to_string()}</p>
-        })}
+        <div data-region="thresholds">{list}</div>
+        {crate::enhance::result_slot::<DeleteSeriesThreshold>("threshold-delete-result", Some("threshold-delete-error"))}
         {form}
     }
 }
 
-fn form(
-    series_id: i64,
-    measure: &str,
-    unit: &str,
-    create: ServerAction<CreateSeriesThreshold>,
-) -> impl IntoView {
+fn form(series_id: i64, measure: &str, unit: &str) -> impl IntoView {
     let measure_opt = format!("every series of measure {measure}");
     let static_hint = format!(" in {unit}; give min, max or both.");
     let pinned_hint =
         format!(" in {unit}, e.g. a release's median (see the project's releases page).");
     view! {
-        <ActionForm action=create attr:class="threshold-form" attr:data-testid="threshold-form">
+        <form method="post" action=CreateSeriesThreshold::url() class="threshold-form" data-testid="threshold-form"
+            data-post data-result="threshold-result" data-ok="" data-err-testid="threshold-error">
             <input type="hidden" name="series_id" value=series_id />
             <div class="row">
                 <label>"Add a rule for "
@@ -147,9 +126,7 @@ fn form(
                 </label>
             </fieldset>
             <button type="submit" data-testid="add-threshold">"Add rule"</button>
-        </ActionForm>
-        {move || create.value().get().and_then(|r| r.err()).map(|e| view! {
-            <p class="error" data-testid="threshold-error">{e.to_string()}</p>
-        })}
+        </form>
+        {crate::enhance::result_slot::<CreateSeriesThreshold>("threshold-result", Some("threshold-error"))}
     }
 }

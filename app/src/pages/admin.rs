@@ -4,6 +4,7 @@
 //! delivery log. Everyone else sees a refusal; the server functions check again.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -27,7 +28,7 @@ pub fn TokensPage() -> impl IntoView {
                     return view! { <p class="error" data-testid="not-admin">"Only administrators may manage tokens: log in as one."</p> }.into_any();
                 }
                 match tokens.await {
-                    Ok(t) => view! { <TokensBody initial=t /> }.into_any(),
+                    Ok(t) => tokens_view(t).into_any(),
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
@@ -35,67 +36,50 @@ pub fn TokensPage() -> impl IntoView {
     }
 }
 
-/// The token form and list: an island (create and revoke run in the browser and the
-/// list is read again after each).
-#[island]
-fn TokensBody(initial: Vec<crate::api_triage::TokenRow>) -> impl IntoView {
-    let create = ServerAction::<CreateApiToken>::new();
-    let revoke = ServerAction::<RevokeApiToken>::new();
-    let tokens = crate::island_data::refreshed(
-        initial,
-        move || (create.version().get(), revoke.version().get()),
-        |_| fetch_tokens(),
-    );
-    let created = move || {
-        create.value().get().map(|r| match r {
-            Ok(secret) => view! {
-                <p>"New token (copy it now: it is not shown again): "
-                    <code class="secret" data-testid="new-token">{secret}</code></p>
-            }
-            .into_any(),
-            Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-        })
-    };
-    move || {
-        let rows = tokens.get();
-        view! {
-                <ActionForm action=create attr:class="triage-form" attr:data-testid="token-form">
-                    <label>"Name "<input name="name" required size="16" /></label>
-                    <label>" project "<input name="project" size="12" placeholder="all projects" /></label>
-                    <label>" scopes "<input name="scopes" value="ingest" size="20"
-                        title="comma-separated: ingest, triage, admin" /></label>
-                    <label>" expires in "<input name="expires_in_days" size="4" placeholder="never"
-                        inputmode="numeric" />" days"</label>
-                    <button type="submit">"Create token"</button>
-                </ActionForm>
-                {created}
-                <table class="list" data-testid="tokens">
-                    <thead><tr><th>"Name"</th><th>"Project"</th><th>"Scopes"</th><th>"Created"</th>
-                        <th>"Last used"</th><th>"Expires"</th><th>"Revoked"</th><th></th></tr></thead>
-                    <tbody>
-                        {rows.into_iter().map(|t| {
-                            let live = t.revoked_at.is_none();
-                            view! {
-                                <tr data-token=t.id>
-                                    <td>{t.name}</td>
-                                    <td>{t.project.unwrap_or_else(|| "all".into())}</td>
-                                    <td>{t.scopes}</td>
-                                    <td>{datetime(t.created_at)}</td>
-                                    <td data-testid="last-used">{t.last_used_at.map(datetime).unwrap_or_else(|| "never".into())}</td>
-                                    <td>{t.expires_at.map(datetime).unwrap_or_else(|| "never".into())}</td>
-                                    <td>{t.revoked_at.map(datetime).unwrap_or_default()}</td>
-                                    <td>{live.then(|| view! {
-                                        <ActionForm action=revoke>
-                                            <input type="hidden" name="id" value=t.id />
-                                            <button type="submit">"Revoke"</button>
-                                        </ActionForm>
-                                    })}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-        }
+/// The token form and list: server-function forms (`crate::enhance`); the list is
+/// read again after each, and a new token's secret is shown once, under the form.
+fn tokens_view(rows: Vec<crate::api_triage::TokenRow>) -> impl IntoView {
+    view! {
+        <form method="post" action=CreateApiToken::url() class="triage-form" data-testid="token-form"
+            data-post data-result="token-result" data-ok-code="new-token"
+            data-ok="New token (copy it now: it is not shown again): {}">
+            <label>"Name "<input name="name" required size="16" /></label>
+            <label>" project "<input name="project" size="12" placeholder="all projects" /></label>
+            <label>" scopes "<input name="scopes" value="ingest" size="20"
+                title="comma-separated: ingest, triage, admin" /></label>
+            <label>" expires in "<input name="expires_in_days" size="4" placeholder="never"
+                inputmode="numeric" />" days"</label>
+            <button type="submit">"Create token"</button>
+        </form>
+        {crate::enhance::result_slot::<CreateApiToken>("token-result", None)}
+        {crate::enhance::result_slot::<RevokeApiToken>("revoke-result", None)}
+        <table class="list" data-testid="tokens">
+            <thead><tr><th>"Name"</th><th>"Project"</th><th>"Scopes"</th><th>"Created"</th>
+                <th>"Last used"</th><th>"Expires"</th><th>"Revoked"</th><th></th></tr></thead>
+            <tbody data-region="tokens">
+                {rows.into_iter().map(|t| {
+                    let live = t.revoked_at.is_none();
+                    view! {
+                        <tr data-token=t.id>
+                            <td>{t.name}</td>
+                            <td>{t.project.unwrap_or_else(|| "all".into())}</td>
+                            <td>{t.scopes}</td>
+                            <td>{datetime(t.created_at)}</td>
+                            <td data-testid="last-used">{t.last_used_at.map(datetime).unwrap_or_else(|| "never".into())}</td>
+                            <td>{t.expires_at.map(datetime).unwrap_or_else(|| "never".into())}</td>
+                            <td>{t.revoked_at.map(datetime).unwrap_or_default()}</td>
+                            <td>{live.then(|| view! {
+                                <form method="post" action=RevokeApiToken::url() data-post
+                                    data-result="revoke-result" data-ok="Revoked.">
+                                    <input type="hidden" name="id" value=t.id />
+                                    <button type="submit">"Revoke"</button>
+                                </form>
+                            })}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
 

@@ -2,6 +2,7 @@
 //! zoomed around its change (the change marked) and the suspect commits with links.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use perfwatch_core::alerts::{
@@ -12,6 +13,7 @@ use perfwatch_core::confidence::{explain_alert, run_to_run_pct};
 
 use super::alerts::{direction_class, size, suspect_range};
 use crate::api_alerts::fetch_alert_group_page;
+use crate::api_error::AppError;
 use crate::api_triage::{AddGroupNote, LinkGroupTicket, SetGroupAssignee, SetGroupState};
 use crate::chart::TrendChart;
 use crate::format::{datetime, format_value, short_sha};
@@ -45,7 +47,7 @@ pub fn AlertGroupPage() -> impl IntoView {
                             <p class="muted" data-testid="group-facts">{format!(
                                 "{} · {} alerts: {} regressions, {} improvements · suspect range {} · updated {}",
                                 g.project, g.alerts.len(), g.regressions, g.improvements, range, datetime(g.updated_at))}</p>
-                            <GroupTriage group=g can_triage=page.can_triage has_template=page.has_ticket_template />
+                            {group_triage(&g, page.can_triage, page.has_ticket_template)}
                             {alerts.into_iter().zip(page.charts).map(|(a, c)| alert_section(a, c)).collect_view()}
                         }.into_any()
                     }
@@ -56,79 +58,42 @@ pub fn AlertGroupPage() -> impl IntoView {
     }
 }
 
-/// The group's triage state, the controls of a triager and the history: the island of
-/// this page. Every action reads the group again, so state and history update in place.
-#[island]
-fn GroupTriage(group: AlertGroupView, can_triage: bool, has_template: bool) -> impl IntoView {
-    let gid = group.id;
-    let actions = Actions {
-        state: ServerAction::<SetGroupState>::new(),
-        assignee: ServerAction::<SetGroupAssignee>::new(),
-        note: ServerAction::<AddGroupNote>::new(),
-        ticket: ServerAction::<LinkGroupTicket>::new(),
-    };
-    let current = RwSignal::new(group);
-    // Effects run only in the browser: the first run notes the version, later runs
-    // (an action finished) fetch the group again.
-    Effect::new(move |seen: Option<usize>| {
-        let v = actions.version();
-        if seen.is_some_and(|s| s != v) {
-            leptos::task::spawn_local(async move {
-                if let Ok(p) = fetch_alert_group_page(gid).await {
-                    current.set(p.group);
-                }
-            });
-        }
-        v
-    });
-    move || {
-        let g = current.get();
-        view! {
-            {triage_panel(&g)}
-            {can_triage.then(|| triage_controls(g.id, &g.triage, has_template, actions))}
-            {history_table(&g)}
-        }
+/// The group's triage state, the controls of a triager and the history: a region,
+/// read again after every action (server-function forms, `crate::enhance`), so state
+/// and history update in place without a page load.
+fn group_triage(g: &AlertGroupView, can_triage: bool, has_template: bool) -> AnyView {
+    view! {
+        <div data-region="group-triage">
+            {triage_panel(g)}
+            {can_triage.then(|| triage_controls(g.id, &g.triage, has_template))}
+            {history_table(g)}
+        </div>
     }
+    // Server-only: erasing the type keeps the page's view type within the compiler's
+    // query depth.
+    .into_any()
 }
 
-/// The triage actions of the group page (server functions behind `ActionForm`s, so
-/// they work as plain form posts before hydration and without a reload after it).
-#[derive(Clone, Copy)]
-struct Actions {
-    state: ServerAction<SetGroupState>,
-    assignee: ServerAction<SetGroupAssignee>,
-    note: ServerAction<AddGroupNote>,
-    ticket: ServerAction<LinkGroupTicket>,
-}
-
-impl Actions {
-    fn version(&self) -> usize {
-        self.state.version().get()
-            + self.assignee.version().get()
-            + self.note.version().get()
-            + self.ticket.version().get()
-    }
-}
-
-/// The error of an action's last run, as a message.
-fn action_error<A>(a: ServerAction<A>) -> impl IntoView
+/// A triage form posting to server function `S`; its error shows under it (in the
+/// element with id `result`).
+fn triage_form<S>(testid: &'static str, result: &'static str, children: impl IntoView) -> AnyView
 where
-    A: leptos::server_fn::ServerFn<Output = (), Error = crate::api_error::AppError>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
 {
-    move || {
-        a.value().get().and_then(|r| r.err()).map(|e| {
-            view! { <p class="error" data-testid="triage-error">{e.to_string()}</p> }
-        })
+    view! {
+        <form method="post" action=S::url() class="triage-form" data-testid=testid data-post
+            data-result=result data-ok="" data-err-testid="triage-error">
+            {children}
+        </form>
+        {crate::enhance::result_slot::<S>(result, Some("triage-error"))}
     }
+    .into_any()
 }
 
 /// The controls of someone who may triage this group: state (with the fixing commit),
 /// assignee, note, ticket link and "open new issue" from the project's template.
-fn triage_controls(gid: i64, t: &Triage, has_template: bool, a: Actions) -> impl IntoView {
+fn triage_controls(gid: i64, t: &Triage, has_template: bool) -> impl IntoView {
     let current = t.state;
     let options = TriageState::ALL
         .into_iter()
@@ -140,21 +105,19 @@ fn triage_controls(gid: i64, t: &Triage, has_template: bool, a: Actions) -> impl
     let fixed = t.fixed_commit.clone().unwrap_or_default();
     view! {
         <section class="triage-controls" data-testid="triage-controls">
-            <ActionForm action=a.state attr:class="triage-form" attr:data-testid="state-form">
+            {triage_form::<SetGroupState>("state-form", "state-form-result", view! {
                 <input type="hidden" name="group_id" value=gid />
                 <label>"State "<select name="state" data-testid="state-select">{options}</select></label>
                 <label>" fixing commit "<input name="fixed_commit" value=fixed size="14"
                     placeholder="sha (for fixed)" /></label>
                 <button type="submit" data-testid="set-state">"Set state"</button>
-            </ActionForm>
-            {action_error(a.state)}
-            <ActionForm action=a.assignee attr:class="triage-form" attr:data-testid="assignee-form">
+            })}
+            {triage_form::<SetGroupAssignee>("assignee-form", "assignee-form-result", view! {
                 <input type="hidden" name="group_id" value=gid />
                 <label>"Assignee "<input name="assignee" value=assignee size="16" placeholder="nobody" /></label>
                 <button type="submit">"Assign"</button>
-            </ActionForm>
-            {action_error(a.assignee)}
-            <ActionForm action=a.ticket attr:class="triage-form" attr:data-testid="ticket-form">
+            })}
+            {triage_form::<LinkGroupTicket>("ticket-form", "ticket-form-result", view! {
                 <input type="hidden" name="group_id" value=gid />
                 <label>"Ticket "<input name="key" value=key size="12" placeholder="PERF-123" /></label>
                 <label>" URL "<input name="url" type="url" value=url size="36"
@@ -164,14 +127,12 @@ fn triage_controls(gid: i64, t: &Triage, has_template: bool, a: Actions) -> impl
                     " "<a class="chip" data-testid="new-ticket" target="_blank" rel="noopener"
                         href=format!("/api/v1/alert-groups/{gid}/new-ticket?go=1")>"Open new issue"</a>
                 })}
-            </ActionForm>
-            {action_error(a.ticket)}
-            <ActionForm action=a.note attr:class="triage-form" attr:data-testid="note-form">
+            })}
+            {triage_form::<AddGroupNote>("note-form", "note-form-result", view! {
                 <input type="hidden" name="group_id" value=gid />
                 <label>"Note "<textarea name="body" rows="2" cols="50" required></textarea></label>
                 <button type="submit">"Add note"</button>
-            </ActionForm>
-            {action_error(a.note)}
+            })}
         </section>
     }
 }

@@ -11,6 +11,7 @@ use perfwatch_core::alerts::{AlertDirection, AlertFilter, AlertKind, AlertView, 
 use crate::api_alerts::{fetch_alert_list, AlertList};
 use crate::api_triage::BulkSetAlertState;
 use crate::format::{datetime, format_value, pct, short_sha};
+use leptos::server_fn::ServerFn;
 
 /// `worse` / `better`: the CSS class of an alert's direction.
 pub fn direction_class(d: AlertDirection) -> &'static str {
@@ -130,7 +131,7 @@ pub fn AlertsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || { let pairs = pairs.clone(); Suspend::new(async move {
                 match data.await {
-                    Ok(list) => view! { <AlertsList pairs initial=list /> }.into_any(),
+                    Ok(list) => alerts_list(pairs, list).into_any(),
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}}
@@ -138,79 +139,52 @@ pub fn AlertsPage() -> impl IntoView {
     }
 }
 
-/// The filter, the list and (for triagers) the bulk form: an island, because the
-/// ticked alerts live in the browser and a bulk change reads the list again.
-#[island]
-fn AlertsList(pairs: Vec<(String, String)>, initial: AlertList) -> impl IntoView {
-    let filter = AlertFilter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let key = filter.clone();
-    let bulk = ServerAction::<BulkSetAlertState>::new();
-    let selected = RwSignal::new(Vec::<i64>::new());
-    Effect::new(move |_| {
-        if matches!(bulk.value().get(), Some(Ok(_))) {
-            selected.set(Vec::new());
-        }
-    });
-    let data = crate::island_data::refreshed(
-        initial,
-        move || bulk.version().get(),
-        move |_| fetch_alert_list(key.clone()),
-    );
-    move || {
-        let f = filter.clone();
-        let list = data.get();
-        let empty = list.alerts.is_empty();
-        let sel = list.can_triage.then_some(selected);
-        view! {
-                            {filter_form(&f, list.projects)}
-                            <p class="muted">{format!("{} alerts", list.alerts.len())}</p>
-                            {sel.map(|s| bulk_form(bulk, s))}
-                            {empty.then(|| view! { <p class="note" data-testid="no-alerts">"No alerts match."</p> })}
-                            <table class="list alerts" data-testid="alerts">
-                                <thead><tr>{sel.map(|_| view! { <th></th> })}<th>"Series"</th><th>"Change"</th><th>"Before → after"</th><th>"p"</th>
-                                    <th>"Suspects"</th><th>"Group"</th><th>"Detected"</th><th>"Status"</th></tr></thead>
-                                <tbody>
-                                    {list.alerts.into_iter().map(|a| alert_row(a, sel)).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any()
+/// The filter, the list and (for triagers) the bulk form, server-rendered: the ticked
+/// alerts and the bulk post run through `crate::enhance` (`picks`, `post`), and the
+/// list (a region) is read again after a bulk change.
+fn alerts_list(pairs: Vec<(String, String)>, list: AlertList) -> impl IntoView {
+    let f = AlertFilter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let empty = list.alerts.is_empty();
+    let triage = list.can_triage;
+    view! {
+        {filter_form(&f, list.projects)}
+        {triage.then(bulk_form)}
+        <div data-region="alerts">
+            <p class="muted">{format!("{} alerts", list.alerts.len())}</p>
+            {empty.then(|| view! { <p class="note" data-testid="no-alerts">"No alerts match."</p> })}
+            <table class="list alerts" data-testid="alerts">
+                <thead><tr>{triage.then(|| view! { <th></th> })}<th>"Series"</th><th>"Change"</th><th>"Before → after"</th><th>"p"</th>
+                    <th>"Suspects"</th><th>"Group"</th><th>"Detected"</th><th>"Status"</th></tr></thead>
+                <tbody>
+                    {list.alerts.into_iter().map(|a| alert_row(a, triage)).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 
 /// Bulk "set state" of the checked alerts (triagers only; needs the hydrated page,
-/// which keeps the checked ids).
-fn bulk_form(bulk: ServerAction<BulkSetAlertState>, selected: RwSignal<Vec<i64>>) -> impl IntoView {
-    let ids = move || {
-        selected
-            .get()
-            .iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    let result = move || {
-        bulk.value().get().map(|r| match r {
-            Ok(n) => view! { <span class="muted" data-testid="bulk-result">{format!("{n} alert{} changed", if n == 1 { "" } else { "s" })}</span> }.into_any(),
-            Err(e) => view! { <span class="error" data-testid="bulk-result">{e.to_string()}</span> }.into_any(),
-        })
-    };
+/// which keeps the checked ids in the form).
+fn bulk_form() -> impl IntoView {
     view! {
-        <ActionForm action=bulk attr:class="bulk" attr:data-testid="bulk-form">
-            <input type="hidden" name="ids" prop:value=ids />
-            <span>{move || format!("{} selected: ", selected.get().len())}</span>
+        <form method="post" action=BulkSetAlertState::url() class="bulk" data-testid="bulk-form" data-picks
+            data-post data-result="bulk-result" data-ok="{} alerts changed" data-ok-one="1 alert changed"
+            data-ok-testid="bulk-result" data-err-testid="bulk-result">
+            <input type="hidden" name="ids" value="" />
+            <span data-picks-count>"0 selected: "</span>
             <label>"set state "
                 <select name="state">
                     {TriageState::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
                 </select>
             </label>
             <input name="fixed_commit" size="14" placeholder="fixing commit" />
-            <button type="submit" data-testid="bulk-apply" disabled=move || selected.get().is_empty()>"Apply"</button>
-            {result}
-        </ActionForm>
+            <button type="submit" data-testid="bulk-apply" disabled=true>"Apply"</button>
+            {crate::enhance::result_slot::<BulkSetAlertState>("bulk-result", Some("bulk-result"))}
+        </form>
     }
 }
 
-fn alert_row(a: AlertView, selected: Option<RwSignal<Vec<i64>>>) -> impl IntoView {
+fn alert_row(a: AlertView, triage: bool) -> impl IntoView {
     let cls = direction_class(a.direction);
     // The list has no history at hand: the words and the reason, without the variation.
     let why = perfwatch_core::confidence::explain_alert(&a, None);
@@ -222,19 +196,8 @@ fn alert_row(a: AlertView, selected: Option<RwSignal<Vec<i64>>>) -> impl IntoVie
     let unit = a.series.unit.clone();
     view! {
         <tr data-alert=a.id class=format!("alert {}", a.direction.as_str())>
-            {selected.map(|sel| {
-                let id = a.id;
-                view! {
-                    <td><input type="checkbox" class="pick" data-testid="pick" aria-label="select"
-                        prop:checked=move || sel.get().contains(&id)
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            sel.update(|v| {
-                                v.retain(|x| *x != id);
-                                if on { v.push(id); }
-                            });
-                        } /></td>
-                }
+            {triage.then(|| view! {
+                <td><input type="checkbox" class="pick" data-testid="pick" aria-label="select" /></td>
             })}
             <td><a href=format!("/series/{}", a.series.id)>{a.series.label()}</a>
                 <span class="muted">{format!(" {}", a.project)}</span></td>

@@ -269,9 +269,9 @@ pub fn ComparePage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let (slug, query) = key();
+                let (_, query) = key();
                 match data.await {
-                    Ok(d) => view! { <CompareBody slug query initial=d /> }.into_any(),
+                    Ok(d) => compare_body(&query, d).into_any(),
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
@@ -279,40 +279,25 @@ pub fn ComparePage() -> impl IntoView {
     }
 }
 
-/// The page body: an island, so that the filter, sort and picker links of this page
-/// (and back/forward) change the rows without a page load.
-#[island]
-fn CompareBody(slug: String, query: String, initial: ComparePageData) -> impl IntoView {
-    let query = RwSignal::new(query);
-    crate::client_nav::follow_history(query);
-    let path = format!("/projects/{slug}/compare");
-    let data = crate::island_data::refreshed(
-        initial,
-        move || query.get(),
-        move |q| fetch_comparison(slug.clone(), q),
-    );
-    let on_click = move |ev: leptos::ev::MouseEvent| {
-        if let Some(q) = crate::client_nav::same_page_click(&ev, &path) {
-            query.set(q);
-        }
-    };
+/// The page body, server-rendered. Its filter, sort and picker links go to this page
+/// with another query: after hydration they change the rows without a page load, the
+/// rows coming from the server's render of the new URL (`data-nav`, `data-region`;
+/// `crate::enhance`), back and forward included.
+fn compare_body(query: &str, d: ComparePageData) -> impl IntoView {
+    let spec = d
+        .view
+        .as_ref()
+        .map(|v| v.spec.clone())
+        .unwrap_or_else(|| CompareSpec::from_query_string(query).unwrap_or_default());
     view! {
-        <div class="page" on:click=on_click>
-            {move || {
-                let d = data.get();
-                let spec = d.view.as_ref().map(|v| v.spec.clone()).unwrap_or_else(|| {
-                    CompareSpec::from_query_string(&query.get_untracked()).unwrap_or_default()
-                });
-                view! {
-                    <Title text=format!("Compare · {} · perfwatch", d.project_name) />
-                    <p class="crumbs"><a href=format!("/projects/{}", d.slug)>{d.project_name.clone()}</a>
-                        " · "<a href=format!("/projects/{}/releases", d.slug)>"releases"</a></p>
-                    <h1>"Compare"</h1>
-                    {picker(&d, &spec)}
-                    {d.error.clone().map(|e| view! { <p class="error" data-testid="compare-error">{e}</p> })}
-                    {d.view.clone().map(comparison)}
-                }
-            }}
+        <div class="page" data-nav data-region="compare">
+            <Title text=format!("Compare · {} · perfwatch", d.project_name) />
+            <p class="crumbs"><a href=format!("/projects/{}", d.slug)>{d.project_name.clone()}</a>
+                " · "<a href=format!("/projects/{}/releases", d.slug)>"releases"</a></p>
+            <h1>"Compare"</h1>
+            {picker(&d, &spec)}
+            {d.error.clone().map(|e| view! { <p class="error" data-testid="compare-error">{e}</p> })}
+            {d.view.clone().map(comparison)}
         </div>
     }
 }

@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 
-use crate::api_attention::create_short_link;
 use crate::api_compare::ComparePageData;
 use crate::format::{age, datetime};
 
@@ -86,51 +85,16 @@ pub fn picker_lists(d: &ComparePageData, now: i64) -> AnyView {
     .into_any()
 }
 
-/// Writes `text` to the clipboard; false when the browser refused.
-async fn copy_to_clipboard(text: &str) -> bool {
-    let Some(w) = web_sys::window() else {
-        return false;
-    };
-    let promise = w.navigator().clipboard().write_text(text);
-    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
-}
-
-/// Creates a short link for the comparison shown and copies it; the link stays on
-/// the page (also when the clipboard is not available) so it can be copied by hand.
+/// "Copy short link": creates a short link for the comparison shown, copies it and
+/// shows it next to the button (`crate::enhance`; also when the clipboard is not
+/// available, so it can be copied by hand).
 #[component]
 pub fn ShortLinkButton(slug: String, query: String) -> impl IntoView {
-    let result = RwSignal::new(None::<Result<(String, bool), String>>);
-    let busy = RwSignal::new(false);
-    let on_click = move |_| {
-        let (slug, query) = (slug.clone(), query.clone());
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let r = match create_short_link(slug, query).await {
-                Ok(path) => {
-                    let origin = web_sys::window()
-                        .and_then(|w| w.location().origin().ok())
-                        .unwrap_or_default();
-                    let url = format!("{origin}{path}");
-                    let copied = copy_to_clipboard(&url).await;
-                    Ok((url, copied))
-                }
-                Err(e) => Err(super::load_error(&e)),
-            };
-            result.set(Some(r));
-            busy.set(false);
-        });
-    };
     view! {
         <span class="short-link">
-            <button type="button" data-testid="copy-short-link" on:click=on_click disabled=move || busy.get()>
+            <button type="button" data-testid="copy-short-link" data-short-link data-slug=slug data-query=query>
                 "Copy short link"</button>
-            {move || result.get().map(|r| match r {
-                Ok((url, copied)) => view! {
-                    <a data-testid="short-link" href=url.clone()>{url.clone()}</a>
-                    <span class="muted" data-testid="short-link-copied">{if copied { " copied" } else { " (copy it by hand)" }}</span>
-                }.into_any(),
-                Err(e) => view! { <span class="error" data-testid="short-link-error">{e}</span> }.into_any(),
-            })}
+            <span data-short-link-result></span>
         </span>
     }
 }

@@ -5,6 +5,7 @@
 //! and never shows it; an empty secret field keeps the stored value.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
@@ -20,7 +21,7 @@ pub fn IntegrationPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(p) => view! { <IntegrationBody slug=slug() initial=p /> }.into_any(),
+                    Ok(p) => form_view(p),
                     Err(e) if e.is_refusal() => view! {
                         <h1>"GitHub integration"</h1>
                         <p class="error" data-testid="forbidden">{super::load_error(&e)}</p>
@@ -32,19 +33,6 @@ pub fn IntegrationPage() -> impl IntoView {
     }
 }
 
-/// The settings form: an island, because saving runs in the browser and reads the
-/// settings again.
-#[island]
-fn IntegrationBody(slug: String, initial: IntegrationData) -> impl IntoView {
-    let save = ServerAction::<SaveIntegration>::new();
-    let data = crate::island_data::refreshed(
-        initial,
-        move || save.version().get(),
-        move |_| fetch_integration(slug.clone()),
-    );
-    move || form_view(data.get(), save)
-}
-
 fn set_or_not(set: bool) -> &'static str {
     if set {
         "set"
@@ -53,7 +41,9 @@ fn set_or_not(set: bool) -> &'static str {
     }
 }
 
-fn form_view(p: IntegrationData, save: ServerAction<SaveIntegration>) -> AnyView {
+/// The settings form, a server-function form (`crate::enhance`): after a save the
+/// settings are read again.
+fn form_view(p: IntegrationData) -> AnyView {
     let i = p.integration.clone();
     let has = i.is_some();
     let get = |f: fn(&perfwatch_core::integration::IntegrationView) -> String| {
@@ -77,15 +67,8 @@ fn form_view(p: IntegrationData, save: ServerAction<SaveIntegration>) -> AnyView
         _ => "not set",
     };
     let key_state = set_or_not(reporting == "app");
-    let saved = move || {
-        save.value().get().map(|r| match r {
-            Ok(()) => view! { <p class="note" data-testid="saved">"Saved."</p> }.into_any(),
-            Err(e) => {
-                view! { <p class="error" data-testid="save-error">{e.to_string()}</p> }.into_any()
-            }
-        })
-    };
     view! {
+        <div data-region="integration">
         <p class="crumbs"><a href=format!("/projects/{}", p.slug)>{p.slug.clone()}</a>" · "<a href="/queue">"Job queue"</a></p>
         <h1>"GitHub integration"</h1>
         {(!has).then(|| view! { <p class="note" data-testid="no-integration">"No repository is linked yet: fill in the form to link one."</p> })}
@@ -95,7 +78,8 @@ fn form_view(p: IntegrationData, save: ServerAction<SaveIntegration>) -> AnyView
             <span>"Content type: "<code>"application/json"</code>" · secret: the webhook secret below · events: "
                 <code>"push"</code>", "<code>"pull_request"</code>", "<code>"issue_comment"</code>", "<code>"check_run"</code></span>
         </section>
-        <ActionForm action=save attr:class="integration-form" attr:data-testid="integration-form">
+        <form method="post" action=SaveIntegration::url() class="integration-form" data-testid="integration-form"
+            data-post data-result="save-result" data-ok="Saved." data-ok-testid="saved" data-err-testid="save-error">
             <input type="hidden" name="slug" value=p.slug.clone() />
             <fieldset>
                 <legend>"Repository"</legend>
@@ -125,8 +109,9 @@ fn form_view(p: IntegrationData, save: ServerAction<SaveIntegration>) -> AnyView
                     <textarea name="definition" rows="8" cols="80">{definition}</textarea></label>
             </fieldset>
             <button type="submit" data-testid="save-integration">"Save"</button>
-        </ActionForm>
-        {saved}
+        </form>
+        </div>
+        {crate::enhance::result_slot::<SaveIntegration>("save-result", Some("save-error"))}
     }
     .into_any()
 }

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
@@ -60,15 +61,18 @@ pub fn job_subject(j: &JobSummary) -> String {
 
 /// A job's log lines; while `live`, new lines are fetched every 2 s (after hydration)
 /// until the job ends. With `keep` > 0 only the last `keep` lines are kept (a tail).
-/// `state`, when given, follows the job's state.
-#[component]
+/// When the job's state changes, the page's badges of it (`data-job-state`) follow and
+/// the page's regions are read again (verdict, steps, report). An island: the rest of
+/// the job and queue pages is server-rendered.
+#[island]
 pub fn LiveLog(
     job: i64,
     initial: Vec<LogLineView>,
     live: bool,
-    #[prop(default = 0)] keep: i64,
-    #[prop(optional)] state: Option<RwSignal<String>>,
+    keep: i64,
+    state: String,
 ) -> impl IntoView {
+    let state = StoredValue::new(state);
     let log_class = if keep > 0 { "log tail" } else { "log" };
     let lines = RwSignal::new(initial);
     let polling = StoredValue::new(live);
@@ -97,10 +101,10 @@ pub fn LiveLog(
                             }
                         });
                     }
-                    if let Some(s) = state {
-                        if s.get_untracked() != u.state {
-                            s.set(u.state.clone());
-                        }
+                    if state.with_value(|s| *s != u.state) {
+                        state.set_value(u.state.clone());
+                        crate::enhance::show_job_state(job, &u.state);
+                        crate::enhance::refresh_regions();
                     }
                     if is_final_state(&u.state) {
                         polling.set_value(false);
@@ -142,7 +146,7 @@ pub fn JobPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(p) => view! { <JobBody initial=p /> }.into_any(),
+                    Ok(p) => job_view(p).into_any(),
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
@@ -150,42 +154,15 @@ pub fn JobPage() -> impl IntoView {
     }
 }
 
-/// The page body: an island (the live log, cancel and re-run run in the browser).
-#[island]
-fn JobBody(initial: JobData) -> impl IntoView {
-    let id = initial.job.id;
-    let cancel = ServerAction::<CancelPerfJob>::new();
-    let rerun = ServerAction::<RerunPerfJob>::new();
-    // Bumped when the live log sees the job change state: the page is read again
-    // (verdict, steps, report).
-    let refresh = RwSignal::new(0u32);
-    let data = crate::island_data::refreshed(
-        initial,
-        move || (cancel.version().get(), refresh.get()),
-        move |_| fetch_job_page(id),
-    );
-    move || job_view(data.get(), cancel, rerun, refresh)
-}
-
-fn job_view(
-    p: JobData,
-    cancel: ServerAction<CancelPerfJob>,
-    rerun: ServerAction<RerunPerfJob>,
-    refresh: RwSignal<u32>,
-) -> AnyView {
+/// The job, server-rendered: the live log is the island; cancel and re-run are
+/// server-function forms (`crate::enhance`), after which the job is read again.
+fn job_view(p: JobData) -> impl IntoView {
     let j = p.job.clone();
-    let state = RwSignal::new(j.state.clone());
-    let loaded = j.state.clone();
-    Effect::new(move |_| {
-        if state.with(|s| *s != loaded) {
-            refresh.update(|n| *n += 1);
-        }
-    });
     let live = !j.is_final();
     let id = j.id;
     let facts = job_facts(&p);
     let links = job_links(&p);
-    let controls = p.can_triage.then(|| job_controls(id, live, cancel, rerun));
+    let controls = p.can_triage.then(|| job_controls(id, live));
     let steps = job_steps(&p.steps);
     let report = p.report.clone().map(|r| {
         view! {
@@ -202,18 +179,19 @@ fn job_view(
     view! {
         <Title text=format!("Job {} · perfwatch", j.id) />
         <p class="crumbs"><a href="/queue">"Queue"</a>" · "<a href=format!("/projects/{}", j.project)>{j.project.clone()}</a></p>
-        <h1>{format!("Job #{} ", j.id)}<span class=move || state_class(&state.get()) data-testid="job-state">{move || state.get()}</span></h1>
-        {facts}
-        {links}
-        {controls}
-        <h2>"Steps"</h2>
-        {steps}
-        {report}
+        <div data-region="job">
+            <h1>{format!("Job #{} ", j.id)}<span class=state_class(&j.state) data-testid="job-state" data-job-state=id>{j.state.clone()}</span></h1>
+            {facts}
+            {links}
+            {controls}
+            <h2>"Steps"</h2>
+            {steps}
+            {report}
+        </div>
         <h2>"Log"</h2>
-        <LiveLog job=id initial=p.log live=live state=state />
+        <LiveLog job=id initial=p.log live=live keep=0 state=j.state.clone() />
         {log_cut}
     }
-    .into_any()
 }
 
 /// The job's facts: what it measures, who asked, when it ran, its verdict and
@@ -290,40 +268,27 @@ fn job_links(p: &JobData) -> AnyView {
 }
 
 /// Cancel (while the job runs) and re-run, with what each did.
-fn job_controls(
-    id: i64,
-    live: bool,
-    cancel: ServerAction<CancelPerfJob>,
-    rerun: ServerAction<RerunPerfJob>,
-) -> AnyView {
-    let cancel_done = move || {
-        cancel.value().get().map(|r| match r {
-            Ok(true) => view! { <span class="note">"Canceled (a running job stops within a few seconds)."</span> }.into_any(),
-            Ok(false) => view! { <span class="note">"Nothing to cancel: the job already ended."</span> }.into_any(),
-            Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
-        })
-    };
-    let rerun_done = move || {
-        rerun.value().get().map(|r| match r {
-            Ok(n) => view! { <span class="note" data-testid="rerun-done">"Queued as "<a href=format!("/jobs/{n}")>{format!("job #{n}")}</a></span> }.into_any(),
-            Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
-        })
-    };
+fn job_controls(id: i64, live: bool) -> AnyView {
     view! {
         <section class="triage-controls job-controls">
             <div class="triage-form">
                 {live.then(|| view! {
-                    <ActionForm action=cancel attr:class="inline-form">
+                    <form method="post" action=CancelPerfJob::url() class="inline-form" data-post
+                        data-result="cancel-result"
+                        data-ok="Canceled (a running job stops within a few seconds)."
+                        data-ok-false="Nothing to cancel: the job already ended.">
                         <input type="hidden" name="id" value=id />
                         <button type="submit" data-testid="cancel-job">"Cancel"</button>
-                    </ActionForm>
+                    </form>
                 })}
-                <ActionForm action=rerun attr:class="inline-form">
+                <form method="post" action=RerunPerfJob::url() class="inline-form" data-post
+                    data-result="rerun-result" data-ok="Queued as job #{}" data-ok-link="/jobs/{}"
+                    data-ok-testid="rerun-done">
                     <input type="hidden" name="id" value=id />
                     <button type="submit" data-testid="rerun-job">"Re-run"</button>
-                </ActionForm>
-                {cancel_done}
-                {rerun_done}
+                </form>
+                {crate::enhance::result_slot::<CancelPerfJob>("cancel-result", None)}
+                {crate::enhance::result_slot::<RerunPerfJob>("rerun-result", None)}
             </div>
         </section>
     }

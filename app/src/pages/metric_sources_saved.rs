@@ -1,24 +1,23 @@
 //! The metric sources page's "Save query" form (shown under a successful test, with
 //! the tested source, template and `by` carried over) and the list of saved queries
-//! with a delete button each. `ActionForm`s over `crate::api_saved_queries`: plain form
-//! posts before hydration, `fetch` plus a reload of the list after it.
+//! with a delete button each. Server-function forms over `crate::api_saved_queries`
+//! (`crate::enhance`): plain form posts before hydration, `fetch` plus a fresh server
+//! render of the list after it.
 
 use leptos::prelude::*;
 
+use leptos::server_fn::ServerFn;
+
 use crate::api_metric_query::TestedQuery;
-use crate::api_saved_queries::{
-    fetch_saved_queries, DeleteMetricQuery, SaveMetricQuery, SavedItem,
-};
+use crate::api_saved_queries::{DeleteMetricQuery, SaveMetricQuery, SavedItem};
 
 /// The form saving the query `t` was tested with.
-pub fn save_form(
-    slug: String,
-    t: &TestedQuery,
-    save: ServerAction<SaveMetricQuery>,
-) -> impl IntoView {
+pub fn save_form(slug: String, t: &TestedQuery) -> impl IntoView {
     let (source, template, by) = (t.source.clone(), t.template.clone(), t.by.clone());
     view! {
-        <ActionForm action=save attr:class="query-form" attr:data-testid="save-query-form">
+        <form method="post" action=SaveMetricQuery::url() class="query-form" data-testid="save-query-form"
+            data-post data-result="save-query-result" data-ok="Saved {name} in source {source}."
+            data-ok-testid="query-saved" data-err-testid="save-query-error">
             <h3>"Save this query"</h3>
             <input type="hidden" name="slug" value=slug />
             <input type="hidden" name="source" value=source />
@@ -51,44 +50,22 @@ pub fn save_form(
             <label>" from " <input type="text" name="from" size="22" placeholder="RFC 3339; empty: a day ago" /></label>
             <label>" timezone " <input type="text" name="timezone" size="16" placeholder="UTC" /></label>
             <button type="submit" data-testid="save-query">"Save query"</button>
-        </ActionForm>
-        {move || save.value().get().map(|r| match r {
-            Ok(q) => view! {
-                <p class="ok" data-testid="query-saved">{format!("Saved {} in source {}.", q.name, q.source)}</p>
-            }.into_any(),
-            Err(e) => view! { <p class="error" data-testid="save-query-error">{e.to_string()}</p> }.into_any(),
-        })}
+        </form>
+        {crate::enhance::result_slot::<SaveMetricQuery>("save-query-result", Some("save-query-error"))}
     }
 }
 
-/// The saved queries of every source, read again after each save or delete.
+/// The saved queries of every source (a region: read again after a save or delete).
 #[component]
-pub fn SavedQueries(
-    slug: String,
-    save: ServerAction<SaveMetricQuery>,
-    delete: ServerAction<DeleteMetricQuery>,
-    initial: Vec<SavedItem>,
-) -> impl IntoView {
-    let s = slug.clone();
-    let data = crate::island_data::refreshed(
-        initial,
-        move || (save.version().get(), delete.version().get()),
-        move |_| fetch_saved_queries(s.clone()),
-    );
+pub fn SavedQueries(slug: String, saved: Vec<SavedItem>) -> impl IntoView {
     view! {
         <h2>"Saved queries"</h2>
-        {move || table(slug.clone(), data.get(), delete)}
-        {move || delete.value().get().and_then(|r| r.err()).map(|e| view! {
-            <p class="error" data-testid="delete-query-error">{e.to_string()}</p>
-        })}
+        <div data-region="saved-queries">{table(slug, saved)}</div>
+        {crate::enhance::result_slot::<DeleteMetricQuery>("delete-query-result", Some("delete-query-error"))}
     }
 }
 
-fn table(
-    slug: String,
-    list: Vec<SavedItem>,
-    delete: ServerAction<DeleteMetricQuery>,
-) -> impl IntoView {
+fn table(slug: String, list: Vec<SavedItem>) -> impl IntoView {
     let rows = list
         .into_iter()
         .map(|q| {
@@ -119,12 +96,13 @@ fn table(
                     <td>{details}</td>
                     <td>{how}</td>
                     <td>
-                        <ActionForm action=delete attr:class="inline-form">
+                        <form method="post" action=DeleteMetricQuery::url() class="inline-form" data-post
+                            data-result="delete-query-result" data-ok="" data-err-testid="delete-query-error">
                             <input type="hidden" name="slug" value=slug />
                             <input type="hidden" name="source" value=source />
                             <input type="hidden" name="name" value=name />
                             <button type="submit" data-testid="delete-query">"Delete"</button>
-                        </ActionForm>
+                        </form>
                     </td>
                 </tr>
             }

@@ -61,8 +61,7 @@ fn bench_section(bench: String, rows: Vec<SeriesOverview>, open: &HashSet<i64>) 
     }
 }
 
-/// The series list under the filter of the URL (`?q=…&open=1`): rendered on the
-/// server for links, and again in the browser as the query changes.
+/// The series list under the filter of the URL (`?q=…&open=1`).
 fn series_list(o: &ProjectOverview, q: &str, only_open: bool) -> AnyView {
     let open: HashSet<i64> = o.open_alert_series.iter().copied().collect();
     let mut groups: BTreeMap<String, Vec<SeriesOverview>> = BTreeMap::new();
@@ -83,50 +82,25 @@ fn series_list(o: &ProjectOverview, q: &str, only_open: bool) -> AnyView {
     .into_any()
 }
 
-/// The filter form: a GET form (works before the island hydrates) whose text box also
-/// filters live after it by rewriting the query string. Rendered once (so the text
-/// box keeps its focus while typing); the toggle follows the query.
-fn filter_form(slug: String, open_count: usize, filter: Filter) -> impl IntoView {
-    let q0 = filter.q.get_untracked();
-    let Filter { q, open } = filter;
+/// The filter form: a GET form (works before hydration) whose text box also filters
+/// live after it (`data-live`): the URL's query is rewritten and the list (a region)
+/// comes from the server's render of it; the text box is outside the regions, so it
+/// keeps its focus while typing. The toggle is a same-page link (`data-nav`).
+fn filter_form(slug: &str, open_count: usize, q: String, open: bool) -> impl IntoView {
     let action = format!("/projects/{slug}");
-    let path = action.clone();
-    let input_path = action.clone();
-    let on_input = move |ev: leptos::ev::Event| {
-        let text = event_target_value(&ev);
-        let qs = series_filter::query_string(&text, open.get_untracked());
-        crate::client_nav::replace(&format!("{input_path}{qs}"));
-        q.set(text);
-    };
-    let toggle = move || {
-        format!(
-            "/projects/{slug}{}",
-            series_filter::query_string(&q.get(), !open.get())
-        )
-    };
-    let on_toggle = move |ev: leptos::ev::MouseEvent| {
-        if crate::client_nav::same_page_click(&ev, &path).is_some() {
-            open.update(|o| *o = !*o);
-        }
-    };
+    let toggle = format!("{action}{}", series_filter::query_string(&q, !open));
     view! {
-        <form class="filters" method="get" action=action data-testid="series-filter">
-            <label>"Filter " <input name="q" value=q0 data-testid="series-q" autocomplete="off"
-                placeholder="benchmark, measure, testbed or params" size="36" on:input=on_input /></label>
-            {move || open.get().then(|| view! { <input type="hidden" name="open" value="1" /> })}
-            <button type="submit">"Filter"</button>
-            <a class=move || if open.get() { "chip on" } else { "chip" } data-testid="only-open" href=toggle
-                on:click=on_toggle>
-                {format!("only with open alerts ({open_count})")}</a>
+        <form class="filters" method="get" action=action data-testid="series-filter" data-nav>
+            <label>"Filter " <input name="q" value=q data-testid="series-q" autocomplete="off"
+                placeholder="benchmark, measure, testbed or params" size="36" data-live /></label>
+            <span data-region="series-open">
+                {open.then(|| view! { <input type="hidden" name="open" value="1" /> })}
+                <button type="submit">"Filter"</button>
+                <a class=if open { "chip on" } else { "chip" } data-testid="only-open" href=toggle>
+                    {format!("only with open alerts ({open_count})")}</a>
+            </span>
         </form>
     }
-}
-
-/// The series filter of the page's query string (`?q=…&open=1`).
-#[derive(Clone, Copy)]
-struct Filter {
-    q: RwSignal<String>,
-    open: RwSignal<bool>,
 }
 
 #[component]
@@ -151,7 +125,7 @@ pub fn ProjectPage() -> impl IntoView {
                             <p class="muted">{format!("{} benchmarks · {} series · {} runs · main branch {}",
                                 count, o.project.series_count, o.project.run_count, o.project.main_branch)}</p>
                             <JobsPanel slug=o.project.slug.clone() />
-                            <SeriesFilter overview=o q open />
+                            {series_filter_view(&o, q, open)}
                             {runs}
                         }.into_any()
                     }
@@ -162,19 +136,13 @@ pub fn ProjectPage() -> impl IntoView {
     }
 }
 
-/// The filter and the series list: an island, so that typing in the filter narrows
-/// the list without a page load.
-#[island]
-fn SeriesFilter(overview: ProjectOverview, q: String, open: bool) -> impl IntoView {
-    let filter = Filter {
-        q: RwSignal::new(q),
-        open: RwSignal::new(open),
-    };
+/// The filter and the series list under the filter of the URL.
+fn series_filter_view(overview: &ProjectOverview, q: String, open: bool) -> impl IntoView {
     let open_count = overview.open_alert_series.len();
-    let slug = overview.project.slug.clone();
+    let list = series_list(overview, &q, open);
     view! {
-        {filter_form(slug, open_count, filter)}
-        {move || series_list(&overview, &filter.q.get(), filter.open.get())}
+        {filter_form(&overview.project.slug, open_count, q, open)}
+        <div data-region="series">{list}</div>
     }
 }
 

@@ -2,9 +2,8 @@
 //! with position and an expected start from recent run times, the running jobs with a
 //! live tail of their logs, and a warning when jobs wait and no runner is online.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 use super::job::{duration, job_link, state_class, LiveLog};
@@ -20,7 +19,7 @@ pub fn QueuePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(q) => view! { <QueueBody initial=q /> }.into_any(),
+                    Ok(q) => view! { {queue_form()} {queue_view(q)} }.into_any(),
                     Err(e) => view! { <p class="error">{super::load_error(&e)}</p> }.into_any(),
                 }
             })}
@@ -28,45 +27,21 @@ pub fn QueuePage() -> impl IntoView {
     }
 }
 
-/// The form and the queue: an island (the form posts and the queue refreshes in the
-/// browser).
-#[island]
-fn QueueBody(initial: QueueData) -> impl IntoView {
-    // Positions, expected starts and the running set are read again every 30 s (the
-    // running jobs' logs follow every 2 s on their own).
-    let refresh = RwSignal::new(0u32);
-    Effect::new(move |_| {
-        let tick = move || refresh.update(|n| *n += 1);
-        if let Ok(h) = set_interval_with_handle(tick, Duration::from_secs(30)) {
-            on_cleanup(move || h.clear());
-        }
-    });
-    let data = crate::island_data::refreshed(initial, move || refresh.get(), |_| fetch_queue());
-    let queue = ServerAction::<QueuePerfJob>::new();
-    // A queued job shows up at once.
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = queue.value().get() {
-            refresh.update(|n| *n += 1);
-        }
-    });
-    let queued = move || {
-        queue.value().get().map(|r| match r {
-            Ok(id) => view! { <span class="note" data-testid="queued-job">{format!("queued job {id}")}</span> }.into_any(),
-            Err(e) => view! { <span class="error">{super::load_error(&e)}</span> }.into_any(),
-        })
-    };
+/// "Queue a job": a server-function form (`crate::enhance`); the queue below is read
+/// again after it, and every 30 s.
+fn queue_form() -> impl IntoView {
     view! {
         <details class="queue-form">
             <summary>"Queue a job for a commit"</summary>
-            <ActionForm action=queue attr:class="inline-form">
+            <form method="post" action=QueuePerfJob::url() class="inline-form" data-post
+                data-result="queue-result" data-ok="queued job {}" data-ok-testid="queued-job">
                 <input name="project" placeholder="project" required=true />
                 <input name="commit" placeholder="commit sha" required=true />
                 <input name="pr" placeholder="PR # (optional)" />
                 <button type="submit" data-testid="queue-job">"Queue"</button>
-            </ActionForm>
-            {queued}
+            </form>
+            {crate::enhance::result_slot::<QueuePerfJob>("queue-result", None)}
         </details>
-        {move || queue_view(data.get())}
     }
 }
 
@@ -78,7 +53,7 @@ fn eta(ms: Option<i64>) -> String {
     }
 }
 
-fn queue_view(q: QueueData) -> AnyView {
+fn queue_view(q: QueueData) -> impl IntoView {
     let banner = q.no_worker().then(|| {
         let since = match q.last_runner_beat {
             Some(t) => format!("No worker online since {} (UTC)", datetime(t)),
@@ -92,6 +67,14 @@ fn queue_view(q: QueueData) -> AnyView {
     let typical = q.typical_ms.map(|t| {
         view! { <p class="muted">{format!("Typical run time of recent jobs: {}", duration(t))}</p> }
     });
+    // The running jobs' logs are islands: their region is kept, and the page loads
+    // again when other jobs run (`data-key`).
+    let running_ids = q
+        .running
+        .iter()
+        .map(|r| r.job.id.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     let running = if q.running.is_empty() {
         view! { <p class="note">"No job is running."</p> }.into_any()
     } else {
@@ -99,18 +82,17 @@ fn queue_view(q: QueueData) -> AnyView {
             .into_iter()
             .map(|r| {
                 let j = r.job;
-                let state = RwSignal::new(j.state.clone());
                 let since = j
                     .started_at
                     .map(|s| format!(" · running for {}", duration(q.now - s)))
                     .unwrap_or_default();
                 view! {
                     <section class="job-running" data-testid="running-job" data-job=j.id>
-                        <h3>{job_link(&j)}" "<span class=move || state_class(&state.get())>{move || state.get()}</span>" "
+                        <h3>{job_link(&j)}" "<span class=state_class(&j.state) data-job-state=j.id>{j.state.clone()}</span>" "
                             <a href=format!("/projects/{}", j.project)>{j.project.clone()}</a>
                             {format!(" · {} · {}", j.pr_number.map(|n| format!("PR #{n}")).unwrap_or_else(|| j.purpose.clone()), short_sha(&j.sha))}
                             <span class="muted">{since}</span></h3>
-                        <LiveLog job=j.id initial=r.tail live=true keep=QUEUE_TAIL state=state />
+                        <LiveLog job=j.id initial=r.tail live=true keep=QUEUE_TAIL state=j.state.clone() />
                     </section>
                 }
             })
@@ -146,12 +128,10 @@ fn queue_view(q: QueueData) -> AnyView {
         .into_any()
     };
     view! {
-        {banner}
-        {typical}
+        <div data-region="queue-banner">{banner}{typical}</div>
         <h2>"Running"</h2>
-        {running}
+        <div data-region="queue-running" data-keep data-key=running_ids>{running}</div>
         <h2>"Queued"</h2>
-        {queued}
+        <div data-region="queue-queued" data-refresh-every="30">{queued}</div>
     }
-    .into_any()
 }
