@@ -148,6 +148,12 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Vali
             errors: vec![FieldError::new("", "expected a JSON object")],
         });
     }
+    // Plain serde first: tracking every field's path cost as much as the parse itself
+    // (POST /runs profile, docs/benchmarks.md) and is only needed to name the field of
+    // an error, so only a body that fails is read again that way.
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

@@ -6,8 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use perfwatch_backend::store::IngestOptions;
-use perfwatch_core::model::RunSubmission;
-use perfwatch_core::validate::{parse_run_json, validate_run, ValidationErrors};
+use perfwatch_core::validate::{parse_run_json, validate_run};
 use perfwatch_core::view::{RunDetail, RunReceipt};
 
 use super::auth::Who;
@@ -52,7 +51,7 @@ pub async fn submit(
             format!("request body rejected: {}", e.body_text()),
         )
     })?;
-    let run = parse_run(&body).map_err(|e| ApiError::invalid(StatusCode::BAD_REQUEST, e))?;
+    let run = parse_run_json(&body).map_err(|e| ApiError::invalid(StatusCode::BAD_REQUEST, e))?;
     let run =
         validate_run(run).map_err(|e| ApiError::invalid(StatusCode::UNPROCESSABLE_ENTITY, e))?;
     // The policy decides on the run's project. An actor with the right everywhere
@@ -95,19 +94,6 @@ pub async fn submit(
         StatusCode::CREATED
     };
     Ok((status, Json(receipt)))
-}
-
-/// The submission in `body`. Plain serde first: tracking every field's path
-/// (`parse_run_json`'s `serde_path_to_error`) cost as much as the parse itself, and is
-/// only needed to name the field of an error, so a body that fails is parsed again
-/// that way for the answer. A body that is not an object goes the checked way too
-/// (serde would read a struct from an array).
-fn parse_run(body: &[u8]) -> Result<RunSubmission, ValidationErrors> {
-    let object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    match serde_json::from_slice::<RunSubmission>(body) {
-        Ok(run) if object => Ok(run),
-        _ => parse_run_json(body),
-    }
 }
 
 #[utoipa::path(
