@@ -5,9 +5,17 @@
 //! inside the request makes a burst of N runs cost N full passes; and work held in
 //! memory was lost when the process stopped. A main-branch run now adds its series to
 //! the one queued "detect project P" job (coalesce key `detect:P`), whose start waits
-//! half a second for the rest of a burst (a CI matrix, a backfill); once a worker has
-//! claimed it, new runs make the next one. A burst therefore costs a few passes, the
-//! submitter never waits for detection, and queued work survives a restart.
+//! half a second for the rest of a burst (a CI matrix, a backfill); each run that
+//! joins it moves the start on, so the pass runs once the burst has been quiet for
+//! half a second, or [`MAX_GATHER_MS`] after the job was queued if the runs keep
+//! coming. Once a worker has claimed it, new runs make the next one. A burst therefore
+//! costs one pass (a steady stream one every ten seconds), the submitter never waits
+//! for detection, and queued work survives a restart.
+//!
+//! Why the start moves: a pass reads the last 1,000 points of every series it names,
+//! and during a burst each pass is redone by the next one. With a fixed half second,
+//! the passes took 46 % of a PostgreSQL server's CPU while 8 clients posted runs
+//! (docs/benchmarks.md, ingestion, fourth pass).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -19,13 +27,24 @@ use tokio::sync::Notify;
 use crate::detection::{detect_project, DetectSettings, Scope};
 use crate::error::{Result, StoreError};
 use crate::ingest::announce_comparison;
-use crate::queue::{kinds, Handler, HandlerFuture, JobFailure, Lease, NewJob, Outcome, Queue};
+use crate::queue::{
+    kinds, Gather, Handler, HandlerFuture, JobFailure, Lease, NewJob, Outcome, Queue,
+};
 use crate::store::StoredRun;
 use crate::time::now_ms;
 use crate::Store;
 
-/// How long a new detection job waits for more runs of the burst.
+/// How long a new detection job waits for more runs of the burst (and, moved on by each
+/// run that joins it, how long the burst must be quiet).
 pub const GATHER_MS: i64 = 500;
+
+/// The longest a queued detection job waits while runs keep joining it.
+pub const MAX_GATHER_MS: i64 = 10_000;
+
+/// How ingest's merges move a queued detection job's start.
+pub(crate) const DETECT_GATHER: Gather = Gather::Until {
+    max_ms: MAX_GATHER_MS,
+};
 
 /// Payload of a [`kinds::DETECT`] job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,7 +90,9 @@ impl FollowUps {
         match follow_up_job(stored, has_commit, now)? {
             Some(FollowUpJob::Detect { job, add }) => {
                 self.store
-                    .queue_enqueue_coalesced(&job, now, |old| merge_detect(old, &add))
+                    .queue_enqueue_gathering(&job, now, DETECT_GATHER, |old| {
+                        merge_detect(old, &add)
+                    })
                     .await?;
             }
             Some(FollowUpJob::Compare(job)) => {
@@ -79,13 +100,23 @@ impl FollowUps {
             }
             None => return Ok(()),
         }
-        self.wake();
+        self.queued(stored, has_commit);
         Ok(())
     }
 
     /// Tells this process's follow-up worker that jobs were queued.
     pub fn wake(&self) {
         self.wake.notify_waiters();
+    }
+
+    /// Wakes the worker for the follow-up job a stored run queued, when that job is due
+    /// at once (a pull-request comparison). A detection job waits [`GATHER_MS`] for the
+    /// rest of its burst, and the worker's poll claims it soon after: woken by every
+    /// run, the worker tried a claim per run, on SQLite a write transaction each.
+    pub fn queued(&self, stored: &StoredRun, has_commit: bool) {
+        if !stored.duplicate && !needs_detection(stored) && has_commit {
+            self.wake();
+        }
     }
 
     /// Follow-up jobs queued or running (in the database, from any process).
@@ -129,7 +160,7 @@ pub(crate) fn follow_up_job(
     if stored.duplicate {
         return Ok(None);
     }
-    if stored.on_main_branch || stored.branch_id.is_none() {
+    if needs_detection(stored) {
         let add = DetectJob {
             project: stored.project.clone(),
             series: stored.series_ids.iter().copied().collect(),
@@ -154,6 +185,11 @@ pub(crate) fn follow_up_job(
         backoff_ms: 10_000,
         coalesce_key: None,
     })))
+}
+
+/// Main-branch and time-indexed runs are detected on; pull-request runs are compared.
+fn needs_detection(stored: &StoredRun) -> bool {
+    stored.on_main_branch || stored.branch_id.is_none()
 }
 
 fn detect_job(add: &DetectJob, now: i64) -> Result<NewJob> {

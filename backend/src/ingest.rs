@@ -32,9 +32,7 @@ pub async fn ingest_run_deferred(
     // The job is written in the run's transaction: one commit per run (per batch on
     // SQLite) instead of two, and a stored run always has its follow-up queued.
     let stored = store.store_run_queued(run, opts).await?;
-    if !stored.duplicate {
-        followups.wake();
-    }
+    followups.queued(&stored, run.commit.is_some());
     Ok(stored)
 }
 

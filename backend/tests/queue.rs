@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use perfwatch_backend::queue::{Clock, JobFailure, JobState, NewJob, Queue, QueueError};
+use perfwatch_backend::queue::{Clock, Gather, JobFailure, JobState, NewJob, Queue, QueueError};
 use perfwatch_backend::testing::{fresh_database, fresh_store, Db};
 use perfwatch_backend::Store;
 
@@ -254,6 +254,66 @@ async fn coalesced_jobs_merge_while_queued(db: Db) {
     assert_eq!(depth[0].oldest_created_at, T0);
 }
 
+/// A gathering job (detection during a burst of runs) starts once the burst has been
+/// quiet for its wait, or `max_ms` after it was queued while merges keep coming; a
+/// merge writes the start only when it is less than half the wait away.
+async fn gathering_jobs_wait_for_the_end_of_a_burst(db: Db) {
+    let store = fresh_store(db).await;
+    const WAIT: i64 = 500;
+    let gather = Gather::Until { max_ms: 10_000 };
+    let keep = |old: &str| Ok::<_, perfwatch_backend::StoreError>(old.to_string());
+    let mut j = job("k", 0, 1, 0);
+    j.coalesce_key = Some("detect:p".into());
+    let at = |now: i64| NewJob {
+        not_before: now + WAIT,
+        ..j.clone()
+    };
+    let id = store
+        .queue_enqueue_gathering(&at(T0), T0, gather, keep)
+        .await
+        .unwrap();
+    let start = |store: &Store| {
+        let store = store.clone();
+        async move { store.queue_job(id).await.unwrap().not_before }
+    };
+    assert_eq!(start(&store).await, T0 + WAIT);
+    // 100 ms later the start is 400 ms away (more than half the wait): unchanged.
+    store
+        .queue_enqueue_gathering(&at(T0 + 100), T0 + 100, gather, keep)
+        .await
+        .unwrap();
+    assert_eq!(start(&store).await, T0 + WAIT);
+    // 300 ms later it is 200 ms away: moved to a full wait after this merge.
+    store
+        .queue_enqueue_gathering(&at(T0 + 300), T0 + 300, gather, keep)
+        .await
+        .unwrap();
+    assert_eq!(start(&store).await, T0 + 300 + WAIT);
+    // A job whose merges never stop starts at most 10 s after it was queued.
+    for now in (T0 + 400..T0 + 20_000).step_by(100) {
+        let again = store
+            .queue_enqueue_gathering(&at(now), now, gather, keep)
+            .await
+            .unwrap();
+        assert_eq!(again, id, "one queued job");
+    }
+    assert_eq!(start(&store).await, T0 + 10_000);
+    let w = worker(&store, "w", &Clock::manual(T0 + 9_999));
+    assert!(w.claim(&["k"]).await.unwrap().is_none(), "not due yet");
+    let w = worker(&store, "w", &Clock::manual(T0 + 10_000));
+    assert_eq!(w.claim(&["k"]).await.unwrap().unwrap().job_id, id);
+    // A plain coalesced job keeps its start whatever merges into it.
+    let mut s = job("s", 0, 1, 0);
+    s.coalesce_key = Some("schedule:1".into());
+    let sid = store.queue_enqueue_coalesced(&s, T0, keep).await.unwrap();
+    s.not_before = T0 + 5_000;
+    store
+        .queue_enqueue_coalesced(&s, T0 + 4_900, keep)
+        .await
+        .unwrap();
+    assert_eq!(store.queue_job(sid).await.unwrap().not_before, T0);
+}
+
 /// Several claimers, each with its own connections to the database (as separate
 /// server processes would have), drain many jobs: each job is claimed exactly once.
 async fn concurrent_claimers_never_share_a_job(db: Db) {
@@ -297,6 +357,7 @@ perfwatch_backend::on_both!(
     higher_priority_first_then_oldest,
     released_job_is_claimable_at_once_without_counting_the_attempt,
     coalesced_jobs_merge_while_queued,
+    gathering_jobs_wait_for_the_end_of_a_burst,
     concurrent_claimers_never_share_a_job,
 );
 

@@ -16,7 +16,7 @@ pub mod lifecycle;
 pub mod retry;
 pub mod worker;
 
-pub use crate::store::queue::{Finish, JobRow, JobState, NewJob, QueueDepth};
+pub use crate::store::queue::{Finish, Gather, JobRow, JobState, NewJob, QueueDepth};
 pub use clock::Clock;
 pub use lease::{JobFailure, Lease, Queue, QueueError};
 pub use worker::{Handler, HandlerFuture, Outcome};

@@ -5,7 +5,7 @@ use perfwatch_core::validate::ValidRun;
 use super::id_cache::Ids;
 use super::ingest_batch::Batch;
 use super::ingest_followup::queue_follow_ups;
-use super::ingest_pg::{self, PgRun};
+use super::ingest_pg::{self, Ordered, PgRun};
 use super::ingest_rows::{insert_run_rows, RunFacts, RunRows};
 use super::{is_foreign_key_violation, is_unique_violation, Dialect, Store, WriteTx};
 use sqlx::Row;
@@ -58,7 +58,7 @@ struct RunPlace {
 
 /// The run's branch: the one it names, else the main branch for a run at a commit,
 /// else none (a time-indexed run).
-fn branch_of(run: &ValidRun, main_branch: &str) -> Option<String> {
+pub(super) fn branch_of(run: &ValidRun, main_branch: &str) -> Option<String> {
     match (&run.branch, &run.commit) {
         (Some(b), _) => Some(b.clone()),
         (None, Some(_)) => Some(main_branch.to_owned()),
@@ -112,9 +112,27 @@ impl Store {
     ) -> Result<StoredRun> {
         let mut retried = false;
         let mut deadlocks = 0;
+        let mut ordered = None;
         loop {
+            if ordered.is_none() && run.commit.is_some() {
+                match self.order_commit(run, opts).await {
+                    Ok(o) => ordered = Some(o),
+                    Err(e) => match classify(&e) {
+                        Failure::StaleCache if !retried => {
+                            self.ids.forget_all();
+                            retried = true;
+                            continue;
+                        }
+                        Failure::Deadlock if deadlocks < MAX_DEADLOCK_RETRIES => {
+                            deadlocks += 1;
+                            continue;
+                        }
+                        _ => return Err(e),
+                    },
+                }
+            }
             let mut tx = self.begin_write().await?;
-            let written = match self.write_run(&mut tx, run, opts, None).await {
+            let written = match self.write_run(&mut tx, run, opts, None, ordered).await {
                 Ok(w) if follow_up && !w.stored.duplicate => {
                     // Last, so the queued job's row lock is held only for the commit.
                     let now = now_ms();
@@ -148,6 +166,7 @@ impl Store {
                         Failure::StaleCache if !retried => {
                             self.ids.forget_all();
                             retried = true;
+                            ordered = None;
                         }
                         Failure::Deadlock if deadlocks < MAX_DEADLOCK_RETRIES => deadlocks += 1,
                         _ => return Err(e),
@@ -189,6 +208,7 @@ impl Store {
         run: &'r ValidRun,
         opts: &IngestOptions,
         mut batch: Option<&mut Batch<'r>>,
+        ordered: Option<Ordered>,
     ) -> Result<Written> {
         let mut learned = Ids::default();
         let (project_id, main_branch) = self
@@ -222,7 +242,7 @@ impl Store {
             .await?;
         let branch_id = match &branch_name {
             Some(b) => Some(
-                self.branch_for_ingest(tx, project_id, b, run.commit.is_some(), &mut learned)
+                self.branch_for_ingest(tx, project_id, b, &mut learned)
                     .await?,
             ),
             None => None,
@@ -234,7 +254,10 @@ impl Store {
             started_at: started_at_of(run),
         };
         let later = batch.as_deref_mut().map(|b| &mut b.rows);
-        let Some(run_id) = self.insert_run(tx, &place, run, &series_ids, later).await? else {
+        let Some(run_id) = self
+            .insert_run(tx, &place, run, &series_ids, later, ordered)
+            .await?
+        else {
             // Another run has this key; the caller rolls back what was written.
             let key = run.run_key.as_deref().unwrap_or_default();
             let existing = existing_run(tx, project_id, key).await?;
@@ -304,6 +327,7 @@ impl Store {
         run: &'r ValidRun,
         series_ids: &[i64],
         later: Option<&mut Vec<RunRows<'r>>>,
+        ordered: Option<Ordered>,
     ) -> Result<Option<i64>> {
         let RunPlace {
             project_id,
@@ -319,6 +343,7 @@ impl Store {
                 started_at,
                 run,
                 series_ids,
+                ordered,
             };
             return ingest_pg::write_rows(tx, &rows).await;
         }

@@ -216,7 +216,7 @@ impl Store {
                 };
                 for job in jobs {
                     match self
-                        .write_run(&mut tx, &job.run, &job.opts, Some(&mut batch))
+                        .write_run(&mut tx, &job.run, &job.opts, Some(&mut batch), None)
                         .await
                     {
                         Ok(w) => outcomes.push(Ok(w)),
@@ -267,7 +267,7 @@ impl Store {
         let mut retried = false;
         loop {
             sqlx::query("SAVEPOINT run").execute(&mut **tx).await?;
-            let outcome = self.write_run(tx, &job.run, &job.opts, None).await;
+            let outcome = self.write_run(tx, &job.run, &job.opts, None, None).await;
             if outcome.is_err() {
                 sqlx::query("ROLLBACK TO run").execute(&mut **tx).await?;
             }

@@ -9,7 +9,7 @@
 use super::queue::{enqueue_coalesced_in, insert_job};
 use super::{Dialect, WriteTx};
 use crate::error::Result;
-use crate::followup::{merge_for_ingest, FollowUpJob};
+use crate::followup::{merge_for_ingest, FollowUpJob, DETECT_GATHER};
 
 /// Queues `jobs` inside `tx`; detection coalesces into the project's queued job.
 pub(super) async fn queue_follow_ups(
@@ -21,8 +21,10 @@ pub(super) async fn queue_follow_ups(
     for j in jobs {
         match j {
             FollowUpJob::Detect { job, add } => {
-                enqueue_coalesced_in(dialect, tx, job, now, |old| merge_for_ingest(old, add))
-                    .await?;
+                enqueue_coalesced_in(dialect, tx, job, now, DETECT_GATHER, |old| {
+                    merge_for_ingest(old, add)
+                })
+                .await?;
             }
             // No coalesce key: the insert always inserts.
             FollowUpJob::Compare(job) => {

@@ -8,7 +8,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::id_cache::{Ids, SeriesKey};
 use super::ingest::{upsert_branch, IngestOptions, SERIES_CHUNK};
-use super::{shaped_chunks, values_rows, Dialect, Store, WriteTx};
+use super::{shaped_chunks, values_rows, Store, WriteTx};
 use crate::error::{Result, StoreError};
 use crate::time::now_ms;
 
@@ -18,19 +18,13 @@ impl Store {
         tx: &mut WriteTx,
         project_id: i64,
         name: &str,
-        orders_commit: bool,
         learned: &mut Ids,
     ) -> Result<i64> {
-        // On PostgreSQL the upsert also locks the branch row for the commit order taken
-        // next, so it runs even when the id is known.
-        let lock_needed = orders_commit && self.dialect() == Dialect::Postgres;
-        if !lock_needed {
-            if let Some(id) = self
-                .ids
-                .read(|i| i.branches.get(&(project_id, name.to_string())).copied())
-            {
-                return Ok(id);
-            }
+        if let Some(id) = self
+            .ids
+            .read(|i| i.branches.get(&(project_id, name.to_string())).copied())
+        {
+            return Ok(id);
         }
         let id = upsert_branch(tx, project_id, name).await?;
         learned.branches.insert((project_id, name.to_string()), id);

@@ -1,24 +1,32 @@
-//! The rows of one run on PostgreSQL in one statement: commit, its order on the
-//! branch, the run, its measurements and samples.
+//! A run on PostgreSQL: its commit and the commit's order on the branch in a short
+//! transaction of their own, then the run, its measurements and samples in one
+//! statement.
 //!
 //! Why: several servers share a PostgreSQL database, and every run of a branch takes
-//! that branch's row lock before it orders its commit (two runs must not take the same
-//! order). Written statement by statement, a run held the lock for six round trips and
-//! two 1,300-parameter inserts (~4 ms), so runs of one branch went one at a time at any
-//! number of clients or servers. Here the lock is taken by the statement before this
-//! one (so this statement's snapshot sees the order the previous holder committed) and
-//! held for this statement and the commit only; the measurements travel as one JSON
-//! parameter (`json_to_recordset`; sqlx's `Any` driver binds no arrays), which
-//! PostgreSQL parses faster than it binds 1,300 parameters, and the duplicate check is
-//! the run insert's own `ON CONFLICT DO NOTHING`.
+//! that branch's row lock before it orders a new commit (two runs must not take the
+//! same order). Written statement by statement in the run's transaction, a run held the
+//! lock for six round trips and two 1,300-parameter inserts (~4 ms); in one statement
+//! it still held it while the run's 200 rows were written, so runs of one branch went
+//! one at a time at any number of clients or servers. Now the lock is held for the
+//! ordering statement and its commit only ([`Store::order_commit`]), and the run's own
+//! transaction takes no lock another run waits for long. The lock is taken by the
+//! statement before the ordering one, so that statement's snapshot sees the order the
+//! previous holder committed. The measurements travel as one JSON parameter
+//! (`json_to_recordset`; sqlx's `Any` driver binds no arrays), which PostgreSQL parses
+//! faster than it binds 1,300 parameters, and the duplicate check is the run insert's
+//! own `ON CONFLICT DO NOTHING`.
 
 use perfwatch_core::model::CommitInput;
 use perfwatch_core::validate::ValidRun;
+use std::sync::LazyLock;
+
 use serde::Serialize;
 use sqlx::Row;
 
-use super::WriteTx;
-use crate::error::Result;
+use super::id_cache::Ids;
+use super::ingest::branch_of;
+use super::{IngestOptions, Store, WriteTx};
+use crate::error::{Result, StoreError};
 use crate::time::{now_ms, to_ms};
 
 /// What a run's statement needs besides the run itself.
@@ -29,7 +37,22 @@ pub(crate) struct PgRun<'a> {
     pub started_at: i64,
     pub run: &'a ValidRun,
     pub series_ids: &'a [i64],
+    /// The run's commit, already ordered on its branch.
+    pub ordered: Option<Ordered>,
 }
+
+/// A commit ordered on a branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ordered {
+    pub commit_id: i64,
+    pub ord: i64,
+}
+
+/// The run's branch (inserted when new), its commit (details filled where missing) and
+/// the commit's order on the branch, in one call that is its own transaction
+/// (migration 0017 has the function and why).
+const ORDER_COMMIT: &str =
+    "SELECT o_branch, o_commit, o_ord FROM perfwatch_order_commit($1, $2, $3, $4, $5, $6, $7)";
 
 /// One measurement as `json_to_recordset` reads it (the names are its column names).
 #[derive(Serialize)]
@@ -89,7 +112,7 @@ const ROWS: &str = "
     )
     SELECT r.id FROM r";
 
-/// The run insert; `$11` is the commit id (from `c`) or NULL.
+/// The run insert; `COMMIT_ID` is the commit's id or NULL.
 const RUN: &str = "
     r AS (
         INSERT INTO runs (project_id, branch_id, commit_id, testbed_id, run_key, started_at,
@@ -99,42 +122,38 @@ const RUN: &str = "
         RETURNING id
     ),";
 
-/// Writes the run's rows and returns the run's id; the branch row must already be
-/// locked by this transaction when the run has a commit (its order is taken here).
-/// `None` when a run with the same key exists: the caller rolls back, since the commit
-/// rows written here must not stay.
+/// The run statement of a run at a commit ordered on its branch (`$11` the commit,
+/// `$12` its order), and of a run without a commit.
+static AT_COMMIT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH o AS (SELECT $12::bigint AS ord),{}{ROWS}",
+        RUN.replace("COMMIT_ID", "$11::bigint")
+            .replace("ONE_ROW", "o")
+    )
+});
+static WITHOUT_COMMIT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH o AS (SELECT NULL::bigint AS ord),{}{ROWS}",
+        RUN.replace("COMMIT_ID", "NULL::bigint")
+            .replace("ONE_ROW", "o")
+    )
+});
+
+/// Writes the run's rows and returns the run's id; a run at a commit must come with
+/// the commit's order ([`Store::order_commit`]). `None` when a run with the same key
+/// exists: nothing was written.
 pub(crate) async fn write_rows(tx: &mut WriteTx, w: &PgRun<'_>) -> Result<Option<i64>> {
-    let json = measurements_json(w.run, w.series_ids)?;
-    let sql = match &w.run.commit {
-        Some(_) => format!(
-            "WITH c AS (
-                INSERT INTO commits (project_id, sha, parent_sha, author, message, committed_at)
-                VALUES ($1, $11, $12, $13, $14, $15)
-                ON CONFLICT (project_id, sha) DO UPDATE SET
-                  parent_sha = COALESCE(commits.parent_sha, excluded.parent_sha),
-                  author = COALESCE(commits.author, excluded.author),
-                  message = COALESCE(commits.message, excluded.message),
-                  committed_at = COALESCE(commits.committed_at, excluded.committed_at)
-                RETURNING id
-            ),
-            o AS (
-                INSERT INTO branch_commits (branch_id, commit_id, ord)
-                SELECT $3, c.id,
-                       (SELECT COALESCE(MAX(ord), 0) + 1 FROM branch_commits WHERE branch_id = $3)
-                FROM c
-                ON CONFLICT (branch_id, commit_id) DO UPDATE SET ord = branch_commits.ord
-                RETURNING ord
-            ),{}{}",
-            RUN.replace("COMMIT_ID", "c.id").replace("ONE_ROW", "c"),
-            ROWS
-        ),
-        None => format!(
-            "WITH o AS (SELECT NULL::bigint AS ord),{}{}",
-            RUN.replace("COMMIT_ID", "NULL::bigint")
-                .replace("ONE_ROW", "o"),
-            ROWS
-        ),
+    let sql: &str = match (&w.run.commit, w.ordered) {
+        (_, Some(_)) => &AT_COMMIT,
+        (None, None) => &WITHOUT_COMMIT,
+        (Some(_), None) => {
+            return Err(StoreError::invalid(
+                "commit",
+                "must be ordered on its branch before the run is written",
+            ))
+        }
     };
+    let json = measurements_json(w.run, w.series_ids)?;
     let run = w.run;
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(w.project_id)
@@ -147,8 +166,8 @@ pub(crate) async fn write_rows(tx: &mut WriteTx, w: &PgRun<'_>) -> Result<Option
         .bind(serde_json::Value::Object(run.metadata.clone()).to_string())
         .bind(now_ms())
         .bind(json);
-    if let Some(c) = &run.commit {
-        q = bind_commit(q, c);
+    if let Some(o) = w.ordered {
+        q = q.bind(o.commit_id).bind(o.ord);
     }
     let row = q.fetch_optional(&mut **tx).await?;
     Ok(match row {
@@ -166,4 +185,70 @@ fn bind_commit<'q>(
         .bind(c.author.clone())
         .bind(c.message.clone())
         .bind(c.time.map(to_ms))
+}
+
+impl Store {
+    /// PostgreSQL: the run's commit and its order on the branch, before and apart from
+    /// the run's own transaction, in one call (`perfwatch_order_commit`).
+    ///
+    /// Why apart from the run: two runs of a branch must not take the same order, so
+    /// ordering a new commit takes the branch's row lock; taken in the run's
+    /// transaction, it was held while the run's 200 rows were written, and every run of
+    /// a branch waited for the one before it, at any number of clients or servers. The
+    /// cost of the split: a run whose own transaction then fails leaves its commit on
+    /// the branch without runs, as a commit nobody benchmarked is (a retry finds it
+    /// there and keeps its order).
+    pub(super) async fn order_commit(
+        &self,
+        run: &ValidRun,
+        opts: &IngestOptions,
+    ) -> Result<Ordered> {
+        let commit = run
+            .commit
+            .as_ref()
+            .ok_or_else(|| StoreError::invalid("commit", "required to order a commit"))?;
+        let (project_id, main_branch) = self.project_to_order_in(run, opts).await?;
+        let branch = branch_of(run, &main_branch).unwrap_or(main_branch);
+        let q = sqlx::query(ORDER_COMMIT)
+            .bind(project_id)
+            .bind(branch.clone());
+        let row = bind_commit(q, commit).fetch_one(&self.pool).await?;
+        let mut learned = Ids::default();
+        learned
+            .branches
+            .insert((project_id, branch), row.try_get("o_branch")?);
+        self.ids.learn(learned);
+        Ok(Ordered {
+            commit_id: row.try_get("o_commit")?,
+            ord: row.try_get("o_ord")?,
+        })
+    }
+
+    /// The run's project: known ids from the cache, else found (or created, when
+    /// allowed) in a transaction of its own.
+    async fn project_to_order_in(
+        &self,
+        run: &ValidRun,
+        opts: &IngestOptions,
+    ) -> Result<(i64, String)> {
+        if let Some(known) = self.ids.read(|i| i.projects.get(&run.project).cloned()) {
+            return Ok(known);
+        }
+        let mut learned = Ids::default();
+        let mut tx = self.begin_write().await?;
+        match self
+            .project_for_ingest(&mut tx, &run.project, opts, &mut learned)
+            .await
+        {
+            Ok(known) => {
+                tx.commit().await?;
+                self.ids.learn(learned);
+                Ok(known)
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                Err(e)
+            }
+        }
+    }
 }

@@ -131,19 +131,51 @@ pub struct QueueDepth {
     pub oldest_created_at: i64,
 }
 
+/// How a merge into a queued job moves the job's start (`not_before`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gather {
+    /// The queued job keeps its start (scheduled passes: their time is the point).
+    Keep,
+    /// Each merge moves the start to the new job's (`now` + its wait), never past
+    /// `created_at + max_ms`: while a burst keeps arriving the job waits for its end,
+    /// and a steady stream still gets a pass every `max_ms`.
+    Until { max_ms: i64 },
+}
+
+impl Gather {
+    /// The queued job's new start, when a merge at `now` should move it from `old`.
+    /// The move is written only when the start is less than half the wait away, so a
+    /// burst of runs costs a write every half wait, not one per run.
+    fn moved_start(self, old: i64, created_at: i64, wanted: i64, now: i64) -> Option<i64> {
+        let Self::Until { max_ms } = self else {
+            return None;
+        };
+        let wait = wanted - now;
+        let new = wanted.min(created_at.saturating_add(max_ms));
+        (old < now + wait / 2 && new > old).then_some(new)
+    }
+}
+
 /// [`Store::queue_enqueue_coalesced`] inside the caller's transaction, so the job commits
 /// with the caller's other writes (ingest queues a run's detection with the run).
 ///
-/// On PostgreSQL the queued row stays locked (`FOR UPDATE`) until the caller commits,
-/// so a worker cannot claim the job before the writes it is about are visible. A
-/// concurrent enqueuer may insert between our read and insert: `insert_job`'s
-/// `ON CONFLICT DO NOTHING` then waits for it and returns nothing (without aborting the
-/// transaction), and the next round reads and merges into its job.
+/// On PostgreSQL the queued row stays locked until the caller commits, so a worker
+/// cannot claim the job (its claim skips locked rows) before the writes it is about
+/// are visible. The lock is `FOR KEY SHARE`, which concurrent enqueuers share, and a
+/// merge's `UPDATE` (a `FOR NO KEY UPDATE` lock) lets them through: with `FOR UPDATE`
+/// every run of a project waited for the one before it to commit. Two merges that
+/// both change the row take turns on the update, and the second, finding the payload
+/// it merged into changed, reads again and merges again (optimistic, so no lost
+/// series). A concurrent enqueuer may insert between our read and insert:
+/// `insert_job`'s `ON CONFLICT DO NOTHING` then waits for it and returns nothing
+/// (without aborting the transaction), and the next round reads and merges into its
+/// job.
 pub(crate) async fn enqueue_coalesced_in(
     dialect: Dialect,
     tx: &mut WriteTx,
     job: &NewJob,
     now: i64,
+    gather: Gather,
     merge: impl Fn(&str) -> Result<String>,
 ) -> Result<i64> {
     let key = job
@@ -151,13 +183,16 @@ pub(crate) async fn enqueue_coalesced_in(
         .as_deref()
         .ok_or_else(|| StoreError::invalid("coalesce_key", "required to coalesce"))?;
     let lock = match dialect {
-        Dialect::Postgres => " FOR UPDATE",
+        Dialect::Postgres => " FOR KEY SHARE",
         Dialect::Sqlite => "",
     };
     let sql = format!(
-        "SELECT id, payload FROM work_queue WHERE coalesce_key = $1 AND state = 'queued'{lock}"
+        "SELECT id, payload, not_before, created_at FROM work_queue
+         WHERE coalesce_key = $1 AND state = 'queued'{lock}"
     );
-    for _ in 0..5 {
+    // Each round that finds nothing to do or wins its update returns; a lost race
+    // means another enqueuer committed a change, so rounds are bounded by them.
+    for _ in 0..MERGE_ROUNDS {
         let row = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(key)
             .fetch_optional(&mut **tx)
@@ -166,16 +201,34 @@ pub(crate) async fn enqueue_coalesced_in(
             let id: i64 = row.try_get("id")?;
             let old: String = row.try_get("payload")?;
             let new = merge(&old)?;
-            // The same series again (every run of a project's benchmarks): no write.
-            if new != old {
-                sqlx::query("UPDATE work_queue SET payload = $1, updated_at = $2 WHERE id = $3")
-                    .bind(new)
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await?;
+            let start = gather.moved_start(
+                row.try_get("not_before")?,
+                row.try_get("created_at")?,
+                job.not_before,
+                now,
+            );
+            // The same series again (every run of a project's benchmarks) and the
+            // start not due to move: no write.
+            if new == old && start.is_none() {
+                return Ok(id);
             }
-            return Ok(id);
+            let updated = sqlx::query(
+                "UPDATE work_queue SET payload = $1, updated_at = $2,
+                     not_before = CASE WHEN $3 > not_before THEN $3 ELSE not_before END
+                 WHERE id = $4 AND payload = $5 AND state = 'queued'",
+            )
+            .bind(new)
+            .bind(now)
+            .bind(start)
+            .bind(id)
+            .bind(old)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+            if updated == 1 {
+                return Ok(id);
+            }
+            continue;
         }
         if let Some(id) = insert_job(tx, job, now).await? {
             return Ok(id);
@@ -186,6 +239,9 @@ pub(crate) async fn enqueue_coalesced_in(
         reason: "could not insert or merge the job".into(),
     })
 }
+
+/// How many times a coalescing enqueue reads and merges before it gives up.
+const MERGE_ROUNDS: usize = 64;
 
 /// `$first, $first+1, …` for `n` values.
 pub(super) fn placeholders(first: usize, n: usize) -> String {
@@ -217,8 +273,21 @@ impl Store {
         now: i64,
         merge: impl Fn(&str) -> Result<String>,
     ) -> Result<i64> {
+        self.queue_enqueue_gathering(job, now, Gather::Keep, merge)
+            .await
+    }
+
+    /// [`Store::queue_enqueue_coalesced`], with `gather` saying whether the merge moves
+    /// the queued job's start.
+    pub async fn queue_enqueue_gathering(
+        &self,
+        job: &NewJob,
+        now: i64,
+        gather: Gather,
+        merge: impl Fn(&str) -> Result<String>,
+    ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let id = enqueue_coalesced_in(self.dialect, &mut tx, job, now, merge).await?;
+        let id = enqueue_coalesced_in(self.dialect, &mut tx, job, now, gather, merge).await?;
         tx.commit().await?;
         Ok(id)
     }
