@@ -7,11 +7,11 @@
 //! same order). Written statement by statement in the run's transaction, a run held the
 //! lock for six round trips and two 1,300-parameter inserts (~4 ms); in one statement
 //! it still held it while the run's 200 rows were written, so runs of one branch went
-//! one at a time at any number of clients or servers. Now the lock is held for the
-//! ordering statement and its commit only ([`Store::order_commit`]), and the run's own
-//! transaction takes no lock another run waits for long. The lock is taken by the
-//! statement before the ordering one, so that statement's snapshot sees the order the
-//! previous holder committed. The measurements travel as one JSON parameter
+//! one at a time at any number of clients or servers. Now the lock is held only inside
+//! one function call, `perfwatch_order_commit` (migration 0017, which says why it reads
+//! the order correctly), in its own transaction ([`Store::order_commit`]), and the
+//! run's own transaction takes no lock another run waits for long. The measurements
+//! travel as one JSON parameter
 //! (`json_to_recordset`; sqlx's `Any` driver binds no arrays), which PostgreSQL parses
 //! faster than it binds 1,300 parameters, and the duplicate check is the run insert's
 //! own `ON CONFLICT DO NOTHING`.
