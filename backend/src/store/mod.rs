@@ -42,6 +42,7 @@ pub mod rollups;
 mod rows;
 pub mod run_marks;
 pub(crate) mod sessions;
+mod sqlite_config;
 mod suspects;
 pub(crate) mod testing;
 mod threshold_rules;
@@ -119,6 +120,9 @@ impl Store {
             }
             _ => url.to_string(),
         };
+        if dialect == Dialect::Sqlite {
+            sqlite_config::configure_once();
+        }
         let opts = AnyConnectOptions::from_str(&url)?;
         let pool = pool_options(dialect, 4)
             .max_connections(match dialect {
