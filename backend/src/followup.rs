@@ -99,10 +99,11 @@ impl FollowUps {
             }
             Some(FollowUpJob::Compare(job)) => {
                 self.store.queue_insert(&job, now).await?;
+                // Due at once, unlike detection (see `queued`).
+                self.wake();
             }
-            None => return Ok(()),
+            None => {}
         }
-        self.queued(stored, has_commit);
         Ok(())
     }
 
@@ -116,7 +117,7 @@ impl FollowUps {
     /// rest of its burst, and the worker's poll claims it soon after: woken by every
     /// run, the worker tried a claim per run, on SQLite a write transaction each.
     pub fn queued(&self, stored: &StoredRun, has_commit: bool) {
-        if !stored.duplicate && !needs_detection(stored) && has_commit {
+        if follow_up_of(stored, has_commit) == FollowUp::Compare {
             self.wake();
         }
     }
@@ -159,23 +160,24 @@ pub(crate) fn follow_up_job(
     has_commit: bool,
     now: i64,
 ) -> Result<Option<FollowUpJob>> {
-    if stored.duplicate {
-        return Ok(None);
-    }
-    if needs_detection(stored) {
-        let add = DetectJob {
-            project: stored.project.clone(),
-            series: stored.series_ids.iter().copied().collect(),
-        };
-        return Ok(Some(FollowUpJob::Detect {
-            job: detect_job(&add, now)?,
-            add,
-        }));
-    }
-    if !has_commit {
-        return Ok(None);
-    }
-    Ok(Some(FollowUpJob::Compare(NewJob {
+    Ok(match follow_up_of(stored, has_commit) {
+        FollowUp::Nothing => None,
+        FollowUp::Detect => {
+            let add = DetectJob {
+                project: stored.project.clone(),
+                series: stored.series_ids.iter().copied().collect(),
+            };
+            Some(FollowUpJob::Detect {
+                job: detect_job(&add, now)?,
+                add,
+            })
+        }
+        FollowUp::Compare => Some(FollowUpJob::Compare(compare_job(stored, now)?)),
+    })
+}
+
+fn compare_job(stored: &StoredRun, now: i64) -> Result<NewJob> {
+    Ok(NewJob {
         kind: kinds::COMPARE.into(),
         payload: serde_json::to_string(&CompareJob {
             run_id: stored.run_id,
@@ -186,12 +188,29 @@ pub(crate) fn follow_up_job(
         max_attempts: 3,
         backoff_ms: 10_000,
         coalesce_key: None,
-    })))
+    })
 }
 
-/// Main-branch and time-indexed runs are detected on; pull-request runs are compared.
-fn needs_detection(stored: &StoredRun) -> bool {
-    stored.on_main_branch || stored.branch_id.is_none()
+/// Which follow-up a stored run needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FollowUp {
+    Nothing,
+    Detect,
+    Compare,
+}
+
+/// Main-branch and time-indexed runs are detected on; pull-request runs with a commit
+/// are compared with their baseline; a duplicate needs nothing.
+fn follow_up_of(stored: &StoredRun, has_commit: bool) -> FollowUp {
+    if stored.duplicate {
+        FollowUp::Nothing
+    } else if stored.on_main_branch || stored.branch_id.is_none() {
+        FollowUp::Detect
+    } else if has_commit {
+        FollowUp::Compare
+    } else {
+        FollowUp::Nothing
+    }
 }
 
 fn detect_job(add: &DetectJob, now: i64) -> Result<NewJob> {

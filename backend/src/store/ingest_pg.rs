@@ -112,12 +112,12 @@ const ROWS: &str = "
     )
     SELECT r.id FROM r";
 
-/// The run insert; `COMMIT_ID` is the commit's id or NULL.
+/// The run insert; `o` holds the commit's id and order (or NULLs).
 const RUN: &str = "
     r AS (
         INSERT INTO runs (project_id, branch_id, commit_id, testbed_id, run_key, started_at,
                           finished_at, trigger_kind, metadata, created_at)
-        SELECT $1, $3, COMMIT_ID, $2, $4, $5, $6, $7, $8, $9 FROM ONE_ROW
+        SELECT $1, $3, o.commit_id, $2, $4, $5, $6, $7, $8, $9 FROM o
         ON CONFLICT (project_id, run_key) DO NOTHING
         RETURNING id
     ),";
@@ -125,18 +125,10 @@ const RUN: &str = "
 /// The run statement of a run at a commit ordered on its branch (`$11` the commit,
 /// `$12` its order), and of a run without a commit.
 static AT_COMMIT: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "WITH o AS (SELECT $12::bigint AS ord),{}{ROWS}",
-        RUN.replace("COMMIT_ID", "$11::bigint")
-            .replace("ONE_ROW", "o")
-    )
+    format!("WITH o AS (SELECT $11::bigint AS commit_id, $12::bigint AS ord),{RUN}{ROWS}")
 });
 static WITHOUT_COMMIT: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "WITH o AS (SELECT NULL::bigint AS ord),{}{ROWS}",
-        RUN.replace("COMMIT_ID", "NULL::bigint")
-            .replace("ONE_ROW", "o")
-    )
+    format!("WITH o AS (SELECT NULL::bigint AS commit_id, NULL::bigint AS ord),{RUN}{ROWS}")
 });
 
 /// Writes the run's rows and returns the run's id; a run at a commit must come with
